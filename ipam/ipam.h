@@ -1,0 +1,112 @@
+/* ipam.h — address allocation inside leafnet networks.
+ *
+ * Per-host blocks: a node claims blocks (default /26, /122) of a network's
+ * subnet ("blocks/<net>/<cidr_>" holds the owning node) and allocates inside
+ * its own blocks first, so it can advertise one aggregate per block.  When
+ * no block can be claimed it borrows a single free address from another
+ * node's block (advertised as a /32 / /128).
+ *
+ * Allocations ("alloc/<net>/<addr>") record the owner; an index
+ * ("owners/<net>/<owner-key>") maps (container id, ifname) to its
+ * addresses so a repeated ADD returns the same addresses (idempotent) and
+ * DEL is O(1).  All changes to one network happen under the network's store
+ * lock; the address claim itself is an exclusive create, so a process killed
+ * at any point never leaves an address owned twice — at worst an
+ * allocation whose owner is gone, which GC releases.
+ *
+ * Never handed out: the subnet's network address, the IPv4 broadcast
+ * address, and the gateway.
+ */
+#ifndef LEAFNET_IPAM_H
+#define LEAFNET_IPAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include "prefix.h"
+#include "conf.h"
+
+struct store;
+struct cn_err;
+
+#define IPAM_ID_MAX      256	/* container id (CNI allows long ids) */
+#define IPAM_IFNAME_MAX  16
+#define IPAM_HANDLE_MAX  256
+#define IPAM_MAX_ADDRS   4	/* per (container, ifname): one per family, + statics */
+
+struct ipam_owner {
+	char container_id[IPAM_ID_MAX];
+	char ifname[IPAM_IFNAME_MAX];
+	char handle[IPAM_HANDLE_MAX];	/* free text: "k8s:ns/pod", "docker:<ep>" */
+};
+
+struct ipam_req {
+	const char *network;
+	const char *node;		/* this host's node name */
+	struct ipam_owner owner;
+	unsigned families;		/* IPAM_F_V4 | IPAM_F_V6; 0 = every subnet */
+	size_t n_static;		/* specific addresses wanted (CNI "ips", IP=) */
+	struct ipaddr statics[IPAM_MAX_ADDRS];
+};
+#define IPAM_F_V4 (1U << 0)
+#define IPAM_F_V6 (1U << 1)
+
+struct ipam_addr {
+	struct ipaddr addr;
+	struct prefix subnet;		/* the network's subnet it came from */
+	struct prefix block;		/* the block it lies in */
+	struct ipaddr gateway;		/* the subnet's gateway, family 0 if none */
+	bool borrowed;			/* from another node's block */
+};
+
+struct ipam_record {			/* one allocation, for listings and GC */
+	struct ipaddr addr;
+	char network[LEAFNET_NAME_MAX];
+	char node[LEAFNET_NAME_MAX];
+	struct ipam_owner owner;
+	time_t created;
+};
+
+struct ipam_block {
+	struct prefix cidr;
+	char node[LEAFNET_NAME_MAX];
+	size_t n_used;
+};
+
+/* Allocate (or return the existing) addresses for req->owner.  Errors:
+ * -ENOENT/CN_E_NOT_FOUND unknown network; -ENOSPC/CN_E_POOL_EXHAUSTED;
+ * -EADDRINUSE/CN_E_ADDR_IN_USE static address owned by someone else;
+ * -EINVAL/CN_E_INVALID_CONFIG static address outside every subnet or a
+ * reserved one.  On failure nothing new stays allocated. */
+int ipam_alloc(struct store *s, const struct ipam_req *req,
+	       struct ipam_addr *ret, size_t max, size_t *ret_n, struct cn_err *reterr);
+
+/* Release everything (container_id, ifname) holds in network; releasing
+ * nothing is success (returns 0).  Returns the number released. */
+int ipam_release(struct store *s, const char *network, const char *container_id,
+		 const char *ifname, struct cn_err *reterr);
+/* Release one address whatever its owner (Docker ReleaseAddress). */
+int ipam_release_addr(struct store *s, const char *network, const struct ipaddr *a,
+		      struct cn_err *reterr);
+
+/* The addresses (container_id, ifname) holds; *ret_n = 0 when none. */
+int ipam_lookup(struct store *s, const char *network, const char *container_id,
+		const char *ifname, struct ipam_addr *ret, size_t max, size_t *ret_n);
+
+/* Every allocation of network (NULL = all networks); *ret malloc'd. */
+int ipam_list(struct store *s, const char *network, struct ipam_record **ret, size_t *ret_n);
+/* Blocks of network; *ret malloc'd. */
+int ipam_blocks(struct store *s, const char *network, struct ipam_block **ret, size_t *ret_n);
+
+/* Release every allocation on `node` (NULL = any) for which keep() says
+ * false.  Returns the number released. */
+int ipam_gc(struct store *s, const char *node,
+	    bool (*keep)(const struct ipam_record *r, void *arg), void *arg,
+	    struct cn_err *reterr);
+
+/* Drop every allocation, owner index and block of a network (used by a
+ * forced network delete). */
+int ipam_purge_network(struct store *s, const char *network);
+
+#endif

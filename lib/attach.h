@@ -1,0 +1,110 @@
+/* attach.h — the one attach/detach core both plugins call.
+ *
+ * attach_workload():
+ *   1. allocate addresses (ipam_alloc, idempotent per container id+ifname),
+ *      unless the request carries addresses from an external IPAM;
+ *   2. create a veth pair: host side named attach_host_ifname() (stable for
+ *      a container id + ifname, so a retried ADD replaces a half-made pair),
+ *      IFLA_IFALIAS "leafnet:<container id>:<ifname>" so GC can find its
+ *      owner, the peer created directly inside the container's netns;
+ *   3. container side (through a netlink socket opened inside the netns):
+ *      rename to ifname, MTU, address /32 (/128, nodad), up, a permanent
+ *      neighbour entry gateway -> host veth MAC, default route via the
+ *      gateway onlink (v4 default gateway 169.254.1.1, v6 fe80::1);
+ *   4. host side: up, proxy_arp=1 and forwarding=1 on the veth, the v6
+ *      link-local gateway fe80::1 on the veth (or a proxy NDP entry for a
+ *      global v6 gateway, proxy_ndp=1), and the host route
+ *      addr/32 dev veth scope link proto leafnet (LEAFNET_RTPROT).
+ *   Any failure undoes everything it did (veth deleted, new allocation
+ *   released) and reports what failed with the kernel's extack text.
+ *
+ * detach_workload() is idempotent: missing netns, interface or allocation
+ * are success.
+ */
+#ifndef LEAFNET_ATTACH_H
+#define LEAFNET_ATTACH_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "prefix.h"
+#include "ipam.h"
+
+struct store;
+struct cn_err;
+
+#define LEAFNET_RTPROT      76		/* rtm_protocol of every host route we add */
+#define ATTACH_IFPREFIX     "lfn"	/* host veth names: "lfn" + 11 hex chars */
+#define ATTACH_MAX_IPS      IPAM_MAX_ADDRS
+#define ATTACH_GW4_DEFAULT  "169.254.1.1"
+#define ATTACH_GW6_DEFAULT  "fe80::1"
+#define ATTACH_MTU_DEFAULT  1500
+
+struct attach_ip {
+	struct prefix addr;		/* as configured on the workload: /32, /128 */
+	struct prefix subnet;		/* the pool it came from (informational) */
+	struct ipaddr gateway;		/* workload's default gateway */
+};
+
+struct attach_req {
+	char container_id[IPAM_ID_MAX];
+	char netns[PATH_MAX];		/* path, e.g. /var/run/netns/x, /proc/PID/ns/net */
+	char ifname[IFNAMSIZ];		/* inside the container, e.g. eth0 */
+	unsigned mtu;			/* 0: ATTACH_MTU_DEFAULT */
+	char network[LEAFNET_NAME_MAX];	/* leafnet network; needed unless external_ipam */
+	char node[LEAFNET_NAME_MAX];	/* this host (conf node_name) */
+	char handle[IPAM_HANDLE_MAX];	/* recorded with the allocation */
+	/* IPAM: either leafnet's own (static requests optional) ... */
+	size_t n_static;
+	struct ipaddr statics[ATTACH_MAX_IPS];
+	unsigned families;		/* IPAM_F_*; 0 = every subnet of the network */
+	/* ... or addresses that an external IPAM plugin already allocated. */
+	bool external_ipam;
+	size_t n_ips;
+	struct attach_ip ips[ATTACH_MAX_IPS];
+};
+
+struct attach_result {
+	char host_ifname[IFNAMSIZ];
+	char host_mac[18];		/* "aa:bb:cc:dd:ee:ff" */
+	char cont_mac[18];
+	int  cont_ifindex;
+	size_t n_ips;
+	struct attach_ip ips[ATTACH_MAX_IPS];
+};
+
+struct detach_req {
+	char container_id[IPAM_ID_MAX];
+	char netns[PATH_MAX];		/* may be "" (runtimes send none on a late DEL) */
+	char ifname[IFNAMSIZ];
+	char network[LEAFNET_NAME_MAX];	/* "" with external_ipam */
+	bool external_ipam;		/* do not release addresses */
+};
+
+/* "lfn" + 11 hex digits of a hash of container_id and ifname. */
+void attach_host_ifname(const char *container_id, const char *ifname, char ret[IFNAMSIZ]);
+
+int attach_workload(struct store *s, const struct attach_req *req,
+		    struct attach_result *ret, struct cn_err *reterr);
+int detach_workload(struct store *s, const struct detach_req *req, struct cn_err *reterr);
+
+/* Verify the kernel state matches what attach_workload() made for req with
+ * the addresses in `expect` (host veth, container interface and its
+ * addresses, default route, host route with LEAFNET_RTPROT).  0 when all is
+ * well, else -ENOENT/-EINVAL with CN_E_CHECK_FAILED naming what is missing. */
+int attach_check(const struct attach_req *req, const struct attach_result *expect,
+		 struct cn_err *reterr);
+
+/* GC of interfaces: delete every host veth named ATTACH_IFPREFIX* whose
+ * alias owner (container id, ifname) keep() rejects; their host routes go
+ * with them.  Returns the number removed. */
+int attach_gc(bool (*keep)(const char *container_id, const char *ifname, void *arg),
+	      void *arg, struct cn_err *reterr);
+
+/* Test hook: when $LEAFNET_TEST_PAUSE names a step ("after-ipam",
+ * "after-veth", "after-addr"), sleep there for $LEAFNET_TEST_PAUSE_MS
+ * (default 10000) so a test can SIGKILL the process mid-ADD. */
+void attach_test_pause(const char *step);
+
+#endif

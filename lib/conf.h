@@ -1,0 +1,48 @@
+/* conf.h — the leafnet config file (/etc/leafnet/leafnet.conf, JSON).
+ *
+ * Every binary takes its state directory / datastore and control socket
+ * from here.  Lookup order: the explicit path (--config), then
+ * $LEAFNET_CONF, then LEAFNET_CONF_DEFAULT.  A missing *default* file means
+ * built-in defaults; a missing explicitly named file is an error.
+ *
+ * Keys (all optional):
+ *   "state_dir":      "/var/lib/leafnet"
+ *   "datastore":      "file" | "etcd"
+ *   "etcd_endpoints": "http://127.0.0.1:2379"   (comma separated)
+ *   "control_socket": "/run/leafnet/leafnetd.sock"
+ *   "node_name":      hostname(2) by default
+ *   "log_file":       "" (stderr)
+ *   "log_level":      "error" | "warn" | "info" | "debug"
+ *   "fsync":          true   (fsync state writes; false only for tmpfs/tests)
+ * Unknown keys are an error naming the key, so typos do not go unnoticed.
+ */
+#ifndef LEAFNET_CONF_H
+#define LEAFNET_CONF_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+struct cn_err;
+
+#define LEAFNET_CONF_DEFAULT      "/etc/leafnet/leafnet.conf"
+#define LEAFNET_STATE_DIR_DEFAULT "/var/lib/leafnet"
+#define LEAFNET_CTL_SOCK_DEFAULT  "/run/leafnet/leafnetd.sock"
+#define LEAFNET_NAME_MAX          64	/* networks, nodes: incl. NUL */
+
+struct leafnet_conf {
+	char path[PATH_MAX];		/* file it came from; "" = defaults */
+	char state_dir[PATH_MAX];
+	char datastore[16];
+	char etcd_endpoints[512];
+	char control_socket[PATH_MAX];
+	char node_name[LEAFNET_NAME_MAX];
+	char log_file[PATH_MAX];
+	int  log_level;			/* enum log_level */
+	bool fsync;
+};
+
+void conf_defaults(struct leafnet_conf *c);
+/* path may be NULL.  On failure *ret is left untouched. */
+int  conf_load(const char *path, struct leafnet_conf *ret, struct cn_err *reterr);
+
+#endif

@@ -1,0 +1,48 @@
+/* store.h — the datastore: a small key/value store of JSON documents.
+ *
+ * Keys are relative paths: components of [A-Za-z0-9._:@-] separated by '/',
+ * no empty, "." or ".." components (-EINVAL otherwise).  Prefixes in keys
+ * write '/' as '_' ("10.0.0.0_26").
+ *
+ * Backend `file` (embedded default): one file per key under
+ * conf->state_dir; writes are temp + fsync + rename (+ fsync of the
+ * directory), exclusive creates use link(2) so they are atomic too; locks
+ * are flock(2) on "<state_dir>/locks/<name>.lock", so any number of
+ * processes are safe and a killed process releases its locks.
+ * Backend `etcd` comes with the cluster work; the interface is meant to map
+ * onto etcd transactions (create = txn on version 0, lock = lease lock).
+ */
+#ifndef LEAFNET_STORE_H
+#define LEAFNET_STORE_H
+
+#include <stddef.h>
+
+struct leafnet_conf;
+struct store;
+struct store_lock;
+
+/* Creates the state directory if needed.  -errno on failure. */
+int  store_open(const struct leafnet_conf *conf, struct store **ret);
+void store_free(struct store *s);		/* NULL-safe */
+
+/* *ret_val is malloc'd and NUL-terminated; -ENOENT when absent. */
+int  store_get(struct store *s, const char *key, char **ret_val);
+/* Create or replace, atomically. */
+int  store_put(struct store *s, const char *key, const char *val);
+/* Create only; -EEXIST if the key exists (atomic against other processes). */
+int  store_create(struct store *s, const char *key, const char *val);
+/* -ENOENT when absent. */
+int  store_delete(struct store *s, const char *key);
+/* Names of the keys (leaves, not sub-directories) directly under dir, sorted.
+ * *ret_names is a malloc'd array of malloc'd strings, free with
+ * store_names_free().  A missing dir is an empty list. */
+int  store_list(struct store *s, const char *dir, char ***ret_names, size_t *ret_n);
+void store_names_free(char **names, size_t n);
+/* Sub-directories directly under dir (e.g. the networks having allocations). */
+int  store_list_dirs(struct store *s, const char *dir, char ***ret_names, size_t *ret_n);
+
+/* Exclusive lock called `name` (a key-like string); blocks until held. */
+int  store_lock(struct store *s, const char *name, struct store_lock **ret);
+void store_unlock(struct store_lock *l);	/* NULL-safe */
+
+#endif
