@@ -5,8 +5,8 @@
  *      unless the request carries addresses from an external IPAM;
  *   2. create a veth pair: host side named attach_host_ifname() (stable for
  *      a container id + ifname, so a retried ADD replaces a half-made pair),
- *      IFLA_IFALIAS "leafnet:<container id>:<ifname>" so GC can find its
- *      owner, the peer created directly inside the container's netns;
+ *      IFLA_IFALIAS "leafnet:<network>:<ifname>:<container id>" so GC can
+ *      find its owner, the peer created directly inside the container's netns;
  *   3. container side (through a netlink socket opened inside the netns):
  *      rename to ifname, MTU, address /32 (/128, nodad), up, a permanent
  *      neighbour entry gateway -> host veth MAC, default route via the
@@ -97,9 +97,11 @@ int attach_check(const struct attach_req *req, const struct attach_result *expec
 		 struct cn_err *reterr);
 
 /* GC of interfaces: delete every host veth named ATTACH_IFPREFIX* whose
- * alias owner (container id, ifname) keep() rejects; their host routes go
- * with them.  Returns the number removed. */
-int attach_gc(bool (*keep)(const char *container_id, const char *ifname, void *arg),
+ * alias says it belongs to `network` ("" with external IPAM: matches veths
+ * whose alias network is "") and whose owner (container id, ifname) keep()
+ * rejects; their host routes go with them.  Returns the number removed. */
+int attach_gc(const char *network,
+	      bool (*keep)(const char *container_id, const char *ifname, void *arg),
 	      void *arg, struct cn_err *reterr);
 
 /* Test hook: when $LEAFNET_TEST_PAUSE names a step ("after-ipam",
