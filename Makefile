@@ -23,7 +23,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmnl -lcjso
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
-           -Ilib -Iipam $(PKG_CFLAGS) $(SANFLAGS)
+           -Ilib -Iipam -Icni -Irouting $(PKG_CFLAGS) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(PKG_LIBS)
 
@@ -37,12 +37,17 @@ LIB_SRCS   := $(wildcard lib/*.c ipam/*.c)
 CNI_MAINS  := cni/main_leafnet.c cni/main_ipam.c
 CNI_SRCS   := $(filter-out $(CNI_MAINS),$(wildcard cni/*.c))
 NETCTL_SRCS:= $(wildcard netctl/*.c)
+ROUTING_MAIN:= routing/main.c
+ROUTING_SRCS:= $(filter-out $(ROUTING_MAIN),$(wildcard routing/*.c))
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 BENCH_SRCS := $(wildcard bench/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIB     := $(BUILD)/libleafnet.a
+CNILIB  := $(BUILD)/libcni.a
+ROUTELIB:= $(BUILD)/librouting.a
 BINS    := $(BUILD)/bin/leafnet $(BUILD)/bin/leafnet-ipam $(BUILD)/bin/netctl
 UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
@@ -55,6 +60,14 @@ $(BUILD)/obj/%.o: %.c
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(call obj,$(LIB_SRCS))
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(CNILIB): $(call obj,$(CNI_SRCS))
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(ROUTELIB): $(call obj,$(ROUTING_SRCS))
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -73,7 +86,8 @@ $(BUILD)/bin/netctl: $(call obj,$(NETCTL_SRCS)) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+# Unit tests link the module archives; only the objects they use are pulled in.
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CNILIB) $(ROUTELIB) $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
