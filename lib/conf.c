@@ -1,0 +1,294 @@
+/* conf.c — load and validate the leafnet config file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "err.h"
+#include "json.h"
+#include "log.h"
+
+#define CONF_FILE_MAX (1024 * 1024)
+#define CONF_ETCD_DEFAULT "http://127.0.0.1:2379"
+
+static const char *const conf_keys[] = {
+	"state_dir", "datastore", "etcd_endpoints", "control_socket",
+	"node_name", "log_file", "log_level", "fsync",
+};
+
+void
+conf_defaults(struct leafnet_conf *c)
+{
+	char host[256];
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s",
+		 LEAFNET_STATE_DIR_DEFAULT);
+	snprintf(c->datastore, sizeof(c->datastore), "file");
+	snprintf(c->etcd_endpoints, sizeof(c->etcd_endpoints), "%s",
+		 CONF_ETCD_DEFAULT);
+	snprintf(c->control_socket, sizeof(c->control_socket), "%s",
+		 LEAFNET_CTL_SOCK_DEFAULT);
+	/* A hostname that does not fit stays empty; conf_load() then asks
+	 * for an explicit node_name instead of silently truncating it. */
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		if (strlen(host) < sizeof(c->node_name))
+			memcpy(c->node_name, host, strlen(host) + 1);
+	}
+	c->log_level = LOG_LVL_INFO;
+	c->fsync = true;
+}
+
+/* Read a whole (small) file; NUL-terminated, malloc'd. */
+static int
+conf_read_file(const char *path, char **ret)
+{
+	struct stat st;
+	size_t len = 0;
+	char *buf;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EISDIR;
+		goto out_close;
+	}
+	if (st.st_size > CONF_FILE_MAX) {
+		r = -EFBIG;
+		goto out_close;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		r = -ENOMEM;
+		goto out_close;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			free(buf);
+			goto out_close;
+		}
+		if (n == 0)
+			break;		/* shrank under us: take what is there */
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	r = 0;
+out_close:
+	(void)close(fd);
+	return r;
+}
+
+static int
+conf_check_keys(const cJSON *root, struct cn_err *reterr)
+{
+	for (const cJSON *it = root->child; it != NULL; it = it->next) {
+		bool known = false;
+
+		for (size_t i = 0; i < sizeof(conf_keys) / sizeof(*conf_keys); i++)
+			if (strcmp(it->string, conf_keys[i]) == 0)
+				known = true;
+		if (!known)
+			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+					  "unknown key \"%s\" (known: state_dir, "
+					  "datastore, etcd_endpoints, control_socket, "
+					  "node_name, log_file, log_level, fsync)",
+					  it->string);
+		for (const cJSON *o = root->child; o != it; o = o->next)
+			if (strcmp(o->string, it->string) == 0)
+				return cn_err_set(reterr, CN_E_INVALID_CONFIG,
+						  -EINVAL, "key \"%s\" appears twice",
+						  it->string);
+	}
+	return 0;
+}
+
+/* Absolute, non-empty path; trailing slashes dropped ("/a/b/" -> "/a/b"). */
+static int
+conf_check_path(char *p, const char *key, bool may_be_empty,
+		struct cn_err *reterr)
+{
+	size_t n = strlen(p);
+
+	if (n == 0) {
+		if (may_be_empty)
+			return 0;
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "%s: must not be empty", key);
+	}
+	if (p[0] != '/')
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "%s: \"%s\" is not an absolute path (start it with /)",
+				  key, p);
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = '\0';
+	return 0;
+}
+
+static int
+conf_check_node_name(const char *name, struct cn_err *reterr)
+{
+	if (name[0] == '\0')
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "node_name: empty (the hostname is unavailable "
+				  "or longer than %d characters); set node_name",
+				  LEAFNET_NAME_MAX - 1);
+	if (name[0] == '.' ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "0123456789._:@-") != strlen(name))
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "node_name: \"%s\" may contain only letters, digits "
+				  "and . _ : @ - (and must not start with .)", name);
+	return 0;
+}
+
+static int
+conf_apply(const cJSON *root, struct leafnet_conf *c, struct cn_err *reterr)
+{
+	char level[16];
+	int r;
+
+	if (!cJSON_IsObject(root))
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "the config must be a JSON object");
+	r = conf_check_keys(root, reterr);
+	if (r < 0)
+		return r;
+
+#define GET_STR(key, field)						\
+	do {								\
+		r = json_get_str(root, key, c->field, sizeof(c->field),	\
+				 false, NULL, reterr);			\
+		if (r < 0 && r != -ENOENT)				\
+			return r;					\
+	} while (0)
+	GET_STR("state_dir", state_dir);
+	GET_STR("datastore", datastore);
+	GET_STR("etcd_endpoints", etcd_endpoints);
+	GET_STR("control_socket", control_socket);
+	GET_STR("node_name", node_name);
+	GET_STR("log_file", log_file);
+#undef GET_STR
+
+	r = json_get_str(root, "log_level", level, sizeof(level), false, NULL,
+			 reterr);
+	if (r == 0) {
+		int lvl = log_level_parse(level);
+
+		if (lvl < 0)
+			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+					  "log_level: \"%s\" is not one of error, "
+					  "warn, info, debug", level);
+		c->log_level = lvl;
+	} else if (r != -ENOENT) {
+		return r;
+	}
+	r = json_get_bool(root, "fsync", &c->fsync, false, NULL, reterr);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	return 0;
+}
+
+static int
+conf_validate(struct leafnet_conf *c, struct cn_err *reterr)
+{
+	struct sockaddr_un sun;
+	int r;
+
+	if ((r = conf_check_path(c->state_dir, "state_dir", false, reterr)) < 0 ||
+	    (r = conf_check_path(c->control_socket, "control_socket", false,
+				 reterr)) < 0 ||
+	    (r = conf_check_path(c->log_file, "log_file", true, reterr)) < 0)
+		return r;
+	if (strlen(c->control_socket) >= sizeof(sun.sun_path))
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "control_socket: longer than %zu characters, "
+				  "too long for a unix socket",
+				  sizeof(sun.sun_path) - 1);
+	if (strcmp(c->datastore, "file") != 0 && strcmp(c->datastore, "etcd") != 0)
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "datastore: \"%s\" is not \"file\" or \"etcd\"",
+				  c->datastore);
+	if (strcmp(c->datastore, "etcd") == 0 && c->etcd_endpoints[0] == '\0')
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "etcd_endpoints: must not be empty with "
+				  "\"datastore\": \"etcd\"");
+	return conf_check_node_name(c->node_name, reterr);
+}
+
+int
+conf_load(const char *path, struct leafnet_conf *ret, struct cn_err *reterr)
+{
+	struct leafnet_conf c;
+	struct cn_err e = { 0 };
+	bool explicit = true;
+	cJSON *root = NULL;
+	char *text = NULL;
+	int r;
+
+	if (path == NULL || path[0] == '\0')
+		path = getenv("LEAFNET_CONF");
+	if (path == NULL || path[0] == '\0') {
+		path = LEAFNET_CONF_DEFAULT;
+		explicit = false;
+	}
+	conf_defaults(&c);
+
+	r = conf_read_file(path, &text);
+	if (r == -ENOENT && !explicit)
+		goto out_validate;	/* no config file: built-in defaults */
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, r,
+				  "cannot read config file %s: %s", path,
+				  strerror(-r));
+	if (strlen(path) >= sizeof(c.path)) {
+		free(text);
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -ENAMETOOLONG,
+				  "config file path too long: %s", path);
+	}
+	memcpy(c.path, path, strlen(path) + 1);
+
+	r = json_parse(text, &root, &e);
+	free(text);
+	if (r < 0)
+		goto out_err;
+	r = conf_apply(root, &c, &e);
+	cJSON_Delete(root);
+	if (r < 0)
+		goto out_err;
+out_validate:
+	r = conf_validate(&c, &e);
+	if (r < 0)
+		goto out_err;
+	*ret = c;
+	return 0;
+
+out_err:
+	/* Name the file in front of the precise message. */
+	if (c.path[0] != '\0')
+		cn_err_set(reterr, e.code, r, "%.*s: %s", 120, c.path, e.msg);
+	else
+		cn_err_set(reterr, e.code, r, "%s (built-in defaults, no %s)",
+			   e.msg, LEAFNET_CONF_DEFAULT);
+	if (e.details[0] != '\0')
+		cn_err_details(reterr, "%s", e.details);
+	return r;
+}

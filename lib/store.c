@@ -1,0 +1,581 @@
+/* store.c — the datastore, `file` backend.
+ *
+ * Layout under conf->state_dir (mode 0700):
+ *   <key>                      one file per key, the value verbatim
+ *   <dir>/.tmp.<pid>.<n>       in-flight writes (never valid key names)
+ *   locks/<name>.lock          flock(2) targets ("locks/" is reserved)
+ *
+ * Every path is resolved relative to one directory fd opened at
+ * store_open(), so a request costs a handful of syscalls: put is
+ * open(dir) + open(tmp) + write + rename (+ two fsyncs), get is
+ * open + fstat + read.  Parent directories are made only when the first
+ * open says ENOENT.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "store.h"
+
+#define STORE_KEY_MAX    1024
+#define STORE_TMP_PREFIX ".tmp."
+#define STORE_LOCK_DIR   "locks"
+#define STORE_DIR_MODE   0755
+#define STORE_FILE_MODE  0644
+
+struct store {
+	int  rootfd;
+	bool fsync;
+	char dir[PATH_MAX];
+};
+
+struct store_lock {
+	int fd;
+};
+
+static unsigned store_tmp_seq;
+
+static bool
+key_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
+	       c == '@' || c == '-';
+}
+
+/* Components of [A-Za-z0-9._:@-] joined by '/'; none empty, none starting
+ * with '.' (so ".", "..", and our ".tmp." files can never be named). */
+static int
+key_check(const char *key)
+{
+	size_t len, comp = 0;
+
+	if (key == NULL)
+		return -EINVAL;
+	len = strlen(key);
+	if (len == 0 || len > STORE_KEY_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i <= len; i++) {
+		if (key[i] == '/' || key[i] == '\0') {
+			if (comp == 0)
+				return -EINVAL;
+			if (comp > NAME_MAX - 16)
+				return -ENAMETOOLONG;
+			comp = 0;
+			continue;
+		}
+		if (!key_char_ok(key[i]) || (comp == 0 && key[i] == '.'))
+			return -EINVAL;
+		comp++;
+	}
+	return 0;
+}
+
+/* A key for data: valid, and not inside the reserved lock directory. */
+static int
+key_check_data(const char *key)
+{
+	int r = key_check(key);
+	size_t n = strlen(STORE_LOCK_DIR);
+
+	if (r < 0)
+		return r;
+	if (strncmp(key, STORE_LOCK_DIR, n) == 0 &&
+	    (key[n] == '/' || key[n] == '\0'))
+		return -EINVAL;
+	return 0;
+}
+
+/* mkdir -p of a relative path under rootfd (or an absolute one with
+ * rootfd == AT_FDCWD); the last component gets `mode`. */
+static int
+mkdir_p(int rootfd, const char *path, mode_t mode, bool do_fsync)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (size_t i = 1; i <= len; i++) {
+		bool last = i == len;
+
+		if (!last && buf[i] != '/')
+			continue;
+		buf[i] = '\0';
+		if (mkdirat(rootfd, buf, last ? mode : STORE_DIR_MODE) == 0) {
+			if (do_fsync) {
+				/* make the new entry durable in its parent */
+				char *slash = strrchr(buf, '/');
+				int pfd;
+
+				if (slash == NULL)
+					pfd = openat(rootfd, ".", O_RDONLY |
+						     O_DIRECTORY | O_CLOEXEC);
+				else if (slash == buf)
+					pfd = open("/", O_RDONLY | O_DIRECTORY |
+						   O_CLOEXEC);
+				else {
+					*slash = '\0';
+					pfd = openat(rootfd, buf, O_RDONLY |
+						     O_DIRECTORY | O_CLOEXEC);
+					*slash = '/';
+				}
+				if (pfd >= 0) {
+					(void)fsync(pfd);
+					(void)close(pfd);
+				}
+			}
+		} else if (errno != EEXIST) {
+			return -errno;
+		}
+		if (!last)
+			buf[i] = '/';
+	}
+	return 0;
+}
+
+int
+store_open(const struct leafnet_conf *conf, struct store **ret)
+{
+	struct store *s;
+	int fd, r;
+
+	if (conf == NULL || conf->state_dir[0] != '/')
+		return -EINVAL;
+	if (conf->datastore[0] != '\0' && strcmp(conf->datastore, "file") != 0)
+		return -EOPNOTSUPP;	/* etcd comes with the cluster work */
+
+	fd = open(conf->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		r = mkdir_p(AT_FDCWD, conf->state_dir, 0700, conf->fsync);
+		if (r < 0)
+			return r;
+		fd = open(conf->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		(void)close(fd);
+		return -ENOMEM;
+	}
+	s->rootfd = fd;
+	s->fsync = conf->fsync;
+	snprintf(s->dir, sizeof(s->dir), "%s", conf->state_dir);
+	*ret = s;
+	return 0;
+}
+
+void
+store_free(struct store *s)
+{
+	if (s == NULL)
+		return;
+	(void)close(s->rootfd);
+	free(s);
+}
+
+/* Open the directory holding `key` (creating it if asked); *ret_leaf
+ * points into key.  The caller closes *ret_fd. */
+static int
+open_parent(struct store *s, const char *key, bool create, int *ret_fd,
+	    const char **ret_leaf)
+{
+	char dir[STORE_KEY_MAX + 1];
+	const char *slash = strrchr(key, '/');
+	size_t n;
+	int fd, r;
+
+	if (slash == NULL) {
+		fd = openat(s->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		*ret_fd = fd;
+		*ret_leaf = key;
+		return 0;
+	}
+	n = (size_t)(slash - key);
+	memcpy(dir, key, n);
+	dir[n] = '\0';
+	fd = openat(s->rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		r = mkdir_p(s->rootfd, dir, STORE_DIR_MODE, s->fsync);
+		if (r < 0)
+			return r;
+		fd = openat(s->rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	*ret_fd = fd;
+	*ret_leaf = slash + 1;
+	return 0;
+}
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Write val to a fresh temp file in dirfd; its name goes to tmp. */
+static int
+write_tmp(struct store *s, int dirfd, const char *val, char *tmp, size_t size)
+{
+	int fd = -1, r;
+
+	for (int tries = 0; fd < 0; tries++) {
+		unsigned seq = __atomic_fetch_add(&store_tmp_seq, 1,
+						  __ATOMIC_RELAXED);
+
+		snprintf(tmp, size, STORE_TMP_PREFIX "%ld.%u", (long)getpid(),
+			 seq);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			    STORE_FILE_MODE);
+		/* EEXIST: a leftover of a crashed process that had our pid */
+		if (fd < 0 && (errno != EEXIST || tries > 100))
+			return -errno;
+	}
+	r = write_all(fd, val, strlen(val));
+	if (r == 0 && s->fsync && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlinkat(dirfd, tmp, 0);
+	return r;
+}
+
+int
+store_put(struct store *s, const char *key, const char *val)
+{
+	char tmp[64];
+	const char *leaf;
+	int dirfd, r;
+
+	if (val == NULL)
+		return -EINVAL;
+	if ((r = key_check_data(key)) < 0)
+		return r;
+	if ((r = open_parent(s, key, true, &dirfd, &leaf)) < 0)
+		return r;
+	r = write_tmp(s, dirfd, val, tmp, sizeof(tmp));
+	if (r < 0)
+		goto out_close_dir;
+	if (renameat(dirfd, tmp, dirfd, leaf) < 0) {
+		r = -errno;
+		(void)unlinkat(dirfd, tmp, 0);
+		goto out_close_dir;
+	}
+	if (s->fsync && fsync(dirfd) < 0)
+		r = -errno;
+out_close_dir:
+	(void)close(dirfd);
+	if (r < 0)
+		log_debug("store: put %s: %s", key, strerror(-r));
+	return r;
+}
+
+int
+store_create(struct store *s, const char *key, const char *val)
+{
+	char tmp[64];
+	const char *leaf;
+	int dirfd, r;
+
+	if (val == NULL)
+		return -EINVAL;
+	if ((r = key_check_data(key)) < 0)
+		return r;
+	if ((r = open_parent(s, key, true, &dirfd, &leaf)) < 0)
+		return r;
+	r = write_tmp(s, dirfd, val, tmp, sizeof(tmp));
+	if (r < 0)
+		goto out_close_dir;
+	/* link(2) never replaces: exactly one creator wins, and readers
+	 * never see a partly written value. */
+	if (linkat(dirfd, tmp, dirfd, leaf, 0) < 0)
+		r = -errno;
+	(void)unlinkat(dirfd, tmp, 0);
+	if (r == 0 && s->fsync && fsync(dirfd) < 0)
+		r = -errno;
+out_close_dir:
+	(void)close(dirfd);
+	return r;
+}
+
+int
+store_get(struct store *s, const char *key, char **ret_val)
+{
+	struct stat st;
+	size_t len = 0, cap;
+	char *buf;
+	int fd, r;
+
+	if ((r = key_check_data(key)) < 0)
+		return r;
+	fd = openat(s->rootfd, key, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOTDIR ? -ENOENT : -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		goto out_close;
+	}
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap);
+	if (buf == NULL) {
+		r = -ENOMEM;
+		goto out_close;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 == cap) {	/* grew since fstat: make room */
+			char *nb = realloc(buf, cap * 2);
+
+			if (nb == NULL) {
+				r = -ENOMEM;
+				goto out_free;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto out_free;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret_val = buf;
+	r = 0;
+	goto out_close;
+out_free:
+	free(buf);
+out_close:
+	(void)close(fd);
+	return r;
+}
+
+int
+store_delete(struct store *s, const char *key)
+{
+	const char *leaf;
+	int dirfd, r;
+
+	if ((r = key_check_data(key)) < 0)
+		return r;
+	if (!s->fsync) {
+		if (unlinkat(s->rootfd, key, 0) == 0)
+			return 0;
+		return errno == ENOTDIR ? -ENOENT : -errno;
+	}
+	r = open_parent(s, key, false, &dirfd, &leaf);
+	if (r < 0)
+		return r == -ENOTDIR ? -ENOENT : r;
+	if (unlinkat(dirfd, leaf, 0) < 0)
+		r = errno == ENOTDIR ? -ENOENT : -errno;
+	else if (fsync(dirfd) < 0)
+		r = -errno;
+	(void)close(dirfd);
+	return r;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+store_names_free(char **names, size_t n)
+{
+	if (names == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static int
+list_entries(struct store *s, const char *dir, bool want_dirs,
+	     char ***ret_names, size_t *ret_n)
+{
+	bool root = dir == NULL || dir[0] == '\0';
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd, r = 0;
+
+	if (!root && (r = key_check_data(dir)) < 0)
+		return r;
+	fd = openat(s->rootfd, root ? "." : dir,
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			return -errno;
+		*ret_names = NULL;	/* a missing dir is an empty list */
+		*ret_n = 0;
+		return 0;
+	}
+	d = fdopendir(fd);
+	if (d == NULL) {
+		r = -errno;
+		(void)close(fd);
+		return r;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		const char *nm = de->d_name;
+		bool is_dir;
+
+		/* skips ".", "..", temp files and anything not a key */
+		if (nm[0] == '.' || key_check(nm) < 0)
+			continue;
+		if (root && strcmp(nm, STORE_LOCK_DIR) == 0)
+			continue;
+		if (de->d_type == DT_UNKNOWN) {
+			struct stat st;
+
+			if (fstatat(dirfd(d), nm, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;	/* deleted meanwhile */
+			is_dir = S_ISDIR(st.st_mode);
+			if (!is_dir && !S_ISREG(st.st_mode))
+				continue;
+		} else if (de->d_type == DT_DIR) {
+			is_dir = true;
+		} else if (de->d_type == DT_REG) {
+			is_dir = false;
+		} else {
+			continue;
+		}
+		if (is_dir != want_dirs)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			char **nn = realloc(names, ncap * sizeof(*names));
+
+			if (nn == NULL) {
+				r = -ENOMEM;
+				goto out_free;
+			}
+			names = nn;
+			cap = ncap;
+		}
+		names[n] = strdup(nm);
+		if (names[n] == NULL) {
+			r = -ENOMEM;
+			goto out_free;
+		}
+		n++;
+	}
+	if (errno != 0) {
+		r = -errno;
+		goto out_free;
+	}
+	(void)closedir(d);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), name_cmp);
+	*ret_names = names;
+	*ret_n = n;
+	return 0;
+out_free:
+	store_names_free(names, n);
+	(void)closedir(d);
+	return r;
+}
+
+int
+store_list(struct store *s, const char *dir, char ***ret_names, size_t *ret_n)
+{
+	return list_entries(s, dir, false, ret_names, ret_n);
+}
+
+int
+store_list_dirs(struct store *s, const char *dir, char ***ret_names,
+		size_t *ret_n)
+{
+	return list_entries(s, dir, true, ret_names, ret_n);
+}
+
+int
+store_lock(struct store *s, const char *name, struct store_lock **ret)
+{
+	char path[STORE_KEY_MAX + sizeof(STORE_LOCK_DIR "/.lock")];
+	struct store_lock *l;
+	int fd, r;
+
+	if ((r = key_check(name)) < 0)
+		return r;
+	snprintf(path, sizeof(path), STORE_LOCK_DIR "/%s.lock", name);
+	for (char *p = path + strlen(STORE_LOCK_DIR) + 1; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	if (strlen(path) - strlen(STORE_LOCK_DIR) - 1 > NAME_MAX)
+		return -ENAMETOOLONG;
+
+	fd = openat(s->rootfd, path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT) {
+		r = mkdir_p(s->rootfd, STORE_LOCK_DIR, 0700, s->fsync);
+		if (r < 0)
+			return r;
+		fd = openat(s->rootfd, path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	}
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			r = -errno;
+			(void)close(fd);
+			return r;
+		}
+	}
+	l = malloc(sizeof(*l));
+	if (l == NULL) {
+		(void)close(fd);	/* closing drops the lock */
+		return -ENOMEM;
+	}
+	l->fd = fd;
+	*ret = l;
+	return 0;
+}
+
+void
+store_unlock(struct store_lock *l)
+{
+	if (l == NULL)
+		return;
+	/* Explicit unlock: a forked child may still hold a copy of the fd. */
+	(void)flock(l->fd, LOCK_UN);
+	(void)close(l->fd);
+	free(l);
+}

@@ -1,0 +1,226 @@
+/* test_json.c — parse errors with offsets, typed getters, cn_err. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "err.h"
+#include "json.h"
+
+static void
+test_err_first_wins(void **state)
+{
+	struct cn_err e = { 0 };
+	(void)state;
+
+	assert_int_equal(cn_err_set(&e, CN_E_KERNEL, -EEXIST, "inner %d", 1), -EEXIST);
+	assert_int_equal(cn_err_set(&e, CN_E_INTERNAL, -EIO, "outer"), -EIO);
+	assert_int_equal(e.code, CN_E_KERNEL);
+	assert_string_equal(e.msg, "inner 1");
+	cn_err_details(&e, "d1");
+	cn_err_details(&e, "d2");
+	assert_string_equal(e.details, "d1");
+	cn_err_clear(&e);
+	assert_int_equal(e.code, 0);
+	assert_string_equal(e.msg, "");
+	/* code 0 still counts as recorded */
+	cn_err_set(&e, 0, -EIO, "zero");
+	assert_int_equal(e.code, CN_E_INTERNAL);
+	/* NULL-safe */
+	assert_int_equal(cn_err_set(NULL, 1, -EINVAL, "x"), -EINVAL);
+	cn_err_details(NULL, "x");
+	cn_err_clear(NULL);
+	/* long messages are truncated, not overflowed */
+	cn_err_clear(&e);
+	char big[1000];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cn_err_set(&e, 7, -EINVAL, "%s", big);
+	assert_int_equal(strlen(e.msg), CN_ERR_MSG_MAX - 1);
+}
+
+static void
+test_parse(void **state)
+{
+	struct cn_err e = { 0 };
+	cJSON *j = NULL;
+	(void)state;
+
+	assert_int_equal(json_parse("{\"a\": 1}", &j, &e), 0);
+	assert_non_null(j);
+	assert_int_equal(e.code, 0);
+	cJSON_Delete(j);
+	assert_int_equal(json_parse("  [1,2]\n ", &j, &e), 0);
+	cJSON_Delete(j);
+
+	j = NULL;
+	assert_int_equal(json_parse("{\"a\": 1} x", &j, &e), -EINVAL);
+	assert_null(j);
+	assert_int_equal(e.code, CN_E_DECODE);
+	assert_non_null(strstr(e.msg, "byte 9"));
+	cn_err_clear(&e);
+
+	assert_int_equal(json_parse("{}{}", &j, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "byte 2"));
+	cn_err_clear(&e);
+
+	assert_int_equal(json_parse("{\"a\":\n  tru}", &j, &e), -EINVAL);
+	assert_int_equal(e.code, CN_E_DECODE);
+	assert_non_null(strstr(e.msg, "line 2"));
+	assert_non_null(strstr(e.details, "near"));
+	cn_err_clear(&e);
+
+	assert_int_equal(json_parse("", &j, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "empty"));
+	cn_err_clear(&e);
+	assert_int_equal(json_parse(" \n", &j, NULL), -EINVAL);
+	assert_int_equal(json_parse(NULL, &j, NULL), -EINVAL);
+	assert_int_equal(json_parse("{\"a\":", &j, NULL), -EINVAL);
+	assert_int_equal(json_parse("[1,]", &j, NULL), -EINVAL);
+}
+
+static cJSON *
+doc(void)
+{
+	cJSON *j = NULL;
+
+	assert_int_equal(json_parse(
+		"{\"s\":\"hello\",\"n\":42,\"neg\":-1,\"frac\":1.5,"
+		"\"big\":4294967296,\"max\":4294967295,\"exp\":1e3,\"zero\":0,"
+		"\"t\":true,\"f\":false,\"nul\":null,\"o\":{\"x\":1},"
+		"\"a\":[1,2],\"huge\":1e400}", &j, NULL), 0);
+	return j;
+}
+
+static void
+test_get_str(void **state)
+{
+	struct cn_err e = { 0 };
+	cJSON *j = doc();
+	char buf[6], tiny[5];
+	(void)state;
+
+	assert_int_equal(json_get_str(j, "s", buf, sizeof(buf), true, NULL, &e), 0);
+	assert_string_equal(buf, "hello");
+	strcpy(tiny, "keep");
+	assert_int_equal(json_get_str(j, "s", tiny, sizeof(tiny), true, "ipam.", &e), -EINVAL);
+	assert_string_equal(tiny, "keep");
+	assert_int_equal(e.code, CN_E_INVALID_CONFIG);
+	assert_non_null(strstr(e.msg, "ipam.s: too long"));
+	cn_err_clear(&e);
+	assert_int_equal(json_get_str(j, "n", buf, sizeof(buf), false, "ipam.", &e), -EINVAL);
+	assert_string_equal(e.msg, "ipam.n: expected a string");
+	cn_err_clear(&e);
+	/* absent and null: -ENOENT, error only when required */
+	assert_int_equal(json_get_str(j, "nope", buf, sizeof(buf), false, NULL, &e), -ENOENT);
+	assert_int_equal(e.code, 0);
+	assert_int_equal(json_get_str(j, "nul", buf, sizeof(buf), false, NULL, &e), -ENOENT);
+	assert_int_equal(e.code, 0);
+	assert_int_equal(json_get_str(j, "nope", buf, sizeof(buf), true, "cfg.", &e), -ENOENT);
+	assert_int_equal(e.code, CN_E_INVALID_CONFIG);
+	assert_non_null(strstr(e.msg, "cfg.nope"));
+	/* case-sensitive keys; NULL object is "absent" */
+	assert_int_equal(json_get_str(j, "S", buf, sizeof(buf), false, NULL, NULL), -ENOENT);
+	assert_int_equal(json_get_str(NULL, "s", buf, sizeof(buf), false, NULL, NULL), -ENOENT);
+	cJSON_Delete(j);
+}
+
+static void
+test_get_u32(void **state)
+{
+	struct cn_err e = { 0 };
+	cJSON *j = doc();
+	uint32_t v = 7;
+	(void)state;
+
+	assert_int_equal(json_get_u32(j, "n", &v, true, NULL, &e), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(json_get_u32(j, "max", &v, true, NULL, &e), 0);
+	assert_int_equal(v, UINT32_MAX);
+	assert_int_equal(json_get_u32(j, "exp", &v, true, NULL, &e), 0);
+	assert_int_equal(v, 1000);
+	assert_int_equal(json_get_u32(j, "zero", &v, true, NULL, &e), 0);
+	assert_int_equal(v, 0);
+	v = 7;
+	assert_int_equal(json_get_u32(j, "neg", &v, true, NULL, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "neg: -1 is out of range"));
+	cn_err_clear(&e);
+	assert_int_equal(json_get_u32(j, "frac", &v, true, NULL, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "whole number"));
+	cn_err_clear(&e);
+	assert_int_equal(json_get_u32(j, "big", &v, true, NULL, &e), -EINVAL);
+	cn_err_clear(&e);
+	assert_int_equal(json_get_u32(j, "huge", &v, true, NULL, &e), -EINVAL);
+	cn_err_clear(&e);
+	assert_int_equal(json_get_u32(j, "s", &v, true, "x.", &e), -EINVAL);
+	assert_string_equal(e.msg, "x.s: expected a number");
+	assert_int_equal(json_get_u32(j, "nul", &v, false, NULL, NULL), -ENOENT);
+	assert_int_equal(v, 7);
+	cJSON_Delete(j);
+}
+
+static void
+test_get_bool_obj_arr(void **state)
+{
+	struct cn_err e = { 0 };
+	cJSON *j = doc();
+	const cJSON *o = NULL;
+	bool b = false;
+	(void)state;
+
+	assert_int_equal(json_get_bool(j, "t", &b, true, NULL, &e), 0);
+	assert_true(b);
+	assert_int_equal(json_get_bool(j, "f", &b, true, NULL, &e), 0);
+	assert_false(b);
+	assert_int_equal(json_get_bool(j, "zero", &b, true, NULL, &e), -EINVAL);
+	assert_string_equal(e.msg, "zero: expected true or false");
+	cn_err_clear(&e);
+
+	assert_int_equal(json_get_obj(j, "o", &o, true, NULL, &e), 0);
+	assert_non_null(cJSON_GetObjectItem(o, "x"));
+	assert_int_equal(json_get_obj(j, "a", &o, true, NULL, &e), -EINVAL);
+	assert_string_equal(e.msg, "a: expected an object");
+	cn_err_clear(&e);
+	assert_int_equal(json_get_arr(j, "a", &o, true, NULL, &e), 0);
+	assert_int_equal(cJSON_GetArraySize(o), 2);
+	assert_int_equal(json_get_arr(j, "o", &o, true, "p.", &e), -EINVAL);
+	assert_string_equal(e.msg, "p.o: expected an array");
+	assert_int_equal(json_get_arr(j, "missing", &o, false, NULL, NULL), -ENOENT);
+	cJSON_Delete(j);
+}
+
+static void
+test_print(void **state)
+{
+	cJSON *j = NULL;
+	char *s;
+	(void)state;
+
+	assert_int_equal(json_parse("{ \"a\" : [ 1, \"x\" ] }", &j, NULL), 0);
+	s = json_print(j);
+	assert_string_equal(s, "{\"a\":[1,\"x\"]}");
+	free(s);
+	cJSON_Delete(j);
+	s = json_print(NULL);
+	assert_string_equal(s, "null");
+	free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_err_first_wins),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_get_str),
+		cmocka_unit_test(test_get_u32),
+		cmocka_unit_test(test_get_bool_obj_arr),
+		cmocka_unit_test(test_print),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
