@@ -1,0 +1,27 @@
+/* addr.h — interface addresses over rtnetlink. */
+#ifndef LEAFNET_ADDR_H
+#define LEAFNET_ADDR_H
+
+#include <stdbool.h>
+#include "prefix.h"
+
+struct nl;
+
+#define ADDR_F_NODAD    (1U << 0)	/* IPv6: skip duplicate address detection */
+#define ADDR_F_REPLACE  (1U << 1)	/* CREATE|REPLACE instead of CREATE|EXCL */
+
+struct addr_info {
+	int ifindex;
+	struct prefix addr;		/* the local address and its prefix length */
+	unsigned char scope;
+	unsigned flags;			/* IFA_F_* */
+};
+
+/* Add p (address + prefix length) to ifindex. */
+int addr_add(struct nl *nl, int ifindex, const struct prefix *p, unsigned flags);
+int addr_del(struct nl *nl, int ifindex, const struct prefix *p);
+/* Addresses of family (AF_UNSPEC: all) on ifindex (0: every interface). */
+int addr_dump(struct nl *nl, int family, int ifindex,
+	      int (*cb)(const struct addr_info *ai, void *arg), void *arg);
+
+#endif

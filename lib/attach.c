@@ -1,0 +1,622 @@
+/* attach.c — attach_workload() / detach_workload(): addresses from IPAM, a
+ * veth pair, the container side and the host side of a routed workload.
+ *
+ * Kernel work: one netlink socket in the host netns and one opened inside
+ * the container's netns, reused for every step; no dumps on the way.  A
+ * ledger (what has been allocated, whether the veth exists) lets any failure
+ * undo exactly what this call did: deleting the host veth takes its peer,
+ * the peer's addresses, neighbours and routes, and our host routes with it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
+#include <linux/ip.h>
+#include <linux/rtnetlink.h>
+
+#include "addr.h"
+#include "attach.h"
+#include "attach_private.h"
+#include "err.h"
+#include "ipam.h"
+#include "link.h"
+#include "log.h"
+#include "neigh.h"
+#include "netns.h"
+#include "nl.h"
+#include "route.h"
+#include "sysctl.h"
+
+struct attach_ctx {
+	struct store *s;
+	const struct attach_req *req;
+	struct cn_err *reterr;
+	struct nl host;			/* socket in our (the host's) netns */
+	struct nl cont;			/* socket inside the container's netns */
+	int nsfd;
+	char host_ifname[IFNAMSIZ];
+	char peer_tmpname[IFNAMSIZ];
+	uint8_t host_mac[6], cont_mac[6];
+	int host_ifindex, cont_ifindex;
+	size_t n_ips;
+	struct attach_ip ips[ATTACH_MAX_IPS];
+	/* ledger */
+	bool alloc_new;			/* addresses allocated by this call */
+	bool veth_made;
+};
+
+static uint64_t
+fnv1a(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static uint64_t
+attach_hash(const char *container_id, const char *ifname)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = fnv1a(h, container_id, strlen(container_id) + 1);	/* with the NUL */
+	return fnv1a(h, ifname, strlen(ifname));
+}
+
+void
+attach_host_ifname(const char *container_id, const char *ifname, char ret[IFNAMSIZ])
+{
+	snprintf(ret, IFNAMSIZ, ATTACH_IFPREFIX "%011llx",
+		 (unsigned long long)(attach_hash(container_id, ifname) & 0xfffffffffffULL));
+}
+
+void
+attach_test_pause(const char *step)
+{
+	const char *want = getenv("LEAFNET_TEST_PAUSE");
+	const char *ms_s = getenv("LEAFNET_TEST_PAUSE_MS");
+	struct timespec ts;
+	unsigned long ms = 10000;
+
+	if (!want || strcmp(want, step) != 0)
+		return;
+	if (ms_s && *ms_s) {
+		char *end;
+		unsigned long v = strtoul(ms_s, &end, 10);
+
+		if (*end == '\0')
+			ms = v;
+	}
+	log_debug("test pause at %s for %lu ms", step, ms);
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int
+attach_alias(const char *network, const char *ifname, const char *container_id,
+	     char *buf, size_t size)
+{
+	const char *parts[] = { ATTACH_ALIAS_TAG, network, ":", ifname, ":", container_id };
+	size_t off = 0;
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		size_t n = strlen(parts[i]);
+
+		if (off + n >= size)
+			return -ENAMETOOLONG;
+		memcpy(buf + off, parts[i], n);
+		off += n;
+	}
+	buf[off] = '\0';
+	return 0;
+}
+
+int
+attach_alias_parse(const char *alias, char *network, size_t network_size,
+		   char *ifname, size_t ifname_size, const char **ret_container_id)
+{
+	const char *p, *c1, *c2;
+
+	if (strncmp(alias, ATTACH_ALIAS_TAG, strlen(ATTACH_ALIAS_TAG)) != 0)
+		return -EINVAL;
+	p = alias + strlen(ATTACH_ALIAS_TAG);
+	c1 = strchr(p, ':');
+	if (!c1)
+		return -EINVAL;
+	c2 = strchr(c1 + 1, ':');		/* ifnames never contain ':' */
+	if (!c2 || c2 == c1 + 1 || c2[1] == '\0')
+		return -EINVAL;
+	if ((size_t)(c1 - p) >= network_size || (size_t)(c2 - c1 - 1) >= ifname_size)
+		return -EINVAL;
+	memcpy(network, p, (size_t)(c1 - p));
+	network[c1 - p] = '\0';
+	memcpy(ifname, c1 + 1, (size_t)(c2 - c1 - 1));
+	ifname[c2 - c1 - 1] = '\0';
+	*ret_container_id = c2 + 1;
+	return 0;
+}
+
+bool
+attach_ifname_valid(const char *ifname)
+{
+	size_t n = ifname ? strlen(ifname) : 0;
+
+	if (n == 0 || n >= IFNAMSIZ || !strcmp(ifname, ".") || !strcmp(ifname, ".."))
+		return false;
+	/* what the kernel's dev_valid_name() refuses */
+	return strpbrk(ifname, "/: \t\n\r\v\f") == NULL;
+}
+
+static int
+attach_validate(const struct attach_req *req, struct cn_err *reterr)
+{
+	char alias[LINK_ALIAS_MAX];
+
+	if (!req->container_id[0])
+		return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+				  "container id is empty (CNI_CONTAINERID)");
+	if (!req->netns[0])
+		return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+				  "network namespace path is empty (CNI_NETNS)");
+	if (!attach_ifname_valid(req->ifname))
+		return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+				  "interface name \"%s\" is not a valid Linux interface name "
+				  "(CNI_IFNAME: 1-15 characters, no '/', ':' or spaces)",
+				  req->ifname);
+	if (!req->external_ipam && !req->network[0])
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "no leafnet network named (config \"network\")");
+	if (req->external_ipam && req->n_ips == 0)
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "the IPAM plugin returned no addresses");
+	if (req->n_ips > ATTACH_MAX_IPS || req->n_static > ATTACH_MAX_IPS)
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "at most %d addresses per interface", ATTACH_MAX_IPS);
+	if (req->mtu && (req->mtu < 68 || req->mtu > 65535))
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "mtu %u is out of range (68-65535)", req->mtu);
+	if (attach_alias(req->network, req->ifname, req->container_id,
+			 alias, sizeof(alias)) < 0)
+		return cn_err_set(reterr, CN_E_INVALID_ENV, -ENAMETOOLONG,
+				  "container id is too long (%zu characters; network name, "
+				  "interface name and container id must fit in %d)",
+				  strlen(req->container_id), LINK_ALIAS_MAX - 1 -
+				  (int)strlen(ATTACH_ALIAS_TAG) - 2);
+	return 0;
+}
+
+static void
+attach_ip_set(struct attach_ip *ip, const struct ipaddr *a, const struct prefix *subnet,
+	      const struct ipaddr *gw)
+{
+	memset(ip, 0, sizeof(*ip));
+	prefix_from_addr(a, &ip->addr);
+	if (subnet)
+		ip->subnet = *subnet;
+	if (gw && gw->family == a->family)
+		ip->gateway = *gw;
+	else
+		(void)ipaddr_parse(a->family == AF_INET ? ATTACH_GW4_DEFAULT
+						       : ATTACH_GW6_DEFAULT, &ip->gateway);
+}
+
+/* Step 1: the addresses, from our IPAM or from the request. */
+static int
+attach_addresses(struct attach_ctx *c)
+{
+	const struct attach_req *req = c->req;
+	struct ipam_addr got[ATTACH_MAX_IPS];
+	struct ipam_req ir;
+	size_t n = 0, had = 0;
+	int r;
+
+	if (req->external_ipam) {
+		for (size_t i = 0; i < req->n_ips; i++) {
+			const struct attach_ip *in = &req->ips[i];
+
+			if (in->addr.addr.family != AF_INET && in->addr.addr.family != AF_INET6)
+				return cn_err_set(c->reterr, CN_E_INVALID_CONFIG, -EINVAL,
+						  "address %zu from the IPAM plugin has no family", i);
+			attach_ip_set(&c->ips[i], &in->addr.addr, &in->subnet, &in->gateway);
+		}
+		c->n_ips = req->n_ips;
+		return 0;
+	}
+
+	/* Know whether the allocation predates us, so a failure releases only
+	 * what this call allocated (a retried ADD keeps its addresses). */
+	r = ipam_lookup(c->s, req->network, req->container_id, req->ifname,
+			got, ATTACH_MAX_IPS, &had);
+	if (r < 0)
+		had = 0;		/* unknown network: ipam_alloc says so below */
+	memset(&ir, 0, sizeof(ir));
+	ir.network = req->network;
+	ir.node = req->node;
+	snprintf(ir.owner.container_id, sizeof(ir.owner.container_id), "%s", req->container_id);
+	snprintf(ir.owner.ifname, sizeof(ir.owner.ifname), "%s", req->ifname);
+	snprintf(ir.owner.handle, sizeof(ir.owner.handle), "%s", req->handle);
+	ir.families = req->families;
+	ir.n_static = req->n_static;
+	memcpy(ir.statics, req->statics, sizeof(ir.statics));
+	r = ipam_alloc(c->s, &ir, got, ATTACH_MAX_IPS, &n, c->reterr);
+	if (r < 0)
+		return r;
+	c->alloc_new = had == 0;
+	if (n == 0)
+		return cn_err_set(c->reterr, CN_E_POOL_EXHAUSTED, -ENOSPC,
+				  "network %s gave no address", req->network);
+	for (size_t i = 0; i < n && i < ATTACH_MAX_IPS; i++)
+		attach_ip_set(&c->ips[i], &got[i].addr, &got[i].subnet, &got[i].gateway);
+	c->n_ips = n;
+	return 0;
+}
+
+static void
+random_mac(uint8_t mac[6])
+{
+	if (getrandom(mac, 6, 0) != 6) {
+		/* no entropy source at all: fall back to a time-based one */
+		uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 24);
+
+		memcpy(mac, &t, 6);
+	}
+	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);	/* unicast, locally administered */
+}
+
+/* Step 2: the veth pair, peer born in the container's netns. */
+static int
+attach_veth(struct attach_ctx *c)
+{
+	const struct attach_req *req = c->req;
+	char alias[LINK_ALIAS_MAX];
+	struct link_change ch = { 0 };
+	struct link_veth v = { 0 };
+	int r;
+
+	/* A veth with our name is left over from an ADD of this same
+	 * container that was killed half way (the name is a hash of the
+	 * container id and ifname): remove it and start clean. */
+	r = link_del(&c->host, c->host_ifname, 0);
+	if (r < 0 && r != -ENODEV)
+		return nl_fail(&c->host, c->reterr, r, "deleting leftover veth %s",
+			       c->host_ifname);
+	if (r == 0)
+		log_debug("attach: deleted leftover veth %s", c->host_ifname);
+
+	(void)attach_alias(req->network, req->ifname, req->container_id, alias, sizeof(alias));
+	random_mac(c->host_mac);
+	random_mac(c->cont_mac);
+	v.ifname = c->host_ifname;
+	v.peer_ifname = c->peer_tmpname;
+	v.peer_nsfd = c->nsfd;
+	v.mtu = req->mtu ? req->mtu : ATTACH_MTU_DEFAULT;
+	v.mac = c->host_mac;
+	v.peer_mac = c->cont_mac;
+	r = link_veth_add(&c->host, &v);
+	if (r < 0)
+		return nl_fail(&c->host, c->reterr, r, "creating veth %s (peer %s in %s)",
+			       c->host_ifname, c->peer_tmpname, req->netns);
+	c->veth_made = true;
+	/* The kernel ignores IFLA_IFALIAS when it creates a link: set it
+	 * right away, so GC can tell whose veth this is even if we die now. */
+	ch.alias = alias;
+	r = link_change(&c->host, 0, c->host_ifname, &ch);
+	if (r < 0)
+		return nl_fail(&c->host, c->reterr, r, "setting alias of veth %s",
+			       c->host_ifname);
+	return 0;
+}
+
+static int
+attach_cont_fail(struct attach_ctx *c, int r, const char *what, const struct prefix *p)
+{
+	char s[PREFIX_STRLEN];
+
+	return nl_fail(&c->cont, c->reterr, r, "container %s: %s %s on %s", c->req->netns,
+		       what, p ? prefix_fmt(p, s, sizeof(s)) : "", c->req->ifname);
+}
+
+/* Step 3: the container side. */
+static int
+attach_container(struct attach_ctx *c)
+{
+	const struct attach_req *req = c->req;
+	struct link_change ch = { 0 };
+	struct link_info li;
+	unsigned done_gw = 0;		/* families whose default route is in */
+	int r;
+
+	r = link_get(&c->cont, c->peer_tmpname, 0, &li);
+	if (r < 0)
+		return nl_fail(&c->cont, c->reterr, r, "container %s: looking up new veth peer %s",
+			       req->netns, c->peer_tmpname);
+	c->cont_ifindex = li.ifindex;
+	c->host_ifindex = li.peer_ifindex;	/* IFLA_LINK: the host side's index */
+	if (li.has_mac)
+		memcpy(c->cont_mac, li.mac, 6);
+
+	ch.ifname = req->ifname;
+	ch.up = true;
+	r = link_change(&c->cont, c->cont_ifindex, NULL, &ch);
+	if (r == -EEXIST)
+		return cn_err_set(c->reterr, CN_E_INVALID_CONFIG, r,
+				  "interface %s already exists in the container's netns %s; "
+				  "pick another interface name (CNI_IFNAME) or remove it",
+				  req->ifname, req->netns);
+	if (r < 0)
+		return nl_fail(&c->cont, c->reterr, r, "container %s: renaming %s to %s and "
+			       "bringing it up", req->netns, c->peer_tmpname, req->ifname);
+	r = link_set_up(&c->cont, 1);	/* lo is always ifindex 1 */
+	if (r < 0)
+		return nl_fail(&c->cont, c->reterr, r, "container %s: bringing lo up", req->netns);
+
+	for (size_t i = 0; i < c->n_ips; i++) {
+		r = addr_add(&c->cont, c->cont_ifindex, &c->ips[i].addr, ADDR_F_NODAD);
+		if (r < 0)
+			return attach_cont_fail(c, r, "adding address", &c->ips[i].addr);
+	}
+	for (size_t i = 0; i < c->n_ips; i++) {
+		const struct attach_ip *ip = &c->ips[i];
+		unsigned fam = ip->addr.addr.family == AF_INET ? 1U : 2U;
+		struct route rt = { 0 };
+		struct prefix gwp;
+
+		prefix_from_addr(&ip->gateway, &gwp);
+		r = neigh_set_permanent(&c->cont, c->cont_ifindex, &ip->gateway, c->host_mac);
+		if (r < 0)
+			return attach_cont_fail(c, r, "adding permanent neighbour for gateway",
+						&gwp);
+		if (done_gw & fam)
+			continue;	/* one default route per family */
+		rt.dst.addr.family = ip->addr.addr.family;
+		rt.gateway = ip->gateway;
+		rt.oif = c->cont_ifindex;
+		rt.protocol = RTPROT_BOOT;
+		rt.scope = RT_SCOPE_UNIVERSE;
+		rt.flags = ROUTE_F_ONLINK;
+		r = route_add(&c->cont, &rt);
+		if (r == -EEXIST)
+			return cn_err_set(c->reterr, CN_E_INVALID_CONFIG, r,
+					  "container %s already has an IPv%c default route; "
+					  "leafnet must own the default route of its workload",
+					  req->netns, fam == 1 ? '4' : '6');
+		if (r < 0)
+			return attach_cont_fail(c, r, "adding default route via", &gwp);
+		done_gw |= fam;
+	}
+	return 0;
+}
+
+static bool
+ipaddr_is_linklocal6(const struct ipaddr *a)
+{
+	return a->family == AF_INET6 && a->u.b[0] == 0xfe && (a->u.b[1] & 0xc0) == 0x80;
+}
+
+/* Step 4: the host side. */
+static int
+attach_host(struct attach_ctx *c)
+{
+	struct link_change ch = { .up = true };
+	bool v4 = false, proxy_ndp = false;
+	struct ipaddr ll_done = { 0 };	/* link-local address already on the veth */
+	char s[PREFIX_STRLEN];
+	int r;
+
+	if (c->host_ifindex <= 0) {
+		struct link_info li;
+
+		r = link_get(&c->host, c->host_ifname, 0, &li);
+		if (r < 0)
+			return nl_fail(&c->host, c->reterr, r, "looking up veth %s",
+				       c->host_ifname);
+		c->host_ifindex = li.ifindex;
+	}
+	for (size_t i = 0; i < c->n_ips; i++)
+		v4 |= c->ips[i].addr.addr.family == AF_INET;
+	if (v4) {
+		/* net.ipv4.conf.<veth>.proxy_arp=1 and forwarding=1 in the same
+		 * request that brings the veth up */
+		ch.n_v4conf = 2;
+		ch.v4conf[0].id = IPV4_DEVCONF_PROXY_ARP;
+		ch.v4conf[0].val = 1;
+		ch.v4conf[1].id = IPV4_DEVCONF_FORWARDING;
+		ch.v4conf[1].val = 1;
+	}
+	r = link_change(&c->host, c->host_ifindex, NULL, &ch);
+	if (r < 0)
+		return nl_fail(&c->host, c->reterr, r, "bringing veth %s up (proxy_arp, forwarding)",
+			       c->host_ifname);
+
+	for (size_t i = 0; i < c->n_ips; i++) {
+		const struct attach_ip *ip = &c->ips[i];
+		struct prefix gw;
+
+		if (ip->addr.addr.family != AF_INET6)
+			continue;
+		/* A link-local gateway lives on the veth itself.  A global one
+		 * is answered by proxy NDP, and the veth still gets fe80::1
+		 * without DAD: until its own link-local address has finished
+		 * DAD (a second or more) the host could not send neighbour
+		 * solicitations to the workload, and v6 would be dead. */
+		if (ipaddr_is_linklocal6(&ip->gateway))
+			gw.addr = ip->gateway;
+		else
+			(void)ipaddr_parse(ATTACH_GW6_DEFAULT, &gw.addr);
+		gw.len = 64;
+		if (!ipaddr_eq(&gw.addr, &ll_done)) {
+			r = addr_add(&c->host, c->host_ifindex, &gw,
+				     ADDR_F_NODAD | ADDR_F_REPLACE);
+			if (r < 0)
+				return nl_fail(&c->host, c->reterr, r, "adding %s to veth %s",
+					       prefix_fmt(&gw, s, sizeof(s)), c->host_ifname);
+			ll_done = gw.addr;
+		}
+		if (ipaddr_is_linklocal6(&ip->gateway))
+			continue;
+		if (!proxy_ndp) {
+			r = sysctl_net_if("ipv6", c->host_ifname, "proxy_ndp", "1");
+			if (r < 0)
+				return cn_err_set(c->reterr, CN_E_KERNEL, r,
+						  "setting net.ipv6.conf.%s.proxy_ndp=1: %s",
+						  c->host_ifname, strerror(-r));
+			proxy_ndp = true;
+		}
+		prefix_from_addr(&ip->gateway, &gw);
+		r = neigh_add_proxy(&c->host, c->host_ifindex, &ip->gateway);
+		if (r < 0)
+			return nl_fail(&c->host, c->reterr, r, "adding proxy NDP entry for %s on %s",
+				       prefix_fmt(&gw, s, sizeof(s)), c->host_ifname);
+	}
+
+	for (size_t i = 0; i < c->n_ips; i++) {
+		struct route rt = { 0 };
+
+		rt.dst = c->ips[i].addr;
+		rt.oif = c->host_ifindex;
+		rt.protocol = LEAFNET_RTPROT;
+		rt.scope = RT_SCOPE_LINK;
+		r = route_replace(&c->host, &rt);
+		if (r < 0)
+			return nl_fail(&c->host, c->reterr, r, "adding host route %s dev %s",
+				       prefix_fmt(&rt.dst, s, sizeof(s)), c->host_ifname);
+	}
+	return 0;
+}
+
+static void
+attach_rollback(struct attach_ctx *c)
+{
+	int r;
+
+	if (c->veth_made) {
+		r = link_del(&c->host, c->host_ifname, 0);
+		if (r < 0 && r != -ENODEV)
+			log_debug("attach rollback: deleting %s: %s", c->host_ifname, strerror(-r));
+	}
+	if (c->alloc_new) {
+		r = ipam_release(c->s, c->req->network, c->req->container_id,
+				 c->req->ifname, NULL);
+		if (r < 0)
+			log_debug("attach rollback: releasing addresses of %s/%s: %s",
+				  c->req->container_id, c->req->ifname, strerror(-r));
+	}
+}
+
+int
+attach_workload(struct store *s, const struct attach_req *req,
+		struct attach_result *ret, struct cn_err *reterr)
+{
+	struct attach_ctx c = { .s = s, .req = req, .reterr = reterr, .nsfd = -1 };
+	int r;
+
+	r = attach_validate(req, reterr);
+	if (r < 0)
+		return r;
+	attach_host_ifname(req->container_id, req->ifname, c.host_ifname);
+	/* temporary name of the peer until it is renamed inside the netns */
+	memcpy(c.peer_tmpname, c.host_ifname, IFNAMSIZ);
+	memcpy(c.peer_tmpname, "lfp", 3);
+
+	c.nsfd = netns_open(req->netns);
+	if (c.nsfd < 0)
+		return cn_err_set(reterr, CN_E_INVALID_ENV, c.nsfd,
+				  "network namespace %s: %s (CNI_NETNS)", req->netns,
+				  c.nsfd == -EINVAL ? "not a network namespace" : strerror(-c.nsfd));
+	r = nl_open(&c.host);
+	if (r < 0) {
+		cn_err_set(reterr, CN_E_KERNEL, r, "opening a netlink socket: %s", strerror(-r));
+		goto out_close_ns;
+	}
+	r = nl_open_netns_fd(&c.cont, c.nsfd);
+	if (r < 0) {
+		cn_err_set(reterr, CN_E_KERNEL, r, "opening a netlink socket in %s: %s",
+			   req->netns, strerror(-r));
+		goto out_close_host;
+	}
+
+	r = attach_addresses(&c);
+	if (r < 0)
+		goto out_close_cont;
+	attach_test_pause("after-ipam");
+	r = attach_veth(&c);
+	if (r < 0)
+		goto out_rollback;
+	attach_test_pause("after-veth");
+	r = attach_container(&c);
+	if (r < 0)
+		goto out_rollback;
+	attach_test_pause("after-addr");
+	r = attach_host(&c);
+	if (r < 0)
+		goto out_rollback;
+
+	memset(ret, 0, sizeof(*ret));
+	memcpy(ret->host_ifname, c.host_ifname, IFNAMSIZ);
+	link_mac_fmt(c.host_mac, ret->host_mac, sizeof(ret->host_mac));
+	link_mac_fmt(c.cont_mac, ret->cont_mac, sizeof(ret->cont_mac));
+	ret->cont_ifindex = c.cont_ifindex;
+	ret->n_ips = c.n_ips;
+	memcpy(ret->ips, c.ips, sizeof(ret->ips));
+	r = 0;
+	goto out_close_cont;
+
+out_rollback:
+	attach_rollback(&c);
+out_close_cont:
+	nl_close(&c.cont);
+out_close_host:
+	nl_close(&c.host);
+out_close_ns:
+	close(c.nsfd);
+	return r;
+}
+
+int
+detach_workload(struct store *s, const struct detach_req *req, struct cn_err *reterr)
+{
+	char host_ifname[IFNAMSIZ];
+	struct nl nl;
+	int r;
+
+	if (!req->container_id[0])
+		return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+				  "container id is empty (CNI_CONTAINERID)");
+	if (!attach_ifname_valid(req->ifname))
+		return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+				  "interface name \"%s\" is not valid (CNI_IFNAME)", req->ifname);
+
+	/* The host side goes, and with it the peer in the container (if the
+	 * netns still exists), the peer's addresses and routes, and our host
+	 * routes.  The netns itself need not be entered. */
+	attach_host_ifname(req->container_id, req->ifname, host_ifname);
+	r = nl_open(&nl);
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_KERNEL, r, "opening a netlink socket: %s",
+				  strerror(-r));
+	r = link_del(&nl, host_ifname, 0);
+	if (r < 0 && r != -ENODEV) {
+		nl_fail(&nl, reterr, r, "deleting veth %s", host_ifname);
+		nl_close(&nl);
+		return r;
+	}
+	nl_close(&nl);
+
+	if (req->external_ipam || !req->network[0])
+		return 0;
+	r = ipam_release(s, req->network, req->container_id, req->ifname, reterr);
+	if (r == -ENOENT) {
+		/* the network is gone: nothing can be allocated in it */
+		cn_err_clear(reterr);
+		return 0;
+	}
+	return r < 0 ? r : 0;
+}

@@ -1,0 +1,310 @@
+/* attach_check.c — attach_check() (CNI CHECK) and attach_gc() (CNI GC):
+ * read the kernel and compare with what attach_workload() makes. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/rtnetlink.h>
+
+#include "addr.h"
+#include "attach.h"
+#include "attach_private.h"
+#include "err.h"
+#include "link.h"
+#include "log.h"
+#include "netns.h"
+#include "nl.h"
+#include "route.h"
+
+struct check_set {
+	const struct attach_result *expect;
+	int ifindex;
+	bool found[ATTACH_MAX_IPS];
+};
+
+static int
+check_addr_cb(const struct addr_info *ai, void *arg)
+{
+	struct check_set *cs = arg;
+
+	for (size_t i = 0; i < cs->expect->n_ips; i++)
+		if (prefix_eq(&ai->addr, &cs->expect->ips[i].addr))
+			cs->found[i] = true;
+	return 0;
+}
+
+static int
+check_default_cb(const struct route *rt, void *arg)
+{
+	struct check_set *cs = arg;
+
+	if (rt->dst.len != 0 || rt->oif != cs->ifindex)
+		return 0;
+	for (size_t i = 0; i < cs->expect->n_ips; i++)
+		if (ipaddr_eq(&rt->gateway, &cs->expect->ips[i].gateway))
+			cs->found[i] = true;
+	return 0;
+}
+
+static int
+check_hostroute_cb(const struct route *rt, void *arg)
+{
+	struct check_set *cs = arg;
+
+	if (rt->oif != cs->ifindex)
+		return 0;
+	for (size_t i = 0; i < cs->expect->n_ips; i++)
+		if (prefix_eq(&rt->dst, &cs->expect->ips[i].addr))
+			cs->found[i] = true;
+	return 0;
+}
+
+static int __attribute__((format(printf, 3, 4)))
+check_fail(struct cn_err *reterr, int r, const char *fmt, ...)
+{
+	char msg[CN_ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return cn_err_set(reterr, CN_E_CHECK_FAILED, r, "%s", msg);
+}
+
+/* Is there an earlier ip of the same family in expect (its default route
+ * covers this one)? */
+static bool
+family_seen(const struct attach_result *e, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (e->ips[j].addr.addr.family == e->ips[i].addr.addr.family)
+			return true;
+	return false;
+}
+
+static int
+check_container(const struct attach_req *req, const struct attach_result *expect,
+		struct cn_err *reterr)
+{
+	struct check_set cs = { .expect = expect };
+	char s[PREFIX_STRLEN];
+	struct link_info li;
+	struct nl nl;
+	int r;
+
+	r = nl_open_netns(&nl, req->netns);
+	if (r < 0)
+		return check_fail(reterr, r == -ENOENT ? -ENOENT : r,
+				  "network namespace %s cannot be entered: %s", req->netns,
+				  strerror(-r));
+	r = link_get(&nl, req->ifname, 0, &li);
+	if (r < 0) {
+		r = check_fail(reterr, -ENOENT, "interface %s is missing in %s", req->ifname,
+			   req->netns);
+		goto out_close;
+	}
+	if (!(li.flags & IFF_UP)) {
+		r = check_fail(reterr, -EINVAL, "interface %s in %s is down", req->ifname,
+			       req->netns);
+		goto out_close;
+	}
+	cs.ifindex = li.ifindex;
+	r = addr_dump(&nl, AF_UNSPEC, li.ifindex, check_addr_cb, &cs);
+	if (r < 0) {
+		nl_fail(&nl, reterr, r, "container %s: listing addresses", req->netns);
+		goto out_close;
+	}
+	for (size_t i = 0; i < expect->n_ips; i++) {
+		if (cs.found[i])
+			continue;
+		r = check_fail(reterr, -ENOENT, "address %s on %s in %s is missing",
+			       prefix_fmt(&expect->ips[i].addr, s, sizeof(s)), req->ifname,
+			       req->netns);
+		goto out_close;
+	}
+	memset(cs.found, 0, sizeof(cs.found));
+	r = route_dump(&nl, AF_UNSPEC, 0, 0, check_default_cb, &cs);
+	if (r < 0) {
+		nl_fail(&nl, reterr, r, "container %s: listing routes", req->netns);
+		goto out_close;
+	}
+	for (size_t i = 0; i < expect->n_ips; i++) {
+		char gw[IPADDR_STRLEN];
+
+		if (cs.found[i] || family_seen(expect, i))
+			continue;
+		r = check_fail(reterr, -ENOENT, "default route via %s dev %s in %s is missing",
+			       ipaddr_fmt(&expect->ips[i].gateway, gw, sizeof(gw)), req->ifname,
+			       req->netns);
+		goto out_close;
+	}
+	r = 0;
+out_close:
+	nl_close(&nl);
+	return r;
+}
+
+static int
+check_host(const struct attach_req *req, const struct attach_result *expect,
+	   struct cn_err *reterr)
+{
+	struct check_set cs = { .expect = expect };
+	char ifname[IFNAMSIZ], s[PREFIX_STRLEN];
+	struct link_info li;
+	struct nl nl;
+	int r;
+
+	attach_host_ifname(req->container_id, req->ifname, ifname);
+	r = nl_open(&nl);
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_KERNEL, r, "opening a netlink socket: %s",
+				  strerror(-r));
+	r = link_get(&nl, ifname, 0, &li);
+	if (r < 0) {
+		r = check_fail(reterr, -ENOENT, "host veth %s is missing", ifname);
+		goto out_close;
+	}
+	if (!(li.flags & IFF_UP)) {
+		r = check_fail(reterr, -EINVAL, "host veth %s is down", ifname);
+		goto out_close;
+	}
+	cs.ifindex = li.ifindex;
+	r = route_dump(&nl, AF_UNSPEC, 0, LEAFNET_RTPROT, check_hostroute_cb, &cs);
+	if (r < 0) {
+		nl_fail(&nl, reterr, r, "listing host routes");
+		goto out_close;
+	}
+	for (size_t i = 0; i < expect->n_ips; i++) {
+		if (cs.found[i])
+			continue;
+		r = check_fail(reterr, -ENOENT, "host route %s via %s proto leafnet is missing",
+			       prefix_fmt(&expect->ips[i].addr, s, sizeof(s)), ifname);
+		goto out_close;
+	}
+	r = 0;
+out_close:
+	nl_close(&nl);
+	return r;
+}
+
+int
+attach_check(const struct attach_req *req, const struct attach_result *expect,
+	     struct cn_err *reterr)
+{
+	int r;
+
+	if (!req->container_id[0] || !attach_ifname_valid(req->ifname) || !req->netns[0])
+		return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+				  "CHECK needs the container id, interface name and netns");
+	r = check_host(req, expect, reterr);
+	if (r < 0)
+		return r;
+	return check_container(req, expect, reterr);
+}
+
+/* ---- GC ---- */
+
+struct gc_cand {
+	char ifname[IFNAMSIZ];		/* host veth */
+	char owner_ifname[IFNAMSIZ];
+	char *container_id;
+};
+
+struct gc_list {
+	const char *network;
+	struct gc_cand *v;
+	size_t n, cap;
+};
+
+static void
+gc_list_clear(struct gc_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].container_id);
+	l->n = 0;
+}
+
+static int
+gc_link_cb(const struct link_info *li, void *arg)
+{
+	struct gc_list *l = arg;
+	char network[LEAFNET_NAME_MAX], owner_if[IFNAMSIZ], want[IFNAMSIZ];
+	const char *cid;
+	struct gc_cand *c;
+
+	if (strncmp(li->ifname, ATTACH_IFPREFIX, strlen(ATTACH_IFPREFIX)) != 0)
+		return 0;
+	if (attach_alias_parse(li->alias, network, sizeof(network), owner_if,
+			       sizeof(owner_if), &cid) < 0)
+		return 0;		/* not ours, or made by someone else */
+	if (strcmp(network, l->network) != 0)
+		return 0;
+	/* the name must be the one we derive from the owner, or the alias was
+	 * written by someone else and we keep our hands off */
+	attach_host_ifname(cid, owner_if, want);
+	if (strcmp(want, li->ifname) != 0)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct gc_cand *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	c = &l->v[l->n];
+	c->container_id = strdup(cid);
+	if (!c->container_id)
+		return -ENOMEM;
+	memcpy(c->ifname, li->ifname, IFNAMSIZ);
+	memcpy(c->owner_ifname, owner_if, IFNAMSIZ);
+	l->n++;
+	return 0;
+}
+
+int
+attach_gc(const char *network,
+	  bool (*keep)(const char *container_id, const char *ifname, void *arg),
+	  void *arg, struct cn_err *reterr)
+{
+	struct gc_list l = { .network = network ? network : "" };
+	int r, removed = 0, tries = 0;
+	struct nl nl;
+
+	r = nl_open(&nl);
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_KERNEL, r, "opening a netlink socket: %s",
+				  strerror(-r));
+	do {
+		gc_list_clear(&l);
+		r = link_dump(&nl, gc_link_cb, &l);
+	} while (r == -EINTR && ++tries < 5);	/* links changed under the dump */
+	if (r < 0) {
+		nl_fail(&nl, reterr, r, "listing interfaces");
+		goto out_free;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		if (keep && keep(l.v[i].container_id, l.v[i].owner_ifname, arg))
+			continue;
+		r = link_del(&nl, l.v[i].ifname, 0);
+		if (r == -ENODEV)
+			continue;	/* a concurrent DEL got there first */
+		if (r < 0) {
+			nl_fail(&nl, reterr, r, "deleting stale veth %s (container %s)",
+				l.v[i].ifname, l.v[i].container_id);
+			goto out_free;
+		}
+		log_debug("gc: deleted %s of container %s/%s", l.v[i].ifname,
+			  l.v[i].container_id, l.v[i].owner_ifname);
+		removed++;
+	}
+	r = removed;
+out_free:
+	gc_list_clear(&l);
+	free(l.v);
+	nl_close(&nl);
+	return r;
+}

@@ -1,0 +1,62 @@
+/* link.h — network interfaces over rtnetlink: look up, create a veth pair,
+ * change, delete, dump. */
+#ifndef LEAFNET_LINK_H
+#define LEAFNET_LINK_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct nl;
+
+#define LINK_ALIAS_MAX   256		/* IFALIASZ */
+#define LINK_KIND_MAX    16
+#define LINK_V4CONF_MAX  4
+
+struct link_info {
+	int ifindex;
+	char ifname[IFNAMSIZ];
+	unsigned flags;			/* IFF_* */
+	unsigned mtu;
+	uint8_t mac[6];
+	bool has_mac;
+	int peer_ifindex;		/* IFLA_LINK: a veth's peer, in the peer's netns */
+	char alias[LINK_ALIAS_MAX];	/* "" when none */
+	char kind[LINK_KIND_MAX];	/* "veth", "" for plain devices */
+};
+
+struct link_veth {
+	const char *ifname;		/* this side, in the socket's netns */
+	const char *peer_ifname;	/* the other side */
+	int peer_nsfd;			/* netns of the peer; -1: same as ours */
+	unsigned mtu;			/* both sides; 0: kernel default */
+	const uint8_t *mac;		/* NULL: kernel picks */
+	const uint8_t *peer_mac;
+};
+
+struct link_change {
+	const char *ifname;		/* rename (the link must be down); NULL: keep */
+	unsigned mtu;			/* 0: keep */
+	const char *alias;		/* NULL: keep */
+	bool up;			/* bring it up (false: leave the state alone) */
+	size_t n_v4conf;		/* net.ipv4.conf.<if>.* via IFLA_AF_SPEC */
+	struct { int id; uint32_t val; } v4conf[LINK_V4CONF_MAX];	/* IPV4_DEVCONF_* */
+};
+
+/* Look up by ifindex (> 0) or else by name; -ENODEV when there is none. */
+int link_get(struct nl *nl, const char *ifname, int ifindex, struct link_info *ret);
+/* Create a veth pair (add semantics: -EEXIST if ifname exists). */
+int link_veth_add(struct nl *nl, const struct link_veth *v);
+/* Change the link with ifindex (> 0) or else the one named ifname.  Without
+ * NLM_F_CREATE this never makes a link: -ENODEV when there is none. */
+int link_change(struct nl *nl, int ifindex, const char *ifname, const struct link_change *c);
+int link_set_up(struct nl *nl, int ifindex);
+/* Delete by ifindex (> 0) or else by name; -ENODEV when there is none. */
+int link_del(struct nl *nl, const char *ifname, int ifindex);
+/* Call cb for every link of the socket's netns. */
+int link_dump(struct nl *nl, int (*cb)(const struct link_info *li, void *arg), void *arg);
+
+/* "aa:bb:cc:dd:ee:ff" into buf (>= 18 bytes). */
+const char *link_mac_fmt(const uint8_t mac[6], char *buf, size_t size);
+
+#endif

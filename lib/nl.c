@@ -1,0 +1,276 @@
+/* nl.c — rtnetlink requests over libmnl: send, read the ACK, pass up the
+ * kernel's extended-ACK text. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "err.h"
+#include "log.h"
+#include "netns.h"
+#include "nl.h"
+
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NLM_F_CAPPED
+#define NLM_F_CAPPED 0x100
+#endif
+#ifndef NLM_F_ACK_TLVS
+#define NLM_F_ACK_TLVS 0x200
+#endif
+
+/* Link dumps carry messages larger than MNL_SOCKET_BUFFER_SIZE. */
+#define NL_RECV_SIZE 32768
+
+struct nl_run {
+	struct nl *nl;
+	nl_cb cb;
+	void *arg;
+	int intr;			/* NLM_F_DUMP_INTR seen */
+	int kerr;			/* -errno the kernel answered with */
+};
+
+int
+nl_open(struct nl *ret)
+{
+	struct mnl_socket *sock;
+	int one = 1, r;
+
+	sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!sock)
+		return -errno;
+	/* Extended ACK gives us the kernel's reason; CAP_ACK keeps it from
+	 * echoing our whole request back in every error. Both are best effort
+	 * (old kernels lack them). */
+	(void)mnl_socket_setsockopt(sock, NETLINK_EXT_ACK, &one, sizeof(one));
+	(void)mnl_socket_setsockopt(sock, NETLINK_CAP_ACK, &one, sizeof(one));
+	if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		mnl_socket_close(sock);
+		return r;
+	}
+	ret->sock = sock;
+	ret->portid = mnl_socket_get_portid(sock);
+	ret->seq = 0;
+	ret->ext[0] = '\0';
+	return 0;
+}
+
+int
+nl_open_netns_fd(struct nl *ret, int nsfd)
+{
+	struct nl n;
+	int orig, r, r2;
+
+	r = netns_enter(nsfd, &orig);
+	if (r < 0)
+		return r;
+	r = nl_open(&n);
+	r2 = netns_leave(orig);
+	if (r2 < 0) {
+		if (r >= 0)
+			nl_close(&n);
+		return r2;
+	}
+	if (r < 0)
+		return r;
+	*ret = n;
+	return 0;
+}
+
+int
+nl_open_netns(struct nl *ret, const char *path)
+{
+	int fd, r;
+
+	fd = netns_open(path);
+	if (fd < 0)
+		return fd;
+	r = nl_open_netns_fd(ret, fd);
+	close(fd);
+	return r;
+}
+
+void
+nl_close(struct nl *nl)
+{
+	if (!nl || !nl->sock)
+		return;
+	mnl_socket_close(nl->sock);
+	nl->sock = NULL;
+}
+
+struct nlmsghdr *
+nl_msg(struct nl *nl, void *buf, uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = ++nl->seq;
+	return nlh;
+}
+
+/* Copy NLMSGERR_ATTR_MSG out of an error/done message, if there is one. */
+static void
+nl_extack(struct nl *nl, const struct nlmsghdr *nlh, size_t off)
+{
+	const struct nlattr *attr;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + MNL_ALIGN(off))
+		return;
+	mnl_attr_for_each(attr, nlh, MNL_ALIGN(off)) {
+		if (mnl_attr_get_type(attr) != NLMSGERR_ATTR_MSG)
+			continue;
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+			return;
+		snprintf(nl->ext, sizeof(nl->ext), "%s", mnl_attr_get_str(attr));
+		/* the kernel's strings end without a period; some end in \n */
+		nl->ext[strcspn(nl->ext, "\n")] = '\0';
+		return;
+	}
+}
+
+static int
+nl_cb_error(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_run *run = data;
+	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+	size_t off;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err))) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (err->error == 0)
+		return MNL_CB_STOP;		/* the ACK */
+	/* TLVs follow the error header, after the echoed request unless the
+	 * kernel capped it. */
+	off = sizeof(*err);
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	nl_extack(run->nl, nlh, off);
+	run->kerr = err->error < 0 ? err->error : -err->error;
+	errno = -run->kerr;
+	return MNL_CB_ERROR;
+}
+
+static int
+nl_cb_done(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_run *run = data;
+	int err = 0;
+
+	if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(int)))
+		memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+	if (err < 0) {
+		nl_extack(run->nl, nlh, sizeof(int));
+		run->kerr = err;
+		errno = -err;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_STOP;
+}
+
+static int
+nl_cb_data(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_run *run = data;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		run->intr = 1;
+	if (!run->cb)
+		return MNL_CB_OK;
+	return run->cb(nlh, run->arg);
+}
+
+static mnl_cb_t nl_ctl_cbs[NLMSG_MIN_TYPE] = {
+	[NLMSG_ERROR] = nl_cb_error,
+	[NLMSG_DONE] = nl_cb_done,
+};
+
+/* Send nlh and process answers with seq nlh->nlmsg_seq until the ACK, the
+ * end of the dump, or an error. */
+static int
+nl_run(struct nl *nl, struct nlmsghdr *nlh, nl_cb cb, void *arg)
+{
+	char buf[NL_RECV_SIZE];
+	struct nl_run run = { .nl = nl, .cb = cb, .arg = arg };
+	uint32_t seq = nlh->nlmsg_seq;
+	ssize_t n;
+	int r;
+
+	if (!nl || !nl->sock)
+		return -EBADF;
+	nl->ext[0] = '\0';
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		r = mnl_cb_run2(buf, (size_t)n, seq, nl->portid, nl_cb_data, &run,
+				nl_ctl_cbs, NLMSG_MIN_TYPE);
+		if (r == MNL_CB_ERROR) {
+			if (run.kerr)
+				return run.kerr;
+			/* a stale answer to an earlier request (one whose wait
+			 * was cut short) does not concern us: skip it */
+			if (errno == EPROTO || errno == ESRCH)
+				continue;
+			return errno ? -errno : -EIO;
+		}
+		if (r == MNL_CB_STOP)
+			break;
+	}
+	return run.intr ? -EINTR : 0;
+}
+
+int
+nl_talk_cb(struct nl *nl, struct nlmsghdr *nlh, nl_cb cb, void *arg)
+{
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	return nl_run(nl, nlh, cb, arg);
+}
+
+int
+nl_talk(struct nl *nl, struct nlmsghdr *nlh)
+{
+	return nl_talk_cb(nl, nlh, NULL, NULL);
+}
+
+int
+nl_dump(struct nl *nl, struct nlmsghdr *nlh, nl_cb cb, void *arg)
+{
+	nlh->nlmsg_flags |= NLM_F_DUMP;
+	return nl_run(nl, nlh, cb, arg);
+}
+
+int
+nl_fail(struct nl *nl, struct cn_err *reterr, int ret, const char *fmt, ...)
+{
+	char what[CN_ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (nl && nl->ext[0])
+		return cn_err_set(reterr, CN_E_KERNEL, ret, "%s: %s (kernel: %s)",
+				  what, strerror(-ret), nl->ext);
+	return cn_err_set(reterr, CN_E_KERNEL, ret, "%s: %s", what, strerror(-ret));
+}

@@ -1,0 +1,56 @@
+/* nl.h — one rtnetlink socket (libmnl), bound to the netns it was opened in.
+ *
+ * Requests are built by the caller in a buffer of MNL_SOCKET_BUFFER_SIZE on
+ * its own stack (nl_msg() fills the header); nl_talk() sends one request
+ * and reads its ACK, nl_dump() runs a dump through a callback.  Both return
+ * >= 0 or -errno.  With extended ACK on, the kernel's explanation of the
+ * last failure is kept in nl->ext ("" when it gave none) so the caller can
+ * put it into its error text with nl_fail().
+ */
+#ifndef LEAFNET_NL_H
+#define LEAFNET_NL_H
+
+#include <stdint.h>
+
+struct mnl_socket;
+struct nlmsghdr;
+struct cn_err;
+
+#define NL_EXT_MAX 200
+
+struct nl {
+	struct mnl_socket *sock;
+	unsigned portid;
+	uint32_t seq;
+	char ext[NL_EXT_MAX];		/* kernel extack text of the last failure */
+};
+
+/* Open a NETLINK_ROUTE socket in the current netns. */
+int  nl_open(struct nl *ret);
+/* Open it inside the netns at path / behind fd: setns in, open, setns back.
+ * The socket keeps talking to the target netns.  -ENOENT: no such netns. */
+int  nl_open_netns(struct nl *ret, const char *path);
+int  nl_open_netns_fd(struct nl *ret, int nsfd);
+/* NULL-safe; closing a closed or zeroed struct nl is a no-op. */
+void nl_close(struct nl *nl);
+
+/* Put a request header (type, flags | NLM_F_REQUEST, next seq) at buf, which
+ * must be MNL_SOCKET_BUFFER_SIZE bytes. */
+struct nlmsghdr *nl_msg(struct nl *nl, void *buf, uint16_t type, uint16_t flags);
+
+/* Send nlh (NLM_F_ACK is added) and wait for its ACK.  If cb is given it is
+ * called for every non-control answer (e.g. the reply of an RTM_GETLINK). */
+typedef int (*nl_cb)(const struct nlmsghdr *nlh, void *arg);
+int  nl_talk(struct nl *nl, struct nlmsghdr *nlh);
+int  nl_talk_cb(struct nl *nl, struct nlmsghdr *nlh, nl_cb cb, void *arg);
+/* Send a dump request (NLM_F_DUMP is added) and call cb for each message;
+ * cb returns MNL_CB_OK, MNL_CB_STOP or MNL_CB_ERROR (with errno set).
+ * -EINTR when the kernel flagged the dump inconsistent (retry it). */
+int  nl_dump(struct nl *nl, struct nlmsghdr *nlh, nl_cb cb, void *arg);
+
+/* Record a CN_E_KERNEL error "<what>: <strerror(-ret)> (kernel: <ext>)"
+ * and return ret. */
+int  nl_fail(struct nl *nl, struct cn_err *reterr, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,185 @@
+/* route.c — RTM_*ROUTE requests. */
+#include <errno.h>
+#include <string.h>
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+
+#include "nl.h"
+#include "route.h"
+
+static int
+route_msg(struct nl *nl, void *buf, uint16_t type, uint16_t flags,
+	  const struct route *rt, struct nlmsghdr **ret)
+{
+	int family = rt->dst.addr.family;
+	size_t alen = ipaddr_len(family);
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	if (!alen || rt->dst.len > prefix_maxlen(family))
+		return -EINVAL;
+	if (rt->gateway.family && rt->gateway.family != family)
+		return -EAFNOSUPPORT;
+	nlh = nl_msg(nl, buf, type, flags);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)family;
+	rtm->rtm_dst_len = rt->dst.len;
+	rtm->rtm_protocol = rt->protocol;
+	rtm->rtm_scope = rt->scope;
+	rtm->rtm_type = rt->type ? rt->type : RTN_UNICAST;
+	if (rt->flags & ROUTE_F_ONLINK)
+		rtm->rtm_flags |= RTNH_F_ONLINK;
+	if (rt->table && rt->table < 256) {
+		rtm->rtm_table = (uint8_t)rt->table;
+	} else {
+		rtm->rtm_table = rt->table ? RT_TABLE_UNSPEC : RT_TABLE_MAIN;
+		if (rt->table)
+			mnl_attr_put_u32(nlh, RTA_TABLE, rt->table);
+	}
+	if (rt->dst.len)
+		mnl_attr_put(nlh, RTA_DST, alen, rt->dst.addr.u.b);
+	if (rt->gateway.family)
+		mnl_attr_put(nlh, RTA_GATEWAY, alen, rt->gateway.u.b);
+	if (rt->oif > 0)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)rt->oif);
+	if (rt->priority)
+		mnl_attr_put_u32(nlh, RTA_PRIORITY, rt->priority);
+	*ret = nlh;
+	return 0;
+}
+
+static int
+route_send(struct nl *nl, uint16_t type, uint16_t flags, const struct route *rt)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	int r;
+
+	r = route_msg(nl, buf, type, flags, rt, &nlh);
+	if (r < 0)
+		return r;
+	return nl_talk(nl, nlh);
+}
+
+int
+route_add(struct nl *nl, const struct route *rt)
+{
+	return route_send(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, rt);
+}
+
+int
+route_replace(struct nl *nl, const struct route *rt)
+{
+	return route_send(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, rt);
+}
+
+int
+route_del(struct nl *nl, const struct route *rt)
+{
+	return route_send(nl, RTM_DELROUTE, 0, rt);
+}
+
+struct route_dump_arg {
+	int family;
+	uint32_t table;
+	uint8_t protocol;
+	int (*cb)(const struct route *rt, void *arg);
+	void *arg;
+};
+
+static int
+route_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, RTA_MAX) < 0)
+		return MNL_CB_OK;
+	switch (type) {
+	case RTA_OIF:
+	case RTA_TABLE:
+	case RTA_PRIORITY:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		break;
+	}
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int
+route_dump_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	struct route_dump_arg *d = arg;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct route rt;
+	size_t alen;
+	int r;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)))
+		return MNL_CB_OK;
+	if ((d->family != AF_UNSPEC && rtm->rtm_family != d->family) ||
+	    (d->protocol && rtm->rtm_protocol != d->protocol) ||
+	    rtm->rtm_type != RTN_UNICAST)
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb) < 0)
+		return MNL_CB_OK;
+	alen = ipaddr_len(rtm->rtm_family);
+	if (!alen)
+		return MNL_CB_OK;
+	memset(&rt, 0, sizeof(rt));
+	rt.table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	if (rt.table != d->table)
+		return MNL_CB_OK;
+	rt.dst.addr.family = rtm->rtm_family;
+	rt.dst.len = rtm->rtm_dst_len;
+	if (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) == alen)
+		memcpy(rt.dst.addr.u.b, mnl_attr_get_payload(tb[RTA_DST]), alen);
+	if (tb[RTA_GATEWAY] && mnl_attr_get_payload_len(tb[RTA_GATEWAY]) == alen) {
+		rt.gateway.family = rtm->rtm_family;
+		memcpy(rt.gateway.u.b, mnl_attr_get_payload(tb[RTA_GATEWAY]), alen);
+	}
+	if (tb[RTA_OIF])
+		rt.oif = (int)mnl_attr_get_u32(tb[RTA_OIF]);
+	if (tb[RTA_PRIORITY])
+		rt.priority = mnl_attr_get_u32(tb[RTA_PRIORITY]);
+	if (tb[RTA_MULTIPATH] && !rt.oif &&
+	    mnl_attr_get_payload_len(tb[RTA_MULTIPATH]) >= sizeof(struct rtnexthop)) {
+		const struct rtnexthop *nh = mnl_attr_get_payload(tb[RTA_MULTIPATH]);
+
+		rt.oif = nh->rtnh_ifindex;
+		if (nh->rtnh_flags & RTNH_F_ONLINK)
+			rt.flags |= ROUTE_F_ONLINK;
+	}
+	rt.protocol = rtm->rtm_protocol;
+	rt.scope = rtm->rtm_scope;
+	rt.type = rtm->rtm_type;
+	if (rtm->rtm_flags & RTNH_F_ONLINK)
+		rt.flags |= ROUTE_F_ONLINK;
+	r = d->cb(&rt, d->arg);
+	if (r < 0) {
+		errno = -r;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+int
+route_dump(struct nl *nl, int family, uint32_t table, uint8_t protocol,
+	   int (*cb)(const struct route *rt, void *arg), void *arg)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct route_dump_arg d = {
+		.family = family, .table = table ? table : RT_TABLE_MAIN,
+		.protocol = protocol, .cb = cb, .arg = arg,
+	};
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	nlh = nl_msg(nl, buf, RTM_GETROUTE, 0);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)family;
+	return nl_dump(nl, nlh, route_dump_cb, &d);
+}
