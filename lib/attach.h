@@ -12,14 +12,19 @@
  *      neighbour entry gateway -> host veth MAC, default route via the
  *      gateway onlink (v4 default gateway 169.254.1.1, v6 fe80::1);
  *   4. host side: up, proxy_arp=1 and forwarding=1 on the veth, the v6
- *      link-local gateway fe80::1 on the veth (or a proxy NDP entry for a
- *      global v6 gateway, proxy_ndp=1), and the host route
+ *      link-local fe80::1 on the veth for every v6 workload (it lets the host
+ *      solicit neighbours while the veth's own link-local is still in DAD),
+ *      plus a proxy NDP entry for a global v6 gateway (proxy_ndp=1), and the
+ *      host route
  *      addr/32 dev veth scope link proto leafnet (LEAFNET_RTPROT).
  *   Any failure undoes everything it did (veth deleted, new allocation
  *   released) and reports what failed with the kernel's extack text.
  *
  * detach_workload() is idempotent: missing netns, interface or allocation
- * are success.
+ * are success.  It takes the host veth down (which removes the host routes
+ * through it at once), releases the addresses, and leaves the deletion of
+ * the veth — 10-30 ms of kernel RCU teardown — to a detached grandchild
+ * that deletes it by ifindex; callers that must see it gone poll for it.
  */
 #ifndef LEAFNET_ATTACH_H
 #define LEAFNET_ATTACH_H

@@ -186,8 +186,8 @@ link_change(struct nl *nl, int ifindex, const char *ifname, const struct link_ch
 	ifi = link_hdr(nlh, ifindex > 0 ? ifindex : 0);
 	if (ifindex <= 0)
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
-	if (c->up) {
-		ifi->ifi_flags = IFF_UP;
+	if (c->up || c->down) {
+		ifi->ifi_flags = c->down ? 0 : IFF_UP;
 		ifi->ifi_change = IFF_UP;
 	}
 	if (c->ifname)
@@ -215,6 +215,14 @@ int
 link_set_up(struct nl *nl, int ifindex)
 {
 	struct link_change c = { .up = true };
+
+	return link_change(nl, ifindex, NULL, &c);
+}
+
+int
+link_set_down(struct nl *nl, int ifindex)
+{
+	struct link_change c = { .down = true };
 
 	return link_change(nl, ifindex, NULL, &c);
 }

@@ -39,6 +39,7 @@ struct link_change {
 	unsigned mtu;			/* 0: keep */
 	const char *alias;		/* NULL: keep */
 	bool up;			/* bring it up (false: leave the state alone) */
+	bool down;			/* take it down (wins over up) */
 	size_t n_v4conf;		/* net.ipv4.conf.<if>.* via IFLA_AF_SPEC */
 	struct { int id; uint32_t val; } v4conf[LINK_V4CONF_MAX];	/* IPV4_DEVCONF_* */
 };
@@ -51,6 +52,7 @@ int link_veth_add(struct nl *nl, const struct link_veth *v);
  * NLM_F_CREATE this never makes a link: -ENODEV when there is none. */
 int link_change(struct nl *nl, int ifindex, const char *ifname, const struct link_change *c);
 int link_set_up(struct nl *nl, int ifindex);
+int link_set_down(struct nl *nl, int ifindex);
 /* Delete by ifindex (> 0) or else by name; -ENODEV when there is none. */
 int link_del(struct nl *nl, const char *ifname, int ifindex);
 /* Call cb for every link of the socket's netns. */
