@@ -1,0 +1,87 @@
+/* ipam_private.h — shared by the ipam/ sources only: store keys, the JSON records
+ * and the helpers that run with the network's lock held.
+ *
+ * Store layout (one network <net>):
+ *   networks/<net>                network JSON (network.c)
+ *   blocks/<net>/<cidr_>          {"node","cidr"}: a block claimed by node
+ *   alloc/<net>/<addr>            {"addr","node","container_id","ifname",
+ *                                  "handle","created"}: one allocation
+ *   owners/<net>/<hash>-<ifname>  {"container_id","ifname","handle","node",
+ *                                  "addrs":[...]}: what one owner holds
+ *   hints/<net>/<node>            {"v4","v6"}: last address this node
+ *                                  handed out (round-robin start point)
+ * The owner key is a 64-bit FNV-1a hash of "cid\0ifname" plus a sanitised
+ * ifname; the full id and ifname inside the JSON are compared on every read,
+ * so a hash collision reads as "no index" and never as someone else's.
+ */
+#ifndef LEAFNET_IPAM_PRIVATE_H
+#define LEAFNET_IPAM_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "prefix.h"
+#include "ipam.h"
+
+struct store;
+struct store_lock;
+struct network;
+struct network_subnet;
+
+#define IPAM_KEY_MAX 384
+
+struct ipam_index {
+	struct ipam_owner owner;
+	char node[LEAFNET_NAME_MAX];
+	size_t n_addrs;
+	struct ipaddr addrs[IPAM_MAX_ADDRS];
+};
+
+/* ipam_rec.c */
+int  ipam_lock(struct store *s, const char *net, struct store_lock **ret);
+int  ipam_key_alloc(char *buf, size_t size, const char *net, const struct ipaddr *a);
+int  ipam_key_block(char *buf, size_t size, const char *net, const struct prefix *p);
+int  ipam_key_owner(char *buf, size_t size, const char *net, const char *cid,
+		    const char *ifname);
+bool ipam_owner_is(const struct ipam_owner *o, const char *cid, const char *ifname);
+
+char *ipam_record_to_json(const struct ipam_record *r);
+/* -ENOENT when absent, -EINVAL when unreadable. */
+int  ipam_record_get(struct store *s, const char *net, const struct ipaddr *a,
+		     struct ipam_record *ret);
+/* -ENOENT when absent, -ENOTUNIQ when the key belongs to another
+ * (cid, ifname) (a hash collision), -EINVAL when unreadable. */
+int  ipam_index_get(struct store *s, const char *net, const char *cid,
+		    const char *ifname, struct ipam_index *ret);
+/* By full key, no ownership check. */
+int  ipam_index_read(struct store *s, const char *key, struct ipam_index *ret);
+/* n_addrs == 0 deletes the index. */
+int  ipam_index_put(struct store *s, const char *net, const struct ipam_index *x);
+
+/* Blocks of net sorted by address, n_used = 0.  *ret malloc'd. */
+int  ipam_blocks_load(struct store *s, const char *net, struct ipam_block **ret,
+		      size_t *ret_n);
+/* Index of the block holding a, or -1. blocks sorted as above. */
+long ipam_block_find(const struct ipam_block *b, size_t n, const struct ipaddr *a);
+/* Addresses with an allocation in net, sorted.  *ret malloc'd. */
+int  ipam_used_load(struct store *s, const char *net, struct ipaddr **ret, size_t *ret_n);
+bool ipam_used_has(const struct ipaddr *used, size_t n, const struct ipaddr *a);
+
+/* The block length of sn's blocks (never shorter than sn). */
+unsigned ipam_block_len(const struct network *n, const struct network_subnet *sn);
+/* The claimed block holding a (one lookup, as every block of a network has
+ * the same size); -ENOENT when unclaimed. */
+int  ipam_block_get(struct store *s, const struct network *n, const struct ipaddr *a,
+		    struct ipam_block *ret);
+/* Describe an allocated address for the caller (subnet, gateway, block,
+ * borrowed as seen from node). */
+int  ipam_addr_describe(struct store *s, const struct network *n, const char *node,
+			const struct ipaddr *a, struct ipam_addr *ret);
+
+/* With the lock held: delete the allocation of a if it is still the one in
+ * r (same owner), and drop it from its owner's index.  1 released, 0 not. */
+int  ipam_release_locked(struct store *s, const char *net, const struct ipam_record *r);
+/* With the lock held. */
+int  ipam_purge_locked(struct store *s, const char *net);
+int  ipam_count_locked(struct store *s, const char *net, size_t *ret_n);
+
+#endif

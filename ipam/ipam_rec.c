@@ -1,0 +1,568 @@
+/* ipam_rec.c — store keys and JSON records of the IPAM (see ipam_private.h
+ * for the layout). */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cJSON.h>
+
+#include "err.h"
+#include "json.h"
+#include "store.h"
+#include "network.h"
+#include "ipam.h"
+#include "ipam_private.h"
+
+int
+ipam_lock(struct store *s, const char *net, struct store_lock **ret)
+{
+	char name[IPAM_KEY_MAX];
+
+	if (snprintf(name, sizeof(name), "ipam-%s", net) >= (int)sizeof(name))
+		return -ENAMETOOLONG;
+	return store_lock(s, name, ret);
+}
+
+int
+ipam_key_alloc(char *buf, size_t size, const char *net, const struct ipaddr *a)
+{
+	char abuf[IPADDR_STRLEN];
+
+	if (!ipaddr_fmt(a, abuf, sizeof(abuf)))
+		return -EINVAL;
+	if (snprintf(buf, size, "alloc/%s/%s", net, abuf) >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int
+ipam_key_block(char *buf, size_t size, const char *net, const struct prefix *p)
+{
+	char pbuf[PREFIX_STRLEN];
+	char *slash;
+
+	if (!prefix_fmt(p, pbuf, sizeof(pbuf)))
+		return -EINVAL;
+	slash = strchr(pbuf, '/');
+	if (slash)
+		*slash = '_';
+	if (snprintf(buf, size, "blocks/%s/%s", net, pbuf) >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static uint64_t
+fnv1a64(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= c[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* "<16 hex digits>-<ifname>": bounded, filesystem safe, and still readable
+ * by a person looking at the state directory. */
+int
+ipam_key_owner(char *buf, size_t size, const char *net, const char *cid,
+	       const char *ifname)
+{
+	char safe[IPAM_IFNAME_MAX];
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	h = fnv1a64(h, cid, strlen(cid) + 1);	/* with the NUL separator */
+	h = fnv1a64(h, ifname, strlen(ifname));
+	for (i = 0; ifname[i] && i < sizeof(safe) - 1; i++) {
+		unsigned char c = (unsigned char)ifname[i];
+		safe[i] = (isalnum(c) || c == '.' || c == '_' || c == '-') ? (char)c : '_';
+	}
+	safe[i] = '\0';
+	if (snprintf(buf, size, "owners/%s/%016" PRIx64 "-%s", net, h, safe) >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+bool
+ipam_owner_is(const struct ipam_owner *o, const char *cid, const char *ifname)
+{
+	return strcmp(o->container_id, cid) == 0 && strcmp(o->ifname, ifname) == 0;
+}
+
+char *
+ipam_record_to_json(const struct ipam_record *r)
+{
+	char abuf[IPADDR_STRLEN];
+	cJSON *o;
+	char *text = NULL;
+
+	o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	if (cJSON_AddStringToObject(o, "addr", ipaddr_fmt(&r->addr, abuf, sizeof(abuf))) &&
+	    cJSON_AddStringToObject(o, "node", r->node) &&
+	    cJSON_AddStringToObject(o, "container_id", r->owner.container_id) &&
+	    cJSON_AddStringToObject(o, "ifname", r->owner.ifname) &&
+	    cJSON_AddStringToObject(o, "handle", r->owner.handle) &&
+	    cJSON_AddNumberToObject(o, "created", (double)r->created))
+		text = json_print(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+static int
+owner_from_json(const cJSON *o, struct ipam_owner *ret)
+{
+	int r;
+
+	r = json_get_str(o, "container_id", ret->container_id,
+			 sizeof(ret->container_id), true, NULL, NULL);
+	if (r < 0)
+		return -EINVAL;
+	r = json_get_str(o, "ifname", ret->ifname, sizeof(ret->ifname), true, NULL, NULL);
+	if (r < 0)
+		return -EINVAL;
+	r = json_get_str(o, "handle", ret->handle, sizeof(ret->handle), false, NULL, NULL);
+	if (r < 0 && r != -ENOENT)
+		return -EINVAL;
+	return 0;
+}
+
+int
+ipam_record_get(struct store *s, const char *net, const struct ipaddr *a,
+		struct ipam_record *ret)
+{
+	char key[IPAM_KEY_MAX];
+	struct ipam_record rec;
+	const cJSON *created;
+	cJSON *o;
+	char *text;
+	int r;
+
+	r = ipam_key_alloc(key, sizeof(key), net, a);
+	if (r < 0)
+		return r;
+	r = store_get(s, key, &text);
+	if (r < 0)
+		return r;
+	r = json_parse(text, &o, NULL);
+	free(text);
+	if (r < 0)
+		return -EINVAL;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.addr = *a;
+	snprintf(rec.network, sizeof(rec.network), "%s", net);
+	r = owner_from_json(o, &rec.owner);
+	if (r == 0 && json_get_str(o, "node", rec.node, sizeof(rec.node), false, NULL, NULL) == -EINVAL)
+		r = -EINVAL;
+	created = cJSON_GetObjectItemCaseSensitive(o, "created");
+	if (cJSON_IsNumber(created) && created->valuedouble > 0)
+		rec.created = (time_t)created->valuedouble;
+	cJSON_Delete(o);
+	if (r < 0)
+		return r;
+	*ret = rec;
+	return 0;
+}
+
+int
+ipam_index_read(struct store *s, const char *key, struct ipam_index *ret)
+{
+	struct ipam_index x;
+	const cJSON *arr, *it;
+	cJSON *o;
+	char *text;
+	int r;
+
+	r = store_get(s, key, &text);
+	if (r < 0)
+		return r;
+	r = json_parse(text, &o, NULL);
+	free(text);
+	if (r < 0)
+		return -EINVAL;
+
+	memset(&x, 0, sizeof(x));
+	r = owner_from_json(o, &x.owner);
+	if (r < 0)
+		goto out_free_json;
+	(void)json_get_str(o, "node", x.node, sizeof(x.node), false, NULL, NULL);
+	r = json_get_arr(o, "addrs", &arr, true, NULL, NULL);
+	if (r < 0) {
+		r = -EINVAL;
+		goto out_free_json;
+	}
+	cJSON_ArrayForEach(it, arr) {
+		if (!cJSON_IsString(it) || x.n_addrs == IPAM_MAX_ADDRS ||
+		    ipaddr_parse(it->valuestring, &x.addrs[x.n_addrs]) < 0)
+			continue;
+		x.n_addrs++;
+	}
+	*ret = x;
+	r = 0;
+out_free_json:
+	cJSON_Delete(o);
+	return r;
+}
+
+int
+ipam_index_get(struct store *s, const char *net, const char *cid,
+	       const char *ifname, struct ipam_index *ret)
+{
+	char key[IPAM_KEY_MAX];
+	struct ipam_index x;
+	int r;
+
+	r = ipam_key_owner(key, sizeof(key), net, cid, ifname);
+	if (r < 0)
+		return r;
+	r = ipam_index_read(s, key, &x);
+	if (r < 0)
+		return r;
+	if (!ipam_owner_is(&x.owner, cid, ifname))
+		return -ENOTUNIQ;	/* hash collision: not ours */
+	*ret = x;
+	return 0;
+}
+
+int
+ipam_index_put(struct store *s, const char *net, const struct ipam_index *x)
+{
+	char key[IPAM_KEY_MAX], abuf[IPADDR_STRLEN];
+	cJSON *o, *arr = NULL;
+	char *text = NULL;
+	bool ok;
+	int r;
+
+	r = ipam_key_owner(key, sizeof(key), net, x->owner.container_id, x->owner.ifname);
+	if (r < 0)
+		return r;
+	if (x->n_addrs == 0) {
+		r = store_delete(s, key);
+		return r == -ENOENT ? 0 : r;
+	}
+	o = cJSON_CreateObject();
+	if (!o)
+		return -ENOMEM;
+	ok = cJSON_AddStringToObject(o, "container_id", x->owner.container_id) &&
+	     cJSON_AddStringToObject(o, "ifname", x->owner.ifname) &&
+	     cJSON_AddStringToObject(o, "handle", x->owner.handle) &&
+	     cJSON_AddStringToObject(o, "node", x->node) &&
+	     (arr = cJSON_AddArrayToObject(o, "addrs"));
+	for (size_t i = 0; ok && i < x->n_addrs; i++) {
+		cJSON *v = cJSON_CreateString(ipaddr_fmt(&x->addrs[i], abuf, sizeof(abuf)));
+		ok = v && cJSON_AddItemToArray(arr, v);
+	}
+	if (ok)
+		text = json_print(o);
+	cJSON_Delete(o);
+	if (!text)
+		return -ENOMEM;
+	r = store_put(s, key, text);
+	free(text);
+	return r;
+}
+
+static int
+block_cmp(const void *a, const void *b)
+{
+	const struct ipam_block *x = a, *y = b;
+	int c = ipaddr_cmp(&x->cidr.addr, &y->cidr.addr);
+
+	return c ? c : (int)x->cidr.len - (int)y->cidr.len;
+}
+
+static int
+block_read(struct store *s, const char *net, const char *name, struct ipam_block *ret)
+{
+	char key[IPAM_KEY_MAX], pbuf[PREFIX_STRLEN];
+	struct ipam_block b;
+	char *text, *us;
+	cJSON *o;
+	int r;
+
+	memset(&b, 0, sizeof(b));
+	snprintf(pbuf, sizeof(pbuf), "%s", name);
+	us = strrchr(pbuf, '_');
+	if (!us)
+		return -EINVAL;
+	*us = '/';
+	if (prefix_parse(pbuf, 0, &b.cidr) < 0)
+		return -EINVAL;
+	if (snprintf(key, sizeof(key), "blocks/%s/%s", net, name) >= (int)sizeof(key))
+		return -EINVAL;
+	r = store_get(s, key, &text);
+	if (r < 0)
+		return r;
+	/* An unreadable claim still counts as claimed (node ""), never as ours. */
+	if (json_parse(text, &o, NULL) == 0) {
+		(void)json_get_str(o, "node", b.node, sizeof(b.node), false, NULL, NULL);
+		cJSON_Delete(o);
+	}
+	free(text);
+	*ret = b;
+	return 0;
+}
+
+int
+ipam_blocks_load(struct store *s, const char *net, struct ipam_block **ret, size_t *ret_n)
+{
+	char dir[IPAM_KEY_MAX];
+	struct ipam_block *v = NULL;
+	char **names;
+	size_t n_names, n = 0;
+	int r;
+
+	snprintf(dir, sizeof(dir), "blocks/%s", net);
+	r = store_list(s, dir, &names, &n_names);
+	if (r < 0)
+		return r;
+	if (n_names > 0) {
+		v = calloc(n_names, sizeof(*v));
+		if (!v) {
+			r = -ENOMEM;
+			goto out_free_names;
+		}
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		r = block_read(s, net, names[i], &v[n]);
+		if (r == 0)
+			n++;
+		else if (r != -EINVAL && r != -ENOENT)
+			goto out_free_blocks;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), block_cmp);
+	*ret = v;
+	*ret_n = n;
+	v = NULL;
+	r = 0;
+out_free_blocks:
+	free(v);
+out_free_names:
+	store_names_free(names, n_names);
+	return r;
+}
+
+long
+ipam_block_find(const struct ipam_block *b, size_t n, const struct ipaddr *a)
+{
+	size_t lo = 0, hi = n;
+
+	/* last block starting at or before a */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ipaddr_cmp(&b[mid].cidr.addr, a) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || !prefix_contains(&b[lo - 1].cidr, a))
+		return -1;
+	return (long)(lo - 1);
+}
+
+static int
+addr_cmp(const void *a, const void *b)
+{
+	return ipaddr_cmp(a, b);
+}
+
+int
+ipam_used_load(struct store *s, const char *net, struct ipaddr **ret, size_t *ret_n)
+{
+	char dir[IPAM_KEY_MAX];
+	struct ipaddr *v = NULL;
+	char **names;
+	size_t n_names, n = 0;
+	int r;
+
+	snprintf(dir, sizeof(dir), "alloc/%s", net);
+	r = store_list(s, dir, &names, &n_names);
+	if (r < 0)
+		return r;
+	if (n_names > 0) {
+		v = calloc(n_names, sizeof(*v));
+		if (!v) {
+			store_names_free(names, n_names);
+			return -ENOMEM;
+		}
+	}
+	for (size_t i = 0; i < n_names; i++)
+		if (ipaddr_parse(names[i], &v[n]) == 0)
+			n++;
+	store_names_free(names, n_names);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), addr_cmp);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+bool
+ipam_used_has(const struct ipaddr *used, size_t n, const struct ipaddr *a)
+{
+	return n > 0 && bsearch(a, used, n, sizeof(*used), addr_cmp) != NULL;
+}
+
+unsigned
+ipam_block_len(const struct network *n, const struct network_subnet *sn)
+{
+	int fam = sn->cidr.addr.family;
+	unsigned len = fam == AF_INET6 ? n->block_size6 : n->block_size4;
+
+	/* a subnet smaller than a block is a single block */
+	if (len < sn->cidr.len)
+		len = sn->cidr.len;
+	if (len > prefix_maxlen(fam))
+		len = prefix_maxlen(fam);
+	return len;
+}
+
+int
+ipam_block_get(struct store *s, const struct network *n, const struct ipaddr *a,
+	       struct ipam_block *ret)
+{
+	char pbuf[PREFIX_STRLEN], *slash;
+	const struct network_subnet *sn = NULL;
+	struct prefix p;
+
+	for (size_t i = 0; i < n->n_subnets && !sn; i++)
+		if (prefix_contains(&n->subnets[i].cidr, a))
+			sn = &n->subnets[i];
+	if (!sn)
+		return -ENOENT;
+	p.addr = *a;
+	p.len = (uint8_t)ipam_block_len(n, sn);
+	prefix_mask(&p);
+	prefix_fmt(&p, pbuf, sizeof(pbuf));
+	slash = strchr(pbuf, '/');
+	if (slash)
+		*slash = '_';
+	return block_read(s, n->name, pbuf, ret);
+}
+
+int
+ipam_addr_describe(struct store *s, const struct network *n, const char *node,
+		   const struct ipaddr *a, struct ipam_addr *ret)
+{
+	const struct network_subnet *sn = network_subnet_for(n, a->family);
+	struct ipam_block b;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->addr = *a;
+	if (sn) {
+		ret->subnet = sn->cidr;
+		ret->gateway = sn->gateway;
+	}
+	r = ipam_block_get(s, n, a, &b);
+	if (r == 0) {
+		ret->block = b.cidr;
+		ret->borrowed = strcmp(b.node, node) != 0;
+		return 0;
+	}
+	/* in no claimed block (a static address): a host route */
+	prefix_from_addr(a, &ret->block);
+	ret->borrowed = true;
+	return r == -ENOENT || r == -EINVAL ? 0 : r;
+}
+
+int
+ipam_release_locked(struct store *s, const char *net, const struct ipam_record *r)
+{
+	struct ipam_record cur;
+	struct ipam_index x;
+	char key[IPAM_KEY_MAX];
+	size_t j = 0;
+	int ret;
+
+	ret = ipam_record_get(s, net, &r->addr, &cur);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret == 0 && !ipam_owner_is(&cur.owner, r->owner.container_id, r->owner.ifname))
+		return 0;		/* handed to someone else meanwhile */
+	ret = ipam_key_alloc(key, sizeof(key), net, &r->addr);
+	if (ret < 0)
+		return ret;
+	ret = store_delete(s, key);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0)
+		return ret;
+
+	if (ipam_index_get(s, net, r->owner.container_id, r->owner.ifname, &x) == 0) {
+		for (size_t i = 0; i < x.n_addrs; i++)
+			if (!ipaddr_eq(&x.addrs[i], &r->addr))
+				x.addrs[j++] = x.addrs[i];
+		if (j != x.n_addrs) {
+			x.n_addrs = j;
+			(void)ipam_index_put(s, net, &x);	/* GC mends it otherwise */
+		}
+	}
+	return 1;
+}
+
+static int
+delete_dir(struct store *s, const char *dir, size_t *ret_n)
+{
+	char key[IPAM_KEY_MAX];
+	char **names;
+	size_t n;
+	int r;
+
+	r = store_list(s, dir, &names, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		if (snprintf(key, sizeof(key), "%s/%s", dir, names[i]) >= (int)sizeof(key))
+			continue;
+		r = store_delete(s, key);
+		if (r < 0 && r != -ENOENT)
+			break;
+		r = 0;
+	}
+	store_names_free(names, n);
+	if (ret_n)
+		*ret_n = n;
+	return r;
+}
+
+int
+ipam_purge_locked(struct store *s, const char *net)
+{
+	static const char *const dirs[] = { "alloc", "owners", "blocks", "hints" };
+	char dir[IPAM_KEY_MAX];
+	size_t n_alloc = 0;
+	int r;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", dirs[i], net);
+		r = delete_dir(s, dir, i == 0 ? &n_alloc : NULL);
+		if (r < 0)
+			return r;
+	}
+	return (int)n_alloc;
+}
+
+int
+ipam_count_locked(struct store *s, const char *net, size_t *ret_n)
+{
+	char dir[IPAM_KEY_MAX];
+	char **names;
+	size_t n;
+	int r;
+
+	snprintf(dir, sizeof(dir), "alloc/%s", net);
+	r = store_list(s, dir, &names, &n);
+	if (r < 0)
+		return r;
+	store_names_free(names, n);
+	*ret_n = n;
+	return 0;
+}

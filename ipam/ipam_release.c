@@ -1,0 +1,153 @@
+/* ipam_release.c — give addresses back, and look up what an owner holds.
+ *
+ * Releasing is idempotent: whatever is already gone counts as released.
+ * Only allocations still owned by the (container id, ifname) asked about
+ * are deleted, so a stale index never frees someone else's address.  The
+ * node's blocks stay claimed (they are its affinity, see ipam.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "store.h"
+#include "network.h"
+#include "ipam.h"
+#include "ipam_private.h"
+
+int
+ipam_release(struct store *s, const char *network, const char *container_id,
+	     const char *ifname, struct cn_err *reterr)
+{
+	char key[IPAM_KEY_MAX];
+	struct ipam_record rec;
+	struct store_lock *lock;
+	struct ipam_index x;
+	int r, n = 0;
+
+	if (!network || !network_name_valid(network))
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "network name \"%s\" is invalid", network ? network : "");
+	if (!container_id || !ifname)
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "container id and interface name are required");
+	r = ipam_lock(s, network, &lock);
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_IO, r, "cannot lock network %s: %s",
+				  network, strerror(-r));
+	r = ipam_index_get(s, network, container_id, ifname, &x);
+	if (r == -ENOENT || r == -EINVAL || r == -ENOTUNIQ) {
+		r = 0;			/* nothing (readable) held: done */
+		goto out_unlock;
+	}
+	if (r < 0)
+		goto out_io;
+	for (size_t i = 0; i < x.n_addrs; i++) {
+		r = ipam_record_get(s, network, &x.addrs[i], &rec);
+		if (r == -ENOENT || r == -EINVAL ||
+		    (r == 0 && !ipam_owner_is(&rec.owner, container_id, ifname)))
+			continue;
+		if (r < 0)
+			goto out_io;
+		r = ipam_key_alloc(key, sizeof(key), network, &x.addrs[i]);
+		if (r == 0)
+			r = store_delete(s, key);
+		if (r == 0)
+			n++;
+		else if (r != -ENOENT)
+			goto out_io;
+	}
+	r = ipam_key_owner(key, sizeof(key), network, container_id, ifname);
+	if (r == 0)
+		r = store_delete(s, key);
+	if (r < 0 && r != -ENOENT)
+		goto out_io;
+	r = n;
+	goto out_unlock;
+
+out_io:
+	(void)cn_err_set(reterr, CN_E_IO, r, "releasing %.64s/%s in network %s: %s",
+			 container_id, ifname, network, strerror(-r));
+out_unlock:
+	store_unlock(lock);
+	return r;
+}
+
+int
+ipam_release_addr(struct store *s, const char *network, const struct ipaddr *a,
+		  struct cn_err *reterr)
+{
+	char key[IPAM_KEY_MAX], abuf[IPADDR_STRLEN];
+	struct store_lock *lock;
+	struct ipam_record rec;
+	int r;
+
+	if (!network || !network_name_valid(network))
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "network name \"%s\" is invalid", network ? network : "");
+	r = ipam_key_alloc(key, sizeof(key), network, a);
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, r, "invalid address");
+	r = ipam_lock(s, network, &lock);
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_IO, r, "cannot lock network %s: %s",
+				  network, strerror(-r));
+	r = ipam_record_get(s, network, a, &rec);
+	if (r == -ENOENT) {
+		r = 0;
+	} else if (r == -EINVAL) {	/* unreadable: just drop it */
+		r = store_delete(s, key);
+		r = r == 0 ? 1 : r == -ENOENT ? 0 : r;
+	} else if (r == 0) {
+		r = ipam_release_locked(s, network, &rec);
+	}
+	store_unlock(lock);
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_IO, r, "releasing %s in network %s: %s",
+				  ipaddr_fmt(a, abuf, sizeof(abuf)), network, strerror(-r));
+	return r;
+}
+
+int
+ipam_lookup(struct store *s, const char *network, const char *container_id,
+	    const char *ifname, struct ipam_addr *ret, size_t max, size_t *ret_n)
+{
+	struct ipam_addr desc[IPAM_MAX_ADDRS];
+	struct ipam_record rec;
+	struct ipam_index x;
+	struct network net;
+	size_t n = 0;
+	int r;
+
+	if (!network || !network_name_valid(network) || !container_id || !ifname)
+		return -EINVAL;
+	r = ipam_index_get(s, network, container_id, ifname, &x);
+	if (r == -ENOENT || r == -EINVAL || r == -ENOTUNIQ) {
+		*ret_n = 0;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	r = network_get(s, network, &net, NULL);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < x.n_addrs; i++) {
+		r = ipam_record_get(s, network, &x.addrs[i], &rec);
+		if (r == -ENOENT || r == -EINVAL ||
+		    (r == 0 && !ipam_owner_is(&rec.owner, container_id, ifname)))
+			continue;
+		if (r < 0)
+			return r;
+		r = ipam_addr_describe(s, &net, x.node[0] ? x.node : rec.node,
+				       &x.addrs[i], &desc[n]);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	if (n > max)
+		return -ENOBUFS;
+	memcpy(ret, desc, n * sizeof(desc[0]));
+	*ret_n = n;
+	return 0;
+}
