@@ -1,0 +1,111 @@
+/* netctl.h — private header of the netctl CLI.
+ *
+ * main.c holds the command table (noun, verb, handler, usage); cli.c
+ * dispatches it, parses the flags common to every command and opens the
+ * store on first use; output.c prints aligned tables, JSON and errors; one
+ * file per noun (network.c; later bgp.c, node.c, status.c) implements the
+ * handlers.
+ *
+ * Exit status: 0 success, 1 runtime error (store, unknown network, busy),
+ * 2 usage error (bad flag or value).  Nothing is changed on error.
+ */
+#ifndef NETCTL_H
+#define NETCTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <getopt.h>
+#include "conf.h"
+
+struct store;
+struct cn_err;
+struct cJSON;
+
+#ifndef LEAFNET_VERSION
+#define LEAFNET_VERSION "0.1.0"
+#endif
+
+#define NETCTL_EXIT_OK      0
+#define NETCTL_EXIT_RUNTIME 1
+#define NETCTL_EXIT_USAGE   2
+
+enum netctl_output { NETCTL_OUT_TABLE, NETCTL_OUT_JSON };
+
+struct netctl;
+
+struct netctl_cmd {
+	const char *noun;
+	const char *verb;	/* NULL: the noun alone is the command ("version") */
+	int (*handler)(struct netctl *ctx, int argc, char **argv);
+	const char *usage;	/* what follows "netctl NOUN VERB" */
+	const char *summary;	/* one line for the command lists */
+	const char *help;	/* flag descriptions for --help, may be NULL */
+};
+
+struct netctl {
+	const char *config_path;	/* --config; NULL: $LEAFNET_CONF, default */
+	enum netctl_output output;
+	const struct netctl_cmd *cmd;	/* the command running, for hints */
+	bool conf_loaded;
+	struct leafnet_conf conf;
+	struct store *store;
+};
+
+/* main.c: the command table, terminated by an entry with noun NULL. */
+extern const struct netctl_cmd netctl_cmds[];
+
+/* cli.c */
+void netctl_init(struct netctl *ctx);
+void netctl_done(struct netctl *ctx);
+/* Global flags before the noun; returns the index of the noun in argv, or
+ * a negative exit status (-NETCTL_EXIT_USAGE) / argc when only --help. */
+int  netctl_parse_global(struct netctl *ctx, int argc, char **argv, int *ret_exit);
+int  netctl_dispatch(struct netctl *ctx, int argc, char **argv);
+void netctl_help(FILE *f);
+void netctl_cmd_help(const struct netctl_cmd *cmd, FILE *f);
+/* Flags every command accepts: -o/--output, --config, -h/--help. */
+#define NETCTL_OPT_CONFIG 0x1001
+#define NETCTL_COMMON_OPTS \
+	{ "output", required_argument, NULL, 'o' }, \
+	{ "config", required_argument, NULL, NETCTL_OPT_CONFIG }, \
+	{ "help",   no_argument,       NULL, 'h' }
+#define NETCTL_COMMON_SHORT ":o:h"
+/* For a getopt_long() result the handler does not know: handles the common
+ * flags and getopt's errors.  Returns true when the handler must stop and
+ * return *ret_exit. */
+bool netctl_opt_common(struct netctl *ctx, int c, char **argv, int *ret_exit);
+int  netctl_output_parse(struct netctl *ctx, const char *s);
+/* Load the config and open the store once; prints the error itself. */
+int  netctl_store(struct netctl *ctx, struct store **ret, int *ret_exit);
+
+/* output.c */
+struct table;
+struct table *table_new(size_t ncols, ...);	/* the column headers */
+/* ncols strings; NULL prints as "-".  -ENOMEM. */
+int  table_add(struct table *t, ...);
+void table_print(const struct table *t, FILE *f);
+void table_free(struct table *t);		/* NULL-safe */
+/* Prints root indented, then a newline; 1 on OOM. */
+int  out_json(const struct cJSON *root);
+int  out_usage_error(const struct netctl *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));	/* returns NETCTL_EXIT_USAGE */
+int  out_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));	/* returns NETCTL_EXIT_RUNTIME */
+/* Prints e's message (and details) or "<what>: strerror(-ret)"; returns
+ * exit_status. */
+int  out_cn_error(const struct cn_err *e, int ret, int exit_status, const char *what);
+/* "2026-11-23T17:57:33Z"; "-" for 0. */
+const char *out_time(long long t, char *buf, size_t size);
+
+/* network.c */
+extern const char network_create_help[];
+extern const char network_rm_help[];
+int network_cmd_create(struct netctl *ctx, int argc, char **argv);
+int network_cmd_ls(struct netctl *ctx, int argc, char **argv);
+int network_cmd_inspect(struct netctl *ctx, int argc, char **argv);
+int network_cmd_rm(struct netctl *ctx, int argc, char **argv);
+
+/* version, in cli.c */
+int netctl_cmd_version(struct netctl *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,753 @@
+/* network.c — `netctl network create|ls|inspect|rm`.
+ *
+ * Every flag is checked here first, so the error names the flag, the value
+ * and a fix; network_validate() then applies the library's own rules
+ * (block sizes, communities) before anything is written. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cJSON.h>
+#include "err.h"
+#include "prefix.h"
+#include "store.h"
+#include "network.h"
+#include "ipam.h"
+#include "attach.h"
+#include "netctl.h"
+
+enum {
+	OPT_SUBNET = 0x100,
+	OPT_GATEWAY,
+	OPT_ROUTABLE,
+	OPT_NON_ROUTABLE,
+	OPT_NAT_OUTGOING,
+	OPT_BLOCK_SIZE,
+	OPT_COMMUNITY,
+	OPT_NO_AGGREGATE,
+	OPT_FORCE,
+};
+
+#define MAX_GATEWAYS 4
+
+const char network_create_help[] =
+	"Flags:\n"
+	"  --subnet=CIDR        the pool, IPv4 and/or IPv6 (give it twice for both families)\n"
+	"  --gateway=IP         the workloads' gateway inside the subnet, one per family;\n"
+	"                       default " ATTACH_GW4_DEFAULT " / " ATTACH_GW6_DEFAULT " on-link (proxy ARP / NDP)\n"
+	"  --routable           addresses are reachable from outside the DC (default)\n"
+	"  --non-routable       internal: advertised with a community borders filter on\n"
+	"                       (64511:100 unless --community is given)\n"
+	"  --nat-outgoing       SNAT traffic leaving the node to outside the network\n"
+	"  --block-size=N       per-host block prefix length for the one subnet's family,\n"
+	"                       or N4,N6 for both (default 26,122)\n"
+	"  --community=A:B      BGP community on the network's routes (repeatable, up to 8)\n"
+	"  --no-aggregate       advertise every address as /32 (/128), not per-host blocks\n"
+	"\nExample:\n"
+	"  netctl network create public --subnet=10.1.0.0/16 --gateway=10.1.0.1 \\\n"
+	"      --subnet=fd00:1::/64 --block-size=26,122\n";
+
+const char network_rm_help[] =
+	"Flags:\n"
+	"  --force              also release the network's allocations and block claims\n"
+	"                       (workloads keep running but lose their address records)\n";
+
+static const char *family_name(int family)
+{
+	return family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+static int parse_subnet(struct netctl *ctx, const char *arg, struct prefix *ret)
+{
+	char addr[IPADDR_STRLEN + 1], buf[PREFIX_STRLEN];
+	const char *slash = strchr(arg, '/');
+	struct ipaddr a;
+	struct prefix p;
+	unsigned long len;
+	char *end;
+	unsigned max;
+
+	if (!slash) {
+		if (ipaddr_parse(arg, &a) == 0)
+			return out_usage_error(ctx, "--subnet %s: missing the prefix length; example: "
+					       "--subnet=%s/%u", arg, arg, a.family == AF_INET ? 24 : 64);
+		return out_usage_error(ctx, "--subnet %s: not a CIDR; example: --subnet=10.1.0.0/16 "
+				       "or --subnet=fd00:1::/64", arg);
+	}
+	if ((size_t)(slash - arg) >= sizeof(addr))
+		return out_usage_error(ctx, "--subnet %s: not an IPv4 or IPv6 address; example: "
+				       "--subnet=10.1.0.0/16", arg);
+	memcpy(addr, arg, slash - arg);
+	addr[slash - arg] = '\0';
+	if (ipaddr_parse(addr, &a) < 0)
+		return out_usage_error(ctx, "--subnet %s: '%s' is not an IPv4 or IPv6 address; "
+				       "example: --subnet=10.1.0.0/16", arg, addr);
+	max = prefix_maxlen(a.family);
+	errno = 0;
+	len = strtoul(slash + 1, &end, 10);
+	if (slash[1] < '0' || slash[1] > '9' || *end || errno || len > max)
+		return out_usage_error(ctx, "--subnet %s: prefix length must be 0-%u; example: "
+				       "--subnet=%s/%u", arg, max, addr, a.family == AF_INET ? 24 : 64);
+	if (prefix_parse(arg, 0, &p) < 0) {
+		if (prefix_parse(arg, PREFIX_F_HOST_BITS, &p) < 0)
+			return out_usage_error(ctx, "--subnet %s: not a valid CIDR; example: "
+					       "--subnet=10.1.0.0/16", arg);
+		prefix_mask(&p);
+		return out_usage_error(ctx, "--subnet %s: host bits are set; did you mean --subnet=%s?",
+				       arg, prefix_fmt(&p, buf, sizeof(buf)));
+	}
+	*ret = p;
+	return 0;
+}
+
+static int add_subnet(struct netctl *ctx, struct network *n, const char *arg)
+{
+	char b1[PREFIX_STRLEN], b2[PREFIX_STRLEN];
+	struct prefix p;
+	size_t i;
+	int r;
+
+	r = parse_subnet(ctx, arg, &p);
+	if (r)
+		return r;
+	for (i = 0; i < n->n_subnets; i++)
+		if (n->subnets[i].cidr.addr.family == p.addr.family)
+			return out_usage_error(ctx, "--subnet given twice for %s (%s and %s); a network has "
+					       "one subnet per family", family_name(p.addr.family),
+					       prefix_fmt(&n->subnets[i].cidr, b1, sizeof(b1)),
+					       prefix_fmt(&p, b2, sizeof(b2)));
+	if (n->n_subnets >= NETWORK_MAX_SUBNETS)
+		return out_usage_error(ctx, "--subnet: at most %d subnets", NETWORK_MAX_SUBNETS);
+	memset(&n->subnets[n->n_subnets], 0, sizeof(n->subnets[0]));
+	n->subnets[n->n_subnets++].cidr = p;
+	return 0;
+}
+
+static int parse_gateway(struct netctl *ctx, const char *arg, struct ipaddr *ret)
+{
+	if (strchr(arg, '/'))
+		return out_usage_error(ctx, "--gateway %s: give the address without a prefix length, "
+				       "e.g. --gateway=10.1.0.1", arg);
+	if (ipaddr_parse(arg, ret) < 0)
+		return out_usage_error(ctx, "--gateway %s: not an IPv4 or IPv6 address; example: "
+				       "--gateway=10.1.0.1", arg);
+	return 0;
+}
+
+/* Put each gateway into the subnet of its family, inside it and not one of
+ * its reserved addresses. */
+static int apply_gateways(struct netctl *ctx, struct network *n, const struct ipaddr *gws,
+			  size_t n_gws)
+{
+	char ga[IPADDR_STRLEN], sb[PREFIX_STRLEN], ex[IPADDR_STRLEN];
+	struct network_subnet *sub;
+	struct ipaddr last, first_host;
+	size_t i, j;
+
+	for (i = 0; i < n_gws; i++) {
+		ipaddr_fmt(&gws[i], ga, sizeof(ga));
+		for (sub = NULL, j = 0; j < n->n_subnets; j++)
+			if (n->subnets[j].cidr.addr.family == gws[i].family)
+				sub = &n->subnets[j];
+		if (!sub)
+			return out_usage_error(ctx, "--gateway %s: there is no %s --subnet for it; add "
+					       "one (e.g. --subnet=%s) or drop this --gateway", ga,
+					       family_name(gws[i].family),
+					       gws[i].family == AF_INET ? "10.1.0.0/16" : "fd00:1::/64");
+		if (ipaddr_is_set(&sub->gateway))
+			return out_usage_error(ctx, "--gateway given twice for %s; give one per family",
+					       family_name(gws[i].family));
+		prefix_fmt(&sub->cidr, sb, sizeof(sb));
+		if (prefix_nth(&sub->cidr, 1, &first_host) < 0)
+			first_host = sub->cidr.addr;
+		ipaddr_fmt(&first_host, ex, sizeof(ex));
+		if (!prefix_contains(&sub->cidr, &gws[i]))
+			return out_usage_error(ctx, "--gateway %s: outside --subnet %s; use an address "
+					       "inside it, e.g. --gateway=%s", ga, sb, ex);
+		prefix_last(&sub->cidr, &last);
+		if (sub->cidr.len < prefix_maxlen(sub->cidr.addr.family) - 1) {
+			if (ipaddr_eq(&gws[i], &sub->cidr.addr))
+				return out_usage_error(ctx, "--gateway %s: is the network address of "
+						       "--subnet %s; use e.g. --gateway=%s", ga, sb, ex);
+			if (gws[i].family == AF_INET && ipaddr_eq(&gws[i], &last))
+				return out_usage_error(ctx, "--gateway %s: is the broadcast address of "
+						       "--subnet %s; use e.g. --gateway=%s", ga, sb, ex);
+		}
+		sub->gateway = gws[i];
+	}
+	return 0;
+}
+
+static int parse_block_len(struct netctl *ctx, const char *arg, const char *s, size_t slen,
+			   unsigned max, uint8_t *ret)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (slen == 0 || slen > 3)
+		goto bad;
+	for (i = 0; i < slen; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			goto bad;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v == 0 || v > max)
+		return out_usage_error(ctx, "--block-size %s: an %s block length must be 1-%u "
+				       "(default %u)", arg, max == 32 ? "IPv4" : "IPv6", max,
+				       max == 32 ? NETWORK_BLOCK4_DEFAULT : NETWORK_BLOCK6_DEFAULT);
+	*ret = (uint8_t)v;
+	return 0;
+bad:
+	return out_usage_error(ctx, "--block-size %s: expected a prefix length N, or N4,N6 for "
+			       "both families; example: --block-size=26 or --block-size=26,122", arg);
+}
+
+/* An explicit block size larger than its subnet is a mistake worth
+ * reporting (network_validate() quietly shrinks only the defaults). */
+static int check_block_fits(struct netctl *ctx, const struct network *n, const char *arg)
+{
+	char sb[PREFIX_STRLEN];
+	size_t i;
+
+	for (i = 0; i < n->n_subnets; i++) {
+		const struct prefix *p = &n->subnets[i].cidr;
+		unsigned bs = p->addr.family == AF_INET ? n->block_size4 : n->block_size6;
+
+		if (bs < p->len)
+			return out_usage_error(ctx, "--block-size %s: a /%u block is larger than "
+					       "--subnet %s; use /%u to /%u", arg, bs,
+					       prefix_fmt(p, sb, sizeof(sb)), p->len,
+					       prefix_maxlen(p->addr.family));
+	}
+	return 0;
+}
+
+static int apply_block_size(struct netctl *ctx, struct network *n, const char *arg)
+{
+	const char *comma = strchr(arg, ',');
+	const char *s = arg[0] == '/' ? arg + 1 : arg;
+	int r;
+
+	if (comma) {
+		const char *s6 = comma[1] == '/' ? comma + 2 : comma + 1;
+
+		r = parse_block_len(ctx, arg, s, (size_t)(comma - s), 32, &n->block_size4);
+		if (!r)
+			r = parse_block_len(ctx, arg, s6, strlen(s6), 128, &n->block_size6);
+	} else if (n->n_subnets != 1) {
+		return out_usage_error(ctx, "--block-size %s: with an IPv4 and an IPv6 subnet give "
+				       "both lengths, IPv4 first: --block-size=%s,%u", arg, s,
+				       NETWORK_BLOCK6_DEFAULT);
+	} else if (n->subnets[0].cidr.addr.family == AF_INET) {
+		r = parse_block_len(ctx, arg, s, strlen(s), 32, &n->block_size4);
+	} else {
+		r = parse_block_len(ctx, arg, s, strlen(s), 128, &n->block_size6);
+	}
+	return r ? r : check_block_fits(ctx, n, arg);
+}
+
+/* The one NAME argument left after the flags. */
+static int one_name(struct netctl *ctx, int argc, char **argv, const char **ret)
+{
+	const struct netctl_cmd *cmd = ctx->cmd;
+
+	if (optind >= argc)
+		return out_usage_error(ctx, "missing the network NAME, e.g. netctl %s %s public%s",
+				       cmd->noun, cmd->verb,
+				       strcmp(cmd->verb, "create") == 0 ? " --subnet=10.1.0.0/16" : "");
+	if (optind + 1 < argc)
+		return out_usage_error(ctx, "unexpected argument '%s' (only one NAME)", argv[optind + 1]);
+	if (!network_name_valid(argv[optind]))
+		return out_usage_error(ctx, "'%s' is not a valid network name: use 1-%d letters, "
+				       "digits, '_', '.' or '-', starting with a letter or digit",
+				       argv[optind], LEAFNET_NAME_MAX - 1);
+	*ret = argv[optind];
+	return 0;
+}
+
+static int not_found(const struct cn_err *err, int r, const char *name)
+{
+	if (r == -ENOENT && !(err->code && err->msg[0]))
+		return out_error("network %s does not exist; 'netctl network ls' lists the networks",
+				 name);
+	return out_cn_error(err, r, NETCTL_EXIT_RUNTIME, name);
+}
+
+/* Column helpers for the table views. */
+static void fmt_subnets(const struct network *n, char *buf, size_t size)
+{
+	char p[PREFIX_STRLEN];
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n->n_subnets && off < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? "," : "",
+					prefix_fmt(&n->subnets[i].cidr, p, sizeof(p)));
+}
+
+static void fmt_gateways(const struct network *n, char *buf, size_t size)
+{
+	char a[IPADDR_STRLEN];
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n->n_subnets && off < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? "," : "",
+					ipaddr_is_set(&n->subnets[i].gateway)
+					? ipaddr_fmt(&n->subnets[i].gateway, a, sizeof(a)) : "auto");
+}
+
+static void fmt_blocks(const struct network *n, char *buf, size_t size)
+{
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n->n_subnets && off < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s/%u", i ? "," : "",
+					n->subnets[i].cidr.addr.family == AF_INET
+					? n->block_size4 : n->block_size6);
+}
+
+static size_t count_allocs(const struct ipam_record *recs, size_t n_recs, const char *name)
+{
+	size_t i, count = 0;
+
+	for (i = 0; i < n_recs; i++)
+		if (strcmp(recs[i].network, name) == 0)
+			count++;
+	return count;
+}
+
+/* network_to_json() as a cJSON tree (NULL on OOM). */
+static cJSON *network_json(const struct network *n)
+{
+	char *text = network_to_json(n);
+	cJSON *obj;
+
+	if (!text)
+		return NULL;
+	obj = cJSON_Parse(text);
+	free(text);
+	return obj;
+}
+
+static int print_networks(const struct netctl *ctx, const struct network *nets, size_t n_nets,
+			  const struct ipam_record *recs, size_t n_recs)
+{
+	char subnets[NETWORK_MAX_SUBNETS * PREFIX_STRLEN], gws[NETWORK_MAX_SUBNETS * IPADDR_STRLEN];
+	char blocks[32], count[24];
+	struct table *t;
+	cJSON *arr, *obj;
+	size_t i;
+	int ret;
+
+	if (ctx->output == NETCTL_OUT_JSON) {
+		arr = cJSON_CreateArray();
+		for (i = 0; arr && i < n_nets; i++) {
+			obj = network_json(&nets[i]);
+			if (!obj || !cJSON_AddNumberToObject(obj, "allocated",
+					(double)count_allocs(recs, n_recs, nets[i].name)) ||
+			    !cJSON_AddItemToArray(arr, obj)) {
+				cJSON_Delete(obj);
+				cJSON_Delete(arr);
+				arr = NULL;
+			}
+		}
+		if (!arr)
+			return out_error("out of memory");
+		ret = out_json(arr);
+		cJSON_Delete(arr);
+		return ret;
+	}
+
+	t = table_new(7, "NAME", "SUBNETS", "GATEWAYS", "CLASS", "NAT", "BLOCK", "ALLOCATED");
+	if (!t)
+		return out_error("out of memory");
+	for (i = 0; i < n_nets; i++) {
+		fmt_subnets(&nets[i], subnets, sizeof(subnets));
+		fmt_gateways(&nets[i], gws, sizeof(gws));
+		fmt_blocks(&nets[i], blocks, sizeof(blocks));
+		snprintf(count, sizeof(count), "%zu", count_allocs(recs, n_recs, nets[i].name));
+		if (table_add(t, nets[i].name, subnets, gws,
+			      nets[i].routable ? "routable" : "non-routable",
+			      nets[i].nat_outgoing ? "yes" : "no", blocks, count) < 0) {
+			table_free(t);
+			return out_error("out of memory");
+		}
+	}
+	table_print(t, stdout);
+	table_free(t);
+	return NETCTL_EXIT_OK;
+}
+
+int network_cmd_create(struct netctl *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "subnet",       required_argument, NULL, OPT_SUBNET },
+		{ "gateway",      required_argument, NULL, OPT_GATEWAY },
+		{ "routable",     no_argument,       NULL, OPT_ROUTABLE },
+		{ "non-routable", no_argument,       NULL, OPT_NON_ROUTABLE },
+		{ "nat-outgoing", no_argument,       NULL, OPT_NAT_OUTGOING },
+		{ "block-size",   required_argument, NULL, OPT_BLOCK_SIZE },
+		{ "community",    required_argument, NULL, OPT_COMMUNITY },
+		{ "no-aggregate", no_argument,       NULL, OPT_NO_AGGREGATE },
+		NETCTL_COMMON_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ipaddr gws[MAX_GATEWAYS];
+	struct cn_err err = { 0 };
+	struct network n;
+	struct store *s;
+	const char *name = NULL, *block_size = NULL;
+	bool routable = false, non_routable = false;
+	size_t n_gws = 0;
+	int c, r, ret = 0;
+
+	network_init(&n);
+	snprintf(n.created_by, sizeof(n.created_by), "netctl");
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SUBNET:
+			if ((r = add_subnet(ctx, &n, optarg)))
+				return r;
+			break;
+		case OPT_GATEWAY:
+			if (n_gws >= MAX_GATEWAYS)
+				return out_usage_error(ctx, "--gateway: give one per family");
+			if ((r = parse_gateway(ctx, optarg, &gws[n_gws])))
+				return r;
+			n_gws++;
+			break;
+		case OPT_ROUTABLE:
+			routable = true;
+			break;
+		case OPT_NON_ROUTABLE:
+			non_routable = true;
+			break;
+		case OPT_NAT_OUTGOING:
+			n.nat_outgoing = true;
+			break;
+		case OPT_BLOCK_SIZE:
+			block_size = optarg;
+			break;
+		case OPT_COMMUNITY:
+			if (n.n_communities >= NETWORK_MAX_COMMUNITIES)
+				return out_usage_error(ctx, "--community: at most %d communities",
+						       NETWORK_MAX_COMMUNITIES);
+			if (community_parse(optarg, &n.communities[n.n_communities]) < 0)
+				return out_usage_error(ctx, "--community %s: expected A:B with A and B in "
+						       "0-65535; example: --community=64511:100", optarg);
+			n.n_communities++;
+			break;
+		case OPT_NO_AGGREGATE:
+			n.aggregate = false;
+			break;
+		default:
+			if (netctl_opt_common(ctx, c, argv, &ret))
+				return ret;
+		}
+	}
+	if ((r = one_name(ctx, argc, argv, &name)))
+		return r;
+	snprintf(n.name, sizeof(n.name), "%s", name);
+	if (routable && non_routable)
+		return out_usage_error(ctx, "--routable and --non-routable contradict each other; "
+				       "give one");
+	n.routable = !non_routable;
+	if (n.n_subnets == 0)
+		return out_usage_error(ctx, "--subnet is required; example: netctl network create %s "
+				       "--subnet=10.1.0.0/16", name);
+	if ((r = apply_gateways(ctx, &n, gws, n_gws)))
+		return r;
+	if (block_size && (r = apply_block_size(ctx, &n, block_size)))
+		return r;
+	r = network_validate(&n, &err);
+	if (r < 0)
+		return out_cn_error(&err, r, NETCTL_EXIT_USAGE, "invalid network");
+
+	if (netctl_store(ctx, &s, &ret) < 0)
+		return ret;
+	r = network_create(s, &n, &err);
+	if (r == -EEXIST)
+		return out_error("network %s already exists; pick another name, or remove it first "
+				 "with 'netctl network rm %s'", name, name);
+	if (r < 0)
+		return out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot create the network");
+	return print_networks(ctx, &n, 1, NULL, 0);
+}
+
+int network_cmd_ls(struct netctl *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = { NETCTL_COMMON_OPTS, { NULL, 0, NULL, 0 } };
+	struct ipam_record *recs = NULL;
+	struct network *nets = NULL;
+	size_t n_nets = 0, n_recs = 0;
+	struct store *s;
+	int c, r, ret = 0;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1)
+		if (netctl_opt_common(ctx, c, argv, &ret))
+			return ret;
+	if (optind < argc)
+		return out_usage_error(ctx, "unexpected argument '%s'; 'network ls' takes none",
+				       argv[optind]);
+	if (netctl_store(ctx, &s, &ret) < 0)
+		return ret;
+
+	r = network_list(s, &nets, &n_nets);
+	if (r < 0)
+		return out_error("cannot list networks: %s", strerror(-r));
+	r = ipam_list(s, NULL, &recs, &n_recs);
+	if (r < 0) {
+		free(nets);
+		return out_error("cannot list allocations: %s", strerror(-r));
+	}
+	ret = print_networks(ctx, nets, n_nets, recs, n_recs);
+	free(recs);
+	free(nets);
+	return ret;
+}
+
+static void print_details(const struct network *n)
+{
+	char a[IPADDR_STRLEN], p[PREFIX_STRLEN], cm[16];
+	size_t i;
+
+	printf("Name:          %s\n", n->name);
+	for (i = 0; i < n->n_subnets; i++) {
+		const struct network_subnet *sub = &n->subnets[i];
+		bool v4 = sub->cidr.addr.family == AF_INET;
+
+		printf("Subnet:        %-20s gateway %s\n", prefix_fmt(&sub->cidr, p, sizeof(p)),
+		       ipaddr_is_set(&sub->gateway) ? ipaddr_fmt(&sub->gateway, a, sizeof(a))
+		       : v4 ? ATTACH_GW4_DEFAULT " (default, on-link)"
+			    : ATTACH_GW6_DEFAULT " (default, on-link)");
+	}
+	printf("Class:         %s\n", n->routable ? "routable" : "non-routable");
+	printf("NAT outgoing:  %s\n", n->nat_outgoing ? "yes" : "no");
+	printf("Aggregate:     %s\n", n->aggregate ? "yes (one route per host block)"
+						   : "no (one route per address)");
+	printf("Block size:    ");
+	for (i = 0; i < n->n_subnets; i++) {
+		bool v4 = n->subnets[i].cidr.addr.family == AF_INET;
+
+		printf("%s/%u (%s)", i ? ", " : "", v4 ? n->block_size4 : n->block_size6,
+		       family_name(n->subnets[i].cidr.addr.family));
+	}
+	printf("\n");
+	printf("Communities:   ");
+	for (i = 0; i < n->n_communities; i++)
+		printf("%s%s", i ? ", " : "", community_fmt(n->communities[i], cm, sizeof(cm)));
+	printf("%s\n", n->n_communities ? "" : "none");
+	printf("Created by:    %s\n", n->created_by[0] ? n->created_by : "-");
+}
+
+static int print_blocks_allocs(const struct ipam_block *blocks, size_t n_blocks,
+			       const struct ipam_record *recs, size_t n_recs)
+{
+	char p[PREFIX_STRLEN], used[48], a[IPADDR_STRLEN], tm[32];
+	struct table *t;
+	size_t i;
+	int r = 0;
+
+	printf("\nBlocks: %zu\n", n_blocks);
+	if (n_blocks) {
+		t = table_new(3, "CIDR", "NODE", "USED");
+		for (i = 0; t && r == 0 && i < n_blocks; i++) {
+			snprintf(used, sizeof(used), "%zu/%llu", blocks[i].n_used,
+				 (unsigned long long)prefix_size(&blocks[i].cidr));
+			r = table_add(t, prefix_fmt(&blocks[i].cidr, p, sizeof(p)), blocks[i].node, used);
+		}
+		if (!t || r < 0) {
+			table_free(t);
+			return out_error("out of memory");
+		}
+		table_print(t, stdout);
+		table_free(t);
+	}
+
+	printf("\nAllocations: %zu\n", n_recs);
+	if (n_recs) {
+		t = table_new(6, "ADDRESS", "NODE", "CONTAINER", "IFNAME", "HANDLE", "CREATED");
+		for (i = 0; t && r == 0 && i < n_recs; i++) {
+			const struct ipam_record *rec = &recs[i];
+
+			r = table_add(t, ipaddr_fmt(&rec->addr, a, sizeof(a)), rec->node,
+				      rec->owner.container_id, rec->owner.ifname,
+				      rec->owner.handle[0] ? rec->owner.handle : NULL,
+				      out_time((long long)rec->created, tm, sizeof(tm)));
+		}
+		if (!t || r < 0) {
+			table_free(t);
+			return out_error("out of memory");
+		}
+		table_print(t, stdout);
+		table_free(t);
+	}
+	return NETCTL_EXIT_OK;
+}
+
+static cJSON *inspect_json(const struct network *n, const struct ipam_block *blocks,
+			   size_t n_blocks, const struct ipam_record *recs, size_t n_recs)
+{
+	char p[PREFIX_STRLEN], a[IPADDR_STRLEN], tm[32];
+	cJSON *root, *arr, *o;
+	size_t i;
+
+	root = network_json(n);
+	if (!root)
+		return NULL;
+	arr = cJSON_AddArrayToObject(root, "blocks");
+	for (i = 0; arr && i < n_blocks; i++) {
+		o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(arr, o) ||
+		    !cJSON_AddStringToObject(o, "cidr", prefix_fmt(&blocks[i].cidr, p, sizeof(p))) ||
+		    !cJSON_AddStringToObject(o, "node", blocks[i].node) ||
+		    !cJSON_AddNumberToObject(o, "used", (double)blocks[i].n_used) ||
+		    !cJSON_AddNumberToObject(o, "size", (double)prefix_size(&blocks[i].cidr)))
+			goto out_delete;
+	}
+	if (!arr)
+		goto out_delete;
+	arr = cJSON_AddArrayToObject(root, "allocations");
+	for (i = 0; arr && i < n_recs; i++) {
+		const struct ipam_record *rec = &recs[i];
+
+		o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(arr, o) ||
+		    !cJSON_AddStringToObject(o, "address", ipaddr_fmt(&rec->addr, a, sizeof(a))) ||
+		    !cJSON_AddStringToObject(o, "node", rec->node) ||
+		    !cJSON_AddStringToObject(o, "container_id", rec->owner.container_id) ||
+		    !cJSON_AddStringToObject(o, "ifname", rec->owner.ifname) ||
+		    !cJSON_AddStringToObject(o, "handle", rec->owner.handle) ||
+		    !cJSON_AddStringToObject(o, "created",
+					     out_time((long long)rec->created, tm, sizeof(tm))))
+			goto out_delete;
+	}
+	if (!arr)
+		goto out_delete;
+	return root;
+
+out_delete:
+	cJSON_Delete(root);
+	return NULL;
+}
+
+int network_cmd_inspect(struct netctl *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = { NETCTL_COMMON_OPTS, { NULL, 0, NULL, 0 } };
+	struct cn_err err = { 0 };
+	struct ipam_record *recs = NULL;
+	struct ipam_block *blocks = NULL;
+	size_t n_recs = 0, n_blocks = 0;
+	struct network n;
+	struct store *s;
+	const char *name;
+	cJSON *root;
+	int c, r, ret = 0;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1)
+		if (netctl_opt_common(ctx, c, argv, &ret))
+			return ret;
+	if ((r = one_name(ctx, argc, argv, &name)))
+		return r;
+	if (netctl_store(ctx, &s, &ret) < 0)
+		return ret;
+
+	r = network_get(s, name, &n, &err);
+	if (r < 0)
+		return not_found(&err, r, name);
+	r = ipam_blocks(s, name, &blocks, &n_blocks);
+	if (r < 0)
+		return out_error("cannot list the blocks of %s: %s", name, strerror(-r));
+	r = ipam_list(s, name, &recs, &n_recs);
+	if (r < 0) {
+		ret = out_error("cannot list the allocations of %s: %s", name, strerror(-r));
+		goto out_free_blocks;
+	}
+
+	if (ctx->output == NETCTL_OUT_JSON) {
+		root = inspect_json(&n, blocks, n_blocks, recs, n_recs);
+		ret = root ? out_json(root) : out_error("out of memory");
+		cJSON_Delete(root);
+	} else {
+		print_details(&n);
+		ret = print_blocks_allocs(blocks, n_blocks, recs, n_recs);
+	}
+	free(recs);
+out_free_blocks:
+	free(blocks);
+	return ret;
+}
+
+int network_cmd_rm(struct netctl *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, OPT_FORCE },
+		NETCTL_COMMON_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cn_err err = { 0 };
+	struct ipam_record *recs = NULL;
+	size_t n_recs = 0;
+	struct store *s;
+	const char *name;
+	cJSON *root;
+	bool force = false;
+	int c, r, ret = 0;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, NETCTL_COMMON_SHORT "f", opts, NULL)) != -1) {
+		if (c == OPT_FORCE || c == 'f')
+			force = true;
+		else if (netctl_opt_common(ctx, c, argv, &ret))
+			return ret;
+	}
+	if ((r = one_name(ctx, argc, argv, &name)))
+		return r;
+	if (netctl_store(ctx, &s, &ret) < 0)
+		return ret;
+
+	/* Only for the report: network_delete() decides under its lock. */
+	if (ipam_list(s, name, &recs, &n_recs) < 0)
+		n_recs = 0;
+	free(recs);
+
+	r = network_delete(s, name, force, &err);
+	if (r == -EBUSY) {
+		(void)out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, name);
+		if (!strstr(err.msg, "--force") && !strstr(err.details, "--force"))
+			fprintf(stderr, "  'netctl network rm %s --force' releases them and removes "
+					"the network anyway\n", name);
+		return NETCTL_EXIT_RUNTIME;
+	}
+	if (r < 0)
+		return not_found(&err, r, name);
+
+	if (ctx->output == NETCTL_OUT_JSON) {
+		root = cJSON_CreateObject();
+		if (!root || !cJSON_AddStringToObject(root, "name", name) ||
+		    !cJSON_AddBoolToObject(root, "removed", 1) ||
+		    !cJSON_AddNumberToObject(root, "released", force ? (double)n_recs : 0)) {
+			cJSON_Delete(root);
+			return out_error("out of memory");
+		}
+		ret = out_json(root);
+		cJSON_Delete(root);
+		return ret;
+	}
+	if (force && n_recs)
+		printf("removed network %s (released %zu allocations)\n", name, n_recs);
+	else
+		printf("removed network %s\n", name);
+	return NETCTL_EXIT_OK;
+}
