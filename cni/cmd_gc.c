@@ -1,0 +1,55 @@
+/* cmd_gc.c — leafnet GC (CNI 1.1.0): everything of this network on this
+ * node that is not in cni.dev/valid-attachments goes — host veths (with
+ * their host routes) first, then the allocations. */
+#include <stdbool.h>
+#include <string.h>
+
+#include "attach.h"
+#include "cni.h"
+#include "err.h"
+#include "ipam.h"
+#include "log.h"
+#include "store.h"
+
+bool
+cni_gc_keep_record(const struct ipam_record *rec, void *arg)
+{
+	const struct cni_conf *conf = arg;
+
+	if (strcmp(rec->network, conf->network) != 0)
+		return true;		/* another network: not ours to judge */
+	return cni_attachment_valid(conf, rec->owner.container_id, rec->owner.ifname);
+}
+
+static bool
+keep_iface(const char *container_id, const char *ifname, void *arg)
+{
+	return cni_attachment_valid(arg, container_id, ifname);
+}
+
+int
+cmd_gc(struct cni_cmd *cmd, struct cn_err *reterr)
+{
+	struct store *s = NULL;
+	int r, n_if, n_addr = 0;
+
+	n_if = attach_gc(cmd->conf.network, keep_iface, &cmd->conf, reterr);
+	if (n_if < 0)
+		return n_if;
+	if (cmd->conf.ipam_delegate) {
+		r = cni_delegate_newer(cmd, CNI_CMD_GC, reterr);
+		if (r < 0)
+			return r;
+	} else {
+		r = cni_store_open(cmd, &s, reterr);
+		if (r < 0)
+			return r;
+		n_addr = ipam_gc(s, cni_node(cmd), cni_gc_keep_record, &cmd->conf, reterr);
+		store_free(s);
+		if (n_addr < 0)
+			return n_addr;
+	}
+	log_info("GC network %s: %d interface(s), %d address(es) released, %zu attachment(s) kept",
+		 cmd->conf.network, n_if, n_addr, cmd->conf.n_valid);
+	return 0;
+}

@@ -1,0 +1,214 @@
+/* cmd_ipam.c — leafnet-ipam: leafnet's allocator as a CNI IPAM plugin.
+ *
+ * Results follow host-local: the address with its subnet's length
+ * ("10.0.0.5/24"), the subnet's gateway and a default route via it.  A
+ * network without --gateway reports leafnet's on-link default 169.254.1.1 /
+ * fe80::1 as the gateway but no default route (see ipam_result()).  No
+ * interfaces: an IPAM plugin does not make any.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attach.h"
+#include "cni.h"
+#include "err.h"
+#include "ipam.h"
+#include "log.h"
+#include "network.h"
+#include "store.h"
+
+static int
+open_network(struct cni_cmd *cmd, struct store **ret, struct cn_err *reterr)
+{
+	struct store *s = NULL;
+	struct network net;
+	int r;
+
+	r = cni_store_open(cmd, &s, reterr);
+	if (r < 0)
+		return r;
+	r = network_get(s, cmd->conf.network, &net, reterr);
+	if (r == -ENOENT)
+		r = cni_network_missing(cmd->conf.network, r, reterr);
+	if (r < 0) {
+		store_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+static void
+ipam_result(const struct ipam_addr *addrs, size_t n, struct cni_result *res)
+{
+	bool have_default[2] = { false, false };
+
+	for (size_t i = 0; i < n && res->n_ips < CNI_MAX_IPS; i++) {
+		const struct ipam_addr *a = &addrs[i];
+		struct cni_ip *ip = &res->ips[res->n_ips++];
+		int k = a->addr.family == AF_INET ? 0 : 1;
+
+		ip->address.addr = a->addr;
+		ip->address.len = a->subnet.len;
+		ip->gateway = a->gateway;
+		ip->iface = -1;
+		/* No --gateway: report leafnet's on-link default (what the
+		 * leafnet plugin uses), because main plugins need one: ptp
+		 * puts it on the host side of its veth and routes the subnet
+		 * through it.  But no default route via it: main plugins add
+		 * result routes before anything makes an off-subnet gateway
+		 * reachable, so the ADD would fail ("network is unreachable"). */
+		if (!ipaddr_is_set(&ip->gateway)) {
+			(void)ipaddr_parse(a->addr.family == AF_INET ? ATTACH_GW4_DEFAULT
+								  : ATTACH_GW6_DEFAULT, &ip->gateway);
+			continue;
+		}
+		if (!have_default[k] && res->n_routes < CNI_MAX_ROUTES) {
+			struct cni_route *rt = &res->routes[res->n_routes++];
+
+			memset(rt, 0, sizeof(*rt));
+			rt->dst.addr.family = a->addr.family;
+			rt->gw = ip->gateway;
+			have_default[k] = true;
+		}
+	}
+}
+
+int
+cmd_ipam_add(struct cni_cmd *cmd, struct cn_err *reterr)
+{
+	struct ipam_addr addrs[IPAM_MAX_ADDRS];
+	struct cni_result *res = NULL;
+	struct ipam_req req;
+	struct store *s = NULL;
+	size_t n = 0;
+	int r;
+
+	r = open_network(cmd, &s, reterr);
+	if (r < 0)
+		return r;
+	memset(&req, 0, sizeof(req));
+	req.network = cmd->conf.network;
+	req.node = cni_node(cmd);
+	snprintf(req.owner.container_id, sizeof(req.owner.container_id), "%s", cmd->env.container_id);
+	snprintf(req.owner.ifname, sizeof(req.owner.ifname), "%s", cmd->env.ifname);
+	snprintf(req.owner.handle, sizeof(req.owner.handle), "%s", cmd->handle);
+	req.n_static = cmd->conf.n_statics;
+	memcpy(req.statics, cmd->conf.statics, sizeof(req.statics));
+	r = ipam_alloc(s, &req, addrs, IPAM_MAX_ADDRS, &n, reterr);
+	if (r < 0)
+		goto out_store;
+	res = calloc(1, sizeof(*res));
+	if (res == NULL) {
+		r = cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		goto out_release;
+	}
+	ipam_result(addrs, n, res);
+	r = cni_print_result(cmd, res, reterr);
+	if (r >= 0) {
+		log_info("ADD %s %s: %zu address(es) in network %s",
+			 cmd->env.container_id, cmd->env.ifname, n, cmd->conf.network);
+		goto out_free;
+	}
+out_release:
+	(void)ipam_release(s, cmd->conf.network, cmd->env.container_id, cmd->env.ifname, NULL);
+out_free:
+	free(res);
+out_store:
+	store_free(s);
+	return r;
+}
+
+int
+cmd_ipam_del(struct cni_cmd *cmd, struct cn_err *reterr)
+{
+	struct cn_err err = { 0 };
+	struct store *s = NULL;
+	int r;
+
+	r = cni_store_open(cmd, &s, reterr);
+	if (r < 0)
+		return r;
+	r = ipam_release(s, cmd->conf.network, cmd->env.container_id, cmd->env.ifname, &err);
+	store_free(s);
+	if (r < 0 && (r == -ENOENT || err.code == CN_E_NOT_FOUND))
+		r = 0;			/* network gone: nothing held */
+	if (r < 0) {
+		*reterr = err;
+		return r;
+	}
+	log_info("DEL %s %s: %d address(es) released", cmd->env.container_id,
+		 cmd->env.ifname, r);
+	return 0;
+}
+
+int
+cmd_ipam_check(struct cni_cmd *cmd, struct cn_err *reterr)
+{
+	struct ipam_addr addrs[IPAM_MAX_ADDRS];
+	const struct cni_result *p = &cmd->conf.prev_result;
+	char buf[IPADDR_STRLEN];
+	struct store *s = NULL;
+	size_t n = 0;
+	int r;
+
+	r = open_network(cmd, &s, reterr);
+	if (r < 0)
+		return r;
+	r = ipam_lookup(s, cmd->conf.network, cmd->env.container_id, cmd->env.ifname,
+			addrs, IPAM_MAX_ADDRS, &n);
+	store_free(s);
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_IO, r, "network %s: allocations cannot be read: %s",
+				  cmd->conf.network, strerror(-r));
+	if (n == 0)
+		return cn_err_set(reterr, CN_E_UNKNOWN_CONTAINER, -ENOENT,
+				  "container %s (%s) has no address in network %s",
+				  cmd->env.container_id, cmd->env.ifname, cmd->conf.network);
+	for (size_t i = 0; cmd->conf.has_prev_result && i < n; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < p->n_ips; j++)
+			found |= ipaddr_eq(&p->ips[j].address.addr, &addrs[i].addr);
+		if (!found)
+			return cn_err_set(reterr, CN_E_CHECK_FAILED, -EINVAL,
+					  "prevResult: lacks %s, allocated to container %s (%s)",
+					  ipaddr_fmt(&addrs[i].addr, buf, sizeof(buf)),
+					  cmd->env.container_id, cmd->env.ifname);
+	}
+	return 0;
+}
+
+int
+cmd_ipam_gc(struct cni_cmd *cmd, struct cn_err *reterr)
+{
+	struct store *s = NULL;
+	int r;
+
+	r = cni_store_open(cmd, &s, reterr);
+	if (r < 0)
+		return r;
+	r = ipam_gc(s, cni_node(cmd), cni_gc_keep_record, &cmd->conf, reterr);
+	store_free(s);
+	if (r < 0)
+		return r;
+	log_info("GC network %s: %d address(es) released", cmd->conf.network, r);
+	return 0;
+}
+
+int
+cmd_ipam_status(struct cni_cmd *cmd, struct cn_err *reterr)
+{
+	struct store *s = NULL;
+	int r;
+
+	r = store_open(&cmd->lconf, &s);
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_PLUGIN_NOT_AVAILABLE, r,
+				  "state directory %s: %s", cmd->lconf.state_dir, strerror(-r));
+	r = cni_network_usable(s, cmd->conf.network, reterr);
+	store_free(s);
+	return r;
+}

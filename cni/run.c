@@ -1,0 +1,285 @@
+/* run.c — what both CNI binaries do around a command: read the environment
+ * and stdin, load leafnet.conf, start logging, call the command, print its
+ * error.  stdout carries only the result or the error; logs go to stderr or
+ * the conf's log_file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cni.h"
+#include "err.h"
+#include "ipam.h"
+#include "log.h"
+#include "network.h"
+#include "store.h"
+
+static int
+read_stdin(char **ret, size_t *ret_len, struct cn_err *reterr)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+
+	if (buf == NULL)
+		return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 2) {
+			char *nb;
+
+			if (cap >= CNI_STDIN_MAX) {
+				free(buf);
+				return cn_err_set(reterr, CN_E_IO, -EFBIG,
+						  "stdin: network configuration larger than %u bytes",
+						  CNI_STDIN_MAX);
+			}
+			nb = realloc(buf, cap * 2);
+			if (nb == NULL) {
+				free(buf);
+				return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(STDIN_FILENO, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EBADF)	/* stdin closed: nothing to read */
+			break;
+		if (n < 0) {
+			int e = errno;
+
+			free(buf);
+			return cn_err_set(reterr, CN_E_IO, -e, "stdin: %s", strerror(e));
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (strlen(buf) != len) {
+		free(buf);
+		return cn_err_set(reterr, CN_E_DECODE, -EINVAL,
+				  "stdin: network configuration contains a NUL byte");
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+/* CHECK/GC/STATUS before the version that introduced them were already
+ * refused by the parser; here: commands this binary does not implement. */
+static int
+dispatch(const struct cni_plugin *p, struct cni_cmd *cmd, struct cn_err *err)
+{
+	int (*fn)(struct cni_cmd *, struct cn_err *) = NULL;
+
+	switch (cmd->command) {
+	case CNI_CMD_ADD:	fn = p->add; break;
+	case CNI_CMD_DEL:	fn = p->del; break;
+	case CNI_CMD_CHECK:	fn = p->check; break;
+	case CNI_CMD_GC:	fn = p->gc; break;
+	case CNI_CMD_STATUS:	fn = p->status; break;
+	default:		break;
+	}
+	if (fn == NULL)
+		return cn_err_set(err, CN_E_INVALID_ENV, -ENOTSUP,
+				  "CNI_COMMAND %s is not supported by %s",
+				  cni_command_name(cmd->command), p->name);
+	return fn(cmd, err);
+}
+
+static int
+setup(const struct cni_plugin *p, struct cni_cmd *cmd, struct cn_err *err)
+{
+	int r;
+
+	r = read_stdin(&cmd->stdin_text, &cmd->stdin_len, err);
+	if (r < 0)
+		return r;
+	if (cmd->stdin_len == 0 || strspn(cmd->stdin_text, " \t\r\n") == cmd->stdin_len)
+		return cn_err_set(err, CN_E_DECODE, -EINVAL,
+				  "stdin: empty; %s expects the network configuration (JSON) on stdin",
+				  cni_command_name(cmd->command));
+	r = cni_env_parse(cmd->command, &cmd->env, err);
+	if (r < 0)
+		return r;
+	r = cni_conf_parse(cmd->stdin_text, cmd->command, p->ipam_plugin, &cmd->env,
+			   &cmd->conf, err);
+	if (r < 0)
+		return r;
+	cni_handle(&cmd->env, cmd->handle, sizeof(cmd->handle));
+	r = conf_load(cmd->conf.leafnet_conf[0] != '\0' ? cmd->conf.leafnet_conf : NULL,
+		      &cmd->lconf, err);
+	if (r < 0)
+		return r;
+	log_init(p->name, (enum log_level)cmd->lconf.log_level, cmd->lconf.log_file);
+	log_debug("%s container=%s netns=%s ifname=%s network=%s version=%s",
+		  cni_command_name(cmd->command), cmd->env.container_id,
+		  cmd->env.netns, cmd->env.ifname, cmd->conf.network,
+		  cmd->conf.cni_version);
+	return 0;
+}
+
+int
+cni_main(const struct cni_plugin *p, int argc, char **argv)
+{
+	struct cn_err err = { 0 };
+	struct cni_cmd *cmd;
+	enum cni_version v;
+	const char *command;
+	int r;
+
+	(void)argc;
+	(void)argv;
+	log_init(p->name, LOG_LVL_WARN, NULL);
+	command = getenv("CNI_COMMAND");
+	if (command == NULL || command[0] == '\0') {
+		cn_err_set(&err, CN_E_INVALID_ENV, -EINVAL,
+			   "CNI_COMMAND is required (ADD, DEL, CHECK, VERSION, STATUS or GC); "
+			   "%s is a CNI plugin, run by a container runtime", p->name);
+		return cni_error(&err, CNI_V_NONE);
+	}
+	/* VERSION needs neither stdin nor the other variables. */
+	if (cni_command_parse(command) == CNI_CMD_VERSION)
+		return cni_version_reply();
+
+	cmd = calloc(1, sizeof(*cmd));
+	if (cmd == NULL) {
+		cn_err_set(&err, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		return cni_error(&err, CNI_V_NONE);
+	}
+	cmd->progname = p->name;
+	cmd->ipam_plugin = p->ipam_plugin;
+	cmd->command = cni_command_parse(command);
+	if (cmd->command == CNI_CMD_NONE)
+		r = cn_err_set(&err, CN_E_INVALID_ENV, -EINVAL,
+			       "CNI_COMMAND: unknown command \"%s\" "
+			       "(expected ADD, DEL, CHECK, VERSION, STATUS or GC)", command);
+	else
+		r = setup(p, cmd, &err);
+	if (r >= 0)
+		r = dispatch(p, cmd, &err);
+
+	v = cmd->conf.version;
+	if (v == CNI_V_NONE)
+		v = cni_conf_peek_version(cmd->stdin_text);
+	if (r < 0) {
+		log_warnx("%s%s%s: %s%s%s", cni_command_name(cmd->command),
+			  cmd->env.container_id[0] ? " " : "", cmd->env.container_id,
+			  err.msg, err.details[0] ? ": " : "", err.details);
+		r = cni_error(&err, v);
+	} else {
+		r = 0;
+	}
+	cni_conf_done(&cmd->conf);
+	free(cmd->stdin_text);
+	free(cmd);
+	return r;
+}
+
+/* ---- helpers shared by the commands ------------------------------------ */
+
+int
+cni_store_open(const struct cni_cmd *cmd, struct store **ret, struct cn_err *reterr)
+{
+	int r = store_open(&cmd->lconf, ret);
+
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_IO, r, "state directory %s: %s (leafnet config %s)",
+				  cmd->lconf.state_dir, strerror(-r),
+				  cmd->lconf.path[0] ? cmd->lconf.path : "built-in defaults");
+	return 0;
+}
+
+int
+cni_print_result(const struct cni_cmd *cmd, const struct cni_result *res,
+		 struct cn_err *reterr)
+{
+	char *out = cni_result_render(res, cmd->conf.version);
+	int r = 0;
+
+	if (out == NULL)
+		return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+	if (puts(out) == EOF || fflush(stdout) != 0)
+		r = cn_err_set(reterr, CN_E_IO, -EIO, "stdout: cannot write the result");
+	free(out);
+	return r;
+}
+
+int
+cni_network_missing(const char *network, int ret, struct cn_err *reterr)
+{
+	/* Replace a generic "not found" with the text that says how to fix it. */
+	if (reterr != NULL && (reterr->code == 0 || reterr->code == CN_E_NOT_FOUND)) {
+		cn_err_clear(reterr);
+		cn_err_set(reterr, CN_E_INVALID_CONFIG, ret,
+			   "network: leafnet network \"%s\" does not exist; "
+			   "create it with: netctl network create %s --subnet=CIDR",
+			   network, network);
+	}
+	return ret;
+}
+
+const char *
+cni_node(const struct cni_cmd *cmd)
+{
+	return cmd->lconf.node_name;
+}
+
+/* Addresses a subnet can hand out: all but the network address, the IPv4
+ * broadcast and the gateway. */
+static uint64_t
+subnet_capacity(const struct network_subnet *sn)
+{
+	uint64_t size = prefix_size(&sn->cidr), reserved = 1;
+
+	if (sn->cidr.addr.family == AF_INET && sn->cidr.len < 31)
+		reserved++;
+	if (ipaddr_is_set(&sn->gateway) && prefix_contains(&sn->cidr, &sn->gateway))
+		reserved++;
+	return size > reserved ? size - reserved : 0;
+}
+
+int
+cni_network_usable(struct store *s, const char *name, struct cn_err *reterr)
+{
+	struct ipam_record *recs = NULL;
+	struct network net;
+	size_t n = 0;
+	int r;
+
+	r = network_get(s, name, &net, NULL);
+	if (r == -ENOENT)
+		return cn_err_set(reterr, CN_E_PLUGIN_NOT_AVAILABLE, r,
+				  "network \"%s\" does not exist; create it with: "
+				  "netctl network create %s --subnet=CIDR", name, name);
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_PLUGIN_NOT_AVAILABLE, r,
+				  "network \"%s\": cannot be read: %s", name, strerror(-r));
+	r = ipam_list(s, name, &recs, &n);
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_PLUGIN_NOT_AVAILABLE, r,
+				  "network \"%s\": allocations cannot be read: %s",
+				  name, strerror(-r));
+	for (size_t i = 0; i < net.n_subnets && r == 0; i++) {
+		const struct network_subnet *sn = &net.subnets[i];
+		uint64_t used = 0;
+		char buf[PREFIX_STRLEN];
+
+		for (size_t j = 0; j < n; j++)
+			if (prefix_contains(&sn->cidr, &recs[j].addr))
+				used++;
+		if (used >= subnet_capacity(sn))
+			r = cn_err_set(reterr, CN_E_PLUGIN_NOT_AVAILABLE, -ENOSPC,
+				       "network \"%s\": no free address in %s (%" PRIu64 " in use)",
+				       name, prefix_fmt(&sn->cidr, buf, sizeof(buf)), used);
+	}
+	free(recs);
+	return r;
+}
