@@ -42,7 +42,7 @@ void netctl_help(FILE *f)
 	const struct netctl_cmd *c;
 
 	fprintf(f, "Usage: netctl [--config FILE] [-o json|table] COMMAND [ARGS]\n\n"
-		   "Manage leafnet networks.\n\n"
+		   "Manage leafnet networks, BGP configuration and nodes.\n\n"
 		   "Global flags (also accepted after the command):\n"
 		   "  --config FILE     leafnet config file (default: $LEAFNET_CONF, then "
 		   LEAFNET_CONF_DEFAULT ")\n"
@@ -50,7 +50,7 @@ void netctl_help(FILE *f)
 		   "  -h, --help        this help; 'netctl NOUN --help' lists a noun's verbs\n\n"
 		   "Commands:\n");
 	for (c = netctl_cmds; c->noun; c++)
-		fprintf(f, "  %-7s %-8s %s\n", c->noun, c->verb ? c->verb : "", c->summary);
+		fprintf(f, "  %-7s %-15s %s\n", c->noun, c->verb ? c->verb : "", c->summary);
 	fprintf(f, "\nExit status: 0 ok, 1 runtime error, 2 usage error.\n");
 }
 
@@ -61,7 +61,7 @@ static void noun_help(const char *noun, FILE *f)
 	fprintf(f, "Usage: netctl [-o json|table] %s VERB [ARGS]\n\nVerbs:\n", noun);
 	for (c = netctl_cmds; c->noun; c++)
 		if (strcmp(c->noun, noun) == 0)
-			fprintf(f, "  %-8s %s\n", c->verb ? c->verb : "", c->summary);
+			fprintf(f, "  %-15s %s\n", c->verb ? c->verb : "", c->summary);
 	fprintf(f, "\nSynopsis:\n");
 	for (c = netctl_cmds; c->noun; c++)
 		if (strcmp(c->noun, noun) == 0)

@@ -1,5 +1,4 @@
-/* netctl — the leafnet command line: networks now; BGP, nodes and status
- * slot into the table below as more nouns. */
+/* netctl — the leafnet command line: one table row per noun + verb. */
 #include <stdio.h>
 #include <stdlib.h>
 #include "log.h"
@@ -16,6 +15,22 @@ const struct netctl_cmd netctl_cmds[] = {
 	  "show a network, its per-host blocks and its allocations", NULL },
 	{ "network", "rm", network_cmd_rm, "NAME [--force]",
 	  "remove a network (refused while it has allocations, unless --force)", network_rm_help },
+	{ "bgp", "create", bgp_cmd_create,
+	  "HOST --router-ip=IP/LEN --as=N --neighbor-as=N --neighbor=IP [--password=KEY]",
+	  "set a node's AS and router IP and peer it with its ToR", bgp_create_help },
+	{ "bgp", "default-node-as", bgp_cmd_default_node_as, "[N]",
+	  "show or set the AS of nodes without their own (default 64511)", NULL },
+	{ "bgp", "node-mesh", bgp_cmd_node_mesh, "[on|off]",
+	  "show or set the full node-to-node iBGP mesh (default on)", NULL },
+	{ "bgp", "peer", bgp_cmd_peer, "add IP as N [--password=KEY] | remove IP | show",
+	  "manage the global BGP peers (peers of every node)", bgp_peer_help },
+	{ "node", "ls", node_cmd_ls, "",
+	  "list the nodes: AS, router IPs, node-specific peers", NULL },
+	{ "node", "show", node_cmd_show, "NAME",
+	  "show one node and its BGP peers", NULL },
+	{ "node", "bgp", node_cmd_bgp,
+	  "peer add IP as N [--password=KEY] | peer remove IP | peer show  [--node NAME]",
+	  "manage this node's (or --node NAME's) own BGP peers", node_bgp_help },
 	{ "version", NULL, netctl_cmd_version, "",
 	  "print the version", NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },

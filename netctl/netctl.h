@@ -105,6 +105,20 @@ int network_cmd_ls(struct netctl *ctx, int argc, char **argv);
 int network_cmd_inspect(struct netctl *ctx, int argc, char **argv);
 int network_cmd_rm(struct netctl *ctx, int argc, char **argv);
 
+/* bgp.c */
+extern const char bgp_peer_help[];
+extern const char bgp_create_help[];
+extern const char node_bgp_help[];
+int bgp_cmd_create(struct netctl *ctx, int argc, char **argv);
+int bgp_cmd_default_node_as(struct netctl *ctx, int argc, char **argv);
+int bgp_cmd_node_mesh(struct netctl *ctx, int argc, char **argv);
+int bgp_cmd_peer(struct netctl *ctx, int argc, char **argv);
+int node_cmd_bgp(struct netctl *ctx, int argc, char **argv);
+
+/* node.c */
+int node_cmd_ls(struct netctl *ctx, int argc, char **argv);
+int node_cmd_show(struct netctl *ctx, int argc, char **argv);
+
 /* version, in cli.c */
 int netctl_cmd_version(struct netctl *ctx, int argc, char **argv);
 

@@ -1,0 +1,155 @@
+/* bgpconf.h — the BGP configuration model shared by netctl (which edits it)
+ * and leafnetd (which runs it), kept in the datastore.
+ *
+ * Store layout (every value a JSON document):
+ *   "bgp/config"       {"default_node_as": 64511, "node_mesh": true,
+ *                       "listen_port": 179, "keepalive": 30, "hold_time": 90}
+ *                      absent = all defaults; absent members = their default.
+ *   "bgp/revision"     {"revision": N, "changed": UNIX-TIME}
+ *                      bumped on every change, after the change is written,
+ *                      so a daemon that reads revision N then the config sees
+ *                      at least revision N's config.  Absent = 0.
+ *   "bgp/peers/<ip>"   a global peer (every node peers with it):
+ *                      {"ip": "192.0.2.1", "as": 65000, "password": "...",
+ *                       "created": UNIX-TIME}  ("password" only when set)
+ *   "nodes/<node>"     a node record, its node-specific peers inside it so
+ *                      a node's whole BGP setup changes in one atomic write:
+ *                      {"name": "h1", "as": 0, "router_ip4": "10.0.0.1/24",
+ *                       "router_ip6": "fd00::1/64", "created": UNIX-TIME,
+ *                       "peers": [ {peer as above}, ... ]}
+ *                      "as" 0 = the default node AS; router IPs "" = unset.
+ * <ip> is the canonical text form (inet_ntop), so "fd00::1" and
+ * "fd00:0::1" are the same peer.  Lists come back sorted: IPv4 before
+ * IPv6, then by address.  Writers hold the store lock "bgpconf".
+ *
+ * AS numbers: decimal 1-4294967295 or asdot "X.Y" (RFC 5396, X and Y
+ * 0-65535).  AS 23456 (AS_TRANS, RFC 6793) is refused anywhere an AS is
+ * configured: no speaker has it as its own AS.
+ *
+ * Every function returns >= 0 or -errno and fills the optional cn_err with
+ * a message naming the offending value and how to fix it; on error nothing
+ * in the store changes.
+ */
+#ifndef LEAFNET_BGPCONF_H
+#define LEAFNET_BGPCONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "conf.h"
+#include "prefix.h"
+
+struct store;
+struct cn_err;
+
+#define BGPCONF_AS_DEFAULT	64511
+#define BGPCONF_AS_TRANS	23456
+#define BGPCONF_PORT_DEFAULT	179
+#define BGPCONF_KEEPALIVE_DEFAULT 30
+#define BGPCONF_HOLD_DEFAULT	90
+#define BGPCONF_PASSWORD_MAX	80	/* TCP_MD5SIG_MAXKEYLEN */
+#define BGPCONF_NODE_PEERS_MAX	64
+#define BGPCONF_AS_STRLEN	16
+#define BGPCONF_LOCK		"bgpconf"
+
+struct bgp_config {
+	uint32_t default_node_as;
+	bool     node_mesh;
+	uint16_t listen_port;
+	uint16_t keepalive;		/* seconds */
+	uint16_t hold_time;		/* seconds, 0 or >= 3 */
+};
+
+struct bgp_peer {
+	struct ipaddr addr;
+	uint32_t as;
+	char     password[BGPCONF_PASSWORD_MAX + 1];	/* "" = no TCP MD5 */
+	long long created;		/* unix time; 0 = unknown */
+};
+
+struct bgp_node {
+	char     name[LEAFNET_NAME_MAX];
+	uint32_t as;			/* 0: the default node AS */
+	struct prefix router_ip4;	/* addr.family 0: unset */
+	struct prefix router_ip6;
+	long long created;
+	struct bgp_peer *peers;		/* node-specific peers, sorted */
+	size_t   n_peers;
+};
+
+/* What `netctl bgp create HOST --router-ip --as --neighbor-as --neighbor`
+ * sets in one go. */
+struct bgp_create_req {
+	const char *node;
+	uint32_t as;
+	struct prefix router_ip;	/* with its length; host bits kept */
+	struct bgp_peer neighbor;
+};
+
+/* ---- values (no store) ---- */
+
+void bgpconf_defaults(struct bgp_config *c);
+/* "65000", "4200000000", "1.10" (asdot).  what (may be NULL) prefixes the
+ * message, e.g. "--as".  -EINVAL / -ERANGE. */
+int  bgpconf_parse_as(const char *s, const char *what, uint32_t *ret,
+		      struct cn_err *reterr);
+/* 0 and AS_TRANS refused.  -EINVAL. */
+int  bgpconf_check_as(uint32_t as, const char *what, struct cn_err *reterr);
+/* Decimal ("asplain"). */
+const char *bgpconf_as_fmt(uint32_t as, char *buf, size_t size);
+/* A unicast address a BGP session can go to: not unspecified, multicast,
+ * IPv4 broadcast or 0.0.0.0/8, IPv4-mapped, or IPv6 link-local (which
+ * would need an interface).  -EINVAL. */
+int  bgpconf_check_peer_addr(const struct ipaddr *a, const char *what,
+			     struct cn_err *reterr);
+int  bgpconf_parse_peer_addr(const char *s, const char *what,
+			     struct ipaddr *ret, struct cn_err *reterr);
+/* "IP/LEN": a unicast address and a length 1-32 (1-128); host bits are the
+ * point (it is the node's address), so they are kept.  -EINVAL. */
+int  bgpconf_parse_router_ip(const char *s, const char *what,
+			     struct prefix *ret, struct cn_err *reterr);
+/* 1-63 of [A-Za-z0-9._-], starting with a letter or digit. */
+bool bgpconf_node_name_valid(const char *name);
+
+/* ---- global config ---- */
+
+/* Defaults when "bgp/config" is absent. */
+int  bgpconf_get(struct store *s, struct bgp_config *ret, struct cn_err *reterr);
+int  bgpconf_set_default_as(struct store *s, uint32_t as, struct cn_err *reterr);
+int  bgpconf_set_mesh(struct store *s, bool on, struct cn_err *reterr);
+/* 0 when never changed. */
+int  bgpconf_revision(struct store *s, uint64_t *ret, struct cn_err *reterr);
+
+/* ---- peers: node NULL = global peers, else that node's peers ---- */
+
+/* 0 added; 1 when the same peer (address, AS, password) is already there
+ * (nothing changes); -EEXIST when the address is a peer with another AS or
+ * password.  Adding a node peer creates the node record if needed. */
+int  bgpconf_peer_add(struct store *s, const char *node,
+		      const struct bgp_peer *p, struct cn_err *reterr);
+/* -ENOENT when no such peer (or no such node). */
+int  bgpconf_peer_remove(struct store *s, const char *node,
+			 const struct ipaddr *addr, struct cn_err *reterr);
+/* *ret is malloc'd (free()), NULL when empty; a node without a record has
+ * no peers. */
+int  bgpconf_peer_list(struct store *s, const char *node,
+		       struct bgp_peer **ret, size_t *ret_n,
+		       struct cn_err *reterr);
+
+/* ---- node records ---- */
+
+/* -ENOENT when the node has no record. */
+int  bgpconf_node_get(struct store *s, const char *name,
+		      struct bgp_node *ret, struct cn_err *reterr);
+/* All node records, sorted by name; free with bgpconf_nodes_free(). */
+int  bgpconf_node_list(struct store *s, struct bgp_node **ret,
+		       size_t *ret_n, struct cn_err *reterr);
+void bgpconf_node_done(struct bgp_node *n);		/* NULL-safe */
+void bgpconf_nodes_free(struct bgp_node *nodes, size_t n);	/* NULL-safe */
+/* Set the node's AS and router IP (of the router IP's family) and add the
+ * neighbor as a node-specific peer, under one lock and in one write: all
+ * of it or nothing.  The neighbor may already be a peer with the same AS. */
+int  bgpconf_node_create_bgp(struct store *s, const struct bgp_create_req *req,
+			     struct cn_err *reterr);
+
+#endif

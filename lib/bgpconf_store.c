@@ -1,0 +1,725 @@
+/* bgpconf_store.c — BGP configuration in the datastore: the locked
+ * read-modify-write of each change followed by a revision bump.  Layout:
+ * see bgpconf.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+
+#include "err.h"
+#include "json.h"
+#include "log.h"
+#include "store.h"
+#include "bgpconf.h"
+#include "bgpconf_private.h"
+
+/* ------------------------------------------------------------ store */
+
+static int
+lock_conf(struct store *s, struct store_lock **ret, struct cn_err *reterr)
+{
+	int r = store_lock(s, BGPCONF_LOCK, ret);
+
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_IO, r, "cannot lock the BGP "
+				  "configuration: %s", strerror(-r));
+	return 0;
+}
+
+/* -ENOENT without a message: the caller decides what absence means. */
+static int
+read_key(struct store *s, const char *key, char **ret, struct cn_err *reterr)
+{
+	int r = store_get(s, key, ret);
+
+	if (r < 0 && r != -ENOENT)
+		return cn_err_set(reterr, CN_E_IO, r, "reading %s from the "
+				  "store: %s", key, strerror(-r));
+	return r;
+}
+
+int
+bgpconf_revision(struct store *s, uint64_t *ret, struct cn_err *reterr)
+{
+	const cJSON *it;
+	cJSON *o;
+	char *text;
+	int r;
+
+	r = read_key(s, KEY_REVISION, &text, reterr);
+	if (r == -ENOENT) {
+		*ret = 0;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	r = json_parse(text, &o, reterr);
+	free(text);
+	if (r < 0)
+		return r;
+	it = cJSON_GetObjectItemCaseSensitive(o, "revision");
+	if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 9007199254740992.0 ||
+	    (double)(uint64_t)it->valuedouble != it->valuedouble) {
+		cJSON_Delete(o);
+		return cn_err_set(reterr, CN_E_DECODE, -EINVAL, KEY_REVISION
+				  ".revision: expected a whole number >= 0");
+	}
+	*ret = (uint64_t)it->valuedouble;
+	cJSON_Delete(o);
+	return 0;
+}
+
+/* Under the lock.  Readers compare revisions for inequality only, so a
+ * damaged counter restarts from a value no earlier one can have had. */
+static int
+revision_bump(struct store *s, struct cn_err *reterr)
+{
+	uint64_t rev;
+	cJSON *o;
+	char *text = NULL;
+	int r;
+
+	if (bgpconf_revision(s, &rev, NULL) < 0) {
+		log_debug("bgpconf: %s unreadable, restarting it", KEY_REVISION);
+		rev = (uint64_t)time(NULL) * 1000;
+	}
+	o = cJSON_CreateObject();
+	if (o && cJSON_AddNumberToObject(o, "revision", (double)(rev + 1)) &&
+	    cJSON_AddNumberToObject(o, "changed", (double)time(NULL)))
+		text = json_print(o);
+	cJSON_Delete(o);
+	if (!text)
+		return bgpconf_oom(reterr);
+	r = store_put(s, KEY_REVISION, text);
+	free(text);
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_IO, r, "writing %s: %s",
+				  KEY_REVISION, strerror(-r));
+	return 0;
+}
+
+/* Under the lock: write val to key (NULL: delete it), then bump the
+ * revision; when the bump fails, put the old value back (NULL: absent). */
+static int
+commit(struct store *s, const char *key, const char *val, const char *old,
+       struct cn_err *reterr)
+{
+	int r;
+
+	r = val ? store_put(s, key, val) : store_delete(s, key);
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_IO, r, "writing %s: %s", key,
+				  strerror(-r));
+	r = revision_bump(s, reterr);
+	if (r < 0)
+		(void)(old ? store_put(s, key, old) : store_delete(s, key));
+	return r;
+}
+
+int
+bgpconf_get(struct store *s, struct bgp_config *ret, struct cn_err *reterr)
+{
+	char *text;
+	int r;
+
+	r = read_key(s, KEY_CONFIG, &text, reterr);
+	if (r == -ENOENT) {
+		bgpconf_defaults(ret);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	r = bgpconf_config_from_json(text, ret, reterr);
+	free(text);
+	return r;
+}
+
+/* Apply one change to the global config under the lock; 1 when it was
+ * already so. */
+static int
+config_change(struct store *s, const uint32_t *as, const bool *mesh,
+	      struct cn_err *reterr)
+{
+	struct bgp_config old, c;
+	struct store_lock *lock;
+	char *old_text = NULL, *text;
+	int r;
+
+	r = lock_conf(s, &lock, reterr);
+	if (r < 0)
+		return r;
+	r = read_key(s, KEY_CONFIG, &old_text, reterr);
+	if (r == -ENOENT) {
+		bgpconf_defaults(&old);
+		r = 0;
+	} else if (r == 0) {
+		r = bgpconf_config_from_json(old_text, &old, reterr);
+	}
+	if (r < 0)
+		goto out_unlock;
+	c = old;
+	if (as)
+		c.default_node_as = *as;
+	if (mesh)
+		c.node_mesh = *mesh;
+	if (c.default_node_as == old.default_node_as && c.node_mesh == old.node_mesh) {
+		r = 1;
+		goto out_unlock;
+	}
+	text = bgpconf_config_to_json(&c);
+	if (!text) {
+		r = bgpconf_oom(reterr);
+		goto out_unlock;
+	}
+	r = commit(s, KEY_CONFIG, text, old_text, reterr);
+	free(text);
+out_unlock:
+	free(old_text);
+	store_unlock(lock);
+	return r;
+}
+
+int
+bgpconf_set_default_as(struct store *s, uint32_t as, struct cn_err *reterr)
+{
+	int r = bgpconf_check_as(as, "default node AS", reterr);
+
+	return r < 0 ? r : config_change(s, &as, NULL, reterr);
+}
+
+int
+bgpconf_set_mesh(struct store *s, bool on, struct cn_err *reterr)
+{
+	return config_change(s, NULL, &on, reterr);
+}
+
+/* ------------------------------------------------------------ nodes */
+
+static void
+node_key(const char *name, char *buf, size_t size)
+{
+	snprintf(buf, size, DIR_NODES "/%s", name);
+}
+
+/* Reads and parses a node record; *ret_text (may be NULL) gets its text. */
+static int
+node_load(struct store *s, const char *name, struct bgp_node *ret,
+	  char **ret_text, struct cn_err *reterr)
+{
+	char key[KEY_MAX], *text;
+	int r;
+
+	node_key(name, key, sizeof(key));
+	r = read_key(s, key, &text, reterr);
+	if (r < 0)
+		return r;
+	r = bgpconf_node_from_json(text, key, ret, reterr);
+	if (r == 0 && ret_text)
+		*ret_text = text;
+	else
+		free(text);
+	return r;
+}
+
+static void
+node_new(const char *name, struct bgp_node *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->name, sizeof(ret->name), "%s", name);
+	ret->created = (long long)time(NULL);
+}
+
+/* Write n if it differs from old_text; 1 when it does not. */
+static int
+node_commit(struct store *s, const struct bgp_node *n, const char *old_text,
+	    struct cn_err *reterr)
+{
+	char key[KEY_MAX], *text;
+	int r;
+
+	text = bgpconf_node_to_json(n);
+	if (!text)
+		return bgpconf_oom(reterr);
+	node_key(n->name, key, sizeof(key));
+	if (old_text && strcmp(old_text, text) == 0)
+		r = 1;
+	else
+		r = commit(s, key, text, old_text, reterr);
+	free(text);
+	return r;
+}
+
+int
+bgpconf_node_get(struct store *s, const char *name, struct bgp_node *ret,
+		 struct cn_err *reterr)
+{
+	int r = bgpconf_check_node_name(name, reterr);
+
+	if (r < 0)
+		return r;
+	r = node_load(s, name, ret, NULL, reterr);
+	if (r == -ENOENT)
+		return cn_err_set(reterr, CN_E_NOT_FOUND, -ENOENT,
+				  "node %s is unknown: it has no BGP settings "
+				  "or peers", name);
+	return r;
+}
+
+int
+bgpconf_node_list(struct store *s, struct bgp_node **ret, size_t *ret_n,
+		  struct cn_err *reterr)
+{
+	struct bgp_node *nodes = NULL;
+	char **names = NULL;
+	size_t n_names = 0, i, n = 0;
+	int r;
+
+	r = store_list(s, DIR_NODES, &names, &n_names);
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_IO, r, "listing the nodes: %s",
+				  strerror(-r));
+	if (n_names) {
+		nodes = calloc(n_names, sizeof(*nodes));
+		if (!nodes) {
+			r = bgpconf_oom(reterr);
+			goto out_free_names;
+		}
+	}
+	for (i = 0; i < n_names; i++) {
+		r = node_load(s, names[i], &nodes[n], NULL, reterr);
+		if (r == -ENOENT)	/* removed since the listing */
+			continue;
+		if (r < 0) {
+			bgpconf_nodes_free(nodes, n);
+			goto out_free_names;
+		}
+		n++;
+	}
+	r = 0;
+	*ret = nodes;
+	*ret_n = n;
+out_free_names:
+	store_names_free(names, n_names);
+	return r;
+}
+
+/* ------------------------------------------------------------ peers */
+
+static void
+peer_key(const struct ipaddr *a, char *buf, size_t size)
+{
+	char ab[IPADDR_STRLEN];
+
+	snprintf(buf, size, DIR_PEERS "/%s", ipaddr_fmt(a, ab, sizeof(ab)));
+}
+
+static int
+peer_load(struct store *s, const struct ipaddr *a, struct bgp_peer *ret,
+	  char **ret_text, struct cn_err *reterr)
+{
+	char key[KEY_MAX], ctx[KEY_MAX + 2], *text;
+	cJSON *o;
+	int r;
+
+	peer_key(a, key, sizeof(key));
+	r = read_key(s, key, &text, reterr);
+	if (r < 0)
+		return r;
+	snprintf(ctx, sizeof(ctx), "%s.", key);
+	r = json_parse(text, &o, reterr);
+	if (r == 0) {
+		r = bgpconf_peer_from_json(o, ctx, ret, reterr);
+		cJSON_Delete(o);
+	}
+	if (r == 0 && ret_text)
+		*ret_text = text;
+	else
+		free(text);
+	return r;
+}
+
+/* 1: the same peer is there; -EEXIST: another one with that address. */
+static int
+peer_same(const struct bgp_peer *old, const struct bgp_peer *p, const char *where,
+	  struct cn_err *reterr)
+{
+	char a[IPADDR_STRLEN];
+
+	ipaddr_fmt(&p->addr, a, sizeof(a));
+	if (old->as != p->as)
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EEXIST,
+				  "%s is already a %s BGP peer with AS %u (not "
+				  "%u): remove it first to change it", a, where,
+				  old->as, p->as);
+	if (strcmp(old->password, p->password) != 0)
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EEXIST,
+				  "%s is already a %s BGP peer with %s: remove "
+				  "it first to change it", a, where,
+				  old->password[0] ? "a different password"
+						   : "no password");
+	return 1;
+}
+
+static const struct bgp_peer *
+peer_find(const struct bgp_node *n, const struct ipaddr *a)
+{
+	size_t i;
+
+	for (i = 0; i < n->n_peers; i++)
+		if (ipaddr_eq(&n->peers[i].addr, a))
+			return &n->peers[i];
+	return NULL;
+}
+
+/* A node peer that is also a global peer would be one session twice. */
+static int
+check_not_global(struct store *s, const struct ipaddr *a, struct cn_err *reterr)
+{
+	char ab[IPADDR_STRLEN];
+	struct bgp_peer g;
+	int r;
+
+	r = peer_load(s, a, &g, NULL, reterr);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EEXIST,
+			  "%s is already a global BGP peer (AS %u), which "
+			  "every node peers with: remove the global peer "
+			  "first to make it node-specific",
+			  ipaddr_fmt(a, ab, sizeof(ab)), g.as);
+}
+
+static int
+check_not_node_peer(struct store *s, const struct ipaddr *a, struct cn_err *reterr)
+{
+	const struct bgp_peer *p;
+	char ab[IPADDR_STRLEN];
+	struct bgp_node *nodes = NULL;
+	size_t n = 0, i;
+	int r;
+
+	r = bgpconf_node_list(s, &nodes, &n, reterr);
+	if (r < 0)
+		return r;
+	for (i = 0; i < n && r == 0; i++)
+		if ((p = peer_find(&nodes[i], a)))
+			r = cn_err_set(reterr, CN_E_INVALID_CONFIG, -EEXIST,
+				       "%s is already a BGP peer of node %s "
+				       "(AS %u): remove that node peer first to "
+				       "make it global",
+				       ipaddr_fmt(a, ab, sizeof(ab)),
+				       nodes[i].name, p->as);
+	bgpconf_nodes_free(nodes, n);
+	return r;
+}
+
+/* Insert (or find the same) p in n; 1 when already there. */
+static int
+node_peer_insert(struct bgp_node *n, const struct bgp_peer *p, struct cn_err *reterr)
+{
+	const struct bgp_peer *old = peer_find(n, &p->addr);
+	struct bgp_peer *peers;
+	size_t i;
+
+	if (old)
+		return peer_same(old, p, "node-specific", reterr);
+	if (n->n_peers >= BGPCONF_NODE_PEERS_MAX)
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -ENOSPC,
+				  "node %s already has %d BGP peers, the most "
+				  "it can have", n->name, BGPCONF_NODE_PEERS_MAX);
+	peers = realloc(n->peers, (n->n_peers + 1) * sizeof(*peers));
+	if (!peers)
+		return bgpconf_oom(reterr);
+	n->peers = peers;
+	for (i = n->n_peers; i > 0 && ipaddr_cmp(&peers[i - 1].addr, &p->addr) > 0; i--)
+		peers[i] = peers[i - 1];
+	peers[i] = *p;
+	n->n_peers++;
+	return 0;
+}
+
+static int
+global_peer_add_locked(struct store *s, const struct bgp_peer *p,
+		       struct cn_err *reterr)
+{
+	struct bgp_peer old;
+	char key[KEY_MAX], *text;
+	int r;
+
+	r = peer_load(s, &p->addr, &old, NULL, reterr);
+	if (r == 0)
+		return peer_same(&old, p, "global", reterr);
+	if (r != -ENOENT)
+		return r;
+	r = check_not_node_peer(s, &p->addr, reterr);
+	if (r < 0)
+		return r;
+	text = bgpconf_peer_to_text(p);
+	if (!text)
+		return bgpconf_oom(reterr);
+	peer_key(&p->addr, key, sizeof(key));
+	r = commit(s, key, text, NULL, reterr);
+	free(text);
+	return r;
+}
+
+static int
+node_peer_add_locked(struct store *s, const char *node, const struct bgp_peer *p,
+		     struct cn_err *reterr)
+{
+	struct bgp_node n;
+	char *old_text = NULL;
+	int r;
+
+	r = node_load(s, node, &n, &old_text, reterr);
+	if (r == -ENOENT)
+		node_new(node, &n);
+	else if (r < 0)
+		return r;
+	r = check_not_global(s, &p->addr, reterr);
+	if (r == 0)
+		r = node_peer_insert(&n, p, reterr);
+	if (r == 0)
+		r = node_commit(s, &n, old_text, reterr);
+	free(old_text);
+	bgpconf_node_done(&n);
+	return r;
+}
+
+int
+bgpconf_peer_add(struct store *s, const char *node, const struct bgp_peer *p,
+		 struct cn_err *reterr)
+{
+	struct store_lock *lock;
+	struct bgp_peer v = *p;
+	int r;
+
+	r = bgpconf_check_peer(&v, reterr);
+	if (r == 0 && node)
+		r = bgpconf_check_node_name(node, reterr);
+	if (r < 0)
+		return r;
+	if (v.created == 0)
+		v.created = (long long)time(NULL);
+	r = lock_conf(s, &lock, reterr);
+	if (r < 0)
+		return r;
+	if (node)
+		r = node_peer_add_locked(s, node, &v, reterr);
+	else
+		r = global_peer_add_locked(s, &v, reterr);
+	store_unlock(lock);
+	return r;
+}
+
+static int
+no_such_peer(const struct ipaddr *a, const char *node, struct cn_err *reterr)
+{
+	char ab[IPADDR_STRLEN];
+
+	ipaddr_fmt(a, ab, sizeof(ab));
+	if (node)
+		return cn_err_set(reterr, CN_E_NOT_FOUND, -ENOENT,
+				  "%s is not a BGP peer of node %s", ab, node);
+	return cn_err_set(reterr, CN_E_NOT_FOUND, -ENOENT,
+			  "%s is not a global BGP peer", ab);
+}
+
+static int
+peer_remove_locked(struct store *s, const char *node, const struct ipaddr *a,
+		   struct cn_err *reterr)
+{
+	char key[KEY_MAX], *old_text = NULL;
+	struct bgp_peer old;
+	struct bgp_node n;
+	size_t i;
+	int r;
+
+	if (!node) {
+		r = peer_load(s, a, &old, &old_text, reterr);
+		if (r == -ENOENT)
+			return no_such_peer(a, NULL, reterr);
+		if (r < 0)
+			return r;
+		peer_key(a, key, sizeof(key));
+		r = commit(s, key, NULL, old_text, reterr);
+		free(old_text);
+		return r;
+	}
+	r = node_load(s, node, &n, &old_text, reterr);
+	if (r == -ENOENT)
+		return no_such_peer(a, node, reterr);
+	if (r < 0)
+		return r;
+	for (i = 0; i < n.n_peers && !ipaddr_eq(&n.peers[i].addr, a); i++)
+		;
+	if (i == n.n_peers) {
+		r = no_such_peer(a, node, reterr);
+	} else {
+		memmove(&n.peers[i], &n.peers[i + 1], (n.n_peers - i - 1) * sizeof(n.peers[0]));
+		n.n_peers--;
+		r = node_commit(s, &n, old_text, reterr);
+	}
+	free(old_text);
+	bgpconf_node_done(&n);
+	return r;
+}
+
+int
+bgpconf_peer_remove(struct store *s, const char *node, const struct ipaddr *a,
+		    struct cn_err *reterr)
+{
+	struct store_lock *lock;
+	int r;
+
+	if (node && (r = bgpconf_check_node_name(node, reterr)) < 0)
+		return r;
+	if (!ipaddr_is_set(a))
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "no peer address given");
+	r = lock_conf(s, &lock, reterr);
+	if (r < 0)
+		return r;
+	r = peer_remove_locked(s, node, a, reterr);
+	store_unlock(lock);
+	return r;
+}
+
+static int
+global_peer_list(struct store *s, struct bgp_peer **ret, size_t *ret_n,
+		 struct cn_err *reterr)
+{
+	struct bgp_peer *peers = NULL;
+	char **names = NULL;
+	size_t n_names = 0, i, n = 0;
+	struct ipaddr a;
+	int r;
+
+	r = store_list(s, DIR_PEERS, &names, &n_names);
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_IO, r, "listing the BGP peers: %s",
+				  strerror(-r));
+	if (n_names && !(peers = calloc(n_names, sizeof(*peers)))) {
+		r = bgpconf_oom(reterr);
+		goto out_free_names;
+	}
+	for (i = 0; i < n_names; i++) {
+		if (ipaddr_parse(names[i], &a) < 0) {
+			log_debug("bgpconf: ignoring %s/%s: not an address",
+				  DIR_PEERS, names[i]);
+			continue;
+		}
+		r = peer_load(s, &a, &peers[n], NULL, reterr);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0) {
+			free(peers);
+			goto out_free_names;
+		}
+		n++;
+	}
+	r = 0;
+	if (n == 0) {
+		free(peers);
+		peers = NULL;
+	} else {
+		qsort(peers, n, sizeof(*peers), bgpconf_peer_cmp);
+	}
+	*ret = peers;
+	*ret_n = n;
+out_free_names:
+	store_names_free(names, n_names);
+	return r;
+}
+
+int
+bgpconf_peer_list(struct store *s, const char *node, struct bgp_peer **ret,
+		  size_t *ret_n, struct cn_err *reterr)
+{
+	struct bgp_node n;
+	int r;
+
+	if (!node)
+		return global_peer_list(s, ret, ret_n, reterr);
+	r = bgpconf_check_node_name(node, reterr);
+	if (r < 0)
+		return r;
+	r = node_load(s, node, &n, NULL, reterr);
+	if (r == -ENOENT) {
+		*ret = NULL;
+		*ret_n = 0;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	*ret = n.peers;
+	*ret_n = n.n_peers;
+	return 0;
+}
+
+/* ------------------------------------------------------------ create */
+
+int
+bgpconf_node_create_bgp(struct store *s, const struct bgp_create_req *req,
+			struct cn_err *reterr)
+{
+	struct bgp_peer nb = req->neighbor;
+	struct store_lock *lock;
+	struct bgp_node n;
+	char *old_text = NULL;
+	int r;
+
+	r = bgpconf_check_node_name(req->node, reterr);
+	if (r == 0)
+		r = bgpconf_check_as(req->as, "--as", reterr);
+	if (r == 0 && (!ipaddr_is_set(&req->router_ip.addr) || req->router_ip.len == 0 ||
+		       req->router_ip.len > prefix_maxlen(req->router_ip.addr.family)))
+		r = cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			       "--router-ip: give the node's address and prefix "
+			       "length, e.g. --router-ip=10.0.0.1/24");
+	if (r == 0)
+		r = bgpconf_check_peer_addr(&req->router_ip.addr, "--router-ip", reterr);
+	if (r == 0)
+		r = bgpconf_check_peer_addr(&nb.addr, "--neighbor", reterr);
+	if (r == 0)
+		r = bgpconf_check_as(nb.as, "--neighbor-as", reterr);
+	if (r == 0)
+		r = bgpconf_check_peer(&nb, reterr);
+	if (r < 0)
+		return r;
+	if (nb.created == 0)
+		nb.created = (long long)time(NULL);
+
+	r = lock_conf(s, &lock, reterr);
+	if (r < 0)
+		return r;
+	r = node_load(s, req->node, &n, &old_text, reterr);
+	if (r == -ENOENT) {
+		node_new(req->node, &n);
+		r = 0;
+	}
+	if (r < 0)
+		goto out_unlock;
+	n.as = req->as;
+	if (req->router_ip.addr.family == AF_INET)
+		n.router_ip4 = req->router_ip;
+	else
+		n.router_ip6 = req->router_ip;
+	r = check_not_global(s, &nb.addr, reterr);
+	if (r == 0) {
+		r = node_peer_insert(&n, &nb, reterr);
+		if (r == 1)		/* the same neighbor: fine */
+			r = 0;
+	}
+	if (r == 0)
+		r = node_commit(s, &n, old_text, reterr);
+	bgpconf_node_done(&n);
+out_unlock:
+	free(old_text);
+	store_unlock(lock);
+	return r;
+}

@@ -1,0 +1,244 @@
+/* node.c — `netctl node ls|show`: the node records (AS, router IPs and
+ * node-specific BGP peers).  `netctl node bgp peer ...` lives in bgp.c
+ * with the other peer commands. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cJSON.h>
+#include "err.h"
+#include "prefix.h"
+#include "store.h"
+#include "bgpconf.h"
+#include "netctl.h"
+
+/* Node AS for people: the configured one, or the default marked so. */
+static const char *
+fmt_as(const struct bgp_node *n, const struct bgp_config *c, char *buf, size_t size)
+{
+	if (n->as)
+		snprintf(buf, size, "%u", n->as);
+	else
+		snprintf(buf, size, "%u (default)", c->default_node_as);
+	return buf;
+}
+
+static const char *
+fmt_router_ip(const struct prefix *p, char *buf, size_t size)
+{
+	return p->addr.family ? prefix_fmt(p, buf, size) : NULL;
+}
+
+static char *
+fmt_peers(const struct bgp_node *n)
+{
+	char a[IPADDR_STRLEN], *buf;
+	size_t i, off = 0, size = n->n_peers * (IPADDR_STRLEN + 1) + 1;
+
+	buf = malloc(size);
+	if (!buf)
+		return NULL;
+	buf[0] = '\0';
+	for (i = 0; i < n->n_peers; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? "," : "",
+					ipaddr_fmt(&n->peers[i].addr, a, sizeof(a)));
+	return buf;
+}
+
+static cJSON *
+node_json(const struct bgp_node *n, const struct bgp_config *c)
+{
+	char p[PREFIX_STRLEN], a[IPADDR_STRLEN], tm[32];
+	cJSON *o, *arr, *po;
+	size_t i;
+
+	o = cJSON_CreateObject();
+	if (!o || !cJSON_AddStringToObject(o, "name", n->name) ||
+	    !cJSON_AddNumberToObject(o, "as", n->as) ||
+	    !cJSON_AddNumberToObject(o, "effective_as", n->as ? n->as : c->default_node_as) ||
+	    !(n->router_ip4.addr.family
+	      ? cJSON_AddStringToObject(o, "router_ip4", prefix_fmt(&n->router_ip4, p, sizeof(p)))
+	      : cJSON_AddNullToObject(o, "router_ip4")) ||
+	    !(n->router_ip6.addr.family
+	      ? cJSON_AddStringToObject(o, "router_ip6", prefix_fmt(&n->router_ip6, p, sizeof(p)))
+	      : cJSON_AddNullToObject(o, "router_ip6")) ||
+	    !cJSON_AddStringToObject(o, "created", out_time(n->created, tm, sizeof(tm))) ||
+	    !(arr = cJSON_AddArrayToObject(o, "peers")))
+		goto out_delete;
+	for (i = 0; i < n->n_peers; i++) {
+		const struct bgp_peer *pr = &n->peers[i];
+
+		po = cJSON_CreateObject();
+		if (!po || !cJSON_AddItemToArray(arr, po) ||
+		    !cJSON_AddStringToObject(po, "ip", ipaddr_fmt(&pr->addr, a, sizeof(a))) ||
+		    !cJSON_AddNumberToObject(po, "as", pr->as) ||
+		    !cJSON_AddStringToObject(po, "family",
+					     pr->addr.family == AF_INET ? "ipv4" : "ipv6") ||
+		    !cJSON_AddBoolToObject(po, "password_set", pr->password[0] != '\0') ||
+		    !cJSON_AddStringToObject(po, "created", out_time(pr->created, tm, sizeof(tm))))
+			goto out_delete;
+	}
+	return o;
+
+out_delete:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+static int
+no_args(struct netctl *ctx, int argc, char **argv, int want, const char **ret_name)
+{
+	static const struct option opts[] = { NETCTL_COMMON_OPTS, { NULL, 0, NULL, 0 } };
+	int c, ret = 0;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1)
+		if (netctl_opt_common(ctx, c, argv, &ret))
+			return ret;
+	if (want && optind >= argc)
+		return out_usage_error(ctx, "missing the node NAME; 'netctl node ls' lists them");
+	if (optind + want < argc)
+		return out_usage_error(ctx, "unexpected argument '%s'", argv[optind + want]);
+	if (want) {
+		if (!bgpconf_node_name_valid(argv[optind]))
+			return out_usage_error(ctx, "'%s' is not a valid node name: use 1-%d "
+					       "letters, digits, '.', '_' or '-', starting with "
+					       "a letter or digit", argv[optind],
+					       LEAFNET_NAME_MAX - 1);
+		*ret_name = argv[optind];
+	}
+	return 0;
+}
+
+int
+node_cmd_ls(struct netctl *ctx, int argc, char **argv)
+{
+	char as[32], p4[PREFIX_STRLEN], p6[PREFIX_STRLEN], *peers;
+	struct cn_err err = { 0 };
+	struct bgp_node *nodes = NULL;
+	struct bgp_config c;
+	struct store *s;
+	struct table *t;
+	cJSON *arr, *o;
+	size_t n = 0, i;
+	int r, ret;
+
+	if ((ret = no_args(ctx, argc, argv, 0, NULL)))
+		return ret;
+	if (netctl_store(ctx, &s, &ret) < 0)
+		return ret;
+	r = bgpconf_get(s, &c, &err);
+	if (r == 0)
+		r = bgpconf_node_list(s, &nodes, &n, &err);
+	if (r < 0)
+		return out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot list the nodes");
+
+	if (ctx->output == NETCTL_OUT_JSON) {
+		arr = cJSON_CreateArray();
+		for (i = 0; arr && i < n; i++) {
+			o = node_json(&nodes[i], &c);
+			if (!o || !cJSON_AddItemToArray(arr, o)) {
+				cJSON_Delete(o);
+				cJSON_Delete(arr);
+				arr = NULL;
+			}
+		}
+		bgpconf_nodes_free(nodes, n);
+		ret = arr ? out_json(arr) : out_error("out of memory");
+		cJSON_Delete(arr);
+		return ret;
+	}
+	t = table_new(5, "NAME", "AS", "ROUTER-IPv4", "ROUTER-IPv6", "PEERS");
+	for (i = 0; t && i < n; i++) {
+		peers = fmt_peers(&nodes[i]);
+		r = peers ? table_add(t, nodes[i].name, fmt_as(&nodes[i], &c, as, sizeof(as)),
+				      fmt_router_ip(&nodes[i].router_ip4, p4, sizeof(p4)),
+				      fmt_router_ip(&nodes[i].router_ip6, p6, sizeof(p6)),
+				      peers[0] ? peers : NULL) : -ENOMEM;
+		free(peers);
+		if (r < 0) {
+			table_free(t);
+			t = NULL;
+		}
+	}
+	bgpconf_nodes_free(nodes, n);
+	if (!t)
+		return out_error("out of memory");
+	table_print(t, stdout);
+	table_free(t);
+	return NETCTL_EXIT_OK;
+}
+
+static int
+print_node(const struct bgp_node *n, const struct bgp_config *c)
+{
+	char as[32], p[PREFIX_STRLEN], a[IPADDR_STRLEN], tm[32];
+	struct table *t;
+	size_t i;
+	int r = 0;
+
+	printf("Name:          %s\n", n->name);
+	printf("AS:            %s\n", fmt_as(n, c, as, sizeof(as)));
+	printf("Router IPv4:   %s\n", n->router_ip4.addr.family
+	       ? prefix_fmt(&n->router_ip4, p, sizeof(p)) : "-");
+	printf("Router IPv6:   %s\n", n->router_ip6.addr.family
+	       ? prefix_fmt(&n->router_ip6, p, sizeof(p)) : "-");
+	printf("Node mesh:     %s\n", c->node_mesh ? "on" : "off");
+	printf("Created:       %s\n", out_time(n->created, tm, sizeof(tm)));
+	printf("\nNode specific BGP peers: %zu\n", n->n_peers);
+	if (n->n_peers == 0)
+		return NETCTL_EXIT_OK;
+	t = table_new(4, "PEER", "AS", "MD5", "CREATED");
+	for (i = 0; t && r == 0 && i < n->n_peers; i++) {
+		snprintf(as, sizeof(as), "%u", n->peers[i].as);
+		r = table_add(t, ipaddr_fmt(&n->peers[i].addr, a, sizeof(a)), as,
+			      n->peers[i].password[0] ? "yes" : "no",
+			      out_time(n->peers[i].created, tm, sizeof(tm)));
+	}
+	if (!t || r < 0) {
+		table_free(t);
+		return out_error("out of memory");
+	}
+	table_print(t, stdout);
+	table_free(t);
+	return NETCTL_EXIT_OK;
+}
+
+int
+node_cmd_show(struct netctl *ctx, int argc, char **argv)
+{
+	struct cn_err err = { 0 };
+	struct bgp_config c;
+	struct bgp_node n;
+	struct store *s;
+	const char *name = NULL;
+	cJSON *root;
+	int r, ret;
+
+	if ((ret = no_args(ctx, argc, argv, 1, &name)))
+		return ret;
+	if (netctl_store(ctx, &s, &ret) < 0)
+		return ret;
+	r = bgpconf_get(s, &c, &err);
+	if (r == 0)
+		r = bgpconf_node_get(s, name, &n, &err);
+	if (r == -ENOENT) {
+		out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, name);
+		fprintf(stderr, "  'netctl node ls' lists the nodes\n");
+		return NETCTL_EXIT_RUNTIME;
+	}
+	if (r < 0)
+		return out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, name);
+	if (ctx->output == NETCTL_OUT_JSON) {
+		root = node_json(&n, &c);
+		ret = root ? out_json(root) : out_error("out of memory");
+		cJSON_Delete(root);
+	} else {
+		ret = print_node(&n, &c);
+	}
+	bgpconf_node_done(&n);
+	return ret;
+}

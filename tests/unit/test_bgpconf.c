@@ -1,0 +1,555 @@
+/* test_bgpconf.c — the BGP configuration model: AS and address parsing,
+ * defaults, global and node peers (v4 + v6), duplicates, create-bgp
+ * atomicity, the revision counter, and concurrent writers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "conf.h"
+#include "err.h"
+#include "prefix.h"
+#include "store.h"
+#include "bgpconf.h"
+
+struct fixture {
+	char dir[64];
+	struct leafnet_conf conf;
+	struct store *s;
+};
+
+static int
+rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(p);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/leafnet-test-bgpconf.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	conf_defaults(&f->conf);
+	snprintf(f->conf.state_dir, sizeof(f->conf.state_dir), "%s/state", f->dir);
+	f->conf.fsync = false;
+	if (store_open(&f->conf, &f->s) < 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_free(f->s);
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static uint64_t
+revision(struct store *s)
+{
+	uint64_t rev = 12345;
+
+	assert_int_equal(bgpconf_revision(s, &rev, NULL), 0);
+	return rev;
+}
+
+static struct bgp_peer
+peer(const char *ip, uint32_t as, const char *pw)
+{
+	struct bgp_peer p;
+
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(ipaddr_parse(ip, &p.addr), 0);
+	p.as = as;
+	snprintf(p.password, sizeof(p.password), "%s", pw ? pw : "");
+	return p;
+}
+
+static void
+assert_peer(const struct bgp_peer *p, const char *ip, uint32_t as)
+{
+	char buf[IPADDR_STRLEN];
+
+	assert_string_equal(ipaddr_fmt(&p->addr, buf, sizeof(buf)), ip);
+	assert_int_equal(p->as, as);
+}
+
+/* ------------------------------------------------------------ parsing */
+
+static void
+test_parse_as(void **state)
+{
+	static const struct { const char *s; int ret; uint32_t as; } cases[] = {
+		{ "1", 0, 1 },
+		{ "65535", 0, 65535 },
+		{ "65536", 0, 65536 },
+		{ "64511", 0, 64511 },
+		{ "4294967295", 0, 4294967295U },
+		{ "23456", 0, 23456 },		/* parses; refused by check_as */
+		{ "1.10", 0, 65546 },
+		{ "0.65535", 0, 65535 },
+		{ "65535.65535", 0, 4294967295U },
+		{ "0", -EINVAL, 0 },
+		{ "0.0", -EINVAL, 0 },
+		{ "4294967296", -ERANGE, 0 },
+		{ "99999999999999999999999", -ERANGE, 0 },
+		{ "-1", -ERANGE, 0 },
+		{ "abc", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },
+		{ "12a", -EINVAL, 0 },
+		{ " 12", -EINVAL, 0 },
+		{ "+12", -EINVAL, 0 },
+		{ "1.", -EINVAL, 0 },
+		{ ".1", -EINVAL, 0 },
+		{ "1.2.3", -EINVAL, 0 },
+		{ "65536.1", -EINVAL, 0 },
+		{ "1.65536", -EINVAL, 0 },
+	};
+	struct cn_err err;
+	uint32_t as;
+	size_t i;
+	(void)state;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cn_err_clear(&err);
+		as = 777;
+		assert_int_equal(bgpconf_parse_as(cases[i].s, "--as", &as, &err), cases[i].ret);
+		if (cases[i].ret == 0) {
+			assert_int_equal(as, cases[i].as);
+			assert_int_equal(err.code, 0);
+		} else {
+			assert_int_equal(as, 777);	/* untouched */
+			assert_int_equal(err.code, CN_E_INVALID_CONFIG);
+			assert_non_null(strstr(err.msg, "--as: "));
+			assert_non_null(strstr(err.msg, "1-4294967295"));
+		}
+	}
+	cn_err_clear(&err);
+	assert_int_equal(bgpconf_parse_as("0", NULL, &as, &err), -EINVAL);
+	assert_string_equal(err.msg, "AS 0 is invalid: use 1-4294967295");
+	assert_int_equal(bgpconf_parse_as(NULL, NULL, &as, NULL), -EINVAL);
+
+	cn_err_clear(&err);
+	assert_int_equal(bgpconf_check_as(23456, "--as", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "AS_TRANS"));
+	assert_int_equal(bgpconf_check_as(0, NULL, NULL), -EINVAL);
+	assert_int_equal(bgpconf_check_as(65000, NULL, NULL), 0);
+	assert_int_equal(bgpconf_check_as(4294967295U, NULL, NULL), 0);
+}
+
+static void
+test_parse_addrs(void **state)
+{
+	static const char *good[] = { "192.0.2.1", "10.0.0.1", "127.0.0.1", "2001:db8::1",
+				      "fd00:1::ff", "223.255.255.254" };
+	static const char *bad[] = { "0.0.0.0", "0.1.2.3", "224.0.0.5", "239.1.1.1",
+				     "255.255.255.255", "::", "ff02::1", "fe80::1",
+				     "::ffff:10.0.0.1", "10.0.0", "10.0.0.1/32", "abc", "",
+				     "1.2.3.4.5", "2001:db8::g" };
+	struct cn_err err;
+	struct ipaddr a;
+	struct prefix p;
+	char buf[PREFIX_STRLEN];
+	size_t i;
+	(void)state;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(bgpconf_parse_peer_addr(good[i], "peer", &a, NULL), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cn_err_clear(&err);
+		assert_int_equal(bgpconf_parse_peer_addr(bad[i], "--neighbor", &a, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "--neighbor"));
+	}
+	cn_err_clear(&err);
+	bgpconf_parse_peer_addr("224.0.0.5", NULL, &a, &err);
+	assert_non_null(strstr(err.msg, "multicast"));
+
+	assert_int_equal(bgpconf_parse_router_ip("10.0.0.5/24", NULL, &p, NULL), 0);
+	assert_string_equal(prefix_fmt(&p, buf, sizeof(buf)), "10.0.0.5/24");	/* host bits kept */
+	assert_int_equal(bgpconf_parse_router_ip("2001:db8::5/64", NULL, &p, NULL), 0);
+	assert_int_equal(p.len, 64);
+	assert_int_equal(bgpconf_parse_router_ip("10.0.0.5/32", NULL, &p, NULL), 0);
+	assert_int_equal(bgpconf_parse_router_ip("2001:db8::5/128", NULL, &p, NULL), 0);
+	cn_err_clear(&err);
+	assert_int_equal(bgpconf_parse_router_ip("10.0.0.5", "--router-ip", &p, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "10.0.0.5/24"));	/* the fix */
+	assert_int_equal(bgpconf_parse_router_ip("10.0.0.5/33", NULL, &p, NULL), -EINVAL);
+	assert_int_equal(bgpconf_parse_router_ip("10.0.0.5/0", NULL, &p, NULL), -EINVAL);
+	assert_int_equal(bgpconf_parse_router_ip("10.0.0.5/", NULL, &p, NULL), -EINVAL);
+	assert_int_equal(bgpconf_parse_router_ip("10.0.0.5/2x", NULL, &p, NULL), -EINVAL);
+	assert_int_equal(bgpconf_parse_router_ip("2001:db8::5/129", NULL, &p, NULL), -EINVAL);
+	assert_int_equal(bgpconf_parse_router_ip("0.0.0.0/8", NULL, &p, NULL), -EINVAL);
+	assert_int_equal(bgpconf_parse_router_ip("x/24", NULL, &p, NULL), -EINVAL);
+
+	assert_true(bgpconf_node_name_valid("h1"));
+	assert_true(bgpconf_node_name_valid("rack1-host.example_2"));
+	assert_false(bgpconf_node_name_valid(""));
+	assert_false(bgpconf_node_name_valid("-h"));
+	assert_false(bgpconf_node_name_valid("a/b"));
+	assert_false(bgpconf_node_name_valid(".."));
+	assert_false(bgpconf_node_name_valid(NULL));
+}
+
+/* ------------------------------------------------------------ config */
+
+static void
+test_defaults_and_set(void **state)
+{
+	struct fixture *f = *state;
+	struct bgp_config c;
+	struct cn_err err = { 0 };
+
+	assert_int_equal(revision(f->s), 0);
+	assert_int_equal(bgpconf_get(f->s, &c, NULL), 0);
+	assert_int_equal(c.default_node_as, 64511);
+	assert_true(c.node_mesh);
+	assert_int_equal(c.listen_port, 179);
+	assert_int_equal(c.keepalive, 30);
+	assert_int_equal(c.hold_time, 90);
+
+	/* setting the default is no change */
+	assert_int_equal(bgpconf_set_default_as(f->s, 64511, NULL), 1);
+	assert_int_equal(bgpconf_set_mesh(f->s, true, NULL), 1);
+	assert_int_equal(revision(f->s), 0);
+
+	assert_int_equal(bgpconf_set_default_as(f->s, 4200000000U, NULL), 0);
+	assert_int_equal(revision(f->s), 1);
+	assert_int_equal(bgpconf_set_mesh(f->s, false, NULL), 0);
+	assert_int_equal(revision(f->s), 2);
+	assert_int_equal(bgpconf_set_mesh(f->s, false, NULL), 1);
+	assert_int_equal(revision(f->s), 2);
+	assert_int_equal(bgpconf_get(f->s, &c, NULL), 0);
+	assert_int_equal(c.default_node_as, 4200000000U);
+	assert_false(c.node_mesh);
+	assert_int_equal(c.listen_port, 179);
+
+	assert_int_equal(bgpconf_set_default_as(f->s, 0, &err), -EINVAL);
+	assert_int_equal(bgpconf_set_default_as(f->s, 23456, NULL), -EINVAL);
+	assert_int_equal(revision(f->s), 2);
+	assert_int_equal(bgpconf_get(f->s, &c, NULL), 0);
+	assert_int_equal(c.default_node_as, 4200000000U);
+
+	/* a damaged document is reported by key, not silently defaulted */
+	assert_int_equal(store_put(f->s, "bgp/config", "{\"default_node_as\": \"x\"}"), 0);
+	cn_err_clear(&err);
+	assert_int_equal(bgpconf_get(f->s, &c, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "bgp/config.default_node_as"));
+	/* missing members default */
+	assert_int_equal(store_put(f->s, "bgp/config", "{\"node_mesh\": false}"), 0);
+	assert_int_equal(bgpconf_get(f->s, &c, NULL), 0);
+	assert_int_equal(c.default_node_as, 64511);
+	assert_false(c.node_mesh);
+}
+
+/* ------------------------------------------------------------ peers */
+
+static void
+test_global_peers(void **state)
+{
+	struct fixture *f = *state;
+	struct bgp_peer p, *list = NULL;
+	struct cn_err err = { 0 };
+	struct ipaddr a;
+	size_t n = 99;
+
+	assert_int_equal(bgpconf_peer_list(f->s, NULL, &list, &n, NULL), 0);
+	assert_int_equal(n, 0);
+	assert_null(list);
+
+	p = peer("192.0.2.20", 65020, NULL);
+	assert_int_equal(bgpconf_peer_add(f->s, NULL, &p, NULL), 0);
+	p = peer("2001:db8::1", 65001, "s3cret");
+	assert_int_equal(bgpconf_peer_add(f->s, NULL, &p, NULL), 0);
+	p = peer("192.0.2.3", 4200000000U, NULL);
+	assert_int_equal(bgpconf_peer_add(f->s, NULL, &p, NULL), 0);
+	p = peer("10.0.0.1", 65000, NULL);
+	assert_int_equal(bgpconf_peer_add(f->s, NULL, &p, NULL), 0);
+	assert_int_equal(revision(f->s), 4);
+
+	/* same again: no change; other AS or password: refused, named */
+	p = peer("192.0.2.20", 65020, NULL);
+	assert_int_equal(bgpconf_peer_add(f->s, NULL, &p, NULL), 1);
+	p = peer("2001:db8:0::1", 65001, "s3cret");	/* other spelling */
+	assert_int_equal(bgpconf_peer_add(f->s, NULL, &p, NULL), 1);
+	p = peer("192.0.2.20", 65021, NULL);
+	assert_int_equal(bgpconf_peer_add(f->s, NULL, &p, &err), -EEXIST);
+	assert_non_null(strstr(err.msg, "192.0.2.20"));
+	assert_non_null(strstr(err.msg, "65020"));
+	p = peer("2001:db8::1", 65001, "other");
+	assert_int_equal(bgpconf_peer_add(f->s, NULL, &p, NULL), -EEXIST);
+	p = peer("224.0.0.1", 65001, NULL);
+	assert_int_equal(bgpconf_peer_add(f->s, NULL, &p, NULL), -EINVAL);
+	p = peer("192.0.2.99", 0, NULL);
+	assert_int_equal(bgpconf_peer_add(f->s, NULL, &p, NULL), -EINVAL);
+	assert_int_equal(revision(f->s), 4);
+
+	/* sorted: IPv4 by address, then IPv6 */
+	assert_int_equal(bgpconf_peer_list(f->s, NULL, &list, &n, NULL), 0);
+	assert_int_equal(n, 4);
+	assert_peer(&list[0], "10.0.0.1", 65000);
+	assert_peer(&list[1], "192.0.2.3", 4200000000U);
+	assert_peer(&list[2], "192.0.2.20", 65020);
+	assert_peer(&list[3], "2001:db8::1", 65001);
+	assert_string_equal(list[3].password, "s3cret");
+	assert_string_equal(list[0].password, "");
+	assert_true(list[0].created > 0);
+	free(list);
+
+	assert_int_equal(ipaddr_parse("192.0.2.3", &a), 0);
+	assert_int_equal(bgpconf_peer_remove(f->s, NULL, &a, NULL), 0);
+	assert_int_equal(revision(f->s), 5);
+	cn_err_clear(&err);
+	assert_int_equal(bgpconf_peer_remove(f->s, NULL, &a, &err), -ENOENT);
+	assert_string_equal(err.msg, "192.0.2.3 is not a global BGP peer");
+	assert_int_equal(revision(f->s), 5);
+	assert_int_equal(ipaddr_parse("2001:db8::1", &a), 0);
+	assert_int_equal(bgpconf_peer_remove(f->s, NULL, &a, NULL), 0);
+	assert_int_equal(bgpconf_peer_list(f->s, NULL, &list, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_peer(&list[1], "192.0.2.20", 65020);
+	free(list);
+}
+
+static void
+test_node_peers(void **state)
+{
+	struct fixture *f = *state;
+	struct bgp_peer p, *list = NULL;
+	struct bgp_node node, *nodes = NULL;
+	struct cn_err err = { 0 };
+	struct ipaddr a;
+	size_t n = 0;
+
+	assert_int_equal(bgpconf_node_get(f->s, "h1", &node, &err), -ENOENT);
+	assert_int_equal(err.code, CN_E_NOT_FOUND);
+	assert_non_null(strstr(err.msg, "h1"));
+	assert_int_equal(bgpconf_peer_list(f->s, "h1", &list, &n, NULL), 0);
+	assert_int_equal(n, 0);
+
+	p = peer("fd00::2", 65002, NULL);
+	assert_int_equal(bgpconf_peer_add(f->s, "h1", &p, NULL), 0);
+	p = peer("172.16.0.1", 65001, "pw");
+	assert_int_equal(bgpconf_peer_add(f->s, "h1", &p, NULL), 0);
+	p = peer("172.16.0.1", 65001, "pw");
+	assert_int_equal(bgpconf_peer_add(f->s, "h1", &p, NULL), 1);
+	p = peer("172.16.0.1", 65009, "pw");
+	assert_int_equal(bgpconf_peer_add(f->s, "h1", &p, NULL), -EEXIST);
+	p = peer("172.16.0.1", 65001, NULL);
+	assert_int_equal(bgpconf_peer_add(f->s, "h2", &p, NULL), 0);	/* other node: fine */
+	p = peer("172.16.0.9", 65001, NULL);
+	assert_int_equal(bgpconf_peer_add(f->s, "bad/name", &p, NULL), -EINVAL);
+	assert_int_equal(revision(f->s), 3);
+
+	/* one address is global or node-specific, not both */
+	cn_err_clear(&err);
+	p = peer("172.16.0.1", 65001, NULL);
+	assert_int_equal(bgpconf_peer_add(f->s, NULL, &p, &err), -EEXIST);
+	assert_non_null(strstr(err.msg, "node h1"));
+	p = peer("198.51.100.1", 65100, NULL);
+	assert_int_equal(bgpconf_peer_add(f->s, NULL, &p, NULL), 0);
+	cn_err_clear(&err);
+	assert_int_equal(bgpconf_peer_add(f->s, "h1", &p, &err), -EEXIST);
+	assert_non_null(strstr(err.msg, "global"));
+
+	assert_int_equal(bgpconf_peer_list(f->s, "h1", &list, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_peer(&list[0], "172.16.0.1", 65001);
+	assert_string_equal(list[0].password, "pw");
+	assert_peer(&list[1], "fd00::2", 65002);
+	free(list);
+
+	assert_int_equal(bgpconf_node_get(f->s, "h1", &node, NULL), 0);
+	assert_string_equal(node.name, "h1");
+	assert_int_equal(node.as, 0);
+	assert_int_equal(node.router_ip4.addr.family, 0);
+	assert_int_equal(node.n_peers, 2);
+	bgpconf_node_done(&node);
+	bgpconf_node_done(NULL);
+
+	assert_int_equal(bgpconf_node_list(f->s, &nodes, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(nodes[0].name, "h1");
+	assert_string_equal(nodes[1].name, "h2");
+	assert_int_equal(nodes[1].n_peers, 1);
+	bgpconf_nodes_free(nodes, n);
+	bgpconf_nodes_free(NULL, 0);
+
+	assert_int_equal(ipaddr_parse("fd00::2", &a), 0);
+	assert_int_equal(bgpconf_peer_remove(f->s, "h1", &a, NULL), 0);
+	cn_err_clear(&err);
+	assert_int_equal(bgpconf_peer_remove(f->s, "h1", &a, &err), -ENOENT);
+	assert_string_equal(err.msg, "fd00::2 is not a BGP peer of node h1");
+	cn_err_clear(&err);
+	assert_int_equal(bgpconf_peer_remove(f->s, "h9", &a, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "node h9"));
+	assert_int_equal(bgpconf_peer_list(f->s, "h1", &list, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	free(list);
+}
+
+/* ------------------------------------------------------------ create */
+
+static struct bgp_create_req
+create_req(const char *node, uint32_t as, const char *rip, const char *nb, uint32_t nb_as)
+{
+	struct bgp_create_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.node = node;
+	r.as = as;
+	assert_int_equal(bgpconf_parse_router_ip(rip, NULL, &r.router_ip, NULL), 0);
+	r.neighbor = peer(nb, nb_as, NULL);
+	return r;
+}
+
+static void
+test_create_bgp(void **state)
+{
+	struct fixture *f = *state;
+	struct bgp_create_req req;
+	struct bgp_node node;
+	struct cn_err err = { 0 };
+	char buf[PREFIX_STRLEN], *before, *after;
+
+	req = create_req("h1", 65001, "10.0.0.1/24", "10.0.0.254", 65000);
+	assert_int_equal(bgpconf_node_create_bgp(f->s, &req, NULL), 0);
+	assert_int_equal(revision(f->s), 1);
+	assert_int_equal(bgpconf_node_get(f->s, "h1", &node, NULL), 0);
+	assert_int_equal(node.as, 65001);
+	assert_string_equal(prefix_fmt(&node.router_ip4, buf, sizeof(buf)), "10.0.0.1/24");
+	assert_int_equal(node.router_ip6.addr.family, 0);
+	assert_int_equal(node.n_peers, 1);
+	assert_peer(&node.peers[0], "10.0.0.254", 65000);
+	bgpconf_node_done(&node);
+
+	/* the same again: nothing changes, no revision */
+	assert_int_equal(bgpconf_node_create_bgp(f->s, &req, NULL), 1);
+	assert_int_equal(revision(f->s), 1);
+
+	/* IPv6 side added to the same node; the v4 router IP stays */
+	req = create_req("h1", 65001, "2001:db8::1/64", "2001:db8::fe", 65000);
+	assert_int_equal(bgpconf_node_create_bgp(f->s, &req, NULL), 0);
+	assert_int_equal(bgpconf_node_get(f->s, "h1", &node, NULL), 0);
+	assert_string_equal(prefix_fmt(&node.router_ip4, buf, sizeof(buf)), "10.0.0.1/24");
+	assert_string_equal(prefix_fmt(&node.router_ip6, buf, sizeof(buf)), "2001:db8::1/64");
+	assert_int_equal(node.n_peers, 2);
+	bgpconf_node_done(&node);
+	assert_int_equal(revision(f->s), 2);
+
+	/* atomicity: every bad request leaves the stored record as it was */
+	assert_int_equal(store_get(f->s, "nodes/h1", &before), 0);
+	req = create_req("h1", 65099, "10.9.9.9/24", "10.0.0.254", 65000);
+	req.neighbor.addr.family = AF_INET;
+	memcpy(req.neighbor.addr.u.b, "\xff\xff\xff\xff", 4);	/* bad --neighbor */
+	assert_int_equal(bgpconf_node_create_bgp(f->s, &req, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "--neighbor"));
+	req = create_req("h1", 65099, "10.9.9.9/24", "10.0.0.254", 0);	/* bad --neighbor-as */
+	assert_int_equal(bgpconf_node_create_bgp(f->s, &req, NULL), -EINVAL);
+	req = create_req("h1", 23456, "10.9.9.9/24", "10.0.0.254", 65000);	/* AS_TRANS */
+	assert_int_equal(bgpconf_node_create_bgp(f->s, &req, NULL), -EINVAL);
+	/* conflicting neighbor AS: found only under the lock */
+	req = create_req("h1", 65099, "10.9.9.9/24", "10.0.0.254", 65123);
+	cn_err_clear(&err);
+	assert_int_equal(bgpconf_node_create_bgp(f->s, &req, &err), -EEXIST);
+	assert_non_null(strstr(err.msg, "10.0.0.254"));
+	assert_int_equal(store_get(f->s, "nodes/h1", &after), 0);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	assert_int_equal(revision(f->s), 2);
+
+	/* a bad request for a new node creates no record */
+	req = create_req("h2", 0, "10.0.1.1/24", "10.0.1.254", 65000);
+	assert_int_equal(bgpconf_node_create_bgp(f->s, &req, NULL), -EINVAL);
+	assert_int_equal(bgpconf_node_get(f->s, "h2", &node, NULL), -ENOENT);
+	req.node = "no/slash";
+	req.as = 65002;
+	assert_int_equal(bgpconf_node_create_bgp(f->s, &req, NULL), -EINVAL);
+	assert_int_equal(revision(f->s), 2);
+}
+
+/* ------------------------------------------------------------ concurrency */
+
+#define NPROC 12
+
+static void
+test_concurrent_adds(void **state)
+{
+	struct fixture *f = *state;
+	struct bgp_peer *list = NULL;
+	pid_t pids[NPROC];
+	size_t n = 0;
+	int i, st;
+
+	for (i = 0; i < NPROC; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			struct store *s = NULL;
+			struct bgp_peer p;
+			char ip[32];
+			int r;
+
+			if (store_open(&f->conf, &s) < 0)
+				_exit(2);
+			memset(&p, 0, sizeof(p));
+			snprintf(ip, sizeof(ip), "10.1.0.%d", i + 1);
+			(void)ipaddr_parse(ip, &p.addr);
+			p.as = 65000 + (uint32_t)i;
+			/* half on one node record (read-modify-write races),
+			 * half global */
+			r = bgpconf_peer_add(s, i % 2 ? "h1" : NULL, &p, NULL);
+			store_free(s);
+			_exit(r == 0 ? 0 : 1);
+		}
+	}
+	for (i = 0; i < NPROC; i++) {
+		assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	assert_int_equal(bgpconf_peer_list(f->s, "h1", &list, &n, NULL), 0);
+	assert_int_equal(n, NPROC / 2);
+	free(list);
+	assert_int_equal(bgpconf_peer_list(f->s, NULL, &list, &n, NULL), 0);
+	assert_int_equal(n, NPROC / 2);
+	free(list);
+	assert_int_equal(revision(f->s), NPROC);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_as),
+		cmocka_unit_test(test_parse_addrs),
+		cmocka_unit_test_setup_teardown(test_defaults_and_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_global_peers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_peers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_bgp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_adds, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
