@@ -48,7 +48,8 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB     := $(BUILD)/libleafnet.a
 CNILIB  := $(BUILD)/libcni.a
 ROUTELIB:= $(BUILD)/librouting.a
-BINS    := $(BUILD)/bin/leafnet $(BUILD)/bin/leafnet-ipam $(BUILD)/bin/netctl
+BINS    := $(BUILD)/bin/leafnet $(BUILD)/bin/leafnet-ipam $(BUILD)/bin/netctl \
+           $(if $(wildcard routing/main.c),$(BUILD)/bin/leafnetd)
 UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
@@ -87,6 +88,11 @@ $(BUILD)/bin/netctl: $(call obj,$(NETCTL_SRCS)) $(LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests link the module archives; only the objects they use are pulled in.
+$(BUILD)/bin/leafnetd: $(call obj,routing/main.c) $(ROUTELIB) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CNILIB) $(ROUTELIB) $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")

@@ -6,6 +6,12 @@
  * twice; the owner index is written last, and a crash in between leaves at
  * worst an allocation whose index is missing, which GC releases.
  *
+ * Allocation records, owner index and hints are written STORE_F_VOLATILE
+ * (atomic, not fsync'd): after a power loss every workload is gone, the
+ * runtime re-ADDs and GC releases the rest, and an existing record — even an
+ * empty one — always counts as taken.  Block claims are written durably.
+ * That takes six fsyncs (~4 ms here) off every ADD.
+ *
  * Where an address comes from, in order: the static address asked for;
  * this node's blocks, starting after the address this node handed out last
  * (round robin, like host-local, so a just-released address is not reused
@@ -156,7 +162,7 @@ hint_save(struct alloc_ctx *c)
 	cJSON_Delete(o);
 	snprintf(key, sizeof(key), "hints/%s/%s", c->req->network, c->req->node);
 	if (text)
-		(void)store_put(c->s, key, text);	/* losing a hint is harmless */
+		(void)store_put_ex(c->s, key, text, STORE_F_VOLATILE);	/* losing a hint is harmless */
 	free(text);
 }
 
@@ -216,7 +222,7 @@ take(struct alloc_ctx *c, const struct ipaddr *a)
 	text = ipam_record_to_json(&rec);
 	if (!text)
 		return -ENOMEM;
-	r = store_create(c->s, key, text);
+	r = store_create_ex(c->s, key, text, STORE_F_VOLATILE);
 	free(text);
 	if (r < 0)
 		return r;
@@ -494,7 +500,7 @@ rollback(struct alloc_ctx *c)
 
 	for (size_t i = 0; i < c->n_created; i++)
 		if (ipam_key_alloc(key, sizeof(key), c->req->network, &c->created[i]) == 0)
-			(void)store_delete(c->s, key);
+			(void)store_delete_ex(c->s, key, STORE_F_VOLATILE);
 	for (size_t i = 0; i < c->n_claimed; i++)
 		if (ipam_key_block(key, sizeof(key), c->req->network, &c->claimed[i]) == 0)
 			(void)store_delete(c->s, key);

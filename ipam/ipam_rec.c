@@ -243,7 +243,7 @@ ipam_index_put(struct store *s, const char *net, const struct ipam_index *x)
 	if (r < 0)
 		return r;
 	if (x->n_addrs == 0) {
-		r = store_delete(s, key);
+		r = store_delete_ex(s, key, STORE_F_VOLATILE);
 		return r == -ENOENT ? 0 : r;
 	}
 	o = cJSON_CreateObject();
@@ -263,7 +263,7 @@ ipam_index_put(struct store *s, const char *net, const struct ipam_index *x)
 	cJSON_Delete(o);
 	if (!text)
 		return -ENOMEM;
-	r = store_put(s, key, text);
+	r = store_put_ex(s, key, text, STORE_F_VOLATILE);
 	free(text);
 	return r;
 }
@@ -490,7 +490,7 @@ ipam_release_locked(struct store *s, const char *net, const struct ipam_record *
 	ret = ipam_key_alloc(key, sizeof(key), net, &r->addr);
 	if (ret < 0)
 		return ret;
-	ret = store_delete(s, key);
+	ret = store_delete_ex(s, key, STORE_F_VOLATILE);
 	if (ret == -ENOENT)
 		return 0;
 	if (ret < 0)

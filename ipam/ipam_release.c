@@ -52,7 +52,7 @@ ipam_release(struct store *s, const char *network, const char *container_id,
 			goto out_io;
 		r = ipam_key_alloc(key, sizeof(key), network, &x.addrs[i]);
 		if (r == 0)
-			r = store_delete(s, key);
+			r = store_delete_ex(s, key, STORE_F_VOLATILE);
 		if (r == 0)
 			n++;
 		else if (r != -ENOENT)
@@ -60,7 +60,7 @@ ipam_release(struct store *s, const char *network, const char *container_id,
 	}
 	r = ipam_key_owner(key, sizeof(key), network, container_id, ifname);
 	if (r == 0)
-		r = store_delete(s, key);
+		r = store_delete_ex(s, key, STORE_F_VOLATILE);
 	if (r < 0 && r != -ENOENT)
 		goto out_io;
 	r = n;
@@ -97,7 +97,7 @@ ipam_release_addr(struct store *s, const char *network, const struct ipaddr *a,
 	if (r == -ENOENT) {
 		r = 0;
 	} else if (r == -EINVAL) {	/* unreadable: just drop it */
-		r = store_delete(s, key);
+		r = store_delete_ex(s, key, STORE_F_VOLATILE);
 		r = r == 0 ? 1 : r == -ENOENT ? 0 : r;
 	} else if (r == 0) {
 		r = ipam_release_locked(s, network, &rec);

@@ -240,7 +240,7 @@ write_all(int fd, const char *buf, size_t len)
 
 /* Write val to a fresh temp file in dirfd; its name goes to tmp. */
 static int
-write_tmp(struct store *s, int dirfd, const char *val, char *tmp, size_t size)
+write_tmp(bool sync, int dirfd, const char *val, char *tmp, size_t size)
 {
 	int fd = -1, r;
 
@@ -257,7 +257,7 @@ write_tmp(struct store *s, int dirfd, const char *val, char *tmp, size_t size)
 			return -errno;
 	}
 	r = write_all(fd, val, strlen(val));
-	if (r == 0 && s->fsync && fsync(fd) < 0)
+	if (r == 0 && sync && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
@@ -269,6 +269,13 @@ write_tmp(struct store *s, int dirfd, const char *val, char *tmp, size_t size)
 int
 store_put(struct store *s, const char *key, const char *val)
 {
+	return store_put_ex(s, key, val, 0);
+}
+
+int
+store_put_ex(struct store *s, const char *key, const char *val, unsigned flags)
+{
+	bool sync = s->fsync && !(flags & STORE_F_VOLATILE);
 	char tmp[64];
 	const char *leaf;
 	int dirfd, r;
@@ -279,7 +286,7 @@ store_put(struct store *s, const char *key, const char *val)
 		return r;
 	if ((r = open_parent(s, key, true, &dirfd, &leaf)) < 0)
 		return r;
-	r = write_tmp(s, dirfd, val, tmp, sizeof(tmp));
+	r = write_tmp(sync, dirfd, val, tmp, sizeof(tmp));
 	if (r < 0)
 		goto out_close_dir;
 	if (renameat(dirfd, tmp, dirfd, leaf) < 0) {
@@ -287,7 +294,7 @@ store_put(struct store *s, const char *key, const char *val)
 		(void)unlinkat(dirfd, tmp, 0);
 		goto out_close_dir;
 	}
-	if (s->fsync && fsync(dirfd) < 0)
+	if (sync && fsync(dirfd) < 0)
 		r = -errno;
 out_close_dir:
 	(void)close(dirfd);
@@ -299,6 +306,13 @@ out_close_dir:
 int
 store_create(struct store *s, const char *key, const char *val)
 {
+	return store_create_ex(s, key, val, 0);
+}
+
+int
+store_create_ex(struct store *s, const char *key, const char *val, unsigned flags)
+{
+	bool sync = s->fsync && !(flags & STORE_F_VOLATILE);
 	char tmp[64];
 	const char *leaf;
 	int dirfd, r;
@@ -309,7 +323,7 @@ store_create(struct store *s, const char *key, const char *val)
 		return r;
 	if ((r = open_parent(s, key, true, &dirfd, &leaf)) < 0)
 		return r;
-	r = write_tmp(s, dirfd, val, tmp, sizeof(tmp));
+	r = write_tmp(sync, dirfd, val, tmp, sizeof(tmp));
 	if (r < 0)
 		goto out_close_dir;
 	/* link(2) never replaces: exactly one creator wins, and readers
@@ -317,7 +331,7 @@ store_create(struct store *s, const char *key, const char *val)
 	if (linkat(dirfd, tmp, dirfd, leaf, 0) < 0)
 		r = -errno;
 	(void)unlinkat(dirfd, tmp, 0);
-	if (r == 0 && s->fsync && fsync(dirfd) < 0)
+	if (r == 0 && sync && fsync(dirfd) < 0)
 		r = -errno;
 out_close_dir:
 	(void)close(dirfd);
@@ -389,12 +403,18 @@ out_close:
 int
 store_delete(struct store *s, const char *key)
 {
+	return store_delete_ex(s, key, 0);
+}
+
+int
+store_delete_ex(struct store *s, const char *key, unsigned flags)
+{
 	const char *leaf;
 	int dirfd, r;
 
 	if ((r = key_check_data(key)) < 0)
 		return r;
-	if (!s->fsync) {
+	if (!s->fsync || (flags & STORE_F_VOLATILE)) {
 		if (unlinkat(s->rootfd, key, 0) == 0)
 			return 0;
 		return errno == ENOTDIR ? -ENOENT : -errno;

@@ -41,6 +41,19 @@ void store_names_free(char **names, size_t n);
 /* Sub-directories directly under dir (e.g. the networks having allocations). */
 int  store_list_dirs(struct store *s, const char *dir, char ***ret_names, size_t *ret_n);
 
+/* The same with flags.  STORE_F_VOLATILE skips the fsyncs: the write is
+ * still atomic against other processes and against a process killed at any
+ * point (rename/link), but a power loss may lose it or leave it empty.  Use
+ * it only for records that are rebuilt or released anyway after a reboot —
+ * workload allocations: every container is gone after a reboot, the runtime
+ * re-ADDs them and GC releases what is left, and readers treat an empty or
+ * unparsable record as "taken by an unknown owner" (releasable by GC), never
+ * as free.  Networks, blocks and BGP config are written durably. */
+#define STORE_F_VOLATILE (1U << 0)
+int  store_put_ex(struct store *s, const char *key, const char *val, unsigned flags);
+int  store_create_ex(struct store *s, const char *key, const char *val, unsigned flags);
+int  store_delete_ex(struct store *s, const char *key, unsigned flags);
+
 /* Exclusive lock called `name` (a key-like string); blocks until held. */
 int  store_lock(struct store *s, const char *name, struct store_lock **ret);
 void store_unlock(struct store_lock *l);	/* NULL-safe */

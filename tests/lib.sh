@@ -122,7 +122,7 @@ t_init() {
 	trap t_cleanup EXIT
 	trap 't_on_signal INT' INT
 	trap 't_on_signal TERM' TERM
-	T_TMP=$(mktemp -d "/tmp/lft-$T_NAME.XXXXXX") || bail "mktemp"
+	T_TMP=$(mktemp -d "/var/tmp/lft-$T_NAME.XXXXXX") || bail "mktemp"
 	mkdir -p "$T_TMP/state" "$T_TMP/calls"
 	T_CONF=$T_TMP/leafnet.conf
 	jq -n --arg dir "$T_TMP/state" --arg sock "$T_TMP/leafnetd.sock" \
