@@ -24,32 +24,53 @@ gateway_or_default(int family, const struct ipaddr *gw, struct ipaddr *ret)
 	(void)ipaddr_parse(family == AF_INET ? ATTACH_GW4_DEFAULT : ATTACH_GW6_DEFAULT, ret);
 }
 
-/* Our part of the result: the host veth, the container interface (index 1),
- * one /32 (/128) per address and a default route per family. */
-void
-cni_attach_result_to_cni(const struct cni_cmd *cmd, const struct attach_result *ar,
-			 struct cni_result *ret)
+/* Append our part of the result to dst: the host veth, the container
+ * interface, one /32 (/128) per address and a default route per family.
+ * Appending in place (rather than building ours apart and copying both into
+ * a third result) keeps ADD to one struct cni_result. */
+static int
+attach_result_append(const struct cni_cmd *cmd, const struct attach_result *ar,
+		     struct cni_result *dst, struct cn_err *reterr)
 {
-	struct cni_iface *host = &ret->ifaces[0], *cont = &ret->ifaces[1];
+	size_t base = dst->n_ifaces, n_routes = 0;
 	bool have_default[2] = { false, false };
+	struct cni_iface *host, *cont;
 
-	ret->n_ifaces = 2;
+	for (size_t i = 0; i < ar->n_ips; i++) {
+		int k = ar->ips[i].addr.addr.family == AF_INET ? 0 : 1;
+
+		if (!have_default[k])
+			n_routes++;
+		have_default[k] = true;
+	}
+	if (base + 2 > CNI_MAX_IFACES || dst->n_ips + ar->n_ips > CNI_MAX_IPS ||
+	    dst->n_routes + n_routes > CNI_MAX_ROUTES)
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -E2BIG,
+				  "prevResult: too many interfaces, ips or routes to add ours");
+	host = &dst->ifaces[base];
+	cont = &dst->ifaces[base + 1];
+	memset(host, 0, sizeof(*host));
+	memset(cont, 0, sizeof(*cont));
 	snprintf(host->name, sizeof(host->name), "%s", ar->host_ifname);
 	snprintf(host->mac, sizeof(host->mac), "%s", ar->host_mac);
 	snprintf(cont->name, sizeof(cont->name), "%s", cmd->env.ifname);
 	snprintf(cont->mac, sizeof(cont->mac), "%s", ar->cont_mac);
+	/* fits: env.netns has the size of a result's sandbox */
 	snprintf(cont->sandbox, sizeof(cont->sandbox), "%s", cmd->env.netns);
+	dst->n_ifaces += 2;
 
-	for (size_t i = 0; i < ar->n_ips && ret->n_ips < CNI_MAX_IPS; i++) {
+	have_default[0] = have_default[1] = false;
+	for (size_t i = 0; i < ar->n_ips; i++) {
 		const struct attach_ip *a = &ar->ips[i];
-		struct cni_ip *ip = &ret->ips[ret->n_ips++];
+		struct cni_ip *ip = &dst->ips[dst->n_ips++];
 		int fam = a->addr.addr.family, k = fam == AF_INET ? 0 : 1;
 
+		memset(ip, 0, sizeof(*ip));
 		prefix_from_addr(&a->addr.addr, &ip->address);
 		gateway_or_default(fam, &a->gateway, &ip->gateway);
-		ip->iface = 1;
-		if (!have_default[k] && ret->n_routes < CNI_MAX_ROUTES) {
-			struct cni_route *rt = &ret->routes[ret->n_routes++];
+		ip->iface = (int)base + 1;
+		if (!have_default[k]) {
+			struct cni_route *rt = &dst->routes[dst->n_routes++];
 
 			memset(rt, 0, sizeof(*rt));
 			rt->dst.addr.family = fam;
@@ -58,6 +79,7 @@ cni_attach_result_to_cni(const struct cni_cmd *cmd, const struct attach_result *
 			have_default[k] = true;
 		}
 	}
+	return 0;
 }
 
 /* The delegated IPAM's addresses become the request's (external_ipam). */
@@ -97,6 +119,7 @@ cni_attach_req_init(const struct cni_cmd *cmd, struct attach_req *req)
 	snprintf(req->node, sizeof(req->node), "%s", cni_node(cmd));
 	snprintf(req->handle, sizeof(req->handle), "%s", cmd->handle);
 	req->mtu = cmd->conf.mtu;
+	snprintf(req->ctl_socket, sizeof(req->ctl_socket), "%s", cmd->lconf.control_socket);
 	req->n_static = cmd->conf.n_statics;
 	memcpy(req->statics, cmd->conf.statics, sizeof(req->statics));
 }
@@ -104,27 +127,24 @@ cni_attach_req_init(const struct cni_cmd *cmd, struct attach_req *req)
 int
 cmd_add(struct cni_cmd *cmd, struct cn_err *reterr)
 {
-	struct cni_result *ipr = NULL, *ours = NULL, *out = NULL;
+	struct cni_result *ipr = NULL, *out;
 	struct attach_result ar;
 	struct attach_req req;
 	struct store *s = NULL;
-	struct network net;
 	bool delegated = false;
 	int r;
 
-	ipr = calloc(1, sizeof(*ipr));
-	ours = calloc(1, sizeof(*ours));
-	out = calloc(1, sizeof(*out));
-	if (ipr == NULL || ours == NULL || out == NULL) {
-		r = cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
-		goto out_free;
-	}
 	cni_attach_req_init(cmd, &req);
 	r = cni_store_open(cmd, &s, reterr);
 	if (r < 0)
-		goto out_free;
+		return r;
 
 	if (cmd->conf.ipam_delegate) {
+		ipr = calloc(1, sizeof(*ipr));
+		if (ipr == NULL) {
+			r = cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+			goto out_store;
+		}
 		r = cni_delegate(cmd, CNI_CMD_ADD, ipr, reterr);
 		if (r < 0)
 			goto out_store;
@@ -132,31 +152,30 @@ cmd_add(struct cni_cmd *cmd, struct cn_err *reterr)
 		r = req_from_ipam_result(ipr, &req, reterr);
 		if (r < 0)
 			goto out_release_delegate;
-	} else {
-		r = network_get(s, cmd->conf.network, &net, reterr);
-		if (r == -ENOENT) {
-			r = cni_network_missing(cmd->conf.network, r, reterr);
-			goto out_store;
-		}
-		if (r < 0)
-			goto out_store;
 	}
 
+	/* The network is read once, by the IPAM under its lock; an unknown
+	 * one comes back as -ENOENT / CN_E_NOT_FOUND. */
 	memset(&ar, 0, sizeof(ar));
 	r = attach_workload(s, &req, &ar, reterr);
+	if (r == -ENOENT && !delegated && reterr != NULL && reterr->code == CN_E_NOT_FOUND) {
+		r = cni_network_missing(cmd->conf.network, r, reterr);
+		goto out_store;
+	}
 	if (r < 0)
 		goto out_release_delegate;
 	log_info("ADD %s %s: %s in network %s", req.container_id, req.ifname,
 		 ar.host_ifname, req.network);
 
-	cni_attach_result_to_cni(cmd, &ar, ours);
-	if (cmd->conf.has_prev_result)
-		*out = cmd->conf.prev_result;
-	r = cni_result_append(out, ours, reterr);
+	/* The result is the chain's prevResult with ours appended; without a
+	 * prevResult that slot of the config is empty (zeroed by the parser),
+	 * so it serves as the result itself and nothing is copied. */
+	out = &cmd->conf.prev_result;
+	r = attach_result_append(cmd, &ar, out, reterr);
 	if (r < 0)
 		goto out_store;
 	/* DNS: the chain's, else what the IPAM plugin said; never ours. */
-	if (!cmd->conf.has_prev_result && cmd->conf.ipam_delegate)
+	if (!cmd->conf.has_prev_result && delegated)
 		out->dns = ipr->dns;
 	r = cni_print_result(cmd, out, reterr);
 	goto out_store;
@@ -171,9 +190,6 @@ out_release_delegate:
 	}
 out_store:
 	store_free(s);
-out_free:
-	free(out);
-	free(ours);
 	free(ipr);
 	return r;
 }

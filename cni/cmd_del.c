@@ -20,6 +20,7 @@ detach_req_init(const struct cni_cmd *cmd, struct detach_req *req)
 	snprintf(req->ifname, sizeof(req->ifname), "%s", cmd->env.ifname);
 	snprintf(req->network, sizeof(req->network), "%s", cmd->conf.network);
 	req->external_ipam = cmd->conf.ipam_delegate;
+	snprintf(req->ctl_socket, sizeof(req->ctl_socket), "%s", cmd->lconf.control_socket);
 }
 
 int

@@ -22,6 +22,7 @@
 #include "addr.h"
 #include "attach.h"
 #include "attach_private.h"
+#include "ctl.h"
 #include "err.h"
 #include "ipam.h"
 #include "link.h"
@@ -283,16 +284,6 @@ attach_veth(struct attach_ctx *c)
 	struct link_veth v = { 0 };
 	int r;
 
-	/* A veth with our name is left over from an ADD of this same
-	 * container that was killed half way (the name is a hash of the
-	 * container id and ifname): remove it and start clean. */
-	r = link_del(&c->host, c->host_ifname, 0);
-	if (r < 0 && r != -ENODEV)
-		return nl_fail(&c->host, c->reterr, r, "deleting leftover veth %s",
-			       c->host_ifname);
-	if (r == 0)
-		log_debug("attach: deleted leftover veth %s", c->host_ifname);
-
 	(void)attach_alias(req->network, req->ifname, req->container_id, alias, sizeof(alias));
 	random_mac(c->host_mac);
 	random_mac(c->cont_mac);
@@ -303,6 +294,19 @@ attach_veth(struct attach_ctx *c)
 	v.mac = c->host_mac;
 	v.peer_mac = c->cont_mac;
 	r = link_veth_add(&c->host, &v);
+	if (r == -EEXIST) {
+		/* A veth with our name is left over from an ADD of this same
+		 * container that was killed half way (the name is a hash of
+		 * the container id and ifname): remove it and try once more.
+		 * Only now, not before every create: the common case pays no
+		 * extra round trip. */
+		r = link_del(&c->host, c->host_ifname, 0);
+		if (r < 0 && r != -ENODEV)
+			return nl_fail(&c->host, c->reterr, r, "deleting leftover veth %s",
+				       c->host_ifname);
+		log_debug("attach: deleted leftover veth %s", c->host_ifname);
+		r = link_veth_add(&c->host, &v);
+	}
 	if (r < 0)
 		return nl_fail(&c->host, c->reterr, r, "creating veth %s (peer %s in %s)",
 			       c->host_ifname, c->peer_tmpname, req->netns);
@@ -568,6 +572,9 @@ attach_workload(struct store *s, const struct attach_req *req,
 	ret->cont_ifindex = c.cont_ifindex;
 	ret->n_ips = c.n_ips;
 	memcpy(ret->ips, c.ips, sizeof(ret->ips));
+	/* leafnetd's fast path; its route monitor sees the routes anyway */
+	for (size_t i = 0; i < c.n_ips; i++)
+		(void)ctl_notify(req->ctl_socket, "add", &c.ips[i].addr);
 	r = 0;
 	goto out_close_cont;
 
@@ -630,8 +637,10 @@ detach_link_later(struct nl *nl, int ifindex)
 int
 detach_workload(struct store *s, const struct detach_req *req, struct cn_err *reterr)
 {
+	struct ipam_addr held[IPAM_MAX_ADDRS];
 	char host_ifname[IFNAMSIZ];
 	struct link_info li;
+	size_t n_held = 0;
 	struct nl nl;
 	int r;
 
@@ -663,6 +672,12 @@ detach_workload(struct store *s, const struct detach_req *req, struct cn_err *re
 		return r;
 	}
 	r = 0;
+	/* the addresses, for leafnetd's notice (IPv4 routes vanish with the
+	 * link without a netlink event of their own) */
+	if (req->ctl_socket[0] && !req->external_ipam && req->network[0] &&
+	    ipam_lookup(s, req->network, req->container_id, req->ifname, held,
+			IPAM_MAX_ADDRS, &n_held) < 0)
+		n_held = 0;
 	if (!req->external_ipam && req->network[0]) {
 		r = ipam_release(s, req->network, req->container_id, req->ifname, reterr);
 		if (r == -ENOENT) {
@@ -670,6 +685,12 @@ detach_workload(struct store *s, const struct detach_req *req, struct cn_err *re
 			cn_err_clear(reterr);
 			r = 0;
 		}
+	}
+	for (size_t i = 0; i < n_held; i++) {
+		struct prefix p;
+
+		prefix_from_addr(&held[i].addr, &p);
+		(void)ctl_notify(req->ctl_socket, "del", &p);
 	}
 	if (li.ifindex > 0)
 		detach_link_later(&nl, li.ifindex);

@@ -68,6 +68,9 @@ struct attach_req {
 	bool external_ipam;
 	size_t n_ips;
 	struct attach_ip ips[ATTACH_MAX_IPS];
+	/* leafnetd's control socket (conf control_socket): told about each
+	 * new host route (lib/ctl.h ctl_notify); "" = no notice. */
+	char ctl_socket[PATH_MAX];
 };
 
 struct attach_result {
@@ -85,6 +88,7 @@ struct detach_req {
 	char ifname[IFNAMSIZ];
 	char network[LEAFNET_NAME_MAX];	/* "" with external_ipam */
 	bool external_ipam;		/* do not release addresses */
+	char ctl_socket[PATH_MAX];	/* as in attach_req; "" = no notice */
 };
 
 /* "lfn" + 11 hex digits of a hash of container_id and ifname. */

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -20,6 +22,7 @@
 static const char *const conf_keys[] = {
 	"state_dir", "datastore", "etcd_endpoints", "control_socket",
 	"node_name", "log_file", "log_level", "fsync",
+	"bgp_listen_address", "bgp_port", "bgp_import",
 };
 
 void
@@ -44,6 +47,8 @@ conf_defaults(struct leafnet_conf *c)
 	}
 	c->log_level = LOG_LVL_INFO;
 	c->fsync = true;
+	c->bgp_port = 179;
+	snprintf(c->bgp_import, sizeof(c->bgp_import), "all");
 }
 
 /* Read a whole (small) file; NUL-terminated, malloc'd. */
@@ -110,7 +115,8 @@ conf_check_keys(const cJSON *root, struct cn_err *reterr)
 			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
 					  "unknown key \"%s\" (known: state_dir, "
 					  "datastore, etcd_endpoints, control_socket, "
-					  "node_name, log_file, log_level, fsync)",
+					  "node_name, log_file, log_level, fsync, "
+					  "bgp_listen_address, bgp_port, bgp_import)",
 					  it->string);
 		for (const cJSON *o = root->child; o != it; o = o->next)
 			if (strcmp(o->string, it->string) == 0)
@@ -186,6 +192,8 @@ conf_apply(const cJSON *root, struct leafnet_conf *c, struct cn_err *reterr)
 	GET_STR("control_socket", control_socket);
 	GET_STR("node_name", node_name);
 	GET_STR("log_file", log_file);
+	GET_STR("bgp_listen_address", bgp_listen_address);
+	GET_STR("bgp_import", bgp_import);
 #undef GET_STR
 
 	r = json_get_str(root, "log_level", level, sizeof(level), false, NULL,
@@ -204,6 +212,19 @@ conf_apply(const cJSON *root, struct leafnet_conf *c, struct cn_err *reterr)
 	r = json_get_bool(root, "fsync", &c->fsync, false, NULL, reterr);
 	if (r < 0 && r != -ENOENT)
 		return r;
+	{
+		uint32_t port;
+
+		r = json_get_u32(root, "bgp_port", &port, false, NULL, reterr);
+		if (r == 0 && (port == 0 || port > 65535))
+			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+					  "bgp_port: %u is not a port number (1-65535)",
+					  port);
+		if (r == 0)
+			c->bgp_port = port;
+		else if (r != -ENOENT)
+			return r;
+	}
 	return 0;
 }
 
@@ -231,6 +252,21 @@ conf_validate(struct leafnet_conf *c, struct cn_err *reterr)
 		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
 				  "etcd_endpoints: must not be empty with "
 				  "\"datastore\": \"etcd\"");
+	if (c->bgp_listen_address[0] != '\0') {
+		unsigned char a[sizeof(struct in6_addr)];
+
+		if (inet_pton(AF_INET, c->bgp_listen_address, a) != 1 &&
+		    inet_pton(AF_INET6, c->bgp_listen_address, a) != 1)
+			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+					  "bgp_listen_address: \"%s\" is not an IPv4 or "
+					  "IPv6 address (\"\" listens on all)",
+					  c->bgp_listen_address);
+	}
+	if (strcmp(c->bgp_import, "all") != 0 && strcmp(c->bgp_import, "default") != 0 &&
+	    strcmp(c->bgp_import, "none") != 0)
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "bgp_import: \"%s\" is not \"all\", \"default\" or \"none\"",
+				  c->bgp_import);
 	return conf_check_node_name(c->node_name, reterr);
 }
 

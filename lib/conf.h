@@ -14,6 +14,10 @@
  *   "log_file":       "" (stderr)
  *   "log_level":      "error" | "warn" | "info" | "debug"
  *   "fsync":          true   (fsync state writes; false only for tmpfs/tests)
+ *   "bgp_listen_address": ""   leafnetd's BGP listener ("" = any, v4 and v6)
+ *   "bgp_port":       179      port leafnetd listens on for BGP
+ *   "bgp_import":     "all"    routes installed from global and node-specific
+ *                              peers: "all" | "default" (only 0/0, ::/0) | "none"
  * Unknown keys are an error naming the key, so typos do not go unnoticed.
  */
 #ifndef LEAFNET_CONF_H
@@ -39,6 +43,9 @@ struct leafnet_conf {
 	char log_file[PATH_MAX];
 	int  log_level;			/* enum log_level */
 	bool fsync;
+	char bgp_listen_address[64];	/* "" = any */
+	unsigned bgp_port;		/* 1-65535, default 179 */
+	char bgp_import[16];		/* "all", "default", "none" */
 };
 
 void conf_defaults(struct leafnet_conf *c);

@@ -31,6 +31,8 @@ const struct netctl_cmd netctl_cmds[] = {
 	{ "node", "bgp", node_cmd_bgp,
 	  "peer add IP as N [--password=KEY] | peer remove IP | peer show  [--node NAME]",
 	  "manage this node's (or --node NAME's) own BGP peers", node_bgp_help },
+	{ "status", NULL, status_cmd, "[--routes]",
+	  "is leafnetd running, and the state of its BGP peers", status_help },
 	{ "version", NULL, netctl_cmd_version, "",
 	  "print the version", NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },

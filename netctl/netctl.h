@@ -119,6 +119,10 @@ int node_cmd_bgp(struct netctl *ctx, int argc, char **argv);
 int node_cmd_ls(struct netctl *ctx, int argc, char **argv);
 int node_cmd_show(struct netctl *ctx, int argc, char **argv);
 
+/* status.c */
+extern const char status_help[];
+int status_cmd(struct netctl *ctx, int argc, char **argv);
+
 /* version, in cli.c */
 int netctl_cmd_version(struct netctl *ctx, int argc, char **argv);
 

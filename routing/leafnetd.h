@@ -125,6 +125,10 @@ void bgp_flush(struct ld *d);
 int  bgp_configure(struct ld *d, const struct ld_conf *conf);
 /* A connection accepted on the BGP listener. */
 void bgp_accept(struct ld *d, int fd, const struct ipaddr *from, uint16_t from_port);
+/* The BGP listener (fd >= 0; -1 when it closes): the BGP side installs
+ * the TCP MD5 keys (RFC 2385) of peers with a password on it now and on
+ * every bgp_configure().  Call after bind(), before or after listen(). */
+int  bgp_listener_keys(struct ld *d, int fd);
 /* Run due timers; returns the next due time (0 = none). */
 uint64_t bgp_timers(struct ld *d, uint64_t now);
 /* Cease every session (NOTIFICATION 6/2 Administrative Shutdown) and free. */

@@ -1,0 +1,189 @@
+/* ctl.c — talk to leafnetd over its control socket. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "ctl.h"
+#include "json.h"
+#include "prefix.h"
+
+static int
+ctl_connect(const char *sockpath)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (sockpath == NULL || sockpath[0] == '\0')
+		return -EINVAL;
+	if (strlen(sockpath) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun.sun_path, sockpath, strlen(sockpath) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* a unix connect never waits for the peer: it either queues on the
+	 * listener's backlog or fails (EAGAIN when the backlog is full) */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		int r = -errno;
+
+		(void)close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static long long
+ms_now(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for events on fd until the deadline: 0, or -ETIMEDOUT / -errno. */
+static int
+ctl_wait(int fd, short events, long long deadline)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = events };
+		long long left = deadline - ms_now();
+		int n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n > 0)
+			return 0;
+	}
+}
+
+int
+ctl_request(const char *sockpath, const char *request_json, char **ret_response,
+	    int timeout_ms)
+{
+	long long deadline = ms_now() + (timeout_ms > 0 ? timeout_ms : 1);
+	size_t len = strlen(request_json), off = 0, cap = 4096, have = 0;
+	char *buf = NULL, *line = NULL;
+	int fd, r;
+
+	fd = ctl_connect(sockpath);
+	if (fd < 0)
+		return fd;
+	line = malloc(len + 1);
+	if (line == NULL) {
+		r = -ENOMEM;
+		goto out_close;
+	}
+	memcpy(line, request_json, len);
+	line[len++] = '\n';
+	while (off < len) {
+		ssize_t n = send(fd, line + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if ((r = ctl_wait(fd, POLLOUT, deadline)) < 0)
+				goto out_free;
+			continue;
+		}
+		if (n < 0) {
+			r = -errno;
+			goto out_free;
+		}
+		off += (size_t)n;
+	}
+	buf = malloc(cap);
+	if (buf == NULL) {
+		r = -ENOMEM;
+		goto out_free;
+	}
+	for (;;) {
+		ssize_t n;
+		char *nl;
+
+		if (have + 1 >= cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (nb == NULL) {
+				r = -ENOMEM;
+				goto out_free;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = recv(fd, buf + have, cap - have - 1, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if ((r = ctl_wait(fd, POLLIN, deadline)) < 0)
+				goto out_free;
+			continue;
+		}
+		if (n < 0) {
+			r = -errno;
+			goto out_free;
+		}
+		if (n == 0) {
+			r = -ECONNRESET;	/* closed without a whole answer */
+			goto out_free;
+		}
+		nl = memchr(buf + have, '\n', (size_t)n);
+		have += (size_t)n;
+		if (nl != NULL) {
+			*nl = '\0';
+			*ret_response = buf;
+			buf = NULL;
+			r = 0;
+			goto out_free;
+		}
+	}
+out_free:
+	free(buf);
+	free(line);
+out_close:
+	(void)close(fd);
+	return r;
+}
+
+int
+ctl_notify(const char *sockpath, const char *op, const struct prefix *p)
+{
+	char pfx[PREFIX_STRLEN];
+	cJSON *o;
+	char *text;
+	size_t len;
+	ssize_t n;
+	int fd;
+
+	if (sockpath == NULL || sockpath[0] == '\0')
+		return 0;
+	o = cJSON_CreateObject();
+	if (o == NULL || !cJSON_AddStringToObject(o, "cmd", "notify") ||
+	    !cJSON_AddStringToObject(o, "op", op) ||
+	    !cJSON_AddStringToObject(o, "prefix", prefix_fmt(p, pfx, sizeof(pfx)))) {
+		cJSON_Delete(o);
+		return -ENOMEM;
+	}
+	text = json_print(o);
+	cJSON_Delete(o);
+	if (text == NULL)
+		return -ENOMEM;
+	len = strlen(text);
+	text[len++] = '\n';	/* json_print leaves room: it printed a '\0' */
+	fd = ctl_connect(sockpath);
+	if (fd < 0) {
+		free(text);
+		return fd;
+	}
+	/* one small write into an empty socket buffer: it fits or we drop it */
+	n = send(fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(text);
+	(void)close(fd);
+	return n == (ssize_t)len ? 0 : -EAGAIN;
+}

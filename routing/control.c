@@ -1,0 +1,501 @@
+/* control.c — leafnetd's control socket (unix stream, mode 0600).
+ *
+ * Protocol: one JSON object per line each way.
+ *   {"cmd":"status"}  -> {"running":true,"node":..,"as":..,"router_id":..,
+ *                         "routes":N,"advertised":N,"resyncs":N,"peers":[..]}
+ *   {"cmd":"reload"}  -> {"ok":true,"revision":N} | {"error":".."}
+ *   {"cmd":"routes"}  -> {"local":[{"prefix","network","kernel","advertised",
+ *                         "aggregate","communities"}],"learned":[{"prefix","nexthops"}]}
+ *   {"cmd":"notify","op":"add"|"del","prefix":"10.0.0.5/32"}
+ *                     -> {"ok":true,"present":bool}   (the plugins' fast path:
+ *                        a targeted look at the kernel route; idempotent with
+ *                        the route monitor)
+ * Any number of clients, all nonblocking; a line longer than CTL_LINE_MAX
+ * or a bad request gets {"error":".."} and never hurts the daemon.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "err.h"
+#include "json.h"
+#include "ld_local.h"
+#include "log.h"
+#include "network.h"
+
+#define CTL_LINE_MAX	8192
+#define CTL_CLIENTS_MAX	512
+#define CTL_OUT_HIGH	(4 * 1024 * 1024)	/* stop reading requests above */
+
+struct ctl_client {
+	struct ctl_client *next;
+	int fd;
+	bool eof;			/* peer finished sending */
+	size_t in_len;
+	char in[CTL_LINE_MAX];
+	char *out;
+	size_t out_len, out_off, out_cap;
+};
+
+struct control {
+	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct ctl_client *clients;
+	size_t n_clients;
+};
+
+static void ctl_client_cb(struct ld *d, int fd, short revents, void *arg);
+
+static void
+ctl_client_free(struct ld *d, struct ctl_client *c)
+{
+	struct ctl_client **pp;
+
+	for (pp = &d->ctl->clients; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	d->ctl->n_clients--;
+	ld_io_del(d, c->fd);
+	(void)close(c->fd);
+	free(c->out);
+	free(c);
+}
+
+static int
+ctl_out_append(struct ctl_client *c, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (c->out_len + n + 1 > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap : 4096;
+		char *o;
+
+		while (cap < c->out_len + n + 1)
+			cap *= 2;
+		o = realloc(c->out, cap);
+		if (o == NULL)
+			return -ENOMEM;
+		c->out = o;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, s, n);
+	c->out_len += n;
+	c->out[c->out_len++] = '\n';
+	return 0;
+}
+
+static void
+ctl_reply(struct ctl_client *c, cJSON *o)
+{
+	char *text = o ? json_print(o) : NULL;
+
+	if (text == NULL || ctl_out_append(c, text) < 0)
+		(void)ctl_out_append(c, "{\"error\":\"out of memory\"}");
+	free(text);
+	cJSON_Delete(o);
+}
+
+static void
+ctl_error(struct ctl_client *c, const char *msg)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o)
+		cJSON_AddStringToObject(o, "error", msg);
+	ctl_reply(c, o);
+}
+
+static void
+add_addr(cJSON *o, const char *key, const struct ipaddr *a)
+{
+	char buf[IPADDR_STRLEN];
+
+	if (a->family)
+		cJSON_AddStringToObject(o, key, ipaddr_fmt(a, buf, sizeof(buf)));
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static cJSON *
+ctl_status(struct ld *d)
+{
+	cJSON *o = cJSON_CreateObject(), *peers;
+	size_t n = bgp_peer_count(d);
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddBoolToObject(o, "running", true);
+	cJSON_AddStringToObject(o, "node", d->conf.base.node_name);
+	cJSON_AddNumberToObject(o, "as", d->conf.local_as);
+	add_addr(o, "router_id", &d->conf.router_id);
+	cJSON_AddNumberToObject(o, "revision", (double)d->conf.revision);
+	cJSON_AddNumberToObject(o, "routes", (double)rib_count(d->rib));
+	cJSON_AddNumberToObject(o, "advertised", (double)rib_exported(d->rib));
+	cJSON_AddNumberToObject(o, "resyncs", (double)kroute_resyncs(d));
+	peers = cJSON_AddArrayToObject(o, "peers");
+	for (size_t i = 0; peers && i < n; i++) {
+		struct peer_status ps;
+		cJSON *p;
+
+		memset(&ps, 0, sizeof(ps));
+		if (bgp_peer_status(d, i, &ps) < 0)
+			continue;
+		p = cJSON_CreateObject();
+		if (p == NULL || !cJSON_AddItemToArray(peers, p))
+			break;
+		add_addr(p, "address", &ps.addr);
+		cJSON_AddStringToObject(p, "type", ld_peer_type_name(ps.type));
+		cJSON_AddNumberToObject(p, "as", ps.remote_as);
+		cJSON_AddStringToObject(p, "state", ps.state ? ps.state : "Idle");
+		cJSON_AddBoolToObject(p, "up", ps.up);
+		cJSON_AddNumberToObject(p, "since", (double)ps.since);
+		cJSON_AddStringToObject(p, "info", ps.info);
+		cJSON_AddNumberToObject(p, "received", (double)ps.prefixes_received);
+		cJSON_AddNumberToObject(p, "sent", (double)ps.prefixes_sent);
+	}
+	return o;
+}
+
+static void
+routes_local_cb(const struct rib_route *rr, void *arg)
+{
+	cJSON *arr = arg, *o = cJSON_CreateObject(), *comms;
+	char buf[PREFIX_STRLEN];
+
+	if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		return;
+	}
+	cJSON_AddStringToObject(o, "prefix", prefix_fmt(&rr->prefix, buf, sizeof(buf)));
+	if (rr->network)
+		cJSON_AddStringToObject(o, "network", rr->network);
+	else
+		cJSON_AddNullToObject(o, "network");
+	cJSON_AddBoolToObject(o, "kernel", rr->kernel);
+	cJSON_AddBoolToObject(o, "advertised", rr->advertised);
+	cJSON_AddBoolToObject(o, "aggregate", rr->exp.aggregate);
+	if (rr->ifindex)
+		cJSON_AddNumberToObject(o, "ifindex", rr->ifindex);
+	comms = cJSON_AddArrayToObject(o, "communities");
+	for (size_t i = 0; comms && i < rr->exp.n_communities; i++)
+		cJSON_AddItemToArray(comms, cJSON_CreateString(
+			community_fmt(rr->exp.communities[i], buf, sizeof(buf))));
+}
+
+static void
+routes_learned_cb(const struct prefix *p, const struct ipaddr *nh, size_t n, void *arg)
+{
+	cJSON *arr = arg, *o = cJSON_CreateObject(), *hops;
+	char buf[PREFIX_STRLEN];
+
+	if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		return;
+	}
+	cJSON_AddStringToObject(o, "prefix", prefix_fmt(p, buf, sizeof(buf)));
+	hops = cJSON_AddArrayToObject(o, "nexthops");
+	for (size_t i = 0; hops && i < n; i++)
+		cJSON_AddItemToArray(hops, cJSON_CreateString(ipaddr_fmt(&nh[i], buf, sizeof(buf))));
+}
+
+static cJSON *
+ctl_routes(struct ld *d)
+{
+	cJSON *o = cJSON_CreateObject(), *local, *learned;
+
+	if (o == NULL)
+		return NULL;
+	local = cJSON_AddArrayToObject(o, "local");
+	learned = cJSON_AddArrayToObject(o, "learned");
+	if (local)
+		rib_walk_all(d->rib, routes_local_cb, local);
+	if (learned)
+		kroute_learned_walk(d, routes_learned_cb, learned);
+	return o;
+}
+
+static void
+ctl_notify(struct ld *d, struct ctl_client *c, const cJSON *req)
+{
+	char op[8], pfx[PREFIX_STRLEN + 8], msg[256];
+	struct cn_err e = { 0 };
+	struct prefix p;
+	cJSON *o;
+	int r;
+
+	if (json_get_str(req, "op", op, sizeof(op), true, NULL, &e) < 0 ||
+	    json_get_str(req, "prefix", pfx, sizeof(pfx), true, NULL, &e) < 0) {
+		ctl_error(c, e.msg);
+		return;
+	}
+	if (strcmp(op, "add") != 0 && strcmp(op, "del") != 0) {
+		snprintf(msg, sizeof(msg), "op: \"%s\" is not \"add\" or \"del\"", op);
+		ctl_error(c, msg);
+		return;
+	}
+	if (prefix_parse(pfx, PREFIX_F_NO_LEN, &p) < 0) {
+		snprintf(msg, sizeof(msg), "prefix: \"%s\" is not a prefix like 10.0.0.5/32", pfx);
+		ctl_error(c, msg);
+		return;
+	}
+	/* whatever op says, the kernel decides */
+	r = kroute_check(d, &p);
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "looking up %s in the kernel: %s", pfx, strerror(-r));
+		ctl_error(c, msg);
+		return;
+	}
+	o = cJSON_CreateObject();
+	if (o) {
+		cJSON_AddBoolToObject(o, "ok", true);
+		cJSON_AddBoolToObject(o, "present", rib_has_kernel(d->rib, &p));
+	}
+	ctl_reply(c, o);
+}
+
+static void
+ctl_request(struct ld *d, struct ctl_client *c, const char *line)
+{
+	struct cn_err e = { 0 };
+	char cmd[32], err[512];
+	cJSON *req = NULL, *o;
+
+	if (json_parse(line, &req, &e) < 0) {
+		ctl_error(c, e.msg);
+		return;
+	}
+	if (!cJSON_IsObject(req) ||
+	    json_get_str(req, "cmd", cmd, sizeof(cmd), true, NULL, &e) < 0) {
+		ctl_error(c, e.msg[0] ? e.msg : "expected a JSON object with \"cmd\"");
+		goto out;
+	}
+	if (strcmp(cmd, "status") == 0) {
+		ctl_reply(c, ctl_status(d));
+	} else if (strcmp(cmd, "routes") == 0) {
+		ctl_reply(c, ctl_routes(d));
+	} else if (strcmp(cmd, "notify") == 0) {
+		ctl_notify(d, c, req);
+	} else if (strcmp(cmd, "reload") == 0) {
+		log_info("control: reload requested");
+		if (ld_conf_check(d, true, err, sizeof(err)) < 0) {
+			ctl_error(c, err);
+		} else if ((o = cJSON_CreateObject()) != NULL) {
+			cJSON_AddBoolToObject(o, "ok", true);
+			cJSON_AddNumberToObject(o, "revision", (double)d->conf.revision);
+			ctl_reply(c, o);
+		}
+	} else {
+		snprintf(err, sizeof(err), "unknown cmd \"%s\" (status, routes, reload, notify)", cmd);
+		ctl_error(c, err);
+	}
+out:
+	cJSON_Delete(req);
+}
+
+/* Write what is pending; false when the client is gone. */
+static bool
+ctl_flush(struct ld *d, struct ctl_client *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0)
+			return false;
+		c->out_off += (size_t)n;
+	}
+	if (c->out_off == c->out_len) {
+		c->out_off = c->out_len = 0;
+		if (c->out_cap > 65536) {	/* give a big "routes" answer back */
+			free(c->out);
+			c->out = NULL;
+			c->out_cap = 0;
+		}
+	}
+	if (c->eof && c->out_len == 0)
+		return false;
+	ld_io_events(d, c->fd, (short)((c->out_len ? POLLOUT : 0) |
+				       (c->eof || c->out_len > CTL_OUT_HIGH ? 0 : POLLIN)));
+	return true;
+}
+
+static void
+ctl_read(struct ld *d, struct ctl_client *c)
+{
+	for (;;) {
+		ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
+				 MSG_DONTWAIT);
+		char *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			c->eof = true;
+			return;
+		}
+		c->in_len += (size_t)n;
+		while ((nl = memchr(c->in, '\n', c->in_len)) != NULL) {
+			size_t len = (size_t)(nl - c->in);
+
+			*nl = '\0';
+			if (len > 0)
+				ctl_request(d, c, c->in);
+			memmove(c->in, nl + 1, c->in_len - len - 1);
+			c->in_len -= len + 1;
+		}
+		if (c->in_len == sizeof(c->in)) {
+			ctl_error(c, "request line too long (limit 8192 bytes)");
+			c->eof = true;		/* answer, then hang up */
+			c->in_len = 0;
+			return;
+		}
+		if (c->out_len > CTL_OUT_HIGH)
+			return;
+	}
+}
+
+static void
+ctl_client_cb(struct ld *d, int fd, short revents, void *arg)
+{
+	struct ctl_client *c = arg;
+
+	(void)fd;
+	if ((revents & POLLIN) && !c->eof)
+		ctl_read(d, c);
+	else if (revents & (POLLHUP | POLLERR | POLLNVAL))
+		c->eof = true;
+	if (!ctl_flush(d, c))
+		ctl_client_free(d, c);
+}
+
+static void
+ctl_accept_cb(struct ld *d, int fd, short revents, void *arg)
+{
+	(void)revents;
+	(void)arg;
+	for (int i = 0; i < 64; i++) {
+		struct ctl_client *c;
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("control socket: accept");
+			return;
+		}
+		if (d->ctl->n_clients >= CTL_CLIENTS_MAX ||
+		    (c = calloc(1, sizeof(*c))) == NULL) {
+			(void)close(cfd);
+			continue;
+		}
+		c->fd = cfd;
+		if (ld_io_add(d, cfd, POLLIN, ctl_client_cb, c) < 0) {
+			(void)close(cfd);
+			free(c);
+			continue;
+		}
+		c->next = d->ctl->clients;
+		d->ctl->clients = c;
+		d->ctl->n_clients++;
+	}
+}
+
+static int
+mkdir_p(const char *dir, mode_t mode)
+{
+	char buf[PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int
+control_open(struct ld *d, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char dir[PATH_MAX];
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	r = mkdir_p(dirname(dir), 0755);
+	if (r < 0) {
+		log_warnx("control socket %s: creating its directory: %s", path, strerror(-r));
+		return r;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* a socket file someone still answers on is another leafnetd */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		log_warnx("control socket %s: another leafnetd is running (stop it, or give "
+			  "this one its own control_socket)", path);
+		(void)close(fd);
+		return -EADDRINUSE;
+	}
+	(void)close(fd);
+	(void)unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 512) < 0) {
+		r = -errno;
+		log_warn("control socket %s (control_socket in the config)", path);
+		(void)close(fd);
+		return r;
+	}
+	d->ctl = calloc(1, sizeof(*d->ctl));
+	if (d->ctl == NULL) {
+		(void)close(fd);
+		return -ENOMEM;
+	}
+	d->ctl->fd = fd;
+	snprintf(d->ctl->path, sizeof(d->ctl->path), "%s", path);
+	r = ld_io_add(d, fd, POLLIN, ctl_accept_cb, NULL);
+	if (r < 0)
+		return r;
+	log_info("control socket %s", path);
+	return 0;
+}
+
+void
+control_close(struct ld *d)
+{
+	if (d->ctl == NULL)
+		return;
+	while (d->ctl->clients)
+		ctl_client_free(d, d->ctl->clients);
+	ld_io_del(d, d->ctl->fd);
+	(void)close(d->ctl->fd);
+	(void)unlink(d->ctl->path);
+	free(d->ctl);
+	d->ctl = NULL;
+}

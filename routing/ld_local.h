@@ -1,0 +1,130 @@
+/* ld_local.h — the local side of leafnetd: struct ld and the prototypes
+ * its files share (daemon.c, config.c, listener.c, control.c, kroute.c,
+ * rib.c).  The BGP side sees none of this; it meets us in leafnetd.h.
+ */
+#ifndef LD_LOCAL_H
+#define LD_LOCAL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "leafnetd.h"
+
+struct store;
+struct rib;
+struct kroute;
+struct control;
+struct ld_io;
+
+#define LD_CONF_CHECK_MS	1000	/* bgp/revision poll */
+
+struct ld {
+	const char *config_path;	/* --config; NULL: $LEAFNET_CONF, default */
+	bool debug;			/* -d: log level stays debug */
+	struct ld_conf conf;		/* the running configuration */
+	struct store *store;
+
+	/* poll loop (daemon.c) */
+	struct ld_io *io;		/* registered fds, dense */
+	size_t n_io, cap_io;
+	struct pollfd *pfds;
+	uint64_t *pgen;			/* generation of io[i] when polled */
+	size_t cap_pfds;
+	uint64_t io_gen;
+	uint64_t wakeup;		/* ld_wakeup_at(); 0 = none */
+	int sigpipe[2];
+	bool quit;
+	bool reload_wanted;		/* SIGHUP, control "reload" */
+	struct ld_timer t_conf;		/* bgp/revision check */
+	uint64_t bad_revision;		/* refused; not retried until it moves */
+	bool bgp_on;			/* bgp_configure() was called */
+
+	int listen_fd;			/* listener.c, -1 = none */
+	struct ipaddr listen_addr;	/* what it is bound to */
+	uint16_t listen_port;
+
+	struct rib *rib;
+	struct kroute *kr;
+	struct control *ctl;
+};
+
+/* daemon.c */
+int  ld_run(const char *config_path, bool debug);
+/* Schedule a reload now (it happens at the end of this loop turn). */
+void ld_reload_request(struct ld *d);
+
+/* config.c */
+/* Build a complete, validated configuration.  The base config file is read
+ * from path; the BGP part from store.  On error *ret is untouched and err
+ * says what is wrong and how to fix it. */
+int  ld_conf_build(const char *path, struct store *store, struct ld_conf *ret,
+		   char *err, size_t errsize);
+void ld_conf_done(struct ld_conf *c);			/* NULL-safe */
+/* The normalized config as JSON text (malloc'd), for -n. */
+char *ld_conf_to_json(const struct ld_conf *c);
+const char *ld_peer_type_name(enum peer_type t);	/* "node-to-node mesh" ... */
+/* Reload if forced or bgp/revision moved; keeps the running config on
+ * error (-EINVAL, err says why; err may be NULL).  1 when reloaded. */
+int  ld_conf_check(struct ld *d, bool force, char *err, size_t errsize);
+
+/* listener.c */
+int  listener_open(struct ld *d, const struct ipaddr *addr, uint16_t port);
+void listener_close(struct ld *d);
+
+/* control.c */
+int  control_open(struct ld *d, const char *path);
+void control_close(struct ld *d);
+
+/* rib.c — the local RIB */
+struct rib *rib_new(struct ld *d);
+void rib_free(struct rib *r);				/* NULL-safe */
+/* A kernel workload route is present (dev ifindex) / gone.  gen tags it
+ * for rib_sweep() after a full dump. */
+int  rib_kernel_add(struct rib *r, const struct prefix *p, int ifindex, uint32_t gen);
+void rib_kernel_del(struct rib *r, const struct prefix *p);
+/* Every route through ifindex is gone (link down or deleted: IPv4 routes
+ * go without a RTM_DELROUTE). */
+void rib_kernel_link_down(struct rib *r, int ifindex);
+/* Drop every kernel route not seen with generation gen. */
+size_t rib_sweep(struct rib *r, uint32_t gen);
+bool rib_has_kernel(const struct rib *r, const struct prefix *p);
+size_t rib_count(const struct rib *r);			/* kernel routes */
+size_t rib_exported(const struct rib *r);		/* prefixes advertised */
+/* Re-read networks and this node's blocks from the store (rate-limited
+ * unless force) and re-evaluate what is advertised. */
+void rib_refresh(struct rib *r, bool force);
+/* Due time of the deferred refresh (0 = none); run it when due. */
+uint64_t rib_timers(struct rib *r, uint64_t now);
+
+/* Every route in the local RIB, for the control socket. */
+struct rib_route {
+	struct prefix prefix;
+	const char *network;		/* NULL: in no known network */
+	bool kernel;			/* a kernel workload route (else a block) */
+	bool advertised;
+	int ifindex;
+	struct ld_export exp;
+};
+void rib_walk_all(struct rib *r, void (*cb)(const struct rib_route *rr, void *arg),
+		  void *arg);
+
+/* rib_agg.c-free test hook: the networks and blocks a RIB uses, set
+ * directly instead of read from the store (unit tests). */
+struct network;
+struct ipam_block;
+void rib_set_sources(struct rib *r, const struct network *nets, size_t n_nets,
+		     const struct ipam_block *blocks, size_t n_blocks, const char *node);
+
+/* kroute.c */
+int  kroute_open(struct ld *d);
+void kroute_close(struct ld *d);		/* removes our learned routes */
+/* Targeted check of one prefix (the control "notify" fast path). */
+int  kroute_check(struct ld *d, const struct prefix *p);
+size_t kroute_resyncs(const struct ld *d);
+/* Learned routes installed, for the control socket. */
+void kroute_learned_walk(struct ld *d,
+			 void (*cb)(const struct prefix *p, const struct ipaddr *nh,
+				    size_t n, void *arg), void *arg);
+
+#endif
