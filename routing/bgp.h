@@ -1,0 +1,188 @@
+/* bgp.h — the BGP side's private declarations, shared by session.c
+ * (peers, sockets, buffers), bgp_fsm.c (the RFC 4271 §8 state machine) and
+ * rde.c (Adj-RIB-In, best path, Adj-RIB-Out queues).  Nothing outside
+ * those three files includes this; the local side sees only leafnetd.h.
+ */
+#ifndef LEAFNET_BGP_H
+#define LEAFNET_BGP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "leafnetd.h"
+#include "bgp_msg.h"
+
+#define BGP_RBUF_SIZE		(16 * BGP_MSG_MAX)	/* one read(2) */
+#define BGP_WBUF_HIWAT		(256 * 1024)	/* stop packing UPDATEs */
+#define BGP_WBUF_MAX		(4 * 1024 * 1024) /* hard cap: reset */
+#define BGP_RETRY_MAX_S		120		/* connect-retry back-off cap */
+#define BGP_HOLD_OPENSENT_S	240		/* RFC 4271 §8: "large" */
+#define BGP_GR_TIME		120		/* restart time advertised */
+#define BGP_LOCAL_PREF_DEF	100
+#define BGP_PEER_CONNECT_MS	30000		/* a connect(2) may take */
+
+/* RFC 4271 §8.1 events, the ones this speaker uses.  Mandatory events
+ * keep their RFC numbers in the comments. */
+enum bgp_event {
+	BGP_EV_START,			/*  1/3 Manual/AutomaticStart */
+	BGP_EV_STOP,			/*  2   ManualStop */
+	BGP_EV_CONNRETRY_TIMER,		/*  9   ConnectRetryTimer_Expires */
+	BGP_EV_HOLD_TIMER,		/* 10   HoldTimer_Expires */
+	BGP_EV_KEEPALIVE_TIMER,		/* 11   KeepaliveTimer_Expires */
+	BGP_EV_IDLEHOLD_TIMER,		/* 13   IdleHoldTimer_Expires */
+	BGP_EV_TCP_ACKED,		/* 16   Tcp_CR_Acked (we connected) */
+	BGP_EV_TCP_CONFIRMED,		/* 17   TcpConnectionConfirmed */
+	BGP_EV_TCP_FAILS,		/* 18   TcpConnectionFails */
+	BGP_EV_OPEN,			/* 19   BGPOpen */
+	BGP_EV_HDR_ERR,			/* 21   BGPHeaderErr */
+	BGP_EV_OPEN_ERR,		/* 22   BGPOpenMsgErr */
+	BGP_EV_NOTIFICATION,		/* 25   NotifMsg */
+	BGP_EV_KEEPALIVE,		/* 26   KeepAliveMsg */
+	BGP_EV_UPDATE,			/* 27   UpdateMsg */
+	BGP_EV_UPDATE_ERR,		/* 28   UpdateMsgErr */
+	BGP_EV_RREFRESH,		/*      ROUTE-REFRESH (RFC 2918) */
+	BGP_EV_COUNT
+};
+
+/* One TCP connection.  A peer has its main connection and, during an
+ * OPEN exchange, possibly a second one the other side opened (collision,
+ * RFC 4271 §6.8). */
+struct bgp_conn {
+	int		 fd;		/* -1: none */
+	bool		 outgoing;	/* we called connect() */
+	bool		 connecting;	/* connect() in progress */
+	bool		 open_sent;
+	bool		 pollout;	/* POLLOUT currently requested */
+	uint8_t		*rbuf;		/* BGP_RBUF_SIZE */
+	size_t		 rlen;
+	uint8_t		*wbuf;		/* grows up to BGP_WBUF_MAX */
+	size_t		 wlen, woff, wcap;
+	struct ld_timer	 timer;		/* connect or OPEN wait deadline */
+};
+
+struct rde_out;				/* rde.c: a pending change */
+
+struct bgp;
+
+struct peer {
+	struct peer	*next;
+	struct bgp	*bgp;
+	struct peer_conf conf;
+	bool		 ebgp;
+	bool		 deleted;
+
+	enum bgp_state	 state;
+	struct bgp_conn	 conn;		/* the FSM's connection */
+	struct bgp_conn	 coll;		/* a colliding incoming connection */
+
+	struct ld_timer	 connretry;
+	struct ld_timer	 hold;
+	struct ld_timer	 keepalive;
+	struct ld_timer	 idlehold;	/* back-off before restarting */
+	uint32_t	 retry_s;	/* current back-off, seconds */
+
+	/* the message being handled by bgp_fsm() */
+	const uint8_t	*msg;
+	size_t		 msg_len;
+	struct bgp_err	 err;		/* for *_ERR events */
+
+	/* negotiated with the remote OPEN */
+	uint32_t	 remote_id;	/* host order */
+	uint32_t	 remote_as;
+	uint16_t	 holdtime;	/* 0 = no hold timer */
+	uint16_t	 keepalive_s;
+	bool		 as4;
+	bool		 rrefresh;
+	bool		 af_v4, af_v6;	/* unicast negotiated */
+
+	/* status */
+	time_t		 since;
+	char		 info[128];
+	uint64_t	 prefixes_received;
+	uint64_t	 prefixes_sent;
+	uint64_t	 msgs_in, msgs_out;
+
+	/* Adj-RIB-Out: pending changes, coalesced by prefix (rde.c) */
+	struct rde_out	**out_tab;
+	size_t		 out_tab_size, out_count;
+	struct rde_out	*out_head, *out_tail;
+	bool		 eor_pending;	/* End-of-RIB after the queue drains */
+	bool		 reset_pending;	/* out of resources: Cease/8 */
+};
+
+struct rde;
+
+struct bgp {
+	struct bgp	*next;		/* registry of daemons (tests run two) */
+	struct ld	*d;
+	uint32_t	 local_as;
+	struct ipaddr	 router_id;
+	struct ipaddr	 nexthop4, nexthop6;
+	struct ipaddr	 listen_addr;
+	uint16_t	 listen_port;
+	int		 listener_fd;	/* for TCP MD5 keys; -1 = unknown */
+	struct peer	*peers;
+	struct rde	*rde;
+	uint32_t	 rng;
+};
+
+/* session.c */
+struct bgp	*bgp_get(struct ld *d, bool create);
+void		 bgp_free(struct bgp *b);	/* after every peer is gone */
+int		 session_attach(struct peer *p, struct bgp_conn *c, int fd,
+		    bool outgoing);
+void		 session_sockopts(struct peer *p, int fd);
+/* TCP MD5 key for addr on fd ("" removes it). */
+int		 session_md5(int fd, const struct ipaddr *addr,
+		    const char *password);
+void		 session_conn_free(struct peer *p, struct bgp_conn *c);
+/* The connection failed (EOF, error, connect timeout). */
+void		 session_failed(struct peer *p, struct bgp_conn *c,
+		    const char *why);
+uint32_t	 bgp_router_id(const struct bgp *b);	/* host order */
+int		 session_connect(struct peer *p);
+void		 session_close(struct peer *p, struct bgp_conn *c);
+int		 session_send(struct peer *p, struct bgp_conn *c,
+		    const uint8_t *msg, size_t len);
+int		 session_send_open(struct peer *p, struct bgp_conn *c);
+void		 session_send_keepalive(struct peer *p);
+void		 session_send_notification(struct peer *p, struct bgp_conn *c,
+		    uint8_t code, uint8_t subcode, const uint8_t *data,
+		    size_t data_len);
+void		 peer_timer_set(struct peer *p, struct ld_timer *t,
+		    uint64_t in_ms);
+size_t		 session_wpending(const struct bgp_conn *c);
+void		 session_flush_conn(struct peer *p, struct bgp_conn *c);
+/* Carry out a reset rde.c asked for (it cannot re-enter the FSM). */
+void		 session_check_reset(struct peer *p);
+const char	*peer_addr(const struct peer *p);	/* static buffer */
+uint32_t	 bgp_jitter(struct bgp *b, uint32_t ms);	/* ms * [0.75,1] */
+
+/* bgp_fsm.c */
+void		 bgp_fsm(struct peer *p, enum bgp_event ev);
+const char	*bgp_event_name(enum bgp_event ev);
+/* An OPEN on the colliding connection: settle which one stays. */
+void		 bgp_collision(struct peer *p);
+
+/* rde.c */
+int		 rde_init(struct bgp *b);
+void		 rde_free(struct bgp *b);
+/* Handle the UPDATE in p->msg (already decoded into u with err). */
+int		 rde_update(struct peer *p, const struct bgp_update *u,
+		    const struct bgp_err *err);
+/* The session went down: forget what it told us, fix the kernel. */
+void		 rde_peer_down(struct peer *p);
+/* The session came up or asked for a refresh: queue the whole table. */
+void		 rde_peer_up(struct peer *p);
+void		 rde_peer_refresh(struct peer *p);
+void		 rde_out_clear(struct peer *p);
+/* Pack and write what is queued for p, up to the write high-water mark. */
+void		 rde_flush_peer(struct peer *p);
+size_t		 rde_prefix_count(const struct bgp *b);
+/* For tests and status: table sizes (any pointer may be NULL). */
+void		 rde_stats(const struct bgp *b, size_t *prefixes,
+		    size_t *asets, size_t *xattrs);
+
+#endif

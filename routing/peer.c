@@ -1,0 +1,427 @@
+/* peer.c — the set of BGP peers: (re)configuration that keeps unchanged
+ * sessions, passive open (connections from the listener, with collision
+ * handling, RFC 4271 §6.8), the timers, shutdown and status.  The
+ * connections themselves are in session.c, the FSM in bgp_fsm.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "bgp.h"
+
+/* ---- peers and configuration ---- */
+
+static bool
+peer_conf_eq(const struct peer_conf *a, const struct peer_conf *b)
+{
+	return ipaddr_eq(&a->addr, &b->addr) && a->remote_as == b->remote_as &&
+	    a->port == b->port && a->type == b->type &&
+	    a->import == b->import && a->passive == b->passive &&
+	    a->rr_client == b->rr_client &&
+	    strcmp(a->password, b->password) == 0 &&
+	    a->hold_time == b->hold_time &&
+	    a->connect_retry == b->connect_retry &&
+	    a->max_prefix == b->max_prefix && strcmp(a->name, b->name) == 0;
+}
+
+static struct peer *
+peer_find(struct bgp *b, const struct ipaddr *a)
+{
+	struct peer *p;
+
+	for (p = b->peers; p != NULL; p = p->next)
+		if (!p->deleted && ipaddr_eq(&p->conf.addr, a))
+			return p;
+	return NULL;
+}
+
+static void
+peer_apply_conf(struct peer *p, const struct peer_conf *pc)
+{
+	p->conf = *pc;
+	p->conf.password[sizeof(p->conf.password) - 1] = '\0';
+	p->conf.name[sizeof(p->conf.name) - 1] = '\0';
+	if (p->conf.port == 0)
+		p->conf.port = BGP_PORT;
+	if (p->conf.connect_retry == 0)
+		p->conf.connect_retry = 5;
+	if (p->conf.hold_time == 1 || p->conf.hold_time == 2)
+		p->conf.hold_time = BGP_HOLD_MIN;
+	p->ebgp = p->conf.remote_as != p->bgp->local_as;
+	p->retry_s = p->conf.connect_retry;
+}
+
+static struct peer *
+peer_new(struct bgp *b, const struct peer_conf *pc)
+{
+	struct peer *p, **pp;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->bgp = b;
+	p->conn.fd = p->coll.fd = -1;
+	p->state = BGP_STATE_IDLE;
+	p->since = time(NULL);
+	peer_apply_conf(p, pc);
+	for (pp = &b->peers; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = p;		/* configuration order, for `netctl status` */
+	return p;
+}
+
+static void
+peer_free(struct peer *p)
+{
+	struct bgp *b = p->bgp;
+	struct peer **pp;
+
+	for (pp = &b->peers; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	rde_peer_down(p);
+	rde_out_clear(p);
+	free(p->out_tab);
+	session_conn_free(p, &p->conn);
+	session_conn_free(p, &p->coll);
+	free(p);
+}
+
+/* Stop a peer with a Cease (unless it had no session) and free it. */
+static void
+peer_remove(struct peer *p, uint8_t subcode, const char *text)
+{
+	uint8_t data[256];
+	int n = 0;
+
+	if (text != NULL)
+		n = bgp_notification_shutdown_data(text, data, sizeof(data));
+	if (p->conn.fd >= 0 && p->state >= BGP_STATE_OPENSENT)
+		session_send_notification(p, &p->conn, BGP_ERRC_CEASE, subcode,
+		    data, n > 0 ? (size_t)n : 0);
+	if (p->coll.fd >= 0)
+		session_send_notification(p, &p->coll, BGP_ERRC_CEASE, subcode,
+		    NULL, 0);
+	bgp_fsm(p, BGP_EV_STOP);
+	peer_free(p);
+}
+
+int
+bgp_configure(struct ld *d, const struct ld_conf *conf)
+{
+	struct bgp *b = bgp_get(d, true);
+	struct peer *p, *next;
+	bool identity, nh_changed;
+	size_t i;
+
+	if (b == NULL)
+		return -ENOMEM;
+	if (conf->local_as == 0) {
+		log_warnx("bgp: local AS is 0; set it with `netctl bgp "
+		    "default-node-as N` or `netctl bgp create`");
+		return -EINVAL;
+	}
+	if (conf->router_id.family != AF_INET) {
+		log_warnx("bgp: the router id must be an IPv4 address "
+		    "(the node's router IP, `netctl bgp create "
+		    "--router-ip=IP/LEN`)");
+		return -EINVAL;
+	}
+	identity = b->local_as != conf->local_as ||
+	    !ipaddr_eq(&b->router_id, &conf->router_id);
+	nh_changed = !ipaddr_eq(&b->nexthop4, &conf->nexthop4) ||
+	    !ipaddr_eq(&b->nexthop6, &conf->nexthop6);
+	b->local_as = conf->local_as;
+	b->router_id = conf->router_id;
+	b->nexthop4 = conf->nexthop4;
+	b->nexthop6 = conf->nexthop6;
+	b->listen_addr = conf->listen_addr;
+	b->listen_port = conf->listen_port;
+
+	for (p = b->peers; p != NULL; p = p->next)
+		p->deleted = true;
+	for (i = 0; i < conf->n_peers; i++) {
+		const struct peer_conf *pc = &conf->peers[i];
+		char a[IPADDR_STRLEN];
+
+		if (pc->addr.family != AF_INET && pc->addr.family != AF_INET6) {
+			log_warnx("bgp: peer %zu has no address; skipped", i);
+			continue;
+		}
+		if (pc->remote_as == 0) {
+			log_warnx("bgp: peer %s has AS 0; skipped (set its AS "
+			    "with `netctl bgp peer add IP as N`)",
+			    ipaddr_fmt(&pc->addr, a, sizeof(a)));
+			continue;
+		}
+		if ((p = peer_find(b, &pc->addr)) == NULL) {
+			for (p = b->peers; p != NULL; p = p->next)
+				if (p->deleted && ipaddr_eq(&p->conf.addr,
+				    &pc->addr))
+					break;
+		}
+		if (p != NULL && !p->deleted) {
+			log_warnx("bgp: peer %s configured twice; the first "
+			    "one is used", ipaddr_fmt(&pc->addr, a, sizeof(a)));
+			continue;
+		}
+		if (p != NULL) {
+			p->deleted = false;
+			if (!identity && peer_conf_eq(&p->conf, pc)) {
+				/* unchanged: keep the session; the next hops
+				 * may have changed, so refresh what we sent */
+				if (nh_changed &&
+				    p->state == BGP_STATE_ESTABLISHED)
+					rde_peer_refresh(p);
+				continue;
+			}
+			log_info("neighbor %s: configuration changed, "
+			    "restarting the session", peer_addr(p));
+			if (p->conn.fd >= 0 && p->state >= BGP_STATE_OPENSENT)
+				session_send_notification(p, &p->conn,
+				    BGP_ERRC_CEASE, BGP_ERRS_CEASE_CONFCHANGE,
+				    NULL, 0);
+			bgp_fsm(p, BGP_EV_STOP);
+			peer_apply_conf(p, pc);
+			if (b->listener_fd >= 0)
+				(void)session_md5(b->listener_fd, &p->conf.addr,
+				    p->conf.password);
+			bgp_fsm(p, BGP_EV_START);
+			continue;
+		}
+		if ((p = peer_new(b, pc)) == NULL)
+			return -ENOMEM;
+		log_info("neighbor %s: added (AS %u, %s)", peer_addr(p),
+		    p->conf.remote_as, p->ebgp ? "eBGP" : "iBGP");
+		if (b->listener_fd >= 0 && p->conf.password[0] != '\0')
+			(void)session_md5(b->listener_fd, &p->conf.addr,
+			    p->conf.password);
+		bgp_fsm(p, BGP_EV_START);
+	}
+	for (p = b->peers; p != NULL; p = next) {
+		next = p->next;
+		if (!p->deleted)
+			continue;
+		log_info("neighbor %s: removed from the configuration",
+		    peer_addr(p));
+		if (b->listener_fd >= 0 && p->conf.password[0] != '\0')
+			(void)session_md5(b->listener_fd, &p->conf.addr, "");
+		peer_remove(p, BGP_ERRS_CEASE_DECONFIG, NULL);
+	}
+	return 0;
+}
+
+void
+bgp_accept(struct ld *d, int fd, const struct ipaddr *from,
+    uint16_t from_port)
+{
+	struct bgp *b = bgp_get(d, false);
+	struct ipaddr a = *from;
+	struct peer *p;
+	char s[IPADDR_STRLEN];
+	struct bgp_conn *c;
+
+	if (a.family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a.u.v6)) {
+		uint8_t v4[4];
+
+		memcpy(v4, &a.u.b[12], 4);
+		memset(&a, 0, sizeof(a));
+		a.family = AF_INET;
+		memcpy(a.u.b, v4, 4);
+	}
+	if (b == NULL || (p = peer_find(b, &a)) == NULL) {
+		log_info("bgp: connection from %s port %u refused: not a "
+		    "configured neighbor", ipaddr_fmt(&a, s, sizeof(s)),
+		    from_port);
+		close(fd);
+		return;
+	}
+	if (p->state == BGP_STATE_IDLE && !timer_running(&p->idlehold)) {
+		log_info("neighbor %s: connection refused: peer is stopped",
+		    peer_addr(p));
+		close(fd);
+		return;
+	}
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	session_sockopts(p, fd);
+	switch (p->state) {
+	case BGP_STATE_IDLE:
+	case BGP_STATE_CONNECT:
+	case BGP_STATE_ACTIVE:
+		/* no OPEN exchanged yet: the accepted connection replaces a
+		 * connect() still in progress */
+		session_close(p, &p->conn);
+		if (session_attach(p, &p->conn, fd, false) < 0)
+			goto refuse;
+		bgp_fsm(p, BGP_EV_TCP_CONFIRMED);
+		return;
+	case BGP_STATE_OPENSENT:
+	case BGP_STATE_OPENCONFIRM:
+		/* RFC 4271 §6.8: keep both until the second OPEN tells
+		 * which one stays */
+		c = &p->coll;
+		if (c->fd >= 0) {
+			session_send_notification(p, c, BGP_ERRC_CEASE,
+			    BGP_ERRS_CEASE_COLLISION, NULL, 0);
+			session_close(p, c);
+		}
+		if (session_attach(p, c, fd, false) < 0)
+			goto refuse;
+		if (session_send_open(p, c) < 0) {
+			session_close(p, c);
+			return;
+		}
+		peer_timer_set(p, &c->timer, BGP_HOLD_OPENSENT_S * 1000ULL);
+		log_info("neighbor %s: second connection (collision), "
+		    "waiting for its OPEN", peer_addr(p));
+		return;
+	case BGP_STATE_ESTABLISHED:
+		log_info("neighbor %s: connection while Established: "
+		    "Cease/Connection Collision Resolution", peer_addr(p));
+		{
+			uint8_t buf[BGP_NOTIF_MIN_LEN];
+			struct bgp_notification n = {
+				.code = BGP_ERRC_CEASE,
+				.subcode = BGP_ERRS_CEASE_COLLISION,
+			};
+			int len = bgp_notification_encode(&n, buf, sizeof(buf));
+
+			if (len > 0)
+				(void)send(fd, buf, (size_t)len,
+				    MSG_NOSIGNAL | MSG_DONTWAIT);
+		}
+		close(fd);
+		return;
+	}
+refuse:
+	close(fd);
+}
+
+static void
+timer_fire(struct peer *p, struct ld_timer *t, uint64_t now,
+    enum bgp_event ev)
+{
+	if (!timer_expired(t, now))
+		return;
+	timer_stop(t);
+	bgp_fsm(p, ev);
+}
+
+static uint64_t
+next_due(uint64_t next, const struct ld_timer *t)
+{
+	if (!timer_running(t))
+		return next;
+	return next == 0 || t->due < next ? t->due : next;
+}
+
+uint64_t
+bgp_timers(struct ld *d, uint64_t now)
+{
+	struct bgp *b = bgp_get(d, false);
+	struct peer *p;
+	uint64_t next = 0;
+
+	if (b == NULL)
+		return 0;
+	for (p = b->peers; p != NULL; p = p->next) {
+		if (timer_expired(&p->coll.timer, now)) {
+			log_info("neighbor %s: no OPEN on the second "
+			    "connection", peer_addr(p));
+			session_send_notification(p, &p->coll, BGP_ERRC_HOLD,
+			    0, NULL, 0);
+			session_close(p, &p->coll);
+		}
+		if (timer_expired(&p->conn.timer, now)) {
+			timer_stop(&p->conn.timer);
+			session_failed(p, &p->conn, "connect: timed out");
+		}
+		timer_fire(p, &p->idlehold, now, BGP_EV_IDLEHOLD_TIMER);
+		timer_fire(p, &p->connretry, now, BGP_EV_CONNRETRY_TIMER);
+		timer_fire(p, &p->hold, now, BGP_EV_HOLD_TIMER);
+		timer_fire(p, &p->keepalive, now, BGP_EV_KEEPALIVE_TIMER);
+		next = next_due(next, &p->conn.timer);
+		next = next_due(next, &p->coll.timer);
+		next = next_due(next, &p->idlehold);
+		next = next_due(next, &p->connretry);
+		next = next_due(next, &p->hold);
+		next = next_due(next, &p->keepalive);
+	}
+	return next;
+}
+
+void
+bgp_flush(struct ld *d)
+{
+	struct bgp *b = bgp_get(d, false);
+	struct peer *p;
+
+	if (b == NULL)
+		return;
+	for (p = b->peers; p != NULL; p = p->next) {
+		if (p->state == BGP_STATE_ESTABLISHED)
+			rde_flush_peer(p);
+		if (session_wpending(&p->conn) > 0)
+			session_flush_conn(p, &p->conn);
+		session_check_reset(p);
+	}
+}
+
+void
+bgp_shutdown(struct ld *d, const char *reason)
+{
+	struct bgp *b = bgp_get(d, false);
+
+	if (b == NULL)
+		return;
+	while (b->peers != NULL)
+		peer_remove(b->peers, BGP_ERRS_CEASE_SHUTDOWN, reason);
+	bgp_free(b);
+}
+
+size_t
+bgp_peer_count(struct ld *d)
+{
+	struct bgp *b = bgp_get(d, false);
+	struct peer *p;
+	size_t n = 0;
+
+	if (b == NULL)
+		return 0;
+	for (p = b->peers; p != NULL; p = p->next)
+		n++;
+	return n;
+}
+
+int
+bgp_peer_status(struct ld *d, size_t i, struct peer_status *ret)
+{
+	struct bgp *b = bgp_get(d, false);
+	struct peer *p;
+
+	if (b == NULL)
+		return -ENOENT;
+	for (p = b->peers; p != NULL && i > 0; p = p->next)
+		i--;
+	if (p == NULL)
+		return -ENOENT;
+	memset(ret, 0, sizeof(*ret));
+	ret->addr = p->conf.addr;
+	ret->type = p->conf.type;
+	ret->remote_as = p->conf.remote_as;
+	ret->state = bgp_state_name(p->state);
+	ret->up = p->state == BGP_STATE_ESTABLISHED;
+	ret->since = p->since;
+	(void)snprintf(ret->info, sizeof(ret->info), "%s", p->info);
+	ret->prefixes_received = p->prefixes_received;
+	ret->prefixes_sent = p->prefixes_sent;
+	return 0;
+}

@@ -1,0 +1,541 @@
+/* rde.c — the route decision engine: Adj-RIB-In, best path and ECMP into
+ * the kernel (through kroute_learned_set), and the per-peer Adj-RIB-Out
+ * queues that bgp_flush() packs into UPDATEs.
+ *
+ * Adj-RIB-In: one hash table of prefixes, each with a short list of paths
+ * (one per peer).  A path points to an interned attribute set (hash-consed,
+ * refcounted): the routes of one UPDATE, and usually all the routes of one
+ * peer, share one set, so a path costs a few dozen octets, never a struct
+ * bgp_attrs.  Only prefixes the peer's import policy accepts are stored,
+ * so a peer flooding rejected prefixes costs nothing, and max-prefix bounds
+ * the rest.
+ *
+ * Export: a node is a leaf, not a transit: it advertises its own workload
+ * routes (the local RIB, from rib.c) and nothing it learned.  eBGP-learned
+ * routes are never re-exported; iBGP-learned routes are not re-advertised
+ * to iBGP peers (route reflection, RFC 4456, is not implemented yet: an
+ * rr_client peer is treated as an ordinary iBGP peer).
+ *
+ * Adj-RIB-Out: per peer, a queue of pending prefixes coalesced by prefix
+ * (a prefix changed ten times before the flush is sent once), each pointing
+ * to an interned export attribute set or NULL for a withdraw.  The queue
+ * holds at most one entry per prefix of the local RIB, so it is bounded by
+ * the table, not by the churn; encoded bytes only exist for what the
+ * socket is about to take (BGP_WBUF_HIWAT).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "rde_priv.h"
+
+int
+rde_init(struct bgp *b)
+{
+	struct rde *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -ENOMEM;
+	if ((r->scratch = malloc(sizeof(*r->scratch))) == NULL) {
+		free(r);
+		return -ENOMEM;
+	}
+	b->rde = r;
+	return 0;
+}
+
+void
+rde_free(struct bgp *b)
+{
+	struct rde *r = b->rde;
+
+	if (r == NULL)
+		return;
+	/* peers are gone, so every prefix, set and export set is too */
+	if (r->nprefix || r->naset || r->nxattr)
+		log_warnx("rde: leak at exit: %zu prefixes, %zu attribute sets, "
+		    "%zu export sets", r->nprefix, r->naset, r->nxattr);
+	free(r->ptab);
+	free(r->atab);
+	free(r->xtab);
+	free(r->scratch);
+	free(r);
+	b->rde = NULL;
+}
+
+size_t
+rde_prefix_count(const struct bgp *b)
+{
+	return b->rde ? b->rde->nprefix : 0;
+}
+
+void
+rde_stats(const struct bgp *b, size_t *prefixes, size_t *asets,
+    size_t *xattrs)
+{
+	const struct rde *r = b->rde;
+
+	if (prefixes)
+		*prefixes = r ? r->nprefix : 0;
+	if (asets)
+		*asets = r ? r->naset : 0;
+	if (xattrs)
+		*xattrs = r ? r->nxattr : 0;
+}
+
+/* ---- attribute sets ---- */
+
+static struct rde_aset *
+aset_get(struct rde *r, const struct bgp_attrs *a, const struct ipaddr *nh)
+{
+	struct rde_aset key, *s;
+	size_t i, nwords, k = 0;
+	uint32_t h;
+	uint32_t *w;
+
+	memset(&key, 0, sizeof(key));
+	key.nexthop = *nh;
+	key.origin = a->origin;
+	if (a->present & BGP_ATTR_BIT(BGP_ATTR_MED)) {
+		key.flags |= ASET_F_MED;
+		key.med = a->med;
+	}
+	if (a->present & BGP_ATTR_BIT(BGP_ATTR_LOCAL_PREF)) {
+		key.flags |= ASET_F_LP;
+		key.local_pref = a->local_pref;
+	}
+	if (a->present & BGP_ATTR_BIT(BGP_ATTR_ORIGINATOR_ID)) {
+		key.flags |= ASET_F_ORIG;
+		key.originator_id = a->originator_id;
+	}
+	key.pathlen = (uint16_t)bgp_aspath_count(&a->aspath);
+	if (a->aspath.nsegs > 0 && a->aspath.seg[0].len > 0)
+		key.first_as = a->aspath.asn[a->aspath.seg[0].off];
+	key.nsegs = a->aspath.nsegs;
+	key.nasns = a->aspath.nasns;
+	key.n_cluster = a->n_cluster;
+	key.n_comm = a->n_comm;
+	key.n_lcomm = a->n_lcomm;
+	nwords = (size_t)key.nsegs + key.nasns + key.n_cluster + key.n_comm +
+	    3 * (size_t)key.n_lcomm;
+	key.nwords = (uint32_t)nwords;
+
+	if ((w = malloc((nwords ? nwords : 1) * sizeof(*w))) == NULL)
+		return NULL;
+	for (i = 0; i < key.nsegs; i++)
+		w[k++] = (uint32_t)a->aspath.seg[i].type << 8 |
+		    a->aspath.seg[i].len;
+	for (i = 0; i < key.nasns; i++)
+		w[k++] = a->aspath.asn[i];
+	for (i = 0; i < key.n_cluster; i++)
+		w[k++] = a->cluster[i];
+	for (i = 0; i < key.n_comm; i++)
+		w[k++] = a->comm[i];
+	for (i = 0; i < key.n_lcomm; i++) {
+		w[k++] = a->lcomm[i].global;
+		w[k++] = a->lcomm[i].local1;
+		w[k++] = a->lcomm[i].local2;
+	}
+	h = fnv(2166136261U, &key, offsetof(struct rde_aset, w));
+	h = fnv(h, w, nwords * sizeof(*w));
+	key.hash = h;
+
+	if (r->atab_size > 0)
+		for (s = r->atab[h & (r->atab_size - 1)]; s; s = s->next)
+			if (s->hash == h && s->nwords == key.nwords &&
+			    memcmp((uint8_t *)s + offsetof(struct rde_aset,
+			    nexthop), (uint8_t *)&key + offsetof(struct
+			    rde_aset, nexthop), offsetof(struct rde_aset, w) -
+			    offsetof(struct rde_aset, nexthop)) == 0 &&
+			    memcmp(s->w, w, nwords * sizeof(*w)) == 0) {
+				s->refcnt++;
+				free(w);
+				return s;
+			}
+	if ((s = malloc(sizeof(*s) + nwords * sizeof(*w))) == NULL) {
+		free(w);
+		return NULL;
+	}
+	memcpy(s, &key, sizeof(key));
+	memcpy(s->w, w, nwords * sizeof(*w));
+	free(w);
+	s->refcnt = 1;
+	if (r->naset >= r->atab_size)
+		TAB_GROW(r->atab, r->atab_size, struct rde_aset, SET_HASHOF);
+	if (r->atab_size == 0) {
+		free(s);
+		return NULL;
+	}
+	s->next = r->atab[h & (r->atab_size - 1)];
+	r->atab[h & (r->atab_size - 1)] = s;
+	r->naset++;
+	return s;
+}
+
+static void
+aset_put(struct rde *r, struct rde_aset *s)
+{
+	struct rde_aset **pp;
+
+	if (s == NULL || --s->refcnt > 0)
+		return;
+	for (pp = &r->atab[s->hash & (r->atab_size - 1)]; *pp;
+	    pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	r->naset--;
+	free(s);
+}
+
+/* ---- best path ---- */
+
+static uint32_t
+path_lp(const struct rde_path *x)
+{
+	return (x->a->flags & ASET_F_LP) && !x->peer->ebgp ?
+	    x->a->local_pref : BGP_LOCAL_PREF_DEF;
+}
+
+/* < 0: a is better.  With `ecmp`, stop before the tie-breakers, so 0
+ * means "as good: share the load". */
+static int
+path_cmp(const struct rde_path *a, const struct rde_path *b, bool ecmp)
+{
+	uint32_t ia, ib;
+	int c;
+
+	if (path_lp(a) != path_lp(b))
+		return path_lp(a) > path_lp(b) ? -1 : 1;
+	if (a->a->pathlen != b->a->pathlen)
+		return a->a->pathlen < b->a->pathlen ? -1 : 1;
+	if (a->a->origin != b->a->origin)
+		return a->a->origin < b->a->origin ? -1 : 1;
+	if (a->a->first_as == b->a->first_as) {
+		uint32_t ma = (a->a->flags & ASET_F_MED) ? a->a->med : 0;
+		uint32_t mb = (b->a->flags & ASET_F_MED) ? b->a->med : 0;
+
+		if (ma != mb)
+			return ma < mb ? -1 : 1;
+	}
+	if (a->peer->ebgp != b->peer->ebgp)
+		return a->peer->ebgp ? -1 : 1;
+	if (ecmp)
+		return 0;
+	ia = (a->a->flags & ASET_F_ORIG) ? a->a->originator_id :
+	    a->peer->remote_id;
+	ib = (b->a->flags & ASET_F_ORIG) ? b->a->originator_id :
+	    b->peer->remote_id;
+	if (ia != ib)
+		return ia < ib ? -1 : 1;
+	c = ipaddr_cmp(&a->peer->conf.addr, &b->peer->conf.addr);
+	return c;
+}
+
+static int
+nh_cmp(const void *a, const void *b)
+{
+	return ipaddr_cmp(a, b);
+}
+
+/* Recompute the best paths of rp and tell the kernel when the next-hop
+ * set changed.  Frees rp when no path is left. */
+static void
+prefix_decide(struct bgp *b, struct rde_prefix *rp)
+{
+	struct rde *r = b->rde;
+	struct ipaddr nh[RDE_ECMP_MAX];
+	const struct rde_path *best = NULL, *x;
+	size_t n = 0, i;
+	uint32_t h = 2166136261U;
+	char s[PREFIX_STRLEN];
+	int rc;
+
+	for (x = rp->paths; x != NULL; x = x->next)
+		if (best == NULL || path_cmp(x, best, false) < 0)
+			best = x;
+	for (x = rp->paths; x != NULL && best != NULL; x = x->next) {
+		if (path_cmp(x, best, true) != 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (ipaddr_eq(&nh[i], &x->a->nexthop))
+				break;
+		if (i == n && n < RDE_ECMP_MAX)
+			nh[n++] = x->a->nexthop;
+	}
+	qsort(nh, n, sizeof(nh[0]), nh_cmp);
+	for (i = 0; i < n; i++)
+		h = fnv(h, nh[i].u.b, 16);
+	if (n != rp->nh_n || (n > 0 && h != rp->nh_hash)) {
+		rc = kroute_learned_set(b->d, &rp->p, nh, n);
+		if (rc < 0)
+			log_warnx("rde: kernel route for %s: %s",
+			    prefix_fmt(&rp->p, s, sizeof(s)), strerror(-rc));
+		rp->nh_n = (uint8_t)n;
+		rp->nh_hash = h;
+	}
+	if (rp->paths == NULL) {
+		struct rde_prefix **pp;
+
+		for (pp = &r->ptab[prefix_hash(&rp->p) & (r->ptab_size - 1)];
+		    *pp; pp = &(*pp)->next)
+			if (*pp == rp) {
+				*pp = rp->next;
+				break;
+			}
+		r->nprefix--;
+		free(rp);
+	}
+}
+
+static struct rde_prefix *
+prefix_lookup(struct rde *r, const struct prefix *p, bool create)
+{
+	struct rde_prefix *rp;
+	uint32_t h = prefix_hash(p);
+
+	if (r->ptab_size > 0)
+		for (rp = r->ptab[h & (r->ptab_size - 1)]; rp; rp = rp->next)
+			if (pfx_eq(&rp->p, p))
+				return rp;
+	if (!create)
+		return NULL;
+	if (r->nprefix >= r->ptab_size)
+		TAB_GROW(r->ptab, r->ptab_size, struct rde_prefix, PFX_HASHOF);
+	if (r->ptab_size == 0 || (rp = calloc(1, sizeof(*rp))) == NULL)
+		return NULL;
+	rp->p = *p;
+	rp->next = r->ptab[h & (r->ptab_size - 1)];
+	r->ptab[h & (r->ptab_size - 1)] = rp;
+	r->nprefix++;
+	return rp;
+}
+
+/* Set (a != NULL) or remove the path of peer for p. */
+static int
+path_set(struct peer *peer, const struct prefix *p, struct rde_aset *a)
+{
+	struct rde *r = peer->bgp->rde;
+	struct rde_prefix *rp = prefix_lookup(r, p, a != NULL);
+	struct rde_path **pp, *x;
+
+	if (rp == NULL)
+		return a != NULL ? -ENOMEM : 0;
+	for (pp = &rp->paths; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->peer == peer)
+			break;
+	x = *pp;
+	if (a == NULL) {
+		if (x == NULL)
+			return 0;
+		*pp = x->next;
+		aset_put(r, x->a);
+		free(x);
+		peer->prefixes_received--;
+	} else if (x != NULL) {
+		if (x->a == a)
+			return 0;	/* the same route again */
+		a->refcnt++;
+		aset_put(r, x->a);
+		x->a = a;
+	} else {
+		if ((x = malloc(sizeof(*x))) == NULL) {
+			if (rp->paths == NULL)
+				prefix_decide(peer->bgp, rp);
+			return -ENOMEM;
+		}
+		a->refcnt++;
+		x->a = a;
+		x->peer = peer;
+		x->next = rp->paths;
+		rp->paths = x;
+		peer->prefixes_received++;
+	}
+	prefix_decide(peer->bgp, rp);
+	return 0;
+}
+
+/* ---- UPDATE in ---- */
+
+static bool
+import_ok(const struct peer *peer, const struct prefix *p)
+{
+	switch (peer->conf.import) {
+	case PEER_IMPORT_ALL:
+		return true;
+	case PEER_IMPORT_DEFAULT:
+		return p->len == 0;
+	case PEER_IMPORT_NONE:
+		break;
+	}
+	return false;
+}
+
+static void
+withdraw_nlri(struct peer *peer, const struct bgp_nlri *n)
+{
+	struct bgp_nlri_iter it;
+	struct prefix p;
+
+	if (n->raw == NULL && n->pfx == NULL)
+		return;
+	bgp_nlri_iter_init(n, &it);
+	while (bgp_nlri_next(&it, &p) == 1)
+		(void)path_set(peer, &p, NULL);
+}
+
+static int
+announce_nlri(struct peer *peer, const struct bgp_nlri *n,
+    struct rde_aset *a)
+{
+	struct bgp_nlri_iter it;
+	struct prefix p;
+
+	if (n->raw == NULL && n->pfx == NULL)
+		return 0;
+	bgp_nlri_iter_init(n, &it);
+	while (bgp_nlri_next(&it, &p) == 1) {
+		if (a == NULL || !import_ok(peer, &p)) {
+			(void)path_set(peer, &p, NULL);
+			continue;
+		}
+		if (path_set(peer, &p, a) < 0) {
+			log_warnx("neighbor %s: out of memory storing a route",
+			    peer_addr(peer));
+			return -ENOMEM;
+		}
+		if (peer->conf.max_prefix > 0 &&
+		    peer->prefixes_received > peer->conf.max_prefix) {
+			log_warnx("neighbor %s: max-prefix %u exceeded",
+			    peer_addr(peer), peer->conf.max_prefix);
+			return -ERANGE;
+		}
+	}
+	return 0;
+}
+
+/* Loops and routes that must not be used (RFC 4271 §9.1.2, RFC 4456 §8). */
+static const char *
+path_unusable(const struct peer *peer, const struct bgp_attrs *a)
+{
+	const struct bgp *b = peer->bgp;
+	uint16_t i;
+
+	if (peer->ebgp) {
+		for (i = 0; i < a->aspath.nasns; i++)
+			if (a->aspath.asn[i] == b->local_as)
+				return "our AS in the AS_PATH";
+		return NULL;
+	}
+	if ((a->present & BGP_ATTR_BIT(BGP_ATTR_ORIGINATOR_ID)) &&
+	    a->originator_id == bgp_router_id(b))
+		return "ORIGINATOR_ID is our router id";
+	for (i = 0; i < a->n_cluster; i++)
+		if (a->cluster[i] == bgp_router_id(b))
+			return "our cluster id in the CLUSTER_LIST";
+	return NULL;
+}
+
+static void
+withdraw_all(struct peer *peer, const struct bgp_update *u)
+{
+	withdraw_nlri(peer, &u->withdrawn);
+	withdraw_nlri(peer, &u->nlri);
+	withdraw_nlri(peer, &u->mp_reach.nlri);
+	withdraw_nlri(peer, &u->mp_unreach);
+}
+
+static void peer_flush_family(struct peer *peer, int family);
+
+int
+rde_update(struct peer *peer, const struct bgp_update *u,
+    const struct bgp_err *err)
+{
+	struct rde *r = peer->bgp->rde;
+	struct rde_aset *a4 = NULL, *a6 = NULL;
+	const char *why;
+	struct ipaddr nh;
+	int rc = 0;
+
+	if (u->flags & BGP_UPD_F_EOR) {
+		log_info("neighbor %s: End-of-RIB for %s", peer_addr(peer),
+		    bgp_afi_name(u->eor_afi, u->eor_safi));
+		return 0;
+	}
+	if (err->action == BGP_ERR_AFISAFI_DISABLE) {
+		peer_flush_family(peer, err->afi == BGP_AFI_IPV6 ?
+		    AF_INET6 : AF_INET);
+		return 0;
+	}
+	if (err->action == BGP_ERR_TREAT_AS_WITHDRAW) {
+		withdraw_all(peer, u);
+		return 0;
+	}
+	withdraw_nlri(peer, &u->withdrawn);
+	if (u->flags & BGP_UPD_F_MP_UNREACH)
+		withdraw_nlri(peer, &u->mp_unreach);
+	if ((why = path_unusable(peer, &u->attrs)) != NULL) {
+		log_debug("neighbor %s: routes ignored: %s", peer_addr(peer),
+		    why);
+		withdraw_nlri(peer, &u->nlri);
+		withdraw_nlri(peer, &u->mp_reach.nlri);
+		return 0;
+	}
+	if (u->nlri.count > 0 &&
+	    (u->attrs.present & BGP_ATTR_BIT(BGP_ATTR_NEXT_HOP))) {
+		memset(&nh, 0, sizeof(nh));
+		nh.family = AF_INET;
+		nh.u.v4 = u->attrs.nexthop;
+		if ((a4 = aset_get(r, &u->attrs, &nh)) == NULL)
+			rc = -ENOMEM;
+		else
+			rc = announce_nlri(peer, &u->nlri, a4);
+	}
+	if (rc == 0 && (u->flags & BGP_UPD_F_MP_REACH) &&
+	    u->mp_reach.nlri.count > 0) {
+		nh = ipaddr_is_set(&u->mp_reach.nh) ? u->mp_reach.nh :
+		    u->mp_reach.nh_ll;
+		if ((a6 = aset_get(r, &u->attrs, &nh)) == NULL)
+			rc = -ENOMEM;
+		else
+			rc = announce_nlri(peer, &u->mp_reach.nlri, a6);
+	}
+	/* the paths hold their own references now */
+	aset_put(r, a4);
+	aset_put(r, a6);
+	return rc == -ERANGE ? -1 : 0;
+}
+
+static void
+peer_flush_family(struct peer *peer, int family)
+{
+	struct rde *r = peer->bgp->rde;
+	struct rde_prefix *rp, *next;
+	size_t i;
+
+	/* prefix_decide may free the entry, never the chain's next one */
+	for (i = 0; i < r->ptab_size; i++)
+		for (rp = r->ptab[i]; rp != NULL; rp = next) {
+			next = rp->next;
+			if (family == 0 || rp->p.addr.family == family)
+				(void)path_set(peer, &rp->p, NULL);
+		}
+}
+
+void
+rde_peer_down(struct peer *peer)
+{
+	if (peer->bgp->rde == NULL)
+		return;
+	if (peer->prefixes_received > 0)
+		log_info("neighbor %s: withdrawing %llu learned routes",
+		    peer_addr(peer),
+		    (unsigned long long)peer->prefixes_received);
+	peer_flush_family(peer, 0);
+	peer->prefixes_received = 0;
+}

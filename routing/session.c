@@ -1,0 +1,635 @@
+/* session.c — BGP peers: configuration, TCP connections (active and
+ * passive open, socket options, TCP MD5), bounded read and write buffers,
+ * message framing, timers and status.  What a message means is decided in
+ * bgp_fsm.c; routes are handled in rde.c.
+ *
+ * Memory per peer is bounded: one BGP_RBUF_SIZE read buffer (messages are
+ * at most 4096 octets, a read never takes more than fits) and a write
+ * buffer that UPDATE packing stops filling at BGP_WBUF_HIWAT; a peer that
+ * does not read past BGP_WBUF_MAX is reset.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "bgp.h"
+
+static struct bgp *bgp_registry;
+
+struct bgp *
+bgp_get(struct ld *d, bool create)
+{
+	struct bgp *b;
+
+	for (b = bgp_registry; b != NULL; b = b->next)
+		if (b->d == d)
+			return b;
+	if (!create)
+		return NULL;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return NULL;
+	b->d = d;
+	b->listener_fd = -1;
+	b->rng = (uint32_t)ld_now_ms() ^ (uint32_t)getpid() ^ 0x9e3779b9U;
+	if (b->rng == 0)
+		b->rng = 1;
+	if (rde_init(b) < 0) {
+		free(b);
+		return NULL;
+	}
+	b->next = bgp_registry;
+	bgp_registry = b;
+	return b;
+}
+
+void
+bgp_free(struct bgp *b)
+{
+	struct bgp **pp;
+
+	for (pp = &bgp_registry; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == b) {
+			*pp = b->next;
+			break;
+		}
+	rde_free(b);
+	free(b);
+}
+
+uint32_t
+bgp_router_id(const struct bgp *b)
+{
+	return ntohl(b->router_id.u.v4.s_addr);
+}
+
+uint32_t
+bgp_jitter(struct bgp *b, uint32_t ms)
+{
+	uint32_t x = b->rng;
+
+	/* xorshift32: RFC 4271 §10 asks for 75-100 % of the interval */
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	b->rng = x;
+	return ms - (uint32_t)((uint64_t)ms * (x % 251) / 1000);
+}
+
+const char *
+peer_addr(const struct peer *p)
+{
+	static char buf[IPADDR_STRLEN];
+
+	return ipaddr_fmt(&p->conf.addr, buf, sizeof(buf));
+}
+
+void
+peer_timer_set(struct peer *p, struct ld_timer *t, uint64_t in_ms)
+{
+	timer_set(t, in_ms);
+	ld_wakeup_at(p->bgp->d, t->due);
+}
+
+/* ---- sockets ---- */
+
+static socklen_t
+sockaddr_from(const struct ipaddr *a, uint16_t port, bool v6sock,
+    struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET && !v6sock) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr = a->u.v4;
+		return sizeof(*sin);
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	if (a->family == AF_INET) {	/* v4-mapped on a dual-stack socket */
+		sin6->sin6_addr.s6_addr[10] = 0xff;
+		sin6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&sin6->sin6_addr.s6_addr[12], a->u.b, 4);
+	} else {
+		sin6->sin6_addr = a->u.v6;
+	}
+	return sizeof(*sin6);
+}
+
+/* TCP MD5 (RFC 2385) key for one neighbour on fd; password "" removes it. */
+int
+session_md5(int fd, const struct ipaddr *addr, const char *password)
+{
+	struct tcp_md5sig md5;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	size_t n = strlen(password);
+	bool v6sock;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -errno;
+	v6sock = ss.ss_family == AF_INET6;
+	if (n > TCP_MD5SIG_MAXKEYLEN)
+		return -EINVAL;
+	memset(&md5, 0, sizeof(md5));
+	(void)sockaddr_from(addr, 0, v6sock, &md5.tcpm_addr);
+	md5.tcpm_keylen = (uint16_t)n;
+	memcpy(md5.tcpm_key, password, n);
+	if (setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &md5, sizeof(md5)) < 0)
+		return -errno;
+	return 0;
+}
+
+int
+bgp_listener_keys(struct ld *d, int fd)
+{
+	struct bgp *b = bgp_get(d, true);
+	struct peer *p;
+	int rc, ret = 0;
+
+	if (b == NULL)
+		return -ENOMEM;
+	b->listener_fd = fd;
+	if (fd < 0)
+		return 0;
+	for (p = b->peers; p != NULL; p = p->next) {
+		if (p->conf.password[0] == '\0')
+			continue;
+		if ((rc = session_md5(fd, &p->conf.addr, p->conf.password)) < 0) {
+			log_warnx("neighbor %s: TCP MD5 key on the listener: %s "
+			    "(is CONFIG_TCP_MD5SIG enabled in the kernel?)",
+			    peer_addr(p), strerror(-rc));
+			ret = rc;
+		}
+	}
+	return ret;
+}
+
+void
+session_sockopts(struct peer *p, int fd)
+{
+	int one = 1, ttl = 255;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+		log_debug("neighbor %s: TCP_NODELAY: %s", peer_addr(p),
+		    strerror(errno));
+	if (!p->ebgp)
+		return;
+	/* a directly connected eBGP peer: send with TTL 255 so a peer
+	 * using GTSM (RFC 5082) accepts our packets */
+	if (p->conf.addr.family == AF_INET)
+		(void)setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+	else
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl,
+		    sizeof(ttl));
+}
+
+static void conn_io(struct ld *d, int fd, short revents, void *arg);
+
+static int
+conn_buffers(struct bgp_conn *c)
+{
+	if (c->rbuf == NULL && (c->rbuf = malloc(BGP_RBUF_SIZE)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+int
+session_attach(struct peer *p, struct bgp_conn *c, int fd, bool outgoing)
+{
+	int rc;
+
+	if ((rc = conn_buffers(c)) < 0)
+		return rc;
+	c->fd = fd;
+	c->outgoing = outgoing;
+	c->connecting = false;
+	c->open_sent = false;
+	c->rlen = 0;
+	c->wlen = c->woff = 0;
+	c->pollout = outgoing;
+	timer_stop(&c->timer);
+	if ((rc = ld_io_add(p->bgp->d, fd, outgoing ? POLLOUT : POLLIN,
+	    conn_io, p)) < 0) {
+		c->fd = -1;
+		return rc;
+	}
+	return 0;
+}
+
+int
+session_connect(struct peer *p)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, rc;
+
+	fd = socket(p->conf.addr.family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0)
+		return -errno;
+	session_sockopts(p, fd);
+	if (p->bgp->listen_addr.family == p->conf.addr.family) {
+		sl = sockaddr_from(&p->bgp->listen_addr, 0, false, &ss);
+		if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
+			log_debug("neighbor %s: bind to the listen address: %s",
+			    peer_addr(p), strerror(errno));
+	}
+	if (p->conf.password[0] != '\0' &&
+	    (rc = session_md5(fd, &p->conf.addr, p->conf.password)) < 0) {
+		log_warnx("neighbor %s: cannot set the TCP MD5 key: %s "
+		    "(is CONFIG_TCP_MD5SIG enabled in the kernel?)",
+		    peer_addr(p), strerror(-rc));
+		goto close_fd;
+	}
+	sl = sockaddr_from(&p->conf.addr, p->conf.port, false, &ss);
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 &&
+	    errno != EINPROGRESS) {
+		rc = -errno;
+		goto close_fd;
+	}
+	if ((rc = session_attach(p, &p->conn, fd, true)) < 0)
+		goto close_fd;
+	p->conn.connecting = true;
+	peer_timer_set(p, &p->conn.timer, BGP_PEER_CONNECT_MS);
+	return 0;
+
+close_fd:
+	close(fd);
+	return rc;
+}
+
+void
+session_close(struct peer *p, struct bgp_conn *c)
+{
+	if (c->fd < 0)
+		return;
+	ld_io_del(p->bgp->d, c->fd);
+	close(c->fd);
+	c->fd = -1;
+	c->rlen = 0;
+	c->wlen = c->woff = 0;
+	c->connecting = c->open_sent = c->pollout = false;
+	timer_stop(&c->timer);
+}
+
+void
+session_conn_free(struct peer *p, struct bgp_conn *c)
+{
+	session_close(p, c);
+	free(c->rbuf);
+	free(c->wbuf);
+	c->rbuf = c->wbuf = NULL;
+	c->wcap = 0;
+}
+
+size_t
+session_wpending(const struct bgp_conn *c)
+{
+	return c->wlen - c->woff;
+}
+
+static void
+conn_pollout(struct peer *p, struct bgp_conn *c, bool on)
+{
+	if (c->pollout == on || c->fd < 0)
+		return;
+	c->pollout = on;
+	ld_io_events(p->bgp->d, c->fd, on ? POLLIN | POLLOUT : POLLIN);
+}
+
+/* Write what we can without blocking. */
+void
+session_flush_conn(struct peer *p, struct bgp_conn *c)
+{
+	ssize_t n;
+
+	if (c->fd < 0 || c->connecting)
+		return;
+	while (c->woff < c->wlen) {
+		n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			/* the read side will see the error and fail the
+			 * connection; drop what cannot be written */
+			log_debug("neighbor %s: send: %s", peer_addr(p),
+			    strerror(errno));
+			c->wlen = c->woff = 0;
+			break;
+		}
+		c->woff += (size_t)n;
+	}
+	if (c->woff == c->wlen)
+		c->woff = c->wlen = 0;
+	conn_pollout(p, c, c->wlen > 0);
+}
+
+int
+session_send(struct peer *p, struct bgp_conn *c, const uint8_t *msg,
+    size_t len)
+{
+	size_t need, cap;
+	uint8_t *nb;
+
+	if (c->fd < 0)
+		return -ENOTCONN;
+	if (c->woff > 0 && c->woff == c->wlen)
+		c->woff = c->wlen = 0;
+	need = c->wlen + len;
+	if (need > BGP_WBUF_MAX)
+		return -ENOBUFS;
+	if (need > c->wcap) {
+		if (c->woff > 0) {	/* compact first */
+			memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
+			c->wlen -= c->woff;
+			c->woff = 0;
+			need = c->wlen + len;
+		}
+		cap = c->wcap ? c->wcap : 16384;
+		while (cap < need)
+			cap *= 2;
+		if (cap > c->wcap) {
+			if ((nb = realloc(c->wbuf, cap)) == NULL)
+				return -ENOMEM;
+			c->wbuf = nb;
+			c->wcap = cap;
+		}
+	}
+	memcpy(c->wbuf + c->wlen, msg, len);
+	c->wlen += len;
+	p->msgs_out++;
+	return 0;
+}
+
+int
+session_send_open(struct peer *p, struct bgp_conn *c)
+{
+	struct bgp_open o;
+	uint8_t buf[BGP_MSG_MAX];
+	int len;
+
+	memset(&o, 0, sizeof(o));
+	o.version = BGP_VERSION;
+	o.holdtime = p->conf.hold_time;
+	o.bgpid = bgp_router_id(p->bgp);
+	o.caps.flags = BGP_CAPS_F_MP | BGP_CAPS_F_RR | BGP_CAPS_F_AS4 |
+	    BGP_CAPS_F_GR;
+	o.caps.as4 = p->bgp->local_as;
+	o.caps.n_mp = 2;
+	o.caps.mp[0] = (struct bgp_afisafi){ BGP_AFI_IPV4, BGP_SAFI_UNICAST };
+	o.caps.mp[1] = (struct bgp_afisafi){ BGP_AFI_IPV6, BGP_SAFI_UNICAST };
+	/* graceful restart (RFC 4724): restart time only; we keep no
+	 * forwarding state across a restart yet, so no F bits */
+	o.caps.gr_time = BGP_GR_TIME;
+	o.caps.n_gr = 2;
+	o.caps.gr[0] = (struct bgp_gr_af){ BGP_AFI_IPV4, BGP_SAFI_UNICAST, 0 };
+	o.caps.gr[1] = (struct bgp_gr_af){ BGP_AFI_IPV6, BGP_SAFI_UNICAST, 0 };
+	if ((len = bgp_open_encode(&o, buf, sizeof(buf))) < 0)
+		return len;
+	c->open_sent = true;
+	if (session_send(p, c, buf, (size_t)len) < 0)
+		return -ENOBUFS;
+	session_flush_conn(p, c);
+	return 0;
+}
+
+void
+session_send_keepalive(struct peer *p)
+{
+	uint8_t buf[BGP_HDR_LEN];
+	int len;
+
+	if ((len = bgp_keepalive_encode(buf, sizeof(buf))) < 0)
+		return;
+	if (session_send(p, &p->conn, buf, (size_t)len) == 0)
+		session_flush_conn(p, &p->conn);
+	if (p->keepalive_s > 0)
+		peer_timer_set(p, &p->keepalive, p->keepalive_s * 1000ULL);
+}
+
+void
+session_send_notification(struct peer *p, struct bgp_conn *c, uint8_t code,
+    uint8_t subcode, const uint8_t *data, size_t data_len)
+{
+	struct bgp_notification n = {
+		.code = code, .subcode = subcode,
+		.data = data, .data_len = data_len,
+	};
+	uint8_t buf[BGP_MSG_MAX];
+	int len;
+
+	if (c->fd < 0 || c->connecting)
+		return;
+	log_warnx("neighbor %s: sending NOTIFICATION %u/%u (%s, %s)",
+	    peer_addr(p), code, subcode, bgp_err_name(code),
+	    bgp_suberr_name(code, subcode));
+	if (c == &p->conn)
+		(void)snprintf(p->info, sizeof(p->info), "sent %s: %s",
+		    bgp_err_name(code), bgp_suberr_name(code, subcode));
+	if ((len = bgp_notification_encode(&n, buf, sizeof(buf))) < 0)
+		return;
+	/* a NOTIFICATION goes out even past the high-water mark; if even
+	 * the hard cap is hit, the session is being dropped anyway */
+	if (session_send(p, c, buf, (size_t)len) == 0)
+		session_flush_conn(p, c);
+}
+
+void
+session_check_reset(struct peer *p)
+{
+	if (!p->reset_pending)
+		return;
+	p->reset_pending = false;
+	if (p->state != BGP_STATE_ESTABLISHED)
+		return;
+	(void)snprintf(p->info, sizeof(p->info), "out of resources");
+	session_send_notification(p, &p->conn, BGP_ERRC_CEASE,
+	    BGP_ERRS_CEASE_RESOURCES, NULL, 0);
+	bgp_fsm(p, BGP_EV_TCP_FAILS);
+}
+
+/* ---- reading ---- */
+
+static struct bgp_conn *
+conn_by_fd(struct peer *p, int fd)
+{
+	if (fd < 0)
+		return NULL;
+	if (p->conn.fd == fd)
+		return &p->conn;
+	if (p->coll.fd == fd)
+		return &p->coll;
+	return NULL;
+}
+
+static enum bgp_event
+msg_event(uint8_t type)
+{
+	switch (type) {
+	case BGP_MSG_OPEN:		return BGP_EV_OPEN;
+	case BGP_MSG_UPDATE:		return BGP_EV_UPDATE;
+	case BGP_MSG_NOTIFICATION:	return BGP_EV_NOTIFICATION;
+	case BGP_MSG_KEEPALIVE:		return BGP_EV_KEEPALIVE;
+	default:			return BGP_EV_RREFRESH;
+	}
+}
+
+/* A message on the colliding connection: only its OPEN matters. */
+static void
+coll_msg(struct peer *p, uint8_t type)
+{
+	struct bgp_notification n;
+
+	switch (type) {
+	case BGP_MSG_OPEN:
+		bgp_collision(p);
+		return;
+	case BGP_MSG_NOTIFICATION:
+		if (bgp_notification_decode(p->msg, p->msg_len, &n,
+		    &p->err) == 0)
+			log_info("neighbor %s: second connection closed by "
+			    "NOTIFICATION %u/%u (%s)", peer_addr(p), n.code,
+			    n.subcode, bgp_suberr_name(n.code, n.subcode));
+		session_close(p, &p->coll);
+		return;
+	default:
+		session_send_notification(p, &p->coll, BGP_ERRC_FSM,
+		    BGP_ERRS_FSM_OPENSENT, NULL, 0);
+		session_close(p, &p->coll);
+	}
+}
+
+/* Frame and dispatch every whole message in the read buffer.  Handling a
+ * message may close or swap connections, so the connection is looked up
+ * again by fd after each one. */
+static void
+conn_input(struct peer *p, int fd)
+{
+	struct bgp_conn *c = conn_by_fd(p, fd);
+	struct bgp_hdr h;
+	size_t off = 0;
+	int rc;
+
+	while (c != NULL && c->rlen - off >= BGP_HDR_LEN) {
+		rc = bgp_hdr_decode(c->rbuf + off, c->rlen - off, &h, &p->err);
+		if (rc == -ENODATA)
+			break;
+		if (rc < 0) {
+			if (c == &p->coll) {
+				session_send_notification(p, c, p->err.code,
+				    p->err.subcode, p->err.data,
+				    p->err.data_len);
+				session_close(p, c);
+			} else {
+				bgp_fsm(p, BGP_EV_HDR_ERR);
+			}
+			return;
+		}
+		if (h.len > c->rlen - off)
+			break;
+		p->msg = c->rbuf + off;
+		p->msg_len = h.len;
+		p->msgs_in++;
+		off += h.len;
+		if (c == &p->coll)
+			coll_msg(p, h.type);
+		else
+			bgp_fsm(p, msg_event(h.type));
+		p->msg = NULL;
+		p->msg_len = 0;
+		c = conn_by_fd(p, fd);
+	}
+	if (c == NULL)
+		return;
+	if (off > 0 && off < c->rlen)
+		memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+	c->rlen -= off;
+}
+
+void
+session_failed(struct peer *p, struct bgp_conn *c, const char *why)
+{
+	if (c == &p->coll) {
+		log_debug("neighbor %s: second connection: %s", peer_addr(p),
+		    why);
+		session_close(p, c);
+		return;
+	}
+	(void)snprintf(p->info, sizeof(p->info), "%s", why);
+	log_info("neighbor %s: connection %s", peer_addr(p), why);
+	bgp_fsm(p, BGP_EV_TCP_FAILS);
+}
+
+static void
+conn_io(struct ld *d, int fd, short revents, void *arg)
+{
+	struct peer *p = arg;
+	struct bgp_conn *c = conn_by_fd(p, fd);
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
+	ssize_t n;
+
+	(void)d;
+	if (c == NULL)
+		return;
+	if (c->connecting) {
+		if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
+			return;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+			soerr = errno;
+		if (soerr != 0) {
+			char why[96];
+
+			(void)snprintf(why, sizeof(why), "connect: %s",
+			    strerror(soerr));
+			session_failed(p, c, why);
+			return;
+		}
+		c->connecting = false;
+		c->pollout = false;
+		timer_stop(&c->timer);
+		ld_io_events(p->bgp->d, fd, POLLIN);
+		bgp_fsm(p, BGP_EV_TCP_ACKED);
+		return;
+	}
+	if (revents & POLLOUT) {
+		session_flush_conn(p, c);
+		if (c == &p->conn && p->state == BGP_STATE_ESTABLISHED &&
+		    session_wpending(c) < BGP_WBUF_HIWAT) {
+			rde_flush_peer(p);
+			session_check_reset(p);
+		}
+		if ((c = conn_by_fd(p, fd)) == NULL)
+			return;
+	}
+	if (!(revents & (POLLIN | POLLERR | POLLHUP)))
+		return;
+	n = read(fd, c->rbuf + c->rlen, BGP_RBUF_SIZE - c->rlen);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		session_failed(p, c, strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		session_failed(p, c, "closed by the peer");
+		return;
+	}
+	c->rlen += (size_t)n;
+	conn_input(p, fd);
+}

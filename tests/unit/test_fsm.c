@@ -1,0 +1,629 @@
+/* test_fsm.c — the BGP session and its RFC 4271 FSM, driven through the
+ * real session code over socketpair()s (and one loopback TCP connection
+ * for the active open), with a fake clock and poll loop (bgp_fake.h).
+ * The test plays the remote speaker and checks every state reached and
+ * every message sent. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "bgp_fake.h"
+#include "log.h"
+
+static char fake_ld_a, fake_ld_b;
+#define D  ((struct ld *)&fake_ld_a)
+#define D2 ((struct ld *)&fake_ld_b)
+
+static struct rx rx;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	fake_n_local = 0;
+	fake_n_kr = fake_kr_calls = 0;
+	fake_local[0].p = P("10.1.0.5/32");
+	fake_local[0].e = (struct ld_export){ .family = AF_INET };
+	fake_local[1].p = P("fd00:1::5/128");
+	fake_local[1].e = (struct ld_export){ .family = AF_INET6 };
+	fake_n_local = 2;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	bgp_shutdown(D, "test over");
+	bgp_shutdown(D2, "test over");
+	for (int i = 0; i < FAKE_IO_MAX; i++)
+		assert_null(fake_io[i].cb);	/* every fd unregistered */
+	return 0;
+}
+
+static void
+conf_one(struct ld *d, struct peer_conf pc)
+{
+	struct ld_conf c;
+
+	lconf(&c, 65001, &pc, 1);
+	assert_int_equal(bgp_configure(d, &c), 0);
+}
+
+/* Passive open: Active -> OpenSent -> OpenConfirm -> Established, the
+ * OPEN we send, the table, End-of-RIB, KEEPALIVEs, then Hold Timer. */
+static void
+test_passive_to_established(void **state)
+{
+	struct bgp_open o;
+	struct bgp_update u;
+	struct bgp_err err;
+	struct ipaddr a = A("192.0.2.2");
+	int sv[2];
+	long i;
+	size_t len, k, n_upd = 0, n_eor = 0;
+	const uint8_t *m;
+	bool saw_v4 = false, saw_v6 = false;
+
+	(void)state;
+	conf_one(D, pconf("192.0.2.2", 65000, PEER_TYPE_NODE,
+	    PEER_IMPORT_DEFAULT, true));
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Active");
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	bgp_accept(D, sv[0], &a, 40000);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "OpenSent");
+	rx_read(sv[1], &rx);
+	assert_int_equal(rx.nmsg, 1);
+	assert_int_equal(rx_type(&rx, 0), BGP_MSG_OPEN);
+	m = rx_msg(&rx, 0, &len);
+	assert_int_equal(bgp_open_decode(m, len, &o, &err), 0);
+	assert_int_equal(o.as, 65001);
+	assert_int_equal(o.holdtime, 90);
+	assert_int_equal(o.bgpid, 0x0a000001);
+	assert_true(o.caps.flags & BGP_CAPS_F_AS4);
+	assert_true(o.caps.flags & BGP_CAPS_F_RR);
+	assert_true(o.caps.flags & BGP_CAPS_F_GR);
+	assert_int_equal(o.caps.gr_time, 120);
+	assert_int_equal(o.caps.n_mp, 2);
+
+	remote_open(sv[1], 65000, "192.0.2.2", 30);
+	fake_turn(D);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "OpenConfirm");
+	rx_read(sv[1], &rx);
+	assert_int_equal(rx.nmsg, 1);
+	assert_int_equal(rx_type(&rx, 0), BGP_MSG_KEEPALIVE);
+
+	remote_keepalive(sv[1]);
+	fake_turn(D);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Established");
+	assert_true(peer_stat(D, "192.0.2.2").up);
+	rx_read(sv[1], &rx);
+	for (k = 0; k < rx.nmsg; k++) {
+		assert_int_equal(rx_type(&rx, k), BGP_MSG_UPDATE);
+		m = rx_msg(&rx, k, &len);
+		assert_int_equal(bgp_update_decode(m, len, BGP_MSG_F_AS4, &u,
+		    &err), 0);
+		if (u.flags & BGP_UPD_F_EOR) {
+			n_eor++;
+			continue;
+		}
+		n_upd++;
+		assert_int_equal(u.attrs.aspath.nasns, 1);
+		assert_int_equal(u.attrs.aspath.asn[0], 65001);
+		assert_int_equal(u.attrs.origin, BGP_ORIGIN_IGP);
+		assert_false(u.attrs.present &
+		    BGP_ATTR_BIT(BGP_ATTR_LOCAL_PREF));	/* eBGP */
+		if (u.nlri.count == 1) {
+			assert_int_equal(u.attrs.nexthop.s_addr,
+			    A("10.0.0.1").u.v4.s_addr);
+			saw_v4 = true;
+		}
+		if (u.flags & BGP_UPD_F_MP_REACH) {
+			struct ipaddr nh6 = A("fd00::1");
+
+			assert_true(ipaddr_eq(&u.mp_reach.nh, &nh6));
+			assert_int_equal(u.mp_reach.nlri.count, 1);
+			saw_v6 = true;
+		}
+	}
+	assert_true(saw_v4);
+	assert_true(saw_v6);
+	assert_int_equal(n_upd, 2);
+	assert_int_equal(n_eor, 2);		/* IPv4 and IPv6 */
+	assert_int_equal(peer_stat(D, "192.0.2.2").prefixes_sent, 2);
+
+	/* negotiated hold 30 s: a KEEPALIVE every 10 s */
+	fake_now += 10001;
+	fake_turn(D);
+	rx_read(sv[1], &rx);
+	assert_int_equal(rx.nmsg, 1);
+	assert_int_equal(rx_type(&rx, 0), BGP_MSG_KEEPALIVE);
+	/* a KEEPALIVE from the peer keeps the session */
+	fake_now += 20000;
+	remote_keepalive(sv[1]);
+	fake_turn(D);
+	fake_now += 20000;
+	fake_turn(D);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Established");
+	/* silence past the hold time: 4/0, Idle */
+	fake_now += 10001;
+	fake_turn(D);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Idle");
+	rx_read(sv[1], &rx);
+	assert_int_equal(rx_notification(&rx), BGP_ERRC_HOLD << 8);
+	assert_string_equal(peer_stat(D, "192.0.2.2").info,
+	    "sent Hold Timer Expired: Unspecific");
+	(void)i;
+	close(sv[1]);
+
+	/* back-off: after at most 5 s it waits for a connection again */
+	fake_now += 5001;
+	fake_turn(D);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Active");
+}
+
+/* Exported changes are coalesced by prefix and grouped into UPDATEs. */
+static void
+test_export_changes(void **state)
+{
+	struct bgp_update u;
+	struct bgp_err err;
+	struct ld_export e4 = { .family = AF_INET };
+	struct ld_export ec = { .family = AF_INET, .n_communities = 1,
+	    .communities = { 64511u << 16 | 100 } };
+	struct prefix p;
+	const uint8_t *m;
+	size_t len, k, ann = 0, wd = 0, comm = 0;
+	int fd;
+
+	(void)state;
+	conf_one(D, pconf("192.0.2.2", 65000, PEER_TYPE_NODE,
+	    PEER_IMPORT_DEFAULT, true));
+	fd = bring_up(D, "192.0.2.2", 65000, "192.0.2.2", 90, &rx);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Established");
+
+	/* 100 new /32s, one changed 3 times (last: with a community), one
+	 * withdrawn before the flush -> sent once each */
+	for (int i = 0; i < 100; i++) {
+		char s[32];
+
+		snprintf(s, sizeof(s), "10.2.%d.%d/32", i / 50, i % 50 + 1);
+		p = P(s);
+		bgp_local_changed(D, &p, &e4);
+	}
+	p = P("10.2.0.1/32");
+	bgp_local_changed(D, &p, &e4);
+	bgp_local_changed(D, &p, &ec);
+	p = P("10.1.0.5/32");
+	bgp_local_changed(D, &p, NULL);
+	fake_turn(D);
+	rx_read(fd, &rx);
+	assert_true(rx.nmsg >= 2 && rx.nmsg <= 3);
+	for (k = 0; k < rx.nmsg; k++) {
+		m = rx_msg(&rx, k, &len);
+		assert_int_equal(bgp_update_decode(m, len, BGP_MSG_F_AS4, &u,
+		    &err), 0);
+		ann += u.nlri.count;
+		wd += u.withdrawn.count;
+		if (u.attrs.present & BGP_ATTR_BIT(BGP_ATTR_COMMUNITIES)) {
+			assert_int_equal(u.nlri.count, 1);
+			assert_int_equal(u.attrs.comm[0], 64511u << 16 | 100);
+			comm++;
+		}
+	}
+	assert_int_equal(ann, 100);
+	assert_int_equal(wd, 1);
+	assert_int_equal(comm, 1);
+
+	/* ROUTE-REFRESH: the whole table again */
+	{
+		struct bgp_route_refresh rr = { BGP_AFI_IPV4, 0,
+		    BGP_SAFI_UNICAST };
+		uint8_t buf[BGP_RREFRESH_LEN];
+
+		assert_int_equal(bgp_rr_encode(&rr, buf, sizeof(buf)),
+		    BGP_RREFRESH_LEN);
+		xwrite(fd, buf, sizeof(buf));
+		fake_turn(D);
+		rx_read(fd, &rx);
+		assert_true(rx.nmsg >= 1);
+		assert_int_equal(rx_type(&rx, 0), BGP_MSG_UPDATE);
+	}
+	close(fd);
+	fake_turn(D);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Idle");
+}
+
+/* 20,000 changes into a socket the peer reads slowly: everything arrives,
+ * in UPDATEs of at most 4096 octets with many prefixes each, and the
+ * write buffer stays bounded (the rest waits in the prefix queue). */
+static void
+test_export_backpressure(void **state)
+{
+	static struct bgp_update u;
+	struct bgp_err err;
+	struct ld_export e4 = { .family = AF_INET };
+	struct bgp *b;
+	struct prefix p;
+	const uint8_t *m;
+	size_t len, total = 0, msgs = 0, maxw = 0;
+	int fd, rounds = 0;
+
+	(void)state;
+	fake_n_local = 0;
+	conf_one(D, pconf("192.0.2.2", 65000, PEER_TYPE_NODE,
+	    PEER_IMPORT_DEFAULT, true));
+	fd = bring_up(D, "192.0.2.2", 65000, "192.0.2.2", 90, &rx);
+	for (int i = 0; i < 20000; i++) {
+		memset(&p, 0, sizeof(p));
+		p.addr.family = AF_INET;
+		p.addr.u.v4.s_addr = htonl(0x0a400000u + (uint32_t)i);
+		p.len = 32;
+		bgp_local_changed(D, &p, &e4);
+	}
+	b = bgp_get(D, false);
+	while (total < 20000 && rounds++ < 10000) {
+		fake_turn(D);
+		if (session_wpending(&b->peers->conn) > maxw)
+			maxw = session_wpending(&b->peers->conn);
+		rx_read(fd, &rx);
+		for (size_t k = 0; k < rx.nmsg; k++) {
+			m = rx_msg(&rx, k, &len);
+			assert_true(len <= BGP_MSG_MAX);
+			assert_int_equal(bgp_update_decode(m, len,
+			    BGP_MSG_F_AS4, &u, &err), 0);
+			total += u.nlri.count;
+			msgs++;
+		}
+	}
+	assert_int_equal(total, 20000);
+	assert_true(msgs < 200);		/* ~ 800 /32s per UPDATE */
+	assert_true(maxw <= BGP_WBUF_HIWAT + 64 * BGP_MSG_MAX);
+	close(fd);
+}
+
+/* OPEN checks: each bad OPEN gets its NOTIFICATION and Idle. */
+static void
+test_open_errors(void **state)
+{
+	struct ipaddr a = A("192.0.2.2");
+	static const uint8_t hold1[] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0, 29, 1, 4, 0xfd, 0xe8, 0, 1, 192, 0, 2, 2, 0 };
+	static const uint8_t badmarker[] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0, 19, 4 };
+	int sv[2];
+
+	(void)state;
+	conf_one(D, pconf("192.0.2.2", 65000, PEER_TYPE_NODE,
+	    PEER_IMPORT_DEFAULT, true));
+
+	/* wrong AS: 2/2 */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	bgp_accept(D, sv[0], &a, 40000);
+	remote_open(sv[1], 65099, "192.0.2.2", 90);
+	fake_turn(D);
+	rx_read(sv[1], &rx);
+	assert_int_equal(rx_notification(&rx),
+	    BGP_ERRC_OPEN << 8 | BGP_ERRS_OPEN_PEER_AS);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Idle");
+	close(sv[1]);
+
+	/* hold time 1: 2/6 (accepted in Idle during the back-off) */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	bgp_accept(D, sv[0], &a, 40000);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "OpenSent");
+	xwrite(sv[1], hold1, sizeof(hold1));
+	fake_turn(D);
+	rx_read(sv[1], &rx);
+	assert_int_equal(rx_notification(&rx),
+	    BGP_ERRC_OPEN << 8 | BGP_ERRS_OPEN_HOLDTIME);
+	close(sv[1]);
+
+	/* a KEEPALIVE in OpenSent: FSM error 5/1 */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	bgp_accept(D, sv[0], &a, 40000);
+	remote_keepalive(sv[1]);
+	fake_turn(D);
+	rx_read(sv[1], &rx);
+	assert_int_equal(rx_notification(&rx),
+	    BGP_ERRC_FSM << 8 | BGP_ERRS_FSM_OPENSENT);
+	close(sv[1]);
+
+	/* a bad marker: 1/1 */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	bgp_accept(D, sv[0], &a, 40000);
+	xwrite(sv[1], badmarker, sizeof(badmarker));
+	fake_turn(D);
+	rx_read(sv[1], &rx);
+	assert_int_equal(rx_notification(&rx),
+	    BGP_ERRC_HEADER << 8 | BGP_ERRS_HDR_SYNC);
+	close(sv[1]);
+
+	/* an unknown neighbour is refused (fd closed, nothing registered) */
+	{
+		struct ipaddr o = A("198.51.100.7");
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		bgp_accept(D, sv[0], &o, 40000);
+		assert_null(fake_io_find(sv[0]));
+		assert_int_equal(read(sv[1], rx.buf, 1), 0);	/* EOF */
+		close(sv[1]);
+	}
+
+	/* iBGP peer with our own router id: 2/3 */
+	conf_one(D, pconf("192.0.2.2", 65001, PEER_TYPE_MESH,
+	    PEER_IMPORT_ALL, true));
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	bgp_accept(D, sv[0], &a, 40000);
+	remote_open(sv[1], 65001, "10.0.0.1", 90);
+	fake_turn(D);
+	rx_read(sv[1], &rx);
+	assert_int_equal(rx_notification(&rx),
+	    BGP_ERRC_OPEN << 8 | BGP_ERRS_OPEN_BGPID);
+	close(sv[1]);
+}
+
+/* NOTIFICATION received, malformed UPDATE (session reset), a second OPEN
+ * in Established, shutdown sends Cease/2. */
+static void
+test_established_errors(void **state)
+{
+	static const uint8_t bad_origin[] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0, 23, 2, 0, 5, 0, 0 };	/* withdrawn length overruns: 3/1 */
+	int fd;
+
+	(void)state;
+	conf_one(D, pconf("192.0.2.2", 65000, PEER_TYPE_NODE,
+	    PEER_IMPORT_DEFAULT, true));
+	fd = bring_up(D, "192.0.2.2", 65000, "192.0.2.2", 90, &rx);
+	remote_notification(fd, BGP_ERRC_CEASE, BGP_ERRS_CEASE_SHUTDOWN);
+	fake_turn(D);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Idle");
+	assert_string_equal(peer_stat(D, "192.0.2.2").info,
+	    "received Cease: Administrative Shutdown");
+	close(fd);
+
+	fd = bring_up(D, "192.0.2.2", 65000, "192.0.2.2", 90, &rx);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Established");
+	xwrite(fd, bad_origin, sizeof(bad_origin));
+	fake_turn(D);
+	rx_read(fd, &rx);
+	assert_int_equal(rx_notification(&rx) >> 8, BGP_ERRC_UPDATE);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Idle");
+	close(fd);
+
+	fd = bring_up(D, "192.0.2.2", 65000, "192.0.2.2", 90, &rx);
+	remote_open(fd, 65000, "192.0.2.2", 90);
+	fake_turn(D);
+	rx_read(fd, &rx);
+	assert_int_equal(rx_notification(&rx),
+	    BGP_ERRC_FSM << 8 | BGP_ERRS_FSM_ESTABLISHED);
+	close(fd);
+
+	fd = bring_up(D, "192.0.2.2", 65000, "192.0.2.2", 90, &rx);
+	bgp_shutdown(D, "maintenance");
+	rx_read(fd, &rx);
+	assert_int_equal(rx_notification(&rx),
+	    BGP_ERRC_CEASE << 8 | BGP_ERRS_CEASE_SHUTDOWN);
+	assert_int_equal(bgp_peer_count(D), 0);
+	close(fd);
+}
+
+/* Active open over loopback TCP: Idle -> Connect -> OpenSent; then a
+ * colliding connection from the peer, resolved both ways (§6.8). */
+static void
+test_active_and_collision(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+	struct ipaddr lo = A("127.0.0.1");
+	struct peer_conf pc;
+	int lfd, tcp, sv[2];
+
+	(void)state;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &sl), 0);
+
+	pc = pconf("127.0.0.1", 65000, PEER_TYPE_GLOBAL, PEER_IMPORT_DEFAULT,
+	    false);
+	pc.port = ntohs(sin.sin_port);
+	conf_one(D, pc);
+	assert_string_equal(peer_state(D, "127.0.0.1"), "Connect");
+	tcp = accept(lfd, NULL, NULL);
+	assert_true(tcp >= 0);
+	fake_turn(D);		/* POLLOUT: connected */
+	assert_string_equal(peer_state(D, "127.0.0.1"), "OpenSent");
+	usleep(20000);
+	rx_read(tcp, &rx);
+	assert_int_equal(rx_type(&rx, 0), BGP_MSG_OPEN);
+
+	/* the peer (higher id 10.0.0.9 > our 10.0.0.1) also connects: its
+	 * connection stays, ours gets Cease/7 */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	bgp_accept(D, sv[0], &lo, 40001);
+	rx_read(sv[1], &rx);
+	assert_int_equal(rx_type(&rx, 0), BGP_MSG_OPEN);
+	remote_open(sv[1], 65000, "10.0.0.9", 90);
+	fake_turn(D);
+	assert_string_equal(peer_state(D, "127.0.0.1"), "OpenConfirm");
+	usleep(20000);
+	rx_read(tcp, &rx);
+	assert_int_equal(rx_notification(&rx),
+	    BGP_ERRC_CEASE << 8 | BGP_ERRS_CEASE_COLLISION);
+	rx_read(sv[1], &rx);
+	assert_int_equal(rx_type(&rx, 0), BGP_MSG_KEEPALIVE);
+	remote_keepalive(sv[1]);
+	fake_turn(D);
+	assert_string_equal(peer_state(D, "127.0.0.1"), "Established");
+	/* a third connection while Established: Cease/7 */
+	{
+		int sv2[2];
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM |
+		    SOCK_NONBLOCK, 0, sv2), 0);
+		bgp_accept(D, sv2[0], &lo, 40002);
+		rx_read(sv2[1], &rx);
+		assert_int_equal(rx_notification(&rx),
+		    BGP_ERRC_CEASE << 8 | BGP_ERRS_CEASE_COLLISION);
+		close(sv2[1]);
+	}
+	close(sv[1]);
+	close(tcp);
+	fake_turn(D);
+	assert_string_equal(peer_state(D, "127.0.0.1"), "Idle");
+
+	/* again, but the peer's id is lower: our connection stays */
+	fake_now += 5001;
+	fake_turn(D);
+	assert_string_equal(peer_state(D, "127.0.0.1"), "Connect");
+	tcp = accept(lfd, NULL, NULL);
+	assert_true(tcp >= 0);
+	fake_turn(D);
+	assert_string_equal(peer_state(D, "127.0.0.1"), "OpenSent");
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	bgp_accept(D, sv[0], &lo, 40003);
+	remote_open(sv[1], 65000, "9.9.9.9", 90);
+	fake_turn(D);
+	rx_read(sv[1], &rx);
+	assert_int_equal(rx_notification(&rx),
+	    BGP_ERRC_CEASE << 8 | BGP_ERRS_CEASE_COLLISION);
+	assert_string_equal(peer_state(D, "127.0.0.1"), "OpenSent");
+	remote_open(tcp, 65000, "9.9.9.9", 90);
+	fake_turn(D);
+	assert_string_equal(peer_state(D, "127.0.0.1"), "OpenConfirm");
+	close(sv[1]);
+	close(tcp);
+	close(lfd);
+}
+
+/* Connect-retry back-off: refused connects double the wait up to 120 s. */
+static void
+test_connect_backoff(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+	struct peer_conf pc;
+	uint64_t t0, waits[8];
+	int lfd, n = 0;
+
+	(void)state;
+	/* a port nothing listens on: bind, read the port, close */
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &sl), 0);
+	close(lfd);
+	pc = pconf("127.0.0.1", 65000, PEER_TYPE_GLOBAL, PEER_IMPORT_NONE,
+	    false);
+	pc.port = ntohs(sin.sin_port);
+	conf_one(D, pc);
+	t0 = fake_now;
+	while (n < 7) {
+		usleep(2000);
+		fake_turn(D);		/* connection refused -> Active */
+		if (strcmp(peer_state(D, "127.0.0.1"), "Active") != 0)
+			continue;
+		/* advance to the retry */
+		while (strcmp(peer_state(D, "127.0.0.1"), "Active") == 0) {
+			fake_now += 100;
+			fake_turn(D);
+		}
+		waits[n++] = fake_now - t0;
+		t0 = fake_now;
+	}
+	/* 5, 10, 20, 40, 80, 120, 120 s, each with up to 25 % jitter off */
+	assert_true(waits[0] >= 3750 && waits[0] <= 5200);
+	assert_true(waits[1] >= 7500 && waits[1] <= 10200);
+	assert_true(waits[2] >= 15000 && waits[2] <= 20200);
+	assert_true(waits[5] >= 90000 && waits[5] <= 120200);
+	assert_true(waits[6] >= 90000 && waits[6] <= 120200);
+}
+
+/* Reconfiguration: unchanged peers keep the session, changed ones get
+ * Cease/6, removed ones Cease/3. */
+static void
+test_reconfigure(void **state)
+{
+	struct peer_conf pcs[2];
+	struct ld_conf c;
+	int fd1, fd2;
+
+	(void)state;
+	pcs[0] = pconf("192.0.2.2", 65000, PEER_TYPE_NODE, PEER_IMPORT_DEFAULT,
+	    true);
+	pcs[1] = pconf("192.0.2.3", 65000, PEER_TYPE_NODE, PEER_IMPORT_DEFAULT,
+	    true);
+	lconf(&c, 65001, pcs, 2);
+	assert_int_equal(bgp_configure(D, &c), 0);
+	fd1 = bring_up(D, "192.0.2.2", 65000, "192.0.2.2", 90, &rx);
+	fd2 = bring_up(D, "192.0.2.3", 65000, "192.0.2.3", 90, &rx);
+	assert_int_equal(bgp_configure(D, &c), 0);	/* same */
+	rx_read(fd1, &rx);
+	assert_int_equal(rx.nmsg, 0);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Established");
+
+	pcs[0].hold_time = 30;
+	lconf(&c, 65001, pcs, 1);			/* .3 removed */
+	assert_int_equal(bgp_configure(D, &c), 0);
+	rx_read(fd1, &rx);
+	assert_int_equal(rx_notification(&rx),
+	    BGP_ERRC_CEASE << 8 | BGP_ERRS_CEASE_CONFCHANGE);
+	rx_read(fd2, &rx);
+	assert_int_equal(rx_notification(&rx),
+	    BGP_ERRC_CEASE << 8 | BGP_ERRS_CEASE_DECONFIG);
+	assert_int_equal(bgp_peer_count(D), 1);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Active");
+	close(fd1);
+	close(fd2);
+
+	/* refused configurations change nothing */
+	c.local_as = 0;
+	assert_int_equal(bgp_configure(D, &c), -EINVAL);
+	assert_int_equal(bgp_peer_count(D), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_passive_to_established,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_export_changes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_export_backpressure,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_errors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_established_errors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_active_and_collision,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_connect_backoff, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reconfigure, setup,
+		    teardown),
+	};
+
+	log_init("test_fsm", LOG_LVL_WARN, NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
