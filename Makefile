@@ -117,6 +117,45 @@ bench: all
 clean:
 	rm -rf build build-san
 
+# ---- fuzzing (clang + libFuzzer) ----
+#   make fuzz         each fuzzer for FUZZ_TIME seconds (default 60)
+#   make fuzz-short   the same, 20 s each (part of the test command)
+#   make fuzz-corpus  regenerate the seed corpus from the unit tests
+FUZZ_CC     ?= clang
+FUZZ_TIME   ?= 60
+FUZZ_FLAGS   = -std=c17 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
+               -Ilib -Irouting -fno-omit-frame-pointer \
+               -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=undefined
+FUZZ_BGP_SRCS = tests/fuzz/fuzz_bgp_msg.c lib/buf.c lib/prefix.c \
+               routing/bgp_msg.c routing/bgp_attr.c routing/bgp_update.c
+
+build/fuzz/fuzz_bgp_msg: $(FUZZ_BGP_SRCS) lib/buf.h lib/prefix.h \
+		routing/bgp_msg.h routing/bgp_msg_priv.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ-LD $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_BGP_SRCS)
+
+# The checked-in seeds are read-only input; new finds go to build/fuzz/.
+fuzz-bgp: build/fuzz/fuzz_bgp_msg
+	@mkdir -p build/fuzz/corpus/bgp_msg build/fuzz/crashes
+	build/fuzz/fuzz_bgp_msg -max_total_time=$(FUZZ_TIME) -max_len=4200 \
+	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/crashes/ \
+	    build/fuzz/corpus/bgp_msg tests/fuzz/corpus/bgp_msg
+
+fuzz: fuzz-bgp
+
+fuzz-short: FUZZ_TIME = 20
+fuzz-short: fuzz-bgp
+
+fuzz-corpus: $(BUILD)/tests/test_bgp_msg $(BUILD)/tests/test_bgp_malformed
+	@mkdir -p tests/fuzz/corpus/bgp_msg
+	BGP_CORPUS_DIR=tests/fuzz/corpus/bgp_msg $(BUILD)/tests/test_bgp_msg >/dev/null
+	BGP_CORPUS_DIR=tests/fuzz/corpus/bgp_msg $(BUILD)/tests/test_bgp_malformed >/dev/null
+
+.PHONY: fuzz fuzz-short fuzz-bgp fuzz-corpus
+
 .PHONY: all check test check-netns bench clean
 .SECONDARY:
 

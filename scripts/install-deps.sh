@@ -13,7 +13,7 @@ PACKAGES="
 	libmnl-dev libcjson-dev libcmocka-dev
 	iproute2 iputils-ping procps jq
 	containernetworking-plugins bird2
-	ca-certificates clang
+	ca-certificates clang libclang-rt-14-dev
 	${LEAFNET_DEPS_EXTRA:-}
 "
 
