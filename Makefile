@@ -23,7 +23,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmnl -lcjso
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
-           -Ilib -Iipam -Icni -Irouting $(PKG_CFLAGS) $(SANFLAGS)
+           -Ilib -Iipam -Icni -Irouting -Idockerplugin $(PKG_CFLAGS) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(PKG_LIBS)
 
@@ -37,6 +37,11 @@ LIB_SRCS   := $(wildcard lib/*.c ipam/*.c)
 CNI_MAINS  := cni/main_leafnet.c cni/main_ipam.c
 CNI_SRCS   := $(filter-out $(CNI_MAINS),$(wildcard cni/*.c))
 NETCTL_SRCS:= $(wildcard netctl/*.c)
+DOCKER_MAIN:= dockerplugin/main.c
+DOCKER_SRCS:= $(filter-out $(DOCKER_MAIN),$(wildcard dockerplugin/*.c))
+# libmicrohttpd: only leafnet-docker's HTTP side uses it
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 ROUTING_MAIN:= routing/main.c
 ROUTING_SRCS:= $(filter-out $(ROUTING_MAIN),$(wildcard routing/*.c))
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
@@ -48,8 +53,10 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB     := $(BUILD)/libleafnet.a
 CNILIB  := $(BUILD)/libcni.a
 ROUTELIB:= $(BUILD)/librouting.a
+DOCKERLIB:= $(BUILD)/libdocker.a
 BINS    := $(BUILD)/bin/leafnet $(BUILD)/bin/leafnet-ipam $(BUILD)/bin/netctl \
-           $(if $(wildcard routing/main.c),$(BUILD)/bin/leafnetd)
+           $(if $(wildcard routing/main.c),$(BUILD)/bin/leafnetd) \
+           $(if $(wildcard $(DOCKER_MAIN)),$(BUILD)/bin/leafnet-docker)
 UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
@@ -72,6 +79,17 @@ $(ROUTELIB): $(call obj,$(ROUTING_SRCS))
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(DOCKERLIB): $(call obj,$(DOCKER_SRCS))
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/obj/dockerplugin/%.o: CFLAGS += $(MHD_CFLAGS)
+
+$(BUILD)/bin/leafnet-docker: $(call obj,$(DOCKER_MAIN)) $(DOCKERLIB) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(MHD_LIBS) $(LDLIBS)
+
 $(BUILD)/bin/leafnet: $(call obj,cni/main_leafnet.c $(CNI_SRCS)) $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -93,7 +111,7 @@ $(BUILD)/bin/leafnetd: $(call obj,routing/main.c) $(ROUTELIB) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CNILIB) $(ROUTELIB) $(LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CNILIB) $(ROUTELIB) $(DOCKERLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka

@@ -127,7 +127,7 @@ cni_attach_req_init(const struct cni_cmd *cmd, struct attach_req *req)
 int
 cmd_add(struct cni_cmd *cmd, struct cn_err *reterr)
 {
-	struct cni_result *ipr = NULL, *out;
+	struct cni_result *ipr = NULL, *ours = NULL, *out;
 	struct attach_result ar;
 	struct attach_req req;
 	struct store *s = NULL;
@@ -167,10 +167,13 @@ cmd_add(struct cni_cmd *cmd, struct cn_err *reterr)
 	log_info("ADD %s %s: %s in network %s", req.container_id, req.ifname,
 		 ar.host_ifname, req.network);
 
-	/* The result is the chain's prevResult with ours appended; without a
-	 * prevResult that slot of the config is empty (zeroed by the parser),
-	 * so it serves as the result itself and nothing is copied. */
-	out = &cmd->conf.prev_result;
+	/* The result is the chain's prevResult with ours appended, else a
+	 * fresh one: never a copy. */
+	out = cmd->conf.prev_result;
+	if (out == NULL && (out = ours = calloc(1, sizeof(*ours))) == NULL) {
+		r = cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		goto out_store;
+	}
 	r = attach_result_append(cmd, &ar, out, reterr);
 	if (r < 0)
 		goto out_store;
@@ -190,6 +193,7 @@ out_release_delegate:
 	}
 out_store:
 	store_free(s);
+	free(ours);
 	free(ipr);
 	return r;
 }

@@ -17,7 +17,7 @@
 static int
 prev_cont_iface(const struct cni_cmd *cmd)
 {
-	const struct cni_result *p = &cmd->conf.prev_result;
+	const struct cni_result *p = cmd->conf.prev_result;
 
 	for (size_t i = 0; i < p->n_ifaces; i++)
 		if (strcmp(p->ifaces[i].name, cmd->env.ifname) == 0 &&
@@ -83,7 +83,7 @@ static int
 expect_from_prev(struct cni_cmd *cmd, int idx, struct attach_result *expect,
 		 struct cn_err *reterr)
 {
-	const struct cni_result *p = &cmd->conf.prev_result;
+	const struct cni_result *p = cmd->conf.prev_result;
 
 	if (!cmd->conf.has_prev_result)
 		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
@@ -112,7 +112,7 @@ static int
 compare_prev(const struct cni_cmd *cmd, int idx, const struct attach_result *expect,
 	     struct cn_err *reterr)
 {
-	const struct cni_result *p = &cmd->conf.prev_result;
+	const struct cni_result *p = cmd->conf.prev_result;
 	char buf[PREFIX_STRLEN];
 
 	for (size_t i = 0; i < p->n_ips; i++) {
@@ -145,7 +145,7 @@ compare_prev(const struct cni_cmd *cmd, int idx, const struct attach_result *exp
 int
 cmd_check(struct cni_cmd *cmd, struct cn_err *reterr)
 {
-	const struct cni_result *p = &cmd->conf.prev_result;
+	const struct cni_result *p = cmd->conf.prev_result;	/* NULL: none */
 	struct attach_result expect;
 	struct attach_req req;
 	int idx, r;
@@ -177,7 +177,7 @@ cmd_check(struct cni_cmd *cmd, struct cn_err *reterr)
 		snprintf(expect.cont_mac, sizeof(expect.cont_mac), "%s", p->ifaces[idx].mac);
 	}
 	attach_host_ifname(cmd->env.container_id, cmd->env.ifname, expect.host_ifname);
-	for (size_t i = 0; i < p->n_ifaces; i++)
+	for (size_t i = 0; p != NULL && i < p->n_ifaces; i++)
 		if (strcmp(p->ifaces[i].name, expect.host_ifname) == 0)
 			snprintf(expect.host_mac, sizeof(expect.host_mac), "%s", p->ifaces[i].mac);
 	r = attach_check(&req, &expect, reterr);

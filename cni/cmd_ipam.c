@@ -148,7 +148,7 @@ int
 cmd_ipam_check(struct cni_cmd *cmd, struct cn_err *reterr)
 {
 	struct ipam_addr addrs[IPAM_MAX_ADDRS];
-	const struct cni_result *p = &cmd->conf.prev_result;
+	const struct cni_result *p = cmd->conf.prev_result;	/* NULL: none */
 	char buf[IPADDR_STRLEN];
 	struct store *s = NULL;
 	size_t n = 0;

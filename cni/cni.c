@@ -536,7 +536,10 @@ conf_parse_root(const cJSON *root, enum cni_command command, bool ipam_plugin,
 	if (r == -EINVAL)
 		return r;
 	if (r == 0) {
-		r = cni_result_from_json(prev, "prevResult.", &c->prev_result, reterr);
+		c->prev_result = malloc(sizeof(*c->prev_result));
+		if (c->prev_result == NULL)
+			return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		r = cni_result_from_json(prev, "prevResult.", c->prev_result, reterr);
 		if (r < 0)
 			return r;
 		c->has_prev_result = true;
@@ -602,4 +605,7 @@ cni_conf_done(struct cni_conf *c)
 	free(c->valid);
 	c->valid = NULL;
 	c->n_valid = 0;
+	free(c->prev_result);
+	c->prev_result = NULL;
+	c->has_prev_result = false;
 }

@@ -23,7 +23,6 @@
 #include "prefix.h"
 
 struct attach_req;
-struct attach_result;
 struct cn_err;
 struct store;
 
@@ -54,6 +53,12 @@ enum cni_version {
 #define CNI_MAX_ROUTES   32
 #define CNI_MAX_DNS      8
 #define CNI_STR_MAX      256
+/* Sized for what they hold, not PATH_MAX each: a result has 16 interfaces
+ * and the plugin zeroes and copies results, so 5 KB per interface cost ADD
+ * ~70 page faults.  Longer values are refused with an error naming them. */
+#define CNI_MAC_MAX      64	/* 20-byte (InfiniBand) hardware addresses: 59 */
+#define CNI_PCI_ID_MAX   64	/* "0000:00:1f.6" */
+#define CNI_SANDBOX_MAX  1024	/* netns paths: /var/run/netns/cni-<uuid>, /proc/<pid>/ns/net */
 #define CNI_TYPE_MAX     128
 #define CNI_STDIN_MAX    (16u << 20)	/* GC lists can be long */
 
@@ -61,11 +66,11 @@ enum cni_version {
 
 struct cni_iface {
 	char name[CNI_STR_MAX];
-	char mac[CNI_STR_MAX];
-	char sandbox[PATH_MAX];		/* "" for host interfaces */
+	char mac[CNI_MAC_MAX];
+	char sandbox[CNI_SANDBOX_MAX];	/* "" for host interfaces */
 	uint32_t mtu;			/* 0: not given (1.1.0+) */
 	char socket_path[CNI_STR_MAX];	/* 1.1.0+ */
-	char pci_id[CNI_STR_MAX];	/* 1.1.0+ */
+	char pci_id[CNI_PCI_ID_MAX];	/* 1.1.0+ */
 };
 
 struct cni_ip {
@@ -112,7 +117,7 @@ struct cni_attachment {			/* one entry of cni.dev/valid-attachments */
 
 struct cni_env {
 	char container_id[IPAM_ID_MAX];
-	char netns[PATH_MAX];
+	char netns[CNI_SANDBOX_MAX];	/* becomes the result's sandbox */
 	char ifname[IFNAMSIZ];
 	char path[4 * PATH_MAX];	/* CNI_PATH, ':' separated */
 	/* CNI_ARGS */
@@ -139,9 +144,10 @@ struct cni_conf {
 	/* requested addresses: runtimeConfig.ips, args.cni.ips, CNI_ARGS IP= */
 	size_t n_statics;
 	struct ipaddr statics[IPAM_MAX_ADDRS];
-	/* chained invocation */
+	/* chained invocation; malloc'd (a result is ~34 KB: only a chained
+	 * call pays for one), NULL without a prevResult */
 	bool has_prev_result;
-	struct cni_result prev_result;
+	struct cni_result *prev_result;
 	/* GC */
 	bool has_valid_attachments;
 	size_t n_valid;
@@ -232,8 +238,6 @@ int cni_delegate_newer(const struct cni_cmd *cmd, enum cni_command command,
 
 /* cmd_add.c: shared with CHECK */
 void cni_attach_req_init(const struct cni_cmd *cmd, struct attach_req *req);
-void cni_attach_result_to_cni(const struct cni_cmd *cmd, const struct attach_result *ar,
-			      struct cni_result *ret);
 
 /* cmd_gc.c: ipam_gc() callback, arg = struct cni_conf: keep the records
  * of other networks and those of a valid attachment. */

@@ -4,12 +4,20 @@
  * Store layout (one network <net>):
  *   networks/<net>                network JSON (network.c)
  *   blocks/<net>/<cidr_>          {"node","cidr"}: a block claimed by node
- *   alloc/<net>/<addr>            {"addr","node","container_id","ifname",
- *                                  "handle","created"}: one allocation
  *   owners/<net>/<hash>-<ifname>  {"container_id","ifname","handle","node",
- *                                  "addrs":[...]}: what one owner holds
- *   hints/<net>/<node>            {"v4","v6"}: last address this node
- *                                  handed out (round-robin start point)
+ *                                  "created","addrs":[...]}: what one
+ *                                  owner holds (the owner record)
+ *   alloc/<net>/<addr>            one allocation: the owner record of its
+ *                                  owner (only the owner fields and
+ *                                  "created" count; the address is the key)
+ *   hints/<net>/<node>            {"v4","v6"}, blank-padded: last address
+ *                                  this node handed out (round-robin start)
+ * An ADD writes the owner record once, as one file hard-linked under the
+ * allocation key of each new address and under the owner key
+ * (store_create_many): one file creation instead of one per key.  A later
+ * put or delete of one key leaves the other links alone, so a record under
+ * an alloc key may list addresses its owner no longer holds; its "addrs"
+ * are never read there.
  * The owner key is a 64-bit FNV-1a hash of "cid\0ifname" plus a sanitised
  * ifname; the full id and ifname inside the JSON are compared on every read,
  * so a hash collision reads as "no index" and never as someone else's.
@@ -32,6 +40,7 @@ struct network_subnet;
 struct ipam_index {
 	struct ipam_owner owner;
 	char node[LEAFNET_NAME_MAX];
+	time_t created;			/* 0: not recorded */
 	size_t n_addrs;
 	struct ipaddr addrs[IPAM_MAX_ADDRS];
 };
@@ -44,7 +53,8 @@ int  ipam_key_owner(char *buf, size_t size, const char *net, const char *cid,
 		    const char *ifname);
 bool ipam_owner_is(const struct ipam_owner *o, const char *cid, const char *ifname);
 
-char *ipam_record_to_json(const struct ipam_record *r);
+/* The owner record's JSON (malloc'd, NULL on OOM). */
+char *ipam_index_to_json(const struct ipam_index *x);
 /* -ENOENT when absent, -EINVAL when unreadable. */
 int  ipam_record_get(struct store *s, const char *net, const struct ipaddr *a,
 		     struct ipam_record *ret);

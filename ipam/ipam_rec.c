@@ -93,27 +93,6 @@ ipam_owner_is(const struct ipam_owner *o, const char *cid, const char *ifname)
 	return strcmp(o->container_id, cid) == 0 && strcmp(o->ifname, ifname) == 0;
 }
 
-char *
-ipam_record_to_json(const struct ipam_record *r)
-{
-	char abuf[IPADDR_STRLEN];
-	cJSON *o;
-	char *text = NULL;
-
-	o = cJSON_CreateObject();
-	if (!o)
-		return NULL;
-	if (cJSON_AddStringToObject(o, "addr", ipaddr_fmt(&r->addr, abuf, sizeof(abuf))) &&
-	    cJSON_AddStringToObject(o, "node", r->node) &&
-	    cJSON_AddStringToObject(o, "container_id", r->owner.container_id) &&
-	    cJSON_AddStringToObject(o, "ifname", r->owner.ifname) &&
-	    cJSON_AddStringToObject(o, "handle", r->owner.handle) &&
-	    cJSON_AddNumberToObject(o, "created", (double)r->created))
-		text = json_print(o);
-	cJSON_Delete(o);
-	return text;
-}
-
 static int
 owner_from_json(const cJSON *o, struct ipam_owner *ret)
 {
@@ -174,7 +153,7 @@ int
 ipam_index_read(struct store *s, const char *key, struct ipam_index *ret)
 {
 	struct ipam_index x;
-	const cJSON *arr, *it;
+	const cJSON *arr, *it, *created;
 	cJSON *o;
 	char *text;
 	int r;
@@ -192,6 +171,9 @@ ipam_index_read(struct store *s, const char *key, struct ipam_index *ret)
 	if (r < 0)
 		goto out_free_json;
 	(void)json_get_str(o, "node", x.node, sizeof(x.node), false, NULL, NULL);
+	created = cJSON_GetObjectItemCaseSensitive(o, "created");
+	if (cJSON_IsNumber(created) && created->valuedouble > 0)
+		x.created = (time_t)created->valuedouble;
 	r = json_get_arr(o, "addrs", &arr, true, NULL, NULL);
 	if (r < 0) {
 		r = -EINVAL;
@@ -230,13 +212,38 @@ ipam_index_get(struct store *s, const char *net, const char *cid,
 	return 0;
 }
 
-int
-ipam_index_put(struct store *s, const char *net, const struct ipam_index *x)
+char *
+ipam_index_to_json(const struct ipam_index *x)
 {
-	char key[IPAM_KEY_MAX], abuf[IPADDR_STRLEN];
+	char abuf[IPADDR_STRLEN];
 	cJSON *o, *arr = NULL;
 	char *text = NULL;
 	bool ok;
+
+	o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	ok = cJSON_AddStringToObject(o, "container_id", x->owner.container_id) &&
+	     cJSON_AddStringToObject(o, "ifname", x->owner.ifname) &&
+	     cJSON_AddStringToObject(o, "handle", x->owner.handle) &&
+	     cJSON_AddStringToObject(o, "node", x->node) &&
+	     (x->created == 0 || cJSON_AddNumberToObject(o, "created", (double)x->created)) &&
+	     (arr = cJSON_AddArrayToObject(o, "addrs"));
+	for (size_t i = 0; ok && i < x->n_addrs; i++) {
+		cJSON *v = cJSON_CreateString(ipaddr_fmt(&x->addrs[i], abuf, sizeof(abuf)));
+		ok = v && cJSON_AddItemToArray(arr, v);
+	}
+	if (ok)
+		text = json_print(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+int
+ipam_index_put(struct store *s, const char *net, const struct ipam_index *x)
+{
+	char key[IPAM_KEY_MAX];
+	char *text;
 	int r;
 
 	r = ipam_key_owner(key, sizeof(key), net, x->owner.container_id, x->owner.ifname);
@@ -246,21 +253,7 @@ ipam_index_put(struct store *s, const char *net, const struct ipam_index *x)
 		r = store_delete_ex(s, key, STORE_F_VOLATILE);
 		return r == -ENOENT ? 0 : r;
 	}
-	o = cJSON_CreateObject();
-	if (!o)
-		return -ENOMEM;
-	ok = cJSON_AddStringToObject(o, "container_id", x->owner.container_id) &&
-	     cJSON_AddStringToObject(o, "ifname", x->owner.ifname) &&
-	     cJSON_AddStringToObject(o, "handle", x->owner.handle) &&
-	     cJSON_AddStringToObject(o, "node", x->node) &&
-	     (arr = cJSON_AddArrayToObject(o, "addrs"));
-	for (size_t i = 0; ok && i < x->n_addrs; i++) {
-		cJSON *v = cJSON_CreateString(ipaddr_fmt(&x->addrs[i], abuf, sizeof(abuf)));
-		ok = v && cJSON_AddItemToArray(arr, v);
-	}
-	if (ok)
-		text = json_print(o);
-	cJSON_Delete(o);
+	text = ipam_index_to_json(x);
 	if (!text)
 		return -ENOMEM;
 	r = store_put_ex(s, key, text, STORE_F_VOLATILE);

@@ -6,9 +6,10 @@
  *   2. create a veth pair: host side named attach_host_ifname() (stable for
  *      a container id + ifname, so a retried ADD replaces a half-made pair),
  *      IFLA_IFALIAS "leafnet:<network>:<ifname>:<container id>" so GC can
- *      find its owner, the peer created directly inside the container's netns;
+ *      find its owner, the peer created directly inside the container's netns
+ *      under its final name (ifname) and MTU;
  *   3. container side (through a netlink socket opened inside the netns):
- *      rename to ifname, MTU, address /32 (/128, nodad), up, a permanent
+ *      up, address /32 (/128, nodad), a permanent
  *      neighbour entry gateway -> host veth MAC, default route via the
  *      gateway onlink (v4 default gateway 169.254.1.1, v6 fe80::1);
  *   4. host side: up, proxy_arp=1 and forwarding=1 on the veth, the v6
@@ -71,6 +72,14 @@ struct attach_req {
 	/* leafnetd's control socket (conf control_socket): told about each
 	 * new host route (lib/ctl.h ctl_notify); "" = no notice. */
 	char ctl_socket[PATH_MAX];
+	/* Docker mode (libnetwork moves the interface itself): the workload
+	 * side of the veth is created in the caller's netns, named ifname,
+	 * with nothing configured on it (no address, route or neighbour —
+	 * Docker configures it after moving it into the sandbox); netns is
+	 * "".  The host side gets everything as usual, plus each IPv4
+	 * gateway as a /32 on the host veth, so the host answers ARP for the
+	 * gateway without needing a route to it. */
+	bool peer_in_caller_ns;
 };
 
 struct attach_result {

@@ -22,7 +22,7 @@
 static const char *const conf_keys[] = {
 	"state_dir", "datastore", "etcd_endpoints", "control_socket",
 	"node_name", "log_file", "log_level", "fsync",
-	"bgp_listen_address", "bgp_port", "bgp_import",
+	"bgp_listen_address", "bgp_port", "bgp_import", "docker_socket",
 };
 
 void
@@ -49,6 +49,8 @@ conf_defaults(struct leafnet_conf *c)
 	c->fsync = true;
 	c->bgp_port = 179;
 	snprintf(c->bgp_import, sizeof(c->bgp_import), "all");
+	snprintf(c->docker_socket, sizeof(c->docker_socket), "%s",
+		 LEAFNET_DOCKER_SOCK_DEFAULT);
 }
 
 /* Read a whole (small) file; NUL-terminated, malloc'd. */
@@ -116,7 +118,8 @@ conf_check_keys(const cJSON *root, struct cn_err *reterr)
 					  "unknown key \"%s\" (known: state_dir, "
 					  "datastore, etcd_endpoints, control_socket, "
 					  "node_name, log_file, log_level, fsync, "
-					  "bgp_listen_address, bgp_port, bgp_import)",
+					  "bgp_listen_address, bgp_port, bgp_import, "
+					  "docker_socket)",
 					  it->string);
 		for (const cJSON *o = root->child; o != it; o = o->next)
 			if (strcmp(o->string, it->string) == 0)
@@ -194,6 +197,7 @@ conf_apply(const cJSON *root, struct leafnet_conf *c, struct cn_err *reterr)
 	GET_STR("log_file", log_file);
 	GET_STR("bgp_listen_address", bgp_listen_address);
 	GET_STR("bgp_import", bgp_import);
+	GET_STR("docker_socket", docker_socket);
 #undef GET_STR
 
 	r = json_get_str(root, "log_level", level, sizeof(level), false, NULL,

@@ -18,6 +18,8 @@
  *   "bgp_port":       179      port leafnetd listens on for BGP
  *   "bgp_import":     "all"    routes installed from global and node-specific
  *                              peers: "all" | "default" (only 0/0, ::/0) | "none"
+ *   "docker_socket":  "/run/docker/plugins/leafnet.sock"  leafnet-docker's socket;
+ *                              Docker names the driver after the file ("leafnet")
  * Unknown keys are an error naming the key, so typos do not go unnoticed.
  */
 #ifndef LEAFNET_CONF_H
@@ -31,6 +33,7 @@ struct cn_err;
 #define LEAFNET_CONF_DEFAULT      "/etc/leafnet/leafnet.conf"
 #define LEAFNET_STATE_DIR_DEFAULT "/var/lib/leafnet"
 #define LEAFNET_CTL_SOCK_DEFAULT  "/run/leafnet/leafnetd.sock"
+#define LEAFNET_DOCKER_SOCK_DEFAULT "/run/docker/plugins/leafnet.sock"
 #define LEAFNET_NAME_MAX          64	/* networks, nodes: incl. NUL */
 
 struct leafnet_conf {
@@ -46,6 +49,7 @@ struct leafnet_conf {
 	char bgp_listen_address[64];	/* "" = any */
 	unsigned bgp_port;		/* 1-65535, default 179 */
 	char bgp_import[16];		/* "all", "default", "none" */
+	char docker_socket[PATH_MAX];	/* leafnet-docker's listening socket */
 };
 
 void conf_defaults(struct leafnet_conf *c);

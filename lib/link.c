@@ -151,6 +151,10 @@ link_veth_add(struct nl *nl, const struct link_veth *v)
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->ifname);
 	if (v->mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
+	if (v->n_queues) {
+		mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, v->n_queues);
+		mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, v->n_queues);
+	}
 	if (v->mac)
 		mnl_attr_put(nlh, IFLA_ADDRESS, 6, v->mac);
 	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
@@ -161,6 +165,10 @@ link_veth_add(struct nl *nl, const struct link_veth *v)
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->peer_ifname);
 	if (v->mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
+	if (v->n_queues) {
+		mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, v->n_queues);
+		mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, v->n_queues);
+	}
 	if (v->peer_mac)
 		mnl_attr_put(nlh, IFLA_ADDRESS, 6, v->peer_mac);
 	if (v->peer_nsfd >= 0)

@@ -32,6 +32,9 @@ struct link_veth {
 	unsigned mtu;			/* both sides; 0: kernel default */
 	const uint8_t *mac;		/* NULL: kernel picks */
 	const uint8_t *peer_mac;
+	unsigned n_queues;		/* tx and rx queues of both sides; 0: the
+					 * kernel's default (veth: one per CPU,
+					 * then cut to one in use) */
 };
 
 struct link_change {

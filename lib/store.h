@@ -50,9 +50,28 @@ int  store_list_dirs(struct store *s, const char *dir, char ***ret_names, size_t
  * unparsable record as "taken by an unknown owner" (releasable by GC), never
  * as free.  Networks, blocks and BGP config are written durably. */
 #define STORE_F_VOLATILE (1U << 0)
+/* STORE_F_INPLACE (store_put_ex only) overwrites the value where it is: no
+ * temp file and no rename, so no new file per write and no writeback forced
+ * by replacing a file (ext4's auto_da_alloc).  It is NOT atomic: a reader
+ * not serialised with the writer, or the value after a crash, may be part
+ * old and part new.  Only for hints, where garbage costs a retry and nothing
+ * else (the IPAM's round-robin start point); a value of the same length as
+ * the last one leaves the file's size alone. */
+#define STORE_F_INPLACE  (1U << 1)
 int  store_put_ex(struct store *s, const char *key, const char *val, unsigned flags);
 int  store_create_ex(struct store *s, const char *key, const char *val, unsigned flags);
 int  store_delete_ex(struct store *s, const char *key, unsigned flags);
+
+/* Create one value under each of keys[0..n), in that order, each exclusively:
+ * on -EEXIST the keys this call created are removed again and
+ * *ret_existing (if not NULL) is the index of the key that exists.  A
+ * process killed part way leaves a prefix of the keys, each complete.  The
+ * keys are one record: in the `file` backend one file, hard-linked under
+ * every key, so n keys cost one file creation (creating a file is the
+ * expensive part of a write).  Later puts or deletes of one key do not
+ * touch the others (put replaces the key's file, never writes through). */
+int  store_create_many(struct store *s, const char *const *keys, size_t n,
+		       const char *val, unsigned flags, size_t *ret_existing);
 
 /* Exclusive lock called `name` (a key-like string); blocks until held. */
 int  store_lock(struct store *s, const char *name, struct store_lock **ret);

@@ -14,6 +14,7 @@ PACKAGES="
 	iproute2 iputils-ping procps jq
 	containernetworking-plugins bird2
 	ca-certificates clang libclang-rt-14-dev
+	libmicrohttpd-dev curl docker.io busybox-static
 	${LEAFNET_DEPS_EXTRA:-}
 "
 

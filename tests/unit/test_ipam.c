@@ -309,6 +309,23 @@ test_dual_stack(void **state)
 	char pbuf[PREFIX_STRLEN];
 	assert_string_equal(prefix_fmt(&out[1].block, pbuf, sizeof(pbuf)), "fd00:5::/122");
 	assert_false(out[1].borrowed);
+	/* one file for the owner: linked as both allocations and the index */
+	char path[sizeof(f->dir) + 64];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/alloc/dual/fd00:5::1", f->dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_nlink, 3);
+	/* a release leaves the other links' content alone */
+	struct ipaddr a4;
+	assert_int_equal(ipaddr_parse("10.5.0.1", &a4), 0);
+	assert_int_equal(ipam_release_addr(f->s, "dual", &a4, NULL), 1);
+	assert_int_equal(ipam_lookup(f->s, "dual", "c1", "eth0", out, IPAM_MAX_ADDRS, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(fmt(&out[0].addr), "fd00:5::1");
+	assert_int_equal(ipam_alloc(f->s, &req, out, IPAM_MAX_ADDRS, &n, &e), 0);
+	assert_int_equal(n, 2);		/* a repeated ADD mends what is missing */
+	assert_string_equal(fmt(&out[0].addr), "10.5.0.2");
+	assert_string_equal(fmt(&out[1].addr), "fd00:5::1");
 
 	mkreq(&req, "dual", "n1", "c2");
 	req.families = IPAM_F_V6;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,6 +454,86 @@ test_create_race(void **state)
 	store_free(s);
 }
 
+/* One value under several keys: all or none, and each key lives on alone. */
+static void
+test_create_many(void **state)
+{
+	const char *keys[] = { "cm/a/1", "cm/b/2", "cm/c/3" };
+	const char *clash[] = { "cm/x/1", "cm/b/2", "cm/y/3" };
+	struct store *s = open_store();
+	size_t existing = 99;
+	struct stat st;
+	char path[PATH_MAX + 32], *v;
+	(void)state;
+
+	for (int sync = 1; sync >= 0; sync--) {
+		unsigned fl = sync ? 0 : STORE_F_VOLATILE;
+
+		assert_int_equal(store_create_many(s, keys, 3, "{\"o\":1}", fl, NULL), 0);
+		for (size_t i = 0; i < 3; i++) {
+			assert_int_equal(store_get(s, keys[i], &v), 0);
+			assert_string_equal(v, "{\"o\":1}");
+			free(v);
+		}
+		/* one file (the cost saved), linked under every key */
+		snprintf(path, sizeof(path), "%s/cm/c/3", conf.state_dir);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_nlink, 3);
+
+		/* an existing key: nothing of this call stays, its index said */
+		assert_int_equal(store_create_many(s, clash, 3, "z", fl, &existing), -EEXIST);
+		assert_int_equal(existing, 1);
+		assert_int_equal(store_get(s, "cm/x/1", &v), -ENOENT);
+		assert_int_equal(store_get(s, "cm/y/3", &v), -ENOENT);
+
+		/* put replaces one key only; delete drops one key only */
+		assert_int_equal(store_put_ex(s, keys[0], "new", fl), 0);
+		assert_int_equal(store_get(s, keys[1], &v), 0);
+		assert_string_equal(v, "{\"o\":1}");
+		free(v);
+		assert_int_equal(store_delete_ex(s, keys[1], fl), 0);
+		assert_int_equal(store_get(s, keys[2], &v), 0);
+		assert_string_equal(v, "{\"o\":1}");
+		free(v);
+		for (size_t i = 0; i < 3; i++)
+			(void)store_delete(s, keys[i]);
+	}
+	assert_int_equal(store_create_many(s, keys, 0, "x", 0, NULL), -EINVAL);
+	assert_int_equal(store_create_many(s, clash, 1, NULL, 0, NULL), -EINVAL);
+	const char *bad[] = { "ok/key", "../escape" };
+	assert_int_equal(store_create_many(s, bad, 2, "x", 0, NULL), -EINVAL);
+	assert_int_equal(store_get(s, "ok/key", &v), -ENOENT);
+	store_free(s);
+}
+
+/* STORE_F_INPLACE: same file rewritten, shorter values cut, parents made. */
+static void
+test_put_inplace(void **state)
+{
+	struct store *s = open_store();
+	struct stat st1, st2;
+	char path[PATH_MAX + 32], *v;
+	(void)state;
+
+	assert_int_equal(store_put_ex(s, "hint/n/x", "0123456789", STORE_F_INPLACE), 0);
+	snprintf(path, sizeof(path), "%s/hint/n/x", conf.state_dir);
+	assert_int_equal(stat(path, &st1), 0);
+	assert_int_equal(store_put_ex(s, "hint/n/x", "abc",
+				      STORE_F_INPLACE | STORE_F_VOLATILE), 0);
+	assert_int_equal(stat(path, &st2), 0);
+	assert_int_equal(st1.st_ino, st2.st_ino);	/* not replaced */
+	assert_int_equal(store_get(s, "hint/n/x", &v), 0);
+	assert_string_equal(v, "abc");
+	free(v);
+	assert_int_equal(store_put_ex(s, "hint/n/x", "abcdefghijklmnop", STORE_F_INPLACE), 0);
+	assert_int_equal(store_get(s, "hint/n/x", &v), 0);
+	assert_string_equal(v, "abcdefghijklmnop");
+	free(v);
+	assert_int_equal(store_put_ex(s, "hint/n", "x", STORE_F_INPLACE), -EISDIR);
+	assert_int_equal(store_put_ex(s, "../x", "x", STORE_F_INPLACE), -EINVAL);
+	store_free(s);
+}
+
 int
 main(void)
 {
@@ -464,6 +545,8 @@ main(void)
 		cmocka_unit_test(test_lock_excludes),
 		cmocka_unit_test(test_concurrent_counter),
 		cmocka_unit_test(test_create_race),
+		cmocka_unit_test(test_create_many),
+		cmocka_unit_test(test_put_inplace),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,292 @@
+/* http.c — the plugin's HTTP side: libmicrohttpd with a thread pool on a
+ * unix socket (made here, or handed over by systemd socket activation).
+ *
+ * Every request is a POST of a JSON object (or nothing).  Bodies over
+ * DP_BODY_MAX are refused with 413 and never parsed; malformed JSON gets
+ * 400; unknown paths 404 (libnetwork's "not implemented").  A method that
+ * fails answers 200 with {"Err": ...} (network driver, handshake) or
+ * {"Error": ...} (IPAM driver), as libnetwork expects.  The handlers are
+ * safe to run concurrently: the store's locks serialise what must be. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <microhttpd.h>
+
+#include "dp.h"
+#include "err.h"
+#include "json.h"
+#include "log.h"
+
+#define DP_THREADS     4
+#define DP_CONTENT     "application/vnd.docker.plugins.v1.2+json"
+
+struct dp_conn {			/* one request's body */
+	char *buf;
+	size_t len, cap;
+	bool too_big;
+};
+
+static int
+conn_append(struct dp_conn *c, const char *data, size_t n)
+{
+	if (c->too_big || c->len + n > DP_BODY_MAX) {
+		c->too_big = true;
+		return 0;
+	}
+	if (c->len + n + 1 > c->cap) {
+		size_t cap = c->cap ? c->cap : 4096;
+		char *p;
+
+		while (cap < c->len + n + 1)
+			cap *= 2;
+		p = realloc(c->buf, cap);
+		if (!p)
+			return -ENOMEM;
+		c->buf = p;
+		c->cap = cap;
+	}
+	memcpy(c->buf + c->len, data, n);
+	c->len += n;
+	c->buf[c->len] = '\0';
+	return 0;
+}
+
+static enum MHD_Result
+reply(struct MHD_Connection *conn, unsigned status, char *body)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (!body)
+		return MHD_NO;		/* out of memory: drop the connection */
+	resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, DP_CONTENT);
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static char *
+error_body(enum dp_api api, const char *msg)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text = NULL;
+
+	if (o && cJSON_AddStringToObject(o, api == DP_API_IPAM ? "Error" : "Err", msg))
+		text = json_print(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+/* Parse, dispatch, render: the status and the malloc'd body. */
+static unsigned
+dp_handle(struct dp *d, const struct dp_route *rt, const struct dp_conn *c, char **ret_body)
+{
+	struct cn_err err = { 0 };
+	cJSON *req = NULL, *resp;
+	int r;
+
+	if (c->too_big) {
+		log_warnx("%s: request body over %u bytes refused", rt->path, DP_BODY_MAX);
+		*ret_body = error_body(rt->api, "request body too large");
+		return MHD_HTTP_CONTENT_TOO_LARGE;
+	}
+	if (c->len > 0 && json_parse(c->buf, &req, &err) < 0) {
+		log_warnx("%s: %s", rt->path, err.msg);
+		*ret_body = error_body(rt->api, err.msg[0] ? err.msg : "malformed JSON");
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	log_debug("%s %.*s", rt->path, c->len > 2000 ? 2000 : (int)c->len, c->buf ? c->buf : "");
+	resp = cJSON_CreateObject();
+	if (!resp) {
+		cJSON_Delete(req);
+		*ret_body = NULL;
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+	r = rt->fn(d, req, resp, &err);
+	cJSON_Delete(req);
+	if (r < 0) {
+		if (!err.msg[0])
+			snprintf(err.msg, sizeof(err.msg), "%s", strerror(-r));
+		log_warnx("%s failed: %s%s%s", rt->path, err.msg, err.details[0] ? ": " : "",
+			  err.details);
+		cJSON_Delete(resp);
+		if (err.details[0]) {
+			char full[CN_ERR_MSG_MAX + CN_ERR_DETAILS_MAX + 4];
+
+			snprintf(full, sizeof(full), "%s: %s", err.msg, err.details);
+			*ret_body = error_body(rt->api, full);
+		} else {
+			*ret_body = error_body(rt->api, err.msg);
+		}
+		return MHD_HTTP_OK;
+	}
+	*ret_body = json_print(resp);
+	log_debug("%s -> %s", rt->path, *ret_body ? *ret_body : "(oom)");
+	cJSON_Delete(resp);
+	return MHD_HTTP_OK;
+}
+
+static enum MHD_Result
+dp_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+	  const char *version, const char *upload_data, size_t *upload_data_size,
+	  void **con_cls)
+{
+	struct dp *d = cls;
+	struct dp_conn *c = *con_cls;
+	const struct dp_route *rt;
+	unsigned status;
+	char *body = NULL;
+
+	(void)version;
+	if (c == NULL) {		/* headers only: set up for the body */
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return MHD_NO;
+		*con_cls = c;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (conn_append(c, upload_data, *upload_data_size) < 0)
+			return MHD_NO;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	rt = dp_route_find(url);
+	if (!rt) {
+		log_info("%s %s: not implemented (404)", method, url);
+		return reply(conn, MHD_HTTP_NOT_FOUND, error_body(DP_API_NET, "not implemented"));
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+			     error_body(rt->api, "use POST"));
+	status = dp_handle(d, rt, c, &body);
+	return reply(conn, status, body);
+}
+
+static void
+dp_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+	     enum MHD_RequestTerminationCode toe)
+{
+	struct dp_conn *c = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (c) {
+		free(c->buf);
+		free(c);
+		*con_cls = NULL;
+	}
+}
+
+/* The listening socket: systemd's (LISTEN_FDS), else our own at path,
+ * mode 0660, replacing a stale socket file but never a live one. */
+static int
+dp_listen(const char *path, bool *ret_owned)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
+	mode_t old;
+	char dir[sizeof(sa.sun_path)], *slash;
+	int fd, r;
+
+	if (pid_s && fds_s && atol(pid_s) == (long)getpid() && atoi(fds_s) >= 1) {
+		*ret_owned = false;
+		(void)fcntl(3, F_SETFD, FD_CLOEXEC);
+		log_info("listening on the socket systemd passed (fd 3)");
+		return 3;
+	}
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_warnx("socket path %s is too long (at most %zu characters): --socket / "
+			  "docker_socket", path, sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			log_warn("mkdir %s", dir);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		close(fd);
+		log_warnx("%s: another leafnet-docker is already listening there", path);
+		return -EADDRINUSE;
+	}
+	if (errno == ECONNREFUSED)
+		(void)unlink(path);	/* a stale socket of a dead instance */
+	old = umask(0117);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || chmod(path, 0660) < 0 || listen(fd, 128) < 0) {
+		r = -errno;
+		log_warn("listening on %s", path);
+		close(fd);
+		return r;
+	}
+	*ret_owned = true;
+	return fd;
+}
+
+int
+dp_serve(struct dp *d, const char *sock_path)
+{
+	struct MHD_Daemon *mhd;
+	sigset_t set;
+	bool owned = false;
+	int fd, sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	/* blocked before the pool starts, so only sigwait() sees them */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	fd = dp_listen(sock_path, &owned);
+	if (fd < 0)
+		return fd;
+	mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+			       0,
+			       NULL, NULL, dp_access, d,
+			       MHD_OPTION_LISTEN_SOCKET, fd,
+			       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)DP_THREADS,
+			       MHD_OPTION_NOTIFY_COMPLETED, dp_completed, d,
+			       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+			       MHD_OPTION_END);
+	if (!mhd) {
+		log_warnx("cannot start the HTTP server on %s", sock_path);
+		if (owned)
+			(void)unlink(sock_path);
+		close(fd);
+		return -EIO;
+	}
+	log_info("serving NetworkDriver and IpamDriver on %s (state %s, node %s)", sock_path,
+		 d->conf.state_dir, d->conf.node_name);
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+		log_info("SIGHUP: nothing to reload (the state lives in the store)");
+	log_info("signal %d: stopping", sig);
+	(void)MHD_quiesce_daemon(mhd);
+	MHD_stop_daemon(mhd);
+	if (owned)
+		(void)unlink(sock_path);
+	close(fd);
+	return 0;
+}
