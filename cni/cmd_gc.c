@@ -11,6 +11,21 @@
 #include "log.h"
 #include "store.h"
 
+/* A CNI runtime's valid-attachments list speaks only for what CNI runtimes
+ * attached.  A leafnet network may also serve Docker (leafnet-docker): its
+ * allocations carry a "docker..." handle (dockerplugin: "docker:<endpoint>",
+ * "docker-ipam:<pool>") and its veths a workload side named "lfd..."
+ * (DP_SRC_PREFIX), and they are the Docker plugin's to clean up. */
+#define GC_DOCKER_HANDLE  "docker"
+#define GC_DOCKER_IFNAME  "lfd"
+
+static bool
+gc_foreign(const char *handle, const char *ifname)
+{
+	return (handle && strncmp(handle, GC_DOCKER_HANDLE, strlen(GC_DOCKER_HANDLE)) == 0) ||
+	       (ifname && strncmp(ifname, GC_DOCKER_IFNAME, strlen(GC_DOCKER_IFNAME)) == 0);
+}
+
 bool
 cni_gc_keep_record(const struct ipam_record *rec, void *arg)
 {
@@ -18,12 +33,16 @@ cni_gc_keep_record(const struct ipam_record *rec, void *arg)
 
 	if (strcmp(rec->network, conf->network) != 0)
 		return true;		/* another network: not ours to judge */
+	if (gc_foreign(rec->owner.handle, rec->owner.ifname))
+		return true;
 	return cni_attachment_valid(conf, rec->owner.container_id, rec->owner.ifname);
 }
 
 static bool
 keep_iface(const char *container_id, const char *ifname, void *arg)
 {
+	if (gc_foreign(NULL, ifname))
+		return true;
 	return cni_attachment_valid(arg, container_id, ifname);
 }
 
