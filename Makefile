@@ -42,6 +42,9 @@ DOCKER_SRCS:= $(filter-out $(DOCKER_MAIN),$(wildcard dockerplugin/*.c))
 # libmicrohttpd: only leafnet-docker's HTTP side uses it
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+# libnftables: only leafnetd's outbound NAT (routing/nat.c) uses it
+NFT_CFLAGS := $(shell pkg-config --cflags libnftables 2>/dev/null)
+NFT_LIBS   := $(shell pkg-config --libs libnftables 2>/dev/null || echo -lnftables)
 ROUTING_MAIN:= routing/main.c
 ROUTING_SRCS:= $(filter-out $(ROUTING_MAIN),$(wildcard routing/*.c))
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
@@ -105,6 +108,9 @@ $(BUILD)/bin/netctl: $(call obj,$(NETCTL_SRCS)) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/obj/routing/nat.o: CFLAGS += $(NFT_CFLAGS)
+$(BUILD)/bin/leafnetd: LDLIBS += $(NFT_LIBS)
+
 # Unit tests link the module archives; only the objects they use are pulled in.
 $(BUILD)/bin/leafnetd: $(call obj,routing/main.c) $(ROUTELIB) $(LIB)
 	@mkdir -p $(dir $@)
@@ -114,7 +120,7 @@ $(BUILD)/bin/leafnetd: $(call obj,routing/main.c) $(ROUTELIB) $(LIB)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CNILIB) $(ROUTELIB) $(DOCKERLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(NFT_LIBS) -lcmocka
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)

@@ -258,6 +258,7 @@ ld_start(struct ld *d)
 	/* Last: the dump announces every workload route there is. */
 	if ((r = kroute_open(d)) < 0)
 		return r;
+	nat_start(d);			/* outbound SNAT; never fatal */
 	timer_set(&d->t_conf, LD_CONF_CHECK_MS);
 	return 0;
 }
@@ -268,6 +269,7 @@ ld_stop(struct ld *d, const char *reason)
 	if (d->bgp_on)
 		bgp_shutdown(d, reason);
 	kroute_close(d);
+	nat_close(d);
 	listener_close(d);
 	control_close(d);
 	rib_free(d->rib);

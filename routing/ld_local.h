@@ -16,6 +16,7 @@ struct rib;
 struct kroute;
 struct control;
 struct ld_io;
+struct nat;
 
 #define LD_CONF_CHECK_MS	1000	/* bgp/revision poll */
 
@@ -47,6 +48,7 @@ struct ld {
 	struct rib *rib;
 	struct kroute *kr;
 	struct control *ctl;
+	struct nat *nat;		/* nat.c; NULL until nat_start() */
 };
 
 /* daemon.c */
@@ -126,5 +128,23 @@ size_t kroute_resyncs(const struct ld *d);
 void kroute_learned_walk(struct ld *d,
 			 void (*cb)(const struct prefix *p, const struct ipaddr *nh,
 				    size_t n, void *arg), void *arg);
+
+/* nat.c — outbound SNAT of nat-outgoing networks: the nftables table
+ * "inet leafnet", owned by leafnetd and replaced as a whole. */
+struct network;
+/* After a successful startup: read the networks and install the table
+ * (removing one a crashed leafnetd left when nothing is to be NATed).
+ * Before it, nat_sync() does nothing, so a leafnetd that fails to start
+ * (another one running) never touches the running one's table. */
+void nat_start(struct ld *d);
+/* Make the table match nets (called whenever the networks list is
+ * (re)loaded); touches nftables only when the ruleset changed.  Errors
+ * are logged, never fatal; the next call tries again. */
+void nat_sync(struct ld *d, const struct network *nets, size_t n);
+/* Remove the table (clean shutdown) and free the state; NULL-safe. */
+void nat_close(struct ld *d);
+/* The ruleset for nets as one nftables transaction (malloc'd), "" when no
+ * network has nat-outgoing; NULL on OOM. */
+char *nat_ruleset(const struct network *nets, size_t n);
 
 #endif

@@ -587,6 +587,7 @@ rib_load_store(struct rib *r)
 		}
 		free(ib);
 	}
+	nat_sync(r->d, nets, n_nets);		/* outbound SNAT follows the list */
 	rib_install_sources(r, nets, n_nets, blocks, n_blocks, node);
 	return 0;
 }

@@ -10,7 +10,7 @@ set -eu
 
 PACKAGES="
 	build-essential make gcc pkg-config
-	libmnl-dev libcjson-dev libcmocka-dev
+	libmnl-dev libcjson-dev libcmocka-dev libnftables-dev nftables
 	iproute2 iputils-ping procps jq
 	containernetworking-plugins bird2
 	ca-certificates clang libclang-rt-14-dev
