@@ -17,6 +17,10 @@
  * once).  Hence store_create_many (one file, hard-linked under several
  * keys: a link is ~0.01 ms) and STORE_F_INPLACE (an overwrite) for the
  * IPAM's per-ADD writes.
+ *
+ * Backend `etcd` lives in store_etcd.c: store_open() picks the backend and
+ * every public function below hands an etcd store over before touching
+ * the file system (one pointer test on the file path).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -33,10 +37,9 @@
 #include "conf.h"
 #include "log.h"
 #include "store.h"
+#include "store_private.h"
 
-#define STORE_KEY_MAX    1024
 #define STORE_TMP_PREFIX ".tmp."
-#define STORE_LOCK_DIR   "locks"
 #define STORE_DIR_MODE   0755
 #define STORE_FILE_MODE  0644
 
@@ -44,10 +47,12 @@ struct store {
 	int  rootfd;
 	bool fsync;
 	char dir[PATH_MAX];
+	struct etcd_store *etcd;	/* not NULL: the etcd backend */
 };
 
 struct store_lock {
 	int fd;
+	struct etcd_lock *etcd;		/* not NULL: an etcd lease lock */
 };
 
 static unsigned store_tmp_seq;
@@ -101,6 +106,18 @@ key_check_data(const char *key)
 	    (key[n] == '/' || key[n] == '\0'))
 		return -EINVAL;
 	return 0;
+}
+
+int
+store_key_check(const char *key)
+{
+	return key_check(key);
+}
+
+int
+store_key_check_data(const char *key)
+{
+	return key_check_data(key);
 }
 
 /* mkdir -p of a relative path under rootfd (or an absolute one with
@@ -158,10 +175,26 @@ store_open(const struct leafnet_conf *conf, struct store **ret)
 	struct store *s;
 	int fd, r;
 
-	if (conf == NULL || conf->state_dir[0] != '/')
+	if (conf == NULL)
+		return -EINVAL;
+	if (strcmp(conf->datastore, "etcd") == 0) {
+		struct etcd_store *e;
+
+		if ((r = etcd_store_open(conf, &e)) < 0)
+			return r;
+		if ((s = calloc(1, sizeof(*s))) == NULL) {
+			etcd_store_free(e);
+			return -ENOMEM;
+		}
+		s->rootfd = -1;
+		s->etcd = e;
+		*ret = s;
+		return 0;
+	}
+	if (conf->state_dir[0] != '/')
 		return -EINVAL;
 	if (conf->datastore[0] != '\0' && strcmp(conf->datastore, "file") != 0)
-		return -EOPNOTSUPP;	/* etcd comes with the cluster work */
+		return -EOPNOTSUPP;
 
 	fd = open(conf->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
@@ -189,8 +222,19 @@ store_free(struct store *s)
 {
 	if (s == NULL)
 		return;
-	(void)close(s->rootfd);
+	if (s->etcd != NULL)
+		etcd_store_free(s->etcd);
+	else
+		(void)close(s->rootfd);
 	free(s);
+}
+
+const char *
+store_error(struct store *s)
+{
+	if (s == NULL || s->etcd == NULL)
+		return "";
+	return etcd_store_error(s->etcd);
 }
 
 /* Open the directory holding `key` (creating it if asked); *ret_leaf
@@ -355,6 +399,8 @@ store_put_ex(struct store *s, const char *key, const char *val, unsigned flags)
 	const char *leaf;
 	int dirfd, r;
 
+	if (s->etcd != NULL)	/* flags are hints etcd has no use for */
+		return val == NULL ? -EINVAL : etcd_store_put(s->etcd, key, val);
 	if (val == NULL)
 		return -EINVAL;
 	if ((r = key_check_data(key)) < 0)
@@ -398,6 +444,9 @@ store_create_ex(struct store *s, const char *key, const char *val, unsigned flag
 	const char *leaf;
 	int dirfd, r;
 
+	if (s->etcd != NULL)
+		return val == NULL ? -EINVAL :
+		       etcd_store_create_many(s->etcd, &key, 1, val, NULL);
 	if (val == NULL)
 		return -EINVAL;
 	if ((r = key_check_data(key)) < 0)
@@ -451,6 +500,8 @@ store_create_many(struct store *s, const char *const *keys, size_t n,
 
 	if (val == NULL || keys == NULL || n == 0)
 		return -EINVAL;
+	if (s->etcd != NULL)
+		return etcd_store_create_many(s->etcd, keys, n, val, ret_existing);
 	for (size_t i = 0; i < n; i++)
 		if ((r = key_check_data(keys[i])) < 0)
 			return r;
@@ -488,6 +539,8 @@ store_get(struct store *s, const char *key, char **ret_val)
 	char *buf;
 	int fd, r;
 
+	if (s->etcd != NULL)
+		return etcd_store_get(s->etcd, key, ret_val);
 	if ((r = key_check_data(key)) < 0)
 		return r;
 	fd = openat(s->rootfd, key, O_RDONLY | O_CLOEXEC);
@@ -554,6 +607,8 @@ store_delete_ex(struct store *s, const char *key, unsigned flags)
 	const char *leaf;
 	int dirfd, r;
 
+	if (s->etcd != NULL)
+		return etcd_store_delete(s->etcd, key);
 	if ((r = key_check_data(key)) < 0)
 		return r;
 	if (!s->fsync || (flags & STORE_F_VOLATILE)) {
@@ -599,6 +654,8 @@ list_entries(struct store *s, const char *dir, bool want_dirs,
 	DIR *d;
 	int fd, r = 0;
 
+	if (s->etcd != NULL)
+		return etcd_store_list(s->etcd, dir, want_dirs, ret_names, ret_n);
 	if (!root && (r = key_check_data(dir)) < 0)
 		return r;
 	fd = openat(s->rootfd, root ? "." : dir,
@@ -696,6 +753,20 @@ store_lock(struct store *s, const char *name, struct store_lock **ret)
 	struct store_lock *l;
 	int fd, r;
 
+	if (s->etcd != NULL) {
+		struct etcd_lock *el;
+
+		if ((l = calloc(1, sizeof(*l))) == NULL)
+			return -ENOMEM;
+		if ((r = etcd_store_lock(s->etcd, name, &el)) < 0) {
+			free(l);
+			return r;
+		}
+		l->fd = -1;
+		l->etcd = el;
+		*ret = l;
+		return 0;
+	}
 	if ((r = key_check(name)) < 0)
 		return r;
 	snprintf(path, sizeof(path), STORE_LOCK_DIR "/%s.lock", name);
@@ -727,6 +798,7 @@ store_lock(struct store *s, const char *name, struct store_lock **ret)
 		return -ENOMEM;
 	}
 	l->fd = fd;
+	l->etcd = NULL;
 	*ret = l;
 	return 0;
 }
@@ -736,6 +808,11 @@ store_unlock(struct store_lock *l)
 {
 	if (l == NULL)
 		return;
+	if (l->etcd != NULL) {
+		etcd_store_unlock(l->etcd);
+		free(l);
+		return;
+	}
 	/* Explicit unlock: a forked child may still hold a copy of the fd. */
 	(void)flock(l->fd, LOCK_UN);
 	(void)close(l->fd);

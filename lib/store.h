@@ -9,8 +9,11 @@
  * directory), exclusive creates use link(2) so they are atomic too; locks
  * are flock(2) on "<state_dir>/locks/<name>.lock", so any number of
  * processes are safe and a killed process releases its locks.
- * Backend `etcd` comes with the cluster work; the interface is meant to map
- * onto etcd transactions (create = txn on version 0, lock = lease lock).
+ * Backend `etcd` (conf->datastore "etcd", conf->etcd_endpoints): etcd v3
+ * through its JSON gateway; create = txn on version 0, create_many = one
+ * txn, lock = a key held by a lease (see lib/store_etcd.c for the mapping
+ * and the trade-offs).  The flags below are hints etcd does not need: its
+ * writes are always durable and atomic.
  */
 #ifndef LEAFNET_STORE_H
 #define LEAFNET_STORE_H
@@ -72,6 +75,13 @@ int  store_delete_ex(struct store *s, const char *key, unsigned flags);
  * touch the others (put replaces the key's file, never writes through). */
 int  store_create_many(struct store *s, const char *const *keys, size_t n,
 		       const char *val, unsigned flags, size_t *ret_existing);
+
+/* What the last failed call of this store ran into, for the user (the
+ * errno says what kind of failure): e.g. "etcd http://10.0.0.1:2379:
+ * Connection refused".  "" when there is nothing to add (the file backend
+ * always: strerror() of the errno says it all).  Valid until the next call
+ * on s. */
+const char *store_error(struct store *s);
 
 /* Exclusive lock called `name` (a key-like string); blocks until held. */
 int  store_lock(struct store *s, const char *name, struct store_lock **ret);

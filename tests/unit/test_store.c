@@ -1,5 +1,13 @@
-/* test_store.c — the file backend: semantics, validation, and real
- * multi-process races (locked counter, exclusive create). */
+/* test_store.c — the store: semantics, validation, and real multi-process
+ * races (locked counter, exclusive create).
+ *
+ * The suite runs against the file backend, then, when $LEAFNET_TEST_ETCD
+ * names an etcd client URL (or a comma-separated list), once more against
+ * the etcd backend there, plus etcd-only cases (endpoint failover, a killed
+ * lock holder, lease keepalive).  The etcd run deletes every key under
+ * /leafnet/ first and last: point it at a throwaway etcd only
+ * (tests/netns/test_etcd.sh starts one).  Checks of the file layout itself
+ * (inodes, links, temp files, directory-vs-value) are file-only. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,6 +16,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +24,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <signal.h>
 #include <cmocka.h>
 
 #include "conf.h"
@@ -25,6 +35,7 @@
 
 static char tmpdir[] = "/tmp/leafnet-test-store.XXXXXX";
 static struct leafnet_conf conf;
+static bool etcd_mode;
 
 static int
 rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
@@ -52,6 +63,69 @@ teardown(void **state)
 	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Delete every key under dir (the etcd run's clean slate). */
+static void
+wipe(struct store *s, const char *dir)
+{
+	char **names = NULL, key[1100];
+	size_t n = 0;
+
+	if (store_list_dirs(s, dir, &names, &n) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			snprintf(key, sizeof(key), "%s%s%s", dir, *dir ? "/" : "", names[i]);
+			wipe(s, key);
+		}
+		store_names_free(names, n);
+	}
+	if (store_list(s, dir, &names, &n) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			snprintf(key, sizeof(key), "%s%s%s", dir, *dir ? "/" : "", names[i]);
+			(void)store_delete(s, key);
+		}
+		store_names_free(names, n);
+	}
+}
+
+static int
+setup_etcd(void **state)
+{
+	struct store *s = NULL;
+	char **names = NULL;
+	size_t n = 1;
+	(void)state;
+
+	conf_defaults(&conf);
+	etcd_mode = true;
+	snprintf(conf.datastore, sizeof(conf.datastore), "etcd");
+	snprintf(conf.etcd_endpoints, sizeof(conf.etcd_endpoints), "%s",
+		 getenv("LEAFNET_TEST_ETCD"));
+	if (store_open(&conf, &s) < 0)
+		return -1;
+	wipe(s, "");
+	if (store_list_dirs(s, "", &names, &n) < 0 || n != 0) {
+		fprintf(stderr, "etcd at %s: cannot reach it or clear /leafnet/: %s\n",
+			conf.etcd_endpoints, store_error(s));
+		store_names_free(names, n);
+		store_free(s);
+		return -1;
+	}
+	store_free(s);
+	return 0;
+}
+
+static int
+teardown_etcd(void **state)
+{
+	struct store *s = NULL;
+	(void)state;
+
+	if (store_open(&conf, &s) < 0)
+		return -1;
+	wipe(s, "");
+	store_free(s);
+	return 0;
+}
+
 static struct store *
 open_store(void)
 {
@@ -71,18 +145,41 @@ test_open(void **state)
 	(void)state;
 
 	s = open_store();
-	assert_int_equal(stat(conf.state_dir, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0700);
+	if (!etcd_mode) {
+		assert_int_equal(stat(conf.state_dir, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0700);
+	}
+	assert_string_equal(store_error(s), "");
 	store_free(s);
 	store_free(NULL);
 	s = open_store();	/* existing dir */
 	store_free(s);
 
-	snprintf(bad.datastore, sizeof(bad.datastore), "etcd");
+	snprintf(bad.datastore, sizeof(bad.datastore), "consul");
 	assert_int_equal(store_open(&bad, &s), -EOPNOTSUPP);
 	bad = conf;
-	snprintf(bad.state_dir, sizeof(bad.state_dir), "/proc/version/x");
-	assert_true(store_open(&bad, &s) < 0);
+	snprintf(bad.datastore, sizeof(bad.datastore), "etcd");
+	snprintf(bad.etcd_endpoints, sizeof(bad.etcd_endpoints), " , ");
+	assert_int_equal(store_open(&bad, &s), -EINVAL);
+	/* etcd connects on the first request; a dead endpoint is named */
+	snprintf(bad.etcd_endpoints, sizeof(bad.etcd_endpoints),
+		 "http://127.0.0.1:1, http://127.0.0.1:2/");
+	s = NULL;
+	assert_int_equal(store_open(&bad, &s), 0);
+	char *v = NULL;
+	assert_int_equal(store_get(s, "k", &v), -ECONNREFUSED);
+	assert_null(v);
+	assert_non_null(strstr(store_error(s), "etcd http://127.0.0.1:1: Connection refused"));
+	assert_non_null(strstr(store_error(s), "etcd http://127.0.0.1:2: Connection refused"));
+	struct store_lock *l = NULL;
+	assert_int_equal(store_lock(s, "x", &l), -ECONNREFUSED);
+	assert_null(l);
+	store_free(s);
+	if (!etcd_mode) {
+		bad = conf;
+		snprintf(bad.state_dir, sizeof(bad.state_dir), "/proc/version/x");
+		assert_true(store_open(&bad, &s) < 0);
+	}
 }
 
 static void
@@ -114,11 +211,13 @@ test_crud(void **state)
 	assert_string_equal(v, "deep");
 	free(v);
 
-	/* a directory is not a value; a file is not a directory */
-	assert_int_equal(store_get(s, "a/b", &v), -EISDIR);
+	/* a directory is not a value; a file is not a directory (etcd:
+	 * a key may be both, "a/b" is simply absent) */
+	assert_int_equal(store_get(s, "a/b", &v), etcd_mode ? -ENOENT : -EISDIR);
 	assert_int_equal(store_get(s, "top/x", &v), -ENOENT);
 	assert_int_equal(store_delete(s, "top/x"), -ENOENT);
-	assert_true(store_put(s, "top/x", "y") < 0);
+	if (!etcd_mode)
+		assert_true(store_put(s, "top/x", "y") < 0);
 
 	assert_int_equal(store_delete(s, "networks/public"), 0);
 	assert_int_equal(store_delete(s, "networks/public"), -ENOENT);
@@ -204,7 +303,7 @@ test_list(void **state)
 	assert_int_equal(store_put(s, "alloc/net/sub/deeper", "d"), 0);
 	assert_int_equal(store_put(s, "alloc/other/x", "d"), 0);
 	/* a stale temp file (crash between write and rename) is invisible */
-	{
+	if (!etcd_mode) {
 		char p[PATH_MAX + 64];
 
 		snprintf(p, sizeof(p), "%s/alloc/net/.tmp.1.1", conf.state_dir);
@@ -377,6 +476,10 @@ test_concurrent_counter(void **state)
 	assert_int_equal(strtol(v, NULL, 10), NPROC * NINCR);
 	free(v);
 
+	if (etcd_mode) {
+		store_free(s);
+		return;
+	}
 	/* no temp files left behind */
 	char **names = NULL;
 	size_t n;
@@ -477,8 +580,10 @@ test_create_many(void **state)
 		}
 		/* one file (the cost saved), linked under every key */
 		snprintf(path, sizeof(path), "%s/cm/c/3", conf.state_dir);
-		assert_int_equal(stat(path, &st), 0);
-		assert_int_equal(st.st_nlink, 3);
+		if (!etcd_mode) {
+			assert_int_equal(stat(path, &st), 0);
+			assert_int_equal(st.st_nlink, 3);
+		}
 
 		/* an existing key: nothing of this call stays, its index said */
 		assert_int_equal(store_create_many(s, clash, 3, "z", fl, &existing), -EEXIST);
@@ -517,11 +622,14 @@ test_put_inplace(void **state)
 
 	assert_int_equal(store_put_ex(s, "hint/n/x", "0123456789", STORE_F_INPLACE), 0);
 	snprintf(path, sizeof(path), "%s/hint/n/x", conf.state_dir);
-	assert_int_equal(stat(path, &st1), 0);
+	if (!etcd_mode)
+		assert_int_equal(stat(path, &st1), 0);
 	assert_int_equal(store_put_ex(s, "hint/n/x", "abc",
 				      STORE_F_INPLACE | STORE_F_VOLATILE), 0);
-	assert_int_equal(stat(path, &st2), 0);
-	assert_int_equal(st1.st_ino, st2.st_ino);	/* not replaced */
+	if (!etcd_mode) {
+		assert_int_equal(stat(path, &st2), 0);
+		assert_int_equal(st1.st_ino, st2.st_ino);	/* not replaced */
+	}
 	assert_int_equal(store_get(s, "hint/n/x", &v), 0);
 	assert_string_equal(v, "abc");
 	free(v);
@@ -529,8 +637,122 @@ test_put_inplace(void **state)
 	assert_int_equal(store_get(s, "hint/n/x", &v), 0);
 	assert_string_equal(v, "abcdefghijklmnop");
 	free(v);
-	assert_int_equal(store_put_ex(s, "hint/n", "x", STORE_F_INPLACE), -EISDIR);
+	if (!etcd_mode)
+		assert_int_equal(store_put_ex(s, "hint/n", "x", STORE_F_INPLACE), -EISDIR);
 	assert_int_equal(store_put_ex(s, "../x", "x", STORE_F_INPLACE), -EINVAL);
+	store_free(s);
+}
+
+/* etcd: a dead endpoint first in the list is skipped, and the one that
+ * answered stays first; a list of only dead ones names each. */
+static void
+test_etcd_failover(void **state)
+{
+	struct leafnet_conf c = conf;
+	struct store *s = NULL;
+	char *v = NULL;
+	(void)state;
+
+	assert_true(strlen(conf.etcd_endpoints) < sizeof(c.etcd_endpoints) - 20);
+	snprintf(c.etcd_endpoints, sizeof(c.etcd_endpoints), "http://127.0.0.1:1,%.490s",
+		 conf.etcd_endpoints);
+	assert_int_equal(store_open(&c, &s), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(store_put(s, "fo/k", "v"), 0);
+		assert_int_equal(store_get(s, "fo/k", &v), 0);
+		assert_string_equal(v, "v");
+		free(v);
+	}
+	assert_int_equal(store_delete(s, "fo/k"), 0);
+	store_free(s);
+}
+
+/* etcd: a lock holder killed with SIGKILL frees the lock when its lease
+ * runs out (~10 s), not before. */
+static void
+test_etcd_lock_killed(void **state)
+{
+	struct store *s = open_store();
+	struct store_lock *l = NULL;
+	int pfd[2], status;
+	long t0, waited;
+	pid_t pid;
+	char c;
+	(void)state;
+
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *cs = NULL;
+		struct store_lock *cl = NULL;
+
+		close(pfd[0]);
+		if (store_open(&conf, &cs) < 0 || store_lock(cs, "killed", &cl) < 0)
+			_exit(2);
+		(void)!write(pfd[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	assert_int_equal(read(pfd[0], &c, 1), 1);
+	close(pfd[0]);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	t0 = now_ms();
+	assert_int_equal(store_lock(s, "killed", &l), 0);
+	waited = now_ms() - t0;
+	print_message("lock of a killed holder free after %ld ms\n", waited);
+	assert_true(waited >= 5000 && waited <= 14000);
+	store_unlock(l);
+	store_free(s);
+}
+
+/* etcd: a holder that keeps using the store keeps its lock past the TTL. */
+static void
+test_etcd_lock_keepalive(void **state)
+{
+	struct store *s = open_store();
+	struct store_lock *l = NULL;
+	int pfd[2], status;
+	pid_t pid;
+	char c, *v;
+	(void)state;
+
+	assert_int_equal(store_lock(s, "kept", &l), 0);
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *cs = NULL;
+		struct store_lock *cl = NULL;
+
+		close(pfd[0]);
+		if (store_open(&conf, &cs) < 0 || store_lock(cs, "kept", &cl) < 0)
+			_exit(2);
+		(void)!write(pfd[1], "x", 1);
+		store_unlock(cl);
+		store_free(cs);
+		_exit(0);
+	}
+	close(pfd[1]);
+	{
+		int fl = fcntl(pfd[0], F_GETFL);
+		fcntl(pfd[0], F_SETFL, fl | O_NONBLOCK);
+		for (int i = 0; i < 13; i++) {	/* 13 s > the 10 s TTL */
+			assert_int_equal(store_put(s, "kept/v", "1"), 0);
+			sleep(1);
+			assert_int_equal(read(pfd[0], &c, 1), -1);
+		}
+		fcntl(pfd[0], F_SETFL, fl);
+	}
+	assert_int_equal(store_get(s, "kept/v", &v), 0);
+	free(v);
+	store_unlock(l);
+	assert_int_equal(read(pfd[0], &c, 1), 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(pfd[0]);
 	store_free(s);
 }
 
@@ -548,6 +770,29 @@ main(void)
 		cmocka_unit_test(test_create_many),
 		cmocka_unit_test(test_put_inplace),
 	};
+	const struct CMUnitTest etcd_tests[] = {
+		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_crud),
+		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_lock_excludes),
+		cmocka_unit_test(test_concurrent_counter),
+		cmocka_unit_test(test_create_race),
+		cmocka_unit_test(test_create_many),
+		cmocka_unit_test(test_put_inplace),
+		cmocka_unit_test(test_etcd_failover),
+		cmocka_unit_test(test_etcd_lock_killed),
+		cmocka_unit_test(test_etcd_lock_keepalive),
+	};
+	const char *ep = getenv("LEAFNET_TEST_ETCD");
+	int r;
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	r = cmocka_run_group_tests_name("store_file", tests, setup, teardown);
+	if (ep == NULL || *ep == '\0') {
+		printf("# store_etcd: skipped (set LEAFNET_TEST_ETCD to a throwaway "
+		       "etcd's client URL to run it)\n");
+		return r;
+	}
+	return r + cmocka_run_group_tests_name("store_etcd", etcd_tests, setup_etcd,
+					       teardown_etcd);
 }

@@ -1,0 +1,627 @@
+/* store_etcd.c — the datastore, `etcd` backend: etcd v3 through its
+ * JSON/HTTP gateway (grpc-gateway, etcd 3.4+), over libcurl.  This file is
+ * the mapping below; store_etcd_http.c is the transport (requests,
+ * endpoints, timeouts, errors, base64).
+ *
+ * Mapping (every key lives under ETCD_ROOT, "/leafnet/"; keys and values
+ * travel base64-encoded in the JSON, int64 fields as decimal strings):
+ *   store_get(k)          POST /v3/kv/range {key}            none -> -ENOENT
+ *   store_put(k, v)       POST /v3/kv/put {key, value}
+ *   store_create(k, v)    POST /v3/kv/txn: compare create_revision(k) == 0,
+ *                         success put(k, v); compare failed -> -EEXIST
+ *   store_create_many     one txn: every key's create_revision == 0 -> put
+ *                         them all (all or none, atomically); on failure the
+ *                         failure branch ranges every key (count_only) so
+ *                         *ret_existing names the first key that exists
+ *   store_delete(k)       POST /v3/kv/deleterange {key}      deleted 0 -> -ENOENT
+ *   store_list(dir)       ranges over "dir/" (keys_only, in pages), keeps
+ *                         the direct leaves, jumps over each sub-directory
+ *                         ("dir/sub/" .. "dir/sub0") instead of reading it
+ *   store_list_dirs(dir)  the same walk, keeping the distinct next
+ *                         components that have deeper keys
+ *   store_lock(name)      grant a lease (ETCD_LOCK_TTL s); txn: create
+ *                         "locks/<name>" (with '/' -> '_', as the file
+ *                         backend) attached to the lease if absent; else
+ *                         poll (serializable range, 1 ms doubling to 50 ms)
+ *                         until the key is gone, then try again
+ *   store_unlock          revoke the lease (etcd deletes the key with it)
+ * STORE_F_VOLATILE and STORE_F_INPLACE are hints without meaning here:
+ * every write is durable (raft + WAL fsync) and atomic.
+ *
+ * Differences from the file backend, none of which a caller relies on: a
+ * key may be a value and a directory at once ("a" and "a/b"), so get of a
+ * directory is -ENOENT (not -EISDIR) and put under a value's name works.
+ *
+ * Locks and crashes.  A process killed while holding a lock cannot unlock;
+ * its key goes when its lease expires, ETCD_LOCK_TTL seconds after its last
+ * keepalive.  So a killed CNI plugin blocks that network's allocations on
+ * every host for up to that long: the TTL is short (10 s).  A holder renews
+ * the lease itself, on any request it makes through this store once a third
+ * of the TTL has passed, and while it waits for a lock.  A holder that
+ * stalls longer than the TTL without touching the store (SIGSTOP, swap
+ * storm) loses the lock; the first request after that finds the lease gone
+ * and fails with -ENOLCK, instead of writing without the lock.
+ *
+ * Connections.  One CURL easy handle per struct store, so requests reuse
+ * one keep-alive connection; a mutex serialises them (leafnet-docker calls
+ * from a thread pool).  etcd_endpoints is a comma-separated list: a request
+ * that cannot connect to one (refused, unreachable, no answer within
+ * ETCD_CONNECT_MS) tries the next, and the one that answered is tried first
+ * from then on.  Once a request was sent it is not repeated elsewhere: a
+ * create that may have been applied must not come back as -EEXIST.  Every
+ * request gives up after ETCD_TOTAL_MS.  store_error() has the text, naming
+ * the endpoint(s).  TLS (https://) works as far as libcurl's defaults go;
+ * client certificates are not configured.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store.h"
+#include "store_private.h"
+#include "store_etcd.h"
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Renew the lease of l; marks it lost when etcd no longer knows it. */
+static int
+lease_keepalive(struct etcd_store *e, struct etcd_lock *l)
+{
+	char body[64];
+	cJSON *resp = NULL;
+	int r;
+
+	snprintf(body, sizeof(body), "{\"ID\":\"%s\"}", l->lease);
+	if ((r = etcd_post(e, "/v3/lease/keepalive", body, &resp)) < 0)
+		return r;
+	if (etcd_json_int(cJSON_GetObjectItemCaseSensitive(resp, "result"), "TTL") <= 0)
+		l->lost = true;
+	else
+		l->renewed_ms = etcd_now_ms();
+	cJSON_Delete(resp);
+	return 0;
+}
+
+/* Before a request: renew the leases of the locks this store holds once a
+ * third of the TTL has passed; -ENOLCK when one of them expired. */
+static int
+etcd_refresh(struct etcd_store *e)
+{
+	long now = etcd_now_ms();
+
+	for (struct etcd_lock *l = e->held; l != NULL; l = l->next) {
+		if (!l->lost && now - l->renewed_ms >= ETCD_LOCK_TTL * 1000 / 3)
+			(void)lease_keepalive(e, l);	/* errors: the request says */
+		if (l->lost) {
+			snprintf(e->errmsg, sizeof(e->errmsg),
+				 "etcd: lock \"%s\" was lost (its lease expired: more than %d s "
+				 "without a keepalive); release it and retry", l->name,
+				 ETCD_LOCK_TTL);
+			return -ENOLCK;
+		}
+	}
+	return 0;
+}
+
+/* One data request: refresh held locks, post, all under the mutex. */
+static int
+etcd_call(struct etcd_store *e, const char *path, cJSON *req, cJSON **ret)
+{
+	int r;
+
+	pthread_mutex_lock(&e->mu);
+	r = etcd_refresh(e);
+	if (r == 0)
+		r = etcd_post_json(e, path, req, ret);
+	pthread_mutex_unlock(&e->mu);
+	return r;
+}
+
+/* ---- keys and values ---------------------------------------------------- */
+
+/* ETCD_ROOT + key, malloc'd. */
+static char *
+full_key(const char *key)
+{
+	char *k;
+
+	if (asprintf(&k, ETCD_ROOT "%s", key) < 0)
+		return NULL;
+	return k;
+}
+
+/* A request object {name_key: base64(ETCD_ROOT key)} to add to. */
+static cJSON *
+key_req(const char *key)
+{
+	cJSON *req = cJSON_CreateObject();
+	char *k = full_key(key);
+
+	if (req == NULL || k == NULL || !etcd_json_add_b64(req, "key", k, strlen(k))) {
+		cJSON_Delete(req);
+		req = NULL;
+	}
+	free(k);
+	return req;
+}
+
+int
+etcd_store_get(struct etcd_store *e, const char *key, char **ret_val)
+{
+	cJSON *req, *resp = NULL;
+	const cJSON *kv, *val;
+	char *out;
+	int r;
+
+	if ((r = store_key_check_data(key)) < 0)
+		return r;
+	if ((req = key_req(key)) == NULL)
+		return -ENOMEM;
+	r = etcd_call(e, "/v3/kv/range", req, &resp);
+	cJSON_Delete(req);
+	if (r < 0)
+		return r;
+	kv = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(resp, "kvs"), 0);
+	if (kv == NULL) {
+		r = -ENOENT;
+	} else {
+		/* an empty value is left out of the answer */
+		val = cJSON_GetObjectItemCaseSensitive(kv, "value");
+		r = etcd_b64_decode(cJSON_IsString(val) ? val->valuestring : "", &out, NULL);
+		if (r == 0)
+			*ret_val = out;
+	}
+	cJSON_Delete(resp);
+	return r;
+}
+
+int
+etcd_store_put(struct etcd_store *e, const char *key, const char *val)
+{
+	cJSON *req, *resp = NULL;
+	int r;
+
+	if ((r = store_key_check_data(key)) < 0)
+		return r;
+	if ((req = key_req(key)) == NULL)
+		return -ENOMEM;
+	if (!etcd_json_add_b64(req, "value", val, strlen(val))) {
+		cJSON_Delete(req);
+		return -ENOMEM;
+	}
+	r = etcd_call(e, "/v3/kv/put", req, &resp);
+	cJSON_Delete(req);
+	cJSON_Delete(resp);
+	return r;
+}
+
+/* Append {target: "CREATE", create_revision 0} compare, put and range ops
+ * for key to a txn's arrays; lease may be NULL. */
+static bool
+txn_add_create(cJSON *cmp, cJSON *succ, cJSON *fail, const char *fullkey,
+	       const char *val, const char *lease)
+{
+	cJSON *c = cJSON_CreateObject(), *op = cJSON_CreateObject(), *put, *rng;
+	size_t klen = strlen(fullkey);
+	bool ok = c != NULL && op != NULL;
+
+	ok = ok && etcd_json_add_b64(c, "key", fullkey, klen) &&
+	     cJSON_AddStringToObject(c, "result", "EQUAL") &&
+	     cJSON_AddStringToObject(c, "target", "CREATE") &&
+	     cJSON_AddStringToObject(c, "create_revision", "0");
+	ok = ok && (put = cJSON_AddObjectToObject(op, "request_put")) != NULL &&
+	     etcd_json_add_b64(put, "key", fullkey, klen) &&
+	     etcd_json_add_b64(put, "value", val, strlen(val)) &&
+	     (lease == NULL || cJSON_AddStringToObject(put, "lease", lease));
+	if (ok) {
+		cJSON_AddItemToArray(cmp, c);
+		cJSON_AddItemToArray(succ, op);
+		c = op = NULL;
+	}
+	if (ok && fail != NULL) {
+		cJSON *f = cJSON_CreateObject();
+
+		ok = f != NULL && (rng = cJSON_AddObjectToObject(f, "request_range")) &&
+		     etcd_json_add_b64(rng, "key", fullkey, klen) &&
+		     cJSON_AddTrueToObject(rng, "count_only");
+		if (ok)
+			cJSON_AddItemToArray(fail, f);
+		else
+			cJSON_Delete(f);
+	}
+	cJSON_Delete(c);
+	cJSON_Delete(op);
+	return ok;
+}
+
+/* Which key of a failed create txn exists: the first failure-branch range
+ * with a count. */
+static size_t
+txn_first_existing(const cJSON *resp, size_t n)
+{
+	const cJSON *rs = cJSON_GetObjectItemCaseSensitive(resp, "responses");
+	size_t i = 0;
+
+	for (const cJSON *it = rs ? rs->child : NULL; it && i < n; it = it->next, i++) {
+		const cJSON *rr = cJSON_GetObjectItemCaseSensitive(it, "response_range");
+
+		if (etcd_json_int(rr, "count") > 0)
+			return i;
+	}
+	return 0;
+}
+
+int
+etcd_store_create_many(struct etcd_store *e, const char *const *keys, size_t n,
+		       const char *val, size_t *ret_existing)
+{
+	cJSON *req, *cmp, *succ, *fail, *resp = NULL;
+	int r;
+
+	if (n > ETCD_TXN_MAX)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++)
+		if ((r = store_key_check_data(keys[i])) < 0)
+			return r;
+	req = cJSON_CreateObject();
+	cmp = cJSON_AddArrayToObject(req, "compare");
+	succ = cJSON_AddArrayToObject(req, "success");
+	fail = cJSON_AddArrayToObject(req, "failure");
+	if (req == NULL || cmp == NULL || succ == NULL || fail == NULL) {
+		r = -ENOMEM;
+		goto out_free_req;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *k = full_key(keys[i]);
+		bool ok = k != NULL && txn_add_create(cmp, succ, n > 1 ? fail : NULL,
+						      k, val, NULL);
+
+		free(k);
+		if (!ok) {
+			r = -ENOMEM;
+			goto out_free_req;
+		}
+	}
+	if ((r = etcd_call(e, "/v3/kv/txn", req, &resp)) < 0)
+		goto out_free_req;
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "succeeded"))) {
+		r = -EEXIST;
+		if (ret_existing != NULL)
+			*ret_existing = n > 1 ? txn_first_existing(resp, n) : 0;
+	}
+	cJSON_Delete(resp);
+out_free_req:
+	cJSON_Delete(req);
+	return r;
+}
+
+int
+etcd_store_delete(struct etcd_store *e, const char *key)
+{
+	cJSON *req, *resp = NULL;
+	int r;
+
+	if ((r = store_key_check_data(key)) < 0)
+		return r;
+	if ((req = key_req(key)) == NULL)
+		return -ENOMEM;
+	r = etcd_call(e, "/v3/kv/deleterange", req, &resp);
+	cJSON_Delete(req);
+	if (r == 0 && etcd_json_int(resp, "deleted") == 0)
+		r = -ENOENT;
+	cJSON_Delete(resp);
+	return r;
+}
+
+/* ---- listing ------------------------------------------------------------ */
+
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static int
+names_add(struct names *nm, const char *s, size_t len)
+{
+	if (nm->n == nm->cap) {
+		size_t cap = nm->cap ? nm->cap * 2 : 16;
+		char **nv = realloc(nm->v, cap * sizeof(*nv));
+
+		if (nv == NULL)
+			return -ENOMEM;
+		nm->v = nv;
+		nm->cap = cap;
+	}
+	if ((nm->v[nm->n] = strndup(s, len)) == NULL)
+		return -ENOMEM;
+	nm->n++;
+	return 0;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One page of keys_only range from [start, start_len) to end. */
+static int
+range_page(struct etcd_store *e, const char *start, size_t start_len,
+	   const char *end, cJSON **ret)
+{
+	cJSON *req = cJSON_CreateObject();
+	int r = -ENOMEM;
+
+	if (req != NULL && etcd_json_add_b64(req, "key", start, start_len) &&
+	    etcd_json_add_b64(req, "range_end", end, strlen(end)) &&
+	    cJSON_AddNumberToObject(req, "limit", ETCD_PAGE) &&
+	    cJSON_AddTrueToObject(req, "keys_only"))
+		r = etcd_call(e, "/v3/kv/range", req, ret);
+	cJSON_Delete(req);
+	return r;
+}
+
+int
+etcd_store_list(struct etcd_store *e, const char *dir, bool want_dirs,
+		char ***ret_names, size_t *ret_n)
+{
+	bool root = dir == NULL || dir[0] == '\0';
+	struct names nm = { 0 };
+	char *prefix = NULL, *end = NULL, *start = NULL;
+	size_t plen, start_len;
+	bool more = true;
+	int r;
+
+	if (!root && (r = store_key_check_data(dir)) < 0)
+		return r;
+	if (asprintf(&prefix, ETCD_ROOT "%s%s", root ? "" : dir, root ? "" : "/") < 0)
+		return -ENOMEM;
+	plen = strlen(prefix);
+	/* start: the prefix plus room for a component, a '0' or a NUL */
+	start = malloc(plen + STORE_KEY_MAX + 2);
+	end = strdup(prefix);
+	if (start == NULL || end == NULL) {
+		r = -ENOMEM;
+		goto out_free;
+	}
+	end[plen - 1]++;			/* "dir/" .. "dir0" */
+	memcpy(start, prefix, plen);
+	start_len = plen;
+	r = 0;
+	while (more && r == 0) {
+		cJSON *resp = NULL;
+		const cJSON *kvs, *kv;
+		size_t dlen = 0;	/* start[plen..plen+dlen) + '/': the
+					 * sub-directory being skipped */
+
+		if ((r = range_page(e, start, start_len, end, &resp)) < 0)
+			break;
+		more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "more"));
+		kvs = cJSON_GetObjectItemCaseSensitive(resp, "kvs");
+		for (kv = kvs ? kvs->child : NULL; kv != NULL && r == 0; kv = kv->next) {
+			const cJSON *k = cJSON_GetObjectItemCaseSensitive(kv, "key");
+			char *key = NULL, *rest, *slash;
+			size_t klen = 0;
+
+			if (!cJSON_IsString(k) || etcd_b64_decode(k->valuestring, &key, &klen) < 0)
+				continue;
+			if (klen <= plen || klen > plen + STORE_KEY_MAX ||
+			    strlen(key) != klen || memcmp(key, prefix, plen) != 0 ||
+			    (dlen > 0 && klen > plen + dlen &&
+			     memcmp(key + plen, start + plen, dlen) == 0 &&
+			     key[plen + dlen] == '/')) {
+				free(key);	/* not ours, or inside a skipped dir */
+				continue;
+			}
+			rest = key + plen;
+			slash = strchr(rest, '/');
+			if (slash == NULL) {
+				/* a leaf: the next page starts just after it */
+				if (!want_dirs && store_key_check(rest) == 0)
+					r = names_add(&nm, rest, strlen(rest));
+				memcpy(start + plen, rest, klen - plen + 1);
+				start_len = klen + 1;	/* the key and a NUL */
+				dlen = 0;
+			} else {
+				/* a directory: report it once; the next page
+				 * starts after everything inside it */
+				dlen = (size_t)(slash - rest);
+				*slash = '\0';
+				if (want_dirs && store_key_check(rest) == 0 &&
+				    !(root && strcmp(rest, STORE_LOCK_DIR) == 0))
+					r = names_add(&nm, rest, dlen);
+				memcpy(start + plen, rest, dlen);
+				start[plen + dlen] = '/' + 1;
+				start_len = plen + dlen + 1;
+			}
+			free(key);
+		}
+		cJSON_Delete(resp);
+	}
+	if (r < 0)
+		goto out_free;
+	if (nm.n > 1)
+		qsort(nm.v, nm.n, sizeof(*nm.v), name_cmp);
+	*ret_names = nm.v;
+	*ret_n = nm.n;
+	nm.v = NULL;
+	nm.n = 0;
+out_free:
+	store_names_free(nm.v, nm.n);
+	free(start);
+	free(end);
+	free(prefix);
+	return r;
+}
+
+/* ---- locks -------------------------------------------------------------- */
+
+static int
+lease_grant(struct etcd_store *e, char *ret_id, size_t size)
+{
+	char body[32];
+	cJSON *resp = NULL;
+	const cJSON *id;
+	int r;
+
+	snprintf(body, sizeof(body), "{\"TTL\":%d}", ETCD_LOCK_TTL);
+	if ((r = etcd_post(e, "/v3/lease/grant", body, &resp)) < 0)
+		return r;
+	id = cJSON_GetObjectItemCaseSensitive(resp, "ID");
+	if (cJSON_IsString(id) && strlen(id->valuestring) < size)
+		snprintf(ret_id, size, "%s", id->valuestring);
+	else
+		r = -EPROTO;
+	cJSON_Delete(resp);
+	return r;
+}
+
+static void
+lease_revoke(struct etcd_store *e, const char *id)
+{
+	char body[64];
+	cJSON *resp = NULL;
+
+	snprintf(body, sizeof(body), "{\"ID\":\"%s\"}", id);
+	if (etcd_post(e, "/v3/lease/revoke", body, &resp) == 0)
+		cJSON_Delete(resp);
+	/* else: the lease runs out by itself within ETCD_LOCK_TTL */
+}
+
+/* One attempt: create the lock key with our lease. 1: held, 0: taken. */
+static int
+lock_try(struct etcd_store *e, const char *fullkey, struct etcd_lock *l)
+{
+	cJSON *req = cJSON_CreateObject(), *resp = NULL, *cmp, *succ;
+	int r = -ENOMEM;
+
+	cmp = cJSON_AddArrayToObject(req, "compare");
+	succ = cJSON_AddArrayToObject(req, "success");
+	if (cmp != NULL && succ != NULL &&
+	    txn_add_create(cmp, succ, NULL, fullkey, e->holder, l->lease))
+		r = etcd_post_json(e, "/v3/kv/txn", req, &resp);
+	cJSON_Delete(req);
+	if (r < 0)
+		return r;
+	r = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "succeeded")) ? 1 : 0;
+	cJSON_Delete(resp);
+	return r;
+}
+
+/* Is the lock key there?  A serializable read: cheap, and only a hint (the
+ * txn decides). */
+static int
+lock_present(struct etcd_store *e, const char *fullkey)
+{
+	cJSON *req = cJSON_CreateObject(), *resp = NULL;
+	int r = -ENOMEM;
+
+	if (req != NULL && etcd_json_add_b64(req, "key", fullkey, strlen(fullkey)) &&
+	    cJSON_AddTrueToObject(req, "count_only") &&
+	    cJSON_AddTrueToObject(req, "serializable"))
+		r = etcd_post_json(e, "/v3/kv/range", req, &resp);
+	cJSON_Delete(req);
+	if (r < 0)
+		return r;
+	r = etcd_json_int(resp, "count") > 0;
+	cJSON_Delete(resp);
+	return r;
+}
+
+int
+etcd_store_lock(struct etcd_store *e, const char *name, struct etcd_lock **ret)
+{
+	struct etcd_lock *l;
+	char *fullkey = NULL;
+	long backoff = 1;
+	int r;
+
+	if ((r = store_key_check(name)) < 0)
+		return r;
+	if ((l = calloc(1, sizeof(*l) + strlen(name) + 1)) == NULL)
+		return -ENOMEM;
+	strcpy(l->name, name);
+	l->e = e;
+	if (asprintf(&fullkey, ETCD_ROOT STORE_LOCK_DIR "/%s", name) < 0) {
+		free(l);
+		return -ENOMEM;
+	}
+	/* "net/a" and "net_a" are one lock, as in the file backend */
+	for (char *p = fullkey + strlen(ETCD_ROOT STORE_LOCK_DIR "/"); *p; p++)
+		if (*p == '/')
+			*p = '_';
+
+	pthread_mutex_lock(&e->mu);
+	if ((r = lease_grant(e, l->lease, sizeof(l->lease))) < 0)
+		goto out_unlock;
+	l->renewed_ms = etcd_now_ms();
+	for (;;) {
+		if ((r = lock_try(e, fullkey, l)) != 0)
+			break;
+		/* Wait for the key to go (unlock, or the holder's lease
+		 * expiring), without holding the mutex while asleep. */
+		do {
+			pthread_mutex_unlock(&e->mu);
+			sleep_ms(backoff);
+			backoff = backoff * 2 > 50 ? 50 : backoff * 2;
+			pthread_mutex_lock(&e->mu);
+			/* keep our lease and those of the locks we already
+			 * hold (nested locks) alive while we wait */
+			if (etcd_now_ms() - l->renewed_ms >= ETCD_LOCK_TTL * 1000 / 3) {
+				if ((r = lease_keepalive(e, l)) == 0 && l->lost)
+					r = -ENOLCK;	/* we were stalled > TTL */
+				if (r < 0)
+					goto out_revoke;
+			}
+			if ((r = etcd_refresh(e)) < 0)
+				goto out_revoke;
+		} while ((r = lock_present(e, fullkey)) > 0);
+		if (r < 0)
+			goto out_revoke;
+	}
+	if (r < 0)
+		goto out_revoke;
+	l->next = e->held;
+	e->held = l;
+	pthread_mutex_unlock(&e->mu);
+	free(fullkey);
+	*ret = l;
+	return 0;
+out_revoke:
+	lease_revoke(e, l->lease);
+out_unlock:
+	pthread_mutex_unlock(&e->mu);
+	free(fullkey);
+	free(l);
+	return r;
+}
+
+void
+etcd_store_unlock(struct etcd_lock *l)
+{
+	struct etcd_store *e;
+
+	if (l == NULL)
+		return;
+	e = l->e;
+	pthread_mutex_lock(&e->mu);
+	for (struct etcd_lock **pp = &e->held; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	}
+	/* revoking the lease deletes the lock key with it */
+	lease_revoke(e, l->lease);
+	pthread_mutex_unlock(&e->mu);
+	free(l);
+}
