@@ -25,26 +25,19 @@ gateway_or_default(int family, const struct ipaddr *gw, struct ipaddr *ret)
 }
 
 /* Append our part of the result to dst: the host veth, the container
- * interface, one /32 (/128) per address and a default route per family.
- * Appending in place (rather than building ours apart and copying both into
- * a third result) keeps ADD to one struct cni_result. */
+ * interface, one /32 (/128) per address and the routes the attach core made
+ * (a default route per family, or on a secondary interface a route to each
+ * subnet).  Appending in place (rather than building ours apart and copying
+ * both into a third result) keeps ADD to one struct cni_result. */
 static int
 attach_result_append(const struct cni_cmd *cmd, const struct attach_result *ar,
 		     struct cni_result *dst, struct cn_err *reterr)
 {
-	size_t base = dst->n_ifaces, n_routes = 0;
-	bool have_default[2] = { false, false };
+	size_t base = dst->n_ifaces;
 	struct cni_iface *host, *cont;
 
-	for (size_t i = 0; i < ar->n_ips; i++) {
-		int k = ar->ips[i].addr.addr.family == AF_INET ? 0 : 1;
-
-		if (!have_default[k])
-			n_routes++;
-		have_default[k] = true;
-	}
 	if (base + 2 > CNI_MAX_IFACES || dst->n_ips + ar->n_ips > CNI_MAX_IPS ||
-	    dst->n_routes + n_routes > CNI_MAX_ROUTES)
+	    dst->n_routes + ar->n_routes > CNI_MAX_ROUTES)
 		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -E2BIG,
 				  "prevResult: too many interfaces, ips or routes to add ours");
 	host = &dst->ifaces[base];
@@ -59,25 +52,21 @@ attach_result_append(const struct cni_cmd *cmd, const struct attach_result *ar,
 	snprintf(cont->sandbox, sizeof(cont->sandbox), "%s", cmd->env.netns);
 	dst->n_ifaces += 2;
 
-	have_default[0] = have_default[1] = false;
 	for (size_t i = 0; i < ar->n_ips; i++) {
 		const struct attach_ip *a = &ar->ips[i];
 		struct cni_ip *ip = &dst->ips[dst->n_ips++];
-		int fam = a->addr.addr.family, k = fam == AF_INET ? 0 : 1;
 
 		memset(ip, 0, sizeof(*ip));
 		prefix_from_addr(&a->addr.addr, &ip->address);
-		gateway_or_default(fam, &a->gateway, &ip->gateway);
+		gateway_or_default(a->addr.addr.family, &a->gateway, &ip->gateway);
 		ip->iface = (int)base + 1;
-		if (!have_default[k]) {
-			struct cni_route *rt = &dst->routes[dst->n_routes++];
+	}
+	for (size_t i = 0; i < ar->n_routes; i++) {
+		struct cni_route *rt = &dst->routes[dst->n_routes++];
 
-			memset(rt, 0, sizeof(*rt));
-			rt->dst.addr.family = fam;
-			rt->dst.len = 0;
-			rt->gw = ip->gateway;
-			have_default[k] = true;
-		}
+		memset(rt, 0, sizeof(*rt));
+		rt->dst = ar->routes[i].dst;
+		rt->gw = ar->routes[i].gateway;
 	}
 	return 0;
 }

@@ -1,11 +1,15 @@
-/* attach.c — attach_workload() / detach_workload(): addresses from IPAM, a
- * veth pair, the container side and the host side of a routed workload.
+/* attach.c — attach_workload(): addresses from IPAM, a veth pair, the
+ * container side and the host side of a routed workload
+ * (detach_workload() is in attach_detach.c, CHECK and GC in attach_check.c).
  *
  * Kernel work: one netlink socket in the host netns and one opened inside
- * the container's netns, reused for every step; no dumps on the way.  A
- * ledger (what has been allocated, whether the veth exists) lets any failure
- * undo exactly what this call did: deleting the host veth takes its peer,
- * the peer's addresses, neighbours and routes, and our host routes with it.
+ * the container's netns, reused for every step; one dump only, of the
+ * container's (small) main table for default routes, which tells a first
+ * interface from a secondary one.  A ledger (what has been allocated,
+ * whether the veth exists) lets any failure undo exactly what this call
+ * did: deleting the host veth takes its peer, the peer's addresses,
+ * neighbours and routes (default or, on a secondary interface, subnet
+ * routes), and our host routes with it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,9 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <fcntl.h>
 #include <sys/random.h>
-#include <sys/wait.h>
 #include <linux/ip.h>
 #include <linux/rtnetlink.h>
 
@@ -45,6 +47,8 @@ struct attach_ctx {
 	int host_ifindex, cont_ifindex;
 	size_t n_ips;
 	struct attach_ip ips[ATTACH_MAX_IPS];
+	size_t n_routes;		/* container routes made (they go with the veth) */
+	struct attach_route routes[ATTACH_MAX_IPS];
 	/* ledger */
 	bool alloc_new;			/* addresses allocated by this call */
 	bool veth_made;
@@ -347,6 +351,88 @@ attach_cont_fail(struct attach_ctx *c, int r, const char *what, const struct pre
 		       what, p ? prefix_fmt(p, s, sizeof(s)) : "", c->req->ifname);
 }
 
+/* Families (IPAM_F_*) that already have a default route in the container:
+ * the interface that made it first owns it, whatever its metric. */
+static int
+cont_default_cb(const struct route *rt, void *arg)
+{
+	unsigned *fams = arg;
+
+	if (rt->dst.len == 0)
+		*fams |= rt->dst.addr.family == AF_INET ? IPAM_F_V4 : IPAM_F_V6;
+	return 0;
+}
+
+static bool
+cont_route_made(const struct attach_ctx *c, const struct prefix *dst)
+{
+	for (size_t i = 0; i < c->n_routes; i++)
+		if (prefix_eq(&c->routes[i].dst, dst))
+			return true;
+	return false;
+}
+
+/* The container route for ip: its family's default route via the gateway,
+ * or — on a secondary interface, whose family has a default route already —
+ * a route to ip's subnet via the gateway, so traffic to that network
+ * leaves through this interface.  *have_default gains the family when the
+ * default route turns out to be taken. */
+static int
+attach_cont_route(struct attach_ctx *c, const struct attach_ip *ip, unsigned *have_default)
+{
+	int fam = ip->addr.addr.family;
+	unsigned fbit = fam == AF_INET ? IPAM_F_V4 : IPAM_F_V6;
+	char s[PREFIX_STRLEN], g[IPADDR_STRLEN];
+	struct route rt = { 0 };
+	int r;
+
+	rt.gateway = ip->gateway;
+	rt.oif = c->cont_ifindex;
+	rt.protocol = RTPROT_BOOT;
+	rt.scope = RT_SCOPE_UNIVERSE;
+	rt.flags = ROUTE_F_ONLINK;
+	for (;;) {
+		if (!(*have_default & fbit)) {
+			memset(&rt.dst, 0, sizeof(rt.dst));
+			rt.dst.addr.family = fam;
+		} else {
+			if (ip->subnet.addr.family != fam)
+				return cn_err_set(c->reterr, CN_E_INVALID_CONFIG, -EINVAL,
+						  "container %s already has an IPv%c default route "
+						  "and no subnet is known for %s, so %s cannot be "
+						  "routed as a secondary interface",
+						  c->req->netns, fam == AF_INET ? '4' : '6',
+						  prefix_fmt(&ip->addr, s, sizeof(s)), c->req->ifname);
+			rt.dst = ip->subnet;
+			prefix_mask(&rt.dst);
+		}
+		if (cont_route_made(c, &rt.dst))
+			return 0;	/* an earlier address of ours made it */
+		r = route_add(&c->cont, &rt);
+		if (r != -EEXIST)
+			break;
+		if (*have_default & fbit) {
+			/* an earlier interface routes this subnet: it keeps it */
+			log_debug("attach: %s: route to %s exists already, left to it",
+				  c->req->ifname, prefix_fmt(&rt.dst, s, sizeof(s)));
+			return 0;
+		}
+		/* a default route appeared since we looked (a concurrent ADD
+		 * of another interface): this one is secondary after all */
+		*have_default |= fbit;
+	}
+	if (r < 0)
+		return nl_fail(&c->cont, c->reterr, r, "container %s: adding route %s via %s on %s",
+			       c->req->netns, prefix_fmt(&rt.dst, s, sizeof(s)),
+			       ipaddr_fmt(&rt.gateway, g, sizeof(g)), c->req->ifname);
+	if (c->n_routes < ATTACH_MAX_IPS) {
+		c->routes[c->n_routes].dst = rt.dst;
+		c->routes[c->n_routes].gateway = rt.gateway;
+		c->n_routes++;
+	}
+	return 0;
+}
+
 /* Step 3: the container side. */
 static int
 attach_container(struct attach_ctx *c)
@@ -354,7 +440,7 @@ attach_container(struct attach_ctx *c)
 	const struct attach_req *req = c->req;
 	struct link_change ch = { .up = true };
 	struct link_info li;
-	unsigned done_gw = 0;		/* families whose default route is in */
+	unsigned fams = 0, have_default = 0;
 	int r;
 
 	r = link_get(&c->cont, req->ifname, 0, &li);
@@ -378,11 +464,17 @@ attach_container(struct attach_ctx *c)
 		r = addr_add(&c->cont, c->cont_ifindex, &c->ips[i].addr, ADDR_F_NODAD);
 		if (r < 0)
 			return attach_cont_fail(c, r, "adding address", &c->ips[i].addr);
+		fams |= c->ips[i].addr.addr.family == AF_INET ? IPAM_F_V4 : IPAM_F_V6;
 	}
+	/* Is this the container's first interface of each family, or a
+	 * secondary one (Multus' net1, a second leafnet network)?  One dump of
+	 * the container's small main table, of the families we use. */
+	r = route_dump(&c->cont, fams == IPAM_F_V4 ? AF_INET : fams == IPAM_F_V6 ? AF_INET6
+						: AF_UNSPEC, 0, 0, cont_default_cb, &have_default);
+	if (r < 0)
+		return nl_fail(&c->cont, c->reterr, r, "container %s: listing routes", req->netns);
 	for (size_t i = 0; i < c->n_ips; i++) {
 		const struct attach_ip *ip = &c->ips[i];
-		unsigned fam = ip->addr.addr.family == AF_INET ? 1U : 2U;
-		struct route rt = { 0 };
 		struct prefix gwp;
 
 		prefix_from_addr(&ip->gateway, &gwp);
@@ -390,23 +482,9 @@ attach_container(struct attach_ctx *c)
 		if (r < 0)
 			return attach_cont_fail(c, r, "adding permanent neighbour for gateway",
 						&gwp);
-		if (done_gw & fam)
-			continue;	/* one default route per family */
-		rt.dst.addr.family = ip->addr.addr.family;
-		rt.gateway = ip->gateway;
-		rt.oif = c->cont_ifindex;
-		rt.protocol = RTPROT_BOOT;
-		rt.scope = RT_SCOPE_UNIVERSE;
-		rt.flags = ROUTE_F_ONLINK;
-		r = route_add(&c->cont, &rt);
-		if (r == -EEXIST)
-			return cn_err_set(c->reterr, CN_E_INVALID_CONFIG, r,
-					  "container %s already has an IPv%c default route; "
-					  "leafnet must own the default route of its workload",
-					  req->netns, fam == 1 ? '4' : '6');
+		r = attach_cont_route(c, ip, &have_default);
 		if (r < 0)
-			return attach_cont_fail(c, r, "adding default route via", &gwp);
-		done_gw |= fam;
+			return r;
 	}
 	return 0;
 }
@@ -633,6 +711,8 @@ attach_workload(struct store *s, const struct attach_req *req,
 	ret->cont_ifindex = c.cont_ifindex;
 	ret->n_ips = c.n_ips;
 	memcpy(ret->ips, c.ips, sizeof(ret->ips));
+	ret->n_routes = c.n_routes;
+	memcpy(ret->routes, c.routes, sizeof(ret->routes));
 	/* leafnetd's fast path; its route monitor sees the routes anyway */
 	for (size_t i = 0; i < c.n_ips; i++)
 		(void)ctl_notify(req->ctl_socket, "add", &c.ips[i].addr);
@@ -649,113 +729,4 @@ out_close_ns:
 	if (c.nsfd >= 0)
 		close(c.nsfd);
 	return r;
-}
-
-/* Delete the link with ifindex from a detached grandchild, so the caller
- * does not wait for the kernel's teardown of a veth (RCU grace periods,
- * 10-30 ms) that no one needs to see finish: by the time this is called the
- * link is down (its routes are gone) and its addresses are released.  The
- * grandchild has no open descriptors of ours — above all not the runtime's
- * stdout pipe, which the runtime reads to EOF.  It deletes by ifindex, never
- * by name, so it cannot hit a veth a later ADD re-created under the same
- * name.  If fork fails the delete happens here, synchronously. */
-static void
-detach_link_later(struct nl *nl, int ifindex)
-{
-	pid_t pid;
-	int fd;
-
-	pid = fork();
-	if (pid < 0) {
-		(void)link_del(nl, NULL, ifindex);
-		return;
-	}
-	if (pid > 0) {
-		(void)waitpid(pid, NULL, 0);
-		return;
-	}
-	/* first child: hand over to a grandchild that init will reap */
-	if (fork() != 0)
-		_exit(0);
-	(void)setsid();
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)dup2(fd, STDIN_FILENO);
-		(void)dup2(fd, STDOUT_FILENO);
-		(void)dup2(fd, STDERR_FILENO);
-	}
-	(void)close_range(3, ~0U, 0);
-	{
-		struct nl own;
-
-		if (nl_open(&own) == 0) {
-			(void)link_del(&own, NULL, ifindex);
-			nl_close(&own);
-		}
-	}
-	_exit(0);
-}
-
-int
-detach_workload(struct store *s, const struct detach_req *req, struct cn_err *reterr)
-{
-	struct ipam_addr held[IPAM_MAX_ADDRS];
-	char host_ifname[IFNAMSIZ];
-	struct link_info li;
-	size_t n_held = 0;
-	struct nl nl;
-	int r;
-
-	if (!req->container_id[0])
-		return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
-				  "container id is empty (CNI_CONTAINERID)");
-	if (!attach_ifname_valid(req->ifname))
-		return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
-				  "interface name \"%s\" is not valid (CNI_IFNAME)", req->ifname);
-
-	/* Taking the host side down removes our host routes through it at once
-	 * (v4 and v6), so the workload is unreachable before its addresses are
-	 * released; the veth itself — and with it the peer in the container,
-	 * if the netns still exists — is deleted afterwards, off the caller's
-	 * clock.  The netns itself need not be entered. */
-	attach_host_ifname(req->container_id, req->ifname, host_ifname);
-	r = nl_open(&nl);
-	if (r < 0)
-		return cn_err_set(reterr, CN_E_KERNEL, r, "opening a netlink socket: %s",
-				  strerror(-r));
-	r = link_get(&nl, host_ifname, 0, &li);
-	if (r == -ENODEV)
-		li.ifindex = 0;		/* already gone: fine */
-	else if (r == 0)
-		r = link_set_down(&nl, li.ifindex);
-	if (r < 0 && r != -ENODEV) {
-		nl_fail(&nl, reterr, r, "taking veth %s down", host_ifname);
-		nl_close(&nl);
-		return r;
-	}
-	r = 0;
-	/* the addresses, for leafnetd's notice (IPv4 routes vanish with the
-	 * link without a netlink event of their own) */
-	if (req->ctl_socket[0] && !req->external_ipam && req->network[0] &&
-	    ipam_lookup(s, req->network, req->container_id, req->ifname, held,
-			IPAM_MAX_ADDRS, &n_held) < 0)
-		n_held = 0;
-	if (!req->external_ipam && req->network[0]) {
-		r = ipam_release(s, req->network, req->container_id, req->ifname, reterr);
-		if (r == -ENOENT) {
-			/* the network is gone: nothing can be allocated in it */
-			cn_err_clear(reterr);
-			r = 0;
-		}
-	}
-	for (size_t i = 0; i < n_held; i++) {
-		struct prefix p;
-
-		prefix_from_addr(&held[i].addr, &p);
-		(void)ctl_notify(req->ctl_socket, "del", &p);
-	}
-	if (li.ifindex > 0)
-		detach_link_later(&nl, li.ifindex);
-	nl_close(&nl);
-	return r < 0 ? r : 0;
 }

@@ -11,7 +11,12 @@
  *   3. container side (through a netlink socket opened inside the netns):
  *      up, address /32 (/128, nodad), a permanent
  *      neighbour entry gateway -> host veth MAC, default route via the
- *      gateway onlink (v4 default gateway 169.254.1.1, v6 fe80::1);
+ *      gateway onlink (v4 default gateway 169.254.1.1, v6 fe80::1).
+ *      A secondary interface — one whose family already has a default
+ *      route in the container (any interface, any metric: the first
+ *      interface owns it) — gets instead a route to each of its subnets
+ *      via the gateway, onlink; a subnet some earlier interface already
+ *      routes is left to it;
  *   4. host side: up, proxy_arp=1 and forwarding=1 on the veth, the v6
  *      link-local fe80::1 on the veth for every v6 workload (it lets the host
  *      solicit neighbours while the veth's own link-local is still in DAD),
@@ -82,6 +87,13 @@ struct attach_req {
 	bool peer_in_caller_ns;
 };
 
+/* A route made in the container: dst 0/0 (the interface owns its family's
+ * default route) or a subnet (a secondary interface), via gateway onlink. */
+struct attach_route {
+	struct prefix dst;
+	struct ipaddr gateway;
+};
+
 struct attach_result {
 	char host_ifname[IFNAMSIZ];
 	char host_mac[18];		/* "aa:bb:cc:dd:ee:ff" */
@@ -89,6 +101,9 @@ struct attach_result {
 	int  cont_ifindex;
 	size_t n_ips;
 	struct attach_ip ips[ATTACH_MAX_IPS];
+	/* the container routes step 3 made (none in Docker mode) */
+	size_t n_routes;
+	struct attach_route routes[ATTACH_MAX_IPS];
 };
 
 struct detach_req {
@@ -109,8 +124,12 @@ int detach_workload(struct store *s, const struct detach_req *req, struct cn_err
 
 /* Verify the kernel state matches what attach_workload() made for req with
  * the addresses in `expect` (host veth, container interface and its
- * addresses, default route, host route with LEAFNET_RTPROT).  0 when all is
- * well, else -ENOENT/-EINVAL with CN_E_CHECK_FAILED naming what is missing. */
+ * addresses, host route with LEAFNET_RTPROT, and per family either the
+ * default route via the gateway on this interface or — a secondary
+ * interface — the route to each ips[].subnet via the gateway on it, or on
+ * an earlier interface that routes that subnet already).  expect->routes
+ * is not read.  0 when all is well, else -ENOENT/-EINVAL with
+ * CN_E_CHECK_FAILED naming what is missing. */
 int attach_check(const struct attach_req *req, const struct attach_result *expect,
 		 struct cn_err *reterr);
 

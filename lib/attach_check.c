@@ -22,6 +22,10 @@ struct check_set {
 	const struct attach_result *expect;
 	int ifindex;
 	bool found[ATTACH_MAX_IPS];
+	/* container routes, per expected address */
+	bool subnet_here[ATTACH_MAX_IPS];	/* subnet via its gateway on ifindex */
+	bool subnet_other[ATTACH_MAX_IPS];	/* subnet routed by another interface */
+	bool default_other[2];			/* v4, v6 default on another interface */
 };
 
 static int
@@ -35,16 +39,35 @@ check_addr_cb(const struct addr_info *ai, void *arg)
 	return 0;
 }
 
+/* found[i]: the default route via ips[i]'s gateway on our interface;
+ * subnet_here/other[i]: the route to ips[i]'s subnet (a secondary
+ * interface's route, or an earlier interface's that ADD left alone). */
 static int
-check_default_cb(const struct route *rt, void *arg)
+check_cont_route_cb(const struct route *rt, void *arg)
 {
 	struct check_set *cs = arg;
 
-	if (rt->dst.len != 0 || rt->oif != cs->ifindex)
-		return 0;
-	for (size_t i = 0; i < cs->expect->n_ips; i++)
-		if (ipaddr_eq(&rt->gateway, &cs->expect->ips[i].gateway))
+	for (size_t i = 0; i < cs->expect->n_ips; i++) {
+		const struct attach_ip *ip = &cs->expect->ips[i];
+		struct prefix sub = ip->subnet;
+
+		if (rt->dst.addr.family != ip->addr.addr.family)
+			continue;
+		if (rt->dst.len == 0 && rt->oif == cs->ifindex &&
+		    ipaddr_eq(&rt->gateway, &ip->gateway))
 			cs->found[i] = true;
+		if (rt->dst.len == 0 && rt->oif != cs->ifindex)
+			cs->default_other[rt->dst.addr.family == AF_INET ? 0 : 1] = true;
+		if (sub.addr.family != ip->addr.addr.family)
+			continue;
+		prefix_mask(&sub);
+		if (!prefix_eq(&rt->dst, &sub))
+			continue;
+		if (rt->oif != cs->ifindex)
+			cs->subnet_other[i] = true;
+		else if (ipaddr_eq(&rt->gateway, &ip->gateway))
+			cs->subnet_here[i] = true;
+	}
 	return 0;
 }
 
@@ -73,13 +96,15 @@ check_fail(struct cn_err *reterr, int r, const char *fmt, ...)
 	return cn_err_set(reterr, CN_E_CHECK_FAILED, r, "%s", msg);
 }
 
-/* Is there an earlier ip of the same family in expect (its default route
- * covers this one)? */
+/* Does some address of ip i's family have the default route via its
+ * gateway on our interface (the interface owns the family's default)? */
 static bool
-family_seen(const struct attach_result *e, size_t i)
+family_has_default(const struct check_set *cs, size_t i)
 {
-	for (size_t j = 0; j < i; j++)
-		if (e->ips[j].addr.addr.family == e->ips[i].addr.addr.family)
+	const struct attach_result *e = cs->expect;
+
+	for (size_t j = 0; j < e->n_ips; j++)
+		if (cs->found[j] && e->ips[j].addr.addr.family == e->ips[i].addr.addr.family)
 			return true;
 	return false;
 }
@@ -125,19 +150,39 @@ check_container(const struct attach_req *req, const struct attach_result *expect
 		goto out_close;
 	}
 	memset(cs.found, 0, sizeof(cs.found));
-	r = route_dump(&nl, AF_UNSPEC, 0, 0, check_default_cb, &cs);
+	r = route_dump(&nl, AF_UNSPEC, 0, 0, check_cont_route_cb, &cs);
 	if (r < 0) {
 		nl_fail(&nl, reterr, r, "container %s: listing routes", req->netns);
 		goto out_close;
 	}
+	/* Per family: the default route on this interface (it was the first),
+	 * else — a secondary interface — each subnet's route via the gateway
+	 * on it, or, while another interface has the default route, on the
+	 * earlier interface that already routed the subnet. */
 	for (size_t i = 0; i < expect->n_ips; i++) {
+		const struct attach_ip *ip = &expect->ips[i];
+		bool other = cs.default_other[ip->addr.addr.family == AF_INET ? 0 : 1];
 		char gw[IPADDR_STRLEN];
 
-		if (cs.found[i] || family_seen(expect, i))
+		if (family_has_default(&cs, i) || cs.subnet_here[i] ||
+		    (other && cs.subnet_other[i]))
 			continue;
-		r = check_fail(reterr, -ENOENT, "default route via %s dev %s in %s is missing",
-			       ipaddr_fmt(&expect->ips[i].gateway, gw, sizeof(gw)), req->ifname,
-			       req->netns);
+		if (ip->subnet.addr.family != ip->addr.addr.family) {
+			r = check_fail(reterr, -ENOENT,
+				       "default route via %s dev %s in %s is missing",
+				       ipaddr_fmt(&ip->gateway, gw, sizeof(gw)), req->ifname,
+				       req->netns);
+		} else {
+			struct prefix sub = ip->subnet;
+
+			prefix_mask(&sub);
+			r = check_fail(reterr, -ENOENT,
+				       "neither a default route nor a route to %s via %s dev %s "
+				       "in %s: the interface's route is missing",
+				       prefix_fmt(&sub, s, sizeof(s)),
+				       ipaddr_fmt(&ip->gateway, gw, sizeof(gw)), req->ifname,
+				       req->netns);
+		}
 		goto out_close;
 	}
 	r = 0;
