@@ -190,6 +190,10 @@ cni_store_open(const struct cni_cmd *cmd, struct store **ret, struct cn_err *ret
 {
 	int r = store_open(&cmd->lconf, ret);
 
+	if (r < 0 && strcmp(cmd->lconf.datastore, "etcd") == 0)
+		return cn_err_set(reterr, CN_E_IO, r, "etcd datastore %s: %s (leafnet config %s)",
+				  cmd->lconf.etcd_endpoints, strerror(-r),
+				  cmd->lconf.path[0] ? cmd->lconf.path : "built-in defaults");
 	if (r < 0)
 		return cn_err_set(reterr, CN_E_IO, r, "state directory %s: %s (leafnet config %s)",
 				  cmd->lconf.state_dir, strerror(-r),
