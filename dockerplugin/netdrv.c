@@ -366,43 +366,49 @@ dp_endpoint_info(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *ret
 	return 0;
 }
 
-static void
-detach_req_of(struct dp *d, const char *epid, const struct dp_ep_rec *e, bool release,
-	      struct detach_req *ret)
+/* Leave and DeleteEndpoint: take the endpoint's veth and host route down.
+ * Leave keeps the addresses (until DeleteEndpoint / ReleaseAddress);
+ * DeleteEndpoint also releases the ones we allocated and drops the record.
+ * An endpoint not known is already gone: Docker repeats teardowns. */
+static int
+ep_teardown(struct dp *d, const cJSON *req, bool delete, struct cn_err *reterr)
 {
-	memset(ret, 0, sizeof(*ret));
-	snprintf(ret->container_id, sizeof(ret->container_id), "%s", epid);
-	snprintf(ret->ifname, sizeof(ret->ifname), "%s", e->src_name);
-	snprintf(ret->network, sizeof(ret->network), "%s", e->network);
-	ret->external_ipam = !release;
-	snprintf(ret->ctl_socket, sizeof(ret->ctl_socket), "%s", d->conf.control_socket);
-}
-
-int
-dp_delete_endpoint(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
-{
+	const char *method = delete ? "DeleteEndpoint" : "Leave";
 	struct detach_req dr;
 	struct dp_ids ids;
 	struct dp_ep_rec e;
 	int r;
 
-	(void)resp;
 	if ((r = dp_parse_ids(req, true, &ids, reterr)) < 0)
 		return r;
 	if (dp_ep_get(d, ids.epid, &e) < 0) {
-		log_warnx("DeleteEndpoint %s: not known (already deleted?)", ids.epid);
+		log_warnx("%s %s: endpoint not known (already deleted?)", method, ids.epid);
 		return 0;
 	}
-	detach_req_of(d, ids.epid, &e, e.allocated, &dr);
+	memset(&dr, 0, sizeof(dr));
+	snprintf(dr.container_id, sizeof(dr.container_id), "%s", ids.epid);
+	snprintf(dr.ifname, sizeof(dr.ifname), "%s", e.src_name);
+	snprintf(dr.network, sizeof(dr.network), "%s", e.network);
+	dr.external_ipam = !(delete && e.allocated);
+	snprintf(dr.ctl_socket, sizeof(dr.ctl_socket), "%s", d->conf.control_socket);
 	r = detach_workload(d->s, &dr, reterr);
 	if (r < 0)
 		return r;
-	r = dp_ep_del(d, ids.epid);
-	if (r < 0 && r != -ENOENT)
-		return cn_err_set(reterr, CN_E_IO, r, "removing endpoint record %s: %s", ids.epid,
-				  strerror(-r));
-	log_info("DeleteEndpoint %.12s", ids.epid);
+	if (delete) {
+		r = dp_ep_del(d, ids.epid);
+		if (r < 0 && r != -ENOENT)
+			return cn_err_set(reterr, CN_E_IO, r, "removing endpoint record %s: %s",
+					  ids.epid, strerror(-r));
+	}
+	log_info("%s %.12s", method, ids.epid);
 	return 0;
+}
+
+int
+dp_delete_endpoint(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+{
+	(void)resp;
+	return ep_teardown(d, req, true, reterr);
 }
 
 int
@@ -472,25 +478,8 @@ dp_join(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
 int
 dp_leave(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
 {
-	struct detach_req dr;
-	struct dp_ids ids;
-	struct dp_ep_rec e;
-	int r;
-
 	(void)resp;
-	if ((r = dp_parse_ids(req, true, &ids, reterr)) < 0)
-		return r;
-	if (dp_ep_get(d, ids.epid, &e) < 0) {
-		log_warnx("Leave %s: endpoint not known (already deleted?)", ids.epid);
-		return 0;
-	}
-	/* the addresses stay until DeleteEndpoint / ReleaseAddress */
-	detach_req_of(d, ids.epid, &e, false, &dr);
-	r = detach_workload(d->s, &dr, reterr);
-	if (r < 0)
-		return r;
-	log_info("Leave %.12s", ids.epid);
-	return 0;
+	return ep_teardown(d, req, false, reterr);
 }
 
 /* Program/RevokeExternalConnectivity: routed networks have no port

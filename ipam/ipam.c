@@ -103,11 +103,8 @@ block_mine(const struct alloc_ctx *c, size_t i)
 static int
 req_check(const struct ipam_req *req, struct cn_err *reterr)
 {
-	if (!req->network || !network_name_valid(req->network))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
-				  "network name \"%s\" is invalid: use 1-63 characters "
-				  "[A-Za-z0-9_.-] starting with a letter or digit",
-				  req->network ? req->network : "");
+	if (ipam_name_check(req->network, reterr) < 0)
+		return -EINVAL;
 	if (!req->node || !network_name_valid(req->node))
 		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
 				  "node name \"%s\" is invalid: set node_name in the leafnet "
@@ -748,10 +745,9 @@ ipam_alloc(struct store *s, const struct ipam_req *req,
 	r = req_check(req, reterr);
 	if (r < 0)
 		return r;
-	r = ipam_lock(s, req->network, &lock);
+	r = ipam_lock(s, req->network, &lock, reterr);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "cannot lock network %s: %s",
-				  req->network, strerror(-r));
+		return r;
 	r = network_get(s, req->network, &net, reterr);
 	if (r < 0)
 		goto out_unlock;
@@ -769,6 +765,8 @@ ipam_alloc(struct store *s, const struct ipam_req *req,
 	} else {
 		hint_load(&c);
 		r = alloc_all(&c, &old, res, &n_res);
+		if (r == 0 && n_res > IPAM_MAX_ADDRS)
+			r = -E2BIG;
 		if (r == -E2BIG)
 			r = cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
 				       "too many addresses for %s in network %s: at most %d "
@@ -776,13 +774,6 @@ ipam_alloc(struct store *s, const struct ipam_req *req,
 				       IPAM_MAX_ADDRS);
 		if (r < 0)
 			goto out_rollback;
-		if (n_res > IPAM_MAX_ADDRS) {
-			r = cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
-				       "too many addresses for %s in network %s: at most %d "
-				       "per interface", req->owner.ifname, req->network,
-				       IPAM_MAX_ADDRS);
-			goto out_rollback;
-		}
 	}
 	if (n_res > max) {
 		r = cn_err_set(reterr, CN_E_INTERNAL, -ENOBUFS,

@@ -34,15 +34,13 @@ record_cmp(const void *a, const void *b)
 static int
 records_load(struct store *s, const char *net, struct ipam_record **v, size_t *n)
 {
-	char dir[IPAM_KEY_MAX];
 	struct ipam_record *nv;
 	struct ipaddr a;
 	char **names;
 	size_t n_names;
 	int r;
 
-	snprintf(dir, sizeof(dir), "alloc/%s", net);
-	r = store_list(s, dir, &names, &n_names);
+	r = ipam_list_names(s, "alloc", net, &names, &n_names);
 	if (r < 0)
 		return r;
 	if (n_names == 0)
@@ -146,21 +144,20 @@ ipam_blocks(struct store *s, const char *network, struct ipam_block **ret, size_
 static int
 gc_indexes_locked(struct store *s, const char *net)
 {
-	char dir[IPAM_KEY_MAX], key[IPAM_KEY_MAX], want[IPAM_KEY_MAX];
+	char key[IPAM_KEY_MAX], want[IPAM_KEY_MAX];
 	struct ipam_record rec;
 	struct ipam_index x;
 	char **names;
 	size_t n_names;
 	int r;
 
-	snprintf(dir, sizeof(dir), "owners/%s", net);
-	r = store_list(s, dir, &names, &n_names);
+	r = ipam_list_names(s, "owners", net, &names, &n_names);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n_names; i++) {
 		size_t j = 0;
 
-		if (snprintf(key, sizeof(key), "%s/%s", dir, names[i]) >= (int)sizeof(key))
+		if (snprintf(key, sizeof(key), "owners/%s/%s", net, names[i]) >= (int)sizeof(key))
 			continue;
 		r = ipam_index_read(s, key, &x);
 		if (r == -ENOENT)
@@ -215,7 +212,7 @@ gc_network(struct store *s, const char *net, const char *node,
 			continue;
 		v[n_drop++] = v[i];
 	}
-	r = ipam_lock(s, net, &lock);
+	r = ipam_lock(s, net, &lock, NULL);
 	if (r < 0)
 		goto out_free;
 	for (size_t i = 0; i < n_drop; i++) {
@@ -286,7 +283,7 @@ ipam_gc(struct store *s, const char *node,
 			seen = strcmp(nets[k], owner_nets[i]) == 0;
 		if (seen || !network_name_valid(owner_nets[i]))
 			continue;
-		r = ipam_lock(s, owner_nets[i], &lock);
+		r = ipam_lock(s, owner_nets[i], &lock, NULL);
 		if (r < 0)
 			goto out_io;
 		r = gc_indexes_locked(s, owner_nets[i]);
@@ -314,7 +311,7 @@ ipam_purge_network(struct store *s, const char *network)
 
 	if (!network || !network_name_valid(network))
 		return -EINVAL;
-	r = ipam_lock(s, network, &lock);
+	r = ipam_lock(s, network, &lock, NULL);
 	if (r < 0)
 		return r;
 	r = ipam_purge_locked(s, network);

@@ -46,11 +46,20 @@ struct ipam_index {
 };
 
 /* ipam_rec.c */
-int  ipam_lock(struct store *s, const char *net, struct store_lock **ret);
+struct cn_err;
+
+/* -EINVAL (and reterr) unless name is a valid network name. */
+int  ipam_name_check(const char *name, struct cn_err *reterr);
+/* The network's lock; on failure reterr says "cannot lock network". */
+int  ipam_lock(struct store *s, const char *net, struct store_lock **ret,
+	       struct cn_err *reterr);
 int  ipam_key_alloc(char *buf, size_t size, const char *net, const struct ipaddr *a);
 int  ipam_key_block(char *buf, size_t size, const char *net, const struct prefix *p);
 int  ipam_key_owner(char *buf, size_t size, const char *net, const char *cid,
 		    const char *ifname);
+/* The names under <kind>/<net> ("alloc", "blocks", "owners"), sorted. */
+int  ipam_list_names(struct store *s, const char *kind, const char *net, char ***ret,
+		     size_t *ret_n);
 bool ipam_owner_is(const struct ipam_owner *o, const char *cid, const char *ifname);
 
 /* The owner record's JSON (malloc'd, NULL on OOM). */

@@ -16,13 +16,31 @@
 #include "ipam_private.h"
 
 int
-ipam_lock(struct store *s, const char *net, struct store_lock **ret)
+ipam_name_check(const char *name, struct cn_err *reterr)
+{
+	if (!name || !network_name_valid(name))
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "network name \"%s\" is invalid: use 1-63 characters "
+				  "[A-Za-z0-9_.-] starting with a letter or digit",
+				  name ? name : "");
+	return 0;
+}
+
+int
+ipam_lock(struct store *s, const char *net, struct store_lock **ret,
+	  struct cn_err *reterr)
 {
 	char name[IPAM_KEY_MAX];
+	int r;
 
 	if (snprintf(name, sizeof(name), "ipam-%s", net) >= (int)sizeof(name))
-		return -ENAMETOOLONG;
-	return store_lock(s, name, ret);
+		r = -ENAMETOOLONG;
+	else
+		r = store_lock(s, name, ret);
+	if (r < 0)
+		return cn_err_set(reterr, CN_E_IO, r, "cannot lock network %s: %s",
+				  net, strerror(-r));
+	return r;
 }
 
 int
@@ -51,6 +69,17 @@ ipam_key_block(char *buf, size_t size, const char *net, const struct prefix *p)
 	if (snprintf(buf, size, "blocks/%s/%s", net, pbuf) >= (int)size)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+int
+ipam_list_names(struct store *s, const char *kind, const char *net, char ***ret,
+		size_t *ret_n)
+{
+	char dir[IPAM_KEY_MAX];
+
+	if (snprintf(dir, sizeof(dir), "%s/%s", kind, net) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	return store_list(s, dir, ret, ret_n);
 }
 
 static uint64_t
@@ -111,27 +140,45 @@ owner_from_json(const cJSON *o, struct ipam_owner *ret)
 	return 0;
 }
 
+/* The JSON record under key: -ENOENT when absent, -EINVAL when unreadable. */
+static int
+record_json_load(struct store *s, const char *key, cJSON **ret)
+{
+	char *text;
+	int r;
+
+	r = store_get(s, key, &text);
+	if (r < 0)
+		return r;
+	r = json_parse(text, ret, NULL);
+	free(text);
+	return r < 0 ? -EINVAL : 0;
+}
+
+/* "created" in seconds, 0 when absent or not a positive number. */
+static time_t
+record_created(const cJSON *o)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "created");
+
+	return cJSON_IsNumber(c) && c->valuedouble > 0 ? (time_t)c->valuedouble : 0;
+}
+
 int
 ipam_record_get(struct store *s, const char *net, const struct ipaddr *a,
 		struct ipam_record *ret)
 {
 	char key[IPAM_KEY_MAX];
 	struct ipam_record rec;
-	const cJSON *created;
 	cJSON *o;
-	char *text;
 	int r;
 
 	r = ipam_key_alloc(key, sizeof(key), net, a);
 	if (r < 0)
 		return r;
-	r = store_get(s, key, &text);
+	r = record_json_load(s, key, &o);
 	if (r < 0)
 		return r;
-	r = json_parse(text, &o, NULL);
-	free(text);
-	if (r < 0)
-		return -EINVAL;
 
 	memset(&rec, 0, sizeof(rec));
 	rec.addr = *a;
@@ -139,9 +186,7 @@ ipam_record_get(struct store *s, const char *net, const struct ipaddr *a,
 	r = owner_from_json(o, &rec.owner);
 	if (r == 0 && json_get_str(o, "node", rec.node, sizeof(rec.node), false, NULL, NULL) == -EINVAL)
 		r = -EINVAL;
-	created = cJSON_GetObjectItemCaseSensitive(o, "created");
-	if (cJSON_IsNumber(created) && created->valuedouble > 0)
-		rec.created = (time_t)created->valuedouble;
+	rec.created = record_created(o);
 	cJSON_Delete(o);
 	if (r < 0)
 		return r;
@@ -153,27 +198,20 @@ int
 ipam_index_read(struct store *s, const char *key, struct ipam_index *ret)
 {
 	struct ipam_index x;
-	const cJSON *arr, *it, *created;
+	const cJSON *arr, *it;
 	cJSON *o;
-	char *text;
 	int r;
 
-	r = store_get(s, key, &text);
+	r = record_json_load(s, key, &o);
 	if (r < 0)
 		return r;
-	r = json_parse(text, &o, NULL);
-	free(text);
-	if (r < 0)
-		return -EINVAL;
 
 	memset(&x, 0, sizeof(x));
 	r = owner_from_json(o, &x.owner);
 	if (r < 0)
 		goto out_free_json;
 	(void)json_get_str(o, "node", x.node, sizeof(x.node), false, NULL, NULL);
-	created = cJSON_GetObjectItemCaseSensitive(o, "created");
-	if (cJSON_IsNumber(created) && created->valuedouble > 0)
-		x.created = (time_t)created->valuedouble;
+	x.created = record_created(o);
 	r = json_get_arr(o, "addrs", &arr, true, NULL, NULL);
 	if (r < 0) {
 		r = -EINVAL;
@@ -270,29 +308,22 @@ block_cmp(const void *a, const void *b)
 	return c ? c : (int)x->cidr.len - (int)y->cidr.len;
 }
 
+/* The claim record of block cidr under key.  An unreadable claim still
+ * counts as claimed (node ""), never as ours. */
 static int
-block_read(struct store *s, const char *net, const char *name, struct ipam_block *ret)
+block_read(struct store *s, const char *key, const struct prefix *cidr,
+	   struct ipam_block *ret)
 {
-	char key[IPAM_KEY_MAX], pbuf[PREFIX_STRLEN];
 	struct ipam_block b;
-	char *text, *us;
+	char *text;
 	cJSON *o;
 	int r;
 
 	memset(&b, 0, sizeof(b));
-	snprintf(pbuf, sizeof(pbuf), "%s", name);
-	us = strrchr(pbuf, '_');
-	if (!us)
-		return -EINVAL;
-	*us = '/';
-	if (prefix_parse(pbuf, 0, &b.cidr) < 0)
-		return -EINVAL;
-	if (snprintf(key, sizeof(key), "blocks/%s/%s", net, name) >= (int)sizeof(key))
-		return -EINVAL;
+	b.cidr = *cidr;
 	r = store_get(s, key, &text);
 	if (r < 0)
 		return r;
-	/* An unreadable claim still counts as claimed (node ""), never as ours. */
 	if (json_parse(text, &o, NULL) == 0) {
 		(void)json_get_str(o, "node", b.node, sizeof(b.node), false, NULL, NULL);
 		cJSON_Delete(o);
@@ -302,17 +333,33 @@ block_read(struct store *s, const char *net, const char *name, struct ipam_block
 	return 0;
 }
 
+/* A block's name under blocks/<net>/ ("10.0.0.0_26") back to its prefix. */
+static int
+block_name_parse(const char *name, struct prefix *ret)
+{
+	char pbuf[PREFIX_STRLEN];
+	char *us;
+
+	if (snprintf(pbuf, sizeof(pbuf), "%s", name) >= (int)sizeof(pbuf))
+		return -EINVAL;
+	us = strrchr(pbuf, '_');
+	if (!us)
+		return -EINVAL;
+	*us = '/';
+	return prefix_parse(pbuf, 0, ret) < 0 ? -EINVAL : 0;
+}
+
 int
 ipam_blocks_load(struct store *s, const char *net, struct ipam_block **ret, size_t *ret_n)
 {
-	char dir[IPAM_KEY_MAX];
+	char key[IPAM_KEY_MAX];
 	struct ipam_block *v = NULL;
+	struct prefix cidr;
 	char **names;
 	size_t n_names, n = 0;
 	int r;
 
-	snprintf(dir, sizeof(dir), "blocks/%s", net);
-	r = store_list(s, dir, &names, &n_names);
+	r = ipam_list_names(s, "blocks", net, &names, &n_names);
 	if (r < 0)
 		return r;
 	if (n_names > 0) {
@@ -323,7 +370,10 @@ ipam_blocks_load(struct store *s, const char *net, struct ipam_block **ret, size
 		}
 	}
 	for (size_t i = 0; i < n_names; i++) {
-		r = block_read(s, net, names[i], &v[n]);
+		if (block_name_parse(names[i], &cidr) < 0 ||
+		    snprintf(key, sizeof(key), "blocks/%s/%s", net, names[i]) >= (int)sizeof(key))
+			continue;
+		r = block_read(s, key, &cidr, &v[n]);
 		if (r == 0)
 			n++;
 		else if (r != -EINVAL && r != -ENOENT)
@@ -369,14 +419,12 @@ addr_cmp(const void *a, const void *b)
 int
 ipam_used_load(struct store *s, const char *net, struct ipaddr **ret, size_t *ret_n)
 {
-	char dir[IPAM_KEY_MAX];
 	struct ipaddr *v = NULL;
 	char **names;
 	size_t n_names, n = 0;
 	int r;
 
-	snprintf(dir, sizeof(dir), "alloc/%s", net);
-	r = store_list(s, dir, &names, &n_names);
+	r = ipam_list_names(s, "alloc", net, &names, &n_names);
 	if (r < 0)
 		return r;
 	if (n_names > 0) {
@@ -421,9 +469,10 @@ int
 ipam_block_get(struct store *s, const struct network *n, const struct ipaddr *a,
 	       struct ipam_block *ret)
 {
-	char pbuf[PREFIX_STRLEN], *slash;
+	char key[IPAM_KEY_MAX];
 	const struct network_subnet *sn = NULL;
 	struct prefix p;
+	int r;
 
 	for (size_t i = 0; i < n->n_subnets && !sn; i++)
 		if (prefix_contains(&n->subnets[i].cidr, a))
@@ -433,11 +482,10 @@ ipam_block_get(struct store *s, const struct network *n, const struct ipaddr *a,
 	p.addr = *a;
 	p.len = (uint8_t)ipam_block_len(n, sn);
 	prefix_mask(&p);
-	prefix_fmt(&p, pbuf, sizeof(pbuf));
-	slash = strchr(pbuf, '/');
-	if (slash)
-		*slash = '_';
-	return block_read(s, n->name, pbuf, ret);
+	r = ipam_key_block(key, sizeof(key), n->name, &p);
+	if (r < 0)
+		return -EINVAL;
+	return block_read(s, key, &p, ret);
 }
 
 int
@@ -546,13 +594,11 @@ ipam_purge_locked(struct store *s, const char *net)
 int
 ipam_count_locked(struct store *s, const char *net, size_t *ret_n)
 {
-	char dir[IPAM_KEY_MAX];
 	char **names;
 	size_t n;
 	int r;
 
-	snprintf(dir, sizeof(dir), "alloc/%s", net);
-	r = store_list(s, dir, &names, &n);
+	r = ipam_list_names(s, "alloc", net, &names, &n);
 	if (r < 0)
 		return r;
 	store_names_free(names, n);

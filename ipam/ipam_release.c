@@ -16,6 +16,22 @@
 #include "ipam.h"
 #include "ipam_private.h"
 
+/* 1 when a is still allocated to (cid, ifname), its record in *ret; 0 when
+ * it is free, unreadable or someone else's. */
+static int
+held_by(struct store *s, const char *net, const struct ipaddr *a, const char *cid,
+	const char *ifname, struct ipam_record *ret)
+{
+	int r;
+
+	r = ipam_record_get(s, net, a, ret);
+	if (r == -ENOENT || r == -EINVAL)
+		return 0;
+	if (r < 0)
+		return r;
+	return ipam_owner_is(&ret->owner, cid, ifname);
+}
+
 int
 ipam_release(struct store *s, const char *network, const char *container_id,
 	     const char *ifname, struct cn_err *reterr)
@@ -26,16 +42,15 @@ ipam_release(struct store *s, const char *network, const char *container_id,
 	struct ipam_index x;
 	int r, n = 0;
 
-	if (!network || !network_name_valid(network))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
-				  "network name \"%s\" is invalid", network ? network : "");
+	r = ipam_name_check(network, reterr);
+	if (r < 0)
+		return r;
 	if (!container_id || !ifname)
 		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
 				  "container id and interface name are required");
-	r = ipam_lock(s, network, &lock);
+	r = ipam_lock(s, network, &lock, reterr);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "cannot lock network %s: %s",
-				  network, strerror(-r));
+		return r;
 	r = ipam_index_get(s, network, container_id, ifname, &x);
 	if (r == -ENOENT || r == -EINVAL || r == -ENOTUNIQ) {
 		r = 0;			/* nothing (readable) held: done */
@@ -44,12 +59,11 @@ ipam_release(struct store *s, const char *network, const char *container_id,
 	if (r < 0)
 		goto out_io;
 	for (size_t i = 0; i < x.n_addrs; i++) {
-		r = ipam_record_get(s, network, &x.addrs[i], &rec);
-		if (r == -ENOENT || r == -EINVAL ||
-		    (r == 0 && !ipam_owner_is(&rec.owner, container_id, ifname)))
-			continue;
+		r = held_by(s, network, &x.addrs[i], container_id, ifname, &rec);
 		if (r < 0)
 			goto out_io;
+		if (r == 0)
+			continue;
 		r = ipam_key_alloc(key, sizeof(key), network, &x.addrs[i]);
 		if (r == 0)
 			r = store_delete_ex(s, key, STORE_F_VOLATILE);
@@ -83,16 +97,15 @@ ipam_release_addr(struct store *s, const char *network, const struct ipaddr *a,
 	struct ipam_record rec;
 	int r;
 
-	if (!network || !network_name_valid(network))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
-				  "network name \"%s\" is invalid", network ? network : "");
+	r = ipam_name_check(network, reterr);
+	if (r < 0)
+		return r;
 	r = ipam_key_alloc(key, sizeof(key), network, a);
 	if (r < 0)
 		return cn_err_set(reterr, CN_E_INVALID_CONFIG, r, "invalid address");
-	r = ipam_lock(s, network, &lock);
+	r = ipam_lock(s, network, &lock, reterr);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "cannot lock network %s: %s",
-				  network, strerror(-r));
+		return r;
 	r = ipam_record_get(s, network, a, &rec);
 	if (r == -ENOENT) {
 		r = 0;
@@ -133,12 +146,11 @@ ipam_lookup(struct store *s, const char *network, const char *container_id,
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < x.n_addrs; i++) {
-		r = ipam_record_get(s, network, &x.addrs[i], &rec);
-		if (r == -ENOENT || r == -EINVAL ||
-		    (r == 0 && !ipam_owner_is(&rec.owner, container_id, ifname)))
-			continue;
+		r = held_by(s, network, &x.addrs[i], container_id, ifname, &rec);
 		if (r < 0)
 			return r;
+		if (r == 0)
+			continue;
 		r = ipam_addr_describe(s, &net, x.node[0] ? x.node : rec.node,
 				       &x.addrs[i], &desc[n]);
 		if (r < 0)

@@ -142,10 +142,9 @@ network_validate(struct network *n, struct cn_err *reterr)
 	char p1[PREFIX_STRLEN], p2[PREFIX_STRLEN];
 	int r;
 
-	if (!network_name_valid(n->name))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
-				  "network name \"%s\" is invalid: use 1-63 characters "
-				  "[A-Za-z0-9_.-] starting with a letter or digit", n->name);
+	r = ipam_name_check(n->name, reterr);
+	if (r < 0)
+		return r;
 	if (n->n_subnets == 0)
 		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
 				  "network %s has no subnet; give one with --subnet "
@@ -343,17 +342,6 @@ out_free_json:
 	return r;
 }
 
-static int
-name_check(const char *name, struct cn_err *reterr)
-{
-	if (!name || !network_name_valid(name))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
-				  "network name \"%s\" is invalid: use 1-63 characters "
-				  "[A-Za-z0-9_.-] starting with a letter or digit",
-				  name ? name : "");
-	return 0;
-}
-
 int
 network_get(struct store *s, const char *name, struct network *ret, struct cn_err *reterr)
 {
@@ -361,7 +349,7 @@ network_get(struct store *s, const char *name, struct network *ret, struct cn_er
 	struct network n;
 	int r;
 
-	r = name_check(name, reterr);
+	r = ipam_name_check(name, reterr);
 	if (r < 0)
 		return r;
 	snprintf(key, sizeof(key), "networks/%s", name);
@@ -424,12 +412,9 @@ network_create(struct store *s, const struct network *n, struct cn_err *reterr)
 	if (r < 0)
 		return cn_err_set(reterr, CN_E_IO, r, "cannot lock the networks: %s",
 				  strerror(-r));
-	r = ipam_lock(s, v.name, &lock);
-	if (r < 0) {
-		(void)cn_err_set(reterr, CN_E_IO, r, "cannot lock network %s: %s",
-				 v.name, strerror(-r));
+	r = ipam_lock(s, v.name, &lock, reterr);
+	if (r < 0)
 		goto out_unlock_global;
-	}
 	snprintf(key, sizeof(key), "networks/%s", v.name);
 	if (store_get(s, key, &text) == 0) {
 		free(text);
@@ -508,13 +493,12 @@ network_delete(struct store *s, const char *name, bool force, struct cn_err *ret
 	size_t n_alloc;
 	int r;
 
-	r = name_check(name, reterr);
+	r = ipam_name_check(name, reterr);
 	if (r < 0)
 		return r;
-	r = ipam_lock(s, name, &lock);
+	r = ipam_lock(s, name, &lock, reterr);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "cannot lock network %s: %s",
-				  name, strerror(-r));
+		return r;
 	snprintf(key, sizeof(key), "networks/%s", name);
 	r = store_get(s, key, &text);
 	if (r == -ENOENT) {

@@ -65,14 +65,6 @@ store_fail(const struct cn_err *err, int r, const char *what)
 	return out_cn_error(err, r, NETCTL_EXIT_RUNTIME, what);
 }
 
-static int
-json_done(cJSON *root)
-{
-	int ret = root ? out_json(root) : out_error("out of memory");
-
-	cJSON_Delete(root);
-	return ret;
-}
 
 static int
 parse_as(struct netctl *ctx, const char *s, const char *what, uint32_t *ret)
@@ -195,7 +187,7 @@ peer_show(struct netctl *ctx, struct store *s, const char *node)
 		}
 	}
 	free(peers);
-	return json_done(arr);
+	return out_json_done(arr);
 }
 
 /* ------------------------------------------------------------ peer add/remove */
@@ -323,7 +315,7 @@ peer_add(struct netctl *ctx, struct store *s, const char *node, const struct pee
 		}
 		if (root)
 			cJSON_DeleteItemFromObject(root, "created");
-		return json_done(root);
+		return out_json_done(root);
 	}
 	if (r == 1)
 		printf("%s BGP peer %s (AS %s)%s%s is already configured\n", scope, ab, as,
@@ -370,7 +362,7 @@ peer_remove(struct netctl *ctx, struct store *s, const char *node, const char *c
 			cJSON_Delete(root);
 			root = NULL;
 		}
-		return json_done(root);
+		return out_json_done(root);
 	}
 	printf("removed %s BGP peer %s%s%s\n", node ? "node-specific" : "global", ab,
 	       node ? " from node " : "", node ? node : "");
@@ -451,11 +443,10 @@ node_cmd_bgp(struct netctl *ctx, int argc, char **argv)
 static int
 one_value(struct netctl *ctx, int argc, char **argv, const char **ret, int *ret_exit)
 {
-	static const struct option opts[] = { NETCTL_COMMON_OPTS, { NULL, 0, NULL, 0 } };
 	const char *vals[2] = { NULL, NULL };
 	size_t n_vals = 0;
 	char **av;
-	int c, i, ac = 0;
+	int i, ac = 0, r = -1;
 
 	*ret_exit = 0;
 	av = calloc((size_t)argc + 1, sizeof(*av));
@@ -473,24 +464,23 @@ one_value(struct netctl *ctx, int argc, char **argv, const char **ret, int *ret_
 		}
 		av[ac++] = argv[i];
 	}
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(ac, av, NETCTL_COMMON_SHORT, opts, NULL)) != -1)
-		if (netctl_opt_common(ctx, c, av, ret_exit))
-			goto out_free;
+	if (netctl_parse_common(ctx, ac, av, ret_exit))
+		goto out_free;
 	for (; optind < ac; optind++) {
 		if (n_vals < 2)
 			vals[n_vals] = av[optind];
 		n_vals++;
 	}
-	if (n_vals > 1)
+	if (n_vals > 1) {
 		*ret_exit = out_usage_error(ctx, "unexpected argument '%s' (one value at most)",
 					    vals[1]);
-	else
-		*ret = vals[0];
+		goto out_free;
+	}
+	*ret = vals[0];
+	r = 0;
 out_free:
 	free(av);
-	return *ret_exit ? -1 : 0;
+	return r;	/* -1: stop and return *ret_exit (--help exits 0) */
 }
 
 int
@@ -530,7 +520,7 @@ bgp_cmd_default_node_as(struct netctl *ctx, int argc, char **argv)
 		cJSON_Delete(root);
 		root = NULL;
 	}
-	return json_done(root);
+	return out_json_done(root);
 }
 
 int
@@ -575,7 +565,7 @@ bgp_cmd_node_mesh(struct netctl *ctx, int argc, char **argv)
 		cJSON_Delete(root);
 		root = NULL;
 	}
-	return json_done(root);
+	return out_json_done(root);
 }
 
 /* ------------------------------------------------------------ create */
@@ -663,7 +653,7 @@ bgp_cmd_create(struct netctl *ctx, int argc, char **argv)
 			cJSON_Delete(root);
 			root = NULL;
 		}
-		return json_done(root);
+		return out_json_done(root);
 	}
 	printf("node %s: AS %u, router IP %s, peer %s (AS %u)%s\n", req.node, req.as, p, a,
 	       req.neighbor.as, r == 1 ? " (already so)" : "");

@@ -84,6 +84,19 @@ void netctl_cmd_help(const struct netctl_cmd *cmd, FILE *f)
 	fprintf(f, "\nAlso: --config FILE, -o json|table, -h/--help.\n");
 }
 
+bool netctl_parse_common(struct netctl *ctx, int argc, char **argv, int *ret_exit)
+{
+	static const struct option opts[] = { NETCTL_COMMON_OPTS, { NULL, 0, NULL, 0 } };
+	int c;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1)
+		if (netctl_opt_common(ctx, c, argv, ret_exit))
+			return true;
+	return false;
+}
+
 bool netctl_opt_common(struct netctl *ctx, int c, char **argv, int *ret_exit)
 {
 	const char *arg;
@@ -223,15 +236,11 @@ int netctl_store(struct netctl *ctx, struct store **ret, int *ret_exit)
 
 int netctl_cmd_version(struct netctl *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = { NETCTL_COMMON_OPTS, { NULL, 0, NULL, 0 } };
 	cJSON *root;
-	int c, ret = 0;
+	int ret = 0;
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1)
-		if (netctl_opt_common(ctx, c, argv, &ret))
-			return ret;
+	if (netctl_parse_common(ctx, argc, argv, &ret))
+		return ret;
 	if (optind < argc)
 		return out_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
 
@@ -240,11 +249,9 @@ int netctl_cmd_version(struct netctl *ctx, int argc, char **argv)
 		return NETCTL_EXIT_OK;
 	}
 	root = cJSON_CreateObject();
-	if (!root || !cJSON_AddStringToObject(root, "version", LEAFNET_VERSION)) {
+	if (root && !cJSON_AddStringToObject(root, "version", LEAFNET_VERSION)) {
 		cJSON_Delete(root);
-		return out_error("out of memory");
+		root = NULL;
 	}
-	ret = out_json(root);
-	cJSON_Delete(root);
-	return ret;
+	return out_json_done(root);
 }

@@ -74,6 +74,10 @@ void netctl_cmd_help(const struct netctl_cmd *cmd, FILE *f);
  * flags and getopt's errors.  Returns true when the handler must stop and
  * return *ret_exit. */
 bool netctl_opt_common(struct netctl *ctx, int c, char **argv, int *ret_exit);
+/* getopt over argv for a command with no flags of its own (only the common
+ * ones); the operands are then argv[optind..].  Returns true when the
+ * handler must stop and return *ret_exit. */
+bool netctl_parse_common(struct netctl *ctx, int argc, char **argv, int *ret_exit);
 int  netctl_output_parse(struct netctl *ctx, const char *s);
 /* Load the config and open the store once; prints the error itself. */
 int  netctl_store(struct netctl *ctx, struct store **ret, int *ret_exit);
@@ -85,8 +89,13 @@ struct table *table_new(size_t ncols, ...);	/* the column headers */
 int  table_add(struct table *t, ...);
 void table_print(const struct table *t, FILE *f);
 void table_free(struct table *t);		/* NULL-safe */
+/* table_print on stdout, then table_free; t == NULL or r < 0 (from
+ * table_new / table_add) prints "out of memory".  Returns the exit status. */
+int  table_done(struct table *t, int r);
 /* Prints root indented, then a newline; 1 on OOM. */
 int  out_json(const struct cJSON *root);
+/* out_json, then cJSON_Delete; root == NULL prints "out of memory". */
+int  out_json_done(struct cJSON *root);
 int  out_usage_error(const struct netctl *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));	/* returns NETCTL_EXIT_USAGE */
 int  out_error(const char *fmt, ...)

@@ -341,7 +341,7 @@ static int print_networks(const struct netctl *ctx, const struct network *nets, 
 	struct table *t;
 	cJSON *arr, *obj;
 	size_t i;
-	int ret;
+	int r = 0;
 
 	if (ctx->output == NETCTL_OUT_JSON) {
 		arr = cJSON_CreateArray();
@@ -355,31 +355,20 @@ static int print_networks(const struct netctl *ctx, const struct network *nets, 
 				arr = NULL;
 			}
 		}
-		if (!arr)
-			return out_error("out of memory");
-		ret = out_json(arr);
-		cJSON_Delete(arr);
-		return ret;
+		return out_json_done(arr);
 	}
 
 	t = table_new(7, "NAME", "SUBNETS", "GATEWAYS", "CLASS", "NAT", "BLOCK", "ALLOCATED");
-	if (!t)
-		return out_error("out of memory");
-	for (i = 0; i < n_nets; i++) {
+	for (i = 0; t && r == 0 && i < n_nets; i++) {
 		fmt_subnets(&nets[i], subnets, sizeof(subnets));
 		fmt_gateways(&nets[i], gws, sizeof(gws));
 		fmt_blocks(&nets[i], blocks, sizeof(blocks));
 		snprintf(count, sizeof(count), "%zu", count_allocs(recs, n_recs, nets[i].name));
-		if (table_add(t, nets[i].name, subnets, gws,
+		r = table_add(t, nets[i].name, subnets, gws,
 			      nets[i].routable ? "routable" : "non-routable",
-			      nets[i].nat_outgoing ? "yes" : "no", blocks, count) < 0) {
-			table_free(t);
-			return out_error("out of memory");
-		}
+			      nets[i].nat_outgoing ? "yes" : "no", blocks, count);
 	}
-	table_print(t, stdout);
-	table_free(t);
-	return NETCTL_EXIT_OK;
+	return table_done(t, r);
 }
 
 int network_cmd_create(struct netctl *ctx, int argc, char **argv)
@@ -482,18 +471,14 @@ int network_cmd_create(struct netctl *ctx, int argc, char **argv)
 
 int network_cmd_ls(struct netctl *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = { NETCTL_COMMON_OPTS, { NULL, 0, NULL, 0 } };
 	struct ipam_record *recs = NULL;
 	struct network *nets = NULL;
 	size_t n_nets = 0, n_recs = 0;
 	struct store *s;
-	int c, r, ret = 0;
+	int r, ret = 0;
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1)
-		if (netctl_opt_common(ctx, c, argv, &ret))
-			return ret;
+	if (netctl_parse_common(ctx, argc, argv, &ret))
+		return ret;
 	if (optind < argc)
 		return out_usage_error(ctx, "unexpected argument '%s'; 'network ls' takes none",
 				       argv[optind]);
@@ -564,12 +549,8 @@ static int print_blocks_allocs(const struct ipam_block *blocks, size_t n_blocks,
 				 (unsigned long long)prefix_size(&blocks[i].cidr));
 			r = table_add(t, prefix_fmt(&blocks[i].cidr, p, sizeof(p)), blocks[i].node, used);
 		}
-		if (!t || r < 0) {
-			table_free(t);
-			return out_error("out of memory");
-		}
-		table_print(t, stdout);
-		table_free(t);
+		if (table_done(t, r) != NETCTL_EXIT_OK)
+			return NETCTL_EXIT_RUNTIME;
 	}
 
 	printf("\nAllocations: %zu\n", n_recs);
@@ -583,12 +564,7 @@ static int print_blocks_allocs(const struct ipam_block *blocks, size_t n_blocks,
 				      rec->owner.handle[0] ? rec->owner.handle : NULL,
 				      out_time((long long)rec->created, tm, sizeof(tm)));
 		}
-		if (!t || r < 0) {
-			table_free(t);
-			return out_error("out of memory");
-		}
-		table_print(t, stdout);
-		table_free(t);
+		return table_done(t, r);
 	}
 	return NETCTL_EXIT_OK;
 }
@@ -641,7 +617,6 @@ out_delete:
 
 int network_cmd_inspect(struct netctl *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = { NETCTL_COMMON_OPTS, { NULL, 0, NULL, 0 } };
 	struct cn_err err = { 0 };
 	struct ipam_record *recs = NULL;
 	struct ipam_block *blocks = NULL;
@@ -649,14 +624,10 @@ int network_cmd_inspect(struct netctl *ctx, int argc, char **argv)
 	struct network n;
 	struct store *s;
 	const char *name;
-	cJSON *root;
-	int c, r, ret = 0;
+	int r, ret = 0;
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1)
-		if (netctl_opt_common(ctx, c, argv, &ret))
-			return ret;
+	if (netctl_parse_common(ctx, argc, argv, &ret))
+		return ret;
 	if ((r = one_name(ctx, argc, argv, &name)))
 		return r;
 	if (netctl_store(ctx, &s, &ret) < 0)
@@ -675,9 +646,7 @@ int network_cmd_inspect(struct netctl *ctx, int argc, char **argv)
 	}
 
 	if (ctx->output == NETCTL_OUT_JSON) {
-		root = inspect_json(&n, blocks, n_blocks, recs, n_recs);
-		ret = root ? out_json(root) : out_error("out of memory");
-		cJSON_Delete(root);
+		ret = out_json_done(inspect_json(&n, blocks, n_blocks, recs, n_recs));
 	} else {
 		print_details(&n);
 		ret = print_blocks_allocs(blocks, n_blocks, recs, n_recs);
@@ -739,11 +708,9 @@ int network_cmd_rm(struct netctl *ctx, int argc, char **argv)
 		    !cJSON_AddBoolToObject(root, "removed", 1) ||
 		    !cJSON_AddNumberToObject(root, "released", force ? (double)n_recs : 0)) {
 			cJSON_Delete(root);
-			return out_error("out of memory");
+			root = NULL;
 		}
-		ret = out_json(root);
-		cJSON_Delete(root);
-		return ret;
+		return out_json_done(root);
 	}
 	if (force && n_recs)
 		printf("removed network %s (released %zu allocations)\n", name, n_recs);

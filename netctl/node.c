@@ -87,30 +87,34 @@ out_delete:
 	return NULL;
 }
 
-static int
-no_args(struct netctl *ctx, int argc, char **argv, int want, const char **ret_name)
+/* The operands of node ls (want 0) and node show (want 1: NAME).  Returns
+ * true when the handler must stop and return *ret_exit (a usage error, or
+ * --help, which exits 0). */
+static bool
+node_args(struct netctl *ctx, int argc, char **argv, int want, const char **ret_name,
+	  int *ret_exit)
 {
-	static const struct option opts[] = { NETCTL_COMMON_OPTS, { NULL, 0, NULL, 0 } };
-	int c, ret = 0;
-
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1)
-		if (netctl_opt_common(ctx, c, argv, &ret))
-			return ret;
-	if (want && optind >= argc)
-		return out_usage_error(ctx, "missing the node NAME; 'netctl node ls' lists them");
-	if (optind + want < argc)
-		return out_usage_error(ctx, "unexpected argument '%s'", argv[optind + want]);
+	if (netctl_parse_common(ctx, argc, argv, ret_exit))
+		return true;
+	if (want && optind >= argc) {
+		*ret_exit = out_usage_error(ctx, "missing the node NAME; 'netctl node ls' lists them");
+		return true;
+	}
+	if (optind + want < argc) {
+		*ret_exit = out_usage_error(ctx, "unexpected argument '%s'", argv[optind + want]);
+		return true;
+	}
 	if (want) {
-		if (!bgpconf_node_name_valid(argv[optind]))
-			return out_usage_error(ctx, "'%s' is not a valid node name: use 1-%d "
-					       "letters, digits, '.', '_' or '-', starting with "
-					       "a letter or digit", argv[optind],
-					       LEAFNET_NAME_MAX - 1);
+		if (!bgpconf_node_name_valid(argv[optind])) {
+			*ret_exit = out_usage_error(ctx, "'%s' is not a valid node name: use 1-%d "
+						    "letters, digits, '.', '_' or '-', starting "
+						    "with a letter or digit", argv[optind],
+						    LEAFNET_NAME_MAX - 1);
+			return true;
+		}
 		*ret_name = argv[optind];
 	}
-	return 0;
+	return false;
 }
 
 int
@@ -126,7 +130,7 @@ node_cmd_ls(struct netctl *ctx, int argc, char **argv)
 	size_t n = 0, i;
 	int r, ret;
 
-	if ((ret = no_args(ctx, argc, argv, 0, NULL)))
+	if (node_args(ctx, argc, argv, 0, NULL, &ret))
 		return ret;
 	if (netctl_store(ctx, &s, &ret) < 0)
 		return ret;
@@ -147,29 +151,19 @@ node_cmd_ls(struct netctl *ctx, int argc, char **argv)
 			}
 		}
 		bgpconf_nodes_free(nodes, n);
-		ret = arr ? out_json(arr) : out_error("out of memory");
-		cJSON_Delete(arr);
-		return ret;
+		return out_json_done(arr);
 	}
 	t = table_new(5, "NAME", "AS", "ROUTER-IPv4", "ROUTER-IPv6", "PEERS");
-	for (i = 0; t && i < n; i++) {
+	for (i = 0; t && r == 0 && i < n; i++) {
 		peers = fmt_peers(&nodes[i]);
 		r = peers ? table_add(t, nodes[i].name, fmt_as(&nodes[i], &c, as, sizeof(as)),
 				      fmt_router_ip(&nodes[i].router_ip4, p4, sizeof(p4)),
 				      fmt_router_ip(&nodes[i].router_ip6, p6, sizeof(p6)),
 				      peers[0] ? peers : NULL) : -ENOMEM;
 		free(peers);
-		if (r < 0) {
-			table_free(t);
-			t = NULL;
-		}
 	}
 	bgpconf_nodes_free(nodes, n);
-	if (!t)
-		return out_error("out of memory");
-	table_print(t, stdout);
-	table_free(t);
-	return NETCTL_EXIT_OK;
+	return table_done(t, r);
 }
 
 static int
@@ -198,13 +192,7 @@ print_node(const struct bgp_node *n, const struct bgp_config *c)
 			      n->peers[i].password[0] ? "yes" : "no",
 			      out_time(n->peers[i].created, tm, sizeof(tm)));
 	}
-	if (!t || r < 0) {
-		table_free(t);
-		return out_error("out of memory");
-	}
-	table_print(t, stdout);
-	table_free(t);
-	return NETCTL_EXIT_OK;
+	return table_done(t, r);
 }
 
 int
@@ -215,10 +203,9 @@ node_cmd_show(struct netctl *ctx, int argc, char **argv)
 	struct bgp_node n;
 	struct store *s;
 	const char *name = NULL;
-	cJSON *root;
 	int r, ret;
 
-	if ((ret = no_args(ctx, argc, argv, 1, &name)))
+	if (node_args(ctx, argc, argv, 1, &name, &ret))
 		return ret;
 	if (netctl_store(ctx, &s, &ret) < 0)
 		return ret;
@@ -233,9 +220,7 @@ node_cmd_show(struct netctl *ctx, int argc, char **argv)
 	if (r < 0)
 		return out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, name);
 	if (ctx->output == NETCTL_OUT_JSON) {
-		root = node_json(&n, &c);
-		ret = root ? out_json(root) : out_error("out of memory");
-		cJSON_Delete(root);
+		ret = out_json_done(node_json(&n, &c));
 	} else {
 		ret = print_node(&n, &c);
 	}

@@ -116,6 +116,28 @@ void table_free(struct table *t)
 	free(t);
 }
 
+/* Print t on stdout and free it; t NULL or r < 0 (what table_new or the
+ * last table_add returned) is out of memory. */
+int table_done(struct table *t, int r)
+{
+	int ret = NETCTL_EXIT_OK;
+
+	if (!t || r < 0)
+		ret = out_error("out of memory");
+	else
+		table_print(t, stdout);
+	table_free(t);
+	return ret;
+}
+
+int out_json_done(struct cJSON *root)
+{
+	int ret = root ? out_json(root) : out_error("out of memory");
+
+	cJSON_Delete(root);
+	return ret;
+}
+
 int out_json(const struct cJSON *root)
 {
 	char *text = cJSON_Print(root);

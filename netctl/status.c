@@ -141,6 +141,7 @@ routes_print(const cJSON *root)
 	const cJSON *learned = cJSON_GetObjectItemCaseSensitive(root, "learned"), *r, *it;
 	struct table *t;
 	char comm[256], hops[512];
+	int rc = 0;
 
 	t = table_new(5, "PREFIX", "NETWORK", "SOURCE", "ADVERTISED", "COMMUNITIES");
 	if (t == NULL)
@@ -154,13 +155,14 @@ routes_print(const cJSON *root)
 			if (cJSON_IsString(it))
 				snprintf(comm + strlen(comm), sizeof(comm) - strlen(comm), "%s%s",
 					 comm[0] ? "," : "", it->valuestring);
-		if (table_add(t, jstr(r, "prefix", "-"), jstr(r, "network", "-"),
-			      agg ? "block" : "kernel", adv ? "yes" : "no (in a block)",
-			      comm[0] ? comm : "-") < 0)
+		rc = table_add(t, jstr(r, "prefix", "-"), jstr(r, "network", "-"),
+			       agg ? "block" : "kernel", adv ? "yes" : "no (in a block)",
+			       comm[0] ? comm : "-");
+		if (rc < 0)
 			break;
 	}
-	table_print(t, stdout);
-	table_free(t);
+	if (table_done(t, rc) != NETCTL_EXIT_OK)
+		return NETCTL_EXIT_RUNTIME;
 	if (cJSON_GetArraySize(learned) == 0)
 		return NETCTL_EXIT_OK;
 	printf("\n");
@@ -173,12 +175,11 @@ routes_print(const cJSON *root)
 			if (cJSON_IsString(it))
 				snprintf(hops + strlen(hops), sizeof(hops) - strlen(hops), "%s%s",
 					 hops[0] ? "," : "", it->valuestring);
-		if (table_add(t, jstr(r, "prefix", "-"), hops) < 0)
+		rc = table_add(t, jstr(r, "prefix", "-"), hops);
+		if (rc < 0)
 			break;
 	}
-	table_print(t, stdout);
-	table_free(t);
-	return NETCTL_EXIT_OK;
+	return table_done(t, rc);
 }
 
 const char status_help[] =

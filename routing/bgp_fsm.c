@@ -231,6 +231,26 @@ hold_restart(struct peer *p)
 }
 
 static void
+fsm_hold_expired(struct peer *p, enum bgp_event ev)
+{
+	(void)snprintf(p->info, sizeof(p->info), "Hold Timer Expired");
+	fsm_error(p, ev, BGP_ERRC_HOLD, 0, NULL, 0);
+}
+
+/* A KEEPALIVE in OpenConfirm or Established: restart the hold timer, or
+ * drop the session if it is malformed. */
+static int
+recv_keepalive(struct peer *p)
+{
+	if (bgp_keepalive_decode(p->msg, p->msg_len, &p->err) < 0) {
+		fsm_err_notify(p, BGP_EV_HDR_ERR);
+		return -EBADMSG;
+	}
+	hold_restart(p);
+	return 0;
+}
+
+static void
 fsm_open(struct peer *p, enum bgp_event ev)
 {
 	struct bgp_open o;
@@ -403,9 +423,7 @@ bgp_fsm(struct peer *p, enum bgp_event ev)
 			fsm_open(p, ev);
 			break;
 		case BGP_EV_HOLD_TIMER:
-			(void)snprintf(p->info, sizeof(p->info),
-			    "Hold Timer Expired");
-			fsm_error(p, ev, BGP_ERRC_HOLD, 0, NULL, 0);
+			fsm_hold_expired(p, ev);
 			break;
 		case BGP_EV_TCP_FAILS:
 			/* RFC 4271 §8.2.2: back to Active, retry later */
@@ -429,21 +447,14 @@ bgp_fsm(struct peer *p, enum bgp_event ev)
 	case BGP_STATE_OPENCONFIRM:
 		switch (ev) {
 		case BGP_EV_KEEPALIVE:
-			if (bgp_keepalive_decode(p->msg, p->msg_len,
-			    &p->err) < 0) {
-				fsm_err_notify(p, BGP_EV_HDR_ERR);
-				break;
-			}
-			hold_restart(p);
-			change_state(p, BGP_STATE_ESTABLISHED, ev);
+			if (recv_keepalive(p) == 0)
+				change_state(p, BGP_STATE_ESTABLISHED, ev);
 			break;
 		case BGP_EV_KEEPALIVE_TIMER:
 			session_send_keepalive(p);
 			break;
 		case BGP_EV_HOLD_TIMER:
-			(void)snprintf(p->info, sizeof(p->info),
-			    "Hold Timer Expired");
-			fsm_error(p, ev, BGP_ERRC_HOLD, 0, NULL, 0);
+			fsm_hold_expired(p, ev);
 			break;
 		case BGP_EV_TCP_FAILS:
 			fsm_down(p, ev);
@@ -467,12 +478,7 @@ bgp_fsm(struct peer *p, enum bgp_event ev)
 			recv_update(p);
 			break;
 		case BGP_EV_KEEPALIVE:
-			if (bgp_keepalive_decode(p->msg, p->msg_len,
-			    &p->err) < 0) {
-				fsm_err_notify(p, BGP_EV_HDR_ERR);
-				break;
-			}
-			hold_restart(p);
+			(void)recv_keepalive(p);
 			break;
 		case BGP_EV_RREFRESH:
 			hold_restart(p);
@@ -482,9 +488,7 @@ bgp_fsm(struct peer *p, enum bgp_event ev)
 			session_send_keepalive(p);
 			break;
 		case BGP_EV_HOLD_TIMER:
-			(void)snprintf(p->info, sizeof(p->info),
-			    "Hold Timer Expired");
-			fsm_error(p, ev, BGP_ERRC_HOLD, 0, NULL, 0);
+			fsm_hold_expired(p, ev);
 			break;
 		case BGP_EV_TCP_FAILS:
 			fsm_down(p, ev);

@@ -480,8 +480,13 @@ control_open(struct ld *d, const char *path)
 	d->ctl->fd = fd;
 	snprintf(d->ctl->path, sizeof(d->ctl->path), "%s", path);
 	r = ld_io_add(d, fd, POLLIN, ctl_accept_cb, NULL);
-	if (r < 0)
+	if (r < 0) {
+		(void)close(fd);
+		(void)unlink(path);
+		free(d->ctl);
+		d->ctl = NULL;
 		return r;
+	}
 	log_info("control socket %s", path);
 	return 0;
 }

@@ -6,12 +6,10 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -20,49 +18,13 @@
 #include "err.h"
 #include "prefix.h"
 #include "store.h"
+#include "tmpstore.h"
 #include "bgpconf.h"
-
-struct fixture {
-	char dir[64];
-	struct leafnet_conf conf;
-	struct store *s;
-};
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(p);
-}
 
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/leafnet-test-bgpconf.XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	conf_defaults(&f->conf);
-	snprintf(f->conf.state_dir, sizeof(f->conf.state_dir), "%s/state", f->dir);
-	f->conf.fsync = false;
-	if (store_open(&f->conf, &f->s) < 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_free(f->s);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
+	return tmpstore_setup(state, "bgpconf");
 }
 
 static uint64_t
@@ -216,7 +178,7 @@ test_parse_addrs(void **state)
 static void
 test_defaults_and_set(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpstore *f = *state;
 	struct bgp_config c;
 	struct cn_err err = { 0 };
 
@@ -267,7 +229,7 @@ test_defaults_and_set(void **state)
 static void
 test_global_peers(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpstore *f = *state;
 	struct bgp_peer p, *list = NULL;
 	struct cn_err err = { 0 };
 	struct ipaddr a;
@@ -334,7 +296,7 @@ test_global_peers(void **state)
 static void
 test_node_peers(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpstore *f = *state;
 	struct bgp_peer p, *list = NULL;
 	struct bgp_node node, *nodes = NULL;
 	struct cn_err err = { 0 };
@@ -426,7 +388,7 @@ create_req(const char *node, uint32_t as, const char *rip, const char *nb, uint3
 static void
 test_create_bgp(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpstore *f = *state;
 	struct bgp_create_req req;
 	struct bgp_node node;
 	struct cn_err err = { 0 };
@@ -496,7 +458,7 @@ test_create_bgp(void **state)
 static void
 test_concurrent_adds(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpstore *f = *state;
 	struct bgp_peer *list = NULL;
 	pid_t pids[NPROC];
 	size_t n = 0;
@@ -544,11 +506,11 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_as),
 		cmocka_unit_test(test_parse_addrs),
-		cmocka_unit_test_setup_teardown(test_defaults_and_set, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_global_peers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_node_peers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_bgp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_adds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defaults_and_set, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_global_peers, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_node_peers, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_create_bgp, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_adds, setup, tmpstore_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

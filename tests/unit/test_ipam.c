@@ -6,7 +6,6 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,55 +21,17 @@
 #include "network.h"
 #include "prefix.h"
 #include "store.h"
-
-struct fix {
-	char dir[256];
-	struct leafnet_conf conf;
-	struct store *s;
-};
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(p);
-}
+#include "tmpstore.h"
 
 static int
 setup(void **state)
 {
-	struct fix *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(f->dir, sizeof(f->dir), "%s/leafnet-test-ipam.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(f->dir))
-		return -1;
-	conf_defaults(&f->conf);
-	snprintf(f->conf.state_dir, sizeof(f->conf.state_dir), "%s", f->dir);
-	f->conf.fsync = false;
-	if (store_open(&f->conf, &f->s) < 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fix *f = *state;
-
-	store_free(f->s);
-	(void)nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
+	return tmpstore_setup(state, "ipam");
 }
 
 /* Create a network: cidr6 and gw may be NULL, block 0 = default. */
 static void
-mknet(struct fix *f, const char *name, const char *cidr, const char *gw,
+mknet(struct tmpstore *f, const char *name, const char *cidr, const char *gw,
       const char *cidr6, unsigned block4)
 {
 	struct cn_err e = { 0 };
@@ -117,7 +78,7 @@ fmt(const struct ipaddr *a)
 
 /* Allocate one address for cid on node; returns it formatted. */
 static const char *
-alloc1(struct fix *f, const char *net, const char *node, const char *cid,
+alloc1(struct tmpstore *f, const char *net, const char *node, const char *cid,
        struct ipam_addr *ret)
 {
 	struct ipam_addr out[IPAM_MAX_ADDRS];
@@ -139,7 +100,7 @@ alloc1(struct fix *f, const char *net, const char *node, const char *cid,
 static void
 test_idempotent_and_release(void **state)
 {
-	struct fix *f = *state;
+	struct tmpstore *f = *state;
 	struct ipam_addr a, b, look[IPAM_MAX_ADDRS];
 	char first[IPADDR_STRLEN];
 	size_t n;
@@ -190,7 +151,7 @@ test_idempotent_and_release(void **state)
 static void
 test_reserved_and_exhaustion(void **state)
 {
-	struct fix *f = *state;
+	struct tmpstore *f = *state;
 	struct ipam_addr out[IPAM_MAX_ADDRS];
 	struct cn_err e = { 0 };
 	struct ipam_req req;
@@ -231,7 +192,7 @@ test_reserved_and_exhaustion(void **state)
 static void
 test_static(void **state)
 {
-	struct fix *f = *state;
+	struct tmpstore *f = *state;
 	struct ipam_addr out[IPAM_MAX_ADDRS];
 	struct cn_err e = { 0 };
 	struct ipam_req req;
@@ -293,7 +254,7 @@ test_static(void **state)
 static void
 test_dual_stack(void **state)
 {
-	struct fix *f = *state;
+	struct tmpstore *f = *state;
 	struct ipam_addr out[IPAM_MAX_ADDRS];
 	struct cn_err e = { 0 };
 	struct ipam_req req;
@@ -353,7 +314,7 @@ test_dual_stack(void **state)
 static void
 test_blocks_per_node(void **state)
 {
-	struct fix *f = *state;
+	struct tmpstore *f = *state;
 	struct ipam_block *blocks;
 	struct ipam_addr a, b;
 	char pbuf[PREFIX_STRLEN];
@@ -390,7 +351,7 @@ test_blocks_per_node(void **state)
 static void
 test_borrow(void **state)
 {
-	struct fix *f = *state;
+	struct tmpstore *f = *state;
 	struct ipam_block *blocks;
 	struct ipam_addr a;
 	char pbuf[PREFIX_STRLEN];
@@ -440,7 +401,7 @@ test_borrow(void **state)
 static void
 test_host_blocks(void **state)
 {
-	struct fix *f = *state;
+	struct tmpstore *f = *state;
 	struct ipam_addr a;
 	char pbuf[PREFIX_STRLEN];
 
@@ -472,7 +433,7 @@ owner_key(char *buf, size_t size, const char *net, const char *cid, const char *
 static void
 test_owner_collision(void **state)
 {
-	struct fix *f = *state;
+	struct tmpstore *f = *state;
 	struct ipam_addr out[IPAM_MAX_ADDRS];
 	struct cn_err e = { 0 };
 	struct ipam_req req;
@@ -519,7 +480,7 @@ keep_cb(const struct ipam_record *r, void *arg)
 static void
 test_gc(void **state)
 {
-	struct fix *f = *state;
+	struct tmpstore *f = *state;
 	struct keep_arg k = { .drop = { "c2", "c4" } };
 	struct ipam_addr out[IPAM_MAX_ADDRS];
 	struct ipam_record *recs;
@@ -590,7 +551,7 @@ test_gc(void **state)
 static void
 test_release_addr(void **state)
 {
-	struct fix *f = *state;
+	struct tmpstore *f = *state;
 	struct ipam_addr out[IPAM_MAX_ADDRS];
 	struct ipam_req req;
 	size_t n;
@@ -621,7 +582,7 @@ test_release_addr(void **state)
 static void
 test_concurrent(void **state)
 {
-	struct fix *f = *state;
+	struct tmpstore *f = *state;
 	struct ipam_record *recs;
 	pid_t pids[NPROC];
 	int fds[2];
@@ -691,7 +652,7 @@ ms_since(const struct timespec *t0)
 static void
 test_speed(void **state)
 {
-	struct fix *f = *state;
+	struct tmpstore *f = *state;
 	struct timespec t0;
 	double first = 0, last = 0;
 	int count = 400, batch = 100;
@@ -720,18 +681,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_idempotent_and_release, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reserved_and_exhaustion, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_static, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dual_stack, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_blocks_per_node, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_borrow, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_blocks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_owner_collision, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gc, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_addr, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_speed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idempotent_and_release, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_reserved_and_exhaustion, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_static, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_dual_stack, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_blocks_per_node, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_borrow, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_host_blocks, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_owner_collision, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_gc, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_release_addr, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_speed, setup, tmpstore_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,11 +5,9 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "conf.h"
@@ -18,48 +16,12 @@
 #include "network.h"
 #include "prefix.h"
 #include "store.h"
-
-struct fix {
-	char dir[256];
-	struct store *s;
-};
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(p);
-}
+#include "tmpstore.h"
 
 static int
 setup(void **state)
 {
-	struct leafnet_conf conf;
-	struct fix *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/leafnet-test-network.XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	conf_defaults(&conf);
-	snprintf(conf.state_dir, sizeof(conf.state_dir), "%s", f->dir);
-	conf.fsync = false;
-	if (store_open(&conf, &f->s) < 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fix *f = *state;
-
-	store_free(f->s);
-	(void)nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
+	return tmpstore_setup(state, "network");
 }
 
 /* A network with one subnet (and a gateway when gw != NULL). */
@@ -327,7 +289,7 @@ test_json_errors(void **state)
 static void
 test_store_crud(void **state)
 {
-	struct fix *f = *state;
+	struct tmpstore *f = *state;
 	struct network n, got, *all;
 	struct cn_err e = { 0 };
 	size_t n_all;
@@ -379,7 +341,7 @@ test_store_crud(void **state)
 static void
 test_delete_busy(void **state)
 {
-	struct fix *f = *state;
+	struct tmpstore *f = *state;
 	struct ipam_addr out[IPAM_MAX_ADDRS];
 	struct ipam_block *blocks;
 	struct cn_err e = { 0 };
@@ -422,8 +384,8 @@ main(void)
 		cmocka_unit_test(test_communities),
 		cmocka_unit_test(test_json_roundtrip),
 		cmocka_unit_test(test_json_errors),
-		cmocka_unit_test_setup_teardown(test_store_crud, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delete_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_crud, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_delete_busy, setup, tmpstore_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
