@@ -132,6 +132,11 @@ check: $(UNITS)
 test:
 	@tests/run
 
+# Rewrite tests/golden/leafnetd/*.ok from the current leafnetd -n (root:
+# leafnetd runs under unshare -n).  Review `git diff tests/golden` after.
+golden-update: $(BUILD)/bin/leafnetd $(BUILD)/bin/netctl
+	@LEAFNET_BIN=$(CURDIR)/$(BUILD)/bin GOLDEN_UPDATE=1 bash tests/netns/test_golden.sh
+
 check-netns: $(BINS)
 	@tests/run --netns-only --build $(BUILD)
 
@@ -180,7 +185,7 @@ fuzz-corpus: $(BUILD)/tests/test_bgp_msg $(BUILD)/tests/test_bgp_malformed
 
 .PHONY: fuzz fuzz-short fuzz-bgp fuzz-corpus
 
-.PHONY: all check test check-netns bench clean
+.PHONY: all check test golden-update check-netns bench clean
 .SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

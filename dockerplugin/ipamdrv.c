@@ -47,7 +47,7 @@ network_by_pool(struct dp *d, const struct prefix *pool, char *ret, size_t size,
 
 	r = network_list(d->s, &nets, &n);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "listing leafnet networks: %s", strerror(-r));
+		return store_err_set(d->s, reterr, CN_E_IO, r, "listing leafnet networks");
 	for (size_t i = 0; i < n && found == 0; i++) {
 		for (size_t j = 0; j < nets[i].n_subnets; j++) {
 			const struct prefix *c = &nets[i].subnets[j].cidr;
@@ -132,8 +132,8 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *rete
 			rec.gateway = sn->gateway;
 			snprintf(rec.network, sizeof(rec.network), "%s", net.name);
 		} else if (r != -ENOENT) {
-			r = cn_err_set(reterr, CN_E_IO, r, "reading leafnet network %s: %s",
-				       pr.opts.network, strerror(-r));
+			r = store_err_set(d->s, reterr, CN_E_IO, r,
+					  "reading leafnet network %s", pr.opts.network);
 			goto out_unlock;
 		} else if (!pr.pool.addr.family) {
 			r = cn_err_set(reterr, CN_E_NOT_FOUND, -ENOENT,
@@ -179,7 +179,7 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *rete
 	}
 	r = dp_pool_put(d, poolid, &rec);
 	if (r < 0) {
-		r = cn_err_set(reterr, CN_E_IO, r, "recording pool %s: %s", poolid, strerror(-r));
+		r = store_err_set(d->s, reterr, CN_E_IO, r, "recording pool %s", poolid);
 		goto out_unlock;
 	}
 	log_info("RequestPool %s: network %s, %u reference(s)", poolid,
@@ -229,7 +229,7 @@ dp_release_pool(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *rete
 		r = dp_pool_del(d, poolid);
 	}
 	if (r < 0)
-		r = cn_err_set(reterr, CN_E_IO, r, "updating pool %s: %s", poolid, strerror(-r));
+		r = store_err_set(d->s, reterr, CN_E_IO, r, "updating pool %s", poolid);
 	else
 		log_info("ReleasePool %s: %u reference(s) left", poolid, rec.refs - 1);
 out_unlock:
@@ -290,8 +290,7 @@ request_gateway(struct dp *d, const char *poolid, struct dp_pool_rec *rec,
 	}
 	r = dp_pool_put(d, poolid, rec);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "recording pool %s: %s", poolid,
-				  strerror(-r));
+		return store_err_set(d->s, reterr, CN_E_IO, r, "recording pool %s", poolid);
 	*ret = rec->gateway;
 	return 0;
 }

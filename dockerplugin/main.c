@@ -59,8 +59,12 @@ main(int argc, char **argv)
 		 debug ? NULL : d.conf.log_file);
 	r = store_open(&d.conf, &d.s);
 	if (r < 0) {
-		fprintf(stderr, "leafnet-docker: cannot open the state directory %s: %s\n",
-			d.conf.state_dir, strerror(-r));
+		if (strcmp(d.conf.datastore, "etcd") == 0)
+			fprintf(stderr, "leafnet-docker: etcd datastore %s: %s\n",
+				d.conf.etcd_endpoints, strerror(-r));
+		else
+			fprintf(stderr, "leafnet-docker: cannot open the state directory %s: %s\n",
+				d.conf.state_dir, strerror(-r));
 		return 1;
 	}
 	r = dp_serve(&d, sock ? sock : d.conf.docker_socket);

@@ -58,8 +58,8 @@ pick_network(struct dp *d, const struct dp_create_network *cn, char *ret, size_t
 		int r = network_list(d->s, &nets, &n);
 
 		if (r < 0)
-			return cn_err_set(reterr, CN_E_IO, r, "listing leafnet networks: %s",
-					  strerror(-r));
+			return store_err_set(d->s, reterr, CN_E_IO, r,
+					     "listing leafnet networks");
 		for (size_t k = 0; k < n && !ret[0]; k++)
 			for (size_t j = 0; j < nets[k].n_subnets; j++)
 				if (prefix_eq(&nets[k].subnets[j].cidr, &cn->ip[i].pool))
@@ -195,8 +195,8 @@ dp_create_network(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *re
 		rec.created = true;
 		log_info("CreateNetwork %.12s: created leafnet network %s", cn.netid, rec.network);
 	} else {
-		r = cn_err_set(reterr, CN_E_IO, r, "reading leafnet network %s: %s", rec.network,
-			       strerror(-r));
+		r = store_err_set(d->s, reterr, CN_E_IO, r,
+				  "reading leafnet network %s", rec.network);
 		goto out_unlock;
 	}
 	/* pending pools now belong to the network */
@@ -213,8 +213,7 @@ dp_create_network(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *re
 	rec.mtu = cn.opts.mtu;
 	r = dp_net_put(d, cn.netid, &rec);
 	if (r < 0)
-		r = cn_err_set(reterr, CN_E_IO, r, "recording network %s: %s", cn.netid,
-			       strerror(-r));
+		r = store_err_set(d->s, reterr, CN_E_IO, r, "recording network %s", cn.netid);
 out_unlock:
 	store_unlock(lock);
 	return r;
@@ -253,8 +252,8 @@ dp_delete_network(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *re
 	}
 	r = dp_net_del(d, ids.netid);
 	if (r < 0 && r != -ENOENT)
-		r = cn_err_set(reterr, CN_E_IO, r, "removing network record %s: %s", ids.netid,
-			       strerror(-r));
+		r = store_err_set(d->s, reterr, CN_E_IO, r,
+				  "removing network record %s", ids.netid);
 	else
 		r = 0;
 out_unlock:
@@ -337,10 +336,11 @@ dp_create_endpoint(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *r
 	}
 	r = dp_ep_create(d, ce.epid, &e);
 	if (r < 0) {
+		/* recorded first: the release replaces store_error() */
+		(void)store_err_set(d->s, reterr, CN_E_IO, r, "recording endpoint %s", ce.epid);
 		if (e.allocated)
 			(void)ipam_release(d->s, e.network, ce.epid, e.src_name, NULL);
-		return cn_err_set(reterr, CN_E_IO, r, "recording endpoint %s: %s", ce.epid,
-				  strerror(-r));
+		return r;
 	}
 	log_info("CreateEndpoint %.12s on %s: %zu address(es)%s", ce.epid, e.network,
 		 e.n_addrs, e.allocated ? " allocated by leafnet" : "");
@@ -397,8 +397,8 @@ ep_teardown(struct dp *d, const cJSON *req, bool delete, struct cn_err *reterr)
 	if (delete) {
 		r = dp_ep_del(d, ids.epid);
 		if (r < 0 && r != -ENOENT)
-			return cn_err_set(reterr, CN_E_IO, r, "removing endpoint record %s: %s",
-					  ids.epid, strerror(-r));
+			return store_err_set(d->s, reterr, CN_E_IO, r,
+					     "removing endpoint record %s", ids.epid);
 	}
 	log_info("%s %.12s", method, ids.epid);
 	return 0;

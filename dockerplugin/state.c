@@ -34,8 +34,8 @@ dp_lock(struct dp *d, struct store_lock **ret, struct cn_err *reterr)
 	int r = store_lock(d->s, "docker", ret);
 
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "cannot lock the docker mapping in %s: %s",
-				  d->conf.state_dir, strerror(-r));
+		return store_err_set(d->s, reterr, CN_E_IO, r,
+				     "cannot lock the docker mapping in %s", d->conf.state_dir);
 	return 0;
 }
 

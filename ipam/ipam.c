@@ -803,11 +803,12 @@ ipam_alloc(struct store *s, const struct ipam_req *req,
 	goto out_free;
 
 out_rollback:
+	/* recorded first: rollback()'s own store calls replace store_error() */
+	(void)store_err_set(s, reterr, CN_E_IO, r, "allocating in network %s", req->network);
 	rollback(&c);
+	goto out_free;
 out_io:
-	if (r < 0)
-		(void)cn_err_set(reterr, CN_E_IO, r, "allocating in network %s: %s",
-				 req->network, strerror(-r));
+	(void)store_err_set(s, reterr, CN_E_IO, r, "allocating in network %s", req->network);
 out_free:
 	free(c.blocks);
 	free(c.used);

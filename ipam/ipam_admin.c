@@ -265,8 +265,8 @@ ipam_gc(struct store *s, const char *node,
 			continue;
 		r = gc_network(s, nets[i], node, keep, arg);
 		if (r < 0) {
-			(void)cn_err_set(reterr, CN_E_IO, r, "garbage collecting network %s: %s",
-					 nets[i], strerror(-r));
+			(void)store_err_set(s, reterr, CN_E_IO, r,
+					    "garbage collecting network %s", nets[i]);
 			goto out_free;
 		}
 		total += r;
@@ -295,8 +295,7 @@ ipam_gc(struct store *s, const char *node,
 	goto out_free;
 
 out_io:
-	(void)cn_err_set(reterr, CN_E_IO, r, "garbage collecting allocations: %s",
-			 strerror(-r));
+	(void)store_err_set(s, reterr, CN_E_IO, r, "garbage collecting allocations");
 out_free:
 	store_names_free(nets, n_nets);
 	store_names_free(owner_nets, n_owner_nets);

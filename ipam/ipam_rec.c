@@ -34,12 +34,11 @@ ipam_lock(struct store *s, const char *net, struct store_lock **ret,
 	int r;
 
 	if (snprintf(name, sizeof(name), "ipam-%s", net) >= (int)sizeof(name))
-		r = -ENAMETOOLONG;
-	else
-		r = store_lock(s, name, ret);
+		return cn_err_set(reterr, CN_E_IO, -ENAMETOOLONG, "cannot lock network %s: %s",
+				  net, strerror(ENAMETOOLONG));
+	r = store_lock(s, name, ret);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "cannot lock network %s: %s",
-				  net, strerror(-r));
+		return store_err_set(s, reterr, CN_E_IO, r, "cannot lock network %s", net);
 	return r;
 }
 

@@ -81,8 +81,8 @@ ipam_release(struct store *s, const char *network, const char *container_id,
 	goto out_unlock;
 
 out_io:
-	(void)cn_err_set(reterr, CN_E_IO, r, "releasing %.64s/%s in network %s: %s",
-			 container_id, ifname, network, strerror(-r));
+	(void)store_err_set(s, reterr, CN_E_IO, r,
+			    "releasing %.64s/%s in network %s", container_id, ifname, network);
 out_unlock:
 	store_unlock(lock);
 	return r;
@@ -117,8 +117,9 @@ ipam_release_addr(struct store *s, const char *network, const struct ipaddr *a,
 	}
 	store_unlock(lock);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "releasing %s in network %s: %s",
-				  ipaddr_fmt(a, abuf, sizeof(abuf)), network, strerror(-r));
+		return store_err_set(s, reterr, CN_E_IO, r,
+				     "releasing %s in network %s",
+				     ipaddr_fmt(a, abuf, sizeof(abuf)), network);
 	return r;
 }
 

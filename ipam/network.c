@@ -359,8 +359,7 @@ network_get(struct store *s, const char *name, struct network *ret, struct cn_er
 				  "network %s not found; create it with "
 				  "`netctl network create %s --subnet=CIDR`", name, name);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "reading network %s: %s",
-				  name, strerror(-r));
+		return store_err_set(s, reterr, CN_E_IO, r, "reading network %s", name);
 	r = network_from_json(text, &n, reterr);
 	free(text);
 	if (r < 0) {
@@ -382,7 +381,7 @@ overlap_check(struct store *s, const struct network *n, struct cn_err *reterr)
 
 	r = network_list(s, &all, &n_all);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "listing networks: %s", strerror(-r));
+		return store_err_set(s, reterr, CN_E_IO, r, "listing networks");
 	for (size_t i = 0; i < n_all && r == 0; i++)
 		for (size_t a = 0; a < n->n_subnets && r == 0; a++)
 			for (size_t b = 0; b < all[i].n_subnets && r == 0; b++)
@@ -410,8 +409,7 @@ network_create(struct store *s, const struct network *n, struct cn_err *reterr)
 		return r;
 	r = store_lock(s, "networks", &glock);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "cannot lock the networks: %s",
-				  strerror(-r));
+		return store_err_set(s, reterr, CN_E_IO, r, "cannot lock the networks");
 	r = ipam_lock(s, v.name, &lock, reterr);
 	if (r < 0)
 		goto out_unlock_global;
@@ -428,8 +426,8 @@ network_create(struct store *s, const struct network *n, struct cn_err *reterr)
 	/* leftovers of an earlier network of that name (a crashed delete) */
 	r = ipam_purge_locked(s, v.name);
 	if (r < 0) {
-		(void)cn_err_set(reterr, CN_E_IO, r, "clearing old state of network %s: %s",
-				 v.name, strerror(-r));
+		(void)store_err_set(s, reterr, CN_E_IO, r,
+				    "clearing old state of network %s", v.name);
 		goto out_unlock;
 	}
 	text = network_to_json(&v);
@@ -443,8 +441,7 @@ network_create(struct store *s, const struct network *n, struct cn_err *reterr)
 		r = cn_err_set(reterr, CN_E_INVALID_CONFIG, -EEXIST,
 			       "network %s already exists", v.name);
 	else if (r < 0)
-		r = cn_err_set(reterr, CN_E_IO, r, "writing network %s: %s",
-			       v.name, strerror(-r));
+		r = store_err_set(s, reterr, CN_E_IO, r, "writing network %s", v.name);
 out_unlock:
 	store_unlock(lock);
 out_unlock_global:
@@ -529,7 +526,7 @@ network_delete(struct store *s, const char *name, bool force, struct cn_err *ret
 	goto out_unlock;
 
 out_io:
-	(void)cn_err_set(reterr, CN_E_IO, r, "deleting network %s: %s", name, strerror(-r));
+	(void)store_err_set(s, reterr, CN_E_IO, r, "deleting network %s", name);
 out_unlock:
 	store_unlock(lock);
 	return r;

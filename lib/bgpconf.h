@@ -152,4 +152,19 @@ void bgpconf_nodes_free(struct bgp_node *nodes, size_t n);	/* NULL-safe */
 int  bgpconf_node_create_bgp(struct store *s, const struct bgp_create_req *req,
 			     struct cn_err *reterr);
 
+/* What `netctl node set NAME [--router-ip=IP/LEN]... [--as=N]` sets: a
+ * node's AS and/or router IPs alone, no peer (enough for the node-to-node
+ * mesh or a route reflector given as a global peer). */
+struct bgp_node_set_req {
+	const char *node;
+	bool set_as;
+	uint32_t as;			/* with set_as; 0 = the default node AS */
+	struct prefix router_ip4;	/* addr.family 0: leave as it is */
+	struct prefix router_ip6;
+};
+/* Creates the record when needed; at least one of the three must be given.
+ * 0 changed, 1 when the record already said so (nothing written). */
+int  bgpconf_node_set(struct store *s, const struct bgp_node_set_req *req,
+		      struct cn_err *reterr);
+
 #endif

@@ -23,8 +23,7 @@ lock_conf(struct store *s, struct store_lock **ret, struct cn_err *reterr)
 	int r = store_lock(s, BGPCONF_LOCK, ret);
 
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "cannot lock the BGP "
-				  "configuration: %s", strerror(-r));
+		return store_err_set(s, reterr, CN_E_IO, r, "cannot lock the BGP configuration");
 	return 0;
 }
 
@@ -35,8 +34,7 @@ read_key(struct store *s, const char *key, char **ret, struct cn_err *reterr)
 	int r = store_get(s, key, ret);
 
 	if (r < 0 && r != -ENOENT)
-		return cn_err_set(reterr, CN_E_IO, r, "reading %s from the "
-				  "store: %s", key, strerror(-r));
+		return store_err_set(s, reterr, CN_E_IO, r, "reading %s from the store", key);
 	return r;
 }
 
@@ -95,8 +93,7 @@ revision_bump(struct store *s, struct cn_err *reterr)
 	r = store_put(s, KEY_REVISION, text);
 	free(text);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "writing %s: %s",
-				  KEY_REVISION, strerror(-r));
+		return store_err_set(s, reterr, CN_E_IO, r, "writing %s", KEY_REVISION);
 	return 0;
 }
 
@@ -110,8 +107,7 @@ commit(struct store *s, const char *key, const char *val, const char *old,
 
 	r = val ? store_put(s, key, val) : store_delete(s, key);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "writing %s: %s", key,
-				  strerror(-r));
+		return store_err_set(s, reterr, CN_E_IO, r, "writing %s", key);
 	r = revision_bump(s, reterr);
 	if (r < 0)
 		(void)(old ? store_put(s, key, old) : store_delete(s, key));
@@ -278,8 +274,7 @@ bgpconf_node_list(struct store *s, struct bgp_node **ret, size_t *ret_n,
 
 	r = store_list(s, DIR_NODES, &names, &n_names);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "listing the nodes: %s",
-				  strerror(-r));
+		return store_err_set(s, reterr, CN_E_IO, r, "listing the nodes");
 	if (n_names) {
 		nodes = calloc(n_names, sizeof(*nodes));
 		if (!nodes) {
@@ -601,8 +596,7 @@ global_peer_list(struct store *s, struct bgp_peer **ret, size_t *ret_n,
 
 	r = store_list(s, DIR_PEERS, &names, &n_names);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "listing the BGP peers: %s",
-				  strerror(-r));
+		return store_err_set(s, reterr, CN_E_IO, r, "listing the BGP peers");
 	if (n_names && !(peers = calloc(n_names, sizeof(*peers)))) {
 		r = bgpconf_oom(reterr);
 		goto out_free_names;
@@ -717,6 +711,66 @@ bgpconf_node_create_bgp(struct store *s, const struct bgp_create_req *req,
 	}
 	if (r == 0)
 		r = node_commit(s, &n, old_text, reterr);
+	bgpconf_node_done(&n);
+out_unlock:
+	free(old_text);
+	store_unlock(lock);
+	return r;
+}
+
+static int
+check_router_ip(const struct prefix *p, int family, struct cn_err *reterr)
+{
+	if (!p->addr.family)
+		return 0;
+	if (p->addr.family != family || p->len == 0 || p->len > prefix_maxlen(family))
+		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				  "--router-ip: give the node's IPv%d address and prefix "
+				  "length, e.g. --router-ip=%s", family == AF_INET ? 4 : 6,
+				  family == AF_INET ? "10.0.0.1/24" : "fd00::1/64");
+	return bgpconf_check_peer_addr(&p->addr, "--router-ip", reterr);
+}
+
+int
+bgpconf_node_set(struct store *s, const struct bgp_node_set_req *req,
+		 struct cn_err *reterr)
+{
+	struct store_lock *lock;
+	struct bgp_node n;
+	char *old_text = NULL;
+	int r;
+
+	r = bgpconf_check_node_name(req->node, reterr);
+	if (r == 0 && !req->set_as && !req->router_ip4.addr.family &&
+	    !req->router_ip6.addr.family)
+		r = cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			       "nothing to set: give --router-ip=IP/LEN and/or --as=N");
+	if (r == 0 && req->set_as && req->as != 0)
+		r = bgpconf_check_as(req->as, "--as", reterr);
+	if (r == 0)
+		r = check_router_ip(&req->router_ip4, AF_INET, reterr);
+	if (r == 0)
+		r = check_router_ip(&req->router_ip6, AF_INET6, reterr);
+	if (r < 0)
+		return r;
+
+	r = lock_conf(s, &lock, reterr);
+	if (r < 0)
+		return r;
+	r = node_load(s, req->node, &n, &old_text, reterr);
+	if (r == -ENOENT) {
+		node_new(req->node, &n);
+		r = 0;
+	}
+	if (r < 0)
+		goto out_unlock;
+	if (req->set_as)
+		n.as = req->as;
+	if (req->router_ip4.addr.family)
+		n.router_ip4 = req->router_ip4;
+	if (req->router_ip6.addr.family)
+		n.router_ip6 = req->router_ip6;
+	r = node_commit(s, &n, old_text, reterr);
 	bgpconf_node_done(&n);
 out_unlock:
 	free(old_text);

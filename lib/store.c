@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "err.h"
 #include "log.h"
 #include "store.h"
 #include "store_private.h"
@@ -235,6 +237,25 @@ store_error(struct store *s)
 	if (s == NULL || s->etcd == NULL)
 		return "";
 	return etcd_store_error(s->etcd);
+}
+
+int
+store_err_set(struct store *s, struct cn_err *reterr, int code, int ret,
+	      const char *fmt, ...)
+{
+	const char *detail = store_error(s);
+	char what[CN_ERR_MSG_MAX];
+	va_list ap;
+
+	if (reterr == NULL || reterr->code != 0)
+		return ret;
+	va_start(ap, fmt);
+	(void)vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	(void)cn_err_set(reterr, code, ret, "%s: %s", what, strerror(-ret));
+	if (detail[0] != '\0')
+		cn_err_details(reterr, "%s", detail);
+	return ret;
 }
 
 /* Open the directory holding `key` (creating it if asked); *ret_leaf

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 
+struct cn_err;
 struct leafnet_conf;
 struct store;
 struct store_lock;
@@ -80,8 +81,16 @@ int  store_create_many(struct store *s, const char *const *keys, size_t n,
  * errno says what kind of failure): e.g. "etcd http://10.0.0.1:2379:
  * Connection refused".  "" when there is nothing to add (the file backend
  * always: strerror() of the errno says it all).  Valid until the next call
- * on s. */
+ * on s; store_unlock() leaves it alone. */
 const char *store_error(struct store *s);
+
+/* Record a failed store call (ret < 0) in reterr as "<fmt...>: <strerror>",
+ * with store_error(s), when there is one, as its details.  Call it right
+ * after the failure: any other call on s but store_unlock() replaces
+ * store_error().  Like cn_err_set(), the first recorded error wins and ret
+ * is returned. */
+int  store_err_set(struct store *s, struct cn_err *reterr, int code, int ret,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Exclusive lock called `name` (a key-like string); blocks until held. */
 int  store_lock(struct store *s, const char *name, struct store_lock **ret);

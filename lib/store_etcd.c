@@ -608,6 +608,7 @@ out_unlock:
 void
 etcd_store_unlock(struct etcd_lock *l)
 {
+	char saved[sizeof(((struct etcd_store *)NULL)->errmsg)];
 	struct etcd_store *e;
 
 	if (l == NULL)
@@ -620,8 +621,12 @@ etcd_store_unlock(struct etcd_lock *l)
 			break;
 		}
 	}
-	/* revoking the lease deletes the lock key with it */
+	/* revoking the lease deletes the lock key with it; an unlock is
+	 * cleanup, so store_error() keeps saying what the request before it
+	 * ran into */
+	memcpy(saved, e->errmsg, sizeof(saved));
 	lease_revoke(e, l->lease);
+	memcpy(e->errmsg, saved, sizeof(saved));
 	pthread_mutex_unlock(&e->mu);
 	free(l);
 }

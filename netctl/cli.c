@@ -222,6 +222,14 @@ int netctl_store(struct netctl *ctx, struct store **ret, int *ret_exit)
 			log_init("netctl", ctx->conf.log_level, ctx->conf.log_file);
 		}
 		r = store_open(&ctx->conf, &ctx->store);
+		if (r < 0 && strcmp(ctx->conf.datastore, "etcd") == 0) {
+			*ret_exit = out_error("cannot use the etcd datastore at \"%s\": %s; fix "
+					      "\"etcd_endpoints\" in %s (comma-separated "
+					      "http:// or https:// URLs)", ctx->conf.etcd_endpoints,
+					      strerror(-r), ctx->conf.path[0] ? ctx->conf.path
+					      : LEAFNET_CONF_DEFAULT);
+			return r;
+		}
 		if (r < 0) {
 			*ret_exit = out_error("cannot open the state directory %s: %s; set \"state_dir\" "
 					      "in %s or point --config / LEAFNET_CONF at another file",

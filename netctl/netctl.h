@@ -127,6 +127,8 @@ int node_cmd_bgp(struct netctl *ctx, int argc, char **argv);
 /* node.c */
 int node_cmd_ls(struct netctl *ctx, int argc, char **argv);
 int node_cmd_show(struct netctl *ctx, int argc, char **argv);
+extern const char node_set_help[];
+int node_cmd_set(struct netctl *ctx, int argc, char **argv);
 
 /* status.c */
 extern const char status_help[];

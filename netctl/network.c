@@ -474,6 +474,7 @@ int network_cmd_ls(struct netctl *ctx, int argc, char **argv)
 	struct ipam_record *recs = NULL;
 	struct network *nets = NULL;
 	size_t n_nets = 0, n_recs = 0;
+	struct cn_err err = { 0 };
 	struct store *s;
 	int r, ret = 0;
 
@@ -486,12 +487,15 @@ int network_cmd_ls(struct netctl *ctx, int argc, char **argv)
 		return ret;
 
 	r = network_list(s, &nets, &n_nets);
-	if (r < 0)
-		return out_error("cannot list networks: %s", strerror(-r));
+	if (r < 0) {
+		(void)store_err_set(s, &err, CN_E_IO, r, "cannot list networks");
+		return out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot list networks");
+	}
 	r = ipam_list(s, NULL, &recs, &n_recs);
 	if (r < 0) {
 		free(nets);
-		return out_error("cannot list allocations: %s", strerror(-r));
+		(void)store_err_set(s, &err, CN_E_IO, r, "cannot list allocations");
+		return out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot list allocations");
 	}
 	ret = print_networks(ctx, nets, n_nets, recs, n_recs);
 	free(recs);
@@ -637,11 +641,15 @@ int network_cmd_inspect(struct netctl *ctx, int argc, char **argv)
 	if (r < 0)
 		return not_found(&err, r, name);
 	r = ipam_blocks(s, name, &blocks, &n_blocks);
-	if (r < 0)
-		return out_error("cannot list the blocks of %s: %s", name, strerror(-r));
+	if (r < 0) {
+		(void)store_err_set(s, &err, CN_E_IO, r, "cannot list the blocks of %s", name);
+		return out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, name);
+	}
 	r = ipam_list(s, name, &recs, &n_recs);
 	if (r < 0) {
-		ret = out_error("cannot list the allocations of %s: %s", name, strerror(-r));
+		(void)store_err_set(s, &err, CN_E_IO, r, "cannot list the allocations of %s",
+				    name);
+		ret = out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, name);
 		goto out_free_blocks;
 	}
 

@@ -227,3 +227,121 @@ node_cmd_show(struct netctl *ctx, int argc, char **argv)
 	bgpconf_node_done(&n);
 	return ret;
 }
+
+const char node_set_help[] =
+	"Flags (at least one):\n"
+	"  --router-ip=IP/LEN   the node's own address on the fabric and its prefix length;\n"
+	"                       once per family (IPv4 and/or IPv6)\n"
+	"  --as=N               the node's AS (1-4294967295 or asdot X.Y); 'default' goes\n"
+	"                       back to the default node AS\n"
+	"\nSets a node's router IP and AS without adding a peer: enough for the\n"
+	"node-to-node mesh (every node with a router IP peers with every other) or\n"
+	"for a route reflector added with 'netctl bgp peer add'.  Example:\n"
+	"  netctl node set host1 --router-ip=10.0.0.1/24 --as=64511\n";
+
+enum { OPT_SET_ROUTER_IP = 0x100, OPT_SET_AS };
+
+static int
+set_router_ip(struct netctl *ctx, struct bgp_node_set_req *req, const char *arg)
+{
+	struct cn_err err = { 0 };
+	struct prefix p, *slot;
+
+	if (bgpconf_parse_router_ip(arg, "--router-ip", &p, &err) < 0)
+		return out_usage_error(ctx, "%s", err.msg);
+	slot = p.addr.family == AF_INET ? &req->router_ip4 : &req->router_ip6;
+	if (slot->addr.family)
+		return out_usage_error(ctx, "--router-ip %s: a second IPv%d router IP; give "
+				       "one per family", arg, p.addr.family == AF_INET ? 4 : 6);
+	*slot = p;
+	return 0;
+}
+
+int
+node_cmd_set(struct netctl *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "router-ip", required_argument, NULL, OPT_SET_ROUTER_IP },
+		{ "as",        required_argument, NULL, OPT_SET_AS },
+		NETCTL_COMMON_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	char p4[PREFIX_STRLEN] = "-", p6[PREFIX_STRLEN] = "-", as[32];
+	struct bgp_node_set_req req;
+	struct cn_err err = { 0 };
+	struct bgp_config c;
+	struct bgp_node n;
+	struct store *s;
+	int opt, r, ret = 0;
+
+	memset(&req, 0, sizeof(req));
+	opterr = 0;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_SET_ROUTER_IP:
+			if (set_router_ip(ctx, &req, optarg))
+				return NETCTL_EXIT_USAGE;
+			break;
+		case OPT_SET_AS:
+			req.set_as = true;
+			if (strcmp(optarg, "default") == 0) {
+				req.as = 0;
+			} else if (bgpconf_parse_as(optarg, "--as", &req.as, &err) < 0 ||
+				   bgpconf_check_as(req.as, "--as", &err) < 0) {
+				return out_usage_error(ctx, "%s", err.msg);
+			}
+			break;
+		default:
+			if (netctl_opt_common(ctx, opt, argv, &ret))
+				return ret;
+		}
+	}
+	if (optind >= argc)
+		return out_usage_error(ctx, "missing the node NAME, e.g. netctl node set host1 "
+				       "--router-ip=10.0.0.1/24");
+	if (optind + 1 < argc)
+		return out_usage_error(ctx, "unexpected argument '%s' (only one NAME)",
+				       argv[optind + 1]);
+	req.node = argv[optind];
+	if (!bgpconf_node_name_valid(req.node))
+		return out_usage_error(ctx, "'%s' is not a valid node name: use 1-%d letters, "
+				       "digits, '.', '_' or '-', starting with a letter or digit",
+				       req.node, LEAFNET_NAME_MAX - 1);
+	if (!req.set_as && !req.router_ip4.addr.family && !req.router_ip6.addr.family)
+		return out_usage_error(ctx, "nothing to set: give --router-ip=IP/LEN and/or "
+				       "--as=N, e.g. netctl node set %s --router-ip=10.0.0.1/24",
+				       req.node);
+
+	if (netctl_store(ctx, &s, &ret) < 0)
+		return ret;
+	r = bgpconf_node_set(s, &req, &err);
+	if (r < 0)
+		return out_cn_error(&err, r, r == -EINVAL && err.code == CN_E_INVALID_CONFIG
+				    ? NETCTL_EXIT_USAGE : NETCTL_EXIT_RUNTIME, "node set");
+	ret = r;
+	r = bgpconf_get(s, &c, &err);
+	if (r == 0)
+		r = bgpconf_node_get(s, req.node, &n, &err);
+	if (r < 0)
+		return out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, req.node);
+	if (ctx->output == NETCTL_OUT_JSON) {
+		cJSON *o = node_json(&n, &c);
+
+		if (o && !cJSON_AddBoolToObject(o, "changed", ret == 0)) {
+			cJSON_Delete(o);
+			o = NULL;
+		}
+		ret = out_json_done(o);
+	} else {
+		if (n.router_ip4.addr.family)
+			prefix_fmt(&n.router_ip4, p4, sizeof(p4));
+		if (n.router_ip6.addr.family)
+			prefix_fmt(&n.router_ip6, p6, sizeof(p6));
+		printf("node %s: AS %s, router IPv4 %s, router IPv6 %s%s\n", n.name,
+		       fmt_as(&n, &c, as, sizeof(as)), p4, p6, ret == 1 ? " (already so)" : "");
+		ret = NETCTL_EXIT_OK;
+	}
+	bgpconf_node_done(&n);
+	return ret;
+}

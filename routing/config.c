@@ -33,6 +33,16 @@ conf_err(char *err, size_t size, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/* A store read's error: the message, then the store's own words (the etcd
+ * endpoint and what it said), when there are any. */
+static const char *
+store_err_text(const struct cn_err *e, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s%s%s", e->msg, e->details[0] ? " (" : "", e->details,
+		 e->details[0] ? ")" : "");
+	return buf;
+}
+
 const char *
 ld_peer_type_name(enum peer_type t)
 {
@@ -141,6 +151,7 @@ conf_peers(struct ld_conf *c, struct store *s, const struct bgp_config *bc,
 	struct bgp_peer *globals = NULL;
 	struct bgp_node *nodes = NULL;
 	size_t n_globals = 0, n_nodes = 0, cap = 0;
+	char et[CN_ERR_MSG_MAX + CN_ERR_DETAILS_MAX + 4];
 	struct cn_err e = { 0 };
 	struct peer_conf pc;
 	int r;
@@ -157,7 +168,8 @@ conf_peers(struct ld_conf *c, struct store *s, const struct bgp_config *bc,
 	}
 	r = bgpconf_peer_list(s, NULL, &globals, &n_globals, &e);
 	if (r < 0)
-		return conf_err(err, errsize, "reading the global BGP peers: %s", e.msg);
+		return conf_err(err, errsize, "reading the global BGP peers: %s",
+				store_err_text(&e, et, sizeof(et)));
 	for (size_t i = 0; i < n_globals && r >= 0; i++) {
 		peer_from_store(&pc, &globals[i], PEER_TYPE_GLOBAL, imp, bc);
 		r = peer_push(c, &cap, &pc);
@@ -170,7 +182,8 @@ conf_peers(struct ld_conf *c, struct store *s, const struct bgp_config *bc,
 
 	r = bgpconf_node_list(s, &nodes, &n_nodes, &e);
 	if (r < 0)
-		return conf_err(err, errsize, "reading the node records: %s", e.msg);
+		return conf_err(err, errsize, "reading the node records: %s",
+				store_err_text(&e, et, sizeof(et)));
 	for (size_t i = 0; i < n_nodes && r >= 0; i++) {
 		const struct bgp_node *n = &nodes[i];
 		const struct prefix *ips[2] = { &n->router_ip4, &n->router_ip6 };
@@ -232,6 +245,7 @@ ld_conf_build(const char *path, struct store *s, struct ld_conf *ret,
 	struct ld_conf c;
 	struct bgp_config bc;
 	struct bgp_node self;
+	char et[CN_ERR_MSG_MAX + CN_ERR_DETAILS_MAX + 4];
 	struct cn_err e = { 0 };
 	bool have_self = false;
 	char a[IPADDR_STRLEN];
@@ -246,12 +260,14 @@ ld_conf_build(const char *path, struct store *s, struct ld_conf *ret,
 	if (r == 0)
 		r = bgpconf_get(s, &bc, &e);
 	if (r < 0)
-		return conf_err(err, errsize, "reading the BGP configuration: %s", e.msg);
+		return conf_err(err, errsize, "reading the BGP configuration: %s",
+				store_err_text(&e, et, sizeof(et)));
 	r = bgpconf_node_get(s, c.base.node_name, &self, &e);
 	if (r == 0)
 		have_self = true;
 	else if (r != -ENOENT)
-		return conf_err(err, errsize, "reading node %s: %s", c.base.node_name, e.msg);
+		return conf_err(err, errsize, "reading node %s: %s", c.base.node_name,
+				store_err_text(&e, et, sizeof(et)));
 
 	c.local_as = have_self && self.as ? self.as : bc.default_node_as;
 	c.node_mesh = bc.node_mesh;
@@ -350,7 +366,7 @@ ld_conf_to_json(const struct ld_conf *c)
 		cJSON_AddBoolToObject(p, "ibgp", pc->remote_as == c->local_as);
 		cJSON_AddBoolToObject(p, "passive", pc->passive);
 		cJSON_AddBoolToObject(p, "rr_client", pc->rr_client);
-		cJSON_AddBoolToObject(p, "password", pc->password[0] != '\0');
+		cJSON_AddBoolToObject(p, "password_set", pc->password[0] != '\0');	/* never the key */
 		cJSON_AddNumberToObject(p, "hold_time", pc->hold_time);
 		cJSON_AddNumberToObject(p, "connect_retry", pc->connect_retry);
 		cJSON_AddNumberToObject(p, "max_prefix", pc->max_prefix);

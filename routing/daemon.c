@@ -228,7 +228,8 @@ ld_start(struct ld *d)
 	}
 	r = store_open(&base, &d->store);
 	if (r < 0) {
-		log_warnx("opening the store in %s: %s", base.state_dir, strerror(-r));
+		log_warnx("opening the store in %s: %s", strcmp(base.datastore, "etcd") == 0
+			  ? base.etcd_endpoints : base.state_dir, strerror(-r));
 		return r;
 	}
 	r = ld_conf_build(d->config_path, d->store, &d->conf, err, sizeof(err));

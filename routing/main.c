@@ -43,7 +43,8 @@ print_config(const char *path)
 		return 1;
 	}
 	if ((r = store_open(&base, &s)) < 0) {
-		fprintf(stderr, "leafnetd: store %s: %s\n", base.state_dir, strerror(-r));
+		fprintf(stderr, "leafnetd: store %s: %s\n", strcmp(base.datastore, "etcd") == 0
+			? base.etcd_endpoints : base.state_dir, strerror(-r));
 		return 1;
 	}
 	r = ld_conf_build(path, s, &c, err, sizeof(err));

@@ -131,6 +131,15 @@ assert_contains "the network is a key in etcd" "$(ectl get --prefix /leafnet/net
 hctl "$H2" "$CONF_DEAD" network ls
 assert_ne "a host whose only endpoint is dead: network ls fails" 0 "$NCTL_RC"
 diag "dead endpoint: $NCTL_ERR"
+DEAD_EP=10.254.2.2:$((PORT + 7))
+assert_contains "dead endpoint: netctl's error names it" "$NCTL_ERR" "$DEAD_EP"
+mkcontainer CDEAD
+cni_conf public 1.1.0
+T_CONF=$CONF_DEAD cni_add "$H2" ctr-dead "$CDEAD" eth0
+assert_match "dead endpoint: CNI ADD fails with code 5 (I/O) or 11" \
+	"$CNI_RC $(jqv "$CNI_OUT" .code)" '^1 (5|11)$'
+assert_contains "dead endpoint: the CNI error names it" \
+	"$(jqv "$CNI_OUT" '"\(.msg) \(.details // "")"')" "$DEAD_EP"
 
 # 20 ADDs at once on each host
 cni_conf public 1.1.0
