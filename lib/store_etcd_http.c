@@ -3,7 +3,15 @@
  * failover, timeouts, errors as -errno plus a text naming the endpoint;
  * base64 for keys and values.  What is sent where is store_etcd.c's
  * business (the mapping is described there).
+ *
+ * libcurl is not linked but loaded with dlopen() when the first etcd store
+ * is opened.  Linked, it drags ~30 shared libraries (TLS, Kerberos, LDAP,
+ * ...) into every binary, and the dynamic loader then cost each CNI plugin
+ * exec ~5 ms — more than the whole ADD — on hosts that use the file store.
+ * <curl/curl.h> still gives us the types and constants; the nine entry
+ * points we call go through the table below.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,13 +25,51 @@
 #include "store_private.h"
 #include "store_etcd.h"
 
+#define ETCD_LIBCURL "libcurl.so.4"
+
+static struct {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
+	CURLcode (*easy_perform)(CURL *h);
+	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+	void (*easy_cleanup)(CURL *h);
+	const char *(*easy_strerror)(CURLcode rc);
+	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
+} lc;
+
 static pthread_once_t etcd_curl_once = PTHREAD_ONCE_INIT;
-static CURLcode etcd_curl_init_rc;
+static CURLcode etcd_curl_init_rc = CURLE_FAILED_INIT;
 
 static void
 etcd_curl_init(void)
 {
-	etcd_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	static const struct { const char *name; void **fn; } syms[] = {
+		{ "curl_global_init",	(void **)&lc.global_init },
+		{ "curl_easy_init",	(void **)&lc.easy_init },
+		{ "curl_easy_setopt",	(void **)&lc.easy_setopt },
+		{ "curl_easy_perform",	(void **)&lc.easy_perform },
+		{ "curl_easy_getinfo",	(void **)&lc.easy_getinfo },
+		{ "curl_easy_cleanup",	(void **)&lc.easy_cleanup },
+		{ "curl_easy_strerror",	(void **)&lc.easy_strerror },
+		{ "curl_slist_append",	(void **)&lc.slist_append },
+		{ "curl_slist_free_all", (void **)&lc.slist_free_all },
+	};
+	void *h = dlopen(ETCD_LIBCURL, RTLD_NOW | RTLD_LOCAL);
+
+	if (h == NULL) {
+		log_debug("etcd: %s", dlerror());
+		return;
+	}
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		*syms[i].fn = dlsym(h, syms[i].name);
+		if (*syms[i].fn == NULL) {
+			log_debug("etcd: %s: no %s", ETCD_LIBCURL, syms[i].name);
+			return;		/* keep the handle: nothing to gain from closing */
+		}
+	}
+	etcd_curl_init_rc = lc.global_init(CURL_GLOBAL_DEFAULT);
 }
 
 long
@@ -177,7 +223,7 @@ curl_not_connected(struct etcd_store *e, CURLcode rc)
 		return true;
 	if (rc != CURLE_OPERATION_TIMEDOUT)
 		return false;
-	(void)curl_easy_getinfo(e->curl, CURLINFO_REQUEST_SIZE, &sent);
+	(void)lc.easy_getinfo(e->curl, CURLINFO_REQUEST_SIZE, &sent);
 	return sent == 0;
 }
 
@@ -192,7 +238,7 @@ curl_errno(struct etcd_store *e, CURLcode rc)
 	case CURLE_COULDNT_RESOLVE_HOST:
 		return -EHOSTUNREACH;
 	case CURLE_COULDNT_CONNECT:
-		(void)curl_easy_getinfo(e->curl, CURLINFO_OS_ERRNO, &oserr);
+		(void)lc.easy_getinfo(e->curl, CURLINFO_OS_ERRNO, &oserr);
 		return oserr > 0 ? -(int)oserr : -ECONNREFUSED;
 	case CURLE_OUT_OF_MEMORY:
 		return -ENOMEM;
@@ -241,9 +287,9 @@ etcd_post(struct etcd_store *e, const char *path, const char *body, cJSON **ret)
 		snprintf(url, sizeof(url), "%s%s", e->eps[i], path);
 		e->resp_len = 0;
 		e->curl_err[0] = '\0';
-		(void)curl_easy_setopt(e->curl, CURLOPT_URL, url);
-		(void)curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, body);
-		rc = curl_easy_perform(e->curl);
+		(void)lc.easy_setopt(e->curl, CURLOPT_URL, url);
+		(void)lc.easy_setopt(e->curl, CURLOPT_POSTFIELDS, body);
+		rc = lc.easy_perform(e->curl);
 		if (rc == CURLE_OK) {
 			e->cur = i;
 			break;
@@ -253,7 +299,7 @@ etcd_post(struct etcd_store *e, const char *path, const char *body, cJSON **ret)
 			msglen += (size_t)snprintf(e->errmsg + msglen, sizeof(e->errmsg) - msglen,
 						   "%setcd %s: %s", msglen ? "; " : "", e->eps[i],
 						   r != -EIO && r != -EFBIG ? strerror(-r) :
-						   e->curl_err[0] ? e->curl_err : curl_easy_strerror(rc));
+						   e->curl_err[0] ? e->curl_err : lc.easy_strerror(rc));
 		if (!curl_not_connected(e, rc))
 			break;
 	}
@@ -261,7 +307,7 @@ etcd_post(struct etcd_store *e, const char *path, const char *body, cJSON **ret)
 		log_debug("store: %s: %s", path, e->errmsg);
 		return r;
 	}
-	(void)curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
+	(void)lc.easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
 	resp = e->resp_len ? cJSON_Parse(e->resp) : NULL;
 	if (status != 200 || resp == NULL || cJSON_GetObjectItemCaseSensitive(resp, "error")) {
 		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(resp, "error");
@@ -330,7 +376,7 @@ etcd_store_open(const struct leafnet_conf *conf, struct etcd_store **ret)
 
 	(void)pthread_once(&etcd_curl_once, etcd_curl_init);
 	if (etcd_curl_init_rc != CURLE_OK)
-		return -ENOMEM;
+		return -ELIBACC;	/* libcurl.so.4 missing or unusable: install libcurl4 */
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return -ENOMEM;
 	pthread_mutex_init(&e->mu, NULL);
@@ -338,23 +384,23 @@ etcd_store_open(const struct leafnet_conf *conf, struct etcd_store **ret)
 		goto out_free;
 	(void)gethostname(host, sizeof(host) - 1);
 	snprintf(e->holder, sizeof(e->holder), "%ld@%s", (long)getpid(), host);
-	e->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-	e->curl = curl_easy_init();
+	e->hdrs = lc.slist_append(NULL, "Content-Type: application/json");
+	e->curl = lc.easy_init();
 	if (e->hdrs == NULL || e->curl == NULL) {
 		r = -ENOMEM;
 		goto out_free;
 	}
-	(void)curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
-	(void)curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, e->hdrs);
-	(void)curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, ETCD_CONNECT_MS);
-	(void)curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, ETCD_TOTAL_MS);
-	(void)curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, etcd_write_cb);
-	(void)curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, e);
-	(void)curl_easy_setopt(e->curl, CURLOPT_ERRORBUFFER, e->curl_err);
-	(void)curl_easy_setopt(e->curl, CURLOPT_TCP_NODELAY, 1L);
-	(void)curl_easy_setopt(e->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	(void)lc.easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
+	(void)lc.easy_setopt(e->curl, CURLOPT_HTTPHEADER, e->hdrs);
+	(void)lc.easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, ETCD_CONNECT_MS);
+	(void)lc.easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, ETCD_TOTAL_MS);
+	(void)lc.easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, etcd_write_cb);
+	(void)lc.easy_setopt(e->curl, CURLOPT_WRITEDATA, e);
+	(void)lc.easy_setopt(e->curl, CURLOPT_ERRORBUFFER, e->curl_err);
+	(void)lc.easy_setopt(e->curl, CURLOPT_TCP_NODELAY, 1L);
+	(void)lc.easy_setopt(e->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	/* never ask a proxy from the environment: etcd is talked to directly */
-	(void)curl_easy_setopt(e->curl, CURLOPT_NOPROXY, "*");
+	(void)lc.easy_setopt(e->curl, CURLOPT_NOPROXY, "*");
 	*ret = e;
 	return 0;
 out_free:
@@ -370,8 +416,8 @@ etcd_store_free(struct etcd_store *e)
 	while (e->held != NULL)		/* the caller forgot: drop them now */
 		etcd_store_unlock(e->held);
 	if (e->curl != NULL)
-		curl_easy_cleanup(e->curl);
-	curl_slist_free_all(e->hdrs);
+		lc.easy_cleanup(e->curl);
+	lc.slist_free_all(e->hdrs);
 	for (size_t i = 0; i < e->n_eps; i++)
 		free(e->eps[i]);
 	free(e->resp);
