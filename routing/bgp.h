@@ -22,6 +22,10 @@
 #define BGP_GR_TIME		120		/* restart time advertised */
 #define BGP_LOCAL_PREF_DEF	100
 #define BGP_PEER_CONNECT_MS	30000		/* a connect(2) may take */
+/* A connection from a graceful-restart peer while Established replaces
+ * the session only once it is older than this: a younger one may still
+ * see the tail of an OPEN collision (RFC 4271 §6.8), not a restart. */
+#define BGP_RESTART_GUARD_MS	3000
 
 /* RFC 4271 §8.1 events, the ones this speaker uses.  Mandatory events
  * keep their RFC numbers in the comments. */
@@ -95,6 +99,8 @@ struct peer {
 	uint16_t	 keepalive_s;
 	bool		 as4;
 	bool		 rrefresh;
+	bool		 gr;		/* it advertised graceful restart */
+	uint64_t	 up_ms;		/* ld_now_ms() when Established */
 	bool		 af_v4, af_v6;	/* unicast negotiated */
 
 	/* status */

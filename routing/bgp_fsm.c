@@ -16,7 +16,12 @@
  *  - a connection accepted in Connect replaces our connect() in progress;
  *    collision detection (§6.8) runs between OpenSent/OpenConfirm and a
  *    second connection, and a connection arriving in Established is
- *    closed with Cease/7.
+ *    closed with Cease/7 -- unless the peer negotiated graceful restart:
+ *    then it has restarted without its old connection's FIN or RST
+ *    reaching us (a host reboot), and the new connection replaces the
+ *    dead session at once (RFC 4724 §4.2; see bgp_accept()).  We are not
+ *    a restart helper: the old session's routes go with it and come back
+ *    with the new session's UPDATEs.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -71,6 +76,7 @@ change_state(struct peer *p, enum bgp_state state, enum bgp_event ev)
 	}
 	if (state == BGP_STATE_ESTABLISHED) {
 		p->retry_s = p->conf.connect_retry;
+		p->up_ms = ld_now_ms();
 		(void)snprintf(p->info, sizeof(p->info), "Established");
 		rde_peer_up(p);
 	}
@@ -212,13 +218,15 @@ open_negotiate(struct peer *p, const struct bgp_open *o)
 	p->keepalive_s = h / 3;
 	p->as4 = (o->caps.flags & BGP_CAPS_F_AS4) != 0;
 	p->rrefresh = (o->caps.flags & BGP_CAPS_F_RR) != 0;
+	p->gr = (o->caps.flags & BGP_CAPS_F_GR) != 0;
 	p->af_v4 = caps_has_mp(&o->caps, BGP_AFI_IPV4);
 	p->af_v6 = caps_has_mp(&o->caps, BGP_AFI_IPV6);
 	log_info("neighbor %s: OPEN AS %u id %s hold %u s (negotiated %u), "
-	    "%s%s%s%s", peer_addr(p), o->as,
+	    "%s%s%s%s%s", peer_addr(p), o->as,
 	    inet_ntoa((struct in_addr){ htonl(o->bgpid) }), o->holdtime, h,
 	    p->af_v4 ? "ipv4 " : "", p->af_v6 ? "ipv6 " : "",
-	    p->as4 ? "as4 " : "", p->rrefresh ? "route-refresh" : "");
+	    p->as4 ? "as4 " : "", p->rrefresh ? "route-refresh " : "",
+	    p->gr ? "graceful-restart" : "");
 }
 
 static void

@@ -442,22 +442,64 @@ kroute_learned_walk(struct ld *d,
 			cb(&l->p, l->nh, l->n, arg);
 }
 
-/* Routes of RTPROT_BGP left by a previous run.  With graceful restart
- * (RFC 4724) we would keep them until the peers' End-of-RIB and then
- * delete only the stale ones; until then a restart starts clean. */
-static int
-kr_flush_cb(const struct route *rt, void *arg)
-{
-	struct kroute *kr = arg;
-	struct route del = *rt;
+/* Routes of RTPROT_BGP left by a previous run (one that was killed and
+ * could not remove them).  With graceful restart (RFC 4724) we would keep
+ * them until the peers' End-of-RIB and then delete only the stale ones;
+ * until then a restart starts clean.
+ *
+ * The dump only collects them: a route_del() on the same socket while the
+ * dump is being read would swallow the rest of the dump (its answers are
+ * skipped as stale) and leave the dump waiting for an NLMSG_DONE that
+ * never comes -- leafnetd hung at start after any crash. */
+struct kr_stale {
+	struct route *rt;
+	size_t n, cap;
+};
 
-	/* by prefix, protocol and table: every next hop of it goes */
-	memset(&del.gateway, 0, sizeof(del.gateway));
-	del.oif = 0;
-	del.flags = 0;
-	del.scope = RT_SCOPE_NOWHERE;
-	(void)route_del(&kr->req, &del);
+static int
+kr_stale_cb(const struct route *rt, void *arg)
+{
+	struct kr_stale *st = arg;
+
+	if (st->n == st->cap) {
+		size_t ncap = st->cap ? st->cap * 2 : 64;
+		struct route *nr = realloc(st->rt, ncap * sizeof(*nr));
+
+		if (nr == NULL)
+			return -ENOMEM;
+		st->rt = nr;
+		st->cap = ncap;
+	}
+	st->rt[st->n++] = *rt;
 	return 0;
+}
+
+static void
+kr_flush_stale(struct kroute *kr)
+{
+	struct kr_stale st = { 0 };
+	size_t gone = 0;
+	int r;
+
+	r = route_dump(&kr->req, AF_UNSPEC, 0, RTPROT_BGP, kr_stale_cb, &st);
+	if (r < 0)
+		log_warnx("dumping stale learned routes (protocol %d): %s", RTPROT_BGP,
+			  strerror(-r));
+	for (size_t i = 0; i < st.n; i++) {
+		struct route del = st.rt[i];
+
+		/* by prefix, protocol and table: every next hop of it goes */
+		memset(&del.gateway, 0, sizeof(del.gateway));
+		del.oif = 0;
+		del.flags = 0;
+		del.scope = RT_SCOPE_NOWHERE;
+		if (route_del(&kr->req, &del) == 0)
+			gone++;
+	}
+	if (gone > 0)
+		log_info("removed %zu learned routes (protocol %d) a previous run left behind",
+			 gone, RTPROT_BGP);
+	free(st.rt);
 }
 
 /* ---- life ------------------------------------------------------------- */
@@ -477,7 +519,7 @@ kroute_open(struct ld *d)
 		log_warnx("netlink socket: %s", strerror(-r));
 		return r;
 	}
-	(void)route_dump(&d->kr->req, AF_UNSPEC, 0, RTPROT_BGP, kr_flush_cb, d->kr);
+	kr_flush_stale(d->kr);
 	/* subscribe before the dump: a change during the dump is then seen
 	 * again as an event, which the RIB takes idempotently */
 	r = kr_mon_open(d);

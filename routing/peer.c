@@ -244,6 +244,19 @@ bgp_accept(struct ld *d, int fd, const struct ipaddr *from,
 		close(fd);
 		return;
 	}
+	if (p->state == BGP_STATE_ESTABLISHED && p->gr &&
+	    ld_now_ms() - p->up_ms >= BGP_RESTART_GUARD_MS) {
+		/* RFC 4724 §4.2: a peer that negotiated graceful restart and
+		 * connects while we still hold its session has restarted,
+		 * and its old connection is dead (a reboot: no FIN or RST
+		 * reached us).  Refusing would keep it out until our hold
+		 * timer expires; drop the old session and take this one. */
+		log_info("neighbor %s: new connection while Established: the "
+		    "peer restarted (graceful restart); replacing the old "
+		    "session", peer_addr(p));
+		bgp_fsm(p, BGP_EV_TCP_FAILS);
+		(void)snprintf(p->info, sizeof(p->info), "peer restarted");
+	}
 	if (p->state == BGP_STATE_IDLE && !timer_running(&p->idlehold)) {
 		log_info("neighbor %s: connection refused: peer is stopped",
 		    peer_addr(p));

@@ -131,6 +131,18 @@ bird_peer() {
 	EOF
 }
 
+# bird_rr_client NAME PROTO LOCAL-IP AS NEIGHBOR-IP [EXPORT6]: an iBGP
+# session (both ends in AS) on which BIRD is a route reflector and the
+# neighbour its client (RFC 4456, `rr client`): what one client sends is
+# reflected to every other client with its next hop, ORIGINATOR_ID and
+# CLUSTER_LIST, never back to the client it came from.  `direct`: the
+# clients share a link with the reflector, so their next hops resolve
+# without an IGP (iBGP defaults to multihop with recursive next hops).
+bird_rr_client() {
+	BIRD_PEER_EXTRA="rr client; direct; ${BIRD_PEER_EXTRA:-}" \
+		bird_peer "$1" "$2" "$3" "$4" "$5" "$4" all "${6:--}"
+}
+
 # bird_start NAME: check the config (bird -p), then run BIRD in the
 # foreground inside its netns; wait until birdc answers.
 bird_start() {
