@@ -23,6 +23,7 @@
 #include "err.h"
 #include "json.h"
 #include "log.h"
+#include "usock.h"
 
 #define DP_THREADS     4
 #define DP_CONTENT     "application/vnd.docker.plugins.v1.2+json"
@@ -196,11 +197,9 @@ dp_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static int
 dp_listen(const char *path, bool *ret_owned)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
-	mode_t old;
-	char dir[sizeof(sa.sun_path)], *slash;
-	int fd, r;
+	const char *why = "";
+	int fd;
 
 	if (pid_s && fds_s && atol(pid_s) == (long)getpid() && atoi(fds_s) >= 1) {
 		*ret_owned = false;
@@ -208,37 +207,15 @@ dp_listen(const char *path, bool *ret_owned)
 		log_info("listening on the socket systemd passed (fd 3)");
 		return 3;
 	}
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		log_warnx("socket path %s is too long (at most %zu characters): --socket / "
-			  "docker_socket", path, sizeof(sa.sun_path) - 1);
-		return -ENAMETOOLONG;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			log_warn("mkdir %s", dir);
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		close(fd);
+	fd = usock_listen(path, 0660, 128, SOCK_CLOEXEC, &why);
+	if (fd == -EADDRINUSE) {
 		log_warnx("%s: another leafnet-docker is already listening there", path);
-		return -EADDRINUSE;
+		return fd;
 	}
-	if (errno == ECONNREFUSED)
-		(void)unlink(path);	/* a stale socket of a dead instance */
-	old = umask(0117);
-	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (r < 0 || chmod(path, 0660) < 0 || listen(fd, 128) < 0) {
-		r = -errno;
-		log_warn("listening on %s", path);
-		close(fd);
-		return r;
+	if (fd < 0) {
+		log_warnx("listening on %s (--socket / docker_socket): %s: %s", path, why,
+			  strerror(-fd));
+		return fd;
 	}
 	*ret_owned = true;
 	return fd;

@@ -4,6 +4,7 @@
  *
  * The socket's file name is the driver's name for Docker: the default
  * /run/docker/plugins/leafnet.sock gives `-d leafnet --ipam-driver leafnet`. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -67,9 +68,13 @@ main(int argc, char **argv)
 				d.conf.state_dir, strerror(-r));
 		return 1;
 	}
-	r = dp_serve(&d, sock ? sock : d.conf.docker_socket);
+	sock = sock ? sock : d.conf.docker_socket;
+	r = dp_serve(&d, sock);
 	store_free(d.s);
-	if (r < 0)
-		fprintf(stderr, "leafnet-docker: %s\n", strerror(-r));
+	if (r == -EADDRINUSE)
+		fprintf(stderr, "leafnet-docker: another leafnet-docker is already listening "
+			"on %s\n", sock);
+	else if (r < 0)
+		fprintf(stderr, "leafnet-docker: serving on %s: %s\n", sock, strerror(-r));
 	return r < 0 ? 1 : 0;
 }

@@ -29,6 +29,7 @@
 #include "ld_local.h"
 #include "log.h"
 #include "network.h"
+#include "usock.h"
 
 #define CTL_LINE_MAX	8192
 #define CTL_CLIENTS_MAX	512
@@ -414,63 +415,22 @@ ctl_accept_cb(struct ld *d, int fd, short revents, void *arg)
 	}
 }
 
-static int
-mkdir_p(const char *dir, mode_t mode)
-{
-	char buf[PATH_MAX];
-
-	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int
 control_open(struct ld *d, const char *path)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char dir[PATH_MAX];
+	const char *why = "";
 	int fd, r;
 
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	snprintf(dir, sizeof(dir), "%s", path);
-	r = mkdir_p(dirname(dir), 0755);
-	if (r < 0) {
-		log_warnx("control socket %s: creating its directory: %s", path, strerror(-r));
-		return r;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/* a socket file someone still answers on is another leafnetd */
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+	fd = usock_listen(path, 0600, 512, SOCK_NONBLOCK | SOCK_CLOEXEC, &why);
+	if (fd == -EADDRINUSE) {
 		log_warnx("control socket %s: another leafnetd is running (stop it, or give "
 			  "this one its own control_socket)", path);
-		(void)close(fd);
-		return -EADDRINUSE;
+		return fd;
 	}
-	(void)close(fd);
-	(void)unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 512) < 0) {
-		r = -errno;
-		log_warn("control socket %s (control_socket in the config)", path);
-		(void)close(fd);
-		return r;
+	if (fd < 0) {
+		log_warnx("control socket %s (control_socket in the config): %s: %s", path, why,
+			  strerror(-fd));
+		return fd;
 	}
 	d->ctl = calloc(1, sizeof(*d->ctl));
 	if (d->ctl == NULL) {

@@ -375,4 +375,23 @@ assert_eq "no lfd interface left" "" "$(ip -n "$H" -o link show | grep -o 'lfd[0
 assert_eq "no docker records left" "" "$(dp_records)"
 dp_stop
 assert_eq "the socket is removed on exit" no "$([ -e "$DP_SOCK" ] && echo yes || echo no)"
+
+# ------------------------- started before dockerd: no /run/docker at all
+# (the order leafnet-docker.socket is for): the plugin makes its directory.
+NODIR=$T_TMP/run-$$
+dp_start "$H" "$NODIR/docker/plugins/leafnet.sock"
+assert_eq "socket made under a missing /run/docker/plugins" yes \
+	"$([ -S "$NODIR/docker/plugins/leafnet.sock" ] && echo yes || echo no)"
+assert_eq "its directory is 0755" 755 "$(stat -c %a "$NODIR/docker/plugins")"
+assert_eq "socket mode 0660" 660 "$(stat -c %a "$DP_SOCK")"
+dpost NetworkDriver.GetCapabilities
+assert_eq "it answers" local "$(dpj .Scope)"
+DP_FIRST=$DP_PID
+timeout 10 ip netns exec "$H" "$BIN/leafnet-docker" --config "$T_CONF" --socket "$DP_SOCK" \
+	>"$T_TMP/dp2.out" 2>&1
+assert_ne "a second instance on a live socket fails" 0 "$?"
+assert_match "and says why" "$(cat "$T_TMP/dp2.out")" "already listening"
+assert_eq "the first instance is still alive" yes \
+	"$(kill -0 "$DP_FIRST" 2>/dev/null && echo yes || echo no)"
+dp_stop
 t_done
