@@ -7,6 +7,7 @@
 #   make bench      side-by-side benchmarks (root)
 #   make V=1        show the commands
 
+.DEFAULT_GOAL := all
 CC      ?= gcc
 SAN     ?= 0
 ifeq ($(SAN),1)
@@ -19,13 +20,23 @@ endif
 
 PKGS     = libmnl libcjson
 # libcurl: headers only.  The etcd store dlopen()s libcurl.so.4 when it is
-# used (lib/store_etcd_http.c says why), so no binary links it.
+# used (store/store_etcd_http.c says why), so no binary links it.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmnl -lcjson)
+# libmicrohttpd: only leafnet-docker's HTTP side uses it
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+# libnftables: only leafnetd's outbound NAT (routing/nat.c) uses it
+NFT_CFLAGS := $(shell pkg-config --cflags libnftables 2>/dev/null)
+NFT_LIBS   := $(shell pkg-config --libs libnftables 2>/dev/null || echo -lnftables)
 
+# The user's CFLAGS (make CFLAGS=-O0, CFLAGS="-O2 -march=native") only add
+# to what leafnet needs: the language, warnings and include paths below are
+# kept apart and always used.  WERROR=0 turns warnings back into warnings.
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
-           -Ilib -Iipam -Icni -Irouting -Idockerplugin $(PKG_CFLAGS) $(SANFLAGS)
+WERROR  ?= 1
+LEAFNET_CFLAGS = -std=c17 -D_GNU_SOURCE -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) \
+                 -MMD -MP $(PKG_CFLAGS) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(PKG_LIBS)
 
@@ -35,98 +46,94 @@ else
 Q = @
 endif
 
-LIB_SRCS   := $(wildcard lib/*.c ipam/*.c)
-CNI_MAINS  := cni/main_leafnet.c cni/main_ipam.c
-CNI_SRCS   := $(filter-out $(CNI_MAINS),$(wildcard cni/*.c))
-NETCTL_SRCS:= $(wildcard netctl/*.c)
-DOCKER_MAIN:= dockerplugin/main.c
-DOCKER_SRCS:= $(filter-out $(DOCKER_MAIN),$(wildcard dockerplugin/*.c))
-# libmicrohttpd: only leafnet-docker's HTTP side uses it
-MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
-MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
-# libnftables: only leafnetd's outbound NAT (routing/nat.c) uses it
-NFT_CFLAGS := $(shell pkg-config --cflags libnftables 2>/dev/null)
-NFT_LIBS   := $(shell pkg-config --libs libnftables 2>/dev/null || echo -lnftables)
-ROUTING_MAIN:= routing/main.c
-ROUTING_SRCS:= $(filter-out $(ROUTING_MAIN),$(wildcard routing/*.c))
-FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
-UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
-BENCH_SRCS := $(wildcard bench/*.c)
+# ---- the layers (ARCHITECTURE.md) ------------------------------------------
+# Each folder is one layer and one archive.  A folder is compiled with the
+# include paths of itself and of the layers it may use, nothing else, so an
+# include that points up (or sideways to a layer not listed) does not
+# compile.  DEPS_x lists, bottom first, what x may include and link.
+DEPS_lib          :=
+DEPS_kernel       := lib
+DEPS_store        := lib
+DEPS_ctl          := lib
+DEPS_bgpconf      := lib store
+DEPS_ipam         := lib store
+DEPS_attach       := lib kernel store ipam ctl
+# front ends
+DEPS_cni          := lib store bgpconf ipam ctl attach
+DEPS_dockerplugin := lib store ipam attach
+DEPS_netctl       := lib store bgpconf ipam ctl
+DEPS_routing      := lib kernel store bgpconf ipam
+LAYERS     := lib kernel store ctl bgpconf ipam attach
+FRONTENDS  := cni dockerplugin netctl routing
+
+# the archive link order: users before what they use
+LINK_ORDER := cni dockerplugin netctl routing attach ipam bgpconf ctl store kernel lib
+# what x links: x and everything its layers use, all the way down
+closure     = $(sort $(1) $(foreach d,$(1),$(call closure,$(DEPS_$(d)))))
+archives    = $(foreach l,$(LINK_ORDER),$(if $(filter $(l),$(call closure,$(1))),$(BUILD)/lib$(l).a))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-LIB     := $(BUILD)/libleafnet.a
-CNILIB  := $(BUILD)/libcni.a
-ROUTELIB:= $(BUILD)/librouting.a
-DOCKERLIB:= $(BUILD)/libdocker.a
+MAINS      := cni/main_leafnet.c cni/main_ipam.c dockerplugin/main.c routing/main.c \
+              $(wildcard netctl/main.c)
+srcs_of     = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
+
+define LAYER_RULES
+$(BUILD)/lib$(1).a: $$(call obj,$$(call srcs_of,$(1)))
+	@mkdir -p $$(dir $$@)
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+$(BUILD)/obj/$(1)/%.o: DIR_CFLAGS = $(foreach d,$(DEPS_$(1)) $(1),-I$(d))
+endef
+$(foreach l,$(LAYERS) $(FRONTENDS),$(eval $(call LAYER_RULES,$(l))))
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(LEAFNET_CFLAGS) $(DIR_CFLAGS) $(EXTRA_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/dockerplugin/%.o: EXTRA_CFLAGS = $(MHD_CFLAGS)
+$(BUILD)/obj/routing/nat.o: EXTRA_CFLAGS = $(NFT_CFLAGS)
+
+# tests and benchmarks sit above every layer
+ALL_INC    := $(foreach d,$(LAYERS) $(FRONTENDS),-I$(d))
+$(BUILD)/obj/tests/%.o: DIR_CFLAGS = $(ALL_INC)
+$(BUILD)/obj/bench/%.o: DIR_CFLAGS = $(ALL_INC)
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+BENCH_SRCS := $(wildcard bench/*.c)
+
 BINS    := $(BUILD)/bin/leafnet $(BUILD)/bin/leafnet-ipam $(BUILD)/bin/netctl \
-           $(if $(wildcard routing/main.c),$(BUILD)/bin/leafnetd) \
-           $(if $(wildcard $(DOCKER_MAIN)),$(BUILD)/bin/leafnet-docker)
+           $(BUILD)/bin/leafnetd $(BUILD)/bin/leafnet-docker
 UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 all: $(BINS) $(UNITS) $(BENCHES)
 
-$(BUILD)/obj/%.o: %.c
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
-
-$(LIB): $(call obj,$(LIB_SRCS))
-	@mkdir -p $(dir $@)
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(CNILIB): $(call obj,$(CNI_SRCS))
-	@mkdir -p $(dir $@)
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(ROUTELIB): $(call obj,$(ROUTING_SRCS))
-	@mkdir -p $(dir $@)
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(DOCKERLIB): $(call obj,$(DOCKER_SRCS))
-	@mkdir -p $(dir $@)
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(BUILD)/obj/dockerplugin/%.o: CFLAGS += $(MHD_CFLAGS)
-
-$(BUILD)/bin/leafnet-docker: $(call obj,$(DOCKER_MAIN)) $(DOCKERLIB) $(LIB)
+define LINK
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(MHD_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(1) $(LDLIBS)
+endef
 
-$(BUILD)/bin/leafnet: $(call obj,cni/main_leafnet.c $(CNI_SRCS)) $(LIB)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
-$(BUILD)/bin/leafnet-ipam: $(call obj,cni/main_ipam.c $(CNI_SRCS)) $(LIB)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
-$(BUILD)/bin/netctl: $(call obj,$(NETCTL_SRCS)) $(LIB)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
-$(BUILD)/obj/routing/nat.o: CFLAGS += $(NFT_CFLAGS)
-$(BUILD)/bin/leafnetd: LDLIBS += $(NFT_LIBS)
+$(BUILD)/bin/leafnet: $(call obj,cni/main_leafnet.c) $(call archives,cni $(DEPS_cni))
+	$(call LINK)
+$(BUILD)/bin/leafnet-ipam: $(call obj,cni/main_ipam.c) $(call archives,cni $(DEPS_cni))
+	$(call LINK)
+$(BUILD)/bin/netctl: $(call obj,netctl/main.c) $(call archives,netctl $(DEPS_netctl))
+	$(call LINK)
+$(BUILD)/bin/leafnet-docker: $(call obj,dockerplugin/main.c) \
+		$(call archives,dockerplugin $(DEPS_dockerplugin))
+	$(call LINK,$(MHD_LIBS))
+$(BUILD)/bin/leafnetd: $(call obj,routing/main.c) $(call archives,routing $(DEPS_routing))
+	$(call LINK,$(NFT_LIBS))
 
 # Unit tests link the module archives; only the objects they use are pulled in.
-$(BUILD)/bin/leafnetd: $(call obj,routing/main.c) $(ROUTELIB) $(LIB)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o \
+		$(call archives,cni routing dockerplugin $(LAYERS))
+	$(call LINK,$(NFT_LIBS) -lcmocka)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CNILIB) $(ROUTELIB) $(DOCKERLIB) $(LIB)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(NFT_LIBS) -lcmocka
-
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
-	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(call archives,$(LAYERS))
+	$(call LINK,-lm)
 
 check: $(UNITS)
 	@tests/run --unit-only --build $(BUILD)

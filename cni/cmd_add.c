@@ -21,7 +21,7 @@ gateway_or_default(int family, const struct ipaddr *gw, struct ipaddr *ret)
 		*ret = *gw;
 		return;
 	}
-	(void)ipaddr_parse(family == AF_INET ? ATTACH_GW4_DEFAULT : ATTACH_GW6_DEFAULT, ret);
+	(void)ipaddr_parse(family == AF_INET ? LEAFNET_GW4_DEFAULT : LEAFNET_GW6_DEFAULT, ret);
 }
 
 /* Append our part of the result to dst: the host veth, the container

@@ -14,6 +14,17 @@
 #include "store.h"
 
 /* Index of our container interface in the prevResult, -1 when absent. */
+/* A prevResult "mac" longer than a MAC address cannot match one: leave the
+ * expectation empty (not checked) rather than compare a truncated string. */
+static void
+copy_mac(char dst[18], const char *mac)
+{
+	size_t n = strnlen(mac, 18);
+
+	if (n < 18)
+		memcpy(dst, mac, n + 1);
+}
+
 static int
 prev_cont_iface(const struct cni_cmd *cmd)
 {
@@ -31,7 +42,7 @@ default_gateway(struct attach_ip *a)
 {
 	if (!ipaddr_is_set(&a->gateway))
 		(void)ipaddr_parse(a->addr.addr.family == AF_INET ?
-				   ATTACH_GW4_DEFAULT : ATTACH_GW6_DEFAULT, &a->gateway);
+				   LEAFNET_GW4_DEFAULT : LEAFNET_GW6_DEFAULT, &a->gateway);
 }
 
 /* Leafnet's own IPAM: what the store says this container holds. */
@@ -174,12 +185,12 @@ cmd_check(struct cni_cmd *cmd, struct cn_err *reterr)
 		r = compare_prev(cmd, idx, &expect, reterr);
 		if (r < 0)
 			return r;
-		snprintf(expect.cont_mac, sizeof(expect.cont_mac), "%s", p->ifaces[idx].mac);
+		copy_mac(expect.cont_mac, p->ifaces[idx].mac);
 	}
 	attach_host_ifname(cmd->env.container_id, cmd->env.ifname, expect.host_ifname);
 	for (size_t i = 0; p != NULL && i < p->n_ifaces; i++)
 		if (strcmp(p->ifaces[i].name, expect.host_ifname) == 0)
-			snprintf(expect.host_mac, sizeof(expect.host_mac), "%s", p->ifaces[i].mac);
+			copy_mac(expect.host_mac, p->ifaces[i].mac);
 	r = attach_check(&req, &expect, reterr);
 	if (r < 0 && reterr != NULL && reterr->code == 0)
 		cn_err_set(reterr, CN_E_CHECK_FAILED, r, "CHECK failed: %s", strerror(-r));

@@ -17,7 +17,7 @@
  * "docker-ipam:<pool>") and its veths a workload side named "lfd..."
  * (DP_SRC_PREFIX), and they are the Docker plugin's to clean up. */
 #define GC_DOCKER_HANDLE  "docker"
-#define GC_DOCKER_IFNAME  "lfd"
+#define GC_DOCKER_IFNAME LEAFNET_DOCKER_IFPREFIX
 
 static bool
 gc_foreign(const char *handle, const char *ifname)

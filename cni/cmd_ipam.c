@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attach.h"
+#include "leafnet.h"
 #include "cni.h"
 #include "err.h"
 #include "ipam.h"
@@ -61,8 +61,8 @@ ipam_result(const struct ipam_addr *addrs, size_t n, struct cni_result *res)
 		 * result routes before anything makes an off-subnet gateway
 		 * reachable, so the ADD would fail ("network is unreachable"). */
 		if (!ipaddr_is_set(&ip->gateway)) {
-			(void)ipaddr_parse(a->addr.family == AF_INET ? ATTACH_GW4_DEFAULT
-								  : ATTACH_GW6_DEFAULT, &ip->gateway);
+			(void)ipaddr_parse(a->addr.family == AF_INET ? LEAFNET_GW4_DEFAULT
+								  : LEAFNET_GW6_DEFAULT, &ip->gateway);
 			continue;
 		}
 		if (!have_default[k] && res->n_routes < CNI_MAX_ROUTES) {

@@ -527,7 +527,7 @@ conf_parse_root(const cJSON *root, enum cni_command command, bool ipam_plugin,
 				  "%s: \"%s\" is not a valid leafnet network name "
 				  "(letters, digits, '_', '.', '-', at most %d characters)",
 				  net_field, net, LEAFNET_NAME_MAX - 1);
-	snprintf(c->network, sizeof(c->network), "%s", net);
+	memcpy(c->network, net, strlen(net) + 1);	/* valid: it fits */
 
 	if ((r = statics_parse(root, env, c, reterr)) < 0)
 		return r;

@@ -41,7 +41,7 @@ struct store_lock;
 #define DP_MAX_POOLS     4
 #define DP_SPACE_LOCAL   "leafnet-local"
 #define DP_SPACE_GLOBAL  "leafnet-global"
-#define DP_SRC_PREFIX    "lfd"		/* SrcName: workload side before Docker moves it */
+#define DP_SRC_PREFIX LEAFNET_DOCKER_IFPREFIX		/* SrcName: workload side before Docker moves it */
 #define DP_DST_PREFIX    "eth"
 
 /* Docker's option keys */

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "attach.h"
+#include "leafnet.h"
 #include "dp.h"
 #include "err.h"
 #include "ipam.h"
@@ -76,7 +76,7 @@ network_by_pool(struct dp *d, const struct prefix *pool, char *ret, size_t size,
 static void
 default_gateway(int family, struct ipaddr *ret)
 {
-	(void)ipaddr_parse(family == AF_INET ? ATTACH_GW4_DEFAULT : ATTACH_GW6_DEFAULT, ret);
+	(void)ipaddr_parse(family == AF_INET ? LEAFNET_GW4_DEFAULT : LEAFNET_GW6_DEFAULT, ret);
 }
 
 int
@@ -257,8 +257,8 @@ request_gateway(struct dp *d, const char *poolid, struct dp_pool_rec *rec,
 			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
 					  "leafnet network %s has no IPv%c gateway (its workloads "
 					  "use %s on-link); drop --gateway=%s", net.name,
-					  famc(family), family == AF_INET ? ATTACH_GW4_DEFAULT
-					  : ATTACH_GW6_DEFAULT, ipaddr_fmt(&ar->addr, a, sizeof(a)));
+					  famc(family), family == AF_INET ? LEAFNET_GW4_DEFAULT
+					  : LEAFNET_GW6_DEFAULT, ipaddr_fmt(&ar->addr, a, sizeof(a)));
 		else
 			default_gateway(family, &gw);
 		if (ar->addr.family && !ipaddr_eq(&ar->addr, &gw))

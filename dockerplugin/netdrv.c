@@ -19,7 +19,6 @@
 #include "dp.h"
 #include "err.h"
 #include "ipam.h"
-#include "link.h"
 #include "log.h"
 #include "network.h"
 #include "store.h"
@@ -96,7 +95,7 @@ check_adopt(const struct network *net, const struct dp_create_network *cn,
 					  prefix_fmt(&ip->pool, a, sizeof(a)), net->name, famc(fam),
 					  prefix_fmt(&sn->cidr, b, sizeof(b)),
 					  prefix_fmt(&sn->cidr, b, sizeof(b)));
-		(void)ipaddr_parse(fam == AF_INET ? ATTACH_GW4_DEFAULT : ATTACH_GW6_DEFAULT, &def);
+		(void)ipaddr_parse(fam == AF_INET ? LEAFNET_GW4_DEFAULT : LEAFNET_GW6_DEFAULT, &def);
 		if (ipaddr_is_set(&ip->gateway) && !ipaddr_eq(&ip->gateway, &sn->gateway) &&
 		    !(!ipaddr_is_set(&sn->gateway) && ipaddr_eq(&ip->gateway, &def)))
 			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
@@ -294,7 +293,9 @@ endpoint_allocate(struct dp *d, const char *epid, struct dp_ep_rec *e, cJSON *re
 	if (getrandom(mac, sizeof(mac), 0) != sizeof(mac))
 		memset(mac, 0x5a, sizeof(mac));
 	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
-	cJSON_AddStringToObject(iface, "MacAddress", link_mac_fmt(mac, s, sizeof(s)));
+	snprintf(s, sizeof(s), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5]);
+	cJSON_AddStringToObject(iface, "MacAddress", s);
 	e->allocated = true;
 	return 0;
 }

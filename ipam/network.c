@@ -199,7 +199,7 @@ char *
 network_to_json(const struct network *n)
 {
 	char buf[PREFIX_STRLEN];
-	cJSON *o, *subnets, *comms, *sub;
+	cJSON *o, *subnets = NULL, *comms = NULL, *sub;
 	char *text = NULL;
 	bool ok;
 

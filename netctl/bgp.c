@@ -2,7 +2,7 @@
  * `netctl node bgp peer` (a node's own peers).
  *
  * Values are checked here first (usage errors, exit 2, naming the flag or
- * word and the fix); lib/bgpconf then changes the store under its lock,
+ * word and the fix); bgpconf/ then changes the store under its lock,
  * all or nothing.  Peer tables are boxed like calicoctl's. */
 #include <errno.h>
 #include <getopt.h>

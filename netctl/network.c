@@ -15,7 +15,7 @@
 #include "store.h"
 #include "network.h"
 #include "ipam.h"
-#include "attach.h"
+#include "leafnet.h"
 #include "netctl.h"
 
 enum {
@@ -36,7 +36,7 @@ const char network_create_help[] =
 	"Flags:\n"
 	"  --subnet=CIDR        the pool, IPv4 and/or IPv6 (give it twice for both families)\n"
 	"  --gateway=IP         the workloads' gateway inside the subnet, one per family;\n"
-	"                       default " ATTACH_GW4_DEFAULT " / " ATTACH_GW6_DEFAULT " on-link (proxy ARP / NDP)\n"
+	"                       default " LEAFNET_GW4_DEFAULT " / " LEAFNET_GW6_DEFAULT " on-link (proxy ARP / NDP)\n"
 	"  --routable           addresses are reachable from outside the DC (default)\n"
 	"  --non-routable       internal: advertised with a community borders filter on\n"
 	"                       (64511:100 unless --community is given)\n"
@@ -515,8 +515,8 @@ static void print_details(const struct network *n)
 
 		printf("Subnet:        %-20s gateway %s\n", prefix_fmt(&sub->cidr, p, sizeof(p)),
 		       ipaddr_is_set(&sub->gateway) ? ipaddr_fmt(&sub->gateway, a, sizeof(a))
-		       : v4 ? ATTACH_GW4_DEFAULT " (default, on-link)"
-			    : ATTACH_GW6_DEFAULT " (default, on-link)");
+		       : v4 ? LEAFNET_GW4_DEFAULT " (default, on-link)"
+			    : LEAFNET_GW6_DEFAULT " (default, on-link)");
 	}
 	printf("Class:         %s\n", n->routable ? "routable" : "non-routable");
 	printf("NAT outgoing:  %s\n", n->nat_outgoing ? "yes" : "no");

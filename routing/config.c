@@ -1,5 +1,5 @@
 /* config.c — the configuration leafnetd runs with: the config file plus
- * the BGP model in the store (lib/bgpconf.h), normalized into one
+ * the BGP model in the store (bgpconf/bgpconf.h), normalized into one
  * struct ld_conf.  A reload builds a fresh struct, validates it and only
  * then hands it to the BGP side; a bad one leaves the running one alone.
  */

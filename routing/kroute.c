@@ -23,7 +23,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 
-#include "attach.h"
+#include "leafnet.h"
 #include "ld_local.h"
 #include "log.h"
 #include "nl.h"

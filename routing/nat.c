@@ -33,16 +33,16 @@
 #include <string.h>
 #include <nftables/libnftables.h>
 
-#include "attach.h"
+#include "leafnet.h"
 #include "ld_local.h"
 #include "log.h"
 #include "network.h"
 
 #define NAT_TABLE	"inet leafnet"
 /* Host-side interfaces that lead to a local workload: leafnet's host veths
- * (ATTACH_IFPREFIX) and, for a moment during a Docker Join, the workload
+ * (LEAFNET_IFPREFIX) and, for a moment during a Docker Join, the workload
  * side before Docker moves it (dockerplugin's DP_SRC_PREFIX). */
-#define NAT_DOCKER_PREFIX "lfd"
+#define NAT_DOCKER_PREFIX LEAFNET_DOCKER_IFPREFIX
 /* An unchanged ruleset is checked for presence at most this often (one
  * netlink dump of one table); the RIB reloads the networks every 10 s, so
  * in practice each periodic reload checks. */
@@ -132,7 +132,7 @@ nat_ruleset(const struct network *nets, size_t n)
 	}
 	fprintf(f, "\tchain postrouting {\n"
 		"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
-		"\t\toifname \"" ATTACH_IFPREFIX "*\" return comment \"to a local workload\"\n"
+		"\t\toifname \"" LEAFNET_IFPREFIX "*\" return comment \"to a local workload\"\n"
 		"\t\toifname \"" NAT_DOCKER_PREFIX "*\" return comment \"to a local workload (Docker)\"\n");
 	if (n4)
 		fprintf(f, "\t\tip saddr @natpools4 ip daddr != @allpools4 counter masquerade\n");

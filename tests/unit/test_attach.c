@@ -28,7 +28,7 @@ test_host_ifname(void **state)
 	attach_host_ifname("ab", "c", d);
 	assert_string_equal(a, b);
 	assert_int_equal(strlen(a), 14);
-	assert_memory_equal(a, ATTACH_IFPREFIX, 3);
+	assert_memory_equal(a, LEAFNET_IFPREFIX, 3);
 	for (size_t i = 3; i < strlen(a); i++)
 		assert_non_null(strchr("0123456789abcdef", a[i]));
 	attach_host_ifname("0123456789abcdef", "eth1", c);

@@ -11,7 +11,7 @@
  * processes are safe and a killed process releases its locks.
  * Backend `etcd` (conf->datastore "etcd", conf->etcd_endpoints): etcd v3
  * through its JSON gateway; create = txn on version 0, create_many = one
- * txn, lock = a key held by a lease (see lib/store_etcd.c for the mapping
+ * txn, lock = a key held by a lease (see store/store_etcd.c for the mapping
  * and the trade-offs).  The flags below are hints etcd does not need: its
  * writes are always durable and atomic.
  */

@@ -41,15 +41,12 @@
 #include <stddef.h>
 #include "prefix.h"
 #include "ipam.h"
+#include "leafnet.h"
 
 struct store;
 struct cn_err;
 
-#define LEAFNET_RTPROT      76		/* rtm_protocol of every host route we add */
-#define ATTACH_IFPREFIX     "lfn"	/* host veth names: "lfn" + 11 hex chars */
 #define ATTACH_MAX_IPS      IPAM_MAX_ADDRS
-#define ATTACH_GW4_DEFAULT  "169.254.1.1"
-#define ATTACH_GW6_DEFAULT  "fe80::1"
 #define ATTACH_MTU_DEFAULT  1500
 
 struct attach_ip {
@@ -75,7 +72,7 @@ struct attach_req {
 	size_t n_ips;
 	struct attach_ip ips[ATTACH_MAX_IPS];
 	/* leafnetd's control socket (conf control_socket): told about each
-	 * new host route (lib/ctl.h ctl_notify); "" = no notice. */
+	 * new host route (ctl/ctl.h ctl_notify); "" = no notice. */
 	char ctl_socket[PATH_MAX];
 	/* Docker mode (libnetwork moves the interface itself): the workload
 	 * side of the veth is created in the caller's netns, named ifname,
@@ -133,7 +130,7 @@ int detach_workload(struct store *s, const struct detach_req *req, struct cn_err
 int attach_check(const struct attach_req *req, const struct attach_result *expect,
 		 struct cn_err *reterr);
 
-/* GC of interfaces: delete every host veth named ATTACH_IFPREFIX* whose
+/* GC of interfaces: delete every host veth named LEAFNET_IFPREFIX* whose
  * alias says it belongs to `network` ("" with external IPAM: matches veths
  * whose alias network is "") and whose owner (container id, ifname) keep()
  * rejects; their host routes go with them.  Returns the number removed. */

@@ -78,7 +78,7 @@ attach_hash(const char *container_id, const char *ifname)
 void
 attach_host_ifname(const char *container_id, const char *ifname, char ret[IFNAMSIZ])
 {
-	snprintf(ret, IFNAMSIZ, ATTACH_IFPREFIX "%011llx",
+	snprintf(ret, IFNAMSIZ, LEAFNET_IFPREFIX "%011llx",
 		 (unsigned long long)(attach_hash(container_id, ifname) & 0xfffffffffffULL));
 }
 
@@ -210,8 +210,8 @@ attach_ip_set(struct attach_ip *ip, const struct ipaddr *a, const struct prefix 
 	if (gw && gw->family == a->family)
 		ip->gateway = *gw;
 	else
-		(void)ipaddr_parse(a->family == AF_INET ? ATTACH_GW4_DEFAULT
-						       : ATTACH_GW6_DEFAULT, &ip->gateway);
+		(void)ipaddr_parse(a->family == AF_INET ? LEAFNET_GW4_DEFAULT
+						       : LEAFNET_GW6_DEFAULT, &ip->gateway);
 }
 
 /* Step 1: the addresses, from our IPAM or from the request. */
@@ -587,7 +587,7 @@ attach_host(struct attach_ctx *c)
 		if (ipaddr_is_linklocal6(&ip->gateway))
 			gw.addr = ip->gateway;
 		else
-			(void)ipaddr_parse(ATTACH_GW6_DEFAULT, &gw.addr);
+			(void)ipaddr_parse(LEAFNET_GW6_DEFAULT, &gw.addr);
 		gw.len = 64;
 		if (!ipaddr_eq(&gw.addr, &ll_done)) {
 			r = addr_add(&c->host, c->host_ifindex, &gw,

@@ -279,7 +279,7 @@ gc_link_cb(const struct link_info *li, void *arg)
 	const char *cid;
 	struct gc_cand *c;
 
-	if (strncmp(li->ifname, ATTACH_IFPREFIX, strlen(ATTACH_IFPREFIX)) != 0)
+	if (strncmp(li->ifname, LEAFNET_IFPREFIX, strlen(LEAFNET_IFPREFIX)) != 0)
 		return 0;
 	if (attach_alias_parse(li->alias, network, sizeof(network), owner_if,
 			       sizeof(owner_if), &cid) < 0)

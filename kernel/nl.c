@@ -68,7 +68,7 @@ int
 nl_open_netns_fd(struct nl *ret, int nsfd)
 {
 	struct nl n;
-	int orig, r, r2;
+	int orig = -1, r, r2;
 
 	r = netns_enter(nsfd, &orig);
 	if (r < 0)

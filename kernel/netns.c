@@ -71,7 +71,7 @@ netns_leave(int orig)
 int
 netns_run(int nsfd, int (*fn)(void *arg), void *arg)
 {
-	int orig, r, r2;
+	int orig = -1, r, r2;
 
 	r = netns_enter(nsfd, &orig);
 	if (r < 0)

@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ATTACH_ALIAS_TAG "leafnet:"
+#include "leafnet.h"
+
+#define ATTACH_ALIAS_TAG LEAFNET_ALIAS_TAG
 
 /* "leafnet:<network>:<ifname>:<container id>"; -ENAMETOOLONG if it does not
  * fit. */
