@@ -38,7 +38,7 @@
 struct attach_ctx {
 	struct store *s;
 	const struct attach_req *req;
-	struct cn_err *reterr;
+	struct lf_err *reterr;
 	struct nl host;			/* socket in our (the host's) netns */
 	struct nl cont;			/* socket inside the container's netns */
 	int nsfd;
@@ -162,36 +162,36 @@ attach_ifname_valid(const char *ifname)
 }
 
 static int
-attach_validate(const struct attach_req *req, struct cn_err *reterr)
+attach_validate(const struct attach_req *req, struct lf_err *reterr)
 {
 	char alias[LINK_ALIAS_MAX];
 
 	if (!req->container_id[0])
-		return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
 				  "container id is empty (CNI_CONTAINERID)");
 	if (!req->netns[0] && !req->peer_in_caller_ns)
-		return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
 				  "network namespace path is empty (CNI_NETNS)");
 	if (!attach_ifname_valid(req->ifname))
-		return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
 				  "interface name \"%s\" is not a valid Linux interface name "
 				  "(CNI_IFNAME: 1-15 characters, no '/', ':' or spaces)",
 				  req->ifname);
 	if (!req->external_ipam && !req->network[0])
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "no leafnet network named (config \"network\")");
 	if (req->external_ipam && req->n_ips == 0)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "the IPAM plugin returned no addresses");
 	if (req->n_ips > ATTACH_MAX_IPS || req->n_static > ATTACH_MAX_IPS)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "at most %d addresses per interface", ATTACH_MAX_IPS);
 	if (req->mtu && (req->mtu < 68 || req->mtu > 65535))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "mtu %u is out of range (68-65535)", req->mtu);
 	if (attach_alias(req->network, req->ifname, req->container_id,
 			 alias, sizeof(alias)) < 0)
-		return cn_err_set(reterr, CN_E_INVALID_ENV, -ENAMETOOLONG,
+		return lf_err_set(reterr, LF_E_INVALID_ENV, -ENAMETOOLONG,
 				  "container id is too long (%zu characters; network name, "
 				  "interface name and container id must fit in %d)",
 				  strlen(req->container_id), LINK_ALIAS_MAX - 1 -
@@ -229,7 +229,7 @@ attach_addresses(struct attach_ctx *c)
 			const struct attach_ip *in = &req->ips[i];
 
 			if (in->addr.addr.family != AF_INET && in->addr.addr.family != AF_INET6)
-				return cn_err_set(c->reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, -EINVAL,
 						  "address %zu from the IPAM plugin has no family", i);
 			attach_ip_set(&c->ips[i], &in->addr.addr, &in->subnet, &in->gateway);
 		}
@@ -257,7 +257,7 @@ attach_addresses(struct attach_ctx *c)
 		return r;
 	c->alloc_new = had == 0;
 	if (n == 0)
-		return cn_err_set(c->reterr, CN_E_POOL_EXHAUSTED, -ENOSPC,
+		return lf_err_set(c->reterr, LF_E_POOL_EXHAUSTED, -ENOSPC,
 				  "network %s gave no address", req->network);
 	for (size_t i = 0; i < n && i < ATTACH_MAX_IPS; i++)
 		attach_ip_set(&c->ips[i], &got[i].addr, &got[i].subnet, &got[i].gateway);
@@ -324,7 +324,7 @@ attach_veth(struct attach_ctx *c)
 		}
 	}
 	if (r == -EEXIST)
-		return cn_err_set(c->reterr, CN_E_INVALID_CONFIG, r,
+		return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, r,
 				  "interface %s already exists in the container's netns %s; "
 				  "pick another interface name (CNI_IFNAME) or remove it",
 				  req->ifname, req->netns);
@@ -397,7 +397,7 @@ attach_cont_route(struct attach_ctx *c, const struct attach_ip *ip, unsigned *ha
 			rt.dst.addr.family = fam;
 		} else {
 			if (ip->subnet.addr.family != fam)
-				return cn_err_set(c->reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, -EINVAL,
 						  "container %s already has an IPv%c default route "
 						  "and no subnet is known for %s, so %s cannot be "
 						  "routed as a secondary interface",
@@ -602,7 +602,7 @@ attach_host(struct attach_ctx *c)
 		if (!proxy_ndp) {
 			r = sysctl_net_if("ipv6", c->host_ifname, "proxy_ndp", "1");
 			if (r < 0)
-				return cn_err_set(c->reterr, CN_E_KERNEL, r,
+				return lf_err_set(c->reterr, LF_E_KERNEL, r,
 						  "setting net.ipv6.conf.%s.proxy_ndp=1: %s",
 						  c->host_ifname, strerror(-r));
 			proxy_ndp = true;
@@ -650,7 +650,7 @@ attach_rollback(struct attach_ctx *c)
 
 int
 attach_workload(struct store *s, const struct attach_req *req,
-		struct attach_result *ret, struct cn_err *reterr)
+		struct attach_result *ret, struct lf_err *reterr)
 {
 	struct attach_ctx c = { .s = s, .req = req, .reterr = reterr, .nsfd = -1 };
 	int r;
@@ -663,24 +663,24 @@ attach_workload(struct store *s, const struct attach_req *req,
 	if (req->peer_in_caller_ns) {
 		r = nl_open(&c.host);
 		if (r < 0)
-			return cn_err_set(reterr, CN_E_KERNEL, r, "opening a netlink socket: %s",
+			return lf_err_set(reterr, LF_E_KERNEL, r, "opening a netlink socket: %s",
 					  strerror(-r));
 	} else {
 		c.nsfd = netns_open(req->netns);
 		if (c.nsfd < 0)
-			return cn_err_set(reterr, CN_E_INVALID_ENV, c.nsfd,
+			return lf_err_set(reterr, LF_E_INVALID_ENV, c.nsfd,
 					  "network namespace %s: %s (CNI_NETNS)", req->netns,
 					  c.nsfd == -EINVAL ? "not a network namespace"
 							    : strerror(-c.nsfd));
 		r = nl_open(&c.host);
 		if (r < 0) {
-			cn_err_set(reterr, CN_E_KERNEL, r, "opening a netlink socket: %s",
+			lf_err_set(reterr, LF_E_KERNEL, r, "opening a netlink socket: %s",
 				   strerror(-r));
 			goto out_close_ns;
 		}
 		r = nl_open_netns_fd(&c.cont, c.nsfd);
 		if (r < 0) {
-			cn_err_set(reterr, CN_E_KERNEL, r, "opening a netlink socket in %s: %s",
+			lf_err_set(reterr, LF_E_KERNEL, r, "opening a netlink socket in %s: %s",
 				   req->netns, strerror(-r));
 			goto out_close_host;
 		}

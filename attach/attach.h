@@ -44,7 +44,7 @@
 #include "leafnet.h"
 
 struct store;
-struct cn_err;
+struct lf_err;
 
 #define ATTACH_MAX_IPS      IPAM_MAX_ADDRS
 #define ATTACH_MTU_DEFAULT  1500
@@ -116,8 +116,8 @@ struct detach_req {
 void attach_host_ifname(const char *container_id, const char *ifname, char ret[IFNAMSIZ]);
 
 int attach_workload(struct store *s, const struct attach_req *req,
-		    struct attach_result *ret, struct cn_err *reterr);
-int detach_workload(struct store *s, const struct detach_req *req, struct cn_err *reterr);
+		    struct attach_result *ret, struct lf_err *reterr);
+int detach_workload(struct store *s, const struct detach_req *req, struct lf_err *reterr);
 
 /* Verify the kernel state matches what attach_workload() made for req with
  * the addresses in `expect` (host veth, container interface and its
@@ -126,9 +126,9 @@ int detach_workload(struct store *s, const struct detach_req *req, struct cn_err
  * interface — the route to each ips[].subnet via the gateway on it, or on
  * an earlier interface that routes that subnet already).  expect->routes
  * is not read.  0 when all is well, else -ENOENT/-EINVAL with
- * CN_E_CHECK_FAILED naming what is missing. */
+ * LF_E_CHECK_FAILED naming what is missing. */
 int attach_check(const struct attach_req *req, const struct attach_result *expect,
-		 struct cn_err *reterr);
+		 struct lf_err *reterr);
 
 /* GC of interfaces: delete every host veth named LEAFNET_IFPREFIX* whose
  * alias says it belongs to `network` ("" with external IPAM: matches veths
@@ -136,7 +136,7 @@ int attach_check(const struct attach_req *req, const struct attach_result *expec
  * rejects; their host routes go with them.  Returns the number removed. */
 int attach_gc(const char *network,
 	      bool (*keep)(const char *container_id, const char *ifname, void *arg),
-	      void *arg, struct cn_err *reterr);
+	      void *arg, struct lf_err *reterr);
 
 /* Test hook: when $LEAFNET_TEST_PAUSE names a step ("after-ipam",
  * "after-veth", "after-addr"), sleep there for $LEAFNET_TEST_PAUSE_MS

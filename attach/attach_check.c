@@ -85,15 +85,15 @@ check_hostroute_cb(const struct route *rt, void *arg)
 }
 
 static int __attribute__((format(printf, 3, 4)))
-check_fail(struct cn_err *reterr, int r, const char *fmt, ...)
+check_fail(struct lf_err *reterr, int r, const char *fmt, ...)
 {
-	char msg[CN_ERR_MSG_MAX];
+	char msg[LF_ERR_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return cn_err_set(reterr, CN_E_CHECK_FAILED, r, "%s", msg);
+	return lf_err_set(reterr, LF_E_CHECK_FAILED, r, "%s", msg);
 }
 
 /* Does some address of ip i's family have the default route via its
@@ -111,7 +111,7 @@ family_has_default(const struct check_set *cs, size_t i)
 
 static int
 check_container(const struct attach_req *req, const struct attach_result *expect,
-		struct cn_err *reterr)
+		struct lf_err *reterr)
 {
 	struct check_set cs = { .expect = expect };
 	char s[PREFIX_STRLEN];
@@ -193,7 +193,7 @@ out_close:
 
 static int
 check_host(const struct attach_req *req, const struct attach_result *expect,
-	   struct cn_err *reterr)
+	   struct lf_err *reterr)
 {
 	struct check_set cs = { .expect = expect };
 	char ifname[IFNAMSIZ], s[PREFIX_STRLEN];
@@ -204,7 +204,7 @@ check_host(const struct attach_req *req, const struct attach_result *expect,
 	attach_host_ifname(req->container_id, req->ifname, ifname);
 	r = nl_open(&nl);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_KERNEL, r, "opening a netlink socket: %s",
+		return lf_err_set(reterr, LF_E_KERNEL, r, "opening a netlink socket: %s",
 				  strerror(-r));
 	r = link_get(&nl, ifname, 0, &li);
 	if (r < 0) {
@@ -236,12 +236,12 @@ out_close:
 
 int
 attach_check(const struct attach_req *req, const struct attach_result *expect,
-	     struct cn_err *reterr)
+	     struct lf_err *reterr)
 {
 	int r;
 
 	if (!req->container_id[0] || !attach_ifname_valid(req->ifname) || !req->netns[0])
-		return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
 				  "CHECK needs the container id, interface name and netns");
 	r = check_host(req, expect, reterr);
 	if (r < 0)
@@ -313,7 +313,7 @@ gc_link_cb(const struct link_info *li, void *arg)
 int
 attach_gc(const char *network,
 	  bool (*keep)(const char *container_id, const char *ifname, void *arg),
-	  void *arg, struct cn_err *reterr)
+	  void *arg, struct lf_err *reterr)
 {
 	struct gc_list l = { .network = network ? network : "" };
 	int r, removed = 0, tries = 0;
@@ -321,7 +321,7 @@ attach_gc(const char *network,
 
 	r = nl_open(&nl);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_KERNEL, r, "opening a netlink socket: %s",
+		return lf_err_set(reterr, LF_E_KERNEL, r, "opening a netlink socket: %s",
 				  strerror(-r));
 	do {
 		gc_list_clear(&l);

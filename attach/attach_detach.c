@@ -61,7 +61,7 @@ detach_link_later(struct nl *nl, int ifindex)
 }
 
 int
-detach_workload(struct store *s, const struct detach_req *req, struct cn_err *reterr)
+detach_workload(struct store *s, const struct detach_req *req, struct lf_err *reterr)
 {
 	struct ipam_addr held[IPAM_MAX_ADDRS];
 	char host_ifname[IFNAMSIZ];
@@ -71,10 +71,10 @@ detach_workload(struct store *s, const struct detach_req *req, struct cn_err *re
 	int r;
 
 	if (!req->container_id[0])
-		return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
 				  "container id is empty (CNI_CONTAINERID)");
 	if (!attach_ifname_valid(req->ifname))
-		return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
 				  "interface name \"%s\" is not valid (CNI_IFNAME)", req->ifname);
 
 	/* Taking the host side down removes our host routes through it at once
@@ -85,7 +85,7 @@ detach_workload(struct store *s, const struct detach_req *req, struct cn_err *re
 	attach_host_ifname(req->container_id, req->ifname, host_ifname);
 	r = nl_open(&nl);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_KERNEL, r, "opening a netlink socket: %s",
+		return lf_err_set(reterr, LF_E_KERNEL, r, "opening a netlink socket: %s",
 				  strerror(-r));
 	r = link_get(&nl, host_ifname, 0, &li);
 	if (r == -ENODEV)
@@ -108,7 +108,7 @@ detach_workload(struct store *s, const struct detach_req *req, struct cn_err *re
 		r = ipam_release(s, req->network, req->container_id, req->ifname, reterr);
 		if (r == -ENOENT) {
 			/* the network is gone: nothing can be allocated in it */
-			cn_err_clear(reterr);
+			lf_err_clear(reterr);
 			r = 0;
 		}
 	}

@@ -63,18 +63,18 @@ parse_digits(const char *s, size_t len, uint64_t max, uint64_t *ret)
 
 int
 bgpconf_parse_as(const char *s, const char *what, uint32_t *ret,
-		 struct cn_err *reterr)
+		 struct lf_err *reterr)
 {
 	const char *dot;
 	uint64_t hi, lo, v;
 	int r;
 
 	if (s == NULL || s[0] == '\0')
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%sthe AS number is empty: use 1-4294967295 "
 				  "or asdot X.Y", nz(what), sep(what));
 	if (s[0] == '-' && s[1] >= '0' && s[1] <= '9')
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -ERANGE,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -ERANGE,
 				  "%s%sAS %s is invalid: use 1-4294967295",
 				  nz(what), sep(what), s);
 	dot = strchr(s, '.');
@@ -82,7 +82,7 @@ bgpconf_parse_as(const char *s, const char *what, uint32_t *ret,
 		/* asdot (RFC 5396): high and low 16 bits */
 		if (parse_digits(s, (size_t)(dot - s), 65535, &hi) < 0 ||
 		    parse_digits(dot + 1, strlen(dot + 1), 65535, &lo) < 0)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "%s%sAS %s is not valid asdot: use X.Y "
 					  "with X and Y in 0-65535 (e.g. 1.10), "
 					  "or decimal 1-4294967295",
@@ -91,17 +91,17 @@ bgpconf_parse_as(const char *s, const char *what, uint32_t *ret,
 	} else {
 		r = parse_digits(s, strlen(s), UINT32_MAX, &v);
 		if (r == -ERANGE)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -ERANGE,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -ERANGE,
 					  "%s%sAS %s is out of range: use "
 					  "1-4294967295", nz(what), sep(what), s);
 		if (r < 0)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "%s%sAS '%s' is not a number: use "
 					  "1-4294967295 or asdot X.Y (e.g. 1.10)",
 					  nz(what), sep(what), s);
 	}
 	if (v == 0)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%sAS 0 is invalid: use 1-4294967295",
 				  nz(what), sep(what));
 	*ret = (uint32_t)v;
@@ -109,14 +109,14 @@ bgpconf_parse_as(const char *s, const char *what, uint32_t *ret,
 }
 
 int
-bgpconf_check_as(uint32_t as, const char *what, struct cn_err *reterr)
+bgpconf_check_as(uint32_t as, const char *what, struct lf_err *reterr)
 {
 	if (as == 0)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%sAS 0 is invalid: use 1-4294967295",
 				  nz(what), sep(what));
 	if (as == BGPCONF_AS_TRANS)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%sAS 23456 is AS_TRANS (RFC 6793), which "
 				  "stands in for 4-octet ASes on old speakers and "
 				  "is nobody's own AS: use the real AS number",
@@ -133,7 +133,7 @@ bgpconf_as_fmt(uint32_t as, char *buf, size_t size)
 
 int
 bgpconf_check_peer_addr(const struct ipaddr *a, const char *what,
-			struct cn_err *reterr)
+			struct lf_err *reterr)
 {
 	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	static const uint8_t zero[16];
@@ -141,7 +141,7 @@ bgpconf_check_peer_addr(const struct ipaddr *a, const char *what,
 	const char *why = NULL;
 
 	if (!ipaddr_is_set(a))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%sno address given", nz(what), sep(what));
 	ipaddr_fmt(a, buf, sizeof(buf));
 	if (a->family == AF_INET) {
@@ -163,7 +163,7 @@ bgpconf_check_peer_addr(const struct ipaddr *a, const char *what,
 			      "global or unique-local address";
 	}
 	if (why)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%s%s %s; a BGP peer needs a unicast address",
 				  nz(what), sep(what), buf, why);
 	return 0;
@@ -171,18 +171,18 @@ bgpconf_check_peer_addr(const struct ipaddr *a, const char *what,
 
 int
 bgpconf_parse_peer_addr(const char *s, const char *what, struct ipaddr *ret,
-			struct cn_err *reterr)
+			struct lf_err *reterr)
 {
 	struct ipaddr a;
 	int r;
 
 	if (s && strchr(s, '/'))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%s%s: give the peer address without a "
 				  "prefix length (e.g. 192.0.2.1)",
 				  nz(what), sep(what), s);
 	if (s == NULL || ipaddr_parse(s, &a) < 0)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%s'%s' is not an IPv4 or IPv6 address "
 				  "(e.g. 192.0.2.1 or 2001:db8::1)",
 				  nz(what), sep(what), s ? s : "");
@@ -195,7 +195,7 @@ bgpconf_parse_peer_addr(const char *s, const char *what, struct ipaddr *ret,
 
 int
 bgpconf_parse_router_ip(const char *s, const char *what, struct prefix *ret,
-			struct cn_err *reterr)
+			struct lf_err *reterr)
 {
 	char addr[IPADDR_STRLEN + 1];
 	const char *slash = s ? strchr(s, '/') : NULL;
@@ -207,12 +207,12 @@ bgpconf_parse_router_ip(const char *s, const char *what, struct prefix *ret,
 
 	if (slash == NULL || (size_t)(slash - s) >= sizeof(addr)) {
 		if (s && ipaddr_parse(s, &a) == 0)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "%s%s%s: add the prefix length of the "
 					  "node's subnet, e.g. %s/%u", nz(what),
 					  sep(what), s, s,
 					  a.family == AF_INET ? 24 : 64);
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%s'%s' is not IP/LEN (e.g. 10.0.0.1/24 or "
 				  "2001:db8::1/64)", nz(what), sep(what),
 				  s ? s : "");
@@ -220,14 +220,14 @@ bgpconf_parse_router_ip(const char *s, const char *what, struct prefix *ret,
 	memcpy(addr, s, (size_t)(slash - s));
 	addr[slash - s] = '\0';
 	if (ipaddr_parse(addr, &a) < 0)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%s%s: '%s' is not an IPv4 or IPv6 address "
 				  "(e.g. 10.0.0.1/24)", nz(what), sep(what), s,
 				  addr);
 	max = prefix_maxlen(a.family);
 	if (parse_digits(slash + 1, strlen(slash + 1), 255, &len) < 0 ||
 	    len < 1 || len > max)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%s%s: the prefix length must be 1-%u "
 				  "(e.g. %s/%u)", nz(what), sep(what), s, max,
 				  addr, a.family == AF_INET ? 24 : 64);
@@ -262,10 +262,10 @@ bgpconf_node_name_valid(const char *name)
 }
 
 int
-bgpconf_check_node_name(const char *name, struct cn_err *reterr)
+bgpconf_check_node_name(const char *name, struct lf_err *reterr)
 {
 	if (!bgpconf_node_name_valid(name))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "'%s' is not a valid node name: use 1-%d "
 				  "letters, digits, '.', '_' or '-', starting "
 				  "with a letter or digit", name ? name : "",
@@ -274,7 +274,7 @@ bgpconf_check_node_name(const char *name, struct cn_err *reterr)
 }
 
 int
-bgpconf_check_peer(const struct bgp_peer *p, struct cn_err *reterr)
+bgpconf_check_peer(const struct bgp_peer *p, struct lf_err *reterr)
 {
 	size_t i, len;
 	int r;
@@ -286,13 +286,13 @@ bgpconf_check_peer(const struct bgp_peer *p, struct cn_err *reterr)
 		return r;
 	len = strnlen(p->password, sizeof(p->password));
 	if (len > BGPCONF_PASSWORD_MAX)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "--password: at most %d characters (the TCP "
 				  "MD5 key limit)", BGPCONF_PASSWORD_MAX);
 	for (i = 0; i < len; i++)
 		if ((unsigned char)p->password[i] < 0x20 ||
 		    (unsigned char)p->password[i] == 0x7f)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "--password: control characters are "
 					  "not allowed");
 	return 0;
@@ -301,9 +301,9 @@ bgpconf_check_peer(const struct bgp_peer *p, struct cn_err *reterr)
 /* ------------------------------------------------------------ JSON */
 
 int
-bgpconf_oom(struct cn_err *reterr)
+bgpconf_oom(struct lf_err *reterr)
 {
-	return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+	return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 }
 
 char *
@@ -324,7 +324,7 @@ bgpconf_config_to_json(const struct bgp_config *c)
 
 static int
 get_u16(const cJSON *o, const char *key, uint16_t *ret, const char *ctx,
-	struct cn_err *reterr)
+	struct lf_err *reterr)
 {
 	uint32_t v;
 	int r;
@@ -335,14 +335,14 @@ get_u16(const cJSON *o, const char *key, uint16_t *ret, const char *ctx,
 	if (r < 0)
 		return r;
 	if (v > 65535)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%s: %u is out of range (0-65535)", ctx, key, v);
 	*ret = (uint16_t)v;
 	return 0;
 }
 
 int
-bgpconf_config_from_json(const char *text, struct bgp_config *ret, struct cn_err *reterr)
+bgpconf_config_from_json(const char *text, struct bgp_config *ret, struct lf_err *reterr)
 {
 	static const char ctx[] = KEY_CONFIG ".";
 	struct bgp_config c;
@@ -354,7 +354,7 @@ bgpconf_config_from_json(const char *text, struct bgp_config *ret, struct cn_err
 	if (r < 0)
 		return r;
 	if (!cJSON_IsObject(o)) {
-		r = cn_err_set(reterr, CN_E_DECODE, -EINVAL,
+		r = lf_err_set(reterr, LF_E_DECODE, -EINVAL,
 			       KEY_CONFIG ": expected a JSON object");
 		goto out_delete;
 	}
@@ -398,7 +398,7 @@ peer_to_json(const struct bgp_peer *p)
 
 int
 bgpconf_peer_from_json(const cJSON *o, const char *ctx, struct bgp_peer *ret,
-	       struct cn_err *reterr)
+	       struct lf_err *reterr)
 {
 	char a[IPADDR_STRLEN + 1];
 	struct bgp_peer p;
@@ -407,11 +407,11 @@ bgpconf_peer_from_json(const cJSON *o, const char *ctx, struct bgp_peer *ret,
 
 	memset(&p, 0, sizeof(p));
 	if (!cJSON_IsObject(o))
-		return cn_err_set(reterr, CN_E_DECODE, -EINVAL,
+		return lf_err_set(reterr, LF_E_DECODE, -EINVAL,
 				  "%s: expected a JSON object", ctx);
 	r = json_get_str(o, "ip", a, sizeof(a), true, ctx, reterr);
 	if (r == 0 && ipaddr_parse(a, &p.addr) < 0)
-		r = cn_err_set(reterr, CN_E_DECODE, -EINVAL,
+		r = lf_err_set(reterr, LF_E_DECODE, -EINVAL,
 			       "%sip: '%s' is not an IP address", ctx, a);
 	if (r == 0)
 		r = json_get_u32(o, "as", &p.as, true, ctx, reterr);
@@ -482,7 +482,7 @@ out_delete:
 
 static int
 router_ip_from_json(const cJSON *o, const char *key, int family, const char *ctx,
-		    struct prefix *ret, struct cn_err *reterr)
+		    struct prefix *ret, struct lf_err *reterr)
 {
 	char buf[PREFIX_STRLEN + 1];
 	struct prefix p;
@@ -494,7 +494,7 @@ router_ip_from_json(const cJSON *o, const char *key, int family, const char *ctx
 	if (r < 0)
 		return r;
 	if (prefix_parse(buf, PREFIX_F_HOST_BITS, &p) < 0 || p.addr.family != family)
-		return cn_err_set(reterr, CN_E_DECODE, -EINVAL,
+		return lf_err_set(reterr, LF_E_DECODE, -EINVAL,
 				  "%s%s: '%s' is not an IPv%d IP/LEN", ctx, key,
 				  buf, family == AF_INET ? 4 : 6);
 	*ret = p;
@@ -503,7 +503,7 @@ router_ip_from_json(const cJSON *o, const char *key, int family, const char *ctx
 
 int
 bgpconf_node_from_json(const char *text, const char *key, struct bgp_node *ret,
-	       struct cn_err *reterr)
+	       struct lf_err *reterr)
 {
 	char ctx[KEY_MAX + 2], pctx[KEY_MAX + 32];
 	const cJSON *arr = NULL, *it;
@@ -518,7 +518,7 @@ bgpconf_node_from_json(const char *text, const char *key, struct bgp_node *ret,
 	if (r < 0)
 		return r;
 	if (!cJSON_IsObject(o)) {
-		r = cn_err_set(reterr, CN_E_DECODE, -EINVAL,
+		r = lf_err_set(reterr, LF_E_DECODE, -EINVAL,
 			       "%s: expected a JSON object", key);
 		goto out_delete;
 	}

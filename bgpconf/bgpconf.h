@@ -26,7 +26,7 @@
  * 0-65535).  AS 23456 (AS_TRANS, RFC 6793) is refused anywhere an AS is
  * configured: no speaker has it as its own AS.
  *
- * Every function returns >= 0 or -errno and fills the optional cn_err with
+ * Every function returns >= 0 or -errno and fills the optional lf_err with
  * a message naming the offending value and how to fix it; on error nothing
  * in the store changes.
  */
@@ -40,7 +40,7 @@
 #include "prefix.h"
 
 struct store;
-struct cn_err;
+struct lf_err;
 
 #define BGPCONF_AS_DEFAULT	64511
 #define BGPCONF_AS_TRANS	23456
@@ -92,33 +92,33 @@ void bgpconf_defaults(struct bgp_config *c);
 /* "65000", "4200000000", "1.10" (asdot).  what (may be NULL) prefixes the
  * message, e.g. "--as".  -EINVAL / -ERANGE. */
 int  bgpconf_parse_as(const char *s, const char *what, uint32_t *ret,
-		      struct cn_err *reterr);
+		      struct lf_err *reterr);
 /* 0 and AS_TRANS refused.  -EINVAL. */
-int  bgpconf_check_as(uint32_t as, const char *what, struct cn_err *reterr);
+int  bgpconf_check_as(uint32_t as, const char *what, struct lf_err *reterr);
 /* Decimal ("asplain"). */
 const char *bgpconf_as_fmt(uint32_t as, char *buf, size_t size);
 /* A unicast address a BGP session can go to: not unspecified, multicast,
  * IPv4 broadcast or 0.0.0.0/8, IPv4-mapped, or IPv6 link-local (which
  * would need an interface).  -EINVAL. */
 int  bgpconf_check_peer_addr(const struct ipaddr *a, const char *what,
-			     struct cn_err *reterr);
+			     struct lf_err *reterr);
 int  bgpconf_parse_peer_addr(const char *s, const char *what,
-			     struct ipaddr *ret, struct cn_err *reterr);
+			     struct ipaddr *ret, struct lf_err *reterr);
 /* "IP/LEN": a unicast address and a length 1-32 (1-128); host bits are the
  * point (it is the node's address), so they are kept.  -EINVAL. */
 int  bgpconf_parse_router_ip(const char *s, const char *what,
-			     struct prefix *ret, struct cn_err *reterr);
+			     struct prefix *ret, struct lf_err *reterr);
 /* 1-63 of [A-Za-z0-9._-], starting with a letter or digit. */
 bool bgpconf_node_name_valid(const char *name);
 
 /* ---- global config ---- */
 
 /* Defaults when "bgp/config" is absent. */
-int  bgpconf_get(struct store *s, struct bgp_config *ret, struct cn_err *reterr);
-int  bgpconf_set_default_as(struct store *s, uint32_t as, struct cn_err *reterr);
-int  bgpconf_set_mesh(struct store *s, bool on, struct cn_err *reterr);
+int  bgpconf_get(struct store *s, struct bgp_config *ret, struct lf_err *reterr);
+int  bgpconf_set_default_as(struct store *s, uint32_t as, struct lf_err *reterr);
+int  bgpconf_set_mesh(struct store *s, bool on, struct lf_err *reterr);
 /* 0 when never changed. */
-int  bgpconf_revision(struct store *s, uint64_t *ret, struct cn_err *reterr);
+int  bgpconf_revision(struct store *s, uint64_t *ret, struct lf_err *reterr);
 
 /* ---- peers: node NULL = global peers, else that node's peers ---- */
 
@@ -126,31 +126,31 @@ int  bgpconf_revision(struct store *s, uint64_t *ret, struct cn_err *reterr);
  * (nothing changes); -EEXIST when the address is a peer with another AS or
  * password.  Adding a node peer creates the node record if needed. */
 int  bgpconf_peer_add(struct store *s, const char *node,
-		      const struct bgp_peer *p, struct cn_err *reterr);
+		      const struct bgp_peer *p, struct lf_err *reterr);
 /* -ENOENT when no such peer (or no such node). */
 int  bgpconf_peer_remove(struct store *s, const char *node,
-			 const struct ipaddr *addr, struct cn_err *reterr);
+			 const struct ipaddr *addr, struct lf_err *reterr);
 /* *ret is malloc'd (free()), NULL when empty; a node without a record has
  * no peers. */
 int  bgpconf_peer_list(struct store *s, const char *node,
 		       struct bgp_peer **ret, size_t *ret_n,
-		       struct cn_err *reterr);
+		       struct lf_err *reterr);
 
 /* ---- node records ---- */
 
 /* -ENOENT when the node has no record. */
 int  bgpconf_node_get(struct store *s, const char *name,
-		      struct bgp_node *ret, struct cn_err *reterr);
+		      struct bgp_node *ret, struct lf_err *reterr);
 /* All node records, sorted by name; free with bgpconf_nodes_free(). */
 int  bgpconf_node_list(struct store *s, struct bgp_node **ret,
-		       size_t *ret_n, struct cn_err *reterr);
+		       size_t *ret_n, struct lf_err *reterr);
 void bgpconf_node_done(struct bgp_node *n);		/* NULL-safe */
 void bgpconf_nodes_free(struct bgp_node *nodes, size_t n);	/* NULL-safe */
 /* Set the node's AS and router IP (of the router IP's family) and add the
  * neighbor as a node-specific peer, under one lock and in one write: all
  * of it or nothing.  The neighbor may already be a peer with the same AS. */
 int  bgpconf_node_create_bgp(struct store *s, const struct bgp_create_req *req,
-			     struct cn_err *reterr);
+			     struct lf_err *reterr);
 
 /* What `netctl node set NAME [--router-ip=IP/LEN]... [--as=N]` sets: a
  * node's AS and/or router IPs alone, no peer (enough for the node-to-node
@@ -165,6 +165,6 @@ struct bgp_node_set_req {
 /* Creates the record when needed; at least one of the three must be given.
  * 0 changed, 1 when the record already said so (nothing written). */
 int  bgpconf_node_set(struct store *s, const struct bgp_node_set_req *req,
-		      struct cn_err *reterr);
+		      struct lf_err *reterr);
 
 #endif

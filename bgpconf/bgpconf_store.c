@@ -18,28 +18,28 @@
 /* ------------------------------------------------------------ store */
 
 static int
-lock_conf(struct store *s, struct store_lock **ret, struct cn_err *reterr)
+lock_conf(struct store *s, struct store_lock **ret, struct lf_err *reterr)
 {
 	int r = store_lock(s, BGPCONF_LOCK, ret);
 
 	if (r < 0)
-		return store_err_set(s, reterr, CN_E_IO, r, "cannot lock the BGP configuration");
+		return store_err_set(s, reterr, LF_E_IO, r, "cannot lock the BGP configuration");
 	return 0;
 }
 
 /* -ENOENT without a message: the caller decides what absence means. */
 static int
-read_key(struct store *s, const char *key, char **ret, struct cn_err *reterr)
+read_key(struct store *s, const char *key, char **ret, struct lf_err *reterr)
 {
 	int r = store_get(s, key, ret);
 
 	if (r < 0 && r != -ENOENT)
-		return store_err_set(s, reterr, CN_E_IO, r, "reading %s from the store", key);
+		return store_err_set(s, reterr, LF_E_IO, r, "reading %s from the store", key);
 	return r;
 }
 
 int
-bgpconf_revision(struct store *s, uint64_t *ret, struct cn_err *reterr)
+bgpconf_revision(struct store *s, uint64_t *ret, struct lf_err *reterr)
 {
 	const cJSON *it;
 	cJSON *o;
@@ -61,7 +61,7 @@ bgpconf_revision(struct store *s, uint64_t *ret, struct cn_err *reterr)
 	if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 9007199254740992.0 ||
 	    (double)(uint64_t)it->valuedouble != it->valuedouble) {
 		cJSON_Delete(o);
-		return cn_err_set(reterr, CN_E_DECODE, -EINVAL, KEY_REVISION
+		return lf_err_set(reterr, LF_E_DECODE, -EINVAL, KEY_REVISION
 				  ".revision: expected a whole number >= 0");
 	}
 	*ret = (uint64_t)it->valuedouble;
@@ -72,7 +72,7 @@ bgpconf_revision(struct store *s, uint64_t *ret, struct cn_err *reterr)
 /* Under the lock.  Readers compare revisions for inequality only, so a
  * damaged counter restarts from a value no earlier one can have had. */
 static int
-revision_bump(struct store *s, struct cn_err *reterr)
+revision_bump(struct store *s, struct lf_err *reterr)
 {
 	uint64_t rev;
 	cJSON *o;
@@ -93,7 +93,7 @@ revision_bump(struct store *s, struct cn_err *reterr)
 	r = store_put(s, KEY_REVISION, text);
 	free(text);
 	if (r < 0)
-		return store_err_set(s, reterr, CN_E_IO, r, "writing %s", KEY_REVISION);
+		return store_err_set(s, reterr, LF_E_IO, r, "writing %s", KEY_REVISION);
 	return 0;
 }
 
@@ -101,13 +101,13 @@ revision_bump(struct store *s, struct cn_err *reterr)
  * revision; when the bump fails, put the old value back (NULL: absent). */
 static int
 commit(struct store *s, const char *key, const char *val, const char *old,
-       struct cn_err *reterr)
+       struct lf_err *reterr)
 {
 	int r;
 
 	r = val ? store_put(s, key, val) : store_delete(s, key);
 	if (r < 0)
-		return store_err_set(s, reterr, CN_E_IO, r, "writing %s", key);
+		return store_err_set(s, reterr, LF_E_IO, r, "writing %s", key);
 	r = revision_bump(s, reterr);
 	if (r < 0)
 		(void)(old ? store_put(s, key, old) : store_delete(s, key));
@@ -115,7 +115,7 @@ commit(struct store *s, const char *key, const char *val, const char *old,
 }
 
 int
-bgpconf_get(struct store *s, struct bgp_config *ret, struct cn_err *reterr)
+bgpconf_get(struct store *s, struct bgp_config *ret, struct lf_err *reterr)
 {
 	char *text;
 	int r;
@@ -136,7 +136,7 @@ bgpconf_get(struct store *s, struct bgp_config *ret, struct cn_err *reterr)
  * already so. */
 static int
 config_change(struct store *s, const uint32_t *as, const bool *mesh,
-	      struct cn_err *reterr)
+	      struct lf_err *reterr)
 {
 	struct bgp_config old, c;
 	struct store_lock *lock;
@@ -178,7 +178,7 @@ out_unlock:
 }
 
 int
-bgpconf_set_default_as(struct store *s, uint32_t as, struct cn_err *reterr)
+bgpconf_set_default_as(struct store *s, uint32_t as, struct lf_err *reterr)
 {
 	int r = bgpconf_check_as(as, "default node AS", reterr);
 
@@ -186,7 +186,7 @@ bgpconf_set_default_as(struct store *s, uint32_t as, struct cn_err *reterr)
 }
 
 int
-bgpconf_set_mesh(struct store *s, bool on, struct cn_err *reterr)
+bgpconf_set_mesh(struct store *s, bool on, struct lf_err *reterr)
 {
 	return config_change(s, NULL, &on, reterr);
 }
@@ -202,7 +202,7 @@ node_key(const char *name, char *buf, size_t size)
 /* Reads and parses a node record; *ret_text (may be NULL) gets its text. */
 static int
 node_load(struct store *s, const char *name, struct bgp_node *ret,
-	  char **ret_text, struct cn_err *reterr)
+	  char **ret_text, struct lf_err *reterr)
 {
 	char key[KEY_MAX], *text;
 	int r;
@@ -230,7 +230,7 @@ node_new(const char *name, struct bgp_node *ret)
 /* Write n if it differs from old_text; 1 when it does not. */
 static int
 node_commit(struct store *s, const struct bgp_node *n, const char *old_text,
-	    struct cn_err *reterr)
+	    struct lf_err *reterr)
 {
 	char key[KEY_MAX], *text;
 	int r;
@@ -249,7 +249,7 @@ node_commit(struct store *s, const struct bgp_node *n, const char *old_text,
 
 int
 bgpconf_node_get(struct store *s, const char *name, struct bgp_node *ret,
-		 struct cn_err *reterr)
+		 struct lf_err *reterr)
 {
 	int r = bgpconf_check_node_name(name, reterr);
 
@@ -257,7 +257,7 @@ bgpconf_node_get(struct store *s, const char *name, struct bgp_node *ret,
 		return r;
 	r = node_load(s, name, ret, NULL, reterr);
 	if (r == -ENOENT)
-		return cn_err_set(reterr, CN_E_NOT_FOUND, -ENOENT,
+		return lf_err_set(reterr, LF_E_NOT_FOUND, -ENOENT,
 				  "node %s is unknown: it has no BGP settings "
 				  "or peers", name);
 	return r;
@@ -265,7 +265,7 @@ bgpconf_node_get(struct store *s, const char *name, struct bgp_node *ret,
 
 int
 bgpconf_node_list(struct store *s, struct bgp_node **ret, size_t *ret_n,
-		  struct cn_err *reterr)
+		  struct lf_err *reterr)
 {
 	struct bgp_node *nodes = NULL;
 	char **names = NULL;
@@ -274,7 +274,7 @@ bgpconf_node_list(struct store *s, struct bgp_node **ret, size_t *ret_n,
 
 	r = store_list(s, DIR_NODES, &names, &n_names);
 	if (r < 0)
-		return store_err_set(s, reterr, CN_E_IO, r, "listing the nodes");
+		return store_err_set(s, reterr, LF_E_IO, r, "listing the nodes");
 	if (n_names) {
 		nodes = calloc(n_names, sizeof(*nodes));
 		if (!nodes) {
@@ -312,7 +312,7 @@ peer_key(const struct ipaddr *a, char *buf, size_t size)
 
 static int
 peer_load(struct store *s, const struct ipaddr *a, struct bgp_peer *ret,
-	  char **ret_text, struct cn_err *reterr)
+	  char **ret_text, struct lf_err *reterr)
 {
 	char key[KEY_MAX], ctx[KEY_MAX + 2], *text;
 	cJSON *o;
@@ -338,18 +338,18 @@ peer_load(struct store *s, const struct ipaddr *a, struct bgp_peer *ret,
 /* 1: the same peer is there; -EEXIST: another one with that address. */
 static int
 peer_same(const struct bgp_peer *old, const struct bgp_peer *p, const char *where,
-	  struct cn_err *reterr)
+	  struct lf_err *reterr)
 {
 	char a[IPADDR_STRLEN];
 
 	ipaddr_fmt(&p->addr, a, sizeof(a));
 	if (old->as != p->as)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EEXIST,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
 				  "%s is already a %s BGP peer with AS %u (not "
 				  "%u): remove it first to change it", a, where,
 				  old->as, p->as);
 	if (strcmp(old->password, p->password) != 0)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EEXIST,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
 				  "%s is already a %s BGP peer with %s: remove "
 				  "it first to change it", a, where,
 				  old->password[0] ? "a different password"
@@ -370,7 +370,7 @@ peer_find(const struct bgp_node *n, const struct ipaddr *a)
 
 /* A node peer that is also a global peer would be one session twice. */
 static int
-check_not_global(struct store *s, const struct ipaddr *a, struct cn_err *reterr)
+check_not_global(struct store *s, const struct ipaddr *a, struct lf_err *reterr)
 {
 	char ab[IPADDR_STRLEN];
 	struct bgp_peer g;
@@ -381,7 +381,7 @@ check_not_global(struct store *s, const struct ipaddr *a, struct cn_err *reterr)
 		return 0;
 	if (r < 0)
 		return r;
-	return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EEXIST,
+	return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
 			  "%s is already a global BGP peer (AS %u), which "
 			  "every node peers with: remove the global peer "
 			  "first to make it node-specific",
@@ -389,7 +389,7 @@ check_not_global(struct store *s, const struct ipaddr *a, struct cn_err *reterr)
 }
 
 static int
-check_not_node_peer(struct store *s, const struct ipaddr *a, struct cn_err *reterr)
+check_not_node_peer(struct store *s, const struct ipaddr *a, struct lf_err *reterr)
 {
 	const struct bgp_peer *p;
 	char ab[IPADDR_STRLEN];
@@ -402,7 +402,7 @@ check_not_node_peer(struct store *s, const struct ipaddr *a, struct cn_err *rete
 		return r;
 	for (i = 0; i < n && r == 0; i++)
 		if ((p = peer_find(&nodes[i], a)))
-			r = cn_err_set(reterr, CN_E_INVALID_CONFIG, -EEXIST,
+			r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
 				       "%s is already a BGP peer of node %s "
 				       "(AS %u): remove that node peer first to "
 				       "make it global",
@@ -414,7 +414,7 @@ check_not_node_peer(struct store *s, const struct ipaddr *a, struct cn_err *rete
 
 /* Insert (or find the same) p in n; 1 when already there. */
 static int
-node_peer_insert(struct bgp_node *n, const struct bgp_peer *p, struct cn_err *reterr)
+node_peer_insert(struct bgp_node *n, const struct bgp_peer *p, struct lf_err *reterr)
 {
 	const struct bgp_peer *old = peer_find(n, &p->addr);
 	struct bgp_peer *peers;
@@ -423,7 +423,7 @@ node_peer_insert(struct bgp_node *n, const struct bgp_peer *p, struct cn_err *re
 	if (old)
 		return peer_same(old, p, "node-specific", reterr);
 	if (n->n_peers >= BGPCONF_NODE_PEERS_MAX)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -ENOSPC,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -ENOSPC,
 				  "node %s already has %d BGP peers, the most "
 				  "it can have", n->name, BGPCONF_NODE_PEERS_MAX);
 	peers = realloc(n->peers, (n->n_peers + 1) * sizeof(*peers));
@@ -439,7 +439,7 @@ node_peer_insert(struct bgp_node *n, const struct bgp_peer *p, struct cn_err *re
 
 static int
 global_peer_add_locked(struct store *s, const struct bgp_peer *p,
-		       struct cn_err *reterr)
+		       struct lf_err *reterr)
 {
 	struct bgp_peer old;
 	char key[KEY_MAX], *text;
@@ -464,7 +464,7 @@ global_peer_add_locked(struct store *s, const struct bgp_peer *p,
 
 static int
 node_peer_add_locked(struct store *s, const char *node, const struct bgp_peer *p,
-		     struct cn_err *reterr)
+		     struct lf_err *reterr)
 {
 	struct bgp_node n;
 	char *old_text = NULL;
@@ -487,7 +487,7 @@ node_peer_add_locked(struct store *s, const char *node, const struct bgp_peer *p
 
 int
 bgpconf_peer_add(struct store *s, const char *node, const struct bgp_peer *p,
-		 struct cn_err *reterr)
+		 struct lf_err *reterr)
 {
 	struct store_lock *lock;
 	struct bgp_peer v = *p;
@@ -512,21 +512,21 @@ bgpconf_peer_add(struct store *s, const char *node, const struct bgp_peer *p,
 }
 
 static int
-no_such_peer(const struct ipaddr *a, const char *node, struct cn_err *reterr)
+no_such_peer(const struct ipaddr *a, const char *node, struct lf_err *reterr)
 {
 	char ab[IPADDR_STRLEN];
 
 	ipaddr_fmt(a, ab, sizeof(ab));
 	if (node)
-		return cn_err_set(reterr, CN_E_NOT_FOUND, -ENOENT,
+		return lf_err_set(reterr, LF_E_NOT_FOUND, -ENOENT,
 				  "%s is not a BGP peer of node %s", ab, node);
-	return cn_err_set(reterr, CN_E_NOT_FOUND, -ENOENT,
+	return lf_err_set(reterr, LF_E_NOT_FOUND, -ENOENT,
 			  "%s is not a global BGP peer", ab);
 }
 
 static int
 peer_remove_locked(struct store *s, const char *node, const struct ipaddr *a,
-		   struct cn_err *reterr)
+		   struct lf_err *reterr)
 {
 	char key[KEY_MAX], *old_text = NULL;
 	struct bgp_peer old;
@@ -566,7 +566,7 @@ peer_remove_locked(struct store *s, const char *node, const struct ipaddr *a,
 
 int
 bgpconf_peer_remove(struct store *s, const char *node, const struct ipaddr *a,
-		    struct cn_err *reterr)
+		    struct lf_err *reterr)
 {
 	struct store_lock *lock;
 	int r;
@@ -574,7 +574,7 @@ bgpconf_peer_remove(struct store *s, const char *node, const struct ipaddr *a,
 	if (node && (r = bgpconf_check_node_name(node, reterr)) < 0)
 		return r;
 	if (!ipaddr_is_set(a))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "no peer address given");
 	r = lock_conf(s, &lock, reterr);
 	if (r < 0)
@@ -586,7 +586,7 @@ bgpconf_peer_remove(struct store *s, const char *node, const struct ipaddr *a,
 
 static int
 global_peer_list(struct store *s, struct bgp_peer **ret, size_t *ret_n,
-		 struct cn_err *reterr)
+		 struct lf_err *reterr)
 {
 	struct bgp_peer *peers = NULL;
 	char **names = NULL;
@@ -596,7 +596,7 @@ global_peer_list(struct store *s, struct bgp_peer **ret, size_t *ret_n,
 
 	r = store_list(s, DIR_PEERS, &names, &n_names);
 	if (r < 0)
-		return store_err_set(s, reterr, CN_E_IO, r, "listing the BGP peers");
+		return store_err_set(s, reterr, LF_E_IO, r, "listing the BGP peers");
 	if (n_names && !(peers = calloc(n_names, sizeof(*peers)))) {
 		r = bgpconf_oom(reterr);
 		goto out_free_names;
@@ -632,7 +632,7 @@ out_free_names:
 
 int
 bgpconf_peer_list(struct store *s, const char *node, struct bgp_peer **ret,
-		  size_t *ret_n, struct cn_err *reterr)
+		  size_t *ret_n, struct lf_err *reterr)
 {
 	struct bgp_node n;
 	int r;
@@ -659,7 +659,7 @@ bgpconf_peer_list(struct store *s, const char *node, struct bgp_peer **ret,
 
 int
 bgpconf_node_create_bgp(struct store *s, const struct bgp_create_req *req,
-			struct cn_err *reterr)
+			struct lf_err *reterr)
 {
 	struct bgp_peer nb = req->neighbor;
 	struct store_lock *lock;
@@ -672,7 +672,7 @@ bgpconf_node_create_bgp(struct store *s, const struct bgp_create_req *req,
 		r = bgpconf_check_as(req->as, "--as", reterr);
 	if (r == 0 && (!ipaddr_is_set(&req->router_ip.addr) || req->router_ip.len == 0 ||
 		       req->router_ip.len > prefix_maxlen(req->router_ip.addr.family)))
-		r = cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 			       "--router-ip: give the node's address and prefix "
 			       "length, e.g. --router-ip=10.0.0.1/24");
 	if (r == 0)
@@ -719,12 +719,12 @@ out_unlock:
 }
 
 static int
-check_router_ip(const struct prefix *p, int family, struct cn_err *reterr)
+check_router_ip(const struct prefix *p, int family, struct lf_err *reterr)
 {
 	if (!p->addr.family)
 		return 0;
 	if (p->addr.family != family || p->len == 0 || p->len > prefix_maxlen(family))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "--router-ip: give the node's IPv%d address and prefix "
 				  "length, e.g. --router-ip=%s", family == AF_INET ? 4 : 6,
 				  family == AF_INET ? "10.0.0.1/24" : "fd00::1/64");
@@ -733,7 +733,7 @@ check_router_ip(const struct prefix *p, int family, struct cn_err *reterr)
 
 int
 bgpconf_node_set(struct store *s, const struct bgp_node_set_req *req,
-		 struct cn_err *reterr)
+		 struct lf_err *reterr)
 {
 	struct store_lock *lock;
 	struct bgp_node n;
@@ -743,7 +743,7 @@ bgpconf_node_set(struct store *s, const struct bgp_node_set_req *req,
 	r = bgpconf_check_node_name(req->node, reterr);
 	if (r == 0 && !req->set_as && !req->router_ip4.addr.family &&
 	    !req->router_ip6.addr.family)
-		r = cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 			       "nothing to set: give --router-ip=IP/LEN and/or --as=N");
 	if (r == 0 && req->set_as && req->as != 0)
 		r = bgpconf_check_as(req->as, "--as", reterr);

@@ -31,14 +31,14 @@ gateway_or_default(int family, const struct ipaddr *gw, struct ipaddr *ret)
  * both into a third result) keeps ADD to one struct cni_result. */
 static int
 attach_result_append(const struct cni_cmd *cmd, const struct attach_result *ar,
-		     struct cni_result *dst, struct cn_err *reterr)
+		     struct cni_result *dst, struct lf_err *reterr)
 {
 	size_t base = dst->n_ifaces;
 	struct cni_iface *host, *cont;
 
 	if (base + 2 > CNI_MAX_IFACES || dst->n_ips + ar->n_ips > CNI_MAX_IPS ||
 	    dst->n_routes + ar->n_routes > CNI_MAX_ROUTES)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -E2BIG,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -E2BIG,
 				  "prevResult: too many interfaces, ips or routes to add ours");
 	host = &dst->ifaces[base];
 	cont = &dst->ifaces[base + 1];
@@ -74,17 +74,17 @@ attach_result_append(const struct cni_cmd *cmd, const struct attach_result *ar,
 /* The delegated IPAM's addresses become the request's (external_ipam). */
 static int
 req_from_ipam_result(const struct cni_result *ipr, struct attach_req *req,
-		     struct cn_err *reterr)
+		     struct lf_err *reterr)
 {
 	if (ipr->n_ips == 0)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "ipam: plugin returned no IP addresses");
 	for (size_t i = 0; i < ipr->n_ips; i++) {
 		const struct cni_ip *ip = &ipr->ips[i];
 		struct attach_ip *a;
 
 		if (req->n_ips >= ATTACH_MAX_IPS)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -E2BIG,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -E2BIG,
 					  "ipam: plugin returned more than %d addresses",
 					  ATTACH_MAX_IPS);
 		a = &req->ips[req->n_ips++];
@@ -114,7 +114,7 @@ cni_attach_req_init(const struct cni_cmd *cmd, struct attach_req *req)
 }
 
 int
-cmd_add(struct cni_cmd *cmd, struct cn_err *reterr)
+cmd_add(struct cni_cmd *cmd, struct lf_err *reterr)
 {
 	struct cni_result *ipr = NULL, *ours = NULL, *out;
 	struct attach_result ar;
@@ -131,7 +131,7 @@ cmd_add(struct cni_cmd *cmd, struct cn_err *reterr)
 	if (cmd->conf.ipam_delegate) {
 		ipr = calloc(1, sizeof(*ipr));
 		if (ipr == NULL) {
-			r = cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+			r = lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 			goto out_store;
 		}
 		r = cni_delegate(cmd, CNI_CMD_ADD, ipr, reterr);
@@ -144,10 +144,10 @@ cmd_add(struct cni_cmd *cmd, struct cn_err *reterr)
 	}
 
 	/* The network is read once, by the IPAM under its lock; an unknown
-	 * one comes back as -ENOENT / CN_E_NOT_FOUND. */
+	 * one comes back as -ENOENT / LF_E_NOT_FOUND. */
 	memset(&ar, 0, sizeof(ar));
 	r = attach_workload(s, &req, &ar, reterr);
-	if (r == -ENOENT && !delegated && reterr != NULL && reterr->code == CN_E_NOT_FOUND) {
+	if (r == -ENOENT && !delegated && reterr != NULL && reterr->code == LF_E_NOT_FOUND) {
 		r = cni_network_missing(cmd->conf.network, r, reterr);
 		goto out_store;
 	}
@@ -160,7 +160,7 @@ cmd_add(struct cni_cmd *cmd, struct cn_err *reterr)
 	 * fresh one: never a copy. */
 	out = cmd->conf.prev_result;
 	if (out == NULL && (out = ours = calloc(1, sizeof(*ours))) == NULL) {
-		r = cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		r = lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 		goto out_store;
 	}
 	r = attach_result_append(cmd, &ar, out, reterr);
@@ -174,7 +174,7 @@ cmd_add(struct cni_cmd *cmd, struct cn_err *reterr)
 
 out_release_delegate:
 	if (delegated) {
-		struct cn_err ignored = { 0 };
+		struct lf_err ignored = { 0 };
 
 		if (cni_delegate(cmd, CNI_CMD_DEL, NULL, &ignored) < 0)
 			log_warnx("ADD failed and the IPAM plugin %s could not release: %s",

@@ -47,7 +47,7 @@ default_gateway(struct attach_ip *a)
 
 /* Leafnet's own IPAM: what the store says this container holds. */
 static int
-expect_from_store(struct cni_cmd *cmd, struct attach_result *expect, struct cn_err *reterr)
+expect_from_store(struct cni_cmd *cmd, struct attach_result *expect, struct lf_err *reterr)
 {
 	struct ipam_addr addrs[IPAM_MAX_ADDRS];
 	struct store *s = NULL;
@@ -66,12 +66,12 @@ expect_from_store(struct cni_cmd *cmd, struct attach_result *expect, struct cn_e
 	r = ipam_lookup(s, cmd->conf.network, cmd->env.container_id, cmd->env.ifname,
 			addrs, IPAM_MAX_ADDRS, &n);
 	if (r < 0) {
-		r = cn_err_set(reterr, CN_E_IO, r, "network %s: allocations cannot be read: %s",
+		r = lf_err_set(reterr, LF_E_IO, r, "network %s: allocations cannot be read: %s",
 			       cmd->conf.network, strerror(-r));
 		goto out_store;
 	}
 	if (n == 0) {
-		r = cn_err_set(reterr, CN_E_UNKNOWN_CONTAINER, -ENOENT,
+		r = lf_err_set(reterr, LF_E_UNKNOWN_CONTAINER, -ENOENT,
 			       "container %s (%s) has no address in network %s",
 			       cmd->env.container_id, cmd->env.ifname, cmd->conf.network);
 		goto out_store;
@@ -92,12 +92,12 @@ out_store:
 /* An external IPAM: the prevResult's addresses on our interface. */
 static int
 expect_from_prev(struct cni_cmd *cmd, int idx, struct attach_result *expect,
-		 struct cn_err *reterr)
+		 struct lf_err *reterr)
 {
 	const struct cni_result *p = cmd->conf.prev_result;
 
 	if (!cmd->conf.has_prev_result)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "prevResult: missing (CHECK with ipam.type \"%s\" needs the ADD result)",
 				  cmd->conf.ipam_type);
 	for (size_t i = 0; i < p->n_ips && expect->n_ips < ATTACH_MAX_IPS; i++) {
@@ -113,7 +113,7 @@ expect_from_prev(struct cni_cmd *cmd, int idx, struct attach_result *expect,
 		default_gateway(a);
 	}
 	if (expect->n_ips == 0)
-		return cn_err_set(reterr, CN_E_CHECK_FAILED, -ENOENT,
+		return lf_err_set(reterr, LF_E_CHECK_FAILED, -ENOENT,
 				  "prevResult: no address on interface %s", cmd->env.ifname);
 	return 0;
 }
@@ -121,7 +121,7 @@ expect_from_prev(struct cni_cmd *cmd, int idx, struct attach_result *expect,
 /* The prevResult and the allocation must agree both ways. */
 static int
 compare_prev(const struct cni_cmd *cmd, int idx, const struct attach_result *expect,
-	     struct cn_err *reterr)
+	     struct lf_err *reterr)
 {
 	const struct cni_result *p = cmd->conf.prev_result;
 	char buf[PREFIX_STRLEN];
@@ -134,7 +134,7 @@ compare_prev(const struct cni_cmd *cmd, int idx, const struct attach_result *exp
 		for (size_t j = 0; j < expect->n_ips; j++)
 			ours |= ipaddr_eq(&p->ips[i].address.addr, &expect->ips[j].addr.addr);
 		if (!ours)
-			return cn_err_set(reterr, CN_E_CHECK_FAILED, -EINVAL,
+			return lf_err_set(reterr, LF_E_CHECK_FAILED, -EINVAL,
 					  "prevResult: %s on %s was not allocated to container %s by leafnet",
 					  prefix_fmt(&p->ips[i].address, buf, sizeof(buf)),
 					  cmd->env.ifname, cmd->env.container_id);
@@ -145,7 +145,7 @@ compare_prev(const struct cni_cmd *cmd, int idx, const struct attach_result *exp
 		for (size_t i = 0; i < p->n_ips; i++)
 			found |= ipaddr_eq(&p->ips[i].address.addr, &expect->ips[j].addr.addr);
 		if (!found)
-			return cn_err_set(reterr, CN_E_CHECK_FAILED, -EINVAL,
+			return lf_err_set(reterr, LF_E_CHECK_FAILED, -EINVAL,
 					  "prevResult: lacks %s, allocated to container %s (%s)",
 					  ipaddr_fmt(&expect->ips[j].addr.addr, buf, sizeof(buf)),
 					  cmd->env.container_id, cmd->env.ifname);
@@ -154,7 +154,7 @@ compare_prev(const struct cni_cmd *cmd, int idx, const struct attach_result *exp
 }
 
 int
-cmd_check(struct cni_cmd *cmd, struct cn_err *reterr)
+cmd_check(struct cni_cmd *cmd, struct lf_err *reterr)
 {
 	const struct cni_result *p = cmd->conf.prev_result;	/* NULL: none */
 	struct attach_result expect;
@@ -165,7 +165,7 @@ cmd_check(struct cni_cmd *cmd, struct cn_err *reterr)
 	cni_attach_req_init(cmd, &req);
 	idx = cmd->conf.has_prev_result ? prev_cont_iface(cmd) : -1;
 	if (cmd->conf.has_prev_result && idx < 0)
-		return cn_err_set(reterr, CN_E_CHECK_FAILED, -ENOENT,
+		return lf_err_set(reterr, LF_E_CHECK_FAILED, -ENOENT,
 				  "prevResult: no interface %s with a sandbox", cmd->env.ifname);
 
 	if (cmd->conf.ipam_delegate) {
@@ -193,6 +193,6 @@ cmd_check(struct cni_cmd *cmd, struct cn_err *reterr)
 			copy_mac(expect.host_mac, p->ifaces[i].mac);
 	r = attach_check(&req, &expect, reterr);
 	if (r < 0 && reterr != NULL && reterr->code == 0)
-		cn_err_set(reterr, CN_E_CHECK_FAILED, r, "CHECK failed: %s", strerror(-r));
+		lf_err_set(reterr, LF_E_CHECK_FAILED, r, "CHECK failed: %s", strerror(-r));
 	return r;
 }

@@ -24,9 +24,9 @@ detach_req_init(const struct cni_cmd *cmd, struct detach_req *req)
 }
 
 int
-cmd_del(struct cni_cmd *cmd, struct cn_err *reterr)
+cmd_del(struct cni_cmd *cmd, struct lf_err *reterr)
 {
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct detach_req req;
 	struct store *s = NULL;
 	int r;
@@ -36,16 +36,16 @@ cmd_del(struct cni_cmd *cmd, struct cn_err *reterr)
 		return r;
 	detach_req_init(cmd, &req);
 	r = detach_workload(s, &req, &err);
-	if (r < 0 && (r == -ENOENT || err.code == CN_E_NOT_FOUND) && !req.external_ipam) {
+	if (r < 0 && (r == -ENOENT || err.code == LF_E_NOT_FOUND) && !req.external_ipam) {
 		/* The network (or its state) is gone: still take the
 		 * interfaces down, there is nothing left to release. */
 		log_info("DEL %s %s: %s; detaching without releasing",
 			 req.container_id, req.ifname, err.msg);
-		cn_err_clear(&err);
+		lf_err_clear(&err);
 		req.external_ipam = true;
 		r = detach_workload(s, &req, &err);
 	}
-	if (r < 0 && (r == -ENOENT || err.code == CN_E_NOT_FOUND)) {
+	if (r < 0 && (r == -ENOENT || err.code == LF_E_NOT_FOUND)) {
 		log_debug("DEL %s %s: nothing to do: %s", req.container_id, req.ifname, err.msg);
 		r = 0;
 	}

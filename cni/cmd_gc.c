@@ -47,7 +47,7 @@ keep_iface(const char *container_id, const char *ifname, void *arg)
 }
 
 int
-cmd_gc(struct cni_cmd *cmd, struct cn_err *reterr)
+cmd_gc(struct cni_cmd *cmd, struct lf_err *reterr)
 {
 	struct store *s = NULL;
 	int r, n_if, n_addr = 0;

@@ -20,7 +20,7 @@
 #include "store.h"
 
 static int
-open_network(struct cni_cmd *cmd, struct store **ret, struct cn_err *reterr)
+open_network(struct cni_cmd *cmd, struct store **ret, struct lf_err *reterr)
 {
 	struct store *s = NULL;
 	struct network net;
@@ -77,7 +77,7 @@ ipam_result(const struct ipam_addr *addrs, size_t n, struct cni_result *res)
 }
 
 int
-cmd_ipam_add(struct cni_cmd *cmd, struct cn_err *reterr)
+cmd_ipam_add(struct cni_cmd *cmd, struct lf_err *reterr)
 {
 	struct ipam_addr addrs[IPAM_MAX_ADDRS];
 	struct cni_result *res = NULL;
@@ -102,7 +102,7 @@ cmd_ipam_add(struct cni_cmd *cmd, struct cn_err *reterr)
 		goto out_store;
 	res = calloc(1, sizeof(*res));
 	if (res == NULL) {
-		r = cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		r = lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 		goto out_release;
 	}
 	ipam_result(addrs, n, res);
@@ -122,9 +122,9 @@ out_store:
 }
 
 int
-cmd_ipam_del(struct cni_cmd *cmd, struct cn_err *reterr)
+cmd_ipam_del(struct cni_cmd *cmd, struct lf_err *reterr)
 {
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct store *s = NULL;
 	int r;
 
@@ -133,7 +133,7 @@ cmd_ipam_del(struct cni_cmd *cmd, struct cn_err *reterr)
 		return r;
 	r = ipam_release(s, cmd->conf.network, cmd->env.container_id, cmd->env.ifname, &err);
 	store_free(s);
-	if (r < 0 && (r == -ENOENT || err.code == CN_E_NOT_FOUND))
+	if (r < 0 && (r == -ENOENT || err.code == LF_E_NOT_FOUND))
 		r = 0;			/* network gone: nothing held */
 	if (r < 0) {
 		*reterr = err;
@@ -145,7 +145,7 @@ cmd_ipam_del(struct cni_cmd *cmd, struct cn_err *reterr)
 }
 
 int
-cmd_ipam_check(struct cni_cmd *cmd, struct cn_err *reterr)
+cmd_ipam_check(struct cni_cmd *cmd, struct lf_err *reterr)
 {
 	struct ipam_addr addrs[IPAM_MAX_ADDRS];
 	const struct cni_result *p = cmd->conf.prev_result;	/* NULL: none */
@@ -161,10 +161,10 @@ cmd_ipam_check(struct cni_cmd *cmd, struct cn_err *reterr)
 			addrs, IPAM_MAX_ADDRS, &n);
 	store_free(s);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "network %s: allocations cannot be read: %s",
+		return lf_err_set(reterr, LF_E_IO, r, "network %s: allocations cannot be read: %s",
 				  cmd->conf.network, strerror(-r));
 	if (n == 0)
-		return cn_err_set(reterr, CN_E_UNKNOWN_CONTAINER, -ENOENT,
+		return lf_err_set(reterr, LF_E_UNKNOWN_CONTAINER, -ENOENT,
 				  "container %s (%s) has no address in network %s",
 				  cmd->env.container_id, cmd->env.ifname, cmd->conf.network);
 	for (size_t i = 0; cmd->conf.has_prev_result && i < n; i++) {
@@ -173,7 +173,7 @@ cmd_ipam_check(struct cni_cmd *cmd, struct cn_err *reterr)
 		for (size_t j = 0; j < p->n_ips; j++)
 			found |= ipaddr_eq(&p->ips[j].address.addr, &addrs[i].addr);
 		if (!found)
-			return cn_err_set(reterr, CN_E_CHECK_FAILED, -EINVAL,
+			return lf_err_set(reterr, LF_E_CHECK_FAILED, -EINVAL,
 					  "prevResult: lacks %s, allocated to container %s (%s)",
 					  ipaddr_fmt(&addrs[i].addr, buf, sizeof(buf)),
 					  cmd->env.container_id, cmd->env.ifname);
@@ -182,7 +182,7 @@ cmd_ipam_check(struct cni_cmd *cmd, struct cn_err *reterr)
 }
 
 int
-cmd_ipam_gc(struct cni_cmd *cmd, struct cn_err *reterr)
+cmd_ipam_gc(struct cni_cmd *cmd, struct lf_err *reterr)
 {
 	struct store *s = NULL;
 	int r;
@@ -199,14 +199,14 @@ cmd_ipam_gc(struct cni_cmd *cmd, struct cn_err *reterr)
 }
 
 int
-cmd_ipam_status(struct cni_cmd *cmd, struct cn_err *reterr)
+cmd_ipam_status(struct cni_cmd *cmd, struct lf_err *reterr)
 {
 	struct store *s = NULL;
 	int r;
 
 	r = store_open(&cmd->lconf, &s);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
 				  "state directory %s: %s", cmd->lconf.state_dir, strerror(-r));
 	r = cni_network_usable(s, cmd->conf.network, reterr);
 	store_free(s);

@@ -34,7 +34,7 @@
  * first; stops at the first hit.  1 yes, 0 no, -errno when the store
  * cannot be read. */
 static int
-bgp_configured(struct store *s, const char *node, struct cn_err *reterr)
+bgp_configured(struct store *s, const char *node, struct lf_err *reterr)
 {
 	struct bgp_peer *peers = NULL;
 	struct bgp_node self, *nodes = NULL;
@@ -49,25 +49,25 @@ bgp_configured(struct store *s, const char *node, struct cn_err *reterr)
 		if (yes)
 			return 1;
 	} else if (r != -ENOENT && r != -EINVAL) {	/* EINVAL: a name no record can have */
-		return cn_err_set(reterr, CN_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
 				  "reading node %s's BGP record: %s", node, strerror(-r));
 	}
 	r = bgpconf_peer_list(s, NULL, &peers, &n, NULL);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
 				  "reading the global BGP peers: %s", strerror(-r));
 	free(peers);
 	if (n > 0)
 		return 1;
 	r = bgpconf_get(s, &bc, NULL);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
 				  "reading the BGP configuration: %s", strerror(-r));
 	if (!bc.node_mesh)
 		return 0;
 	r = bgpconf_node_list(s, &nodes, &n, NULL);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
 				  "reading the node records: %s", strerror(-r));
 	for (size_t i = 0; i < n && !yes; i++)
 		yes = strcmp(nodes[i].name, node) != 0 &&
@@ -111,12 +111,12 @@ peers_summary(const cJSON *peers, char *buf, size_t size)
 /* BGP configured for this node: leafnetd must answer and hold at least one
  * established session, or workload routes reach no one. */
 static int
-status_leafnetd(const struct cni_cmd *cmd, struct store *s, struct cn_err *reterr)
+status_leafnetd(const struct cni_cmd *cmd, struct store *s, struct lf_err *reterr)
 {
 	const char *sock = cmd->lconf.control_socket;
-	char *resp = NULL, list[160], err[CN_ERR_MSG_MAX];
+	char *resp = NULL, list[160], err[LF_ERR_MSG_MAX];
 	const cJSON *peers = NULL;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	cJSON *root = NULL;
 	int r;
 
@@ -124,28 +124,28 @@ status_leafnetd(const struct cni_cmd *cmd, struct store *s, struct cn_err *reter
 	if (r <= 0)
 		return r;
 	if (sock[0] == '\0')
-		return cn_err_set(reterr, CN_E_LIMITED_CONNECTIVITY, -ENOTCONN,
+		return lf_err_set(reterr, LF_E_LIMITED_CONNECTIVITY, -ENOTCONN,
 				  "BGP is configured but the leafnet config (%s) names no "
 				  "control_socket, so leafnetd cannot be asked whether workload "
 				  "routes are advertised; set control_socket",
 				  cmd->lconf.path[0] ? cmd->lconf.path : "built-in defaults");
 	r = ctl_request(sock, "{\"cmd\":\"status\"}", &resp, STATUS_CTL_TIMEOUT_MS);
 	if (r < 0) {
-		cn_err_set(reterr, CN_E_LIMITED_CONNECTIVITY, r,
+		lf_err_set(reterr, LF_E_LIMITED_CONNECTIVITY, r,
 			   "leafnetd is not answering on %s: workload routes are not "
 			   "advertised; start leafnetd", sock);
-		cn_err_details(reterr, "%s: %s%s", sock, strerror(-r),
+		lf_err_details(reterr, "%s: %s%s", sock, strerror(-r),
 			       r == -ETIMEDOUT ? " (no answer within 200 ms)" : "");
 		return r;
 	}
 	r = json_parse(resp, &root, &e);
 	free(resp);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_LIMITED_CONNECTIVITY, r,
+		return lf_err_set(reterr, LF_E_LIMITED_CONNECTIVITY, r,
 				  "leafnetd on %s answered with something that is not JSON "
 				  "(%s); is it the same version as this plugin?", sock, e.msg);
 	if (json_get_str(root, "error", err, sizeof(err), false, NULL, NULL) == 0) {
-		r = cn_err_set(reterr, CN_E_LIMITED_CONNECTIVITY, -EPROTO,
+		r = lf_err_set(reterr, LF_E_LIMITED_CONNECTIVITY, -EPROTO,
 			       "leafnetd on %s refused the status request: %s", sock, err);
 		goto out_free;
 	}
@@ -154,7 +154,7 @@ status_leafnetd(const struct cni_cmd *cmd, struct store *s, struct cn_err *reter
 		r = 0;
 		goto out_free;
 	}
-	r = cn_err_set(reterr, CN_E_LIMITED_CONNECTIVITY, -ENOTCONN,
+	r = lf_err_set(reterr, LF_E_LIMITED_CONNECTIVITY, -ENOTCONN,
 		       "no BGP session is established (peers: %s): workload routes are "
 		       "not advertised; see netctl status", list[0] ? list
 		       : "none yet, leafnetd picks up configuration within a second");
@@ -164,7 +164,7 @@ out_free:
 }
 
 int
-cmd_status(struct cni_cmd *cmd, struct cn_err *reterr)
+cmd_status(struct cni_cmd *cmd, struct lf_err *reterr)
 {
 	struct store *s = NULL;
 	int r;
@@ -176,7 +176,7 @@ cmd_status(struct cni_cmd *cmd, struct cn_err *reterr)
 	}
 	r = store_open(&cmd->lconf, &s);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
 				  "state directory %s: %s", cmd->lconf.state_dir,
 				  strerror(-r));
 	if (!cmd->conf.ipam_delegate) {

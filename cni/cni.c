@@ -67,21 +67,21 @@ cni_version_name(enum cni_version v)
  * required); too long is code 4. */
 static int
 env_get(const char *name, char *buf, size_t size, bool required,
-	enum cni_command command, struct cn_err *reterr)
+	enum cni_command command, struct lf_err *reterr)
 {
 	const char *v = getenv(name);
 	size_t len;
 
 	if (v == NULL || v[0] == '\0') {
 		if (required)
-			return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
 					  "%s is required for %s", name,
 					  cni_command_name(command));
 		return -ENOENT;
 	}
 	len = strlen(v);
 	if (len >= size)
-		return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
 				  "%s: too long (%zu characters, at most %zu)",
 				  name, len, size - 1);
 	memcpy(buf, v, len + 1);
@@ -90,7 +90,7 @@ env_get(const char *name, char *buf, size_t size, bool required,
 
 /* The spec: alphanumerics plus '_', '.', '-', starting alphanumeric. */
 static int
-container_id_check(const char *id, struct cn_err *reterr)
+container_id_check(const char *id, struct lf_err *reterr)
 {
 	if (!isalnum((unsigned char)id[0]))
 		goto bad;
@@ -99,7 +99,7 @@ container_id_check(const char *id, struct cn_err *reterr)
 			goto bad;
 	return 0;
 bad:
-	return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+	return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
 			  "CNI_CONTAINERID: \"%s\" has invalid characters "
 			  "(letters, digits, '_', '.', '-', starting with a letter or digit)",
 			  id);
@@ -107,7 +107,7 @@ bad:
 
 /* What the kernel accepts as a link name. */
 static int
-ifname_check(const char *var, const char *name, struct cn_err *reterr)
+ifname_check(const char *var, const char *name, struct lf_err *reterr)
 {
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		goto bad;
@@ -117,7 +117,7 @@ ifname_check(const char *var, const char *name, struct cn_err *reterr)
 			goto bad;
 	return 0;
 bad:
-	return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+	return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
 			  "%s: \"%s\" is not a valid interface name "
 			  "(at most %d characters, no '/', ':' or spaces)",
 			  var, name, IFNAMSIZ - 1);
@@ -138,7 +138,7 @@ bool_word(const char *v, bool *ret)
 }
 
 static int
-ip_arg_parse(char *v, struct cni_env *env, struct cn_err *reterr)
+ip_arg_parse(char *v, struct cni_env *env, struct lf_err *reterr)
 {
 	char *save = NULL;
 
@@ -147,11 +147,11 @@ ip_arg_parse(char *v, struct cni_env *env, struct cn_err *reterr)
 		struct prefix p;
 
 		if (env->n_ip_args >= IPAM_MAX_ADDRS)
-			return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
 					  "CNI_ARGS IP: more than %d addresses",
 					  IPAM_MAX_ADDRS);
 		if (prefix_parse(tok, PREFIX_F_HOST_BITS | PREFIX_F_NO_LEN, &p) < 0)
-			return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
 					  "CNI_ARGS IP: \"%s\" is not an IP address", tok);
 		env->ip_args[env->n_ip_args++] = p.addr;
 	}
@@ -159,10 +159,10 @@ ip_arg_parse(char *v, struct cni_env *env, struct cn_err *reterr)
 }
 
 static int
-k8s_arg(const char *key, const char *v, char *buf, size_t size, struct cn_err *reterr)
+k8s_arg(const char *key, const char *v, char *buf, size_t size, struct lf_err *reterr)
 {
 	if (strlen(v) >= size)
-		return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
 				  "CNI_ARGS %s: too long", key);
 	snprintf(buf, size, "%s", v);
 	return 0;
@@ -170,27 +170,27 @@ k8s_arg(const char *key, const char *v, char *buf, size_t size, struct cn_err *r
 
 /* "IgnoreUnknown=1;K8S_POD_NAMESPACE=ns;IP=10.0.0.5,fd00::5" */
 static int
-cni_args_parse(const char *args, struct cni_env *env, struct cn_err *reterr)
+cni_args_parse(const char *args, struct cni_env *env, struct lf_err *reterr)
 {
 	char *copy, *save = NULL;
 	int r = 0;
 
 	copy = strdup(args);
 	if (copy == NULL)
-		return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 	/* IgnoreUnknown may come anywhere in the list: look for it first. */
 	for (char *kv = strtok_r(copy, ";", &save); kv != NULL;
 	     kv = strtok_r(NULL, ";", &save)) {
 		char *eq = strchr(kv, '=');
 
 		if (eq == NULL || eq == kv) {
-			r = cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+			r = lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
 				       "CNI_ARGS: \"%s\" is not KEY=VALUE", kv);
 			goto out_free;
 		}
 		if (strncmp(kv, "IgnoreUnknown=", 14) == 0 &&
 		    !bool_word(eq + 1, &env->ignore_unknown)) {
-			r = cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+			r = lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
 				       "CNI_ARGS IgnoreUnknown: expected 1, 0, true or false, got \"%s\"",
 				       eq + 1);
 			goto out_free;
@@ -216,7 +216,7 @@ cni_args_parse(const char *args, struct cni_env *env, struct cn_err *reterr)
 		else if (strcmp(key, "K8S_POD_UID") == 0)
 			r = k8s_arg(key, v, env->k8s_uid, sizeof(env->k8s_uid), reterr);
 		else if (!env->ignore_unknown)
-			r = cn_err_set(reterr, CN_E_UNSUPPORTED_FIELD, -EINVAL,
+			r = lf_err_set(reterr, LF_E_UNSUPPORTED_FIELD, -EINVAL,
 				       "CNI_ARGS: unknown key \"%s\" (add IgnoreUnknown=1 to ignore it)",
 				       key);
 	}
@@ -226,7 +226,7 @@ out_free:
 }
 
 int
-cni_env_parse(enum cni_command command, struct cni_env *ret, struct cn_err *reterr)
+cni_env_parse(enum cni_command command, struct cni_env *ret, struct lf_err *reterr)
 {
 	struct cni_env env;
 	bool needs_id, needs_netns, needs_ifname;
@@ -287,13 +287,13 @@ cni_handle(const struct cni_env *env, char *buf, size_t size)
 
 static int
 static_add(struct cni_conf *c, const struct ipaddr *a, const char *where,
-	   struct cn_err *reterr)
+	   struct lf_err *reterr)
 {
 	for (size_t i = 0; i < c->n_statics; i++)
 		if (ipaddr_eq(&c->statics[i], a))
 			return 0;
 	if (c->n_statics >= IPAM_MAX_ADDRS)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s: more than %d requested addresses",
 				  where, IPAM_MAX_ADDRS);
 	c->statics[c->n_statics++] = *a;
@@ -302,20 +302,20 @@ static_add(struct cni_conf *c, const struct ipaddr *a, const char *where,
 
 /* ["10.0.0.5/24", "fd00::5"]: the address counts, a length is allowed. */
 static int
-ips_parse(const cJSON *arr, const char *where, struct cni_conf *c, struct cn_err *reterr)
+ips_parse(const cJSON *arr, const char *where, struct cni_conf *c, struct lf_err *reterr)
 {
 	const cJSON *it;
 	int i = 0, r;
 
 	if (!cJSON_IsArray(arr))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s: expected an array of IP addresses", where);
 	cJSON_ArrayForEach(it, arr) {
 		struct prefix p;
 
 		if (!cJSON_IsString(it) ||
 		    prefix_parse(it->valuestring, PREFIX_F_HOST_BITS | PREFIX_F_NO_LEN, &p) < 0)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "%s[%d]: expected an IP address like \"10.0.0.5\" or \"10.0.0.5/24\"",
 					  where, i);
 		r = static_add(c, &p.addr, where, reterr);
@@ -327,7 +327,7 @@ ips_parse(const cJSON *arr, const char *where, struct cni_conf *c, struct cn_err
 }
 
 static int
-mtu_parse(const cJSON *root, struct cni_conf *c, struct cn_err *reterr)
+mtu_parse(const cJSON *root, struct cni_conf *c, struct lf_err *reterr)
 {
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, "mtu");
 	double v;
@@ -336,7 +336,7 @@ mtu_parse(const cJSON *root, struct cni_conf *c, struct cn_err *reterr)
 		return 0;
 	v = cJSON_IsNumber(it) ? it->valuedouble : -1;
 	if (v != v || v < 68 || v > 65535 || (double)(uint32_t)v != v)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "mtu: expected a number between 68 and 65535");
 	c->mtu = (uint32_t)v;
 	return 0;
@@ -345,7 +345,7 @@ mtu_parse(const cJSON *root, struct cni_conf *c, struct cn_err *reterr)
 /* "ipam": absent / {"type":"leafnet-ipam","network":"x"} / anything else. */
 static int
 ipam_parse(const cJSON *root, bool ipam_plugin, struct cni_conf *c,
-	   char *ipam_network, size_t size, struct cn_err *reterr)
+	   char *ipam_network, size_t size, struct lf_err *reterr)
 {
 	const cJSON *ipam = NULL;
 	int r;
@@ -361,11 +361,11 @@ ipam_parse(const cJSON *root, bool ipam_plugin, struct cni_conf *c,
 		return -EINVAL;
 	if (strcmp(c->ipam_type, "leafnet-ipam") != 0) {
 		if (ipam_plugin)	/* we were called as someone else */
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "ipam.type: \"%s\", but this is leafnet-ipam",
 					  c->ipam_type);
 		if (strchr(c->ipam_type, '/') != NULL || c->ipam_type[0] == '.')
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "ipam.type: \"%s\" must be a plugin name, not a path",
 					  c->ipam_type);
 		c->ipam_delegate = true;
@@ -377,7 +377,7 @@ ipam_parse(const cJSON *root, bool ipam_plugin, struct cni_conf *c,
 
 static int
 attachments_parse(const cJSON *root, const char *key, struct cni_conf *c,
-		  struct cn_err *reterr)
+		  struct lf_err *reterr)
 {
 	const cJSON *arr = NULL, *it;
 	struct cni_attachment *v;
@@ -395,7 +395,7 @@ attachments_parse(const cJSON *root, const char *key, struct cni_conf *c,
 		return 0;
 	v = reallocarray(c->valid, c->n_valid + n, sizeof(*v));
 	if (v == NULL)
-		return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 	c->valid = v;
 	cJSON_ArrayForEach(it, arr) {
 		struct cni_attachment *a = &c->valid[c->n_valid];
@@ -403,7 +403,7 @@ attachments_parse(const cJSON *root, const char *key, struct cni_conf *c,
 
 		snprintf(ctx, sizeof(ctx), "%s[%d].", key, i++);
 		if (!cJSON_IsObject(it))
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "%s[%d]: expected an object {\"containerID\",\"ifname\"}",
 					  key, i - 1);
 		memset(a, 0, sizeof(*a));
@@ -430,23 +430,23 @@ cni_attachment_valid(const struct cni_conf *c, const char *container_id,
 
 static int
 version_parse(const cJSON *root, enum cni_command command, struct cni_conf *c,
-	      struct cn_err *reterr)
+	      struct lf_err *reterr)
 {
 	if (json_get_str(root, "cniVersion", c->cni_version, sizeof(c->cni_version),
 			 true, NULL, reterr) < 0)
 		return -EINVAL;
 	c->version = cni_version_parse(c->cni_version);
 	if (c->version == CNI_V_NONE)
-		return cn_err_set(reterr, CN_E_INCOMPATIBLE_VERSION, -EINVAL,
+		return lf_err_set(reterr, LF_E_INCOMPATIBLE_VERSION, -EINVAL,
 				  "cniVersion \"%s\" is not supported "
 				  "(supported: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0)",
 				  c->cni_version);
 	if (command == CNI_CMD_CHECK && c->version < CNI_V_0_4_0)
-		return cn_err_set(reterr, CN_E_INCOMPATIBLE_VERSION, -EINVAL,
+		return lf_err_set(reterr, LF_E_INCOMPATIBLE_VERSION, -EINVAL,
 				  "CHECK was introduced in CNI 0.4.0; the config has cniVersion %s",
 				  c->cni_version);
 	if ((command == CNI_CMD_GC || command == CNI_CMD_STATUS) && c->version < CNI_V_1_1_0)
-		return cn_err_set(reterr, CN_E_INCOMPATIBLE_VERSION, -EINVAL,
+		return lf_err_set(reterr, LF_E_INCOMPATIBLE_VERSION, -EINVAL,
 				  "%s was introduced in CNI 1.1.0; the config has cniVersion %s",
 				  cni_command_name(command), c->cni_version);
 	return 0;
@@ -456,7 +456,7 @@ version_parse(const cJSON *root, enum cni_command command, struct cni_conf *c,
  * CNI_ARGS IP=.  The union, without repeats. */
 static int
 statics_parse(const cJSON *root, const struct cni_env *env, struct cni_conf *c,
-	      struct cn_err *reterr)
+	      struct lf_err *reterr)
 {
 	const cJSON *rc = NULL, *args = NULL, *cni = NULL, *ips;
 	int r;
@@ -483,7 +483,7 @@ statics_parse(const cJSON *root, const struct cni_env *env, struct cni_conf *c,
 
 static int
 conf_parse_root(const cJSON *root, enum cni_command command, bool ipam_plugin,
-		const struct cni_env *env, struct cni_conf *c, struct cn_err *reterr)
+		const struct cni_env *env, struct cni_conf *c, struct lf_err *reterr)
 {
 	char ipam_network[LEAFNET_NAME_MAX] = "", net[CNI_STR_MAX] = "";
 	const cJSON *prev = NULL;
@@ -491,7 +491,7 @@ conf_parse_root(const cJSON *root, enum cni_command command, bool ipam_plugin,
 	int r;
 
 	if (!cJSON_IsObject(root))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "network configuration: expected a JSON object");
 	if ((r = version_parse(root, command, c, reterr)) < 0)
 		return r;
@@ -523,7 +523,7 @@ conf_parse_root(const cJSON *root, enum cni_command command, bool ipam_plugin,
 		}
 	}
 	if (!network_name_valid(net))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s: \"%s\" is not a valid leafnet network name "
 				  "(letters, digits, '_', '.', '-', at most %d characters)",
 				  net_field, net, LEAFNET_NAME_MAX - 1);
@@ -538,7 +538,7 @@ conf_parse_root(const cJSON *root, enum cni_command command, bool ipam_plugin,
 	if (r == 0) {
 		c->prev_result = malloc(sizeof(*c->prev_result));
 		if (c->prev_result == NULL)
-			return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+			return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 		r = cni_result_from_json(prev, "prevResult.", c->prev_result, reterr);
 		if (r < 0)
 			return r;
@@ -552,7 +552,7 @@ conf_parse_root(const cJSON *root, enum cni_command command, bool ipam_plugin,
 		    (r = attachments_parse(root, "cni.dev/attachments", c, reterr)) < 0)
 			return r;
 		if (!c->has_valid_attachments)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "cni.dev/valid-attachments: missing (required for GC; "
 					  "an empty list releases every attachment of the network)");
 	}
@@ -561,7 +561,7 @@ conf_parse_root(const cJSON *root, enum cni_command command, bool ipam_plugin,
 
 int
 cni_conf_parse(const char *text, enum cni_command command, bool ipam_plugin,
-	       const struct cni_env *env, struct cni_conf *ret, struct cn_err *reterr)
+	       const struct cni_env *env, struct cni_conf *ret, struct lf_err *reterr)
 {
 	struct cni_conf c;
 	cJSON *root = NULL;

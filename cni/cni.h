@@ -23,7 +23,7 @@
 #include "prefix.h"
 
 struct attach_req;
-struct cn_err;
+struct lf_err;
 struct store;
 
 enum cni_command {
@@ -170,11 +170,11 @@ struct cni_cmd {
 struct cni_plugin {
 	const char *name;
 	bool ipam_plugin;
-	int (*add)(struct cni_cmd *cmd, struct cn_err *reterr);
-	int (*del)(struct cni_cmd *cmd, struct cn_err *reterr);
-	int (*check)(struct cni_cmd *cmd, struct cn_err *reterr);
-	int (*gc)(struct cni_cmd *cmd, struct cn_err *reterr);
-	int (*status)(struct cni_cmd *cmd, struct cn_err *reterr);
+	int (*add)(struct cni_cmd *cmd, struct lf_err *reterr);
+	int (*del)(struct cni_cmd *cmd, struct lf_err *reterr);
+	int (*check)(struct cni_cmd *cmd, struct lf_err *reterr);
+	int (*gc)(struct cni_cmd *cmd, struct lf_err *reterr);
+	int (*status)(struct cni_cmd *cmd, struct lf_err *reterr);
 };
 
 /* cni.c: pure parsing (no I/O other than getenv), unit tested */
@@ -185,11 +185,11 @@ const char *cni_version_name(enum cni_version v);
 /* The environment for `command`: mandatory variables per command (code 4
  * naming the variable), CNI_ARGS keys (code 2 for unknown ones without
  * IgnoreUnknown). */
-int cni_env_parse(enum cni_command command, struct cni_env *ret, struct cn_err *reterr);
+int cni_env_parse(enum cni_command command, struct cni_env *ret, struct lf_err *reterr);
 /* The network configuration for `command`, as plugin `ipam_plugin` or not.
  * env supplies CNI_ARGS IP= (merged into statics). */
 int cni_conf_parse(const char *text, enum cni_command command, bool ipam_plugin,
-		   const struct cni_env *env, struct cni_conf *ret, struct cn_err *reterr);
+		   const struct cni_env *env, struct cni_conf *ret, struct lf_err *reterr);
 /* Only the cniVersion (for error replies when the rest is broken). */
 enum cni_version cni_conf_peek_version(const char *text);
 void cni_conf_done(struct cni_conf *c);
@@ -200,28 +200,28 @@ bool cni_attachment_valid(const struct cni_conf *c, const char *container_id,
 
 /* result.c */
 int cni_result_from_json(const cJSON *obj, const char *ctx, struct cni_result *ret,
-			 struct cn_err *reterr);
+			 struct lf_err *reterr);
 /* malloc'd JSON text of r as version v (IPAM plugins: no interfaces). */
 char *cni_result_render(const struct cni_result *r, enum cni_version v);
 /* Append src to dst, shifting src's interface indices. -E2BIG when full. */
 int cni_result_append(struct cni_result *dst, const struct cni_result *src,
-		      struct cn_err *reterr);
+		      struct lf_err *reterr);
 /* Print the spec's error JSON on stdout; returns the exit status (1). */
-int cni_error(const struct cn_err *e, enum cni_version v);
+int cni_error(const struct lf_err *e, enum cni_version v);
 /* Print the VERSION reply. */
 int cni_version_reply(void);
 
 /* run.c: read env + stdin, load leafnet.conf, dispatch, print. */
 int cni_main(const struct cni_plugin *plugin, int argc, char **argv);
-/* Open the store named by cmd->lconf; errors are CN_E_IO naming the dir. */
-int cni_store_open(const struct cni_cmd *cmd, struct store **ret, struct cn_err *reterr);
+/* Open the store named by cmd->lconf; errors are LF_E_IO naming the dir. */
+int cni_store_open(const struct cni_cmd *cmd, struct store **ret, struct lf_err *reterr);
 /* Print a result for cmd's version; 0 or -ENOMEM / -EIO. */
 int cni_print_result(const struct cni_cmd *cmd, const struct cni_result *r,
-		     struct cn_err *reterr);
-/* The network missing: CN_E_INVALID_CONFIG with the netctl hint. */
-int cni_network_missing(const char *network, int ret, struct cn_err *reterr);
+		     struct lf_err *reterr);
+/* The network missing: LF_E_INVALID_CONFIG with the netctl hint. */
+int cni_network_missing(const char *network, int ret, struct lf_err *reterr);
 /* Capacity check used by STATUS: 0 when every subnet has a free address. */
-int cni_network_usable(struct store *s, const char *network, struct cn_err *reterr);
+int cni_network_usable(struct store *s, const char *network, struct lf_err *reterr);
 /* The node this host is (conf node_name). */
 const char *cni_node(const struct cni_cmd *cmd);
 
@@ -229,12 +229,12 @@ const char *cni_node(const struct cni_cmd *cmd);
  * environment, CNI_COMMAND = command.  ADD parses the result into *ret
  * (others pass ret NULL).  An error reply is passed through in reterr. */
 int cni_delegate(const struct cni_cmd *cmd, enum cni_command command,
-		 struct cni_result *ret, struct cn_err *reterr);
+		 struct cni_result *ret, struct lf_err *reterr);
 
 /* GC and STATUS came with 1.1.0: an IPAM plugin that predates them answers
  * "incompatible version" (code 1), which means it has nothing to do. */
 int cni_delegate_newer(const struct cni_cmd *cmd, enum cni_command command,
-		       struct cn_err *reterr);
+		       struct lf_err *reterr);
 
 /* cmd_add.c: shared with CHECK */
 void cni_attach_req_init(const struct cni_cmd *cmd, struct attach_req *req);
@@ -244,15 +244,15 @@ void cni_attach_req_init(const struct cni_cmd *cmd, struct attach_req *req);
 bool cni_gc_keep_record(const struct ipam_record *rec, void *arg);
 
 /* cmd_*.c (leafnet) and cmd_ipam.c (leafnet-ipam) */
-int cmd_add(struct cni_cmd *cmd, struct cn_err *reterr);
-int cmd_del(struct cni_cmd *cmd, struct cn_err *reterr);
-int cmd_check(struct cni_cmd *cmd, struct cn_err *reterr);
-int cmd_gc(struct cni_cmd *cmd, struct cn_err *reterr);
-int cmd_status(struct cni_cmd *cmd, struct cn_err *reterr);
-int cmd_ipam_add(struct cni_cmd *cmd, struct cn_err *reterr);
-int cmd_ipam_del(struct cni_cmd *cmd, struct cn_err *reterr);
-int cmd_ipam_check(struct cni_cmd *cmd, struct cn_err *reterr);
-int cmd_ipam_gc(struct cni_cmd *cmd, struct cn_err *reterr);
-int cmd_ipam_status(struct cni_cmd *cmd, struct cn_err *reterr);
+int cmd_add(struct cni_cmd *cmd, struct lf_err *reterr);
+int cmd_del(struct cni_cmd *cmd, struct lf_err *reterr);
+int cmd_check(struct cni_cmd *cmd, struct lf_err *reterr);
+int cmd_gc(struct cni_cmd *cmd, struct lf_err *reterr);
+int cmd_status(struct cni_cmd *cmd, struct lf_err *reterr);
+int cmd_ipam_add(struct cni_cmd *cmd, struct lf_err *reterr);
+int cmd_ipam_del(struct cni_cmd *cmd, struct lf_err *reterr);
+int cmd_ipam_check(struct cni_cmd *cmd, struct lf_err *reterr);
+int cmd_ipam_gc(struct cni_cmd *cmd, struct lf_err *reterr);
+int cmd_ipam_status(struct cni_cmd *cmd, struct lf_err *reterr);
 
 #endif

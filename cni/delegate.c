@@ -25,12 +25,12 @@
 extern char **environ;
 
 static int
-find_plugin(const struct cni_cmd *cmd, char *ret, size_t size, struct cn_err *reterr)
+find_plugin(const struct cni_cmd *cmd, char *ret, size_t size, struct lf_err *reterr)
 {
 	const char *type = cmd->conf.ipam_type, *p = cmd->env.path;
 
 	if (p[0] == '\0')
-		return cn_err_set(reterr, CN_E_INVALID_ENV, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
 				  "CNI_PATH is required to find the IPAM plugin \"%s\"", type);
 	while (*p != '\0') {
 		size_t len = strcspn(p, ":");
@@ -42,7 +42,7 @@ find_plugin(const struct cni_cmd *cmd, char *ret, size_t size, struct cn_err *re
 		if (*p == ':')
 			p++;
 	}
-	return cn_err_set(reterr, CN_E_INVALID_CONFIG, -ENOENT,
+	return lf_err_set(reterr, LF_E_INVALID_CONFIG, -ENOENT,
 			  "ipam.type: plugin \"%s\" not found in CNI_PATH (%s)",
 			  type, cmd->env.path);
 }
@@ -147,7 +147,7 @@ talk(int in_fd, int out_fd, const char *text, size_t len, char **ret, size_t *re
 
 static int
 run_plugin(const char *path, const char *command, const struct cni_cmd *cmd,
-	   char **ret_out, int *ret_status, struct cn_err *reterr)
+	   char **ret_out, int *ret_status, struct lf_err *reterr)
 {
 	char envcmd[32], *argv[] = { (char *)path, NULL }, **env = NULL, *out = NULL;
 	posix_spawn_file_actions_t fa;
@@ -158,9 +158,9 @@ run_plugin(const char *path, const char *command, const struct cni_cmd *cmd,
 	snprintf(envcmd, sizeof(envcmd), "CNI_COMMAND=%s", command);
 	env = make_env(envcmd);
 	if (env == NULL)
-		return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0) {
-		r = cn_err_set(reterr, CN_E_IO, -errno, "pipe: %s", strerror(errno));
+		r = lf_err_set(reterr, LF_E_IO, -errno, "pipe: %s", strerror(errno));
 		goto out_close;
 	}
 	posix_spawn_file_actions_init(&fa);
@@ -169,7 +169,7 @@ run_plugin(const char *path, const char *command, const struct cni_cmd *cmd,
 	r = -posix_spawn(&pid, path, &fa, NULL, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	if (r < 0) {
-		r = cn_err_set(reterr, CN_E_IO, r, "ipam: cannot run %s: %s", path, strerror(-r));
+		r = lf_err_set(reterr, LF_E_IO, r, "ipam: cannot run %s: %s", path, strerror(-r));
 		goto out_close;
 	}
 	close(in[0]);
@@ -180,11 +180,11 @@ run_plugin(const char *path, const char *command, const struct cni_cmd *cmd,
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (r < 0) {
-		r = cn_err_set(reterr, CN_E_IO, r, "ipam: reading from %s: %s", path, strerror(-r));
+		r = lf_err_set(reterr, LF_E_IO, r, "ipam: reading from %s: %s", path, strerror(-r));
 		goto out_close;
 	}
 	if (WIFSIGNALED(status)) {
-		r = cn_err_set(reterr, CN_E_IO, -EIO, "ipam: %s %s killed by signal %d",
+		r = lf_err_set(reterr, LF_E_IO, -EIO, "ipam: %s %s killed by signal %d",
 			       path, command, WTERMSIG(status));
 		free(out);
 		goto out_close;
@@ -206,7 +206,7 @@ out_close:
 /* A failed plugin: its error JSON, passed through, or its words. */
 static int
 plugin_error(const char *type, const char *command, int status, const char *out,
-	     struct cn_err *reterr)
+	     struct lf_err *reterr)
 {
 	const cJSON *code, *msg, *details;
 	cJSON *root = cJSON_Parse(out);
@@ -215,14 +215,14 @@ plugin_error(const char *type, const char *command, int status, const char *out,
 	msg = root ? cJSON_GetObjectItemCaseSensitive(root, "msg") : NULL;
 	if (cJSON_IsNumber(code) && code->valueint > 0) {
 		details = cJSON_GetObjectItemCaseSensitive(root, "details");
-		cn_err_set(reterr, code->valueint, -EIO, "ipam %s: %s", type,
+		lf_err_set(reterr, code->valueint, -EIO, "ipam %s: %s", type,
 			   cJSON_IsString(msg) ? msg->valuestring : "failed");
 		if (cJSON_IsString(details))
-			cn_err_details(reterr, "%s", details->valuestring);
+			lf_err_details(reterr, "%s", details->valuestring);
 	} else {
-		cn_err_set(reterr, CN_E_IO, -EIO, "ipam %s: %s failed with exit status %d",
+		lf_err_set(reterr, LF_E_IO, -EIO, "ipam %s: %s failed with exit status %d",
 			   type, command, status);
-		cn_err_details(reterr, "%.400s", out);
+		lf_err_details(reterr, "%.400s", out);
 	}
 	cJSON_Delete(root);
 	return -EIO;
@@ -230,7 +230,7 @@ plugin_error(const char *type, const char *command, int status, const char *out,
 
 static int
 parse_result(const char *type, const char *out, struct cni_result *ret,
-	     struct cn_err *reterr)
+	     struct lf_err *reterr)
 {
 	char ctx[CNI_TYPE_MAX + 16], ver[16] = "";
 	cJSON *root = NULL;
@@ -242,7 +242,7 @@ parse_result(const char *type, const char *out, struct cni_result *ret,
 		return r;
 	r = json_get_str(root, "cniVersion", ver, sizeof(ver), true, ctx, reterr);
 	if (r == 0 && cni_version_parse(ver) == CNI_V_NONE)
-		r = cn_err_set(reterr, CN_E_INCOMPATIBLE_VERSION, -EINVAL,
+		r = lf_err_set(reterr, LF_E_INCOMPATIBLE_VERSION, -EINVAL,
 			       "%scniVersion \"%s\" is not supported", ctx, ver);
 	if (r == 0)
 		r = cni_result_from_json(root, ctx, ret, reterr);
@@ -252,7 +252,7 @@ parse_result(const char *type, const char *out, struct cni_result *ret,
 
 int
 cni_delegate(const struct cni_cmd *cmd, enum cni_command command,
-	     struct cni_result *ret, struct cn_err *reterr)
+	     struct cni_result *ret, struct lf_err *reterr)
 {
 	const char *cname = cni_command_name(command), *type = cmd->conf.ipam_type;
 	char path[PATH_MAX], *out = NULL;
@@ -281,7 +281,7 @@ cni_delegate(const struct cni_cmd *cmd, enum cni_command command,
 static int
 delegate_supports(const struct cni_cmd *cmd, const char *version)
 {
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	const cJSON *arr, *it;
 	char path[PATH_MAX], *out = NULL;
 	cJSON *root;
@@ -312,9 +312,9 @@ delegate_supports(const struct cni_cmd *cmd, const char *version)
 
 int
 cni_delegate_newer(const struct cni_cmd *cmd, enum cni_command command,
-		   struct cn_err *reterr)
+		   struct lf_err *reterr)
 {
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	int r;
 
 	r = delegate_supports(cmd, CNI_VERSION_LATEST);
@@ -324,7 +324,7 @@ cni_delegate_newer(const struct cni_cmd *cmd, enum cni_command command,
 		return 0;
 	}
 	r = cni_delegate(cmd, command, NULL, &err);
-	if (r < 0 && err.code == CN_E_INCOMPATIBLE_VERSION) {
+	if (r < 0 && err.code == LF_E_INCOMPATIBLE_VERSION) {
 		log_info("ipam %s does not know %s (%s); nothing to pass on",
 			 cmd->conf.ipam_type, cni_command_name(command), err.msg);
 		return 0;

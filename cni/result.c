@@ -20,7 +20,7 @@
 
 static int
 addr_field(const cJSON *obj, const char *key, bool required, const char *ctx,
-	   struct ipaddr *ret, struct cn_err *reterr)
+	   struct ipaddr *ret, struct lf_err *reterr)
 {
 	char buf[IPADDR_STRLEN + 8];
 	int r;
@@ -29,14 +29,14 @@ addr_field(const cJSON *obj, const char *key, bool required, const char *ctx,
 	if (r < 0)
 		return r;
 	if (ipaddr_parse(buf, ret) < 0)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%s: \"%s\" is not an IP address", ctx, key, buf);
 	return 0;
 }
 
 static int
 prefix_field(const cJSON *obj, const char *key, const char *ctx,
-	     struct prefix *ret, struct cn_err *reterr)
+	     struct prefix *ret, struct lf_err *reterr)
 {
 	char buf[PREFIX_STRLEN + 8];
 	int r;
@@ -45,7 +45,7 @@ prefix_field(const cJSON *obj, const char *key, const char *ctx,
 	if (r < 0)
 		return -EINVAL;
 	if (prefix_parse(buf, PREFIX_F_HOST_BITS, ret) < 0)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%s: \"%s\" is not an address/length", ctx, key, buf);
 	return 0;
 }
@@ -53,21 +53,21 @@ prefix_field(const cJSON *obj, const char *key, const char *ctx,
 /* Iterate an optional array member; too many entries is an error. */
 static int
 array_field(const cJSON *obj, const char *key, const char *ctx, size_t max,
-	    const cJSON **ret, struct cn_err *reterr)
+	    const cJSON **ret, struct lf_err *reterr)
 {
 	int r = json_get_arr(obj, key, ret, false, ctx, reterr);
 
 	if (r < 0)
 		return r;
 	if ((size_t)cJSON_GetArraySize(*ret) > max)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -E2BIG,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -E2BIG,
 				  "%s%s: more than %zu entries", ctx, key, max);
 	return 0;
 }
 
 static int
 ifaces_read(const cJSON *obj, const char *ctx, struct cni_result *res,
-	    struct cn_err *reterr)
+	    struct lf_err *reterr)
 {
 	const cJSON *arr, *it;
 	char sub[96];
@@ -94,7 +94,7 @@ ifaces_read(const cJSON *obj, const char *ctx, struct cni_result *res,
 
 static int
 ips_read(const cJSON *obj, const char *ctx, struct cni_result *res,
-	 struct cn_err *reterr)
+	 struct lf_err *reterr)
 {
 	const cJSON *arr, *it;
 	char sub[96];
@@ -116,14 +116,14 @@ ips_read(const cJSON *obj, const char *ctx, struct cni_result *res,
 			return -EINVAL;
 		if (ver[0] != '\0' &&
 		    strcmp(ver, ip->address.addr.family == AF_INET ? "4" : "6") != 0)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "%sversion: \"%s\" does not match the address", sub, ver);
 		r = json_get_u32(it, "interface", &idx, false, sub, reterr);
 		if (r == -EINVAL)
 			return r;
 		if (r == 0) {
 			if (idx >= CNI_MAX_IFACES)
-				return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 						  "%sinterface: index %u out of range", sub, idx);
 			ip->iface = (int)idx;
 		}
@@ -134,7 +134,7 @@ ips_read(const cJSON *obj, const char *ctx, struct cni_result *res,
 
 static int
 routes_read(const cJSON *obj, const char *ctx, struct cni_result *res,
-	    struct cn_err *reterr)
+	    struct lf_err *reterr)
 {
 	static const struct { const char *key; unsigned flag; size_t off; } opt[] = {
 		{ "mtu", CNI_ROUTE_HAS_MTU, offsetof(struct cni_route, mtu) },
@@ -172,7 +172,7 @@ routes_read(const cJSON *obj, const char *ctx, struct cni_result *res,
 
 static int
 strings_read(const cJSON *dns, const char *key, const char *ctx, size_t width,
-	     char *buf, size_t *ret_n, struct cn_err *reterr)
+	     char *buf, size_t *ret_n, struct lf_err *reterr)
 {
 	const cJSON *arr, *it;
 	int r;
@@ -182,7 +182,7 @@ strings_read(const cJSON *dns, const char *key, const char *ctx, size_t width,
 		return r == -ENOENT ? 0 : r;
 	cJSON_ArrayForEach(it, arr) {
 		if (!cJSON_IsString(it) || strlen(it->valuestring) >= width)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "%s%s[%zu]: expected a string (at most %zu characters)",
 					  ctx, key, *ret_n, width - 1);
 		memcpy(buf + *ret_n * width, it->valuestring, strlen(it->valuestring) + 1);
@@ -192,7 +192,7 @@ strings_read(const cJSON *dns, const char *key, const char *ctx, size_t width,
 }
 
 static int
-dns_read(const cJSON *obj, const char *ctx, struct cni_dns *d, struct cn_err *reterr)
+dns_read(const cJSON *obj, const char *ctx, struct cni_dns *d, struct lf_err *reterr)
 {
 	const cJSON *dns;
 	char sub[96];
@@ -213,17 +213,17 @@ dns_read(const cJSON *obj, const char *ctx, struct cni_dns *d, struct cn_err *re
 
 int
 cni_result_from_json(const cJSON *obj, const char *ctx, struct cni_result *ret,
-		     struct cn_err *reterr)
+		     struct lf_err *reterr)
 {
 	struct cni_result *res;
 	int r;
 
 	if (!cJSON_IsObject(obj))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s: expected an object", ctx);
 	res = calloc(1, sizeof(*res));
 	if (res == NULL)
-		return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 	if ((r = ifaces_read(obj, ctx, res, reterr)) < 0 ||
 	    (r = ips_read(obj, ctx, res, reterr)) < 0 ||
 	    (r = routes_read(obj, ctx, res, reterr)) < 0 ||
@@ -231,7 +231,7 @@ cni_result_from_json(const cJSON *obj, const char *ctx, struct cni_result *ret,
 		goto out_free;
 	for (size_t i = 0; i < res->n_ips; i++)
 		if (res->ips[i].iface >= (int)res->n_ifaces) {
-			r = cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				       "%sips[%zu].interface: index %d, but there are %zu interfaces",
 				       ctx, i, res->ips[i].iface, res->n_ifaces);
 			goto out_free;
@@ -244,14 +244,14 @@ out_free:
 
 int
 cni_result_append(struct cni_result *dst, const struct cni_result *src,
-		  struct cn_err *reterr)
+		  struct lf_err *reterr)
 {
 	size_t shift = dst->n_ifaces;
 
 	if (dst->n_ifaces + src->n_ifaces > CNI_MAX_IFACES ||
 	    dst->n_ips + src->n_ips > CNI_MAX_IPS ||
 	    dst->n_routes + src->n_routes > CNI_MAX_ROUTES)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -E2BIG,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -E2BIG,
 				  "prevResult: too many interfaces, ips or routes to add ours");
 	memcpy(&dst->ifaces[dst->n_ifaces], src->ifaces, src->n_ifaces * sizeof(src->ifaces[0]));
 	dst->n_ifaces += src->n_ifaces;
@@ -443,10 +443,10 @@ print_json(cJSON *root)
 }
 
 int
-cni_error(const struct cn_err *e, enum cni_version v)
+cni_error(const struct lf_err *e, enum cni_version v)
 {
 	cJSON *root = cJSON_CreateObject();
-	int code = e != NULL && e->code != 0 ? e->code : CN_E_INTERNAL;
+	int code = e != NULL && e->code != 0 ? e->code : LF_E_INTERNAL;
 	const char *msg = e != NULL && e->msg[0] != '\0' ? e->msg : "internal error";
 
 	if (v == CNI_V_NONE)

@@ -19,13 +19,13 @@
 #include "store.h"
 
 static int
-read_stdin(char **ret, size_t *ret_len, struct cn_err *reterr)
+read_stdin(char **ret, size_t *ret_len, struct lf_err *reterr)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
 
 	if (buf == NULL)
-		return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 	for (;;) {
 		ssize_t n;
 
@@ -34,14 +34,14 @@ read_stdin(char **ret, size_t *ret_len, struct cn_err *reterr)
 
 			if (cap >= CNI_STDIN_MAX) {
 				free(buf);
-				return cn_err_set(reterr, CN_E_IO, -EFBIG,
+				return lf_err_set(reterr, LF_E_IO, -EFBIG,
 						  "stdin: network configuration larger than %u bytes",
 						  CNI_STDIN_MAX);
 			}
 			nb = realloc(buf, cap * 2);
 			if (nb == NULL) {
 				free(buf);
-				return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+				return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 			}
 			buf = nb;
 			cap *= 2;
@@ -55,7 +55,7 @@ read_stdin(char **ret, size_t *ret_len, struct cn_err *reterr)
 			int e = errno;
 
 			free(buf);
-			return cn_err_set(reterr, CN_E_IO, -e, "stdin: %s", strerror(e));
+			return lf_err_set(reterr, LF_E_IO, -e, "stdin: %s", strerror(e));
 		}
 		if (n == 0)
 			break;
@@ -64,7 +64,7 @@ read_stdin(char **ret, size_t *ret_len, struct cn_err *reterr)
 	buf[len] = '\0';
 	if (strlen(buf) != len) {
 		free(buf);
-		return cn_err_set(reterr, CN_E_DECODE, -EINVAL,
+		return lf_err_set(reterr, LF_E_DECODE, -EINVAL,
 				  "stdin: network configuration contains a NUL byte");
 	}
 	*ret = buf;
@@ -75,9 +75,9 @@ read_stdin(char **ret, size_t *ret_len, struct cn_err *reterr)
 /* CHECK/GC/STATUS before the version that introduced them were already
  * refused by the parser; here: commands this binary does not implement. */
 static int
-dispatch(const struct cni_plugin *p, struct cni_cmd *cmd, struct cn_err *err)
+dispatch(const struct cni_plugin *p, struct cni_cmd *cmd, struct lf_err *err)
 {
-	int (*fn)(struct cni_cmd *, struct cn_err *) = NULL;
+	int (*fn)(struct cni_cmd *, struct lf_err *) = NULL;
 
 	switch (cmd->command) {
 	case CNI_CMD_ADD:	fn = p->add; break;
@@ -88,14 +88,14 @@ dispatch(const struct cni_plugin *p, struct cni_cmd *cmd, struct cn_err *err)
 	default:		break;
 	}
 	if (fn == NULL)
-		return cn_err_set(err, CN_E_INVALID_ENV, -ENOTSUP,
+		return lf_err_set(err, LF_E_INVALID_ENV, -ENOTSUP,
 				  "CNI_COMMAND %s is not supported by %s",
 				  cni_command_name(cmd->command), p->name);
 	return fn(cmd, err);
 }
 
 static int
-setup(const struct cni_plugin *p, struct cni_cmd *cmd, struct cn_err *err)
+setup(const struct cni_plugin *p, struct cni_cmd *cmd, struct lf_err *err)
 {
 	int r;
 
@@ -103,7 +103,7 @@ setup(const struct cni_plugin *p, struct cni_cmd *cmd, struct cn_err *err)
 	if (r < 0)
 		return r;
 	if (cmd->stdin_len == 0 || strspn(cmd->stdin_text, " \t\r\n") == cmd->stdin_len)
-		return cn_err_set(err, CN_E_DECODE, -EINVAL,
+		return lf_err_set(err, LF_E_DECODE, -EINVAL,
 				  "stdin: empty; %s expects the network configuration (JSON) on stdin",
 				  cni_command_name(cmd->command));
 	r = cni_env_parse(cmd->command, &cmd->env, err);
@@ -129,7 +129,7 @@ setup(const struct cni_plugin *p, struct cni_cmd *cmd, struct cn_err *err)
 int
 cni_main(const struct cni_plugin *p, int argc, char **argv)
 {
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct cni_cmd *cmd;
 	enum cni_version v;
 	const char *command;
@@ -140,7 +140,7 @@ cni_main(const struct cni_plugin *p, int argc, char **argv)
 	log_init(p->name, LOG_LVL_WARN, NULL);
 	command = getenv("CNI_COMMAND");
 	if (command == NULL || command[0] == '\0') {
-		cn_err_set(&err, CN_E_INVALID_ENV, -EINVAL,
+		lf_err_set(&err, LF_E_INVALID_ENV, -EINVAL,
 			   "CNI_COMMAND is required (ADD, DEL, CHECK, VERSION, STATUS or GC); "
 			   "%s is a CNI plugin, run by a container runtime", p->name);
 		return cni_error(&err, CNI_V_NONE);
@@ -151,14 +151,14 @@ cni_main(const struct cni_plugin *p, int argc, char **argv)
 
 	cmd = calloc(1, sizeof(*cmd));
 	if (cmd == NULL) {
-		cn_err_set(&err, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		lf_err_set(&err, LF_E_INTERNAL, -ENOMEM, "out of memory");
 		return cni_error(&err, CNI_V_NONE);
 	}
 	cmd->progname = p->name;
 	cmd->ipam_plugin = p->ipam_plugin;
 	cmd->command = cni_command_parse(command);
 	if (cmd->command == CNI_CMD_NONE)
-		r = cn_err_set(&err, CN_E_INVALID_ENV, -EINVAL,
+		r = lf_err_set(&err, LF_E_INVALID_ENV, -EINVAL,
 			       "CNI_COMMAND: unknown command \"%s\" "
 			       "(expected ADD, DEL, CHECK, VERSION, STATUS or GC)", command);
 	else
@@ -186,16 +186,16 @@ cni_main(const struct cni_plugin *p, int argc, char **argv)
 /* ---- helpers shared by the commands ------------------------------------ */
 
 int
-cni_store_open(const struct cni_cmd *cmd, struct store **ret, struct cn_err *reterr)
+cni_store_open(const struct cni_cmd *cmd, struct store **ret, struct lf_err *reterr)
 {
 	int r = store_open(&cmd->lconf, ret);
 
 	if (r < 0 && strcmp(cmd->lconf.datastore, "etcd") == 0)
-		return cn_err_set(reterr, CN_E_IO, r, "etcd datastore %s: %s (leafnet config %s)",
+		return lf_err_set(reterr, LF_E_IO, r, "etcd datastore %s: %s (leafnet config %s)",
 				  cmd->lconf.etcd_endpoints, strerror(-r),
 				  cmd->lconf.path[0] ? cmd->lconf.path : "built-in defaults");
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_IO, r, "state directory %s: %s (leafnet config %s)",
+		return lf_err_set(reterr, LF_E_IO, r, "state directory %s: %s (leafnet config %s)",
 				  cmd->lconf.state_dir, strerror(-r),
 				  cmd->lconf.path[0] ? cmd->lconf.path : "built-in defaults");
 	return 0;
@@ -203,26 +203,26 @@ cni_store_open(const struct cni_cmd *cmd, struct store **ret, struct cn_err *ret
 
 int
 cni_print_result(const struct cni_cmd *cmd, const struct cni_result *res,
-		 struct cn_err *reterr)
+		 struct lf_err *reterr)
 {
 	char *out = cni_result_render(res, cmd->conf.version);
 	int r = 0;
 
 	if (out == NULL)
-		return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 	if (puts(out) == EOF || fflush(stdout) != 0)
-		r = cn_err_set(reterr, CN_E_IO, -EIO, "stdout: cannot write the result");
+		r = lf_err_set(reterr, LF_E_IO, -EIO, "stdout: cannot write the result");
 	free(out);
 	return r;
 }
 
 int
-cni_network_missing(const char *network, int ret, struct cn_err *reterr)
+cni_network_missing(const char *network, int ret, struct lf_err *reterr)
 {
 	/* Replace a generic "not found" with the text that says how to fix it. */
-	if (reterr != NULL && (reterr->code == 0 || reterr->code == CN_E_NOT_FOUND)) {
-		cn_err_clear(reterr);
-		cn_err_set(reterr, CN_E_INVALID_CONFIG, ret,
+	if (reterr != NULL && (reterr->code == 0 || reterr->code == LF_E_NOT_FOUND)) {
+		lf_err_clear(reterr);
+		lf_err_set(reterr, LF_E_INVALID_CONFIG, ret,
 			   "network: leafnet network \"%s\" does not exist; "
 			   "create it with: netctl network create %s --subnet=CIDR",
 			   network, network);
@@ -251,7 +251,7 @@ subnet_capacity(const struct network_subnet *sn)
 }
 
 int
-cni_network_usable(struct store *s, const char *name, struct cn_err *reterr)
+cni_network_usable(struct store *s, const char *name, struct lf_err *reterr)
 {
 	struct ipam_record *recs = NULL;
 	struct network net;
@@ -260,15 +260,15 @@ cni_network_usable(struct store *s, const char *name, struct cn_err *reterr)
 
 	r = network_get(s, name, &net, NULL);
 	if (r == -ENOENT)
-		return cn_err_set(reterr, CN_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
 				  "network \"%s\" does not exist; create it with: "
 				  "netctl network create %s --subnet=CIDR", name, name);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
 				  "network \"%s\": cannot be read: %s", name, strerror(-r));
 	r = ipam_list(s, name, &recs, &n);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
 				  "network \"%s\": allocations cannot be read: %s",
 				  name, strerror(-r));
 	for (size_t i = 0; i < net.n_subnets && r == 0; i++) {
@@ -280,7 +280,7 @@ cni_network_usable(struct store *s, const char *name, struct cn_err *reterr)
 			if (prefix_contains(&sn->cidr, &recs[j].addr))
 				used++;
 		if (used >= subnet_capacity(sn))
-			r = cn_err_set(reterr, CN_E_PLUGIN_NOT_AVAILABLE, -ENOSPC,
+			r = lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, -ENOSPC,
 				       "network \"%s\": no free address in %s (%" PRIu64 " in use)",
 				       name, prefix_fmt(&sn->cidr, buf, sizeof(buf)), used);
 	}

@@ -31,7 +31,7 @@
 #include "prefix.h"
 
 struct attach_result;
-struct cn_err;
+struct lf_err;
 struct store;
 struct store_lock;
 
@@ -110,17 +110,17 @@ struct dp_addr_req {			/* RequestAddress / ReleaseAddress */
 /* ---- translate.c (pure) ---- */
 bool dp_id_valid(const char *id);
 int  dp_parse_opts(const cJSON *generic, const char *ctx, struct dp_opts *ret,
-		   struct cn_err *reterr);
+		   struct lf_err *reterr);
 int  dp_parse_create_network(const cJSON *o, struct dp_create_network *ret,
-			     struct cn_err *reterr);
+			     struct lf_err *reterr);
 int  dp_parse_ids(const cJSON *o, bool need_endpoint, struct dp_ids *ret,
-		  struct cn_err *reterr);
+		  struct lf_err *reterr);
 int  dp_parse_create_endpoint(const cJSON *o, struct dp_create_endpoint *ret,
-			      struct cn_err *reterr);
-int  dp_parse_request_pool(const cJSON *o, struct dp_pool_req *ret, struct cn_err *reterr);
-int  dp_parse_pool_id(const cJSON *o, char *ret, size_t size, struct cn_err *reterr);
+			      struct lf_err *reterr);
+int  dp_parse_request_pool(const cJSON *o, struct dp_pool_req *ret, struct lf_err *reterr);
+int  dp_parse_pool_id(const cJSON *o, char *ret, size_t size, struct lf_err *reterr);
 int  dp_parse_addr_req(const cJSON *o, bool release, struct dp_addr_req *ret,
-		       struct cn_err *reterr);
+		       struct lf_err *reterr);
 void dp_pool_id(const struct prefix *p, char *buf, size_t size);
 int  dp_pool_id_parse(const char *id, struct prefix *ret);
 void dp_src_name(const char *epid, char ret[IFNAMSIZ]);
@@ -133,25 +133,25 @@ const char *dp_cidr_fmt(const struct ipaddr *a, unsigned len, char *buf, size_t 
 struct dp_route {
 	const char *path;
 	enum dp_api api;
-	int (*fn)(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr);
+	int (*fn)(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr);
 };
 const struct dp_route *dp_route_find(const char *path);
 
 /* ---- netdrv.c ---- */
-int dp_create_network(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr);
-int dp_delete_network(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr);
-int dp_create_endpoint(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr);
-int dp_delete_endpoint(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr);
-int dp_endpoint_info(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr);
-int dp_join(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr);
-int dp_leave(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr);
-int dp_program_ext(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr);
+int dp_create_network(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr);
+int dp_delete_network(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr);
+int dp_create_endpoint(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr);
+int dp_delete_endpoint(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr);
+int dp_endpoint_info(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr);
+int dp_join(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr);
+int dp_leave(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr);
+int dp_program_ext(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr);
 
 /* ---- ipamdrv.c ---- */
-int dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr);
-int dp_release_pool(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr);
-int dp_request_address(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr);
-int dp_release_address(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr);
+int dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr);
+int dp_release_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr);
+int dp_request_address(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr);
+int dp_release_address(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr);
 
 /* ---- state.c ---- */
 struct dp_pool_rec {
@@ -178,7 +178,7 @@ struct dp_ep_rec {
 };
 
 /* The "docker" store lock guards pool and network records. */
-int  dp_lock(struct dp *d, struct store_lock **ret, struct cn_err *reterr);
+int  dp_lock(struct dp *d, struct store_lock **ret, struct lf_err *reterr);
 int  dp_pool_get(struct dp *d, const char *poolid, struct dp_pool_rec *ret);
 int  dp_pool_put(struct dp *d, const char *poolid, const struct dp_pool_rec *p);
 int  dp_pool_del(struct dp *d, const char *poolid);

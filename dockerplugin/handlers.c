@@ -9,29 +9,29 @@
 #include "err.h"
 
 static int
-add_str(cJSON *o, const char *k, const char *v, struct cn_err *reterr)
+add_str(cJSON *o, const char *k, const char *v, struct lf_err *reterr)
 {
 	if (!cJSON_AddStringToObject(o, k, v))
-		return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 	return 0;
 }
 
 static int
-h_activate(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+h_activate(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
 	cJSON *impl = cJSON_AddArrayToObject(resp, "Implements");
 
 	(void)d;
 	(void)req;
 	if (!impl)
-		return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 	cJSON_AddItemToArray(impl, cJSON_CreateString("NetworkDriver"));
 	cJSON_AddItemToArray(impl, cJSON_CreateString("IpamDriver"));
 	return 0;
 }
 
 static int
-h_net_caps(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+h_net_caps(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
 	(void)d;
 	(void)req;
@@ -43,31 +43,31 @@ h_net_caps(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
 }
 
 static int
-h_discover(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+h_discover(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
 	(void)d;
 	(void)resp;
 	/* Node discovery means nothing to a routed network (BGP learns the
 	 * peers' routes); check the shape and accept. */
 	if (req != NULL && !cJSON_IsObject(req))
-		return cn_err_set(reterr, CN_E_DECODE, -EINVAL,
+		return lf_err_set(reterr, LF_E_DECODE, -EINVAL,
 				  "request body must be a JSON object");
 	return 0;
 }
 
 static int
-h_ipam_caps(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+h_ipam_caps(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
 	(void)d;
 	(void)req;
 	if (!cJSON_AddBoolToObject(resp, "RequiresMACAddress", false) ||
 	    !cJSON_AddBoolToObject(resp, "RequiresRequestReplay", false))
-		return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 	return 0;
 }
 
 static int
-h_ipam_spaces(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+h_ipam_spaces(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
 	(void)d;
 	(void)req;

@@ -94,7 +94,7 @@ error_body(enum dp_api api, const char *msg)
 static unsigned
 dp_handle(struct dp *d, const struct dp_route *rt, const struct dp_conn *c, char **ret_body)
 {
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	cJSON *req = NULL, *resp;
 	int r;
 
@@ -124,7 +124,7 @@ dp_handle(struct dp *d, const struct dp_route *rt, const struct dp_conn *c, char
 			  err.details);
 		cJSON_Delete(resp);
 		if (err.details[0]) {
-			char full[CN_ERR_MSG_MAX + CN_ERR_DETAILS_MAX + 4];
+			char full[LF_ERR_MSG_MAX + LF_ERR_DETAILS_MAX + 4];
 
 			snprintf(full, sizeof(full), "%s: %s", err.msg, err.details);
 			*ret_body = error_body(rt->api, full);

@@ -39,7 +39,7 @@ space_ok(const char *space)
  * 1 when found (name into ret), 0 when none, <0 on error (an overlap). */
 static int
 network_by_pool(struct dp *d, const struct prefix *pool, char *ret, size_t size,
-		struct cn_err *reterr)
+		struct lf_err *reterr)
 {
 	struct network *nets = NULL;
 	size_t n = 0;
@@ -47,7 +47,7 @@ network_by_pool(struct dp *d, const struct prefix *pool, char *ret, size_t size,
 
 	r = network_list(d->s, &nets, &n);
 	if (r < 0)
-		return store_err_set(d->s, reterr, CN_E_IO, r, "listing leafnet networks");
+		return store_err_set(d->s, reterr, LF_E_IO, r, "listing leafnet networks");
 	for (size_t i = 0; i < n && found == 0; i++) {
 		for (size_t j = 0; j < nets[i].n_subnets; j++) {
 			const struct prefix *c = &nets[i].subnets[j].cidr;
@@ -59,7 +59,7 @@ network_by_pool(struct dp *d, const struct prefix *pool, char *ret, size_t size,
 				break;
 			}
 			if (prefix_overlaps(c, pool)) {
-				found = cn_err_set(reterr, CN_E_INVALID_CONFIG, -EEXIST,
+				found = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
 						   "pool %s overlaps leafnet network %s's subnet %s; "
 						   "use --subnet=%s to join that network, or another "
 						   "subnet", prefix_fmt(pool, a, sizeof(a)),
@@ -80,7 +80,7 @@ default_gateway(int family, struct ipaddr *ret)
 }
 
 int
-dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
 	struct dp_pool_req pr;
 	struct dp_pool_rec rec;
@@ -92,11 +92,11 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *rete
 	if ((r = dp_parse_request_pool(req, &pr, reterr)) < 0)
 		return r;
 	if (!space_ok(pr.space))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "AddressSpace \"%s\" is not leafnet's (%s, %s)", pr.space,
 				  DP_SPACE_LOCAL, DP_SPACE_GLOBAL);
 	if (pr.subpool.addr.family && !prefix_eq(&pr.subpool, &pr.pool))
-		return cn_err_set(reterr, CN_E_UNSUPPORTED_FIELD, -ENOTSUP,
+		return lf_err_set(reterr, LF_E_UNSUPPORTED_FIELD, -ENOTSUP,
 				  "SubPool (--ip-range) is not supported: leafnet allocates from "
 				  "per-host blocks of the whole subnet; drop --ip-range");
 	family = pr.v6 ? AF_INET6 : AF_INET;
@@ -111,7 +111,7 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *rete
 			const struct network_subnet *sn = network_subnet_for(&net, family);
 
 			if (!sn) {
-				r = cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					       "leafnet network %s has no IPv%c subnet "
 					       "(netctl network inspect %s)", net.name,
 					       famc(family), net.name);
@@ -120,7 +120,7 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *rete
 			if (pr.pool.addr.family && !prefix_eq(&pr.pool, &sn->cidr)) {
 				char a[PREFIX_STRLEN];
 
-				r = cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					       "leafnet network %s's IPv%c subnet is %s, not %s; "
 					       "drop --subnet or give --subnet=%s", net.name,
 					       famc(family), prefix_fmt(&sn->cidr, a, sizeof(a)),
@@ -132,11 +132,11 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *rete
 			rec.gateway = sn->gateway;
 			snprintf(rec.network, sizeof(rec.network), "%s", net.name);
 		} else if (r != -ENOENT) {
-			r = store_err_set(d->s, reterr, CN_E_IO, r,
+			r = store_err_set(d->s, reterr, LF_E_IO, r,
 					  "reading leafnet network %s", pr.opts.network);
 			goto out_unlock;
 		} else if (!pr.pool.addr.family) {
-			r = cn_err_set(reterr, CN_E_NOT_FOUND, -ENOENT,
+			r = lf_err_set(reterr, LF_E_NOT_FOUND, -ENOENT,
 				       "leafnet network %s does not exist; create it with netctl "
 				       "network create, or give --subnet to create it from Docker",
 				       pr.opts.network);
@@ -156,7 +156,7 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *rete
 				rec.gateway = sn->gateway;
 		}
 	} else {
-		r = cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 			       "no IPv%c pool given: leafnet needs --subnet=CIDR, or --ipam-opt "
 			       "network=NAME to use an existing leafnet network", famc(family));
 		goto out_unlock;
@@ -179,14 +179,14 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *rete
 	}
 	r = dp_pool_put(d, poolid, &rec);
 	if (r < 0) {
-		r = store_err_set(d->s, reterr, CN_E_IO, r, "recording pool %s", poolid);
+		r = store_err_set(d->s, reterr, LF_E_IO, r, "recording pool %s", poolid);
 		goto out_unlock;
 	}
 	log_info("RequestPool %s: network %s, %u reference(s)", poolid,
 		 rec.network[0] ? rec.network : "(made at CreateNetwork)", rec.refs);
 	if (!cJSON_AddStringToObject(resp, "PoolID", poolid) ||
 	    !cJSON_AddStringToObject(resp, "Pool", prefix_fmt(&rec.cidr, s, sizeof(s)))) {
-		r = cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		r = lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 		goto out_unlock;
 	}
 	{
@@ -204,7 +204,7 @@ out_unlock:
 }
 
 int
-dp_release_pool(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+dp_release_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
 	char poolid[DP_ID_MAX];
 	struct dp_pool_rec rec;
@@ -218,7 +218,7 @@ dp_release_pool(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *rete
 		return r;
 	r = dp_pool_get(d, poolid, &rec);
 	if (r < 0) {
-		r = cn_err_set(reterr, CN_E_NOT_FOUND, r, "PoolID %s: %s", poolid,
+		r = lf_err_set(reterr, LF_E_NOT_FOUND, r, "PoolID %s: %s", poolid,
 			       r == -ENOENT ? "no such pool" : "unreadable record");
 		goto out_unlock;
 	}
@@ -229,7 +229,7 @@ dp_release_pool(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *rete
 		r = dp_pool_del(d, poolid);
 	}
 	if (r < 0)
-		r = store_err_set(d->s, reterr, CN_E_IO, r, "updating pool %s", poolid);
+		r = store_err_set(d->s, reterr, LF_E_IO, r, "updating pool %s", poolid);
 	else
 		log_info("ReleasePool %s: %u reference(s) left", poolid, rec.refs - 1);
 out_unlock:
@@ -240,7 +240,7 @@ out_unlock:
 /* The gateway of a pool: never an allocation. */
 static int
 request_gateway(struct dp *d, const char *poolid, struct dp_pool_rec *rec,
-		const struct dp_addr_req *ar, struct ipaddr *ret, struct cn_err *reterr)
+		const struct dp_addr_req *ar, struct ipaddr *ret, struct lf_err *reterr)
 {
 	int family = rec->cidr.addr.family;
 	char a[IPADDR_STRLEN], b[IPADDR_STRLEN];
@@ -254,7 +254,7 @@ request_gateway(struct dp *d, const char *poolid, struct dp_pool_rec *rec,
 		if (sn && ipaddr_is_set(&sn->gateway))
 			gw = sn->gateway;
 		else if (ar->addr.family)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "leafnet network %s has no IPv%c gateway (its workloads "
 					  "use %s on-link); drop --gateway=%s", net.name,
 					  famc(family), family == AF_INET ? LEAFNET_GW4_DEFAULT
@@ -262,7 +262,7 @@ request_gateway(struct dp *d, const char *poolid, struct dp_pool_rec *rec,
 		else
 			default_gateway(family, &gw);
 		if (ar->addr.family && !ipaddr_eq(&ar->addr, &gw))
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "leafnet network %s's gateway is %s, not %s; drop "
 					  "--gateway or give --gateway=%s", net.name,
 					  ipaddr_fmt(&gw, a, sizeof(a)),
@@ -278,25 +278,25 @@ request_gateway(struct dp *d, const char *poolid, struct dp_pool_rec *rec,
 		if (!prefix_contains(&rec->cidr, &ar->addr) ||
 		    ipaddr_eq(&ar->addr, &rec->cidr.addr) ||
 		    (family == AF_INET && ipaddr_eq(&ar->addr, &last)))
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "gateway %s is not a usable address of pool %s",
 					  ipaddr_fmt(&ar->addr, a, sizeof(a)), poolid);
 		rec->gateway = ar->addr;
 	} else if (!ipaddr_is_set(&rec->gateway)) {
 		r = prefix_nth(&rec->cidr, 1, &rec->gateway);
 		if (r < 0)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, r,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, r,
 					  "pool %s has no room for a gateway", poolid);
 	}
 	r = dp_pool_put(d, poolid, rec);
 	if (r < 0)
-		return store_err_set(d->s, reterr, CN_E_IO, r, "recording pool %s", poolid);
+		return store_err_set(d->s, reterr, LF_E_IO, r, "recording pool %s", poolid);
 	*ret = rec->gateway;
 	return 0;
 }
 
 int
-dp_request_address(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+dp_request_address(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
 	struct ipam_addr got[IPAM_MAX_ADDRS];
 	struct dp_addr_req ar;
@@ -316,13 +316,13 @@ dp_request_address(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *r
 		return r;
 	r = dp_pool_get(d, ar.poolid, &rec);
 	if (r < 0) {
-		r = cn_err_set(reterr, CN_E_NOT_FOUND, r, "PoolID %s: %s", ar.poolid,
+		r = lf_err_set(reterr, LF_E_NOT_FOUND, r, "PoolID %s: %s", ar.poolid,
 			       r == -ENOENT ? "no such pool (RequestPool first)"
 			       : "unreadable record");
 		goto out_unlock;
 	}
 	if (ar.addr.family && ar.addr.family != rec.cidr.addr.family) {
-		r = cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 			       "Address %s is not of pool %s's family",
 			       ipaddr_fmt(&ar.addr, s, sizeof(s)), ar.poolid);
 		goto out_unlock;
@@ -336,7 +336,7 @@ dp_request_address(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *r
 		goto out_answer;
 	}
 	if (!rec.network[0]) {
-		r = cn_err_set(reterr, CN_E_UNSUPPORTED_FIELD, -ENOTSUP,
+		r = lf_err_set(reterr, LF_E_UNSUPPORTED_FIELD, -ENOTSUP,
 			       "pool %s has no network yet: auxiliary addresses "
 			       "(--aux-address) are not supported by leafnet", ar.poolid);
 		goto out_unlock;
@@ -361,7 +361,7 @@ dp_request_address(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *r
 	if (r < 0)
 		goto out_unlock;
 	if (n == 0) {
-		r = cn_err_set(reterr, CN_E_POOL_EXHAUSTED, -ENOSPC, "network %s gave no address",
+		r = lf_err_set(reterr, LF_E_POOL_EXHAUSTED, -ENOSPC, "network %s gave no address",
 			       rec.network);
 		goto out_unlock;
 	}
@@ -372,7 +372,7 @@ dp_request_address(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *r
 out_answer:
 	if (!cJSON_AddStringToObject(resp, "Address", dp_cidr_fmt(&addr, len, s, sizeof(s))) ||
 	    !cJSON_AddObjectToObject(resp, "Data")) {
-		r = cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		r = lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 		goto out_unlock;
 	}
 	log_info("RequestAddress %s%s: %s", ar.poolid, ar.gateway ? " (gateway)" : "", s);
@@ -383,7 +383,7 @@ out_unlock:
 }
 
 int
-dp_release_address(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+dp_release_address(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
 	struct dp_addr_req ar;
 	struct dp_pool_rec rec;
@@ -396,7 +396,7 @@ dp_release_address(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *r
 		return r;
 	r = dp_pool_get(d, ar.poolid, &rec);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_NOT_FOUND, r, "PoolID %s: %s", ar.poolid,
+		return lf_err_set(reterr, LF_E_NOT_FOUND, r, "PoolID %s: %s", ar.poolid,
 				  r == -ENOENT ? "no such pool" : "unreadable record");
 	default_gateway(ar.addr.family, &def);
 	if (ipaddr_eq(&ar.addr, &rec.gateway) || ipaddr_eq(&ar.addr, &def) || !rec.network[0]) {
@@ -406,7 +406,7 @@ dp_release_address(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *r
 	}
 	r = ipam_release_addr(d->s, rec.network, &ar.addr, reterr);
 	if (r == -ENOENT) {		/* the network is gone, and its allocations */
-		cn_err_clear(reterr);
+		lf_err_clear(reterr);
 		r = 0;
 	}
 	if (r < 0)

@@ -36,7 +36,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *sock = NULL;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	struct dp d = { 0 };
 	bool debug = false;
 	int c, r;

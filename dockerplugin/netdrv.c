@@ -33,7 +33,7 @@ famc(int family)
  * is already there. */
 static int
 pick_network(struct dp *d, const struct dp_create_network *cn, char *ret, size_t size,
-	     struct cn_err *reterr)
+	     struct lf_err *reterr)
 {
 	if (cn->opts.network[0]) {
 		snprintf(ret, size, "%s", cn->opts.network);
@@ -57,7 +57,7 @@ pick_network(struct dp *d, const struct dp_create_network *cn, char *ret, size_t
 		int r = network_list(d->s, &nets, &n);
 
 		if (r < 0)
-			return store_err_set(d->s, reterr, CN_E_IO, r,
+			return store_err_set(d->s, reterr, LF_E_IO, r,
 					     "listing leafnet networks");
 		for (size_t k = 0; k < n && !ret[0]; k++)
 			for (size_t j = 0; j < nets[k].n_subnets; j++)
@@ -74,7 +74,7 @@ pick_network(struct dp *d, const struct dp_create_network *cn, char *ret, size_t
 /* Adopting an existing network: what Docker says must agree with it. */
 static int
 check_adopt(const struct network *net, const struct dp_create_network *cn,
-	    struct cn_err *reterr)
+	    struct lf_err *reterr)
 {
 	char a[PREFIX_STRLEN], b[PREFIX_STRLEN];
 
@@ -85,11 +85,11 @@ check_adopt(const struct network *net, const struct dp_create_network *cn,
 		struct ipaddr def;
 
 		if (!sn)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "leafnet network %s has no IPv%c subnet, Docker gave %s",
 					  net->name, famc(fam), prefix_fmt(&ip->pool, a, sizeof(a)));
 		if (!prefix_eq(&sn->cidr, &ip->pool))
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "Docker's pool %s is not leafnet network %s's IPv%c "
 					  "subnet %s; use --ipam-driver leafnet (or --subnet=%s)",
 					  prefix_fmt(&ip->pool, a, sizeof(a)), net->name, famc(fam),
@@ -98,18 +98,18 @@ check_adopt(const struct network *net, const struct dp_create_network *cn,
 		(void)ipaddr_parse(fam == AF_INET ? LEAFNET_GW4_DEFAULT : LEAFNET_GW6_DEFAULT, &def);
 		if (ipaddr_is_set(&ip->gateway) && !ipaddr_eq(&ip->gateway, &sn->gateway) &&
 		    !(!ipaddr_is_set(&sn->gateway) && ipaddr_eq(&ip->gateway, &def)))
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "gateway %s differs from leafnet network %s's (%s); "
 					  "drop --gateway", ipaddr_fmt(&ip->gateway, a, sizeof(a)),
 					  net->name, ipaddr_is_set(&sn->gateway) ?
 					  ipaddr_fmt(&sn->gateway, b, sizeof(b)) : "none");
 	}
 	if (cn->opts.routable >= 0 && (bool)cn->opts.routable != net->routable)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "leafnet network %s is %s; drop -o routable or change it "
 				  "with netctl", net->name, net->routable ? "routable" : "non-routable");
 	if (cn->opts.nat_outgoing >= 0 && (bool)cn->opts.nat_outgoing != net->nat_outgoing)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "leafnet network %s has nat-outgoing %s; drop -o nat-outgoing",
 				  net->name, net->nat_outgoing ? "on" : "off");
 	return 0;
@@ -117,16 +117,16 @@ check_adopt(const struct network *net, const struct dp_create_network *cn,
 
 static int
 create_leafnet_network(struct dp *d, const char *name, const struct dp_create_network *cn,
-		       struct cn_err *reterr)
+		       struct lf_err *reterr)
 {
 	struct network net;
 	int r;
 
 	if (cn->n_ip == 0)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "no IPv4Data or IPv6Data: leafnet network %s needs a subnet", name);
 	if (!network_name_valid(name))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "option network=%s: not a valid leafnet network name "
 				  "([A-Za-z0-9][A-Za-z0-9_.-]{0,62})", name);
 	network_init(&net);
@@ -148,7 +148,7 @@ create_leafnet_network(struct dp *d, const char *name, const struct dp_create_ne
 }
 
 int
-dp_create_network(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+dp_create_network(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
 	struct dp_create_network cn;
 	struct dp_net_rec rec = { 0 };
@@ -165,7 +165,7 @@ dp_create_network(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *re
 	for (size_t i = 0; i < cn.n_ip; i++)
 		if (cn.ip[i].space[0] && strcmp(cn.ip[i].space, DP_SPACE_LOCAL) != 0 &&
 		    strcmp(cn.ip[i].space, DP_SPACE_GLOBAL) != 0)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "pool %s comes from another IPAM driver (address "
 					  "space %s); give --ipam-driver with this plugin's name "
 					  "too, so leafnet allocates the addresses",
@@ -194,7 +194,7 @@ dp_create_network(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *re
 		rec.created = true;
 		log_info("CreateNetwork %.12s: created leafnet network %s", cn.netid, rec.network);
 	} else {
-		r = store_err_set(d->s, reterr, CN_E_IO, r,
+		r = store_err_set(d->s, reterr, LF_E_IO, r,
 				  "reading leafnet network %s", rec.network);
 		goto out_unlock;
 	}
@@ -212,14 +212,14 @@ dp_create_network(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *re
 	rec.mtu = cn.opts.mtu;
 	r = dp_net_put(d, cn.netid, &rec);
 	if (r < 0)
-		r = store_err_set(d->s, reterr, CN_E_IO, r, "recording network %s", cn.netid);
+		r = store_err_set(d->s, reterr, LF_E_IO, r, "recording network %s", cn.netid);
 out_unlock:
 	store_unlock(lock);
 	return r;
 }
 
 int
-dp_delete_network(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+dp_delete_network(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
 	struct dp_net_rec rec;
 	struct store_lock *lock;
@@ -239,7 +239,7 @@ dp_delete_network(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *re
 		goto out_unlock;
 	}
 	if (rec.created && dp_net_users(d, rec.network, ids.netid, &users) == 0 && users == 0) {
-		struct cn_err e = { 0 };
+		struct lf_err e = { 0 };
 
 		r = network_delete(d->s, rec.network, false, &e);
 		if (r < 0 && r != -ENOENT)
@@ -251,7 +251,7 @@ dp_delete_network(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *re
 	}
 	r = dp_net_del(d, ids.netid);
 	if (r < 0 && r != -ENOENT)
-		r = store_err_set(d->s, reterr, CN_E_IO, r,
+		r = store_err_set(d->s, reterr, LF_E_IO, r,
 				  "removing network record %s", ids.netid);
 	else
 		r = 0;
@@ -263,7 +263,7 @@ out_unlock:
 /* Docker gave no address (a null IPAM driver): allocate from the network. */
 static int
 endpoint_allocate(struct dp *d, const char *epid, struct dp_ep_rec *e, cJSON *resp,
-		  struct cn_err *reterr)
+		  struct lf_err *reterr)
 {
 	struct ipam_addr got[IPAM_MAX_ADDRS];
 	struct ipam_req ir = { 0 };
@@ -283,7 +283,7 @@ endpoint_allocate(struct dp *d, const char *epid, struct dp_ep_rec *e, cJSON *re
 		return r;
 	iface = cJSON_AddObjectToObject(resp, "Interface");
 	if (!iface)
-		return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < n && e->n_addrs < 2; i++) {
 		prefix_from_addr(&got[i].addr, &e->addrs[e->n_addrs++]);
 		cJSON_AddStringToObject(iface, got[i].addr.family == AF_INET ? "Address"
@@ -301,7 +301,7 @@ endpoint_allocate(struct dp *d, const char *epid, struct dp_ep_rec *e, cJSON *re
 }
 
 int
-dp_create_endpoint(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+dp_create_endpoint(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
 	struct dp_create_endpoint ce;
 	struct dp_ep_rec e = { 0 }, old;
@@ -312,12 +312,12 @@ dp_create_endpoint(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *r
 		return r;
 	r = dp_net_get(d, ce.netid, &nrec);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_NOT_FOUND, -ENOENT,
+		return lf_err_set(reterr, LF_E_NOT_FOUND, -ENOENT,
 				  "NetworkID %s: unknown network (not created by leafnet-docker)",
 				  ce.netid);
 	if (dp_ep_get(d, ce.epid, &old) == 0) {
 		if (strcmp(old.netid, ce.netid) != 0)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EEXIST,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
 					  "EndpointID %s already exists in another network",
 					  ce.epid);
 		return 0;		/* a repeated request */
@@ -338,7 +338,7 @@ dp_create_endpoint(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *r
 	r = dp_ep_create(d, ce.epid, &e);
 	if (r < 0) {
 		/* recorded first: the release replaces store_error() */
-		(void)store_err_set(d->s, reterr, CN_E_IO, r, "recording endpoint %s", ce.epid);
+		(void)store_err_set(d->s, reterr, LF_E_IO, r, "recording endpoint %s", ce.epid);
 		if (e.allocated)
 			(void)ipam_release(d->s, e.network, ce.epid, e.src_name, NULL);
 		return r;
@@ -349,7 +349,7 @@ dp_create_endpoint(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *r
 }
 
 int
-dp_endpoint_info(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+dp_endpoint_info(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
 	struct dp_ids ids;
 	struct dp_ep_rec e;
@@ -372,7 +372,7 @@ dp_endpoint_info(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *ret
  * DeleteEndpoint also releases the ones we allocated and drops the record.
  * An endpoint not known is already gone: Docker repeats teardowns. */
 static int
-ep_teardown(struct dp *d, const cJSON *req, bool delete, struct cn_err *reterr)
+ep_teardown(struct dp *d, const cJSON *req, bool delete, struct lf_err *reterr)
 {
 	const char *method = delete ? "DeleteEndpoint" : "Leave";
 	struct detach_req dr;
@@ -398,7 +398,7 @@ ep_teardown(struct dp *d, const cJSON *req, bool delete, struct cn_err *reterr)
 	if (delete) {
 		r = dp_ep_del(d, ids.epid);
 		if (r < 0 && r != -ENOENT)
-			return store_err_set(d->s, reterr, CN_E_IO, r,
+			return store_err_set(d->s, reterr, LF_E_IO, r,
 					     "removing endpoint record %s", ids.epid);
 	}
 	log_info("%s %.12s", method, ids.epid);
@@ -406,14 +406,14 @@ ep_teardown(struct dp *d, const cJSON *req, bool delete, struct cn_err *reterr)
 }
 
 int
-dp_delete_endpoint(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+dp_delete_endpoint(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
 	(void)resp;
 	return ep_teardown(d, req, true, reterr);
 }
 
 int
-dp_join(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+dp_join(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
 	struct attach_result ar;
 	struct attach_req *ar_req;
@@ -427,16 +427,16 @@ dp_join(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
 	if ((r = dp_parse_ids(req, true, &ids, reterr)) < 0)
 		return r;
 	if (dp_ep_get(d, ids.epid, &e) < 0)
-		return cn_err_set(reterr, CN_E_NOT_FOUND, -ENOENT,
+		return lf_err_set(reterr, LF_E_NOT_FOUND, -ENOENT,
 				  "EndpointID %s: unknown endpoint (CreateEndpoint first)", ids.epid);
 	if (strcmp(e.netid, ids.netid) != 0)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "EndpointID %s belongs to network %s, not %s", ids.epid,
 				  e.netid, ids.netid);
 	have_net = network_get(d->s, e.network, &net, NULL) == 0;
 	ar_req = calloc(1, sizeof(*ar_req));
 	if (!ar_req)
-		return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 	snprintf(ar_req->container_id, sizeof(ar_req->container_id), "%s", ids.epid);
 	snprintf(ar_req->ifname, sizeof(ar_req->ifname), "%s", e.src_name);
 	snprintf(ar_req->network, sizeof(ar_req->network), "%s", e.network);
@@ -464,7 +464,7 @@ dp_join(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
 		return r;
 	j = dp_join_response(e.src_name, &ar);
 	if (!j)
-		return cn_err_set(reterr, CN_E_INTERNAL, -ENOMEM, "out of memory");
+		return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 	while (j->child) {
 		cJSON *it = cJSON_DetachItemViaPointer(j, j->child);
 
@@ -477,7 +477,7 @@ dp_join(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
 }
 
 int
-dp_leave(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+dp_leave(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
 	(void)resp;
 	return ep_teardown(d, req, false, reterr);
@@ -486,7 +486,7 @@ dp_leave(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
 /* Program/RevokeExternalConnectivity: routed networks have no port
  * mappings or NAT for Docker to program; validate and accept. */
 int
-dp_program_ext(struct dp *d, const cJSON *req, cJSON *resp, struct cn_err *reterr)
+dp_program_ext(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
 	struct dp_ids ids;
 

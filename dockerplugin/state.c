@@ -29,12 +29,12 @@ key_of(char *buf, size_t size, const char *dir, const char *id)
 }
 
 int
-dp_lock(struct dp *d, struct store_lock **ret, struct cn_err *reterr)
+dp_lock(struct dp *d, struct store_lock **ret, struct lf_err *reterr)
 {
 	int r = store_lock(d->s, "docker", ret);
 
 	if (r < 0)
-		return store_err_set(d->s, reterr, CN_E_IO, r,
+		return store_err_set(d->s, reterr, LF_E_IO, r,
 				     "cannot lock the docker mapping in %s", d->conf.state_dir);
 	return 0;
 }

@@ -30,30 +30,30 @@ dp_id_valid(const char *id)
 }
 
 static int
-need_object(const cJSON *o, const char *what, struct cn_err *reterr)
+need_object(const cJSON *o, const char *what, struct lf_err *reterr)
 {
 	if (!cJSON_IsObject(o))
-		return cn_err_set(reterr, CN_E_DECODE, -EINVAL,
+		return lf_err_set(reterr, LF_E_DECODE, -EINVAL,
 				  "%s: the request body must be a JSON object", what);
 	return 0;
 }
 
 static int
-get_id(const cJSON *o, const char *key, char *buf, bool required, struct cn_err *reterr)
+get_id(const cJSON *o, const char *key, char *buf, bool required, struct lf_err *reterr)
 {
 	int r = json_get_str(o, key, buf, DP_ID_MAX, required, NULL, reterr);
 
 	if (r < 0)
 		return r;
 	if (!dp_id_valid(buf))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s: \"%s\" is not a valid ID ([A-Za-z0-9_.:-], at most %d "
 				  "characters)", key, buf, DP_ID_MAX - 1);
 	return 0;
 }
 
 static int
-parse_bool_opt(const char *key, const char *v, int *ret, struct cn_err *reterr)
+parse_bool_opt(const char *key, const char *v, int *ret, struct lf_err *reterr)
 {
 	if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes") ||
 	    !strcasecmp(v, "on")) {
@@ -65,7 +65,7 @@ parse_bool_opt(const char *key, const char *v, int *ret, struct cn_err *reterr)
 		*ret = 0;
 		return 0;
 	}
-	return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+	return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 			  "option %s=%s: expected true or false", key, v);
 }
 
@@ -74,7 +74,7 @@ parse_bool_opt(const char *key, const char *v, int *ret, struct cn_err *reterr)
  * Docker's own "com.docker.*" keys are let through. */
 int
 dp_parse_opts(const cJSON *generic, const char *ctx, struct dp_opts *ret,
-	      struct cn_err *reterr)
+	      struct lf_err *reterr)
 {
 	struct dp_opts o = { .routable = -1, .nat_outgoing = -1 };
 	const cJSON *it;
@@ -82,7 +82,7 @@ dp_parse_opts(const cJSON *generic, const char *ctx, struct dp_opts *ret,
 
 	if (generic != NULL && !cJSON_IsNull(generic)) {
 		if (!cJSON_IsObject(generic))
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "%s: expected an object of options", ctx);
 		cJSON_ArrayForEach(it, generic) {
 			const char *k = it->string, *v;
@@ -91,13 +91,13 @@ dp_parse_opts(const cJSON *generic, const char *ctx, struct dp_opts *ret,
 			if (!cJSON_IsString(it) || it->valuestring == NULL) {
 				if (!strncmp(k, "com.docker.", 11))
 					continue;
-				return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 						  "%s.%s: expected a string", ctx, k);
 			}
 			v = it->valuestring;
 			if (!strcmp(k, "network")) {
 				if (strlen(v) >= sizeof(o.network) || !v[0])
-					return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+					return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 							  "option network=%s: expected a leafnet "
 							  "network name (1-%zu characters)", v,
 							  sizeof(o.network) - 1);
@@ -118,12 +118,12 @@ dp_parse_opts(const cJSON *generic, const char *ctx, struct dp_opts *ret,
 				errno = 0;
 				m = strtoul(num, &end, 10);
 				if (errno || end == num || *end || m < 68 || m > 65535)
-					return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+					return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 							  "option %s=%s: expected an MTU of "
 							  "68-65535", k, v);
 				o.mtu = (unsigned)m;
 			} else if (strncmp(k, "com.docker.", 11) != 0) {
-				return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+				return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 						  "unknown option \"%s\" (leafnet knows network, "
 						  "routable, nat-outgoing, mtu)", k);
 			}
@@ -147,7 +147,7 @@ parse_gateway(const char *s, struct ipaddr *ret)
 
 static int
 parse_ipdata(const cJSON *arr, const char *key, int family, struct dp_create_network *n,
-	     struct cn_err *reterr)
+	     struct lf_err *reterr)
 {
 	const cJSON *it;
 	size_t i = 0;
@@ -155,7 +155,7 @@ parse_ipdata(const cJSON *arr, const char *key, int family, struct dp_create_net
 	if (arr == NULL || cJSON_IsNull(arr))
 		return 0;
 	if (!cJSON_IsArray(arr))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s: expected an array", key);
 	cJSON_ArrayForEach(it, arr) {
 		struct dp_ipdata *d;
@@ -164,10 +164,10 @@ parse_ipdata(const cJSON *arr, const char *key, int family, struct dp_create_net
 
 		snprintf(ctx, sizeof(ctx), "%s[%zu].", key, i++);
 		if (!cJSON_IsObject(it))
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "%s: expected an object", ctx);
 		if (n->n_ip >= DP_MAX_POOLS)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -E2BIG,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -E2BIG,
 					  "%s: at most %d pools per network", key, DP_MAX_POOLS);
 		d = &n->ip[n->n_ip];
 		memset(d, 0, sizeof(*d));
@@ -179,7 +179,7 @@ parse_ipdata(const cJSON *arr, const char *key, int family, struct dp_create_net
 		if (r < 0)
 			return r;
 		if (prefix_parse(buf, 0, &d->pool) < 0 || d->pool.addr.family != family)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "%sPool: \"%s\" is not an IPv%c prefix without host bits",
 					  ctx, buf, family == AF_INET ? '4' : '6');
 		r = json_get_str(it, "Gateway", buf, sizeof(buf), false, ctx, reterr);
@@ -187,7 +187,7 @@ parse_ipdata(const cJSON *arr, const char *key, int family, struct dp_create_net
 			return r;
 		if (r == 0 && buf[0] &&
 		    (parse_gateway(buf, &d->gateway) < 0 || d->gateway.family != family))
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "%sGateway: \"%s\" is not an IPv%c address", ctx, buf,
 					  family == AF_INET ? '4' : '6');
 		n->n_ip++;
@@ -196,7 +196,7 @@ parse_ipdata(const cJSON *arr, const char *key, int family, struct dp_create_net
 }
 
 int
-dp_parse_create_network(const cJSON *o, struct dp_create_network *ret, struct cn_err *reterr)
+dp_parse_create_network(const cJSON *o, struct dp_create_network *ret, struct lf_err *reterr)
 {
 	struct dp_create_network n;
 	const cJSON *opts = NULL, *generic = NULL, *v6 = NULL;
@@ -234,7 +234,7 @@ dp_parse_create_network(const cJSON *o, struct dp_create_network *ret, struct cn
 }
 
 int
-dp_parse_ids(const cJSON *o, bool need_endpoint, struct dp_ids *ret, struct cn_err *reterr)
+dp_parse_ids(const cJSON *o, bool need_endpoint, struct dp_ids *ret, struct lf_err *reterr)
 {
 	struct dp_ids ids;
 	int r;
@@ -255,7 +255,7 @@ dp_parse_ids(const cJSON *o, bool need_endpoint, struct dp_ids *ret, struct cn_e
 
 static int
 parse_iface_addr(const cJSON *iface, const char *key, int family, struct prefix *ret,
-		 struct cn_err *reterr)
+		 struct lf_err *reterr)
 {
 	char buf[PREFIX_STRLEN + 8];
 	int r;
@@ -266,7 +266,7 @@ parse_iface_addr(const cJSON *iface, const char *key, int family, struct prefix 
 	if (r < 0)
 		return r;
 	if (prefix_parse(buf, PREFIX_F_HOST_BITS, ret) < 0 || ret->addr.family != family)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "Interface.%s: \"%s\" is not an IPv%c address/length", key, buf,
 				  family == AF_INET ? '4' : '6');
 	return 0;
@@ -274,7 +274,7 @@ parse_iface_addr(const cJSON *iface, const char *key, int family, struct prefix 
 
 int
 dp_parse_create_endpoint(const cJSON *o, struct dp_create_endpoint *ret,
-			 struct cn_err *reterr)
+			 struct lf_err *reterr)
 {
 	struct dp_create_endpoint e;
 	const cJSON *iface = NULL;
@@ -305,7 +305,7 @@ dp_parse_create_endpoint(const cJSON *o, struct dp_create_endpoint *ret,
 }
 
 int
-dp_parse_request_pool(const cJSON *o, struct dp_pool_req *ret, struct cn_err *reterr)
+dp_parse_request_pool(const cJSON *o, struct dp_pool_req *ret, struct lf_err *reterr)
 {
 	struct dp_pool_req p;
 	char buf[PREFIX_STRLEN + 8];
@@ -325,11 +325,11 @@ dp_parse_request_pool(const cJSON *o, struct dp_pool_req *ret, struct cn_err *re
 		return r;
 	if (r == 0 && buf[0]) {
 		if (prefix_parse(buf, 0, &p.pool) < 0)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "Pool: \"%s\" is not a prefix without host bits "
 					  "(--subnet)", buf);
 		if ((p.pool.addr.family == AF_INET6) != p.v6)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "Pool: \"%s\" is IPv%c but V6 is %s", buf,
 					  p.v6 ? '4' : '6', p.v6 ? "true" : "false");
 	}
@@ -338,15 +338,15 @@ dp_parse_request_pool(const cJSON *o, struct dp_pool_req *ret, struct cn_err *re
 		return r;
 	if (r == 0 && buf[0]) {
 		if (prefix_parse(buf, 0, &p.subpool) < 0)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "SubPool: \"%s\" is not a prefix without host bits "
 					  "(--ip-range)", buf);
 		if (p.pool.addr.family == 0)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "SubPool %s given without Pool: --ip-range needs "
 					  "--subnet", buf);
 		if (!prefix_contains_prefix(&p.pool, &p.subpool))
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "SubPool %s is not inside Pool (--ip-range must lie in "
 					  "--subnet)", buf);
 	}
@@ -359,7 +359,7 @@ dp_parse_request_pool(const cJSON *o, struct dp_pool_req *ret, struct cn_err *re
 }
 
 int
-dp_parse_pool_id(const cJSON *o, char *ret, size_t size, struct cn_err *reterr)
+dp_parse_pool_id(const cJSON *o, char *ret, size_t size, struct lf_err *reterr)
 {
 	char id[DP_ID_MAX];
 	int r;
@@ -374,7 +374,7 @@ dp_parse_pool_id(const cJSON *o, char *ret, size_t size, struct cn_err *reterr)
 
 int
 dp_parse_addr_req(const cJSON *o, bool release, struct dp_addr_req *ret,
-		  struct cn_err *reterr)
+		  struct lf_err *reterr)
 {
 	struct dp_addr_req a;
 	char buf[PREFIX_STRLEN + 8];
@@ -391,15 +391,15 @@ dp_parse_addr_req(const cJSON *o, bool release, struct dp_addr_req *ret,
 		return r;
 	if (r == 0 && buf[0]) {
 		if (parse_gateway(buf, &a.addr) < 0)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "Address: \"%s\" is not an IP address", buf);
 	} else if (release) {
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "Address: empty; ReleaseAddress needs the address");
 	}
 	opts = cJSON_GetObjectItemCaseSensitive(o, "Options");
 	if (opts != NULL && !cJSON_IsNull(opts) && !cJSON_IsObject(opts))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "Options: expected an object");
 	type = opts ? cJSON_GetObjectItemCaseSensitive(opts, DP_OPT_ADDRTYPE) : NULL;
 	if (cJSON_IsString(type) && !strcmp(type->valuestring, DP_OPT_GATEWAY))

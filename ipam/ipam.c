@@ -52,7 +52,7 @@ struct alloc_ctx {
 	struct store *s;
 	const struct ipam_req *req;
 	const struct network *net;
-	struct cn_err *reterr;
+	struct lf_err *reterr;
 	time_t now;
 	struct ipam_block *blocks;	/* sorted, disjoint; grows on a claim */
 	size_t n_blocks;
@@ -101,23 +101,23 @@ block_mine(const struct alloc_ctx *c, size_t i)
 }
 
 static int
-req_check(const struct ipam_req *req, struct cn_err *reterr)
+req_check(const struct ipam_req *req, struct lf_err *reterr)
 {
 	if (ipam_name_check(req->network, reterr) < 0)
 		return -EINVAL;
 	if (!req->node || !network_name_valid(req->node))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "node name \"%s\" is invalid: set node_name in the leafnet "
 				  "config to 1-63 characters [A-Za-z0-9_.-]",
 				  req->node ? req->node : "");
 	if (!req->owner.container_id[0])
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "container id is empty");
 	if (!req->owner.ifname[0])
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "interface name is empty");
 	if (req->n_static > IPAM_MAX_ADDRS)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "at most %d static addresses per interface", IPAM_MAX_ADDRS);
 	return 0;
 }
@@ -436,14 +436,14 @@ static_check(const struct alloc_ctx *c, const struct ipaddr *a)
 			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
 				i ? ", " : "",
 				prefix_fmt(&c->net->subnets[i].cidr, pbuf, sizeof(pbuf)));
-		return cn_err_set(c->reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "requested address %s is not inside network %s (%s); "
 				  "ask for an address in its subnet or leave it out",
 				  abuf, c->net->name, list);
 	}
 	why = addr_reserved(sn, a);
 	if (why)
-		return cn_err_set(c->reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "requested address %s is the %s of %s in network %s "
 				  "and is never assigned; ask for another address",
 				  abuf, why, prefix_fmt(&sn->cidr, pbuf, sizeof(pbuf)),
@@ -471,12 +471,12 @@ alloc_static(struct alloc_ctx *c, const struct ipaddr *a)
 	if (r == -EINVAL)
 		rec.owner.container_id[0] = '\0';
 	if (rec.owner.container_id[0])
-		return cn_err_set(c->reterr, CN_E_ADDR_IN_USE, -EADDRINUSE,
+		return lf_err_set(c->reterr, LF_E_ADDR_IN_USE, -EADDRINUSE,
 				  "requested address %s in network %s is already in use "
 				  "by container %.64s (%s); ask for another address",
 				  abuf, c->req->network, rec.owner.container_id,
 				  rec.owner.ifname);
-	return cn_err_set(c->reterr, CN_E_ADDR_IN_USE, -EADDRINUSE,
+	return lf_err_set(c->reterr, LF_E_ADDR_IN_USE, -EADDRINUSE,
 			  "requested address %s in network %s is already in use; "
 			  "ask for another address", abuf, c->req->network);
 }
@@ -548,7 +548,7 @@ existing_load(struct alloc_ctx *c, struct ipam_index *x, bool *ret_intact,
 	r = ipam_index_get(c->s, c->req->network, me->container_id, me->ifname, x);
 	*ret_exists = r == 0 || r == -EINVAL;
 	if (r == -ENOTUNIQ)	/* 64-bit hash collision: never overwrite theirs */
-		return cn_err_set(c->reterr, CN_E_INTERNAL, r,
+		return lf_err_set(c->reterr, LF_E_INTERNAL, r,
 				  "owner index key of %.64s/%s collides with another "
 				  "owner's in network %s", me->container_id, me->ifname,
 				  c->req->network);
@@ -628,7 +628,7 @@ alloc_all(struct alloc_ctx *c, struct ipam_index *old, struct ipaddr *res, size_
 		r = alloc_dynamic(c, sn, &res[n]);
 		if (r == -ENOSPC) {
 			char pbuf[PREFIX_STRLEN];
-			return cn_err_set(c->reterr, CN_E_POOL_EXHAUSTED, -ENOSPC,
+			return lf_err_set(c->reterr, LF_E_POOL_EXHAUSTED, -ENOSPC,
 					  "network %s has no free address left in %s; release "
 					  "unused workloads or create a network with a larger --subnet",
 					  c->net->name, prefix_fmt(&sn->cidr, pbuf, sizeof(pbuf)));
@@ -704,7 +704,7 @@ out_eexist:
 	 * address free: someone changed the state directory behind our back.
 	 * A retried ADD sees the record and picks another address. */
 	if (r == -EEXIST && existing < c->n_created)
-		return cn_err_set(c->reterr, CN_E_TRY_AGAIN, -EADDRINUSE,
+		return lf_err_set(c->reterr, LF_E_TRY_AGAIN, -EADDRINUSE,
 				  "address %s in network %s was allocated while the network "
 				  "was locked (state changed outside leafnet?); retry",
 				  ipaddr_fmt(&c->created[existing], abuf, sizeof(abuf)),
@@ -720,7 +720,7 @@ families_check(const struct alloc_ctx *c)
 
 	for (int i = 0; i < 2; i++)
 		if ((c->req->families & bits[i]) && !network_subnet_for(c->net, fams[i]))
-			return cn_err_set(c->reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "network %s has no %s subnet; do not ask for %s, "
 					  "or recreate the network with an %s --subnet",
 					  c->net->name, fam_name(fams[i]), fam_name(fams[i]),
@@ -730,7 +730,7 @@ families_check(const struct alloc_ctx *c)
 
 int
 ipam_alloc(struct store *s, const struct ipam_req *req,
-	   struct ipam_addr *ret, size_t max, size_t *ret_n, struct cn_err *reterr)
+	   struct ipam_addr *ret, size_t max, size_t *ret_n, struct lf_err *reterr)
 {
 	struct alloc_ctx c = { .s = s, .req = req, .reterr = reterr, .now = time(NULL) };
 	struct ipaddr res[MAX_TOUCHED];
@@ -768,7 +768,7 @@ ipam_alloc(struct store *s, const struct ipam_req *req,
 		if (r == 0 && n_res > IPAM_MAX_ADDRS)
 			r = -E2BIG;
 		if (r == -E2BIG)
-			r = cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				       "too many addresses for %s in network %s: at most %d "
 				       "per interface", req->owner.ifname, req->network,
 				       IPAM_MAX_ADDRS);
@@ -776,7 +776,7 @@ ipam_alloc(struct store *s, const struct ipam_req *req,
 			goto out_rollback;
 	}
 	if (n_res > max) {
-		r = cn_err_set(reterr, CN_E_INTERNAL, -ENOBUFS,
+		r = lf_err_set(reterr, LF_E_INTERNAL, -ENOBUFS,
 			       "room for %zu addresses, %zu allocated", max, n_res);
 		goto out_rollback;
 	}
@@ -804,11 +804,11 @@ ipam_alloc(struct store *s, const struct ipam_req *req,
 
 out_rollback:
 	/* recorded first: rollback()'s own store calls replace store_error() */
-	(void)store_err_set(s, reterr, CN_E_IO, r, "allocating in network %s", req->network);
+	(void)store_err_set(s, reterr, LF_E_IO, r, "allocating in network %s", req->network);
 	rollback(&c);
 	goto out_free;
 out_io:
-	(void)store_err_set(s, reterr, CN_E_IO, r, "allocating in network %s", req->network);
+	(void)store_err_set(s, reterr, LF_E_IO, r, "allocating in network %s", req->network);
 out_free:
 	free(c.blocks);
 	free(c.used);

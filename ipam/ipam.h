@@ -28,7 +28,7 @@
 #include "conf.h"
 
 struct store;
-struct cn_err;
+struct lf_err;
 
 #define IPAM_ID_MAX      256	/* container id (CNI allows long ids) */
 #define IPAM_IFNAME_MAX  16
@@ -75,20 +75,20 @@ struct ipam_block {
 };
 
 /* Allocate (or return the existing) addresses for req->owner.  Errors:
- * -ENOENT/CN_E_NOT_FOUND unknown network; -ENOSPC/CN_E_POOL_EXHAUSTED;
- * -EADDRINUSE/CN_E_ADDR_IN_USE static address owned by someone else;
- * -EINVAL/CN_E_INVALID_CONFIG static address outside every subnet or a
+ * -ENOENT/LF_E_NOT_FOUND unknown network; -ENOSPC/LF_E_POOL_EXHAUSTED;
+ * -EADDRINUSE/LF_E_ADDR_IN_USE static address owned by someone else;
+ * -EINVAL/LF_E_INVALID_CONFIG static address outside every subnet or a
  * reserved one.  On failure nothing new stays allocated. */
 int ipam_alloc(struct store *s, const struct ipam_req *req,
-	       struct ipam_addr *ret, size_t max, size_t *ret_n, struct cn_err *reterr);
+	       struct ipam_addr *ret, size_t max, size_t *ret_n, struct lf_err *reterr);
 
 /* Release everything (container_id, ifname) holds in network; releasing
  * nothing is success (returns 0).  Returns the number released. */
 int ipam_release(struct store *s, const char *network, const char *container_id,
-		 const char *ifname, struct cn_err *reterr);
+		 const char *ifname, struct lf_err *reterr);
 /* Release one address whatever its owner (Docker ReleaseAddress). */
 int ipam_release_addr(struct store *s, const char *network, const struct ipaddr *a,
-		      struct cn_err *reterr);
+		      struct lf_err *reterr);
 
 /* The addresses (container_id, ifname) holds; *ret_n = 0 when none. */
 int ipam_lookup(struct store *s, const char *network, const char *container_id,
@@ -103,7 +103,7 @@ int ipam_blocks(struct store *s, const char *network, struct ipam_block **ret, s
  * false.  Returns the number released. */
 int ipam_gc(struct store *s, const char *node,
 	    bool (*keep)(const struct ipam_record *r, void *arg), void *arg,
-	    struct cn_err *reterr);
+	    struct lf_err *reterr);
 
 /* Drop every allocation, owner index and block of a network (used by a
  * forced network delete). */

@@ -248,14 +248,14 @@ out_free:
 int
 ipam_gc(struct store *s, const char *node,
 	bool (*keep)(const struct ipam_record *r, void *arg), void *arg,
-	struct cn_err *reterr)
+	struct lf_err *reterr)
 {
 	char **nets = NULL, **owner_nets = NULL;
 	size_t n_nets = 0, n_owner_nets = 0;
 	int r, total = 0;
 
 	if (!keep)
-		return cn_err_set(reterr, CN_E_INTERNAL, -EINVAL,
+		return lf_err_set(reterr, LF_E_INTERNAL, -EINVAL,
 				  "ipam_gc needs a keep() callback");
 	r = networks_with_state(s, &nets, &n_nets);
 	if (r < 0)
@@ -265,7 +265,7 @@ ipam_gc(struct store *s, const char *node,
 			continue;
 		r = gc_network(s, nets[i], node, keep, arg);
 		if (r < 0) {
-			(void)store_err_set(s, reterr, CN_E_IO, r,
+			(void)store_err_set(s, reterr, LF_E_IO, r,
 					    "garbage collecting network %s", nets[i]);
 			goto out_free;
 		}
@@ -295,7 +295,7 @@ ipam_gc(struct store *s, const char *node,
 	goto out_free;
 
 out_io:
-	(void)store_err_set(s, reterr, CN_E_IO, r, "garbage collecting allocations");
+	(void)store_err_set(s, reterr, LF_E_IO, r, "garbage collecting allocations");
 out_free:
 	store_names_free(nets, n_nets);
 	store_names_free(owner_nets, n_owner_nets);

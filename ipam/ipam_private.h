@@ -46,13 +46,13 @@ struct ipam_index {
 };
 
 /* ipam_rec.c */
-struct cn_err;
+struct lf_err;
 
 /* -EINVAL (and reterr) unless name is a valid network name. */
-int  ipam_name_check(const char *name, struct cn_err *reterr);
+int  ipam_name_check(const char *name, struct lf_err *reterr);
 /* The network's lock; on failure reterr says "cannot lock network". */
 int  ipam_lock(struct store *s, const char *net, struct store_lock **ret,
-	       struct cn_err *reterr);
+	       struct lf_err *reterr);
 int  ipam_key_alloc(char *buf, size_t size, const char *net, const struct ipaddr *a);
 int  ipam_key_block(char *buf, size_t size, const char *net, const struct prefix *p);
 int  ipam_key_owner(char *buf, size_t size, const char *net, const char *cid,

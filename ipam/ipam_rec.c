@@ -16,10 +16,10 @@
 #include "ipam_private.h"
 
 int
-ipam_name_check(const char *name, struct cn_err *reterr)
+ipam_name_check(const char *name, struct lf_err *reterr)
 {
 	if (!name || !network_name_valid(name))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "network name \"%s\" is invalid: use 1-63 characters "
 				  "[A-Za-z0-9_.-] starting with a letter or digit",
 				  name ? name : "");
@@ -28,17 +28,17 @@ ipam_name_check(const char *name, struct cn_err *reterr)
 
 int
 ipam_lock(struct store *s, const char *net, struct store_lock **ret,
-	  struct cn_err *reterr)
+	  struct lf_err *reterr)
 {
 	char name[IPAM_KEY_MAX];
 	int r;
 
 	if (snprintf(name, sizeof(name), "ipam-%s", net) >= (int)sizeof(name))
-		return cn_err_set(reterr, CN_E_IO, -ENAMETOOLONG, "cannot lock network %s: %s",
+		return lf_err_set(reterr, LF_E_IO, -ENAMETOOLONG, "cannot lock network %s: %s",
 				  net, strerror(ENAMETOOLONG));
 	r = store_lock(s, name, ret);
 	if (r < 0)
-		return store_err_set(s, reterr, CN_E_IO, r, "cannot lock network %s", net);
+		return store_err_set(s, reterr, LF_E_IO, r, "cannot lock network %s", net);
 	return r;
 }
 

@@ -34,7 +34,7 @@ held_by(struct store *s, const char *net, const struct ipaddr *a, const char *ci
 
 int
 ipam_release(struct store *s, const char *network, const char *container_id,
-	     const char *ifname, struct cn_err *reterr)
+	     const char *ifname, struct lf_err *reterr)
 {
 	char key[IPAM_KEY_MAX];
 	struct ipam_record rec;
@@ -46,7 +46,7 @@ ipam_release(struct store *s, const char *network, const char *container_id,
 	if (r < 0)
 		return r;
 	if (!container_id || !ifname)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "container id and interface name are required");
 	r = ipam_lock(s, network, &lock, reterr);
 	if (r < 0)
@@ -81,7 +81,7 @@ ipam_release(struct store *s, const char *network, const char *container_id,
 	goto out_unlock;
 
 out_io:
-	(void)store_err_set(s, reterr, CN_E_IO, r,
+	(void)store_err_set(s, reterr, LF_E_IO, r,
 			    "releasing %.64s/%s in network %s", container_id, ifname, network);
 out_unlock:
 	store_unlock(lock);
@@ -90,7 +90,7 @@ out_unlock:
 
 int
 ipam_release_addr(struct store *s, const char *network, const struct ipaddr *a,
-		  struct cn_err *reterr)
+		  struct lf_err *reterr)
 {
 	char key[IPAM_KEY_MAX], abuf[IPADDR_STRLEN];
 	struct store_lock *lock;
@@ -102,7 +102,7 @@ ipam_release_addr(struct store *s, const char *network, const struct ipaddr *a,
 		return r;
 	r = ipam_key_alloc(key, sizeof(key), network, a);
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, r, "invalid address");
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, r, "invalid address");
 	r = ipam_lock(s, network, &lock, reterr);
 	if (r < 0)
 		return r;
@@ -117,7 +117,7 @@ ipam_release_addr(struct store *s, const char *network, const struct ipaddr *a,
 	}
 	store_unlock(lock);
 	if (r < 0)
-		return store_err_set(s, reterr, CN_E_IO, r,
+		return store_err_set(s, reterr, LF_E_IO, r,
 				     "releasing %s in network %s",
 				     ipaddr_fmt(a, abuf, sizeof(abuf)), network);
 	return r;

@@ -15,7 +15,7 @@
 #include "conf.h"
 
 struct store;
-struct cn_err;
+struct lf_err;
 
 #define NETWORK_MAX_SUBNETS     4
 #define NETWORK_MAX_COMMUNITIES 8
@@ -48,22 +48,22 @@ void network_init(struct network *n);		/* defaults, no subnets */
 /* Check and complete: subnet sizes vs block sizes, gateway inside its
  * subnet, families not repeated, a non-routable network without communities
  * gets NETWORK_NONROUTABLE_COMMUNITY.  Errors name the field (--subnet,
- * --gateway, --block-size, --community) and the fix. CN_E_INVALID_CONFIG. */
-int  network_validate(struct network *n, struct cn_err *reterr);
+ * --gateway, --block-size, --community) and the fix. LF_E_INVALID_CONFIG. */
+int  network_validate(struct network *n, struct lf_err *reterr);
 
-int  network_create(struct store *s, const struct network *n, struct cn_err *reterr); /* -EEXIST */
-int  network_get(struct store *s, const char *name, struct network *ret, struct cn_err *reterr); /* -ENOENT, CN_E_NOT_FOUND */
+int  network_create(struct store *s, const struct network *n, struct lf_err *reterr); /* -EEXIST */
+int  network_get(struct store *s, const char *name, struct network *ret, struct lf_err *reterr); /* -ENOENT, LF_E_NOT_FOUND */
 /* Sorted by name; *ret is malloc'd (free()). */
 int  network_list(struct store *s, struct network **ret, size_t *ret_n);
-/* Refused with -EBUSY / CN_E_BUSY while allocations exist unless force
+/* Refused with -EBUSY / LF_E_BUSY while allocations exist unless force
  * (then the allocations and block claims go too). */
-int  network_delete(struct store *s, const char *name, bool force, struct cn_err *reterr);
+int  network_delete(struct store *s, const char *name, bool force, struct lf_err *reterr);
 
 /* JSON form shared by the store, `netctl -o json` and the Docker plugin:
  * {"name","subnets":[{"cidr","gateway"}],"routable","nat_outgoing",
  *  "aggregate","block_size4","block_size6","communities":["A:B"],"created_by"} */
 char *network_to_json(const struct network *n);		/* malloc'd */
-int   network_from_json(const char *text, struct network *ret, struct cn_err *reterr);
+int   network_from_json(const char *text, struct network *ret, struct lf_err *reterr);
 
 /* "A:B" with A, B in 0..65535. */
 int  community_parse(const char *s, uint32_t *ret);

@@ -261,16 +261,16 @@ nl_dump(struct nl *nl, struct nlmsghdr *nlh, nl_cb cb, void *arg)
 }
 
 int
-nl_fail(struct nl *nl, struct cn_err *reterr, int ret, const char *fmt, ...)
+nl_fail(struct nl *nl, struct lf_err *reterr, int ret, const char *fmt, ...)
 {
-	char what[CN_ERR_MSG_MAX];
+	char what[LF_ERR_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	if (nl && nl->ext[0])
-		return cn_err_set(reterr, CN_E_KERNEL, ret, "%s: %s (kernel: %s)",
+		return lf_err_set(reterr, LF_E_KERNEL, ret, "%s: %s (kernel: %s)",
 				  what, strerror(-ret), nl->ext);
-	return cn_err_set(reterr, CN_E_KERNEL, ret, "%s: %s", what, strerror(-ret));
+	return lf_err_set(reterr, LF_E_KERNEL, ret, "%s: %s", what, strerror(-ret));
 }

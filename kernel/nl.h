@@ -14,7 +14,7 @@
 
 struct mnl_socket;
 struct nlmsghdr;
-struct cn_err;
+struct lf_err;
 
 #define NL_EXT_MAX 200
 
@@ -48,9 +48,9 @@ int  nl_talk_cb(struct nl *nl, struct nlmsghdr *nlh, nl_cb cb, void *arg);
  * -EINTR when the kernel flagged the dump inconsistent (retry it). */
 int  nl_dump(struct nl *nl, struct nlmsghdr *nlh, nl_cb cb, void *arg);
 
-/* Record a CN_E_KERNEL error "<what>: <strerror(-ret)> (kernel: <ext>)"
+/* Record a LF_E_KERNEL error "<what>: <strerror(-ret)> (kernel: <ext>)"
  * and return ret. */
-int  nl_fail(struct nl *nl, struct cn_err *reterr, int ret, const char *fmt, ...)
+int  nl_fail(struct nl *nl, struct lf_err *reterr, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 #endif

@@ -105,7 +105,7 @@ out_close:
 }
 
 static int
-conf_check_keys(const cJSON *root, struct cn_err *reterr)
+conf_check_keys(const cJSON *root, struct lf_err *reterr)
 {
 	for (const cJSON *it = root->child; it != NULL; it = it->next) {
 		bool known = false;
@@ -114,7 +114,7 @@ conf_check_keys(const cJSON *root, struct cn_err *reterr)
 			if (strcmp(it->string, conf_keys[i]) == 0)
 				known = true;
 		if (!known)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "unknown key \"%s\" (known: state_dir, "
 					  "datastore, etcd_endpoints, control_socket, "
 					  "node_name, log_file, log_level, fsync, "
@@ -123,7 +123,7 @@ conf_check_keys(const cJSON *root, struct cn_err *reterr)
 					  it->string);
 		for (const cJSON *o = root->child; o != it; o = o->next)
 			if (strcmp(o->string, it->string) == 0)
-				return cn_err_set(reterr, CN_E_INVALID_CONFIG,
+				return lf_err_set(reterr, LF_E_INVALID_CONFIG,
 						  -EINVAL, "key \"%s\" appears twice",
 						  it->string);
 	}
@@ -133,18 +133,18 @@ conf_check_keys(const cJSON *root, struct cn_err *reterr)
 /* Absolute, non-empty path; trailing slashes dropped ("/a/b/" -> "/a/b"). */
 static int
 conf_check_path(char *p, const char *key, bool may_be_empty,
-		struct cn_err *reterr)
+		struct lf_err *reterr)
 {
 	size_t n = strlen(p);
 
 	if (n == 0) {
 		if (may_be_empty)
 			return 0;
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s: must not be empty", key);
 	}
 	if (p[0] != '/')
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s: \"%s\" is not an absolute path (start it with /)",
 				  key, p);
 	while (n > 1 && p[n - 1] == '/')
@@ -153,30 +153,30 @@ conf_check_path(char *p, const char *key, bool may_be_empty,
 }
 
 static int
-conf_check_node_name(const char *name, struct cn_err *reterr)
+conf_check_node_name(const char *name, struct lf_err *reterr)
 {
 	if (name[0] == '\0')
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "node_name: empty (the hostname is unavailable "
 				  "or longer than %d characters); set node_name",
 				  LEAFNET_NAME_MAX - 1);
 	if (name[0] == '.' ||
 	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		   "0123456789._:@-") != strlen(name))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "node_name: \"%s\" may contain only letters, digits "
 				  "and . _ : @ - (and must not start with .)", name);
 	return 0;
 }
 
 static int
-conf_apply(const cJSON *root, struct leafnet_conf *c, struct cn_err *reterr)
+conf_apply(const cJSON *root, struct leafnet_conf *c, struct lf_err *reterr)
 {
 	char level[16];
 	int r;
 
 	if (!cJSON_IsObject(root))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "the config must be a JSON object");
 	r = conf_check_keys(root, reterr);
 	if (r < 0)
@@ -206,7 +206,7 @@ conf_apply(const cJSON *root, struct leafnet_conf *c, struct cn_err *reterr)
 		int lvl = log_level_parse(level);
 
 		if (lvl < 0)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "log_level: \"%s\" is not one of error, "
 					  "warn, info, debug", level);
 		c->log_level = lvl;
@@ -221,7 +221,7 @@ conf_apply(const cJSON *root, struct leafnet_conf *c, struct cn_err *reterr)
 
 		r = json_get_u32(root, "bgp_port", &port, false, NULL, reterr);
 		if (r == 0 && (port == 0 || port > 65535))
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "bgp_port: %u is not a port number (1-65535)",
 					  port);
 		if (r == 0)
@@ -233,7 +233,7 @@ conf_apply(const cJSON *root, struct leafnet_conf *c, struct cn_err *reterr)
 }
 
 static int
-conf_validate(struct leafnet_conf *c, struct cn_err *reterr)
+conf_validate(struct leafnet_conf *c, struct lf_err *reterr)
 {
 	struct sockaddr_un sun;
 	int r;
@@ -244,16 +244,16 @@ conf_validate(struct leafnet_conf *c, struct cn_err *reterr)
 	    (r = conf_check_path(c->log_file, "log_file", true, reterr)) < 0)
 		return r;
 	if (strlen(c->control_socket) >= sizeof(sun.sun_path))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "control_socket: longer than %zu characters, "
 				  "too long for a unix socket",
 				  sizeof(sun.sun_path) - 1);
 	if (strcmp(c->datastore, "file") != 0 && strcmp(c->datastore, "etcd") != 0)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "datastore: \"%s\" is not \"file\" or \"etcd\"",
 				  c->datastore);
 	if (strcmp(c->datastore, "etcd") == 0 && c->etcd_endpoints[0] == '\0')
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "etcd_endpoints: must not be empty with "
 				  "\"datastore\": \"etcd\"");
 	if (c->bgp_listen_address[0] != '\0') {
@@ -261,24 +261,24 @@ conf_validate(struct leafnet_conf *c, struct cn_err *reterr)
 
 		if (inet_pton(AF_INET, c->bgp_listen_address, a) != 1 &&
 		    inet_pton(AF_INET6, c->bgp_listen_address, a) != 1)
-			return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 					  "bgp_listen_address: \"%s\" is not an IPv4 or "
 					  "IPv6 address (\"\" listens on all)",
 					  c->bgp_listen_address);
 	}
 	if (strcmp(c->bgp_import, "all") != 0 && strcmp(c->bgp_import, "default") != 0 &&
 	    strcmp(c->bgp_import, "none") != 0)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "bgp_import: \"%s\" is not \"all\", \"default\" or \"none\"",
 				  c->bgp_import);
 	return conf_check_node_name(c->node_name, reterr);
 }
 
 int
-conf_load(const char *path, struct leafnet_conf *ret, struct cn_err *reterr)
+conf_load(const char *path, struct leafnet_conf *ret, struct lf_err *reterr)
 {
 	struct leafnet_conf c;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	bool explicit = true;
 	cJSON *root = NULL;
 	char *text = NULL;
@@ -296,12 +296,12 @@ conf_load(const char *path, struct leafnet_conf *ret, struct cn_err *reterr)
 	if (r == -ENOENT && !explicit)
 		goto out_validate;	/* no config file: built-in defaults */
 	if (r < 0)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, r,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, r,
 				  "cannot read config file %s: %s", path,
 				  strerror(-r));
 	if (strlen(path) >= sizeof(c.path)) {
 		free(text);
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -ENAMETOOLONG,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -ENAMETOOLONG,
 				  "config file path too long: %s", path);
 	}
 	memcpy(c.path, path, strlen(path) + 1);
@@ -324,11 +324,11 @@ out_validate:
 out_err:
 	/* Name the file in front of the precise message. */
 	if (c.path[0] != '\0')
-		cn_err_set(reterr, e.code, r, "%.*s: %s", 120, c.path, e.msg);
+		lf_err_set(reterr, e.code, r, "%.*s: %s", 120, c.path, e.msg);
 	else
-		cn_err_set(reterr, e.code, r, "%s (built-in defaults, no %s)",
+		lf_err_set(reterr, e.code, r, "%s (built-in defaults, no %s)",
 			   e.msg, LEAFNET_CONF_DEFAULT);
 	if (e.details[0] != '\0')
-		cn_err_details(reterr, "%s", e.details);
+		lf_err_details(reterr, "%s", e.details);
 	return r;
 }

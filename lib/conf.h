@@ -28,7 +28,7 @@
 #include <limits.h>
 #include <stdbool.h>
 
-struct cn_err;
+struct lf_err;
 
 #define LEAFNET_CONF_DEFAULT      "/etc/leafnet/leafnet.conf"
 #define LEAFNET_STATE_DIR_DEFAULT "/var/lib/leafnet"
@@ -54,6 +54,6 @@ struct leafnet_conf {
 
 void conf_defaults(struct leafnet_conf *c);
 /* path may be NULL.  On failure *ret is left untouched. */
-int  conf_load(const char *path, struct leafnet_conf *ret, struct cn_err *reterr);
+int  conf_load(const char *path, struct leafnet_conf *ret, struct lf_err *reterr);
 
 #endif

@@ -6,7 +6,7 @@
 #include "err.h"
 
 int
-cn_err_set(struct cn_err *e, int code, int ret, const char *fmt, ...)
+lf_err_set(struct lf_err *e, int code, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -14,7 +14,7 @@ cn_err_set(struct cn_err *e, int code, int ret, const char *fmt, ...)
 		return ret;
 	/* Code 0 means "nothing recorded": never store it, or a later,
 	 * less precise error would overwrite this one. */
-	e->code = code != 0 ? code : CN_E_INTERNAL;
+	e->code = code != 0 ? code : LF_E_INTERNAL;
 	va_start(ap, fmt);
 	(void)vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
@@ -22,7 +22,7 @@ cn_err_set(struct cn_err *e, int code, int ret, const char *fmt, ...)
 }
 
 void
-cn_err_details(struct cn_err *e, const char *fmt, ...)
+lf_err_details(struct lf_err *e, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -34,7 +34,7 @@ cn_err_details(struct cn_err *e, const char *fmt, ...)
 }
 
 void
-cn_err_clear(struct cn_err *e)
+lf_err_clear(struct lf_err *e)
 {
 	if (e == NULL)
 		return;

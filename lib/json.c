@@ -10,7 +10,7 @@
 /* Show a short, printable excerpt of the text around byte `off`. */
 static void
 json_error_context(const char *text, size_t len, size_t off,
-		   struct cn_err *reterr)
+		   struct lf_err *reterr)
 {
 	char snip[48];
 	size_t start = off > 16 ? off - 16 : 0, n = 0;
@@ -21,22 +21,22 @@ json_error_context(const char *text, size_t len, size_t off,
 		snip[n] = (c < 0x20 || c >= 0x7f) ? ' ' : (char)c;
 	}
 	snip[n] = '\0';
-	cn_err_details(reterr, "near \"%s\"", snip);
+	lf_err_details(reterr, "near \"%s\"", snip);
 }
 
 int
-json_parse(const char *text, cJSON **ret, struct cn_err *reterr)
+json_parse(const char *text, cJSON **ret, struct lf_err *reterr)
 {
 	const char *end = NULL;
 	size_t len, off, line = 1, col = 1;
 	cJSON *root;
 
 	if (text == NULL)
-		return cn_err_set(reterr, CN_E_DECODE, -EINVAL,
+		return lf_err_set(reterr, LF_E_DECODE, -EINVAL,
 				  "invalid JSON: no input");
 	len = strlen(text);
 	if (strspn(text, " \t\r\n") == len)
-		return cn_err_set(reterr, CN_E_DECODE, -EINVAL,
+		return lf_err_set(reterr, LF_E_DECODE, -EINVAL,
 				  "invalid JSON: empty input");
 	/* require_null_terminated: anything after the value but whitespace
 	 * ("{} x", "{}{}") is an error, reported where the junk starts. */
@@ -57,7 +57,7 @@ json_parse(const char *text, cJSON **ret, struct cn_err *reterr)
 			col++;
 		}
 	}
-	cn_err_set(reterr, CN_E_DECODE, -EINVAL,
+	lf_err_set(reterr, LF_E_DECODE, -EINVAL,
 		   "invalid JSON at byte %zu (line %zu, column %zu)",
 		   off, line, col);
 	json_error_context(text, len, off, reterr);
@@ -73,7 +73,7 @@ nz(const char *ctx)
 /* Common lookup: -ENOENT (absent or null), 0 with *ret_item. */
 static int
 json_lookup(const cJSON *obj, const char *key, bool required,
-	    const char *ctx, struct cn_err *reterr, const cJSON **ret_item)
+	    const char *ctx, struct lf_err *reterr, const cJSON **ret_item)
 {
 	const cJSON *it = NULL;
 
@@ -81,7 +81,7 @@ json_lookup(const cJSON *obj, const char *key, bool required,
 		it = cJSON_GetObjectItemCaseSensitive(obj, key);
 	if (it == NULL || cJSON_IsNull(it)) {
 		if (required)
-			cn_err_set(reterr, CN_E_INVALID_CONFIG, -ENOENT,
+			lf_err_set(reterr, LF_E_INVALID_CONFIG, -ENOENT,
 				   "%s%s: missing (required)", nz(ctx), key);
 		return -ENOENT;
 	}
@@ -91,7 +91,7 @@ json_lookup(const cJSON *obj, const char *key, bool required,
 
 int
 json_get_str(const cJSON *obj, const char *key, char *buf, size_t size,
-	     bool required, const char *ctx, struct cn_err *reterr)
+	     bool required, const char *ctx, struct lf_err *reterr)
 {
 	const cJSON *it;
 	size_t len;
@@ -101,11 +101,11 @@ json_get_str(const cJSON *obj, const char *key, char *buf, size_t size,
 	if (r < 0)
 		return r;
 	if (!cJSON_IsString(it) || it->valuestring == NULL)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%s: expected a string", nz(ctx), key);
 	len = strlen(it->valuestring);
 	if (size == 0 || len >= size)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%s: too long (%zu characters, at most %zu)",
 				  nz(ctx), key, len, size ? size - 1 : 0);
 	memcpy(buf, it->valuestring, len + 1);
@@ -114,7 +114,7 @@ json_get_str(const cJSON *obj, const char *key, char *buf, size_t size,
 
 int
 json_get_u32(const cJSON *obj, const char *key, uint32_t *ret,
-	     bool required, const char *ctx, struct cn_err *reterr)
+	     bool required, const char *ctx, struct lf_err *reterr)
 {
 	const cJSON *it;
 	double v;
@@ -124,16 +124,16 @@ json_get_u32(const cJSON *obj, const char *key, uint32_t *ret,
 	if (r < 0)
 		return r;
 	if (!cJSON_IsNumber(it))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%s: expected a number", nz(ctx), key);
 	v = it->valuedouble;
 	/* v != v: NaN.  The range check comes before the cast (UB otherwise). */
 	if (v != v || v < 0 || v > (double)UINT32_MAX)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%s: %g is out of range (0 to %u)",
 				  nz(ctx), key, v, UINT32_MAX);
 	if ((double)(uint32_t)v != v)
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%s: expected a whole number, got %g",
 				  nz(ctx), key, v);
 	*ret = (uint32_t)v;
@@ -142,7 +142,7 @@ json_get_u32(const cJSON *obj, const char *key, uint32_t *ret,
 
 int
 json_get_bool(const cJSON *obj, const char *key, bool *ret,
-	      bool required, const char *ctx, struct cn_err *reterr)
+	      bool required, const char *ctx, struct lf_err *reterr)
 {
 	const cJSON *it;
 	int r;
@@ -151,7 +151,7 @@ json_get_bool(const cJSON *obj, const char *key, bool *ret,
 	if (r < 0)
 		return r;
 	if (!cJSON_IsBool(it))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%s: expected true or false", nz(ctx), key);
 	*ret = cJSON_IsTrue(it);
 	return 0;
@@ -159,7 +159,7 @@ json_get_bool(const cJSON *obj, const char *key, bool *ret,
 
 int
 json_get_obj(const cJSON *obj, const char *key, const cJSON **ret,
-	     bool required, const char *ctx, struct cn_err *reterr)
+	     bool required, const char *ctx, struct lf_err *reterr)
 {
 	const cJSON *it;
 	int r;
@@ -168,7 +168,7 @@ json_get_obj(const cJSON *obj, const char *key, const cJSON **ret,
 	if (r < 0)
 		return r;
 	if (!cJSON_IsObject(it))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%s: expected an object", nz(ctx), key);
 	*ret = it;
 	return 0;
@@ -176,7 +176,7 @@ json_get_obj(const cJSON *obj, const char *key, const cJSON **ret,
 
 int
 json_get_arr(const cJSON *obj, const char *key, const cJSON **ret,
-	     bool required, const char *ctx, struct cn_err *reterr)
+	     bool required, const char *ctx, struct lf_err *reterr)
 {
 	const cJSON *it;
 	int r;
@@ -185,7 +185,7 @@ json_get_arr(const cJSON *obj, const char *key, const cJSON **ret,
 	if (r < 0)
 		return r;
 	if (!cJSON_IsArray(it))
-		return cn_err_set(reterr, CN_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
 				  "%s%s: expected an array", nz(ctx), key);
 	*ret = it;
 	return 0;

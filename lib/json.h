@@ -9,26 +9,26 @@
 #include <stdint.h>
 #include <cJSON.h>
 
-struct cn_err;
+struct lf_err;
 
-/* Parse text; on failure CN_E_DECODE with the byte offset, -EINVAL. */
-int json_parse(const char *text, cJSON **ret, struct cn_err *reterr);
+/* Parse text; on failure LF_E_DECODE with the byte offset, -EINVAL. */
+int json_parse(const char *text, cJSON **ret, struct lf_err *reterr);
 
 /* Getters: 0 when found and valid; -ENOENT when absent (an error recorded
  * only if `required`); -EINVAL on the wrong type / too long / out of range,
- * with CN_E_INVALID_CONFIG and a message "<ctx><key>: ...".  ctx may be NULL
+ * with LF_E_INVALID_CONFIG and a message "<ctx><key>: ...".  ctx may be NULL
  * or a prefix like "ipam.".  A JSON null counts as absent. */
 int json_get_str(const cJSON *obj, const char *key, char *buf, size_t size,
-		 bool required, const char *ctx, struct cn_err *reterr);
+		 bool required, const char *ctx, struct lf_err *reterr);
 int json_get_u32(const cJSON *obj, const char *key, uint32_t *ret,
-		 bool required, const char *ctx, struct cn_err *reterr);
+		 bool required, const char *ctx, struct lf_err *reterr);
 int json_get_bool(const cJSON *obj, const char *key, bool *ret,
-		  bool required, const char *ctx, struct cn_err *reterr);
+		  bool required, const char *ctx, struct lf_err *reterr);
 /* Object/array members: *ret points into obj (not copied). */
 int json_get_obj(const cJSON *obj, const char *key, const cJSON **ret,
-		 bool required, const char *ctx, struct cn_err *reterr);
+		 bool required, const char *ctx, struct lf_err *reterr);
 int json_get_arr(const cJSON *obj, const char *key, const cJSON **ret,
-		 bool required, const char *ctx, struct cn_err *reterr);
+		 bool required, const char *ctx, struct lf_err *reterr);
 
 /* cJSON_PrintUnformatted that returns NULL only on OOM; free() the result. */
 char *json_print(const cJSON *obj);

@@ -57,19 +57,19 @@ const char bgp_create_help[] =
 	"      --neighbor=10.0.0.254 --neighbor-as=65000\n";
 
 static int
-store_fail(const struct cn_err *err, int r, const char *what)
+store_fail(const struct lf_err *err, int r, const char *what)
 {
 	/* a value the library refused is the user's to fix: usage */
-	if (r == -EINVAL && err->code == CN_E_INVALID_CONFIG)
-		return out_cn_error(err, r, NETCTL_EXIT_USAGE, what);
-	return out_cn_error(err, r, NETCTL_EXIT_RUNTIME, what);
+	if (r == -EINVAL && err->code == LF_E_INVALID_CONFIG)
+		return out_lf_error(err, r, NETCTL_EXIT_USAGE, what);
+	return out_lf_error(err, r, NETCTL_EXIT_RUNTIME, what);
 }
 
 
 static int
 parse_as(struct netctl *ctx, const char *s, const char *what, uint32_t *ret)
 {
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 
 	if (bgpconf_parse_as(s, what, ret, &err) < 0 || bgpconf_check_as(*ret, what, &err) < 0)
 		return out_usage_error(ctx, "%s", err.msg);
@@ -163,7 +163,7 @@ peer_json(const struct bgp_peer *p, const char *node)
 static int
 peer_show(struct netctl *ctx, struct store *s, const char *node)
 {
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct bgp_peer *peers = NULL;
 	size_t n = 0, i;
 	cJSON *arr, *o;
@@ -275,7 +275,7 @@ peer_add(struct netctl *ctx, struct store *s, const char *node, const struct pee
 {
 	const char *scope = node ? "node-specific" : "global";
 	char ab[IPADDR_STRLEN], as[BGPCONF_AS_STRLEN];
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct bgp_peer p;
 	cJSON *root;
 	int r;
@@ -331,7 +331,7 @@ peer_remove(struct netctl *ctx, struct store *s, const char *node, const char *c
 	    size_t nw)
 {
 	char ab[IPADDR_STRLEN];
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct ipaddr addr;
 	cJSON *root;
 	int r;
@@ -346,7 +346,7 @@ peer_remove(struct netctl *ctx, struct store *s, const char *node, const char *c
 				       "lists the peers", w[1]);
 	r = bgpconf_peer_remove(s, node, &addr, &err);
 	if (r == -ENOENT) {
-		out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, w[1]);
+		out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, w[1]);
 		fprintf(stderr, "  'netctl %speer show' lists them\n", node ? "node bgp " : "bgp ");
 		return NETCTL_EXIT_RUNTIME;
 	}
@@ -486,7 +486,7 @@ out_free:
 int
 bgp_cmd_default_node_as(struct netctl *ctx, int argc, char **argv)
 {
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct bgp_config c;
 	struct store *s;
 	const char *val;
@@ -526,7 +526,7 @@ bgp_cmd_default_node_as(struct netctl *ctx, int argc, char **argv)
 int
 bgp_cmd_node_mesh(struct netctl *ctx, int argc, char **argv)
 {
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct bgp_config c;
 	struct store *s;
 	const char *val;
@@ -585,7 +585,7 @@ bgp_cmd_create(struct netctl *ctx, int argc, char **argv)
 	const char *rip = NULL, *as = NULL, *nas = NULL, *nb = NULL, *pw = NULL;
 	char p[PREFIX_STRLEN], a[IPADDR_STRLEN];
 	struct bgp_create_req req;
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct store *s;
 	cJSON *root;
 	int c, r, ret = 0;

@@ -205,14 +205,14 @@ int netctl_dispatch(struct netctl *ctx, int argc, char **argv)
 
 int netctl_store(struct netctl *ctx, struct store **ret, int *ret_exit)
 {
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	int r;
 
 	if (!ctx->store) {
 		if (!ctx->conf_loaded) {
 			r = conf_load(ctx->config_path, &ctx->conf, &err);
 			if (r < 0) {
-				*ret_exit = out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, "config");
+				*ret_exit = out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, "config");
 				return r;
 			}
 			ctx->conf_loaded = true;

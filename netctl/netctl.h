@@ -18,7 +18,7 @@
 #include "conf.h"
 
 struct store;
-struct cn_err;
+struct lf_err;
 struct cJSON;
 
 #ifndef LEAFNET_VERSION
@@ -102,7 +102,7 @@ int  out_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));	/* returns NETCTL_EXIT_RUNTIME */
 /* Prints e's message (and details) or "<what>: strerror(-ret)"; returns
  * exit_status. */
-int  out_cn_error(const struct cn_err *e, int ret, int exit_status, const char *what);
+int  out_lf_error(const struct lf_err *e, int ret, int exit_status, const char *what);
 /* "2026-11-23T17:57:33Z"; "-" for 0. */
 const char *out_time(long long t, char *buf, size_t size);
 

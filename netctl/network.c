@@ -267,12 +267,12 @@ static int one_name(struct netctl *ctx, int argc, char **argv, const char **ret)
 	return 0;
 }
 
-static int not_found(const struct cn_err *err, int r, const char *name)
+static int not_found(const struct lf_err *err, int r, const char *name)
 {
 	if (r == -ENOENT && !(err->code && err->msg[0]))
 		return out_error("network %s does not exist; 'netctl network ls' lists the networks",
 				 name);
-	return out_cn_error(err, r, NETCTL_EXIT_RUNTIME, name);
+	return out_lf_error(err, r, NETCTL_EXIT_RUNTIME, name);
 }
 
 /* Column helpers for the table views. */
@@ -386,7 +386,7 @@ int network_cmd_create(struct netctl *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ipaddr gws[MAX_GATEWAYS];
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct network n;
 	struct store *s;
 	const char *name = NULL, *block_size = NULL;
@@ -456,7 +456,7 @@ int network_cmd_create(struct netctl *ctx, int argc, char **argv)
 		return r;
 	r = network_validate(&n, &err);
 	if (r < 0)
-		return out_cn_error(&err, r, NETCTL_EXIT_USAGE, "invalid network");
+		return out_lf_error(&err, r, NETCTL_EXIT_USAGE, "invalid network");
 
 	if (netctl_store(ctx, &s, &ret) < 0)
 		return ret;
@@ -465,7 +465,7 @@ int network_cmd_create(struct netctl *ctx, int argc, char **argv)
 		return out_error("network %s already exists; pick another name, or remove it first "
 				 "with 'netctl network rm %s'", name, name);
 	if (r < 0)
-		return out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot create the network");
+		return out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot create the network");
 	return print_networks(ctx, &n, 1, NULL, 0);
 }
 
@@ -474,7 +474,7 @@ int network_cmd_ls(struct netctl *ctx, int argc, char **argv)
 	struct ipam_record *recs = NULL;
 	struct network *nets = NULL;
 	size_t n_nets = 0, n_recs = 0;
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct store *s;
 	int r, ret = 0;
 
@@ -488,14 +488,14 @@ int network_cmd_ls(struct netctl *ctx, int argc, char **argv)
 
 	r = network_list(s, &nets, &n_nets);
 	if (r < 0) {
-		(void)store_err_set(s, &err, CN_E_IO, r, "cannot list networks");
-		return out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot list networks");
+		(void)store_err_set(s, &err, LF_E_IO, r, "cannot list networks");
+		return out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot list networks");
 	}
 	r = ipam_list(s, NULL, &recs, &n_recs);
 	if (r < 0) {
 		free(nets);
-		(void)store_err_set(s, &err, CN_E_IO, r, "cannot list allocations");
-		return out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot list allocations");
+		(void)store_err_set(s, &err, LF_E_IO, r, "cannot list allocations");
+		return out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot list allocations");
 	}
 	ret = print_networks(ctx, nets, n_nets, recs, n_recs);
 	free(recs);
@@ -621,7 +621,7 @@ out_delete:
 
 int network_cmd_inspect(struct netctl *ctx, int argc, char **argv)
 {
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct ipam_record *recs = NULL;
 	struct ipam_block *blocks = NULL;
 	size_t n_recs = 0, n_blocks = 0;
@@ -642,14 +642,14 @@ int network_cmd_inspect(struct netctl *ctx, int argc, char **argv)
 		return not_found(&err, r, name);
 	r = ipam_blocks(s, name, &blocks, &n_blocks);
 	if (r < 0) {
-		(void)store_err_set(s, &err, CN_E_IO, r, "cannot list the blocks of %s", name);
-		return out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, name);
+		(void)store_err_set(s, &err, LF_E_IO, r, "cannot list the blocks of %s", name);
+		return out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, name);
 	}
 	r = ipam_list(s, name, &recs, &n_recs);
 	if (r < 0) {
-		(void)store_err_set(s, &err, CN_E_IO, r, "cannot list the allocations of %s",
+		(void)store_err_set(s, &err, LF_E_IO, r, "cannot list the allocations of %s",
 				    name);
-		ret = out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, name);
+		ret = out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, name);
 		goto out_free_blocks;
 	}
 
@@ -672,7 +672,7 @@ int network_cmd_rm(struct netctl *ctx, int argc, char **argv)
 		NETCTL_COMMON_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct ipam_record *recs = NULL;
 	size_t n_recs = 0;
 	struct store *s;
@@ -701,7 +701,7 @@ int network_cmd_rm(struct netctl *ctx, int argc, char **argv)
 
 	r = network_delete(s, name, force, &err);
 	if (r == -EBUSY) {
-		(void)out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, name);
+		(void)out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, name);
 		if (!strstr(err.msg, "--force") && !strstr(err.details, "--force"))
 			fprintf(stderr, "  'netctl network rm %s --force' releases them and removes "
 					"the network anyway\n", name);

@@ -121,7 +121,7 @@ int
 node_cmd_ls(struct netctl *ctx, int argc, char **argv)
 {
 	char as[32], p4[PREFIX_STRLEN], p6[PREFIX_STRLEN], *peers;
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct bgp_node *nodes = NULL;
 	struct bgp_config c;
 	struct store *s;
@@ -138,7 +138,7 @@ node_cmd_ls(struct netctl *ctx, int argc, char **argv)
 	if (r == 0)
 		r = bgpconf_node_list(s, &nodes, &n, &err);
 	if (r < 0)
-		return out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot list the nodes");
+		return out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot list the nodes");
 
 	if (ctx->output == NETCTL_OUT_JSON) {
 		arr = cJSON_CreateArray();
@@ -198,7 +198,7 @@ print_node(const struct bgp_node *n, const struct bgp_config *c)
 int
 node_cmd_show(struct netctl *ctx, int argc, char **argv)
 {
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct bgp_config c;
 	struct bgp_node n;
 	struct store *s;
@@ -213,12 +213,12 @@ node_cmd_show(struct netctl *ctx, int argc, char **argv)
 	if (r == 0)
 		r = bgpconf_node_get(s, name, &n, &err);
 	if (r == -ENOENT) {
-		out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, name);
+		out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, name);
 		fprintf(stderr, "  'netctl node ls' lists the nodes\n");
 		return NETCTL_EXIT_RUNTIME;
 	}
 	if (r < 0)
-		return out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, name);
+		return out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, name);
 	if (ctx->output == NETCTL_OUT_JSON) {
 		ret = out_json_done(node_json(&n, &c));
 	} else {
@@ -244,7 +244,7 @@ enum { OPT_SET_ROUTER_IP = 0x100, OPT_SET_AS };
 static int
 set_router_ip(struct netctl *ctx, struct bgp_node_set_req *req, const char *arg)
 {
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct prefix p, *slot;
 
 	if (bgpconf_parse_router_ip(arg, "--router-ip", &p, &err) < 0)
@@ -268,7 +268,7 @@ node_cmd_set(struct netctl *ctx, int argc, char **argv)
 	};
 	char p4[PREFIX_STRLEN] = "-", p6[PREFIX_STRLEN] = "-", as[32];
 	struct bgp_node_set_req req;
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct bgp_config c;
 	struct bgp_node n;
 	struct store *s;
@@ -317,14 +317,14 @@ node_cmd_set(struct netctl *ctx, int argc, char **argv)
 		return ret;
 	r = bgpconf_node_set(s, &req, &err);
 	if (r < 0)
-		return out_cn_error(&err, r, r == -EINVAL && err.code == CN_E_INVALID_CONFIG
+		return out_lf_error(&err, r, r == -EINVAL && err.code == LF_E_INVALID_CONFIG
 				    ? NETCTL_EXIT_USAGE : NETCTL_EXIT_RUNTIME, "node set");
 	ret = r;
 	r = bgpconf_get(s, &c, &err);
 	if (r == 0)
 		r = bgpconf_node_get(s, req.node, &n, &err);
 	if (r < 0)
-		return out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, req.node);
+		return out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, req.node);
 	if (ctx->output == NETCTL_OUT_JSON) {
 		cJSON *o = node_json(&n, &c);
 

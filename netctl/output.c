@@ -183,7 +183,7 @@ int out_error(const char *fmt, ...)
 	return NETCTL_EXIT_RUNTIME;
 }
 
-int out_cn_error(const struct cn_err *e, int ret, int exit_status, const char *what)
+int out_lf_error(const struct lf_err *e, int ret, int exit_status, const char *what)
 {
 	fflush(stdout);
 	if (e && e->code && e->msg[0]) {

@@ -194,7 +194,7 @@ status_cmd(struct netctl *ctx, int argc, char **argv)
 		{ "routes", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	cJSON *root = NULL;
 	char *resp = NULL;
 	bool routes = false;
@@ -215,7 +215,7 @@ status_cmd(struct netctl *ctx, int argc, char **argv)
 	if (!ctx->conf_loaded) {
 		r = conf_load(ctx->config_path, &ctx->conf, &err);
 		if (r < 0)
-			return out_cn_error(&err, r, NETCTL_EXIT_RUNTIME, "config");
+			return out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, "config");
 		ctx->conf_loaded = true;
 	}
 

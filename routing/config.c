@@ -36,7 +36,7 @@ conf_err(char *err, size_t size, const char *fmt, ...)
 /* A store read's error: the message, then the store's own words (the etcd
  * endpoint and what it said), when there are any. */
 static const char *
-store_err_text(const struct cn_err *e, char *buf, size_t size)
+store_err_text(const struct lf_err *e, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s%s%s%s", e->msg, e->details[0] ? " (" : "", e->details,
 		 e->details[0] ? ")" : "");
@@ -151,8 +151,8 @@ conf_peers(struct ld_conf *c, struct store *s, const struct bgp_config *bc,
 	struct bgp_peer *globals = NULL;
 	struct bgp_node *nodes = NULL;
 	size_t n_globals = 0, n_nodes = 0, cap = 0;
-	char et[CN_ERR_MSG_MAX + CN_ERR_DETAILS_MAX + 4];
-	struct cn_err e = { 0 };
+	char et[LF_ERR_MSG_MAX + LF_ERR_DETAILS_MAX + 4];
+	struct lf_err e = { 0 };
 	struct peer_conf pc;
 	int r;
 
@@ -245,8 +245,8 @@ ld_conf_build(const char *path, struct store *s, struct ld_conf *ret,
 	struct ld_conf c;
 	struct bgp_config bc;
 	struct bgp_node self;
-	char et[CN_ERR_MSG_MAX + CN_ERR_DETAILS_MAX + 4];
-	struct cn_err e = { 0 };
+	char et[LF_ERR_MSG_MAX + LF_ERR_DETAILS_MAX + 4];
+	struct lf_err e = { 0 };
 	bool have_self = false;
 	char a[IPADDR_STRLEN];
 	int r;

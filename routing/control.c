@@ -228,7 +228,7 @@ static void
 ctl_notify(struct ld *d, struct ctl_client *c, const cJSON *req)
 {
 	char op[8], pfx[PREFIX_STRLEN + 8], msg[256];
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	struct prefix p;
 	cJSON *o;
 	int r;
@@ -266,7 +266,7 @@ ctl_notify(struct ld *d, struct ctl_client *c, const cJSON *req)
 static void
 ctl_request(struct ld *d, struct ctl_client *c, const char *line)
 {
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	char cmd[32], err[512];
 	cJSON *req = NULL, *o;
 

@@ -218,7 +218,7 @@ ld_start(struct ld *d)
 {
 	char err[512];
 	struct leafnet_conf base;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	int r;
 
 	r = conf_load(d->config_path, &base, &e);

@@ -32,7 +32,7 @@ static int
 print_config(const char *path)
 {
 	struct leafnet_conf base;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	struct store *s = NULL;
 	struct ld_conf c;
 	char err[512], *text;
@@ -72,7 +72,7 @@ main(int argc, char **argv)
 	};
 	const char *config = NULL;
 	struct leafnet_conf base;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	bool debug = false, check = false;
 	int c;
 

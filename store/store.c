@@ -240,11 +240,11 @@ store_error(struct store *s)
 }
 
 int
-store_err_set(struct store *s, struct cn_err *reterr, int code, int ret,
+store_err_set(struct store *s, struct lf_err *reterr, int code, int ret,
 	      const char *fmt, ...)
 {
 	const char *detail = store_error(s);
-	char what[CN_ERR_MSG_MAX];
+	char what[LF_ERR_MSG_MAX];
 	va_list ap;
 
 	if (reterr == NULL || reterr->code != 0)
@@ -252,9 +252,9 @@ store_err_set(struct store *s, struct cn_err *reterr, int code, int ret,
 	va_start(ap, fmt);
 	(void)vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	(void)cn_err_set(reterr, code, ret, "%s: %s", what, strerror(-ret));
+	(void)lf_err_set(reterr, code, ret, "%s: %s", what, strerror(-ret));
 	if (detail[0] != '\0')
-		cn_err_details(reterr, "%s", detail);
+		lf_err_details(reterr, "%s", detail);
 	return ret;
 }
 

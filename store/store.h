@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-struct cn_err;
+struct lf_err;
 struct leafnet_conf;
 struct store;
 struct store_lock;
@@ -87,9 +87,9 @@ const char *store_error(struct store *s);
 /* Record a failed store call (ret < 0) in reterr as "<fmt...>: <strerror>",
  * with store_error(s), when there is one, as its details.  Call it right
  * after the failure: any other call on s but store_unlock() replaces
- * store_error().  Like cn_err_set(), the first recorded error wins and ret
+ * store_error().  Like lf_err_set(), the first recorded error wins and ret
  * is returned. */
-int  store_err_set(struct store *s, struct cn_err *reterr, int code, int ret,
+int  store_err_set(struct store *s, struct lf_err *reterr, int code, int ret,
 		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Exclusive lock called `name` (a key-like string); blocks until held. */

@@ -90,7 +90,7 @@ test_validate_before_kernel(void **state)
 {
 	struct attach_req *req = calloc(1, sizeof(*req));
 	struct attach_result res;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 
 	(void)state;
 	assert_non_null(req);
@@ -98,28 +98,28 @@ test_validate_before_kernel(void **state)
 	strcpy(req->ifname, "eth0");
 	strcpy(req->network, "public");
 	assert_int_equal(attach_workload(NULL, req, &res, &e), -EINVAL);
-	assert_int_equal(e.code, CN_E_INVALID_ENV);
+	assert_int_equal(e.code, LF_E_INVALID_ENV);
 	assert_non_null(strstr(e.msg, "CNI_CONTAINERID"));
 
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	strcpy(req->container_id, "c1");
 	strcpy(req->ifname, "bad/name");
 	assert_int_equal(attach_workload(NULL, req, &res, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "CNI_IFNAME"));
 
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	strcpy(req->ifname, "eth0");
 	req->mtu = 20;
 	assert_int_equal(attach_workload(NULL, req, &res, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "mtu"));
 
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	req->mtu = 0;
 	memset(req->container_id, 'x', sizeof(req->container_id) - 1);
 	assert_int_equal(attach_workload(NULL, req, &res, &e), -ENAMETOOLONG);
 	assert_non_null(strstr(e.msg, "too long"));
 
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	strcpy(req->container_id, "c1");
 	assert_int_equal(attach_workload(NULL, req, &res, &e), -ENOENT);
 	assert_non_null(strstr(e.msg, "/nonexistent/netns"));

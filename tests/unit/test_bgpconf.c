@@ -88,13 +88,13 @@ test_parse_as(void **state)
 		{ "65536.1", -EINVAL, 0 },
 		{ "1.65536", -EINVAL, 0 },
 	};
-	struct cn_err err;
+	struct lf_err err;
 	uint32_t as;
 	size_t i;
 	(void)state;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		cn_err_clear(&err);
+		lf_err_clear(&err);
 		as = 777;
 		assert_int_equal(bgpconf_parse_as(cases[i].s, "--as", &as, &err), cases[i].ret);
 		if (cases[i].ret == 0) {
@@ -102,17 +102,17 @@ test_parse_as(void **state)
 			assert_int_equal(err.code, 0);
 		} else {
 			assert_int_equal(as, 777);	/* untouched */
-			assert_int_equal(err.code, CN_E_INVALID_CONFIG);
+			assert_int_equal(err.code, LF_E_INVALID_CONFIG);
 			assert_non_null(strstr(err.msg, "--as: "));
 			assert_non_null(strstr(err.msg, "1-4294967295"));
 		}
 	}
-	cn_err_clear(&err);
+	lf_err_clear(&err);
 	assert_int_equal(bgpconf_parse_as("0", NULL, &as, &err), -EINVAL);
 	assert_string_equal(err.msg, "AS 0 is invalid: use 1-4294967295");
 	assert_int_equal(bgpconf_parse_as(NULL, NULL, &as, NULL), -EINVAL);
 
-	cn_err_clear(&err);
+	lf_err_clear(&err);
 	assert_int_equal(bgpconf_check_as(23456, "--as", &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "AS_TRANS"));
 	assert_int_equal(bgpconf_check_as(0, NULL, NULL), -EINVAL);
@@ -129,7 +129,7 @@ test_parse_addrs(void **state)
 				     "255.255.255.255", "::", "ff02::1", "fe80::1",
 				     "::ffff:10.0.0.1", "10.0.0", "10.0.0.1/32", "abc", "",
 				     "1.2.3.4.5", "2001:db8::g" };
-	struct cn_err err;
+	struct lf_err err;
 	struct ipaddr a;
 	struct prefix p;
 	char buf[PREFIX_STRLEN];
@@ -139,11 +139,11 @@ test_parse_addrs(void **state)
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		assert_int_equal(bgpconf_parse_peer_addr(good[i], "peer", &a, NULL), 0);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		cn_err_clear(&err);
+		lf_err_clear(&err);
 		assert_int_equal(bgpconf_parse_peer_addr(bad[i], "--neighbor", &a, &err), -EINVAL);
 		assert_non_null(strstr(err.msg, "--neighbor"));
 	}
-	cn_err_clear(&err);
+	lf_err_clear(&err);
 	bgpconf_parse_peer_addr("224.0.0.5", NULL, &a, &err);
 	assert_non_null(strstr(err.msg, "multicast"));
 
@@ -153,7 +153,7 @@ test_parse_addrs(void **state)
 	assert_int_equal(p.len, 64);
 	assert_int_equal(bgpconf_parse_router_ip("10.0.0.5/32", NULL, &p, NULL), 0);
 	assert_int_equal(bgpconf_parse_router_ip("2001:db8::5/128", NULL, &p, NULL), 0);
-	cn_err_clear(&err);
+	lf_err_clear(&err);
 	assert_int_equal(bgpconf_parse_router_ip("10.0.0.5", "--router-ip", &p, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "10.0.0.5/24"));	/* the fix */
 	assert_int_equal(bgpconf_parse_router_ip("10.0.0.5/33", NULL, &p, NULL), -EINVAL);
@@ -180,7 +180,7 @@ test_defaults_and_set(void **state)
 {
 	struct tmpstore *f = *state;
 	struct bgp_config c;
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 
 	assert_int_equal(revision(f->s), 0);
 	assert_int_equal(bgpconf_get(f->s, &c, NULL), 0);
@@ -214,7 +214,7 @@ test_defaults_and_set(void **state)
 
 	/* a damaged document is reported by key, not silently defaulted */
 	assert_int_equal(store_put(f->s, "bgp/config", "{\"default_node_as\": \"x\"}"), 0);
-	cn_err_clear(&err);
+	lf_err_clear(&err);
 	assert_int_equal(bgpconf_get(f->s, &c, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "bgp/config.default_node_as"));
 	/* missing members default */
@@ -231,7 +231,7 @@ test_global_peers(void **state)
 {
 	struct tmpstore *f = *state;
 	struct bgp_peer p, *list = NULL;
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct ipaddr a;
 	size_t n = 99;
 
@@ -281,7 +281,7 @@ test_global_peers(void **state)
 	assert_int_equal(ipaddr_parse("192.0.2.3", &a), 0);
 	assert_int_equal(bgpconf_peer_remove(f->s, NULL, &a, NULL), 0);
 	assert_int_equal(revision(f->s), 5);
-	cn_err_clear(&err);
+	lf_err_clear(&err);
 	assert_int_equal(bgpconf_peer_remove(f->s, NULL, &a, &err), -ENOENT);
 	assert_string_equal(err.msg, "192.0.2.3 is not a global BGP peer");
 	assert_int_equal(revision(f->s), 5);
@@ -299,12 +299,12 @@ test_node_peers(void **state)
 	struct tmpstore *f = *state;
 	struct bgp_peer p, *list = NULL;
 	struct bgp_node node, *nodes = NULL;
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct ipaddr a;
 	size_t n = 0;
 
 	assert_int_equal(bgpconf_node_get(f->s, "h1", &node, &err), -ENOENT);
-	assert_int_equal(err.code, CN_E_NOT_FOUND);
+	assert_int_equal(err.code, LF_E_NOT_FOUND);
 	assert_non_null(strstr(err.msg, "h1"));
 	assert_int_equal(bgpconf_peer_list(f->s, "h1", &list, &n, NULL), 0);
 	assert_int_equal(n, 0);
@@ -324,13 +324,13 @@ test_node_peers(void **state)
 	assert_int_equal(revision(f->s), 3);
 
 	/* one address is global or node-specific, not both */
-	cn_err_clear(&err);
+	lf_err_clear(&err);
 	p = peer("172.16.0.1", 65001, NULL);
 	assert_int_equal(bgpconf_peer_add(f->s, NULL, &p, &err), -EEXIST);
 	assert_non_null(strstr(err.msg, "node h1"));
 	p = peer("198.51.100.1", 65100, NULL);
 	assert_int_equal(bgpconf_peer_add(f->s, NULL, &p, NULL), 0);
-	cn_err_clear(&err);
+	lf_err_clear(&err);
 	assert_int_equal(bgpconf_peer_add(f->s, "h1", &p, &err), -EEXIST);
 	assert_non_null(strstr(err.msg, "global"));
 
@@ -359,10 +359,10 @@ test_node_peers(void **state)
 
 	assert_int_equal(ipaddr_parse("fd00::2", &a), 0);
 	assert_int_equal(bgpconf_peer_remove(f->s, "h1", &a, NULL), 0);
-	cn_err_clear(&err);
+	lf_err_clear(&err);
 	assert_int_equal(bgpconf_peer_remove(f->s, "h1", &a, &err), -ENOENT);
 	assert_string_equal(err.msg, "fd00::2 is not a BGP peer of node h1");
-	cn_err_clear(&err);
+	lf_err_clear(&err);
 	assert_int_equal(bgpconf_peer_remove(f->s, "h9", &a, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "node h9"));
 	assert_int_equal(bgpconf_peer_list(f->s, "h1", &list, &n, NULL), 0);
@@ -391,7 +391,7 @@ test_create_bgp(void **state)
 	struct tmpstore *f = *state;
 	struct bgp_create_req req;
 	struct bgp_node node;
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	char buf[PREFIX_STRLEN], *before, *after;
 
 	req = create_req("h1", 65001, "10.0.0.1/24", "10.0.0.254", 65000);
@@ -432,7 +432,7 @@ test_create_bgp(void **state)
 	assert_int_equal(bgpconf_node_create_bgp(f->s, &req, NULL), -EINVAL);
 	/* conflicting neighbor AS: found only under the lock */
 	req = create_req("h1", 65099, "10.9.9.9/24", "10.0.0.254", 65123);
-	cn_err_clear(&err);
+	lf_err_clear(&err);
 	assert_int_equal(bgpconf_node_create_bgp(f->s, &req, &err), -EEXIST);
 	assert_non_null(strstr(err.msg, "10.0.0.254"));
 	assert_int_equal(store_get(f->s, "nodes/h1", &after), 0);

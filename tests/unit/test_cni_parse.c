@@ -72,7 +72,7 @@ test_env_cases(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(env_cases) / sizeof(env_cases[0]); i++) {
 		const struct env_case *c = &env_cases[i];
-		struct cn_err err = { 0 };
+		struct lf_err err = { 0 };
 		struct cni_env env;
 		int r;
 
@@ -98,7 +98,7 @@ test_env_cases(void **state)
 static void
 test_env_values(void **state)
 {
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct cni_env env;
 	char handle[IPAM_HANDLE_MAX];
 	char buf[IPADDR_STRLEN];
@@ -120,7 +120,7 @@ test_env_values(void **state)
 	assert_int_equal(err.code, 4);
 	assert_non_null(strstr(err.msg, "CNI_CONTAINERID"));
 
-	cn_err_clear(&err);
+	lf_err_clear(&err);
 	setenv("CNI_CONTAINERID", "ok", 1);
 	setenv("CNI_IFNAME", "this-name-is-way-too-long", 1);
 	assert_true(cni_env_parse(CNI_CMD_ADD, &env, &err) < 0);
@@ -179,7 +179,7 @@ test_conf_cases(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(conf_cases) / sizeof(conf_cases[0]); i++) {
 		const struct conf_case *c = &conf_cases[i];
-		struct cn_err err = { 0 };
+		struct lf_err err = { 0 };
 		struct cni_conf conf;
 		int r;
 
@@ -204,7 +204,7 @@ test_conf_full(void **state)
 		"\"ipam\":{\"type\":\"leafnet-ipam\"},"
 		"\"runtimeConfig\":{\"ips\":[\"10.0.0.5/24\"],\"portMappings\":[]},"
 		"\"args\":{\"cni\":{\"ips\":[\"fd00::5\",\"10.0.0.5\"]},\"labels\":{}}}";
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct cni_conf conf;
 	struct cni_env env;
 	char buf[IPADDR_STRLEN];
@@ -250,7 +250,7 @@ test_conf_gc(void **state)
 		"{\"cniVersion\":\"1.1.0\",\"name\":\"n\","
 		"\"cni.dev/valid-attachments\":[{\"containerID\":\"a\",\"ifname\":\"eth0\"}],"
 		"\"cni.dev/attachments\":[{\"containerID\":\"b\",\"ifname\":\"eth1\"}]}";
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	struct cni_conf conf;
 
 	(void)state;
@@ -334,7 +334,7 @@ test_result_roundtrip_append(void **state)
 		"\"routes\":[{\"dst\":\"198.51.100.0/24\",\"gw\":\"192.0.2.1\",\"mtu\":1400}],"
 		"\"dns\":{\"nameservers\":[\"192.0.2.53\"],\"domain\":\"example\",\"search\":[\"a\",\"b\"]}}";
 	struct cni_result *p = calloc(1, sizeof(*p)), *ours = calloc(1, sizeof(*ours));
-	struct cn_err err = { 0 };
+	struct lf_err err = { 0 };
 	cJSON *root = cJSON_Parse(prev);
 	char *out;
 

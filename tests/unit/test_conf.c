@@ -70,7 +70,7 @@ static void
 test_full(void **state)
 {
 	struct leafnet_conf c;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	(void)state;
 
 	write_conf("{ \"state_dir\": \"/tmp/x/state/\", \"datastore\": \"etcd\",\n"
@@ -95,7 +95,7 @@ static void
 test_lookup_order(void **state)
 {
 	struct leafnet_conf c;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	char other[PATH_MAX];
 	(void)state;
 
@@ -110,20 +110,20 @@ test_lookup_order(void **state)
 	snprintf(other, sizeof(other), "%s/missing.conf", tmpdir);
 	memset(&c, 0x5a, sizeof(c));
 	assert_int_equal(conf_load(other, &c, &e), -ENOENT);
-	assert_int_equal(e.code, CN_E_INVALID_CONFIG);
+	assert_int_equal(e.code, LF_E_INVALID_CONFIG);
 	assert_non_null(strstr(e.msg, "missing.conf"));
 	assert_int_equal((unsigned char)c.state_dir[0], 0x5a);	/* untouched */
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 
 	/* a missing file named by the environment is an error too */
 	setenv("LEAFNET_CONF", other, 1);
 	assert_int_equal(conf_load(NULL, &c, &e), -ENOENT);
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	unsetenv("LEAFNET_CONF");
 
 	/* a directory is not a config file */
 	assert_int_equal(conf_load(tmpdir, &c, &e), -EISDIR);
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	/* an empty object is all defaults */
 	write_conf("{}");
 	assert_int_equal(conf_load(path, &c, &e), 0);
@@ -170,7 +170,7 @@ test_bad(void **state)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		struct leafnet_conf c;
-		struct cn_err e = { 0 };
+		struct lf_err e = { 0 };
 		int r;
 
 		write_conf(cases[i].text);
@@ -186,7 +186,7 @@ static void
 test_long_socket(void **state)
 {
 	struct leafnet_conf c;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	char text[400];
 	(void)state;
 

@@ -31,7 +31,7 @@ static void
 test_create_network(void **state)
 {
 	struct dp_create_network n;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	char s[PREFIX_STRLEN];
 	cJSON *o;
 	(void)state;
@@ -72,7 +72,7 @@ static void
 expect_cn_fail(const char *text, const char *needle)
 {
 	struct dp_create_network n;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	cJSON *o = J(text);
 
 	assert_true(dp_parse_create_network(o, &n, &e) < 0);
@@ -112,7 +112,7 @@ test_endpoint_and_ids(void **state)
 {
 	struct dp_create_endpoint ce;
 	struct dp_ids ids;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	char s[PREFIX_STRLEN];
 	cJSON *o;
 	(void)state;
@@ -131,7 +131,7 @@ test_endpoint_and_ids(void **state)
 	assert_true(dp_parse_create_endpoint(o, &ce, &e) < 0);
 	assert_non_null(strstr(e.msg, "Interface.Address"));
 	cJSON_Delete(o);
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 
 	o = J("{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\",\"SandboxKey\":"
 	      "\"/var/run/docker/netns/91a5ea46b1b3\",\"Options\":{}}");
@@ -152,7 +152,7 @@ test_ipam_requests(void **state)
 {
 	struct dp_pool_req pr;
 	struct dp_addr_req ar;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	struct prefix p;
 	char s[PREFIX_STRLEN];
 	cJSON *o;
@@ -169,12 +169,12 @@ test_ipam_requests(void **state)
 	assert_true(dp_parse_request_pool(o, &pr, &e) < 0);
 	assert_non_null(strstr(e.msg, "without Pool"));
 	cJSON_Delete(o);
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 
 	o = J("{\"Pool\":\"10.0.0.0/24\",\"V6\":true}");
 	assert_true(dp_parse_request_pool(o, &pr, &e) < 0);
 	cJSON_Delete(o);
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 
 	o = J("{\"Pool\":\"\",\"V6\":false,\"Options\":{\"network\":\"public\"}}");
 	assert_int_equal(dp_parse_request_pool(o, &pr, &e), 0);

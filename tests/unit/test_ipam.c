@@ -34,7 +34,7 @@ static void
 mknet(struct tmpstore *f, const char *name, const char *cidr, const char *gw,
       const char *cidr6, unsigned block4)
 {
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	struct network n;
 
 	network_init(&n);
@@ -82,7 +82,7 @@ alloc1(struct tmpstore *f, const char *net, const char *node, const char *cid,
        struct ipam_addr *ret)
 {
 	struct ipam_addr out[IPAM_MAX_ADDRS];
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	struct ipam_req req;
 	size_t n = 0;
 	int r;
@@ -142,10 +142,10 @@ test_idempotent_and_release(void **state)
 	assert_string_equal(alloc1(f, "public", "n1", "c3", NULL), "10.1.0.5");
 
 	/* unknown network */
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	mkreq(&req, "nope", "n1", "c9");
 	assert_int_equal(ipam_alloc(f->s, &req, out, IPAM_MAX_ADDRS, &n, &e), -ENOENT);
-	assert_int_equal(e.code, CN_E_NOT_FOUND);
+	assert_int_equal(e.code, LF_E_NOT_FOUND);
 }
 
 static void
@@ -153,7 +153,7 @@ test_reserved_and_exhaustion(void **state)
 {
 	struct tmpstore *f = *state;
 	struct ipam_addr out[IPAM_MAX_ADDRS];
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	struct ipam_req req;
 	char seen[8] = { 0 };
 	size_t n;
@@ -176,7 +176,7 @@ test_reserved_and_exhaustion(void **state)
 
 	mkreq(&req, "tiny", "n1", "c-last");
 	assert_int_equal(ipam_alloc(f->s, &req, out, IPAM_MAX_ADDRS, &n, &e), -ENOSPC);
-	assert_int_equal(e.code, CN_E_POOL_EXHAUSTED);
+	assert_int_equal(e.code, LF_E_POOL_EXHAUSTED);
 	assert_non_null(strstr(e.msg, "network tiny"));
 	assert_non_null(strstr(e.msg, "10.2.0.0/29"));
 	/* the failed call left nothing behind */
@@ -185,7 +185,7 @@ test_reserved_and_exhaustion(void **state)
 
 	/* freeing one makes room again */
 	assert_int_equal(ipam_release(f->s, "tiny", "c2", "eth0", NULL), 1);
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	assert_int_equal(ipam_alloc(f->s, &req, out, IPAM_MAX_ADDRS, &n, &e), 0);
 }
 
@@ -194,7 +194,7 @@ test_static(void **state)
 {
 	struct tmpstore *f = *state;
 	struct ipam_addr out[IPAM_MAX_ADDRS];
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	struct ipam_req req;
 	size_t n;
 
@@ -215,7 +215,7 @@ test_static(void **state)
 	req.n_static = 1;
 	assert_int_equal(ipaddr_parse("10.3.0.200", &req.statics[0]), 0);
 	assert_int_equal(ipam_alloc(f->s, &req, out, IPAM_MAX_ADDRS, &n, &e), -EADDRINUSE);
-	assert_int_equal(e.code, CN_E_ADDR_IN_USE);
+	assert_int_equal(e.code, LF_E_ADDR_IN_USE);
 	assert_non_null(strstr(e.msg, "10.3.0.200"));
 	assert_non_null(strstr(e.msg, "c1"));
 
@@ -224,10 +224,10 @@ test_static(void **state)
 	static const char *const why[] = { "not inside network public", "network address",
 					   "broadcast address", "gateway" };
 	for (size_t i = 0; i < 4; i++) {
-		cn_err_clear(&e);
+		lf_err_clear(&e);
 		assert_int_equal(ipaddr_parse(bad[i], &req.statics[0]), 0);
 		assert_int_equal(ipam_alloc(f->s, &req, out, IPAM_MAX_ADDRS, &n, &e), -EINVAL);
-		assert_int_equal(e.code, CN_E_INVALID_CONFIG);
+		assert_int_equal(e.code, LF_E_INVALID_CONFIG);
 		if (!strstr(e.msg, why[i]) || !strstr(e.msg, bad[i]))
 			fail_msg("%s: \"%s\"", bad[i], e.msg);
 	}
@@ -256,7 +256,7 @@ test_dual_stack(void **state)
 {
 	struct tmpstore *f = *state;
 	struct ipam_addr out[IPAM_MAX_ADDRS];
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	struct ipam_req req;
 	size_t n;
 
@@ -307,7 +307,7 @@ test_dual_stack(void **state)
 	mkreq(&req, "v4only", "n1", "c1");
 	req.families = IPAM_F_V6;
 	assert_int_equal(ipam_alloc(f->s, &req, out, IPAM_MAX_ADDRS, &n, &e), -EINVAL);
-	assert_int_equal(e.code, CN_E_INVALID_CONFIG);
+	assert_int_equal(e.code, LF_E_INVALID_CONFIG);
 	assert_non_null(strstr(e.msg, "network v4only has no IPv6 subnet"));
 }
 
@@ -435,7 +435,7 @@ test_owner_collision(void **state)
 {
 	struct tmpstore *f = *state;
 	struct ipam_addr out[IPAM_MAX_ADDRS];
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	struct ipam_req req;
 	char key[256], mine[256], *text;
 	size_t n;
@@ -453,7 +453,7 @@ test_owner_collision(void **state)
 	assert_int_equal(ipam_release(f->s, "public", "victim", "eth0", NULL), 0);
 	mkreq(&req, "public", "n1", "victim");
 	assert_int_equal(ipam_alloc(f->s, &req, out, IPAM_MAX_ADDRS, &n, &e), -ENOTUNIQ);
-	assert_int_equal(e.code, CN_E_INTERNAL);
+	assert_int_equal(e.code, LF_E_INTERNAL);
 	/* the intruder still holds its address */
 	assert_int_equal(ipam_lookup(f->s, "public", "intruder", "eth0", out, IPAM_MAX_ADDRS, &n), 0);
 	assert_int_equal(n, 1);

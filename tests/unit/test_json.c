@@ -1,4 +1,4 @@
-/* test_json.c — parse errors with offsets, typed getters, cn_err. */
+/* test_json.c — parse errors with offsets, typed getters, lf_err. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,39 +14,39 @@
 static void
 test_err_first_wins(void **state)
 {
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	(void)state;
 
-	assert_int_equal(cn_err_set(&e, CN_E_KERNEL, -EEXIST, "inner %d", 1), -EEXIST);
-	assert_int_equal(cn_err_set(&e, CN_E_INTERNAL, -EIO, "outer"), -EIO);
-	assert_int_equal(e.code, CN_E_KERNEL);
+	assert_int_equal(lf_err_set(&e, LF_E_KERNEL, -EEXIST, "inner %d", 1), -EEXIST);
+	assert_int_equal(lf_err_set(&e, LF_E_INTERNAL, -EIO, "outer"), -EIO);
+	assert_int_equal(e.code, LF_E_KERNEL);
 	assert_string_equal(e.msg, "inner 1");
-	cn_err_details(&e, "d1");
-	cn_err_details(&e, "d2");
+	lf_err_details(&e, "d1");
+	lf_err_details(&e, "d2");
 	assert_string_equal(e.details, "d1");
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	assert_int_equal(e.code, 0);
 	assert_string_equal(e.msg, "");
 	/* code 0 still counts as recorded */
-	cn_err_set(&e, 0, -EIO, "zero");
-	assert_int_equal(e.code, CN_E_INTERNAL);
+	lf_err_set(&e, 0, -EIO, "zero");
+	assert_int_equal(e.code, LF_E_INTERNAL);
 	/* NULL-safe */
-	assert_int_equal(cn_err_set(NULL, 1, -EINVAL, "x"), -EINVAL);
-	cn_err_details(NULL, "x");
-	cn_err_clear(NULL);
+	assert_int_equal(lf_err_set(NULL, 1, -EINVAL, "x"), -EINVAL);
+	lf_err_details(NULL, "x");
+	lf_err_clear(NULL);
 	/* long messages are truncated, not overflowed */
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	char big[1000];
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	cn_err_set(&e, 7, -EINVAL, "%s", big);
-	assert_int_equal(strlen(e.msg), CN_ERR_MSG_MAX - 1);
+	lf_err_set(&e, 7, -EINVAL, "%s", big);
+	assert_int_equal(strlen(e.msg), LF_ERR_MSG_MAX - 1);
 }
 
 static void
 test_parse(void **state)
 {
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	cJSON *j = NULL;
 	(void)state;
 
@@ -60,23 +60,23 @@ test_parse(void **state)
 	j = NULL;
 	assert_int_equal(json_parse("{\"a\": 1} x", &j, &e), -EINVAL);
 	assert_null(j);
-	assert_int_equal(e.code, CN_E_DECODE);
+	assert_int_equal(e.code, LF_E_DECODE);
 	assert_non_null(strstr(e.msg, "byte 9"));
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 
 	assert_int_equal(json_parse("{}{}", &j, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "byte 2"));
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 
 	assert_int_equal(json_parse("{\"a\":\n  tru}", &j, &e), -EINVAL);
-	assert_int_equal(e.code, CN_E_DECODE);
+	assert_int_equal(e.code, LF_E_DECODE);
 	assert_non_null(strstr(e.msg, "line 2"));
 	assert_non_null(strstr(e.details, "near"));
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 
 	assert_int_equal(json_parse("", &j, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "empty"));
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	assert_int_equal(json_parse(" \n", &j, NULL), -EINVAL);
 	assert_int_equal(json_parse(NULL, &j, NULL), -EINVAL);
 	assert_int_equal(json_parse("{\"a\":", &j, NULL), -EINVAL);
@@ -99,7 +99,7 @@ doc(void)
 static void
 test_get_str(void **state)
 {
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	cJSON *j = doc();
 	char buf[6], tiny[5];
 	(void)state;
@@ -109,19 +109,19 @@ test_get_str(void **state)
 	strcpy(tiny, "keep");
 	assert_int_equal(json_get_str(j, "s", tiny, sizeof(tiny), true, "ipam.", &e), -EINVAL);
 	assert_string_equal(tiny, "keep");
-	assert_int_equal(e.code, CN_E_INVALID_CONFIG);
+	assert_int_equal(e.code, LF_E_INVALID_CONFIG);
 	assert_non_null(strstr(e.msg, "ipam.s: too long"));
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	assert_int_equal(json_get_str(j, "n", buf, sizeof(buf), false, "ipam.", &e), -EINVAL);
 	assert_string_equal(e.msg, "ipam.n: expected a string");
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	/* absent and null: -ENOENT, error only when required */
 	assert_int_equal(json_get_str(j, "nope", buf, sizeof(buf), false, NULL, &e), -ENOENT);
 	assert_int_equal(e.code, 0);
 	assert_int_equal(json_get_str(j, "nul", buf, sizeof(buf), false, NULL, &e), -ENOENT);
 	assert_int_equal(e.code, 0);
 	assert_int_equal(json_get_str(j, "nope", buf, sizeof(buf), true, "cfg.", &e), -ENOENT);
-	assert_int_equal(e.code, CN_E_INVALID_CONFIG);
+	assert_int_equal(e.code, LF_E_INVALID_CONFIG);
 	assert_non_null(strstr(e.msg, "cfg.nope"));
 	/* case-sensitive keys; NULL object is "absent" */
 	assert_int_equal(json_get_str(j, "S", buf, sizeof(buf), false, NULL, NULL), -ENOENT);
@@ -132,7 +132,7 @@ test_get_str(void **state)
 static void
 test_get_u32(void **state)
 {
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	cJSON *j = doc();
 	uint32_t v = 7;
 	(void)state;
@@ -148,14 +148,14 @@ test_get_u32(void **state)
 	v = 7;
 	assert_int_equal(json_get_u32(j, "neg", &v, true, NULL, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "neg: -1 is out of range"));
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	assert_int_equal(json_get_u32(j, "frac", &v, true, NULL, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "whole number"));
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	assert_int_equal(json_get_u32(j, "big", &v, true, NULL, &e), -EINVAL);
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	assert_int_equal(json_get_u32(j, "huge", &v, true, NULL, &e), -EINVAL);
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	assert_int_equal(json_get_u32(j, "s", &v, true, "x.", &e), -EINVAL);
 	assert_string_equal(e.msg, "x.s: expected a number");
 	assert_int_equal(json_get_u32(j, "nul", &v, false, NULL, NULL), -ENOENT);
@@ -166,7 +166,7 @@ test_get_u32(void **state)
 static void
 test_get_bool_obj_arr(void **state)
 {
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	cJSON *j = doc();
 	const cJSON *o = NULL;
 	bool b = false;
@@ -178,13 +178,13 @@ test_get_bool_obj_arr(void **state)
 	assert_false(b);
 	assert_int_equal(json_get_bool(j, "zero", &b, true, NULL, &e), -EINVAL);
 	assert_string_equal(e.msg, "zero: expected true or false");
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 
 	assert_int_equal(json_get_obj(j, "o", &o, true, NULL, &e), 0);
 	assert_non_null(cJSON_GetObjectItem(o, "x"));
 	assert_int_equal(json_get_obj(j, "a", &o, true, NULL, &e), -EINVAL);
 	assert_string_equal(e.msg, "a: expected an object");
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	assert_int_equal(json_get_arr(j, "a", &o, true, NULL, &e), 0);
 	assert_int_equal(cJSON_GetArraySize(o), 2);
 	assert_int_equal(json_get_arr(j, "o", &o, true, "p.", &e), -EINVAL);

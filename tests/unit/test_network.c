@@ -43,15 +43,15 @@ add_subnet(struct network *n, const char *cidr)
 	n->n_subnets++;
 }
 
-/* validate must fail with -EINVAL, CN_E_INVALID_CONFIG and all of the
+/* validate must fail with -EINVAL, LF_E_INVALID_CONFIG and all of the
  * given substrings in the message. */
 static void
 expect_invalid(struct network *n, const char *s1, const char *s2)
 {
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 
 	assert_int_equal(network_validate(n, &e), -EINVAL);
-	assert_int_equal(e.code, CN_E_INVALID_CONFIG);
+	assert_int_equal(e.code, LF_E_INVALID_CONFIG);
 	if (!strstr(e.msg, s1) || (s2 && !strstr(e.msg, s2)))
 		fail_msg("message \"%s\" lacks \"%s\" / \"%s\"", e.msg, s1, s2 ? s2 : "");
 }
@@ -118,7 +118,7 @@ static void
 test_validate_gateway(void **state)
 {
 	struct network n;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 
 	(void)state;
 	mknet(&n, "public", "192.168.1.0/24", "10.1.0.1");
@@ -212,7 +212,7 @@ static void
 test_json_roundtrip(void **state)
 {
 	struct network n, m;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	char *text;
 
 	(void)state;
@@ -261,28 +261,28 @@ static void
 test_json_errors(void **state)
 {
 	struct network m;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 
 	(void)state;
 	assert_int_equal(network_from_json("{\"subnets\":[]}", &m, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "name"));
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	assert_int_equal(network_from_json("{\"name\":\"x\",\"subnets\":[{\"cidr\":\"10.0.0.300/8\"}]}",
 					   &m, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "subnets[0].cidr"));
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	assert_int_equal(network_from_json("{\"name\":\"x\",\"subnets\":[{\"cidr\":\"10.0.0.0/8\","
 					   "\"gateway\":\"nope\"}]}", &m, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "subnets[0].gateway"));
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	assert_int_equal(network_from_json("{\"name\":\"x\",\"subnets\":[],\"communities\":[\"1\"]}",
 					   &m, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "communities"));
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	assert_int_equal(network_from_json("{\"name\":\"x\",\"subnets\":[],\"routable\":3}",
 					   &m, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "routable"));
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	assert_int_equal(network_from_json("{nope", &m, &e), -EINVAL);
 }
 
@@ -291,16 +291,16 @@ test_store_crud(void **state)
 {
 	struct tmpstore *f = *state;
 	struct network n, got, *all;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	size_t n_all;
 
 	mknet(&n, "public", "10.10.0.0/16", "10.10.0.1");
 	assert_int_equal(network_create(f->s, &n, &e), 0);
 	assert_int_equal(network_create(f->s, &n, &e), -EEXIST);
-	assert_int_equal(e.code, CN_E_INVALID_CONFIG);
+	assert_int_equal(e.code, LF_E_INVALID_CONFIG);
 	assert_string_equal(e.msg, "network public already exists");
 
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	mknet(&n, "other", "10.10.5.0/24", NULL);
 	assert_int_equal(network_create(f->s, &n, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "--subnet 10.10.5.0/24 overlaps 10.10.0.0/16 of network public"));
@@ -309,7 +309,7 @@ test_store_crud(void **state)
 	add_subnet(&n, "fd00:11::/64");
 	assert_int_equal(network_create(f->s, &n, NULL), 0);
 
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	mknet(&n, "invalid", "10.12.0.0/31", NULL);
 	assert_int_equal(network_create(f->s, &n, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "--subnet"));
@@ -317,9 +317,9 @@ test_store_crud(void **state)
 	assert_int_equal(network_get(f->s, "public", &got, NULL), 0);
 	assert_string_equal(got.name, "public");
 	assert_int_equal(got.n_subnets, 1);
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	assert_int_equal(network_get(f->s, "nope", &got, &e), -ENOENT);
-	assert_int_equal(e.code, CN_E_NOT_FOUND);
+	assert_int_equal(e.code, LF_E_NOT_FOUND);
 	assert_non_null(strstr(e.msg, "network nope not found"));
 
 	assert_int_equal(network_list(f->s, &all, &n_all), 0);
@@ -330,9 +330,9 @@ test_store_crud(void **state)
 	free(all);
 
 	assert_int_equal(network_delete(f->s, "beta", false, NULL), 0);
-	cn_err_clear(&e);
+	lf_err_clear(&e);
 	assert_int_equal(network_delete(f->s, "beta", false, &e), -ENOENT);
-	assert_int_equal(e.code, CN_E_NOT_FOUND);
+	assert_int_equal(e.code, LF_E_NOT_FOUND);
 	assert_int_equal(network_list(f->s, &all, &n_all), 0);
 	assert_int_equal(n_all, 1);
 	free(all);
@@ -344,7 +344,7 @@ test_delete_busy(void **state)
 	struct tmpstore *f = *state;
 	struct ipam_addr out[IPAM_MAX_ADDRS];
 	struct ipam_block *blocks;
-	struct cn_err e = { 0 };
+	struct lf_err e = { 0 };
 	struct network n;
 	size_t n_out, n_blocks;
 
@@ -358,7 +358,7 @@ test_delete_busy(void **state)
 		assert_int_equal(ipam_alloc(f->s, &req, out, IPAM_MAX_ADDRS, &n_out, NULL), 0);
 	}
 	assert_int_equal(network_delete(f->s, "public", false, &e), -EBUSY);
-	assert_int_equal(e.code, CN_E_BUSY);
+	assert_int_equal(e.code, LF_E_BUSY);
 	assert_string_equal(e.msg, "network public has 3 live allocations; "
 			    "release them or use --force");
 	assert_int_equal(network_delete(f->s, "public", true, NULL), 0);
