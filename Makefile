@@ -127,10 +127,36 @@ $(BUILD)/bin/leafnet-docker: $(call obj,dockerplugin/main.c) \
 $(BUILD)/bin/leafnetd: $(call obj,routing/main.c) $(call archives,routing $(DEPS_routing))
 	$(call LINK,$(NFT_LIBS))
 
-# Unit tests link the module archives; only the objects they use are pulled in.
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o \
-		$(call archives,cni routing dockerplugin $(LAYERS))
-	$(call LINK,$(NFT_LIBS) -lcmocka)
+# Unit tests: each links the module it tests and the layers that module
+# uses (UT_x), never the rest; a fake stands in where a layer below is
+# heavy (tests/unit/*fake*).  A test missing from this table does not link.
+UT_test_buf              := lib
+UT_test_prefix           := lib
+UT_test_log              := lib
+UT_test_json             := lib
+UT_test_conf             := lib
+UT_test_util             := lib
+UT_test_store            := store
+UT_test_bgpconf          := bgpconf
+UT_test_network          := ipam
+UT_test_ipam             := ipam
+UT_test_attach           := attach
+UT_test_cni_parse        := $(DEPS_cni)
+UT_test_docker_translate := dockerplugin
+UT_LIBS_test_docker_translate := $(MHD_LIBS)
+UT_test_bgp_msg          := routing
+UT_test_bgp_malformed    := routing
+UT_test_fsm              := routing
+UT_test_rde              := routing
+UT_test_rib              := routing
+UT_test_nat              := routing
+UT_LIBS_test_nat         := $(NFT_LIBS)
+UT_LIBS_test_rib         := $(NFT_LIBS)
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $$(call archives,$$(UT_$$*))
+	$(if $(UT_$*),,$(error $@: add UT_$* to the Makefile's unit test table))
+	$(call LINK,$(UT_LIBS_$*) -lcmocka)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(call archives,$(LAYERS))
 	$(call LINK,-lm)
