@@ -179,46 +179,63 @@ bench: all
 	@bench/run --build $(BUILD)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 # ---- fuzzing (clang + libFuzzer) ----
-#   make fuzz         each fuzzer for FUZZ_TIME seconds (default 60)
-#   make fuzz-short   the same, 20 s each (part of the test command)
-#   make fuzz-corpus  regenerate the seed corpus from the unit tests
+#   make fuzz              each fuzzer for FUZZ_TIME seconds (default 60)
+#   make fuzz-short        each for FUZZ_SHORT seconds (default 10; the test command)
+#   make fuzz-NAME         one of them (fuzz-bgp_msg, fuzz-cni_conf, ...)
+#   make fuzz-corpus       regenerate the BGP seed corpus from the unit tests
+# The fuzzers are built by this same Makefile with clang into build-fuzz/
+# (every layer compiled with -fsanitize=fuzzer-no-link,address,undefined),
+# each linking the layers its parser lives in (FUZZ_x) like a unit test.
+# Seeds: tests/fuzz/corpus/NAME/ (read-only); new finds: build-fuzz/corpus/NAME/.
 FUZZ_CC     ?= clang
 FUZZ_TIME   ?= 60
-FUZZ_FLAGS   = -std=c17 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
-               -Ilib -Irouting -fno-omit-frame-pointer \
-               -fsanitize=fuzzer,address,undefined \
-               -fno-sanitize-recover=undefined
-FUZZ_BGP_SRCS = tests/fuzz/fuzz_bgp_msg.c lib/buf.c lib/prefix.c \
-               routing/bgp_msg.c routing/bgp_attr.c routing/bgp_update.c
+FUZZ_SHORT  ?= 10
+FUZZ_BUILD  := build-fuzz
+FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+               -fno-omit-frame-pointer
+FUZZ_NAMES  := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_bgp_msg     := routing
+FUZZ_cni_conf    := $(DEPS_cni) cni
+FUZZ_docker_req  := dockerplugin
+FUZZ_LIBS_docker_req := $(MHD_LIBS)
+FUZZ_conf        := lib
+FUZZ_MAXLEN_bgp_msg := 4200
 
-build/fuzz/fuzz_bgp_msg: $(FUZZ_BGP_SRCS) lib/buf.h lib/prefix.h \
-		routing/bgp_msg.h routing/bgp_msg_priv.h
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  FUZZ-LD $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_BGP_SRCS)
+# (inside the fuzz build) the fuzzer binaries
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $$(call archives,$$(FUZZ_$$*))
+	$(if $(FUZZ_$*),,$(error $@: add FUZZ_$* to the Makefile's fuzz table))
+	$(call LINK,-fsanitize=fuzzer $(FUZZ_LIBS_$*))
+fuzzers: $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
 
-# The checked-in seeds are read-only input; new finds go to build/fuzz/.
-fuzz-bgp: build/fuzz/fuzz_bgp_msg
-	@mkdir -p build/fuzz/corpus/bgp_msg build/fuzz/crashes
-	build/fuzz/fuzz_bgp_msg -max_total_time=$(FUZZ_TIME) -max_len=4200 \
-	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-	    -artifact_prefix=build/fuzz/crashes/ \
-	    build/fuzz/corpus/bgp_msg tests/fuzz/corpus/bgp_msg
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) SAN=0 CC=$(FUZZ_CC) \
+	    CFLAGS="-g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+	    LDFLAGS="$(FUZZ_SAN)" fuzzers
 
-fuzz: fuzz-bgp
+# The checked-in seeds are read-only input; new finds go to build-fuzz/.
+fuzz-%: fuzz-build
+	@mkdir -p $(FUZZ_BUILD)/corpus/$* $(FUZZ_BUILD)/crashes tests/fuzz/corpus/$*
+	$(FUZZ_BUILD)/fuzz/fuzz_$* -max_total_time=$(FUZZ_TIME) \
+	    -max_len=$(or $(FUZZ_MAXLEN_$*),8192) -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crashes/$*- \
+	    $(FUZZ_BUILD)/corpus/$* tests/fuzz/corpus/$*
 
-fuzz-short: FUZZ_TIME = 20
-fuzz-short: fuzz-bgp
+fuzz: fuzz-build
+	@for f in $(FUZZ_NAMES); do $(MAKE) --no-print-directory fuzz-$$f || exit 1; done
+
+fuzz-short: fuzz-build
+	@for f in $(FUZZ_NAMES); do \
+	    $(MAKE) --no-print-directory fuzz-$$f FUZZ_TIME=$(FUZZ_SHORT) || exit 1; done
 
 fuzz-corpus: $(BUILD)/tests/test_bgp_msg $(BUILD)/tests/test_bgp_malformed
 	@mkdir -p tests/fuzz/corpus/bgp_msg
 	BGP_CORPUS_DIR=tests/fuzz/corpus/bgp_msg $(BUILD)/tests/test_bgp_msg >/dev/null
 	BGP_CORPUS_DIR=tests/fuzz/corpus/bgp_msg $(BUILD)/tests/test_bgp_malformed >/dev/null
 
-.PHONY: fuzz fuzz-short fuzz-bgp fuzz-corpus
+.PHONY: fuzz fuzz-short fuzz-build fuzzers fuzz-corpus
 
 .PHONY: all check test golden-update check-netns bench clean
 .SECONDARY:

@@ -274,13 +274,43 @@ conf_validate(struct leafnet_conf *c, struct lf_err *reterr)
 	return conf_check_node_name(c->node_name, reterr);
 }
 
+/* The text of a config file (already read) on top of the defaults. */
+static int
+conf_parse_into(const char *text, struct leafnet_conf *c, struct lf_err *reterr)
+{
+	cJSON *root = NULL;
+	int r;
+
+	r = json_parse(text, &root, reterr);
+	if (r < 0)
+		return r;
+	r = conf_apply(root, c, reterr);
+	cJSON_Delete(root);
+	if (r < 0)
+		return r;
+	return conf_validate(c, reterr);
+}
+
+int
+conf_parse(const char *text, struct leafnet_conf *ret, struct lf_err *reterr)
+{
+	struct leafnet_conf c;
+	int r;
+
+	conf_defaults(&c);
+	r = conf_parse_into(text, &c, reterr);
+	if (r < 0)
+		return r;
+	*ret = c;
+	return 0;
+}
+
 int
 conf_load(const char *path, struct leafnet_conf *ret, struct lf_err *reterr)
 {
 	struct leafnet_conf c;
 	struct lf_err e = { 0 };
 	bool explicit = true;
-	cJSON *root = NULL;
 	char *text = NULL;
 	int r;
 
@@ -293,8 +323,10 @@ conf_load(const char *path, struct leafnet_conf *ret, struct lf_err *reterr)
 	conf_defaults(&c);
 
 	r = conf_read_file(path, &text);
-	if (r == -ENOENT && !explicit)
-		goto out_validate;	/* no config file: built-in defaults */
+	if (r == -ENOENT && !explicit) {
+		r = conf_validate(&c, &e);	/* no config file: built-in defaults */
+		goto out;
+	}
 	if (r < 0)
 		return lf_err_set(reterr, LF_E_INVALID_CONFIG, r,
 				  "cannot read config file %s: %s", path,
@@ -305,23 +337,13 @@ conf_load(const char *path, struct leafnet_conf *ret, struct lf_err *reterr)
 				  "config file path too long: %s", path);
 	}
 	memcpy(c.path, path, strlen(path) + 1);
-
-	r = json_parse(text, &root, &e);
+	r = conf_parse_into(text, &c, &e);
 	free(text);
-	if (r < 0)
-		goto out_err;
-	r = conf_apply(root, &c, &e);
-	cJSON_Delete(root);
-	if (r < 0)
-		goto out_err;
-out_validate:
-	r = conf_validate(&c, &e);
-	if (r < 0)
-		goto out_err;
-	*ret = c;
-	return 0;
-
-out_err:
+out:
+	if (r == 0) {
+		*ret = c;
+		return 0;
+	}
 	/* Name the file in front of the precise message. */
 	if (c.path[0] != '\0')
 		lf_err_set(reterr, e.code, r, "%.*s: %s", 120, c.path, e.msg);

@@ -55,5 +55,7 @@ struct leafnet_conf {
 void conf_defaults(struct leafnet_conf *c);
 /* path may be NULL.  On failure *ret is left untouched. */
 int  conf_load(const char *path, struct leafnet_conf *ret, struct lf_err *reterr);
+/* The same for a config file's text (no file read; ret->path stays ""). */
+int  conf_parse(const char *text, struct leafnet_conf *ret, struct lf_err *reterr);
 
 #endif
