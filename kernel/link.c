@@ -114,7 +114,7 @@ link_get_cb(const struct nlmsghdr *nlh, void *arg)
 int
 link_get(struct nl *nl, const char *ifname, int ifindex, struct link_info *ret)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
 	struct link_info li = { .ifindex = 0 };
 	struct nlmsghdr *nlh;
 	int r;
@@ -140,7 +140,7 @@ link_get(struct nl *nl, const char *ifname, int ifindex, struct link_info *ret)
 int
 link_veth_add(struct nl *nl, const struct link_veth *v)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
 	struct nlattr *linkinfo, *data, *peer;
 	struct nlmsghdr *nlh;
 
@@ -182,7 +182,7 @@ link_veth_add(struct nl *nl, const struct link_veth *v)
 int
 link_change(struct nl *nl, int ifindex, const char *ifname, const struct link_change *c)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
 	struct ifinfomsg *ifi;
 	struct nlmsghdr *nlh;
 
@@ -238,7 +238,7 @@ link_set_down(struct nl *nl, int ifindex)
 int
 link_del(struct nl *nl, const char *ifname, int ifindex)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
 	struct nlmsghdr *nlh;
 
 	nlh = nl_msg(nl, buf, RTM_DELLINK, 0);
@@ -276,7 +276,7 @@ link_dump_cb(const struct nlmsghdr *nlh, void *arg)
 int
 link_dump(struct nl *nl, int (*cb)(const struct link_info *li, void *arg), void *arg)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
 	struct link_dump_arg d = { .cb = cb, .arg = arg };
 	struct nlmsghdr *nlh;
 

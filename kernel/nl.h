@@ -1,7 +1,9 @@
 /* nl.h — one rtnetlink socket (libmnl), bound to the netns it was opened in.
  *
- * Requests are built by the caller in a buffer of MNL_SOCKET_BUFFER_SIZE on
- * its own stack (nl_msg() fills the header); nl_talk() sends one request
+ * Requests are built by the caller in a zeroed buffer of NL_MSG_SIZE on its
+ * own stack (nl_msg() fills the header; zeroed, because libmnl leaves the
+ * padding after an attribute as it finds it, and the kernel is sent every
+ * byte: valgrind rightly calls that uninitialised); nl_talk() sends one request
  * and reads its ACK, nl_dump() runs a dump through a callback.  Both return
  * >= 0 or -errno.  With extended ACK on, the kernel's explanation of the
  * last failure is kept in nl->ext ("" when it gave none) so the caller can
@@ -17,6 +19,7 @@ struct nlmsghdr;
 struct lf_err;
 
 #define NL_EXT_MAX 200
+#define NL_MSG_SIZE 8192	/* one request (MNL_SOCKET_BUFFER_SIZE's upper bound) */
 
 struct nl {
 	struct mnl_socket *sock;
@@ -35,7 +38,7 @@ int  nl_open_netns_fd(struct nl *ret, int nsfd);
 void nl_close(struct nl *nl);
 
 /* Put a request header (type, flags | NLM_F_REQUEST, next seq) at buf, which
- * must be MNL_SOCKET_BUFFER_SIZE bytes. */
+ * must be NL_MSG_SIZE zeroed bytes. */
 struct nlmsghdr *nl_msg(struct nl *nl, void *buf, uint16_t type, uint16_t flags);
 
 /* Send nlh (NLM_F_ACK is added) and wait for its ACK.  If cb is given it is

@@ -51,7 +51,7 @@ route_msg(struct nl *nl, void *buf, uint16_t type, uint16_t flags,
 static int
 route_send(struct nl *nl, uint16_t type, uint16_t flags, const struct route *rt)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
 	struct nlmsghdr *nlh;
 	int r;
 
@@ -170,7 +170,7 @@ int
 route_dump(struct nl *nl, int family, uint32_t table, uint8_t protocol,
 	   int (*cb)(const struct route *rt, void *arg), void *arg)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
 	struct route_dump_arg d = {
 		.family = family, .table = table ? table : RT_TABLE_MAIN,
 		.protocol = protocol, .cb = cb, .arg = arg,

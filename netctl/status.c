@@ -223,16 +223,27 @@ status_cmd(struct netctl *ctx, int argc, char **argv)
 			routes ? "{\"cmd\":\"routes\"}" : "{\"cmd\":\"status\"}", &resp,
 			routes ? 30000 : STATUS_TIMEOUT_MS);
 	if (r < 0) {
+		/* EACCES/EPERM: something answers there, we may not talk to it
+		 * (the control socket is 0600 root's) */
+		bool denied = r == -EACCES || r == -EPERM;
+
 		if (ctx->output == NETCTL_OUT_JSON) {
 			root = cJSON_CreateObject();
 			if (root) {
-				cJSON_AddBoolToObject(root, "running", false);
+				if (denied)
+					cJSON_AddNullToObject(root, "running");
+				else
+					cJSON_AddBoolToObject(root, "running", false);
 				cJSON_AddStringToObject(root, "control_socket",
 							ctx->conf.control_socket);
 				cJSON_AddStringToObject(root, "error", strerror(-r));
 				(void)out_json(root);
 				cJSON_Delete(root);
 			}
+		} else if (denied) {
+			fprintf(stderr, "netctl: permission denied on leafnetd's control socket %s: "
+				"run netctl as root (the socket is mode 0600)\n",
+				ctx->conf.control_socket);
 		} else {
 			printf("leafnetd is not running (no answer on %s: %s)\n",
 			       ctx->conf.control_socket, strerror(-r));

@@ -13,7 +13,7 @@ PACKAGES="
 	libmnl-dev libcjson-dev libcmocka-dev libnftables-dev nftables
 	iproute2 iputils-ping procps jq
 	containernetworking-plugins bird2
-	ca-certificates clang libclang-rt-14-dev
+	ca-certificates clang libclang-rt-14-dev valgrind
 	libmicrohttpd-dev curl docker.io busybox-static
 	libcurl4-openssl-dev etcd-server etcd-client
 	${LEAFNET_DEPS_EXTRA:-}

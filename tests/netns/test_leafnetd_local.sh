@@ -107,6 +107,19 @@ assert_match "status: header" "$NCTL_OUT" '\| PEER ADDRESS \| +PEER TYPE +\| STA
 assert_match "status: the global peer's row" "$NCTL_OUT" '\| 192\.0\.2\.1 +\| global +\| (start|up) +\|'
 assert_contains "status: IPv6 table" "$NCTL_OUT" "IPv6 BGP status"
 
+# ---- a user who may not use the socket is told so, not "not running"
+PUBCONF=$(mktemp /tmp/lft-conf.XXXXXX)
+cp "$T_CONF" "$PUBCONF" && chmod 644 "$PUBCONF"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN/netctl" --config "$PUBCONF" \
+	status 2>&1)
+rc=$?
+rm -f "$PUBCONF"
+assert_eq "status as nobody exits 1" 1 "$rc"
+assert_contains "status as nobody: permission denied, and what to do" "$out" \
+	"permission denied on leafnetd's control socket"
+assert_eq "status as nobody does not claim leafnetd is down" "" \
+	"$(grep -o 'not running' <<<"$out" || true)"
+
 # ---- CNI ADD: the workload route is in the RIB within milliseconds
 cni_conf flat
 cni_add "$H" ctr1 "$C1" eth0
