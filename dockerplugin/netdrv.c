@@ -337,7 +337,7 @@ dp_create_endpoint(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *r
 	}
 	r = dp_ep_create(d, ce.epid, &e);
 	if (r < 0) {
-		/* recorded first: the release replaces store_error() */
+		/* recorded before the release, whose own failure must not win */
 		(void)store_err_set(reterr, LF_E_IO, r, "recording endpoint %s", ce.epid);
 		if (e.allocated)
 			(void)ipam_release(d->s, e.network, ce.epid, e.src_name, NULL);
