@@ -43,8 +43,8 @@
  * and fails with -ENOLCK, instead of writing without the lock.
  *
  * Connections.  One CURL easy handle per struct store, so requests reuse
- * one keep-alive connection; a mutex serialises them (leafnet-docker calls
- * from a thread pool).  etcd_endpoints is a comma-separated list: a request
+ * one keep-alive connection; a mutex serialises them, so a store may be
+ * shared by threads (store.h).  etcd_endpoints is a comma-separated list: a request
  * that cannot connect to one (refused, unreachable, no answer within
  * ETCD_CONNECT_MS) tries the next, and the one that answered is tried first
  * from then on.  Once a request was sent it is not repeated elsewhere: a
