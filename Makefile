@@ -19,6 +19,7 @@ SANFLAGS =
 endif
 
 PKGS     = libmnl libcjson
+# libresolv: the etcd store's base64 (b64_ntop/b64_pton).
 # libcurl: headers only.  The etcd store dlopen()s libcurl.so.4 when it is
 # used (store/store_etcd_http.c says why), so no binary links it.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
@@ -38,7 +39,7 @@ WERROR  ?= 1
 LEAFNET_CFLAGS = -std=c17 -D_GNU_SOURCE -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) \
                  -MMD -MP $(PKG_CFLAGS) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += $(PKG_LIBS)
+LDLIBS  += $(PKG_LIBS) -lresolv
 
 ifeq ($(V),1)
 Q =

@@ -20,10 +20,10 @@
 static int
 lock_conf(struct store *s, struct store_lock **ret, struct lf_err *reterr)
 {
-	int r = store_lock(s, BGPCONF_LOCK, ret);
+	int r = store_lock(s, BGPCONF_LOCK, ret, reterr);
 
 	if (r < 0)
-		return store_err_set(s, reterr, LF_E_IO, r, "cannot lock the BGP configuration");
+		return store_err_set(reterr, LF_E_IO, r, "cannot lock the BGP configuration");
 	return 0;
 }
 
@@ -31,10 +31,10 @@ lock_conf(struct store *s, struct store_lock **ret, struct lf_err *reterr)
 static int
 read_key(struct store *s, const char *key, char **ret, struct lf_err *reterr)
 {
-	int r = store_get(s, key, ret);
+	int r = store_get(s, key, ret, reterr);
 
 	if (r < 0 && r != -ENOENT)
-		return store_err_set(s, reterr, LF_E_IO, r, "reading %s from the store", key);
+		return store_err_set(reterr, LF_E_IO, r, "reading %s from the store", key);
 	return r;
 }
 
@@ -90,10 +90,10 @@ revision_bump(struct store *s, struct lf_err *reterr)
 	cJSON_Delete(o);
 	if (!text)
 		return bgpconf_oom(reterr);
-	r = store_put(s, KEY_REVISION, text);
+	r = store_put(s, KEY_REVISION, text, reterr);
 	free(text);
 	if (r < 0)
-		return store_err_set(s, reterr, LF_E_IO, r, "writing %s", KEY_REVISION);
+		return store_err_set(reterr, LF_E_IO, r, "writing %s", KEY_REVISION);
 	return 0;
 }
 
@@ -105,12 +105,12 @@ commit(struct store *s, const char *key, const char *val, const char *old,
 {
 	int r;
 
-	r = val ? store_put(s, key, val) : store_delete(s, key);
+	r = val ? store_put(s, key, val, reterr) : store_delete(s, key, reterr);
 	if (r < 0)
-		return store_err_set(s, reterr, LF_E_IO, r, "writing %s", key);
+		return store_err_set(reterr, LF_E_IO, r, "writing %s", key);
 	r = revision_bump(s, reterr);
 	if (r < 0)
-		(void)(old ? store_put(s, key, old) : store_delete(s, key));
+		(void)(old ? store_put(s, key, old, NULL) : store_delete(s, key, NULL));
 	return r;
 }
 
@@ -272,9 +272,9 @@ bgpconf_node_list(struct store *s, struct bgp_node **ret, size_t *ret_n,
 	size_t n_names = 0, i, n = 0;
 	int r;
 
-	r = store_list(s, DIR_NODES, &names, &n_names);
+	r = store_list(s, DIR_NODES, &names, &n_names, reterr);
 	if (r < 0)
-		return store_err_set(s, reterr, LF_E_IO, r, "listing the nodes");
+		return store_err_set(reterr, LF_E_IO, r, "listing the nodes");
 	if (n_names) {
 		nodes = calloc(n_names, sizeof(*nodes));
 		if (!nodes) {
@@ -594,9 +594,9 @@ global_peer_list(struct store *s, struct bgp_peer **ret, size_t *ret_n,
 	struct ipaddr a;
 	int r;
 
-	r = store_list(s, DIR_PEERS, &names, &n_names);
+	r = store_list(s, DIR_PEERS, &names, &n_names, reterr);
 	if (r < 0)
-		return store_err_set(s, reterr, LF_E_IO, r, "listing the BGP peers");
+		return store_err_set(reterr, LF_E_IO, r, "listing the BGP peers");
 	if (n_names && !(peers = calloc(n_names, sizeof(*peers)))) {
 		r = bgpconf_oom(reterr);
 		goto out_free_names;

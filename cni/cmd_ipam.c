@@ -204,7 +204,7 @@ cmd_ipam_status(struct cni_cmd *cmd, struct lf_err *reterr)
 	struct store *s = NULL;
 	int r;
 
-	r = store_open(&cmd->lconf, &s);
+	r = store_open(&cmd->lconf, &s, reterr);
 	if (r < 0)
 		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
 				  "state directory %s: %s", cmd->lconf.state_dir, strerror(-r));

@@ -174,7 +174,7 @@ cmd_status(struct cni_cmd *cmd, struct lf_err *reterr)
 		if (r < 0)
 			return r;
 	}
-	r = store_open(&cmd->lconf, &s);
+	r = store_open(&cmd->lconf, &s, reterr);
 	if (r < 0)
 		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
 				  "state directory %s: %s", cmd->lconf.state_dir,

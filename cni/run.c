@@ -188,7 +188,7 @@ cni_main(const struct cni_plugin *p, int argc, char **argv)
 int
 cni_store_open(const struct cni_cmd *cmd, struct store **ret, struct lf_err *reterr)
 {
-	int r = store_open(&cmd->lconf, ret);
+	int r = store_open(&cmd->lconf, ret, reterr);
 
 	if (r < 0 && strcmp(cmd->lconf.datastore, "etcd") == 0)
 		return lf_err_set(reterr, LF_E_IO, r, "etcd datastore %s: %s (leafnet config %s)",

@@ -1,12 +1,27 @@
-/* http.c — the plugin's HTTP side: libmicrohttpd with a thread pool on a
- * unix socket (made here, or handed over by systemd socket activation).
+/* http.c — the plugin's HTTP side: libmicrohttpd on a unix socket (made
+ * here, or handed over by systemd socket activation).
+ *
+ * Thread model.  leafnet-docker runs every request on ONE thread:
+ * libmicrohttpd's internal polling thread, without a thread pool, reads
+ * and answers any number of connections, but calls the handlers one at a
+ * time, each to completion.  The main thread only waits for signals
+ * (dp_serve).  So struct dp, its struct store (and the etcd backend's curl
+ * handle), the attach core's netlink sockets and the log are used by one
+ * thread only, and the process may fork (a deferred link delete) with no
+ * other thread in the middle of anything.  Nothing is lost by it: Docker
+ * sends one request at a time per operation, and the handlers that change
+ * state take the store's "docker" lock anyway, which serialised them
+ * before.  The price: a request that waits (an etcd lock held elsewhere,
+ * at most the lock TTL) holds up the others, which Docker retries or times
+ * out like any slow plugin.  Should a pool come back, the store is ready
+ * for it (store.h: a store may be shared, errors travel in each request's
+ * own struct lf_err), but the attach core and the fork are not.
  *
  * Every request is a POST of a JSON object (or nothing).  Bodies over
  * DP_BODY_MAX are refused with 413 and never parsed; malformed JSON gets
  * 400; unknown paths 404 (libnetwork's "not implemented").  A method that
  * fails answers 200 with {"Err": ...} (network driver, handshake) or
- * {"Error": ...} (IPAM driver), as libnetwork expects.  The handlers are
- * safe to run concurrently: the store's locks serialise what must be. */
+ * {"Error": ...} (IPAM driver), as libnetwork expects. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -25,7 +40,6 @@
 #include "log.h"
 #include "usock.h"
 
-#define DP_THREADS     4
 #define DP_CONTENT     "application/vnd.docker.plugins.v1.2+json"
 
 struct dp_conn {			/* one request's body */
@@ -233,18 +247,18 @@ dp_serve(struct dp *d, const char *sock_path)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
-	/* blocked before the pool starts, so only sigwait() sees them */
+	/* blocked before the server thread starts, so only sigwait() sees them */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	fd = dp_listen(sock_path, &owned);
 	if (fd < 0)
 		return fd;
+	/* one internal thread and no pool: the thread model above */
 	mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
 			       0,
 			       NULL, NULL, dp_access, d,
 			       MHD_OPTION_LISTEN_SOCKET, fd,
-			       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)DP_THREADS,
 			       MHD_OPTION_NOTIFY_COMPLETED, dp_completed, d,
 			       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 			       MHD_OPTION_END);

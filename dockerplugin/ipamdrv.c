@@ -45,9 +45,9 @@ network_by_pool(struct dp *d, const struct prefix *pool, char *ret, size_t size,
 	size_t n = 0;
 	int r, found = 0;
 
-	r = network_list(d->s, &nets, &n);
+	r = network_list(d->s, &nets, &n, reterr);
 	if (r < 0)
-		return store_err_set(d->s, reterr, LF_E_IO, r, "listing leafnet networks");
+		return store_err_set(reterr, LF_E_IO, r, "listing leafnet networks");
 	for (size_t i = 0; i < n && found == 0; i++) {
 		for (size_t j = 0; j < nets[i].n_subnets; j++) {
 			const struct prefix *c = &nets[i].subnets[j].cidr;
@@ -132,7 +132,7 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *rete
 			rec.gateway = sn->gateway;
 			snprintf(rec.network, sizeof(rec.network), "%s", net.name);
 		} else if (r != -ENOENT) {
-			r = store_err_set(d->s, reterr, LF_E_IO, r,
+			r = store_err_set(reterr, LF_E_IO, r,
 					  "reading leafnet network %s", pr.opts.network);
 			goto out_unlock;
 		} else if (!pr.pool.addr.family) {
@@ -179,7 +179,7 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *rete
 	}
 	r = dp_pool_put(d, poolid, &rec);
 	if (r < 0) {
-		r = store_err_set(d->s, reterr, LF_E_IO, r, "recording pool %s", poolid);
+		r = store_err_set(reterr, LF_E_IO, r, "recording pool %s", poolid);
 		goto out_unlock;
 	}
 	log_info("RequestPool %s: network %s, %u reference(s)", poolid,
@@ -229,7 +229,7 @@ dp_release_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *rete
 		r = dp_pool_del(d, poolid);
 	}
 	if (r < 0)
-		r = store_err_set(d->s, reterr, LF_E_IO, r, "updating pool %s", poolid);
+		r = store_err_set(reterr, LF_E_IO, r, "updating pool %s", poolid);
 	else
 		log_info("ReleasePool %s: %u reference(s) left", poolid, rec.refs - 1);
 out_unlock:
@@ -290,7 +290,7 @@ request_gateway(struct dp *d, const char *poolid, struct dp_pool_rec *rec,
 	}
 	r = dp_pool_put(d, poolid, rec);
 	if (r < 0)
-		return store_err_set(d->s, reterr, LF_E_IO, r, "recording pool %s", poolid);
+		return store_err_set(reterr, LF_E_IO, r, "recording pool %s", poolid);
 	*ret = rec->gateway;
 	return 0;
 }

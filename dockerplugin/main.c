@@ -58,7 +58,7 @@ main(int argc, char **argv)
 	}
 	log_init("leafnet-docker", debug ? LOG_LVL_DEBUG : (enum log_level)d.conf.log_level,
 		 debug ? NULL : d.conf.log_file);
-	r = store_open(&d.conf, &d.s);
+	r = store_open(&d.conf, &d.s, NULL);
 	if (r < 0) {
 		if (strcmp(d.conf.datastore, "etcd") == 0)
 			fprintf(stderr, "leafnet-docker: etcd datastore %s: %s\n",

@@ -54,10 +54,10 @@ pick_network(struct dp *d, const struct dp_create_network *cn, char *ret, size_t
 	for (size_t i = 0; i < cn->n_ip; i++) {
 		struct network *nets = NULL;
 		size_t n = 0;
-		int r = network_list(d->s, &nets, &n);
+		int r = network_list(d->s, &nets, &n, reterr);
 
 		if (r < 0)
-			return store_err_set(d->s, reterr, LF_E_IO, r,
+			return store_err_set(reterr, LF_E_IO, r,
 					     "listing leafnet networks");
 		for (size_t k = 0; k < n && !ret[0]; k++)
 			for (size_t j = 0; j < nets[k].n_subnets; j++)
@@ -194,7 +194,7 @@ dp_create_network(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *re
 		rec.created = true;
 		log_info("CreateNetwork %.12s: created leafnet network %s", cn.netid, rec.network);
 	} else {
-		r = store_err_set(d->s, reterr, LF_E_IO, r,
+		r = store_err_set(reterr, LF_E_IO, r,
 				  "reading leafnet network %s", rec.network);
 		goto out_unlock;
 	}
@@ -212,7 +212,7 @@ dp_create_network(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *re
 	rec.mtu = cn.opts.mtu;
 	r = dp_net_put(d, cn.netid, &rec);
 	if (r < 0)
-		r = store_err_set(d->s, reterr, LF_E_IO, r, "recording network %s", cn.netid);
+		r = store_err_set(reterr, LF_E_IO, r, "recording network %s", cn.netid);
 out_unlock:
 	store_unlock(lock);
 	return r;
@@ -251,7 +251,7 @@ dp_delete_network(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *re
 	}
 	r = dp_net_del(d, ids.netid);
 	if (r < 0 && r != -ENOENT)
-		r = store_err_set(d->s, reterr, LF_E_IO, r,
+		r = store_err_set(reterr, LF_E_IO, r,
 				  "removing network record %s", ids.netid);
 	else
 		r = 0;
@@ -337,8 +337,8 @@ dp_create_endpoint(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *r
 	}
 	r = dp_ep_create(d, ce.epid, &e);
 	if (r < 0) {
-		/* recorded first: the release replaces store_error() */
-		(void)store_err_set(d->s, reterr, LF_E_IO, r, "recording endpoint %s", ce.epid);
+		/* recorded before the release, whose own failure must not win */
+		(void)store_err_set(reterr, LF_E_IO, r, "recording endpoint %s", ce.epid);
 		if (e.allocated)
 			(void)ipam_release(d->s, e.network, ce.epid, e.src_name, NULL);
 		return r;
@@ -398,7 +398,7 @@ ep_teardown(struct dp *d, const cJSON *req, bool delete, struct lf_err *reterr)
 	if (delete) {
 		r = dp_ep_del(d, ids.epid);
 		if (r < 0 && r != -ENOENT)
-			return store_err_set(d->s, reterr, LF_E_IO, r,
+			return store_err_set(reterr, LF_E_IO, r,
 					     "removing endpoint record %s", ids.epid);
 	}
 	log_info("%s %.12s", method, ids.epid);

@@ -31,10 +31,10 @@ key_of(char *buf, size_t size, const char *dir, const char *id)
 int
 dp_lock(struct dp *d, struct store_lock **ret, struct lf_err *reterr)
 {
-	int r = store_lock(d->s, "docker", ret);
+	int r = store_lock(d->s, "docker", ret, reterr);
 
 	if (r < 0)
-		return store_err_set(d->s, reterr, LF_E_IO, r,
+		return store_err_set(reterr, LF_E_IO, r,
 				     "cannot lock the docker mapping in %s", d->conf.state_dir);
 	return 0;
 }
@@ -49,7 +49,7 @@ rec_get(struct dp *d, const char *dir, const char *id, cJSON **ret)
 	if (!dp_id_valid(id))
 		return -EINVAL;
 	key_of(key, sizeof(key), dir, id);
-	r = store_get(d->s, key, &text);
+	r = store_get(d->s, key, &text, NULL);
 	if (r < 0)
 		return r;
 	*ret = cJSON_Parse(text);
@@ -70,7 +70,7 @@ rec_put(struct dp *d, const char *dir, const char *id, cJSON *o, bool create)
 	if (!text)
 		return -ENOMEM;
 	key_of(key, sizeof(key), dir, id);
-	r = create ? store_create(d->s, key, text) : store_put(d->s, key, text);
+	r = create ? store_create(d->s, key, text, NULL) : store_put(d->s, key, text, NULL);
 	free(text);
 	return r;
 }
@@ -83,7 +83,7 @@ rec_del(struct dp *d, const char *dir, const char *id)
 	if (!dp_id_valid(id))
 		return -EINVAL;
 	key_of(key, sizeof(key), dir, id);
-	return store_delete(d->s, key);
+	return store_delete(d->s, key, NULL);
 }
 
 static void
@@ -207,7 +207,7 @@ dp_net_users(struct dp *d, const char *network, const char *except_netid, size_t
 	size_t n = 0, users = 0;
 	int r;
 
-	r = store_list(d->s, "docker/networks", &names, &n);
+	r = store_list(d->s, "docker/networks", &names, &n, NULL);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {

@@ -131,7 +131,7 @@ hint_load(struct alloc_ctx *c)
 	char *text;
 
 	snprintf(key, sizeof(key), "hints/%s/%s", c->req->network, c->req->node);
-	if (store_get(c->s, key, &text) < 0)
+	if (store_get(c->s, key, &text, NULL) < 0)
 		return;			/* a hint: absent or unreadable is fine */
 	if (json_parse(text, &o, NULL) == 0) {
 		for (int i = 0; i < 2; i++)
@@ -174,7 +174,7 @@ hint_save(struct alloc_ctx *c)
 	snprintf(padded, sizeof(padded), "%-*s\n", HINT_WIDTH - 1, text);
 	/* losing a hint is harmless */
 	(void)store_put_ex(c->s, key, strlen(text) < HINT_WIDTH ? padded : text,
-			   STORE_F_VOLATILE | STORE_F_INPLACE);
+			   STORE_F_VOLATILE | STORE_F_INPLACE, NULL);
 	free(text);
 }
 
@@ -202,7 +202,7 @@ is_used(struct alloc_ctx *c, const struct ipaddr *a)
 	r = ipam_key_alloc(key, sizeof(key), c->req->network, a);
 	if (r < 0)
 		return r;
-	r = store_get(c->s, key, &text);
+	r = store_get(c->s, key, &text, c->reterr);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -304,7 +304,7 @@ claim_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 		cJSON_Delete(o);
 		if (!text)
 			return -ENOMEM;
-		r = store_create(c->s, key, text);
+		r = store_create(c->s, key, text, c->reterr);
 		free(text);
 		if (r == -EEXIST)
 			continue;	/* claimed behind our back; try the next */
@@ -488,10 +488,10 @@ rollback(struct alloc_ctx *c)
 
 	for (size_t i = 0; c->committed && i < c->n_created; i++)
 		if (ipam_key_alloc(key, sizeof(key), c->req->network, &c->created[i]) == 0)
-			(void)store_delete_ex(c->s, key, STORE_F_VOLATILE);
+			(void)store_delete_ex(c->s, key, STORE_F_VOLATILE, NULL);
 	for (size_t i = 0; i < c->n_claimed; i++)
 		if (ipam_key_block(key, sizeof(key), c->req->network, &c->claimed[i]) == 0)
-			(void)store_delete(c->s, key);
+			(void)store_delete(c->s, key, NULL);
 	c->n_created = c->n_claimed = 0;
 }
 
@@ -678,7 +678,7 @@ commit(struct alloc_ctx *c, const struct ipam_index *x, bool index_exists)
 	if (!text)
 		return -ENOMEM;
 	if (!index_exists) {
-		r = store_create_many(c->s, kp, n + 1, text, STORE_F_VOLATILE, &existing);
+		r = store_create_many(c->s, kp, n + 1, text, STORE_F_VOLATILE, &existing, c->reterr);
 		if (r == -EEXIST && existing == n)
 			index_exists = true;	/* appeared after all: put it below */
 		else if (r < 0)
@@ -688,12 +688,12 @@ commit(struct alloc_ctx *c, const struct ipam_index *x, bool index_exists)
 	}
 	if (index_exists) {
 		if (n > 0) {
-			r = store_create_many(c->s, kp, n, text, STORE_F_VOLATILE, &existing);
+			r = store_create_many(c->s, kp, n, text, STORE_F_VOLATILE, &existing, c->reterr);
 			if (r < 0)
 				goto out_eexist;
 			c->committed = true;
 		}
-		r = store_put_ex(c->s, kp[n], text, STORE_F_VOLATILE);
+		r = store_put_ex(c->s, kp[n], text, STORE_F_VOLATILE, c->reterr);
 	}
 	free(text);
 	return r;
@@ -803,12 +803,12 @@ ipam_alloc(struct store *s, const struct ipam_req *req,
 	goto out_free;
 
 out_rollback:
-	/* recorded first: rollback()'s own store calls replace store_error() */
-	(void)store_err_set(s, reterr, LF_E_IO, r, "allocating in network %s", req->network);
+	/* recorded first, while reterr->details still say what failed */
+	(void)store_err_set(reterr, LF_E_IO, r, "allocating in network %s", req->network);
 	rollback(&c);
 	goto out_free;
 out_io:
-	(void)store_err_set(s, reterr, LF_E_IO, r, "allocating in network %s", req->network);
+	(void)store_err_set(reterr, LF_E_IO, r, "allocating in network %s", req->network);
 out_free:
 	free(c.blocks);
 	free(c.used);

@@ -77,7 +77,7 @@ out_free_names:
 static int
 networks_with_state(struct store *s, char ***ret, size_t *ret_n)
 {
-	return store_list_dirs(s, "alloc", ret, ret_n);
+	return store_list_dirs(s, "alloc", ret, ret_n, NULL);
 }
 
 int
@@ -166,7 +166,7 @@ gc_indexes_locked(struct store *s, const char *net)
 					      x.owner.ifname) < 0 || strcmp(want, key) != 0))
 			r = -EINVAL;
 		if (r == -EINVAL) {
-			(void)store_delete(s, key);
+			(void)store_delete(s, key, NULL);
 			continue;
 		}
 		if (r < 0)
@@ -223,7 +223,7 @@ gc_network(struct store *s, const char *net, const char *node,
 			char key[IPAM_KEY_MAX];	/* unreadable then and now */
 
 			if (ipam_key_alloc(key, sizeof(key), net, &v[i].addr) == 0 &&
-			    store_delete(s, key) == 0)
+			    store_delete(s, key, NULL) == 0)
 				released++;
 			continue;
 		}
@@ -265,14 +265,14 @@ ipam_gc(struct store *s, const char *node,
 			continue;
 		r = gc_network(s, nets[i], node, keep, arg);
 		if (r < 0) {
-			(void)store_err_set(s, reterr, LF_E_IO, r,
+			(void)store_err_set(reterr, LF_E_IO, r,
 					    "garbage collecting network %s", nets[i]);
 			goto out_free;
 		}
 		total += r;
 	}
 	/* networks with owner indexes but no allocation directory at all */
-	r = store_list_dirs(s, "owners", &owner_nets, &n_owner_nets);
+	r = store_list_dirs(s, "owners", &owner_nets, &n_owner_nets, NULL);
 	if (r < 0)
 		goto out_io;
 	for (size_t i = 0; i < n_owner_nets; i++) {
@@ -295,7 +295,7 @@ ipam_gc(struct store *s, const char *node,
 	goto out_free;
 
 out_io:
-	(void)store_err_set(s, reterr, LF_E_IO, r, "garbage collecting allocations");
+	(void)store_err_set(reterr, LF_E_IO, r, "garbage collecting allocations");
 out_free:
 	store_names_free(nets, n_nets);
 	store_names_free(owner_nets, n_owner_nets);

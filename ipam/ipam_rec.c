@@ -36,9 +36,9 @@ ipam_lock(struct store *s, const char *net, struct store_lock **ret,
 	if (snprintf(name, sizeof(name), "ipam-%s", net) >= (int)sizeof(name))
 		return lf_err_set(reterr, LF_E_IO, -ENAMETOOLONG, "cannot lock network %s: %s",
 				  net, strerror(ENAMETOOLONG));
-	r = store_lock(s, name, ret);
+	r = store_lock(s, name, ret, reterr);
 	if (r < 0)
-		return store_err_set(s, reterr, LF_E_IO, r, "cannot lock network %s", net);
+		return store_err_set(reterr, LF_E_IO, r, "cannot lock network %s", net);
 	return r;
 }
 
@@ -78,7 +78,7 @@ ipam_list_names(struct store *s, const char *kind, const char *net, char ***ret,
 
 	if (snprintf(dir, sizeof(dir), "%s/%s", kind, net) >= (int)sizeof(dir))
 		return -ENAMETOOLONG;
-	return store_list(s, dir, ret, ret_n);
+	return store_list(s, dir, ret, ret_n, NULL);
 }
 
 static uint64_t
@@ -146,7 +146,7 @@ record_json_load(struct store *s, const char *key, cJSON **ret)
 	char *text;
 	int r;
 
-	r = store_get(s, key, &text);
+	r = store_get(s, key, &text, NULL);
 	if (r < 0)
 		return r;
 	r = json_parse(text, ret, NULL);
@@ -287,13 +287,13 @@ ipam_index_put(struct store *s, const char *net, const struct ipam_index *x)
 	if (r < 0)
 		return r;
 	if (x->n_addrs == 0) {
-		r = store_delete_ex(s, key, STORE_F_VOLATILE);
+		r = store_delete_ex(s, key, STORE_F_VOLATILE, NULL);
 		return r == -ENOENT ? 0 : r;
 	}
 	text = ipam_index_to_json(x);
 	if (!text)
 		return -ENOMEM;
-	r = store_put_ex(s, key, text, STORE_F_VOLATILE);
+	r = store_put_ex(s, key, text, STORE_F_VOLATILE, NULL);
 	free(text);
 	return r;
 }
@@ -320,7 +320,7 @@ block_read(struct store *s, const char *key, const struct prefix *cidr,
 
 	memset(&b, 0, sizeof(b));
 	b.cidr = *cidr;
-	r = store_get(s, key, &text);
+	r = store_get(s, key, &text, NULL);
 	if (r < 0)
 		return r;
 	if (json_parse(text, &o, NULL) == 0) {
@@ -530,7 +530,7 @@ ipam_release_locked(struct store *s, const char *net, const struct ipam_record *
 	ret = ipam_key_alloc(key, sizeof(key), net, &r->addr);
 	if (ret < 0)
 		return ret;
-	ret = store_delete_ex(s, key, STORE_F_VOLATILE);
+	ret = store_delete_ex(s, key, STORE_F_VOLATILE, NULL);
 	if (ret == -ENOENT)
 		return 0;
 	if (ret < 0)
@@ -556,13 +556,13 @@ delete_dir(struct store *s, const char *dir, size_t *ret_n)
 	size_t n;
 	int r;
 
-	r = store_list(s, dir, &names, &n);
+	r = store_list(s, dir, &names, &n, NULL);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
 		if (snprintf(key, sizeof(key), "%s/%s", dir, names[i]) >= (int)sizeof(key))
 			continue;
-		r = store_delete(s, key);
+		r = store_delete(s, key, NULL);
 		if (r < 0 && r != -ENOENT)
 			break;
 		r = 0;

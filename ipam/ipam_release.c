@@ -66,7 +66,7 @@ ipam_release(struct store *s, const char *network, const char *container_id,
 			continue;
 		r = ipam_key_alloc(key, sizeof(key), network, &x.addrs[i]);
 		if (r == 0)
-			r = store_delete_ex(s, key, STORE_F_VOLATILE);
+			r = store_delete_ex(s, key, STORE_F_VOLATILE, reterr);
 		if (r == 0)
 			n++;
 		else if (r != -ENOENT)
@@ -74,14 +74,14 @@ ipam_release(struct store *s, const char *network, const char *container_id,
 	}
 	r = ipam_key_owner(key, sizeof(key), network, container_id, ifname);
 	if (r == 0)
-		r = store_delete_ex(s, key, STORE_F_VOLATILE);
+		r = store_delete_ex(s, key, STORE_F_VOLATILE, reterr);
 	if (r < 0 && r != -ENOENT)
 		goto out_io;
 	r = n;
 	goto out_unlock;
 
 out_io:
-	(void)store_err_set(s, reterr, LF_E_IO, r,
+	(void)store_err_set(reterr, LF_E_IO, r,
 			    "releasing %.64s/%s in network %s", container_id, ifname, network);
 out_unlock:
 	store_unlock(lock);
@@ -110,14 +110,14 @@ ipam_release_addr(struct store *s, const char *network, const struct ipaddr *a,
 	if (r == -ENOENT) {
 		r = 0;
 	} else if (r == -EINVAL) {	/* unreadable: just drop it */
-		r = store_delete_ex(s, key, STORE_F_VOLATILE);
+		r = store_delete_ex(s, key, STORE_F_VOLATILE, reterr);
 		r = r == 0 ? 1 : r == -ENOENT ? 0 : r;
 	} else if (r == 0) {
 		r = ipam_release_locked(s, network, &rec);
 	}
 	store_unlock(lock);
 	if (r < 0)
-		return store_err_set(s, reterr, LF_E_IO, r,
+		return store_err_set(reterr, LF_E_IO, r,
 				     "releasing %s in network %s",
 				     ipaddr_fmt(a, abuf, sizeof(abuf)), network);
 	return r;

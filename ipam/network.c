@@ -353,13 +353,13 @@ network_get(struct store *s, const char *name, struct network *ret, struct lf_er
 	if (r < 0)
 		return r;
 	snprintf(key, sizeof(key), "networks/%s", name);
-	r = store_get(s, key, &text);
+	r = store_get(s, key, &text, reterr);
 	if (r == -ENOENT)
 		return lf_err_set(reterr, LF_E_NOT_FOUND, r,
 				  "network %s not found; create it with "
 				  "`netctl network create %s --subnet=CIDR`", name, name);
 	if (r < 0)
-		return store_err_set(s, reterr, LF_E_IO, r, "reading network %s", name);
+		return store_err_set(reterr, LF_E_IO, r, "reading network %s", name);
 	r = network_from_json(text, &n, reterr);
 	free(text);
 	if (r < 0) {
@@ -379,9 +379,9 @@ overlap_check(struct store *s, const struct network *n, struct lf_err *reterr)
 	size_t n_all;
 	int r;
 
-	r = network_list(s, &all, &n_all);
+	r = network_list(s, &all, &n_all, reterr);
 	if (r < 0)
-		return store_err_set(s, reterr, LF_E_IO, r, "listing networks");
+		return store_err_set(reterr, LF_E_IO, r, "listing networks");
 	for (size_t i = 0; i < n_all && r == 0; i++)
 		for (size_t a = 0; a < n->n_subnets && r == 0; a++)
 			for (size_t b = 0; b < all[i].n_subnets && r == 0; b++)
@@ -407,14 +407,14 @@ network_create(struct store *s, const struct network *n, struct lf_err *reterr)
 	r = network_validate(&v, reterr);
 	if (r < 0)
 		return r;
-	r = store_lock(s, "networks", &glock);
+	r = store_lock(s, "networks", &glock, reterr);
 	if (r < 0)
-		return store_err_set(s, reterr, LF_E_IO, r, "cannot lock the networks");
+		return store_err_set(reterr, LF_E_IO, r, "cannot lock the networks");
 	r = ipam_lock(s, v.name, &lock, reterr);
 	if (r < 0)
 		goto out_unlock_global;
 	snprintf(key, sizeof(key), "networks/%s", v.name);
-	if (store_get(s, key, &text) == 0) {
+	if (store_get(s, key, &text, NULL) == 0) {
 		free(text);
 		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
 			       "network %s already exists", v.name);
@@ -426,7 +426,7 @@ network_create(struct store *s, const struct network *n, struct lf_err *reterr)
 	/* leftovers of an earlier network of that name (a crashed delete) */
 	r = ipam_purge_locked(s, v.name);
 	if (r < 0) {
-		(void)store_err_set(s, reterr, LF_E_IO, r,
+		(void)store_err_set(reterr, LF_E_IO, r,
 				    "clearing old state of network %s", v.name);
 		goto out_unlock;
 	}
@@ -435,13 +435,13 @@ network_create(struct store *s, const struct network *n, struct lf_err *reterr)
 		r = lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 		goto out_unlock;
 	}
-	r = store_create(s, key, text);
+	r = store_create(s, key, text, reterr);
 	free(text);
 	if (r == -EEXIST)
 		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
 			       "network %s already exists", v.name);
 	else if (r < 0)
-		r = store_err_set(s, reterr, LF_E_IO, r, "writing network %s", v.name);
+		r = store_err_set(reterr, LF_E_IO, r, "writing network %s", v.name);
 out_unlock:
 	store_unlock(lock);
 out_unlock_global:
@@ -450,14 +450,14 @@ out_unlock_global:
 }
 
 int
-network_list(struct store *s, struct network **ret, size_t *ret_n)
+network_list(struct store *s, struct network **ret, size_t *ret_n, struct lf_err *reterr)
 {
 	struct network *v = NULL;
 	char **names;
 	size_t n_names, n = 0;
 	int r;
 
-	r = store_list(s, "networks", &names, &n_names);
+	r = store_list(s, "networks", &names, &n_names, reterr);
 	if (r < 0)
 		return r;
 	if (n_names > 0 && !(v = calloc(n_names, sizeof(*v)))) {
@@ -465,11 +465,18 @@ network_list(struct store *s, struct network **ret, size_t *ret_n)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n_names; i++) {
-		r = network_get(s, names[i], &v[n], NULL);
+		struct lf_err e = { 0 };
+
+		r = network_get(s, names[i], &v[n], &e);
 		if (r == 0)
 			n++;
-		else if (r != -ENOENT && r != -EINVAL)
-			break;		/* I/O: give up; damaged ones are skipped */
+		else if (r != -ENOENT && r != -EINVAL) {
+			/* I/O: give up, with what the store said; damaged
+			 * ones are skipped */
+			if (reterr != NULL && reterr->code == 0 && e.details[0] != '\0')
+				lf_err_details(reterr, "%s", e.details);
+			break;
+		}
 		r = 0;
 	}
 	store_names_free(names, n_names);
@@ -497,7 +504,7 @@ network_delete(struct store *s, const char *name, bool force, struct lf_err *ret
 	if (r < 0)
 		return r;
 	snprintf(key, sizeof(key), "networks/%s", name);
-	r = store_get(s, key, &text);
+	r = store_get(s, key, &text, NULL);
 	if (r == -ENOENT) {
 		r = lf_err_set(reterr, LF_E_NOT_FOUND, r, "network %s not found", name);
 		goto out_unlock;
@@ -517,7 +524,7 @@ network_delete(struct store *s, const char *name, bool force, struct lf_err *ret
 	/* state first: a crash in between leaves a network without blocks */
 	r = ipam_purge_locked(s, name);
 	if (r >= 0)
-		r = store_delete(s, key);
+		r = store_delete(s, key, reterr);
 	if (r == -ENOENT)
 		r = 0;
 	if (r < 0)
@@ -526,7 +533,7 @@ network_delete(struct store *s, const char *name, bool force, struct lf_err *ret
 	goto out_unlock;
 
 out_io:
-	(void)store_err_set(s, reterr, LF_E_IO, r, "deleting network %s", name);
+	(void)store_err_set(reterr, LF_E_IO, r, "deleting network %s", name);
 out_unlock:
 	store_unlock(lock);
 	return r;

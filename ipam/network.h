@@ -54,7 +54,8 @@ int  network_validate(struct network *n, struct lf_err *reterr);
 int  network_create(struct store *s, const struct network *n, struct lf_err *reterr); /* -EEXIST */
 int  network_get(struct store *s, const char *name, struct network *ret, struct lf_err *reterr); /* -ENOENT, LF_E_NOT_FOUND */
 /* Sorted by name; *ret is malloc'd (free()). */
-int  network_list(struct store *s, struct network **ret, size_t *ret_n);
+int  network_list(struct store *s, struct network **ret, size_t *ret_n,
+		   struct lf_err *reterr);
 /* Refused with -EBUSY / LF_E_BUSY while allocations exist unless force
  * (then the allocations and block claims go too). */
 int  network_delete(struct store *s, const char *name, bool force, struct lf_err *reterr);

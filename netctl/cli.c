@@ -221,7 +221,7 @@ int netctl_store(struct netctl *ctx, struct store **ret, int *ret_exit)
 			 * stdout/stderr regardless. */
 			log_init("netctl", ctx->conf.log_level, ctx->conf.log_file);
 		}
-		r = store_open(&ctx->conf, &ctx->store);
+		r = store_open(&ctx->conf, &ctx->store, NULL);
 		if (r < 0 && strcmp(ctx->conf.datastore, "etcd") == 0) {
 			*ret_exit = out_error("cannot use the etcd datastore at \"%s\": %s; fix "
 					      "\"etcd_endpoints\" in %s (comma-separated "

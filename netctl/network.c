@@ -486,15 +486,15 @@ int network_cmd_ls(struct netctl *ctx, int argc, char **argv)
 	if (netctl_store(ctx, &s, &ret) < 0)
 		return ret;
 
-	r = network_list(s, &nets, &n_nets);
+	r = network_list(s, &nets, &n_nets, &err);
 	if (r < 0) {
-		(void)store_err_set(s, &err, LF_E_IO, r, "cannot list networks");
+		(void)store_err_set(&err, LF_E_IO, r, "cannot list networks");
 		return out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot list networks");
 	}
 	r = ipam_list(s, NULL, &recs, &n_recs);
 	if (r < 0) {
 		free(nets);
-		(void)store_err_set(s, &err, LF_E_IO, r, "cannot list allocations");
+		(void)store_err_set(&err, LF_E_IO, r, "cannot list allocations");
 		return out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot list allocations");
 	}
 	ret = print_networks(ctx, nets, n_nets, recs, n_recs);
@@ -642,12 +642,12 @@ int network_cmd_inspect(struct netctl *ctx, int argc, char **argv)
 		return not_found(&err, r, name);
 	r = ipam_blocks(s, name, &blocks, &n_blocks);
 	if (r < 0) {
-		(void)store_err_set(s, &err, LF_E_IO, r, "cannot list the blocks of %s", name);
+		(void)store_err_set(&err, LF_E_IO, r, "cannot list the blocks of %s", name);
 		return out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, name);
 	}
 	r = ipam_list(s, name, &recs, &n_recs);
 	if (r < 0) {
-		(void)store_err_set(s, &err, LF_E_IO, r, "cannot list the allocations of %s",
+		(void)store_err_set(&err, LF_E_IO, r, "cannot list the allocations of %s",
 				    name);
 		ret = out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, name);
 		goto out_free_blocks;

@@ -226,7 +226,7 @@ ld_start(struct ld *d)
 		log_warnx("%s", e.msg);
 		return r;
 	}
-	r = store_open(&base, &d->store);
+	r = store_open(&base, &d->store, NULL);
 	if (r < 0) {
 		log_warnx("opening the store in %s: %s", strcmp(base.datastore, "etcd") == 0
 			  ? base.etcd_endpoints : base.state_dir, strerror(-r));

@@ -42,7 +42,7 @@ print_config(const char *path)
 		fprintf(stderr, "leafnetd: %s\n", e.msg);
 		return 1;
 	}
-	if ((r = store_open(&base, &s)) < 0) {
+	if ((r = store_open(&base, &s, NULL)) < 0) {
 		fprintf(stderr, "leafnetd: store %s: %s\n", strcmp(base.datastore, "etcd") == 0
 			? base.etcd_endpoints : base.state_dir, strerror(-r));
 		return 1;

@@ -339,7 +339,7 @@ nat_start(struct ld *d)
 	}
 	if (d->store == NULL)
 		return;
-	r = network_list(d->store, &nets, &n);
+	r = network_list(d->store, &nets, &n, NULL);
 	if (r < 0) {
 		log_warnx("outbound NAT: cannot read the networks from the store (%s); "
 			  "retrying on the next networks reload", strerror(-r));

@@ -558,7 +558,7 @@ rib_load_store(struct rib *r)
 
 	if (r->d->store == NULL)
 		return 0;		/* no store (tests): nothing to place routes with */
-	ret = network_list(r->d->store, &nets, &n_nets);
+	ret = network_list(r->d->store, &nets, &n_nets, NULL);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < n_nets; i++) {

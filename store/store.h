@@ -14,6 +14,28 @@
  * txn, lock = a key held by a lease (see store/store_etcd.c for the mapping
  * and the trade-offs).  The flags below are hints etcd does not need: its
  * writes are always durable and atomic.
+ * Backend `memory` exists only for unit tests (store_backend.h).
+ *
+ * Errors.  Every call returns -errno.  When the caller passes a struct
+ * lf_err with nothing recorded in it yet, a failure the backend has words
+ * for (etcd's own text, naming the endpoint and the key; a lost lock) puts
+ * them in reterr->details and leaves code and msg alone: the caller knows
+ * what the call was for and records that, usually with store_err_set():
+ *
+ *	r = store_get(s, key, &text, reterr);
+ *	if (r < 0 && r != -ENOENT)
+ *		return store_err_set(reterr, LF_E_IO, r, "reading network %s", name);
+ *
+ * gives msg "reading network a: Connection refused", details "etcd
+ * http://10.0.0.1:2379: Connection refused (get networks/a)".  Each store
+ * call first clears details a failed store call left in such a reterr, so
+ * they always belong to the last call.  Nothing is kept in the store
+ * object: one store may serve several threads, each with its own reterr.
+ *
+ * Threads.  A struct store may be used by several threads at once: the
+ * file backend keeps no mutable state but an atomic counter, the etcd
+ * backend serialises its requests on its connection under a mutex.  A
+ * lock is held by the store (process), not by a thread.
  */
 #ifndef LEAFNET_STORE_H
 #define LEAFNET_STORE_H
@@ -25,25 +47,29 @@ struct leafnet_conf;
 struct store;
 struct store_lock;
 
-/* Creates the state directory if needed.  -errno on failure. */
-int  store_open(const struct leafnet_conf *conf, struct store **ret);
+/* Picks the backend by conf->datastore ("" or "file", "etcd"; else
+ * -EOPNOTSUPP) and opens it: the file backend creates the state directory
+ * if needed, the etcd backend connects on the first request. */
+int  store_open(const struct leafnet_conf *conf, struct store **ret, struct lf_err *reterr);
 void store_free(struct store *s);		/* NULL-safe */
 
 /* *ret_val is malloc'd and NUL-terminated; -ENOENT when absent. */
-int  store_get(struct store *s, const char *key, char **ret_val);
+int  store_get(struct store *s, const char *key, char **ret_val, struct lf_err *reterr);
 /* Create or replace, atomically. */
-int  store_put(struct store *s, const char *key, const char *val);
+int  store_put(struct store *s, const char *key, const char *val, struct lf_err *reterr);
 /* Create only; -EEXIST if the key exists (atomic against other processes). */
-int  store_create(struct store *s, const char *key, const char *val);
+int  store_create(struct store *s, const char *key, const char *val, struct lf_err *reterr);
 /* -ENOENT when absent. */
-int  store_delete(struct store *s, const char *key);
+int  store_delete(struct store *s, const char *key, struct lf_err *reterr);
 /* Names of the keys (leaves, not sub-directories) directly under dir, sorted.
  * *ret_names is a malloc'd array of malloc'd strings, free with
  * store_names_free().  A missing dir is an empty list. */
-int  store_list(struct store *s, const char *dir, char ***ret_names, size_t *ret_n);
+int  store_list(struct store *s, const char *dir, char ***ret_names, size_t *ret_n,
+		struct lf_err *reterr);
 void store_names_free(char **names, size_t n);
 /* Sub-directories directly under dir (e.g. the networks having allocations). */
-int  store_list_dirs(struct store *s, const char *dir, char ***ret_names, size_t *ret_n);
+int  store_list_dirs(struct store *s, const char *dir, char ***ret_names, size_t *ret_n,
+		     struct lf_err *reterr);
 
 /* The same with flags.  STORE_F_VOLATILE skips the fsyncs: the write is
  * still atomic against other processes and against a process killed at any
@@ -62,9 +88,11 @@ int  store_list_dirs(struct store *s, const char *dir, char ***ret_names, size_t
  * else (the IPAM's round-robin start point); a value of the same length as
  * the last one leaves the file's size alone. */
 #define STORE_F_INPLACE  (1U << 1)
-int  store_put_ex(struct store *s, const char *key, const char *val, unsigned flags);
-int  store_create_ex(struct store *s, const char *key, const char *val, unsigned flags);
-int  store_delete_ex(struct store *s, const char *key, unsigned flags);
+int  store_put_ex(struct store *s, const char *key, const char *val, unsigned flags,
+		  struct lf_err *reterr);
+int  store_create_ex(struct store *s, const char *key, const char *val, unsigned flags,
+		     struct lf_err *reterr);
+int  store_delete_ex(struct store *s, const char *key, unsigned flags, struct lf_err *reterr);
 
 /* Create one value under each of keys[0..n), in that order, each exclusively:
  * on -EEXIST the keys this call created are removed again and
@@ -75,25 +103,18 @@ int  store_delete_ex(struct store *s, const char *key, unsigned flags);
  * expensive part of a write).  Later puts or deletes of one key do not
  * touch the others (put replaces the key's file, never writes through). */
 int  store_create_many(struct store *s, const char *const *keys, size_t n,
-		       const char *val, unsigned flags, size_t *ret_existing);
+		       const char *val, unsigned flags, size_t *ret_existing,
+		       struct lf_err *reterr);
 
-/* What the last failed call of this store ran into, for the user (the
- * errno says what kind of failure): e.g. "etcd http://10.0.0.1:2379:
- * Connection refused".  "" when there is nothing to add (the file backend
- * always: strerror() of the errno says it all).  Valid until the next call
- * on s; store_unlock() leaves it alone. */
-const char *store_error(struct store *s);
-
-/* Record a failed store call (ret < 0) in reterr as "<fmt...>: <strerror>",
- * with store_error(s), when there is one, as its details.  Call it right
- * after the failure: any other call on s but store_unlock() replaces
- * store_error().  Like lf_err_set(), the first recorded error wins and ret
- * is returned. */
-int  store_err_set(struct store *s, struct lf_err *reterr, int code, int ret,
-		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Record a failed store call (ret < 0) in reterr as "<fmt...>: <strerror>";
+ * the details the store call put there stay.  Like lf_err_set(), the first
+ * recorded error wins and ret is returned. */
+int  store_err_set(struct lf_err *reterr, int code, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Exclusive lock called `name` (a key-like string); blocks until held. */
-int  store_lock(struct store *s, const char *name, struct store_lock **ret);
+int  store_lock(struct store *s, const char *name, struct store_lock **ret,
+		struct lf_err *reterr);
 void store_unlock(struct store_lock *l);	/* NULL-safe */
 
 #endif

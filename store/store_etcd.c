@@ -43,14 +43,16 @@
  * and fails with -ENOLCK, instead of writing without the lock.
  *
  * Connections.  One CURL easy handle per struct store, so requests reuse
- * one keep-alive connection; a mutex serialises them (leafnet-docker calls
- * from a thread pool).  etcd_endpoints is a comma-separated list: a request
+ * one keep-alive connection; a mutex serialises them, so a store may be
+ * shared by threads (store.h).  etcd_endpoints is a comma-separated list: a request
  * that cannot connect to one (refused, unreachable, no answer within
  * ETCD_CONNECT_MS) tries the next, and the one that answered is tried first
  * from then on.  Once a request was sent it is not repeated elsewhere: a
  * create that may have been applied must not come back as -EEXIST.  Every
- * request gives up after ETCD_TOTAL_MS.  store_error() has the text, naming
- * the endpoint(s).  TLS (https://) works as far as libcurl's defaults go;
+ * request gives up after ETCD_TOTAL_MS.  A failure's text (etcd's own, or
+ * the network's, naming the endpoint(s) and the request) goes to the
+ * caller's reterr->details; nothing of it stays in the store, so threads
+ * sharing one store never see each other's errors.  TLS (https://) works as far as libcurl's defaults go;
  * client certificates are not configured.
  */
 #include <errno.h>
@@ -58,9 +60,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "clock.h"
+#include "conf.h"
+#include "err.h"
 #include "store.h"
-#include "store_private.h"
 #include "store_etcd.h"
 
 static void
@@ -74,19 +79,20 @@ sleep_ms(long ms)
 
 /* Renew the lease of l; marks it lost when etcd no longer knows it. */
 static int
-lease_keepalive(struct etcd_store *e, struct etcd_lock *l)
+lease_keepalive(struct etcd_store *e, struct etcd_lock *l, struct lf_err *reterr)
 {
 	char body[64];
 	cJSON *resp = NULL;
 	int r;
 
 	snprintf(body, sizeof(body), "{\"ID\":\"%s\"}", l->lease);
-	if ((r = etcd_post(e, "/v3/lease/keepalive", body, &resp)) < 0)
+	if ((r = etcd_post(e, "/v3/lease/keepalive", body, "lease keepalive", &resp,
+			   reterr)) < 0)
 		return r;
 	if (etcd_json_int(cJSON_GetObjectItemCaseSensitive(resp, "result"), "TTL") <= 0)
 		l->lost = true;
 	else
-		l->renewed_ms = etcd_now_ms();
+		l->renewed_ms = clock_now_ms();
 	cJSON_Delete(resp);
 	return 0;
 }
@@ -94,34 +100,36 @@ lease_keepalive(struct etcd_store *e, struct etcd_lock *l)
 /* Before a request: renew the leases of the locks this store holds once a
  * third of the TTL has passed; -ENOLCK when one of them expired. */
 static int
-etcd_refresh(struct etcd_store *e)
+etcd_refresh(struct etcd_store *e, struct lf_err *reterr)
 {
-	long now = etcd_now_ms();
+	uint64_t now = clock_now_ms();
 
 	for (struct etcd_lock *l = e->held; l != NULL; l = l->next) {
 		if (!l->lost && now - l->renewed_ms >= ETCD_LOCK_TTL * 1000 / 3)
-			(void)lease_keepalive(e, l);	/* errors: the request says */
+			(void)lease_keepalive(e, l, NULL);	/* errors: the request says */
 		if (l->lost) {
-			snprintf(e->errmsg, sizeof(e->errmsg),
-				 "etcd: lock \"%s\" was lost (its lease expired: more than %d s "
-				 "without a keepalive); release it and retry", l->name,
-				 ETCD_LOCK_TTL);
+			lf_err_details(reterr,
+				       "etcd: lock \"%.200s\" was lost (its lease expired: more "
+				       "than %d s without a keepalive); release it and retry",
+				       l->name, ETCD_LOCK_TTL);
 			return -ENOLCK;
 		}
 	}
 	return 0;
 }
 
-/* One data request: refresh held locks, post, all under the mutex. */
+/* One data request: refresh held locks, post, all under the mutex.  what
+ * names the request for the error text ("get networks/a"). */
 static int
-etcd_call(struct etcd_store *e, const char *path, cJSON *req, cJSON **ret)
+etcd_call(struct etcd_store *e, const char *path, cJSON *req, const char *what,
+	  cJSON **ret, struct lf_err *reterr)
 {
 	int r;
 
 	pthread_mutex_lock(&e->mu);
-	r = etcd_refresh(e);
+	r = etcd_refresh(e, reterr);
 	if (r == 0)
-		r = etcd_post_json(e, path, req, ret);
+		r = etcd_post_json(e, path, req, what, ret, reterr);
 	pthread_mutex_unlock(&e->mu);
 	return r;
 }
@@ -154,19 +162,26 @@ key_req(const char *key)
 	return req;
 }
 
-int
-etcd_store_get(struct etcd_store *e, const char *key, char **ret_val)
+/* "get networks/a" for the error text */
+static void
+what_key(char *buf, size_t size, const char *op, const char *key)
 {
+	snprintf(buf, size, "%s %.60s%s", op, key, strlen(key) > 60 ? "..." : "");
+}
+
+static int
+etcd_get(void *be, const char *key, char **ret_val, struct lf_err *reterr)
+{
+	struct etcd_store *e = be;
 	cJSON *req, *resp = NULL;
 	const cJSON *kv, *val;
-	char *out;
+	char what[80], *out;
 	int r;
 
-	if ((r = store_key_check_data(key)) < 0)
-		return r;
 	if ((req = key_req(key)) == NULL)
 		return -ENOMEM;
-	r = etcd_call(e, "/v3/kv/range", req, &resp);
+	what_key(what, sizeof(what), "get", key);
+	r = etcd_call(e, "/v3/kv/range", req, what, &resp, reterr);
 	cJSON_Delete(req);
 	if (r < 0)
 		return r;
@@ -184,21 +199,25 @@ etcd_store_get(struct etcd_store *e, const char *key, char **ret_val)
 	return r;
 }
 
-int
-etcd_store_put(struct etcd_store *e, const char *key, const char *val)
+/* STORE_F_* are hints etcd has no use for: every write is durable and
+ * atomic. */
+static int
+etcd_put(void *be, const char *key, const char *val, unsigned flags, struct lf_err *reterr)
 {
+	struct etcd_store *e = be;
 	cJSON *req, *resp = NULL;
+	char what[80];
 	int r;
 
-	if ((r = store_key_check_data(key)) < 0)
-		return r;
+	(void)flags;
 	if ((req = key_req(key)) == NULL)
 		return -ENOMEM;
 	if (!etcd_json_add_b64(req, "value", val, strlen(val))) {
 		cJSON_Delete(req);
 		return -ENOMEM;
 	}
-	r = etcd_call(e, "/v3/kv/put", req, &resp);
+	what_key(what, sizeof(what), "put", key);
+	r = etcd_call(e, "/v3/kv/put", req, what, &resp, reterr);
 	cJSON_Delete(req);
 	cJSON_Delete(resp);
 	return r;
@@ -260,18 +279,21 @@ txn_first_existing(const cJSON *resp, size_t n)
 	return 0;
 }
 
-int
-etcd_store_create_many(struct etcd_store *e, const char *const *keys, size_t n,
-		       const char *val, size_t *ret_existing)
+static int
+etcd_create_many(void *be, const char *const *keys, size_t n, const char *val,
+		 unsigned flags, size_t *ret_existing, struct lf_err *reterr)
 {
+	struct etcd_store *e = be;
 	cJSON *req, *cmp, *succ, *fail, *resp = NULL;
+	char what[80];
 	int r;
 
-	if (n > ETCD_TXN_MAX)
+	(void)flags;
+	if (n > ETCD_TXN_MAX) {
+		lf_err_details(reterr, "etcd: %zu keys in one create, at most %d", n,
+			       ETCD_TXN_MAX);
 		return -E2BIG;
-	for (size_t i = 0; i < n; i++)
-		if ((r = store_key_check_data(keys[i])) < 0)
-			return r;
+	}
 	req = cJSON_CreateObject();
 	cmp = cJSON_AddArrayToObject(req, "compare");
 	succ = cJSON_AddArrayToObject(req, "success");
@@ -291,7 +313,8 @@ etcd_store_create_many(struct etcd_store *e, const char *const *keys, size_t n,
 			goto out_free_req;
 		}
 	}
-	if ((r = etcd_call(e, "/v3/kv/txn", req, &resp)) < 0)
+	what_key(what, sizeof(what), "create", keys[0]);
+	if ((r = etcd_call(e, "/v3/kv/txn", req, what, &resp, reterr)) < 0)
 		goto out_free_req;
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "succeeded"))) {
 		r = -EEXIST;
@@ -304,17 +327,19 @@ out_free_req:
 	return r;
 }
 
-int
-etcd_store_delete(struct etcd_store *e, const char *key)
+static int
+etcd_del(void *be, const char *key, unsigned flags, struct lf_err *reterr)
 {
+	struct etcd_store *e = be;
 	cJSON *req, *resp = NULL;
+	char what[80];
 	int r;
 
-	if ((r = store_key_check_data(key)) < 0)
-		return r;
+	(void)flags;
 	if ((req = key_req(key)) == NULL)
 		return -ENOMEM;
-	r = etcd_call(e, "/v3/kv/deleterange", req, &resp);
+	what_key(what, sizeof(what), "delete", key);
+	r = etcd_call(e, "/v3/kv/deleterange", req, what, &resp, reterr);
 	cJSON_Delete(req);
 	if (r == 0 && etcd_json_int(resp, "deleted") == 0)
 		r = -ENOENT;
@@ -332,31 +357,18 @@ struct names {
 static int
 names_add(struct names *nm, const char *s, size_t len)
 {
-	if (nm->n == nm->cap) {
-		size_t cap = nm->cap ? nm->cap * 2 : 16;
-		char **nv = realloc(nm->v, cap * sizeof(*nv));
-
-		if (nv == NULL)
-			return -ENOMEM;
-		nm->v = nv;
-		nm->cap = cap;
-	}
+	if (GROW(nm->v, nm->cap, nm->n + 1) < 0)
+		return -ENOMEM;
 	if ((nm->v[nm->n] = strndup(s, len)) == NULL)
 		return -ENOMEM;
 	nm->n++;
 	return 0;
 }
 
-static int
-name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* One page of keys_only range from [start, start_len) to end. */
 static int
 range_page(struct etcd_store *e, const char *start, size_t start_len,
-	   const char *end, cJSON **ret)
+	   const char *end, const char *what, cJSON **ret, struct lf_err *reterr)
 {
 	cJSON *req = cJSON_CreateObject();
 	int r = -ENOMEM;
@@ -365,24 +377,24 @@ range_page(struct etcd_store *e, const char *start, size_t start_len,
 	    etcd_json_add_b64(req, "range_end", end, strlen(end)) &&
 	    cJSON_AddNumberToObject(req, "limit", ETCD_PAGE) &&
 	    cJSON_AddTrueToObject(req, "keys_only"))
-		r = etcd_call(e, "/v3/kv/range", req, ret);
+		r = etcd_call(e, "/v3/kv/range", req, what, ret, reterr);
 	cJSON_Delete(req);
 	return r;
 }
 
-int
-etcd_store_list(struct etcd_store *e, const char *dir, bool want_dirs,
-		char ***ret_names, size_t *ret_n)
+static int
+etcd_list(void *be, const char *dir, bool want_dirs, char ***ret_names, size_t *ret_n,
+	  struct lf_err *reterr)
 {
-	bool root = dir == NULL || dir[0] == '\0';
+	struct etcd_store *e = be;
+	bool root = dir[0] == '\0';
 	struct names nm = { 0 };
-	char *prefix = NULL, *end = NULL, *start = NULL;
+	char *prefix = NULL, *end = NULL, *start = NULL, what[80];
 	size_t plen, start_len;
 	bool more = true;
 	int r;
 
-	if (!root && (r = store_key_check_data(dir)) < 0)
-		return r;
+	what_key(what, sizeof(what), "list", root ? "/" : dir);
 	if (asprintf(&prefix, ETCD_ROOT "%s%s", root ? "" : dir, root ? "" : "/") < 0)
 		return -ENOMEM;
 	plen = strlen(prefix);
@@ -403,7 +415,7 @@ etcd_store_list(struct etcd_store *e, const char *dir, bool want_dirs,
 		size_t dlen = 0;	/* start[plen..plen+dlen) + '/': the
 					 * sub-directory being skipped */
 
-		if ((r = range_page(e, start, start_len, end, &resp)) < 0)
+		if ((r = range_page(e, start, start_len, end, what, &resp, reterr)) < 0)
 			break;
 		more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "more"));
 		kvs = cJSON_GetObjectItemCaseSensitive(resp, "kvs");
@@ -450,7 +462,7 @@ etcd_store_list(struct etcd_store *e, const char *dir, bool want_dirs,
 	if (r < 0)
 		goto out_free;
 	if (nm.n > 1)
-		qsort(nm.v, nm.n, sizeof(*nm.v), name_cmp);
+		qsort(nm.v, nm.n, sizeof(*nm.v), store_name_cmp);
 	*ret_names = nm.v;
 	*ret_n = nm.n;
 	nm.v = NULL;
@@ -466,7 +478,7 @@ out_free:
 /* ---- locks -------------------------------------------------------------- */
 
 static int
-lease_grant(struct etcd_store *e, char *ret_id, size_t size)
+lease_grant(struct etcd_store *e, char *ret_id, size_t size, struct lf_err *reterr)
 {
 	char body[32];
 	cJSON *resp = NULL;
@@ -474,7 +486,7 @@ lease_grant(struct etcd_store *e, char *ret_id, size_t size)
 	int r;
 
 	snprintf(body, sizeof(body), "{\"TTL\":%d}", ETCD_LOCK_TTL);
-	if ((r = etcd_post(e, "/v3/lease/grant", body, &resp)) < 0)
+	if ((r = etcd_post(e, "/v3/lease/grant", body, "lease grant", &resp, reterr)) < 0)
 		return r;
 	id = cJSON_GetObjectItemCaseSensitive(resp, "ID");
 	if (cJSON_IsString(id) && strlen(id->valuestring) < size)
@@ -492,14 +504,15 @@ lease_revoke(struct etcd_store *e, const char *id)
 	cJSON *resp = NULL;
 
 	snprintf(body, sizeof(body), "{\"ID\":\"%s\"}", id);
-	if (etcd_post(e, "/v3/lease/revoke", body, &resp) == 0)
+	if (etcd_post(e, "/v3/lease/revoke", body, "lease revoke", &resp, NULL) == 0)
 		cJSON_Delete(resp);
 	/* else: the lease runs out by itself within ETCD_LOCK_TTL */
 }
 
 /* One attempt: create the lock key with our lease. 1: held, 0: taken. */
 static int
-lock_try(struct etcd_store *e, const char *fullkey, struct etcd_lock *l)
+lock_try(struct etcd_store *e, const char *fullkey, struct etcd_lock *l,
+	 const char *what, struct lf_err *reterr)
 {
 	cJSON *req = cJSON_CreateObject(), *resp = NULL, *cmp, *succ;
 	int r = -ENOMEM;
@@ -508,7 +521,7 @@ lock_try(struct etcd_store *e, const char *fullkey, struct etcd_lock *l)
 	succ = cJSON_AddArrayToObject(req, "success");
 	if (cmp != NULL && succ != NULL &&
 	    txn_add_create(cmp, succ, NULL, fullkey, e->holder, l->lease))
-		r = etcd_post_json(e, "/v3/kv/txn", req, &resp);
+		r = etcd_post_json(e, "/v3/kv/txn", req, what, &resp, reterr);
 	cJSON_Delete(req);
 	if (r < 0)
 		return r;
@@ -520,7 +533,8 @@ lock_try(struct etcd_store *e, const char *fullkey, struct etcd_lock *l)
 /* Is the lock key there?  A serializable read: cheap, and only a hint (the
  * txn decides). */
 static int
-lock_present(struct etcd_store *e, const char *fullkey)
+lock_present(struct etcd_store *e, const char *fullkey, const char *what,
+	     struct lf_err *reterr)
 {
 	cJSON *req = cJSON_CreateObject(), *resp = NULL;
 	int r = -ENOMEM;
@@ -528,7 +542,7 @@ lock_present(struct etcd_store *e, const char *fullkey)
 	if (req != NULL && etcd_json_add_b64(req, "key", fullkey, strlen(fullkey)) &&
 	    cJSON_AddTrueToObject(req, "count_only") &&
 	    cJSON_AddTrueToObject(req, "serializable"))
-		r = etcd_post_json(e, "/v3/kv/range", req, &resp);
+		r = etcd_post_json(e, "/v3/kv/range", req, what, &resp, reterr);
 	cJSON_Delete(req);
 	if (r < 0)
 		return r;
@@ -537,20 +551,21 @@ lock_present(struct etcd_store *e, const char *fullkey)
 	return r;
 }
 
-int
-etcd_store_lock(struct etcd_store *e, const char *name, struct etcd_lock **ret)
+static int
+etcd_lock(void *be, const char *name, struct store_lock **ret, struct lf_err *reterr)
 {
+	struct etcd_store *e = be;
 	struct etcd_lock *l;
-	char *fullkey = NULL;
+	char *fullkey = NULL, what[80];
 	long backoff = 1;
 	int r;
 
-	if ((r = store_key_check(name)) < 0)
-		return r;
 	if ((l = calloc(1, sizeof(*l) + strlen(name) + 1)) == NULL)
 		return -ENOMEM;
 	strcpy(l->name, name);
+	l->base.ops = &store_etcd_ops;
 	l->e = e;
+	what_key(what, sizeof(what), "lock", name);
 	if (asprintf(&fullkey, ETCD_ROOT STORE_LOCK_DIR "/%s", name) < 0) {
 		free(l);
 		return -ENOMEM;
@@ -561,11 +576,11 @@ etcd_store_lock(struct etcd_store *e, const char *name, struct etcd_lock **ret)
 			*p = '_';
 
 	pthread_mutex_lock(&e->mu);
-	if ((r = lease_grant(e, l->lease, sizeof(l->lease))) < 0)
+	if ((r = lease_grant(e, l->lease, sizeof(l->lease), reterr)) < 0)
 		goto out_unlock;
-	l->renewed_ms = etcd_now_ms();
+	l->renewed_ms = clock_now_ms();
 	for (;;) {
-		if ((r = lock_try(e, fullkey, l)) != 0)
+		if ((r = lock_try(e, fullkey, l, what, reterr)) != 0)
 			break;
 		/* Wait for the key to go (unlock, or the holder's lease
 		 * expiring), without holding the mutex while asleep. */
@@ -576,15 +591,18 @@ etcd_store_lock(struct etcd_store *e, const char *name, struct etcd_lock **ret)
 			pthread_mutex_lock(&e->mu);
 			/* keep our lease and those of the locks we already
 			 * hold (nested locks) alive while we wait */
-			if (etcd_now_ms() - l->renewed_ms >= ETCD_LOCK_TTL * 1000 / 3) {
-				if ((r = lease_keepalive(e, l)) == 0 && l->lost)
+			if (clock_now_ms() - l->renewed_ms >= ETCD_LOCK_TTL * 1000 / 3) {
+				if ((r = lease_keepalive(e, l, reterr)) == 0 && l->lost) {
+					lf_err_details(reterr, "etcd: the lease for lock \"%.200s\" "
+						       "expired while waiting for it", name);
 					r = -ENOLCK;	/* we were stalled > TTL */
+				}
 				if (r < 0)
 					goto out_revoke;
 			}
-			if ((r = etcd_refresh(e)) < 0)
+			if ((r = etcd_refresh(e, reterr)) < 0)
 				goto out_revoke;
-		} while ((r = lock_present(e, fullkey)) > 0);
+		} while ((r = lock_present(e, fullkey, what, reterr)) > 0);
 		if (r < 0)
 			goto out_revoke;
 	}
@@ -594,7 +612,7 @@ etcd_store_lock(struct etcd_store *e, const char *name, struct etcd_lock **ret)
 	e->held = l;
 	pthread_mutex_unlock(&e->mu);
 	free(fullkey);
-	*ret = l;
+	*ret = &l->base;
 	return 0;
 out_revoke:
 	lease_revoke(e, l->lease);
@@ -605,15 +623,12 @@ out_unlock:
 	return r;
 }
 
-void
-etcd_store_unlock(struct etcd_lock *l)
+static void
+etcd_unlock(struct store_lock *base)
 {
-	char saved[sizeof(((struct etcd_store *)NULL)->errmsg)];
-	struct etcd_store *e;
+	struct etcd_lock *l = (struct etcd_lock *)base;
+	struct etcd_store *e = l->e;
 
-	if (l == NULL)
-		return;
-	e = l->e;
 	pthread_mutex_lock(&e->mu);
 	for (struct etcd_lock **pp = &e->held; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == l) {
@@ -621,12 +636,58 @@ etcd_store_unlock(struct etcd_lock *l)
 			break;
 		}
 	}
-	/* revoking the lease deletes the lock key with it; an unlock is
-	 * cleanup, so store_error() keeps saying what the request before it
-	 * ran into */
-	memcpy(saved, e->errmsg, sizeof(saved));
+	/* revoking the lease deletes the lock key with it; a failure is
+	 * cleanup the lease's expiry does */
 	lease_revoke(e, l->lease);
-	memcpy(e->errmsg, saved, sizeof(saved));
 	pthread_mutex_unlock(&e->mu);
 	free(l);
 }
+
+/* ---- open / free -------------------------------------------------------- */
+
+static void
+etcd_free(void *be)
+{
+	struct etcd_store *e = be;
+
+	if (e == NULL)
+		return;
+	while (e->held != NULL)		/* the caller forgot: drop them now */
+		etcd_unlock(&e->held->base);
+	etcd_conn_done(e);
+	pthread_mutex_destroy(&e->mu);
+	free(e);
+}
+
+static int
+etcd_open(const struct leafnet_conf *conf, void **ret_be, struct lf_err *reterr)
+{
+	struct etcd_store *e;
+	char host[64] = "";
+	int r;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&e->mu, NULL);
+	(void)gethostname(host, sizeof(host) - 1);
+	snprintf(e->holder, sizeof(e->holder), "%ld@%s", (long)getpid(), host);
+	if ((r = etcd_conn_init(e, conf, reterr)) < 0) {
+		etcd_free(e);
+		return r;
+	}
+	*ret_be = e;
+	return 0;
+}
+
+const struct store_ops store_etcd_ops = {
+	.name		= "etcd",
+	.open		= etcd_open,
+	.free		= etcd_free,
+	.get		= etcd_get,
+	.put		= etcd_put,
+	.create_many	= etcd_create_many,
+	.del		= etcd_del,
+	.list		= etcd_list,
+	.lock		= etcd_lock,
+	.unlock		= etcd_unlock,
+};

@@ -9,8 +9,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <stdint.h>
+
 #include <cJSON.h>
 #include <curl/curl.h>
+
+#include "dbuf.h"
+#include "store_backend.h"
+
+struct leafnet_conf;
+struct lf_err;
 
 #define ETCD_ROOT        "/leafnet/"
 #define ETCD_LOCK_TTL    10		/* seconds */
@@ -22,37 +30,48 @@
 #define ETCD_MAX_EPS     16
 
 struct etcd_lock {
+	struct store_lock base;		/* first: store_unlock() dispatches on it */
 	struct etcd_store *e;
 	struct etcd_lock  *next;	/* e->held */
 	char   lease[24];		/* int64 as etcd writes it */
-	long   renewed_ms;		/* last grant/keepalive (monotonic) */
+	uint64_t renewed_ms;		/* last grant/keepalive (clock_now_ms) */
 	bool   lost;
 	char   name[];
 };
 
+/* One per struct store.  The mutex makes it safe to share between
+ * threads: every request holds it from the first byte sent to the last
+ * byte of the answer parsed, so the handle, the answer buffer and curl's
+ * error buffer belong to one request at a time.  Error text never stays
+ * here: it goes to the caller's reterr. */
 struct etcd_store {
 	pthread_mutex_t mu;		/* guards everything below */
 	CURL  *curl;
 	struct curl_slist *hdrs;
 	char  *eps[ETCD_MAX_EPS];
 	size_t n_eps, cur;		/* cur: the endpoint that last answered */
-	char  *resp;			/* the current answer */
-	size_t resp_len, resp_cap;
+	struct dbuf resp;		/* the current answer */
 	char   curl_err[CURL_ERROR_SIZE];
-	char   errmsg[512];
 	char   holder[96];		/* lock value: "pid@host" */
 	struct etcd_lock *held;
 };
 
 /* store_etcd_http.c */
-long  etcd_now_ms(void);
-char *etcd_b64_encode(const char *src, size_t len);
+/* The connection: endpoints from conf, the curl handle.  -ELIBACC when
+ * libcurl.so.4 cannot be loaded (the text in reterr->details). */
+int   etcd_conn_init(struct etcd_store *e, const struct leafnet_conf *conf,
+		     struct lf_err *reterr);
+void  etcd_conn_done(struct etcd_store *e);
 int   etcd_b64_decode(const char *src, char **ret, size_t *ret_len);
 long long etcd_json_int(const cJSON *obj, const char *name);
 bool  etcd_json_add_b64(cJSON *obj, const char *name, const char *buf, size_t len);
 /* POST to path on the endpoints in turn (e->mu held); the answer's JSON
- * goes to *ret.  Fills e->errmsg on failure. */
-int   etcd_post(struct etcd_store *e, const char *path, const char *body, cJSON **ret);
-int   etcd_post_json(struct etcd_store *e, const char *path, cJSON *req, cJSON **ret);
+ * goes to *ret.  On failure reterr->details (reterr may be NULL) says what
+ * etcd or the network said, naming the endpoint(s), and `what` (the
+ * request: "get networks/a"). */
+int   etcd_post(struct etcd_store *e, const char *path, const char *body, const char *what,
+		cJSON **ret, struct lf_err *reterr);
+int   etcd_post_json(struct etcd_store *e, const char *path, cJSON *req, const char *what,
+		     cJSON **ret, struct lf_err *reterr);
 
 #endif

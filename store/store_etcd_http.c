@@ -1,7 +1,8 @@
 /* store_etcd_http.c — the etcd backend's transport: one libcurl easy handle
  * per store (keep-alive), POSTs of JSON to etcd's v3 gateway, endpoint
- * failover, timeouts, errors as -errno plus a text naming the endpoint;
- * base64 for keys and values.  What is sent where is store_etcd.c's
+ * failover, timeouts, errors as -errno plus a text naming the endpoint
+ * (written to the caller's reterr, never kept here); base64 for keys and
+ * values (libresolv's b64_ntop/b64_pton).  What is sent where is store_etcd.c's
  * business (the mapping is described there).
  *
  * libcurl is not linked but loaded with dlopen() when the first etcd store
@@ -13,16 +14,16 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <resolv.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "err.h"
 #include "log.h"
-#include "store_private.h"
 #include "store_etcd.h"
 
 #define ETCD_LIBCURL "libcurl.so.4"
@@ -72,91 +73,40 @@ etcd_curl_init(void)
 	etcd_curl_init_rc = lc.global_init(CURL_GLOBAL_DEFAULT);
 }
 
-long
-etcd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- base64 (RFC 4648, with padding) ------------------------------------ */
 
-static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-char *
-etcd_b64_encode(const char *src, size_t len)
+static char *
+b64_encode(const char *src, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)src;
-	char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
+	size_t size = (len + 2) / 3 * 4 + 1;
+	char *out = malloc(size);
 
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-
-		if (i + 1 < len)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < len)
-			v |= p[i + 2];
-		*o++ = b64_alphabet[v >> 18 & 63];
-		*o++ = b64_alphabet[v >> 12 & 63];
-		*o++ = i + 1 < len ? b64_alphabet[v >> 6 & 63] : '=';
-		*o++ = i + 2 < len ? b64_alphabet[v & 63] : '=';
+	if (out != NULL && b64_ntop((const unsigned char *)src, len, out, size) < 0) {
+		free(out);
+		out = NULL;
 	}
-	*o = '\0';
 	return out;
-}
-
-static int
-b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
 }
 
 /* Decode into a malloc'd NUL-terminated buffer; -EBADMSG on bad input. */
 int
 etcd_b64_decode(const char *src, char **ret, size_t *ret_len)
 {
-	size_t len = strlen(src), n = 0;
-	uint32_t acc = 0;
-	int bits = 0;
+	size_t size = strlen(src) / 4 * 3 + 3;
 	char *out;
+	int n;
 
-	while (len > 0 && src[len - 1] == '=')
-		len--;
-	if ((out = malloc(len / 4 * 3 + 3)) == NULL)
+	if ((out = malloc(size + 1)) == NULL)
 		return -ENOMEM;
-	for (size_t i = 0; i < len; i++) {
-		int v = b64_value(src[i]);
-
-		if (v < 0) {
-			free(out);
-			return -EBADMSG;
-		}
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (char)(acc >> bits & 0xff);
-		}
+	n = b64_pton(src, (unsigned char *)out, size);
+	if (n < 0) {
+		free(out);
+		return -EBADMSG;
 	}
 	out[n] = '\0';
 	*ret = out;
 	if (ret_len != NULL)
-		*ret_len = n;
+		*ret_len = (size_t)n;
 	return 0;
 }
 
@@ -179,7 +129,7 @@ etcd_json_int(const cJSON *obj, const char *name)
 bool
 etcd_json_add_b64(cJSON *obj, const char *name, const char *buf, size_t len)
 {
-	char *b = etcd_b64_encode(buf, len);
+	char *b = b64_encode(buf, len);
 	bool ok = b != NULL && cJSON_AddStringToObject(obj, name, b) != NULL;
 
 	free(b);
@@ -194,20 +144,8 @@ etcd_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	struct etcd_store *e = arg;
 	size_t n = size * nmemb;
 
-	if (e->resp_len + n + 1 > e->resp_cap) {
-		size_t cap = e->resp_cap ? e->resp_cap : 4096;
-		char *nb;
-
-		while (cap < e->resp_len + n + 1)
-			cap *= 2;
-		if (cap > ETCD_RESP_MAX || (nb = realloc(e->resp, cap)) == NULL)
-			return 0;	/* curl fails the transfer */
-		e->resp = nb;
-		e->resp_cap = cap;
-	}
-	memcpy(e->resp + e->resp_len, data, n);
-	e->resp_len += n;
-	e->resp[e->resp_len] = '\0';
+	if (e->resp.len + n > ETCD_RESP_MAX || dbuf_append(&e->resp, data, n) < 0)
+		return 0;	/* curl fails the transfer */
 	return n;
 }
 
@@ -271,21 +209,23 @@ grpc_errno(long long code)
 /* POST body to path on the endpoints in turn; the answer's JSON goes to
  * *ret.  Called with e->mu held. */
 int
-etcd_post(struct etcd_store *e, const char *path, const char *body, cJSON **ret)
+etcd_post(struct etcd_store *e, const char *path, const char *body, const char *what,
+	  cJSON **ret, struct lf_err *reterr)
 {
+	char msg[LF_ERR_DETAILS_MAX - 80];
 	size_t tried = 0, msglen = 0;
 	long status = 0;
 	CURLcode rc = CURLE_OK;
 	cJSON *resp;
 	int r = -EIO;
 
-	e->errmsg[0] = '\0';
+	msg[0] = '\0';
 	for (; tried < e->n_eps; tried++) {
 		size_t i = (e->cur + tried) % e->n_eps;
 		char url[512];
 
 		snprintf(url, sizeof(url), "%s%s", e->eps[i], path);
-		e->resp_len = 0;
+		e->resp.len = 0;
 		e->curl_err[0] = '\0';
 		(void)lc.easy_setopt(e->curl, CURLOPT_URL, url);
 		(void)lc.easy_setopt(e->curl, CURLOPT_POSTFIELDS, body);
@@ -295,8 +235,8 @@ etcd_post(struct etcd_store *e, const char *path, const char *body, cJSON **ret)
 			break;
 		}
 		r = curl_errno(e, rc);
-		if (msglen < sizeof(e->errmsg))
-			msglen += (size_t)snprintf(e->errmsg + msglen, sizeof(e->errmsg) - msglen,
+		if (msglen < sizeof(msg))
+			msglen += (size_t)snprintf(msg + msglen, sizeof(msg) - msglen,
 						   "%setcd %s: %s", msglen ? "; " : "", e->eps[i],
 						   r != -EIO && r != -EFBIG ? strerror(-r) :
 						   e->curl_err[0] ? e->curl_err : lc.easy_strerror(rc));
@@ -304,22 +244,23 @@ etcd_post(struct etcd_store *e, const char *path, const char *body, cJSON **ret)
 			break;
 	}
 	if (rc != CURLE_OK) {
-		log_debug("store: %s: %s", path, e->errmsg);
+		log_debug("store: %s %s: %s", what, path, msg);
+		lf_err_details(reterr, "%s (%.70s)", msg, what);
 		return r;
 	}
 	(void)lc.easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
-	resp = e->resp_len ? cJSON_Parse(e->resp) : NULL;
+	resp = e->resp.len ? cJSON_Parse(e->resp.data) : NULL;
 	if (status != 200 || resp == NULL || cJSON_GetObjectItemCaseSensitive(resp, "error")) {
-		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(resp, "error");
+		const cJSON *emsg = cJSON_GetObjectItemCaseSensitive(resp, "error");
 
-		r = resp != NULL && cJSON_IsString(msg) ?
+		r = resp != NULL && cJSON_IsString(emsg) ?
 		    grpc_errno(etcd_json_int(resp, "code")) : -EPROTO;
-		snprintf(e->errmsg, sizeof(e->errmsg), "etcd %s%s: %s (HTTP %ld)",
-			 e->eps[e->cur], path,
-			 cJSON_IsString(msg) ? msg->valuestring :
+		snprintf(msg, sizeof(msg), "etcd %s%s: %s (HTTP %ld)", e->eps[e->cur], path,
+			 cJSON_IsString(emsg) ? emsg->valuestring :
 			 resp == NULL ? "answer is not JSON (is this etcd's client URL?)" :
 			 "unexpected answer", status);
-		log_debug("store: %s", e->errmsg);
+		log_debug("store: %s: %s", what, msg);
+		lf_err_details(reterr, "%s (%.70s)", msg, what);
 		cJSON_Delete(resp);
 		return r;
 	}
@@ -328,14 +269,15 @@ etcd_post(struct etcd_store *e, const char *path, const char *body, cJSON **ret)
 }
 
 int
-etcd_post_json(struct etcd_store *e, const char *path, cJSON *req, cJSON **ret)
+etcd_post_json(struct etcd_store *e, const char *path, cJSON *req, const char *what,
+	       cJSON **ret, struct lf_err *reterr)
 {
 	char *body = cJSON_PrintUnformatted(req);
 	int r;
 
 	if (body == NULL)
 		return -ENOMEM;
-	r = etcd_post(e, path, body, ret);
+	r = etcd_post(e, path, body, what, ret, reterr);
 	free(body);
 	return r;
 }
@@ -368,28 +310,24 @@ parse_endpoints(struct etcd_store *e, const char *list)
 }
 
 int
-etcd_store_open(const struct leafnet_conf *conf, struct etcd_store **ret)
+etcd_conn_init(struct etcd_store *e, const struct leafnet_conf *conf, struct lf_err *reterr)
 {
-	struct etcd_store *e;
-	char host[64] = "";
 	int r;
 
 	(void)pthread_once(&etcd_curl_once, etcd_curl_init);
-	if (etcd_curl_init_rc != CURLE_OK)
-		return -ELIBACC;	/* libcurl.so.4 missing or unusable: install libcurl4 */
-	if ((e = calloc(1, sizeof(*e))) == NULL)
-		return -ENOMEM;
-	pthread_mutex_init(&e->mu, NULL);
-	if ((r = parse_endpoints(e, conf->etcd_endpoints)) < 0)
-		goto out_free;
-	(void)gethostname(host, sizeof(host) - 1);
-	snprintf(e->holder, sizeof(e->holder), "%ld@%s", (long)getpid(), host);
+	if (etcd_curl_init_rc != CURLE_OK) {
+		lf_err_details(reterr, "cannot load %s (install libcurl4)", ETCD_LIBCURL);
+		return -ELIBACC;
+	}
+	if ((r = parse_endpoints(e, conf->etcd_endpoints)) < 0) {
+		lf_err_details(reterr, "etcd_endpoints \"%.200s\": not a list of URLs",
+			       conf->etcd_endpoints);
+		return r;
+	}
 	e->hdrs = lc.slist_append(NULL, "Content-Type: application/json");
 	e->curl = lc.easy_init();
-	if (e->hdrs == NULL || e->curl == NULL) {
-		r = -ENOMEM;
-		goto out_free;
-	}
+	if (e->hdrs == NULL || e->curl == NULL)
+		return -ENOMEM;
 	(void)lc.easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
 	(void)lc.easy_setopt(e->curl, CURLOPT_HTTPHEADER, e->hdrs);
 	(void)lc.easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, ETCD_CONNECT_MS);
@@ -401,32 +339,18 @@ etcd_store_open(const struct leafnet_conf *conf, struct etcd_store **ret)
 	(void)lc.easy_setopt(e->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	/* never ask a proxy from the environment: etcd is talked to directly */
 	(void)lc.easy_setopt(e->curl, CURLOPT_NOPROXY, "*");
-	*ret = e;
 	return 0;
-out_free:
-	etcd_store_free(e);
-	return r;
 }
 
+/* Undoes etcd_conn_init, also a partial one (e zeroed before it). */
 void
-etcd_store_free(struct etcd_store *e)
+etcd_conn_done(struct etcd_store *e)
 {
-	if (e == NULL)
-		return;
-	while (e->held != NULL)		/* the caller forgot: drop them now */
-		etcd_store_unlock(e->held);
 	if (e->curl != NULL)
 		lc.easy_cleanup(e->curl);
-	lc.slist_free_all(e->hdrs);
+	if (e->hdrs != NULL)
+		lc.slist_free_all(e->hdrs);
 	for (size_t i = 0; i < e->n_eps; i++)
 		free(e->eps[i]);
-	free(e->resp);
-	pthread_mutex_destroy(&e->mu);
-	free(e);
-}
-
-const char *
-etcd_store_error(struct etcd_store *e)
-{
-	return e->errmsg;
+	dbuf_free(&e->resp);
 }

@@ -213,12 +213,12 @@ test_defaults_and_set(void **state)
 	assert_int_equal(c.default_node_as, 4200000000U);
 
 	/* a damaged document is reported by key, not silently defaulted */
-	assert_int_equal(store_put(f->s, "bgp/config", "{\"default_node_as\": \"x\"}"), 0);
+	assert_int_equal(store_put(f->s, "bgp/config", "{\"default_node_as\": \"x\"}", NULL), 0);
 	lf_err_clear(&err);
 	assert_int_equal(bgpconf_get(f->s, &c, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "bgp/config.default_node_as"));
 	/* missing members default */
-	assert_int_equal(store_put(f->s, "bgp/config", "{\"node_mesh\": false}"), 0);
+	assert_int_equal(store_put(f->s, "bgp/config", "{\"node_mesh\": false}", NULL), 0);
 	assert_int_equal(bgpconf_get(f->s, &c, NULL), 0);
 	assert_int_equal(c.default_node_as, 64511);
 	assert_false(c.node_mesh);
@@ -420,7 +420,7 @@ test_create_bgp(void **state)
 	assert_int_equal(revision(f->s), 2);
 
 	/* atomicity: every bad request leaves the stored record as it was */
-	assert_int_equal(store_get(f->s, "nodes/h1", &before), 0);
+	assert_int_equal(store_get(f->s, "nodes/h1", &before, NULL), 0);
 	req = create_req("h1", 65099, "10.9.9.9/24", "10.0.0.254", 65000);
 	req.neighbor.addr.family = AF_INET;
 	memcpy(req.neighbor.addr.u.b, "\xff\xff\xff\xff", 4);	/* bad --neighbor */
@@ -435,7 +435,7 @@ test_create_bgp(void **state)
 	lf_err_clear(&err);
 	assert_int_equal(bgpconf_node_create_bgp(f->s, &req, &err), -EEXIST);
 	assert_non_null(strstr(err.msg, "10.0.0.254"));
-	assert_int_equal(store_get(f->s, "nodes/h1", &after), 0);
+	assert_int_equal(store_get(f->s, "nodes/h1", &after, NULL), 0);
 	assert_string_equal(before, after);
 	free(before);
 	free(after);
@@ -473,7 +473,7 @@ test_concurrent_adds(void **state)
 			char ip[32];
 			int r;
 
-			if (store_open(&f->conf, &s) < 0)
+			if (store_open(&f->conf, &s, NULL) < 0)
 				_exit(2);
 			memset(&p, 0, sizeof(p));
 			snprintf(ip, sizeof(ip), "10.1.0.%d", i + 1);

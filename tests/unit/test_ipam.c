@@ -443,9 +443,9 @@ test_owner_collision(void **state)
 	mknet(f, "public", "10.16.0.0/24", NULL, NULL, 0);
 	(void)alloc1(f, "public", "n1", "intruder", NULL);
 	owner_key(key, sizeof(key), "public", "intruder", "eth0");
-	assert_int_equal(store_get(f->s, key, &text), 0);	/* our key scheme */
+	assert_int_equal(store_get(f->s, key, &text, NULL), 0);	/* our key scheme */
 	owner_key(mine, sizeof(mine), "public", "victim", "eth0");
-	assert_int_equal(store_put(f->s, mine, text), 0);
+	assert_int_equal(store_put(f->s, mine, text, NULL), 0);
 	free(text);
 
 	assert_int_equal(ipam_lookup(f->s, "public", "victim", "eth0", out, IPAM_MAX_ADDRS, &n), 0);
@@ -523,23 +523,23 @@ test_gc(void **state)
 	free(recs);
 
 	/* an owner index whose allocation vanished is dropped */
-	assert_int_equal(store_list(f->s, "owners/public", &names, &n), 0);
+	assert_int_equal(store_list(f->s, "owners/public", &names, &n, NULL), 0);
 	store_names_free(names, n);
 	assert_int_equal(n, 2);
-	assert_int_equal(store_delete(f->s, "alloc/public/10.10.0.1"), 0);
+	assert_int_equal(store_delete(f->s, "alloc/public/10.10.0.1", NULL), 0);
 	assert_int_equal(ipam_gc(f->s, NULL, keep_cb, &k, NULL), 0);
-	assert_int_equal(store_list(f->s, "owners/public", &names, &n), 0);
+	assert_int_equal(store_list(f->s, "owners/public", &names, &n, NULL), 0);
 	store_names_free(names, n);
 	assert_int_equal(n, 1);
 
 	/* an allocation whose owner index is gone (a crash between the two
 	 * writes) is found by GC */
-	assert_int_equal(store_list(f->s, "owners/public", &names, &n), 0);
+	assert_int_equal(store_list(f->s, "owners/public", &names, &n, NULL), 0);
 	assert_int_equal(n, 1);
 	char key[256];
 	snprintf(key, sizeof(key), "owners/public/%s", names[0]);
 	store_names_free(names, n);
-	assert_int_equal(store_delete(f->s, key), 0);
+	assert_int_equal(store_delete(f->s, key, NULL), 0);
 	k.drop[0] = "c3";
 	assert_int_equal(ipam_gc(f->s, NULL, keep_cb, &k, NULL), 1);
 	assert_int_equal(ipam_list(f->s, NULL, &recs, &n), 0);
@@ -601,7 +601,7 @@ test_concurrent(void **state)
 			int len;
 
 			close(fds[0]);
-			if (store_open(&f->conf, &s) < 0)
+			if (store_open(&f->conf, &s, NULL) < 0)
 				_exit(2);
 			snprintf(cid, sizeof(cid), "p%d", i);
 			mkreq(&req, "busy", i % 2 ? "n1" : "n2", cid);

@@ -322,7 +322,7 @@ test_store_crud(void **state)
 	assert_int_equal(e.code, LF_E_NOT_FOUND);
 	assert_non_null(strstr(e.msg, "network nope not found"));
 
-	assert_int_equal(network_list(f->s, &all, &n_all), 0);
+	assert_int_equal(network_list(f->s, &all, &n_all, NULL), 0);
 	assert_int_equal(n_all, 2);
 	assert_string_equal(all[0].name, "beta");
 	assert_string_equal(all[1].name, "public");
@@ -333,7 +333,7 @@ test_store_crud(void **state)
 	lf_err_clear(&e);
 	assert_int_equal(network_delete(f->s, "beta", false, &e), -ENOENT);
 	assert_int_equal(e.code, LF_E_NOT_FOUND);
-	assert_int_equal(network_list(f->s, &all, &n_all), 0);
+	assert_int_equal(network_list(f->s, &all, &n_all, NULL), 0);
 	assert_int_equal(n_all, 1);
 	free(all);
 }

@@ -47,7 +47,7 @@ tmpstore_setup(void **state, const char *name)
 	conf_defaults(&f->conf);
 	snprintf(f->conf.state_dir, sizeof(f->conf.state_dir), "%s", f->dir);
 	f->conf.fsync = false;
-	if (store_open(&f->conf, &f->s) < 0)
+	if (store_open(&f->conf, &f->s, NULL) < 0)
 		goto out_rmdir;
 	*state = f;
 	return 0;

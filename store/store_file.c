@@ -1,0 +1,595 @@
+/* store_file.c — the datastore, `file` backend (the embedded default).
+ *
+ * Layout under conf->state_dir (mode 0700):
+ *   <key>                      one file per key, the value verbatim
+ *   <dir>/.tmp.<pid>.<n>       in-flight writes (never valid key names)
+ *   locks/<name>.lock          flock(2) targets ("locks/" is reserved)
+ *
+ * Every path is resolved relative to one directory fd opened at
+ * store_open(), so a request costs a handful of syscalls: put is
+ * open(dir) + open(tmp) + write + rename (+ two fsyncs), get is
+ * open + fstat + read.  Parent directories are made only when the first
+ * open says ENOENT.
+ *
+ * What costs on a real disk file system is not the syscalls but making a
+ * file (ext4: ~0.15 ms for the inode, more while many were just freed) and
+ * replacing one by rename (ext4's auto_da_alloc writes the new file back at
+ * once).  Hence store_create_many (one file, hard-linked under several
+ * keys: a link is ~0.01 ms) and STORE_F_INPLACE (an overwrite) for the
+ * IPAM's per-ADD writes.
+ *
+ * Keys arrive checked (store.c).  errno says everything about a failure
+ * here, so this backend adds no text to reterr.  Nothing in struct
+ * file_store changes after open, and the temp file counter is atomic: any
+ * number of threads may share one.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "dbuf.h"
+#include "store.h"
+#include "store_backend.h"
+
+#define STORE_TMP_PREFIX ".tmp."
+#define STORE_DIR_MODE   0755
+#define STORE_FILE_MODE  0644
+
+struct file_store {
+	int  rootfd;
+	bool fsync;
+};
+
+struct file_lock {
+	struct store_lock base;
+	int fd;
+};
+
+static unsigned store_tmp_seq;
+
+/* mkdir -p of a relative path under rootfd (or an absolute one with
+ * rootfd == AT_FDCWD); the last component gets `mode`. */
+static int
+mkdir_p(int rootfd, const char *path, mode_t mode, bool do_fsync)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (size_t i = 1; i <= len; i++) {
+		bool last = i == len;
+
+		if (!last && buf[i] != '/')
+			continue;
+		buf[i] = '\0';
+		if (mkdirat(rootfd, buf, last ? mode : STORE_DIR_MODE) == 0) {
+			if (do_fsync) {
+				/* make the new entry durable in its parent */
+				char *slash = strrchr(buf, '/');
+				int pfd;
+
+				if (slash == NULL)
+					pfd = openat(rootfd, ".", O_RDONLY |
+						     O_DIRECTORY | O_CLOEXEC);
+				else if (slash == buf)
+					pfd = open("/", O_RDONLY | O_DIRECTORY |
+						   O_CLOEXEC);
+				else {
+					*slash = '\0';
+					pfd = openat(rootfd, buf, O_RDONLY |
+						     O_DIRECTORY | O_CLOEXEC);
+					*slash = '/';
+				}
+				if (pfd >= 0) {
+					(void)fsync(pfd);
+					(void)close(pfd);
+				}
+			}
+		} else if (errno != EEXIST) {
+			return -errno;
+		}
+		if (!last)
+			buf[i] = '/';
+	}
+	return 0;
+}
+
+static int
+file_open(const struct leafnet_conf *conf, void **ret_be, struct lf_err *reterr)
+{
+	struct file_store *s;
+	int fd, r;
+
+	(void)reterr;
+	if (conf->state_dir[0] != '/')
+		return -EINVAL;
+	fd = open(conf->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		r = mkdir_p(AT_FDCWD, conf->state_dir, 0700, conf->fsync);
+		if (r < 0)
+			return r;
+		fd = open(conf->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		(void)close(fd);
+		return -ENOMEM;
+	}
+	s->rootfd = fd;
+	s->fsync = conf->fsync;
+	*ret_be = s;
+	return 0;
+}
+
+static void
+file_free(void *be)
+{
+	struct file_store *s = be;
+
+	if (s == NULL)
+		return;
+	(void)close(s->rootfd);
+	free(s);
+}
+
+/* Open the directory holding `key` (creating it if asked); *ret_leaf
+ * points into key.  The caller closes *ret_fd. */
+static int
+open_parent(struct file_store *s, const char *key, bool create, int *ret_fd,
+	    const char **ret_leaf)
+{
+	char dir[STORE_KEY_MAX + 1];
+	const char *slash = strrchr(key, '/');
+	size_t n;
+	int fd, r;
+
+	if (slash == NULL) {
+		fd = openat(s->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		*ret_fd = fd;
+		*ret_leaf = key;
+		return 0;
+	}
+	n = (size_t)(slash - key);
+	memcpy(dir, key, n);
+	dir[n] = '\0';
+	fd = openat(s->rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		r = mkdir_p(s->rootfd, dir, STORE_DIR_MODE, s->fsync);
+		if (r < 0)
+			return r;
+		fd = openat(s->rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	*ret_fd = fd;
+	*ret_leaf = slash + 1;
+	return 0;
+}
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Write val to a fresh temp file in dirfd; its name goes to tmp. */
+static int
+write_tmp(bool sync, int dirfd, const char *val, char *tmp, size_t size)
+{
+	int fd = -1, r;
+
+	for (int tries = 0; fd < 0; tries++) {
+		unsigned seq = __atomic_fetch_add(&store_tmp_seq, 1,
+						  __ATOMIC_RELAXED);
+
+		snprintf(tmp, size, STORE_TMP_PREFIX "%ld.%u", (long)getpid(),
+			 seq);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			    STORE_FILE_MODE);
+		/* EEXIST: a leftover of a crashed process that had our pid */
+		if (fd < 0 && (errno != EEXIST || tries > 100))
+			return -errno;
+	}
+	r = write_all(fd, val, strlen(val));
+	if (r == 0 && sync && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlinkat(dirfd, tmp, 0);
+	return r;
+}
+
+/* fsync the directory holding key (making a new entry in it durable). */
+static int
+sync_parent(struct file_store *s, const char *key)
+{
+	const char *leaf;
+	int dirfd, r = 0;
+
+	if ((r = open_parent(s, key, false, &dirfd, &leaf)) < 0)
+		return r;
+	if (fsync(dirfd) < 0)
+		r = -errno;
+	(void)close(dirfd);
+	return r;
+}
+
+/* STORE_F_INPLACE: open (creating if needed), pwrite at 0, cut what is left
+ * of a longer old value.  One open/pwrite/close on the same file: no inode
+ * is created, none is freed, and no rename forces writeback. */
+static int
+put_inplace(struct file_store *s, const char *key, const char *val, bool sync)
+{
+	size_t len = strlen(val), off = 0;
+	struct stat st;
+	const char *leaf;
+	int fd, dirfd, r = 0;
+
+	fd = openat(s->rootfd, key, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		    STORE_FILE_MODE);
+	if (fd < 0 && errno == ENOENT) {
+		if ((r = open_parent(s, key, true, &dirfd, &leaf)) < 0)
+			return r;
+		fd = openat(dirfd, leaf, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			    STORE_FILE_MODE);
+		(void)close(dirfd);
+	}
+	if (fd < 0)
+		return errno == ENOTDIR ? -ENOENT : -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		goto out_close;
+	}
+	while (off < len) {
+		ssize_t n = pwrite(fd, val + off, len - off, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto out_close;
+		}
+		off += (size_t)n;
+	}
+	if ((size_t)st.st_size > len && ftruncate(fd, (off_t)len) < 0)
+		r = -errno;
+	if (r == 0 && sync && fsync(fd) < 0)
+		r = -errno;
+out_close:
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && sync)
+		r = sync_parent(s, key);
+	return r;
+}
+
+static int
+file_put(void *be, const char *key, const char *val, unsigned flags, struct lf_err *reterr)
+{
+	struct file_store *s = be;
+	bool sync = s->fsync && !(flags & STORE_F_VOLATILE);
+	char tmp[64];
+	const char *leaf;
+	int dirfd, r;
+
+	(void)reterr;
+	if (flags & STORE_F_INPLACE)
+		return put_inplace(s, key, val, sync);
+	if ((r = open_parent(s, key, true, &dirfd, &leaf)) < 0)
+		return r;
+	r = write_tmp(sync, dirfd, val, tmp, sizeof(tmp));
+	if (r < 0)
+		goto out_close_dir;
+	if (renameat(dirfd, tmp, dirfd, leaf) < 0) {
+		r = -errno;
+		(void)unlinkat(dirfd, tmp, 0);
+		goto out_close_dir;
+	}
+	if (sync && fsync(dirfd) < 0)
+		r = -errno;
+out_close_dir:
+	(void)close(dirfd);
+	return r;
+}
+
+/* Link the file `tmp` in dirfd under key (relative to the root), making
+ * the key's directory when it is missing. */
+static int
+link_key(struct file_store *s, int dirfd, const char *tmp, const char *key)
+{
+	const char *slash;
+	char dir[STORE_KEY_MAX + 1];
+	int r;
+
+	if (linkat(dirfd, tmp, s->rootfd, key, 0) == 0)
+		return 0;
+	if (errno != ENOENT || (slash = strrchr(key, '/')) == NULL)
+		return -errno;
+	memcpy(dir, key, (size_t)(slash - key));
+	dir[slash - key] = '\0';
+	if ((r = mkdir_p(s->rootfd, dir, STORE_DIR_MODE, s->fsync)) < 0)
+		return r;
+	return linkat(dirfd, tmp, s->rootfd, key, 0) == 0 ? 0 : -errno;
+}
+
+/* The file is written once, next to the first key, then linked under each
+ * key: link(2) never replaces, so exactly one creator of a key wins, and no
+ * key ever shows a partly written value. */
+static int
+file_create_many(void *be, const char *const *keys, size_t n, const char *val,
+		 unsigned flags, size_t *ret_existing, struct lf_err *reterr)
+{
+	struct file_store *s = be;
+	bool sync = s->fsync && !(flags & STORE_F_VOLATILE);
+	char tmp[64];
+	const char *leaf;
+	size_t done = 0;
+	int dirfd, r;
+
+	(void)reterr;
+	if ((r = open_parent(s, keys[0], true, &dirfd, &leaf)) < 0)
+		return r;
+	r = write_tmp(sync, dirfd, val, tmp, sizeof(tmp));
+	if (r < 0)
+		goto out_close_dir;
+	if (n == 1) {		/* the common case: no path walk from the root */
+		if (linkat(dirfd, tmp, dirfd, leaf, 0) < 0)
+			r = -errno;
+		else
+			done = 1;
+	} else {
+		for (; done < n; done++)
+			if ((r = link_key(s, dirfd, tmp, keys[done])) < 0)
+				break;
+	}
+	(void)unlinkat(dirfd, tmp, 0);
+	if (r == 0 && sync && n == 1 && fsync(dirfd) < 0)
+		r = -errno;
+	for (size_t i = 0; r == 0 && sync && n > 1 && i < n; i++)
+		r = sync_parent(s, keys[i]);
+	if (r < 0) {
+		for (size_t i = 0; i < done; i++)
+			(void)unlinkat(s->rootfd, keys[i], 0);
+		if (r == -EEXIST && ret_existing != NULL)
+			*ret_existing = done;
+	}
+out_close_dir:
+	(void)close(dirfd);
+	return r;
+}
+
+static int
+file_get(void *be, const char *key, char **ret_val, struct lf_err *reterr)
+{
+	struct file_store *s = be;
+	struct dbuf b = DBUF_INIT;
+	struct stat st;
+	long n;
+	int fd, r;
+
+	(void)reterr;
+	fd = openat(s->rootfd, key, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOTDIR ? -ENOENT : -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		goto out_close;
+	}
+	/* room for what fstat said and a little growth: one read, one EOF */
+	if ((r = dbuf_reserve(&b, (size_t)st.st_size + 4096)) < 0)
+		goto out_close;
+	n = dbuf_read_fd(&b, fd, SIZE_MAX);
+	if (n < 0) {
+		r = (int)n;
+		goto out_free;
+	}
+	if ((*ret_val = dbuf_steal(&b)) == NULL)
+		r = -ENOMEM;
+out_free:
+	dbuf_free(&b);
+out_close:
+	(void)close(fd);
+	return r;
+}
+
+static int
+file_del(void *be, const char *key, unsigned flags, struct lf_err *reterr)
+{
+	struct file_store *s = be;
+	const char *leaf;
+	int dirfd, r;
+
+	(void)reterr;
+	if (!s->fsync || (flags & STORE_F_VOLATILE)) {
+		if (unlinkat(s->rootfd, key, 0) == 0)
+			return 0;
+		return errno == ENOTDIR ? -ENOENT : -errno;
+	}
+	r = open_parent(s, key, false, &dirfd, &leaf);
+	if (r < 0)
+		return r == -ENOTDIR ? -ENOENT : r;
+	if (unlinkat(dirfd, leaf, 0) < 0)
+		r = errno == ENOTDIR ? -ENOENT : -errno;
+	else if (fsync(dirfd) < 0)
+		r = -errno;
+	(void)close(dirfd);
+	return r;
+}
+
+static int
+file_list(void *be, const char *dir, bool want_dirs, char ***ret_names, size_t *ret_n,
+	  struct lf_err *reterr)
+{
+	struct file_store *s = be;
+	bool root = dir[0] == '\0';
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd, r = 0;
+
+	(void)reterr;
+	fd = openat(s->rootfd, root ? "." : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			return -errno;
+		*ret_names = NULL;	/* a missing dir is an empty list */
+		*ret_n = 0;
+		return 0;
+	}
+	d = fdopendir(fd);
+	if (d == NULL) {
+		r = -errno;
+		(void)close(fd);
+		return r;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		const char *nm = de->d_name;
+		bool is_dir;
+
+		/* skips ".", "..", temp files and anything not a key */
+		if (nm[0] == '.' || store_key_check(nm) < 0)
+			continue;
+		if (root && strcmp(nm, STORE_LOCK_DIR) == 0)
+			continue;
+		if (de->d_type == DT_UNKNOWN) {
+			struct stat st;
+
+			if (fstatat(dirfd(d), nm, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;	/* deleted meanwhile */
+			is_dir = S_ISDIR(st.st_mode);
+			if (!is_dir && !S_ISREG(st.st_mode))
+				continue;
+		} else if (de->d_type == DT_DIR) {
+			is_dir = true;
+		} else if (de->d_type == DT_REG) {
+			is_dir = false;
+		} else {
+			continue;
+		}
+		if (is_dir != want_dirs)
+			continue;
+		if (GROW(names, cap, n + 1) < 0) {
+			r = -ENOMEM;
+			goto out_free;
+		}
+		if ((names[n] = strdup(nm)) == NULL) {
+			r = -ENOMEM;
+			goto out_free;
+		}
+		n++;
+	}
+	if (errno != 0) {
+		r = -errno;
+		goto out_free;
+	}
+	(void)closedir(d);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), store_name_cmp);
+	*ret_names = names;
+	*ret_n = n;
+	return 0;
+out_free:
+	store_names_free(names, n);
+	(void)closedir(d);
+	return r;
+}
+
+static int
+file_lock(void *be, const char *name, struct store_lock **ret, struct lf_err *reterr)
+{
+	struct file_store *s = be;
+	char path[STORE_KEY_MAX + sizeof(STORE_LOCK_DIR "/.lock")];
+	struct file_lock *l;
+	int fd, r;
+
+	(void)reterr;
+	snprintf(path, sizeof(path), STORE_LOCK_DIR "/%s.lock", name);
+	for (char *p = path + strlen(STORE_LOCK_DIR) + 1; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	if (strlen(path) - strlen(STORE_LOCK_DIR) - 1 > NAME_MAX)
+		return -ENAMETOOLONG;
+
+	fd = openat(s->rootfd, path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT) {
+		r = mkdir_p(s->rootfd, STORE_LOCK_DIR, 0700, s->fsync);
+		if (r < 0)
+			return r;
+		fd = openat(s->rootfd, path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	}
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			r = -errno;
+			(void)close(fd);
+			return r;
+		}
+	}
+	if ((l = malloc(sizeof(*l))) == NULL) {
+		(void)close(fd);	/* closing drops the lock */
+		return -ENOMEM;
+	}
+	l->base.ops = &store_file_ops;
+	l->fd = fd;
+	*ret = &l->base;
+	return 0;
+}
+
+static void
+file_unlock(struct store_lock *base)
+{
+	struct file_lock *l = (struct file_lock *)base;
+
+	/* Explicit unlock: a forked child may still hold a copy of the fd. */
+	(void)flock(l->fd, LOCK_UN);
+	(void)close(l->fd);
+	free(l);
+}
+
+const struct store_ops store_file_ops = {
+	.name		= "file",
+	.open		= file_open,
+	.free		= file_free,
+	.get		= file_get,
+	.put		= file_put,
+	.create_many	= file_create_many,
+	.del		= file_del,
+	.list		= file_list,
+	.lock		= file_lock,
+	.unlock		= file_unlock,
+};
