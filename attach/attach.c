@@ -167,35 +167,35 @@ attach_validate(const struct attach_req *req, struct lf_err *reterr)
 	char alias[LINK_ALIAS_MAX];
 
 	if (!req->container_id[0])
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
-				  "container id is empty (CNI_CONTAINERID)");
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_CONTAINER_ID, -EINVAL,
+					"container id is empty");
 	if (!req->netns[0] && !req->peer_in_caller_ns)
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
-				  "network namespace path is empty (CNI_NETNS)");
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_NETNS, -EINVAL,
+					"network namespace path is empty");
 	if (!attach_ifname_valid(req->ifname))
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
-				  "interface name \"%s\" is not a valid Linux interface name "
-				  "(CNI_IFNAME: 1-15 characters, no '/', ':' or spaces)",
-				  req->ifname);
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_IFNAME, -EINVAL,
+					"interface name \"%s\" is not a valid Linux interface "
+					"name (1-15 characters, no '/', ':' or spaces)",
+					req->ifname);
 	if (!req->external_ipam && !req->network[0])
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
-				  "no leafnet network named (config \"network\")");
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_NETWORK, -EINVAL,
+					"no leafnet network named (config \"network\")");
 	if (req->external_ipam && req->n_ips == 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "the IPAM plugin returned no addresses");
 	if (req->n_ips > ATTACH_MAX_IPS || req->n_static > ATTACH_MAX_IPS)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "at most %d addresses per interface", ATTACH_MAX_IPS);
 	if (req->mtu && (req->mtu < 68 || req->mtu > 65535))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "mtu %u is out of range (68-65535)", req->mtu);
 	if (attach_alias(req->network, req->ifname, req->container_id,
 			 alias, sizeof(alias)) < 0)
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -ENAMETOOLONG,
-				  "container id is too long (%zu characters; network name, "
-				  "interface name and container id must fit in %d)",
-				  strlen(req->container_id), LINK_ALIAS_MAX - 1 -
-				  (int)strlen(ATTACH_ALIAS_TAG) - 2);
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_CONTAINER_ID, -ENAMETOOLONG,
+					"container id is too long (%zu characters; network "
+					"name, interface name and container id must fit in %d)",
+					strlen(req->container_id), LINK_ALIAS_MAX - 1 -
+					(int)strlen(ATTACH_ALIAS_TAG) - 2);
 	return 0;
 }
 
@@ -229,7 +229,7 @@ attach_addresses(struct attach_ctx *c)
 			const struct attach_ip *in = &req->ips[i];
 
 			if (in->addr.addr.family != AF_INET && in->addr.addr.family != AF_INET6)
-				return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, -EINVAL,
+				return lf_err_set(c->reterr, LF_E_INVALID, -EINVAL,
 						  "address %zu from the IPAM plugin has no family", i);
 			attach_ip_set(&c->ips[i], &in->addr.addr, &in->subnet, &in->gateway);
 		}
@@ -324,10 +324,10 @@ attach_veth(struct attach_ctx *c)
 		}
 	}
 	if (r == -EEXIST)
-		return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, r,
-				  "interface %s already exists in the container's netns %s; "
-				  "pick another interface name (CNI_IFNAME) or remove it",
-				  req->ifname, req->netns);
+		return lf_err_set_field(c->reterr, LF_E_EXISTS, LF_F_IFNAME, r,
+					"interface %s already exists in the container's netns "
+					"%s; pick another interface name or remove it",
+					req->ifname, req->netns);
 	if (r < 0)
 		return nl_fail(&c->host, c->reterr, r, "creating veth %s (peer %s in %s)",
 			       c->host_ifname, req->ifname, req->netns);
@@ -397,7 +397,7 @@ attach_cont_route(struct attach_ctx *c, const struct attach_ip *ip, unsigned *ha
 			rt.dst.addr.family = fam;
 		} else {
 			if (ip->subnet.addr.family != fam)
-				return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, -EINVAL,
+				return lf_err_set(c->reterr, LF_E_INVALID, -EINVAL,
 						  "container %s already has an IPv%c default route "
 						  "and no subnet is known for %s, so %s cannot be "
 						  "routed as a secondary interface",
@@ -668,10 +668,10 @@ attach_workload(struct store *s, const struct attach_req *req,
 	} else {
 		c.nsfd = netns_open(req->netns);
 		if (c.nsfd < 0)
-			return lf_err_set(reterr, LF_E_INVALID_ENV, c.nsfd,
-					  "network namespace %s: %s (CNI_NETNS)", req->netns,
-					  c.nsfd == -EINVAL ? "not a network namespace"
-							    : strerror(-c.nsfd));
+			return lf_err_set_field(reterr, LF_E_INVALID, LF_F_NETNS, c.nsfd,
+						"network namespace %s: %s", req->netns,
+						c.nsfd == -EINVAL ? "not a network namespace"
+								  : strerror(-c.nsfd));
 		r = nl_open(&c.host);
 		if (r < 0) {
 			lf_err_set(reterr, LF_E_KERNEL, r, "opening a netlink socket: %s",

@@ -240,9 +240,15 @@ attach_check(const struct attach_req *req, const struct attach_result *expect,
 {
 	int r;
 
-	if (!req->container_id[0] || !attach_ifname_valid(req->ifname) || !req->netns[0])
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
-				  "CHECK needs the container id, interface name and netns");
+	if (!req->container_id[0])
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_CONTAINER_ID, -EINVAL,
+					"CHECK needs the container id");
+	if (!attach_ifname_valid(req->ifname))
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_IFNAME, -EINVAL,
+					"CHECK needs a valid interface name");
+	if (!req->netns[0])
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_NETNS, -EINVAL,
+					"CHECK needs the network namespace");
 	r = check_host(req, expect, reterr);
 	if (r < 0)
 		return r;

@@ -71,11 +71,11 @@ detach_workload(struct store *s, const struct detach_req *req, struct lf_err *re
 	int r;
 
 	if (!req->container_id[0])
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
-				  "container id is empty (CNI_CONTAINERID)");
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_CONTAINER_ID, -EINVAL,
+					"container id is empty");
 	if (!attach_ifname_valid(req->ifname))
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
-				  "interface name \"%s\" is not valid (CNI_IFNAME)", req->ifname);
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_IFNAME, -EINVAL,
+					"interface name \"%s\" is not valid", req->ifname);
 
 	/* Taking the host side down removes our host routes through it at once
 	 * (v4 and v6), so the workload is unreachable before its addresses are

@@ -344,12 +344,12 @@ peer_same(const struct bgp_peer *old, const struct bgp_peer *p, const char *wher
 
 	ipaddr_fmt(&p->addr, a, sizeof(a));
 	if (old->as != p->as)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
+		return lf_err_set(reterr, LF_E_INVALID, -EEXIST,
 				  "%s is already a %s BGP peer with AS %u (not "
 				  "%u): remove it first to change it", a, where,
 				  old->as, p->as);
 	if (strcmp(old->password, p->password) != 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
+		return lf_err_set(reterr, LF_E_INVALID, -EEXIST,
 				  "%s is already a %s BGP peer with %s: remove "
 				  "it first to change it", a, where,
 				  old->password[0] ? "a different password"
@@ -381,7 +381,7 @@ check_not_global(struct store *s, const struct ipaddr *a, struct lf_err *reterr)
 		return 0;
 	if (r < 0)
 		return r;
-	return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
+	return lf_err_set(reterr, LF_E_INVALID, -EEXIST,
 			  "%s is already a global BGP peer (AS %u), which "
 			  "every node peers with: remove the global peer "
 			  "first to make it node-specific",
@@ -402,7 +402,7 @@ check_not_node_peer(struct store *s, const struct ipaddr *a, struct lf_err *rete
 		return r;
 	for (i = 0; i < n && r == 0; i++)
 		if ((p = peer_find(&nodes[i], a)))
-			r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
+			r = lf_err_set(reterr, LF_E_INVALID, -EEXIST,
 				       "%s is already a BGP peer of node %s "
 				       "(AS %u): remove that node peer first to "
 				       "make it global",
@@ -423,7 +423,7 @@ node_peer_insert(struct bgp_node *n, const struct bgp_peer *p, struct lf_err *re
 	if (old)
 		return peer_same(old, p, "node-specific", reterr);
 	if (n->n_peers >= BGPCONF_NODE_PEERS_MAX)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -ENOSPC,
+		return lf_err_set(reterr, LF_E_INVALID, -ENOSPC,
 				  "node %s already has %d BGP peers, the most "
 				  "it can have", n->name, BGPCONF_NODE_PEERS_MAX);
 	peers = realloc(n->peers, (n->n_peers + 1) * sizeof(*peers));
@@ -574,7 +574,7 @@ bgpconf_peer_remove(struct store *s, const char *node, const struct ipaddr *a,
 	if (node && (r = bgpconf_check_node_name(node, reterr)) < 0)
 		return r;
 	if (!ipaddr_is_set(a))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "no peer address given");
 	r = lock_conf(s, &lock, reterr);
 	if (r < 0)
@@ -672,7 +672,7 @@ bgpconf_node_create_bgp(struct store *s, const struct bgp_create_req *req,
 		r = bgpconf_check_as(req->as, "--as", reterr);
 	if (r == 0 && (!ipaddr_is_set(&req->router_ip.addr) || req->router_ip.len == 0 ||
 		       req->router_ip.len > prefix_maxlen(req->router_ip.addr.family)))
-		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 			       "--router-ip: give the node's address and prefix "
 			       "length, e.g. --router-ip=10.0.0.1/24");
 	if (r == 0)
@@ -724,7 +724,7 @@ check_router_ip(const struct prefix *p, int family, struct lf_err *reterr)
 	if (!p->addr.family)
 		return 0;
 	if (p->addr.family != family || p->len == 0 || p->len > prefix_maxlen(family))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "--router-ip: give the node's IPv%d address and prefix "
 				  "length, e.g. --router-ip=%s", family == AF_INET ? 4 : 6,
 				  family == AF_INET ? "10.0.0.1/24" : "fd00::1/64");
@@ -743,7 +743,7 @@ bgpconf_node_set(struct store *s, const struct bgp_node_set_req *req,
 	r = bgpconf_check_node_name(req->node, reterr);
 	if (r == 0 && !req->set_as && !req->router_ip4.addr.family &&
 	    !req->router_ip6.addr.family)
-		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 			       "nothing to set: give --router-ip=IP/LEN and/or --as=N");
 	if (r == 0 && req->set_as && req->as != 0)
 		r = bgpconf_check_as(req->as, "--as", reterr);

@@ -38,7 +38,7 @@ attach_result_append(const struct cni_cmd *cmd, const struct attach_result *ar,
 
 	if (base + 2 > CNI_MAX_IFACES || dst->n_ips + ar->n_ips > CNI_MAX_IPS ||
 	    dst->n_routes + ar->n_routes > CNI_MAX_ROUTES)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -E2BIG,
+		return lf_err_set(reterr, LF_E_INVALID, -E2BIG,
 				  "prevResult: too many interfaces, ips or routes to add ours");
 	host = &dst->ifaces[base];
 	cont = &dst->ifaces[base + 1];
@@ -77,14 +77,14 @@ req_from_ipam_result(const struct cni_result *ipr, struct attach_req *req,
 		     struct lf_err *reterr)
 {
 	if (ipr->n_ips == 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "ipam: plugin returned no IP addresses");
 	for (size_t i = 0; i < ipr->n_ips; i++) {
 		const struct cni_ip *ip = &ipr->ips[i];
 		struct attach_ip *a;
 
 		if (req->n_ips >= ATTACH_MAX_IPS)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -E2BIG,
+			return lf_err_set(reterr, LF_E_INVALID, -E2BIG,
 					  "ipam: plugin returned more than %d addresses",
 					  ATTACH_MAX_IPS);
 		a = &req->ips[req->n_ips++];

@@ -71,7 +71,7 @@ expect_from_store(struct cni_cmd *cmd, struct attach_result *expect, struct lf_e
 		goto out_store;
 	}
 	if (n == 0) {
-		r = lf_err_set(reterr, LF_E_UNKNOWN_CONTAINER, -ENOENT,
+		r = lf_err_set_field(reterr, LF_E_NOT_FOUND, LF_F_CONTAINER_ID, -ENOENT,
 			       "container %s (%s) has no address in network %s",
 			       cmd->env.container_id, cmd->env.ifname, cmd->conf.network);
 		goto out_store;
@@ -97,7 +97,7 @@ expect_from_prev(struct cni_cmd *cmd, int idx, struct attach_result *expect,
 	const struct cni_result *p = cmd->conf.prev_result;
 
 	if (!cmd->conf.has_prev_result)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "prevResult: missing (CHECK with ipam.type \"%s\" needs the ADD result)",
 				  cmd->conf.ipam_type);
 	for (size_t i = 0; i < p->n_ips && expect->n_ips < ATTACH_MAX_IPS; i++) {

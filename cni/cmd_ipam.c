@@ -164,7 +164,7 @@ cmd_ipam_check(struct cni_cmd *cmd, struct lf_err *reterr)
 		return lf_err_set(reterr, LF_E_IO, r, "network %s: allocations cannot be read: %s",
 				  cmd->conf.network, strerror(-r));
 	if (n == 0)
-		return lf_err_set(reterr, LF_E_UNKNOWN_CONTAINER, -ENOENT,
+		return lf_err_set_field(reterr, LF_E_NOT_FOUND, LF_F_CONTAINER_ID, -ENOENT,
 				  "container %s (%s) has no address in network %s",
 				  cmd->env.container_id, cmd->env.ifname, cmd->conf.network);
 	for (size_t i = 0; cmd->conf.has_prev_result && i < n; i++) {
@@ -206,7 +206,7 @@ cmd_ipam_status(struct cni_cmd *cmd, struct lf_err *reterr)
 
 	r = store_open(&cmd->lconf, &s);
 	if (r < 0)
-		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_UNAVAILABLE, r,
 				  "state directory %s: %s", cmd->lconf.state_dir, strerror(-r));
 	r = cni_network_usable(s, cmd->conf.network, reterr);
 	store_free(s);

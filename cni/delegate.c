@@ -30,7 +30,7 @@ find_plugin(const struct cni_cmd *cmd, char *ret, size_t size, struct lf_err *re
 	const char *type = cmd->conf.ipam_type, *p = cmd->env.path;
 
 	if (p[0] == '\0')
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_PATH, -EINVAL,
 				  "CNI_PATH is required to find the IPAM plugin \"%s\"", type);
 	while (*p != '\0') {
 		size_t len = strcspn(p, ":");
@@ -42,7 +42,7 @@ find_plugin(const struct cni_cmd *cmd, char *ret, size_t size, struct lf_err *re
 		if (*p == ':')
 			p++;
 	}
-	return lf_err_set(reterr, LF_E_INVALID_CONFIG, -ENOENT,
+	return lf_err_set(reterr, LF_E_INVALID, -ENOENT,
 			  "ipam.type: plugin \"%s\" not found in CNI_PATH (%s)",
 			  type, cmd->env.path);
 }
@@ -215,8 +215,8 @@ plugin_error(const char *type, const char *command, int status, const char *out,
 	msg = root ? cJSON_GetObjectItemCaseSensitive(root, "msg") : NULL;
 	if (cJSON_IsNumber(code) && code->valueint > 0) {
 		details = cJSON_GetObjectItemCaseSensitive(root, "details");
-		lf_err_set(reterr, code->valueint, -EIO, "ipam %s: %s", type,
-			   cJSON_IsString(msg) ? msg->valuestring : "failed");
+		cni_err_set_foreign(reterr, code->valueint, -EIO, "ipam %s: %s", type,
+				    cJSON_IsString(msg) ? msg->valuestring : "failed");
 		if (cJSON_IsString(details))
 			lf_err_details(reterr, "%s", details->valuestring);
 	} else {
@@ -242,7 +242,7 @@ parse_result(const char *type, const char *out, struct cni_result *ret,
 		return r;
 	r = json_get_str(root, "cniVersion", ver, sizeof(ver), true, ctx, reterr);
 	if (r == 0 && cni_version_parse(ver) == CNI_V_NONE)
-		r = lf_err_set(reterr, LF_E_INCOMPATIBLE_VERSION, -EINVAL,
+		r = lf_err_set_field(reterr, LF_E_UNSUPPORTED, LF_F_VERSION, -EINVAL,
 			       "%scniVersion \"%s\" is not supported", ctx, ver);
 	if (r == 0)
 		r = cni_result_from_json(root, ctx, ret, reterr);
@@ -324,7 +324,7 @@ cni_delegate_newer(const struct cni_cmd *cmd, enum cni_command command,
 		return 0;
 	}
 	r = cni_delegate(cmd, command, NULL, &err);
-	if (r < 0 && err.code == LF_E_INCOMPATIBLE_VERSION) {
+	if (r < 0 && err.code == LF_E_UNSUPPORTED && err.field == LF_F_VERSION) {
 		log_info("ipam %s does not know %s (%s); nothing to pass on",
 			 cmd->conf.ipam_type, cni_command_name(command), err.msg);
 		return 0;

@@ -88,7 +88,7 @@ dispatch(const struct cni_plugin *p, struct cni_cmd *cmd, struct lf_err *err)
 	default:		break;
 	}
 	if (fn == NULL)
-		return lf_err_set(err, LF_E_INVALID_ENV, -ENOTSUP,
+		return lf_err_set_field(err, LF_E_INVALID, LF_F_COMMAND, -ENOTSUP,
 				  "CNI_COMMAND %s is not supported by %s",
 				  cni_command_name(cmd->command), p->name);
 	return fn(cmd, err);
@@ -140,7 +140,7 @@ cni_main(const struct cni_plugin *p, int argc, char **argv)
 	log_init(p->name, LOG_LVL_WARN, NULL);
 	command = getenv("CNI_COMMAND");
 	if (command == NULL || command[0] == '\0') {
-		lf_err_set(&err, LF_E_INVALID_ENV, -EINVAL,
+		lf_err_set_field(&err, LF_E_INVALID, LF_F_COMMAND, -EINVAL,
 			   "CNI_COMMAND is required (ADD, DEL, CHECK, VERSION, STATUS or GC); "
 			   "%s is a CNI plugin, run by a container runtime", p->name);
 		return cni_error(&err, CNI_V_NONE);
@@ -158,7 +158,7 @@ cni_main(const struct cni_plugin *p, int argc, char **argv)
 	cmd->ipam_plugin = p->ipam_plugin;
 	cmd->command = cni_command_parse(command);
 	if (cmd->command == CNI_CMD_NONE)
-		r = lf_err_set(&err, LF_E_INVALID_ENV, -EINVAL,
+		r = lf_err_set_field(&err, LF_E_INVALID, LF_F_COMMAND, -EINVAL,
 			       "CNI_COMMAND: unknown command \"%s\" "
 			       "(expected ADD, DEL, CHECK, VERSION, STATUS or GC)", command);
 	else
@@ -222,7 +222,7 @@ cni_network_missing(const char *network, int ret, struct lf_err *reterr)
 	/* Replace a generic "not found" with the text that says how to fix it. */
 	if (reterr != NULL && (reterr->code == 0 || reterr->code == LF_E_NOT_FOUND)) {
 		lf_err_clear(reterr);
-		lf_err_set(reterr, LF_E_INVALID_CONFIG, ret,
+		lf_err_set(reterr, LF_E_INVALID, ret,
 			   "network: leafnet network \"%s\" does not exist; "
 			   "create it with: netctl network create %s --subnet=CIDR",
 			   network, network);
@@ -260,15 +260,15 @@ cni_network_usable(struct store *s, const char *name, struct lf_err *reterr)
 
 	r = network_get(s, name, &net, NULL);
 	if (r == -ENOENT)
-		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_UNAVAILABLE, r,
 				  "network \"%s\" does not exist; create it with: "
 				  "netctl network create %s --subnet=CIDR", name, name);
 	if (r < 0)
-		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_UNAVAILABLE, r,
 				  "network \"%s\": cannot be read: %s", name, strerror(-r));
 	r = ipam_list(s, name, &recs, &n);
 	if (r < 0)
-		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_UNAVAILABLE, r,
 				  "network \"%s\": allocations cannot be read: %s",
 				  name, strerror(-r));
 	for (size_t i = 0; i < net.n_subnets && r == 0; i++) {
@@ -280,7 +280,7 @@ cni_network_usable(struct store *s, const char *name, struct lf_err *reterr)
 			if (prefix_contains(&sn->cidr, &recs[j].addr))
 				used++;
 		if (used >= subnet_capacity(sn))
-			r = lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, -ENOSPC,
+			r = lf_err_set(reterr, LF_E_UNAVAILABLE, -ENOSPC,
 				       "network \"%s\": no free address in %s (%" PRIu64 " in use)",
 				       name, prefix_fmt(&sn->cidr, buf, sizeof(buf)), used);
 	}

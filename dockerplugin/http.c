@@ -118,19 +118,12 @@ dp_handle(struct dp *d, const struct dp_route *rt, const struct dp_conn *c, char
 	r = rt->fn(d, req, resp, &err);
 	cJSON_Delete(req);
 	if (r < 0) {
-		if (!err.msg[0])
-			snprintf(err.msg, sizeof(err.msg), "%s", strerror(-r));
-		log_warnx("%s failed: %s%s%s", rt->path, err.msg, err.details[0] ? ": " : "",
-			  err.details);
-		cJSON_Delete(resp);
-		if (err.details[0]) {
-			char full[LF_ERR_MSG_MAX + LF_ERR_DETAILS_MAX + 4];
+		char text[LF_ERR_MSG_MAX + LF_ERR_DETAILS_MAX + 4];
 
-			snprintf(full, sizeof(full), "%s: %s", err.msg, err.details);
-			*ret_body = error_body(rt->api, full);
-		} else {
-			*ret_body = error_body(rt->api, err.msg);
-		}
+		dp_err_text(&err, r, text, sizeof(text));
+		log_warnx("%s failed (%s): %s", rt->path, lf_err_code_name(err.code), text);
+		cJSON_Delete(resp);
+		*ret_body = error_body(rt->api, text);
 		return MHD_HTTP_OK;
 	}
 	*ret_body = json_print(resp);

@@ -59,7 +59,7 @@ network_by_pool(struct dp *d, const struct prefix *pool, char *ret, size_t size,
 				break;
 			}
 			if (prefix_overlaps(c, pool)) {
-				found = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
+				found = lf_err_set(reterr, LF_E_INVALID, -EEXIST,
 						   "pool %s overlaps leafnet network %s's subnet %s; "
 						   "use --subnet=%s to join that network, or another "
 						   "subnet", prefix_fmt(pool, a, sizeof(a)),
@@ -92,11 +92,11 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *rete
 	if ((r = dp_parse_request_pool(req, &pr, reterr)) < 0)
 		return r;
 	if (!space_ok(pr.space))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "AddressSpace \"%s\" is not leafnet's (%s, %s)", pr.space,
 				  DP_SPACE_LOCAL, DP_SPACE_GLOBAL);
 	if (pr.subpool.addr.family && !prefix_eq(&pr.subpool, &pr.pool))
-		return lf_err_set(reterr, LF_E_UNSUPPORTED_FIELD, -ENOTSUP,
+		return lf_err_set(reterr, LF_E_UNSUPPORTED, -ENOTSUP,
 				  "SubPool (--ip-range) is not supported: leafnet allocates from "
 				  "per-host blocks of the whole subnet; drop --ip-range");
 	family = pr.v6 ? AF_INET6 : AF_INET;
@@ -111,7 +111,7 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *rete
 			const struct network_subnet *sn = network_subnet_for(&net, family);
 
 			if (!sn) {
-				r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+				r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					       "leafnet network %s has no IPv%c subnet "
 					       "(netctl network inspect %s)", net.name,
 					       famc(family), net.name);
@@ -120,7 +120,7 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *rete
 			if (pr.pool.addr.family && !prefix_eq(&pr.pool, &sn->cidr)) {
 				char a[PREFIX_STRLEN];
 
-				r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+				r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					       "leafnet network %s's IPv%c subnet is %s, not %s; "
 					       "drop --subnet or give --subnet=%s", net.name,
 					       famc(family), prefix_fmt(&sn->cidr, a, sizeof(a)),
@@ -156,7 +156,7 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *rete
 				rec.gateway = sn->gateway;
 		}
 	} else {
-		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 			       "no IPv%c pool given: leafnet needs --subnet=CIDR, or --ipam-opt "
 			       "network=NAME to use an existing leafnet network", famc(family));
 		goto out_unlock;
@@ -254,7 +254,7 @@ request_gateway(struct dp *d, const char *poolid, struct dp_pool_rec *rec,
 		if (sn && ipaddr_is_set(&sn->gateway))
 			gw = sn->gateway;
 		else if (ar->addr.family)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "leafnet network %s has no IPv%c gateway (its workloads "
 					  "use %s on-link); drop --gateway=%s", net.name,
 					  famc(family), family == AF_INET ? LEAFNET_GW4_DEFAULT
@@ -262,7 +262,7 @@ request_gateway(struct dp *d, const char *poolid, struct dp_pool_rec *rec,
 		else
 			default_gateway(family, &gw);
 		if (ar->addr.family && !ipaddr_eq(&ar->addr, &gw))
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "leafnet network %s's gateway is %s, not %s; drop "
 					  "--gateway or give --gateway=%s", net.name,
 					  ipaddr_fmt(&gw, a, sizeof(a)),
@@ -278,14 +278,14 @@ request_gateway(struct dp *d, const char *poolid, struct dp_pool_rec *rec,
 		if (!prefix_contains(&rec->cidr, &ar->addr) ||
 		    ipaddr_eq(&ar->addr, &rec->cidr.addr) ||
 		    (family == AF_INET && ipaddr_eq(&ar->addr, &last)))
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "gateway %s is not a usable address of pool %s",
 					  ipaddr_fmt(&ar->addr, a, sizeof(a)), poolid);
 		rec->gateway = ar->addr;
 	} else if (!ipaddr_is_set(&rec->gateway)) {
 		r = prefix_nth(&rec->cidr, 1, &rec->gateway);
 		if (r < 0)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, r,
+			return lf_err_set(reterr, LF_E_INVALID, r,
 					  "pool %s has no room for a gateway", poolid);
 	}
 	r = dp_pool_put(d, poolid, rec);
@@ -322,7 +322,7 @@ dp_request_address(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *r
 		goto out_unlock;
 	}
 	if (ar.addr.family && ar.addr.family != rec.cidr.addr.family) {
-		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 			       "Address %s is not of pool %s's family",
 			       ipaddr_fmt(&ar.addr, s, sizeof(s)), ar.poolid);
 		goto out_unlock;
@@ -336,7 +336,7 @@ dp_request_address(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *r
 		goto out_answer;
 	}
 	if (!rec.network[0]) {
-		r = lf_err_set(reterr, LF_E_UNSUPPORTED_FIELD, -ENOTSUP,
+		r = lf_err_set(reterr, LF_E_UNSUPPORTED, -ENOTSUP,
 			       "pool %s has no network yet: auxiliary addresses "
 			       "(--aux-address) are not supported by leafnet", ar.poolid);
 		goto out_unlock;

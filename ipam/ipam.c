@@ -106,18 +106,18 @@ req_check(const struct ipam_req *req, struct lf_err *reterr)
 	if (ipam_name_check(req->network, reterr) < 0)
 		return -EINVAL;
 	if (!req->node || !network_name_valid(req->node))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "node name \"%s\" is invalid: set node_name in the leafnet "
 				  "config to 1-63 characters [A-Za-z0-9_.-]",
 				  req->node ? req->node : "");
 	if (!req->owner.container_id[0])
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "container id is empty");
 	if (!req->owner.ifname[0])
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "interface name is empty");
 	if (req->n_static > IPAM_MAX_ADDRS)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "at most %d static addresses per interface", IPAM_MAX_ADDRS);
 	return 0;
 }
@@ -436,14 +436,14 @@ static_check(const struct alloc_ctx *c, const struct ipaddr *a)
 			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
 				i ? ", " : "",
 				prefix_fmt(&c->net->subnets[i].cidr, pbuf, sizeof(pbuf)));
-		return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(c->reterr, LF_E_INVALID, -EINVAL,
 				  "requested address %s is not inside network %s (%s); "
 				  "ask for an address in its subnet or leave it out",
 				  abuf, c->net->name, list);
 	}
 	why = addr_reserved(sn, a);
 	if (why)
-		return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(c->reterr, LF_E_INVALID, -EINVAL,
 				  "requested address %s is the %s of %s in network %s "
 				  "and is never assigned; ask for another address",
 				  abuf, why, prefix_fmt(&sn->cidr, pbuf, sizeof(pbuf)),
@@ -704,7 +704,7 @@ out_eexist:
 	 * address free: someone changed the state directory behind our back.
 	 * A retried ADD sees the record and picks another address. */
 	if (r == -EEXIST && existing < c->n_created)
-		return lf_err_set(c->reterr, LF_E_TRY_AGAIN, -EADDRINUSE,
+		return lf_err_set(c->reterr, LF_E_AGAIN, -EADDRINUSE,
 				  "address %s in network %s was allocated while the network "
 				  "was locked (state changed outside leafnet?); retry",
 				  ipaddr_fmt(&c->created[existing], abuf, sizeof(abuf)),
@@ -720,7 +720,7 @@ families_check(const struct alloc_ctx *c)
 
 	for (int i = 0; i < 2; i++)
 		if ((c->req->families & bits[i]) && !network_subnet_for(c->net, fams[i]))
-			return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(c->reterr, LF_E_INVALID, -EINVAL,
 					  "network %s has no %s subnet; do not ask for %s, "
 					  "or recreate the network with an %s --subnet",
 					  c->net->name, fam_name(fams[i]), fam_name(fams[i]),
@@ -768,7 +768,7 @@ ipam_alloc(struct store *s, const struct ipam_req *req,
 		if (r == 0 && n_res > IPAM_MAX_ADDRS)
 			r = -E2BIG;
 		if (r == -E2BIG)
-			r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				       "too many addresses for %s in network %s: at most %d "
 				       "per interface", req->owner.ifname, req->network,
 				       IPAM_MAX_ADDRS);

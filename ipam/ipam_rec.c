@@ -19,7 +19,7 @@ int
 ipam_name_check(const char *name, struct lf_err *reterr)
 {
 	if (!name || !network_name_valid(name))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "network name \"%s\" is invalid: use 1-63 characters "
 				  "[A-Za-z0-9_.-] starting with a letter or digit",
 				  name ? name : "");

@@ -48,7 +48,7 @@ void network_init(struct network *n);		/* defaults, no subnets */
 /* Check and complete: subnet sizes vs block sizes, gateway inside its
  * subnet, families not repeated, a non-routable network without communities
  * gets NETWORK_NONROUTABLE_COMMUNITY.  Errors name the field (--subnet,
- * --gateway, --block-size, --community) and the fix. LF_E_INVALID_CONFIG. */
+ * --gateway, --block-size, --community) and the fix. LF_E_INVALID. */
 int  network_validate(struct network *n, struct lf_err *reterr);
 
 int  network_create(struct store *s, const struct network *n, struct lf_err *reterr); /* -EEXIST */

@@ -81,7 +81,7 @@ json_lookup(const cJSON *obj, const char *key, bool required,
 		it = cJSON_GetObjectItemCaseSensitive(obj, key);
 	if (it == NULL || cJSON_IsNull(it)) {
 		if (required)
-			lf_err_set(reterr, LF_E_INVALID_CONFIG, -ENOENT,
+			lf_err_set(reterr, LF_E_INVALID, -ENOENT,
 				   "%s%s: missing (required)", nz(ctx), key);
 		return -ENOENT;
 	}
@@ -101,11 +101,11 @@ json_get_str(const cJSON *obj, const char *key, char *buf, size_t size,
 	if (r < 0)
 		return r;
 	if (!cJSON_IsString(it) || it->valuestring == NULL)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s: expected a string", nz(ctx), key);
 	len = strlen(it->valuestring);
 	if (size == 0 || len >= size)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s: too long (%zu characters, at most %zu)",
 				  nz(ctx), key, len, size ? size - 1 : 0);
 	memcpy(buf, it->valuestring, len + 1);
@@ -124,16 +124,16 @@ json_get_u32(const cJSON *obj, const char *key, uint32_t *ret,
 	if (r < 0)
 		return r;
 	if (!cJSON_IsNumber(it))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s: expected a number", nz(ctx), key);
 	v = it->valuedouble;
 	/* v != v: NaN.  The range check comes before the cast (UB otherwise). */
 	if (v != v || v < 0 || v > (double)UINT32_MAX)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s: %g is out of range (0 to %u)",
 				  nz(ctx), key, v, UINT32_MAX);
 	if ((double)(uint32_t)v != v)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s: expected a whole number, got %g",
 				  nz(ctx), key, v);
 	*ret = (uint32_t)v;
@@ -151,7 +151,7 @@ json_get_bool(const cJSON *obj, const char *key, bool *ret,
 	if (r < 0)
 		return r;
 	if (!cJSON_IsBool(it))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s: expected true or false", nz(ctx), key);
 	*ret = cJSON_IsTrue(it);
 	return 0;
@@ -168,7 +168,7 @@ json_get_obj(const cJSON *obj, const char *key, const cJSON **ret,
 	if (r < 0)
 		return r;
 	if (!cJSON_IsObject(it))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s: expected an object", nz(ctx), key);
 	*ret = it;
 	return 0;
@@ -185,7 +185,7 @@ json_get_arr(const cJSON *obj, const char *key, const cJSON **ret,
 	if (r < 0)
 		return r;
 	if (!cJSON_IsArray(it))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s: expected an array", nz(ctx), key);
 	*ret = it;
 	return 0;

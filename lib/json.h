@@ -16,7 +16,7 @@ int json_parse(const char *text, cJSON **ret, struct lf_err *reterr);
 
 /* Getters: 0 when found and valid; -ENOENT when absent (an error recorded
  * only if `required`); -EINVAL on the wrong type / too long / out of range,
- * with LF_E_INVALID_CONFIG and a message "<ctx><key>: ...".  ctx may be NULL
+ * with LF_E_INVALID and a message "<ctx><key>: ...".  ctx may be NULL
  * or a prefix like "ipam.".  A JSON null counts as absent. */
 int json_get_str(const cJSON *obj, const char *key, char *buf, size_t size,
 		 bool required, const char *ctx, struct lf_err *reterr);

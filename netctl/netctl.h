@@ -103,6 +103,10 @@ int  out_error(const char *fmt, ...)
 /* Prints e's message (and details) or "<what>: strerror(-ret)"; returns
  * exit_status. */
 int  out_lf_error(const struct lf_err *e, int ret, int exit_status, const char *what);
+/* The same, with the exit status leafnet's error code means: a value the
+ * library refused (LF_E_INVALID) is the user's to fix, usage; the rest is
+ * a runtime failure. */
+int  out_lf_fail(const struct lf_err *e, int ret, const char *what);
 /* "2026-11-23T17:57:33Z"; "-" for 0. */
 const char *out_time(long long t, char *buf, size_t size);
 

@@ -317,8 +317,7 @@ node_cmd_set(struct netctl *ctx, int argc, char **argv)
 		return ret;
 	r = bgpconf_node_set(s, &req, &err);
 	if (r < 0)
-		return out_lf_error(&err, r, r == -EINVAL && err.code == LF_E_INVALID_CONFIG
-				    ? NETCTL_EXIT_USAGE : NETCTL_EXIT_RUNTIME, "node set");
+		return out_lf_fail(&err, r, "node set");
 	ret = r;
 	r = bgpconf_get(s, &c, &err);
 	if (r == 0)

@@ -196,6 +196,13 @@ int out_lf_error(const struct lf_err *e, int ret, int exit_status, const char *w
 	return exit_status;
 }
 
+int out_lf_fail(const struct lf_err *e, int ret, const char *what)
+{
+	bool usage = ret == -EINVAL && e != NULL && e->code == LF_E_INVALID;
+
+	return out_lf_error(e, ret, usage ? NETCTL_EXIT_USAGE : NETCTL_EXIT_RUNTIME, what);
+}
+
 const char *out_time(long long t, char *buf, size_t size)
 {
 	time_t tt = (time_t)t;

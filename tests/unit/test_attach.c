@@ -98,14 +98,19 @@ test_validate_before_kernel(void **state)
 	strcpy(req->ifname, "eth0");
 	strcpy(req->network, "public");
 	assert_int_equal(attach_workload(NULL, req, &res, &e), -EINVAL);
-	assert_int_equal(e.code, LF_E_INVALID_ENV);
-	assert_non_null(strstr(e.msg, "CNI_CONTAINERID"));
+	/* neutral: the field, not a front end's variable name */
+	assert_int_equal(e.code, LF_E_INVALID);
+	assert_int_equal(e.field, LF_F_CONTAINER_ID);
+	assert_null(strstr(e.msg, "CNI_"));
+	assert_non_null(strstr(e.msg, "container id"));
 
 	lf_err_clear(&e);
 	strcpy(req->container_id, "c1");
 	strcpy(req->ifname, "bad/name");
 	assert_int_equal(attach_workload(NULL, req, &res, &e), -EINVAL);
-	assert_non_null(strstr(e.msg, "CNI_IFNAME"));
+	assert_int_equal(e.field, LF_F_IFNAME);
+	assert_null(strstr(e.msg, "CNI_"));
+	assert_non_null(strstr(e.msg, "bad/name"));
 
 	lf_err_clear(&e);
 	strcpy(req->ifname, "eth0");

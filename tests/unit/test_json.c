@@ -109,7 +109,7 @@ test_get_str(void **state)
 	strcpy(tiny, "keep");
 	assert_int_equal(json_get_str(j, "s", tiny, sizeof(tiny), true, "ipam.", &e), -EINVAL);
 	assert_string_equal(tiny, "keep");
-	assert_int_equal(e.code, LF_E_INVALID_CONFIG);
+	assert_int_equal(e.code, LF_E_INVALID);
 	assert_non_null(strstr(e.msg, "ipam.s: too long"));
 	lf_err_clear(&e);
 	assert_int_equal(json_get_str(j, "n", buf, sizeof(buf), false, "ipam.", &e), -EINVAL);
@@ -121,7 +121,7 @@ test_get_str(void **state)
 	assert_int_equal(json_get_str(j, "nul", buf, sizeof(buf), false, NULL, &e), -ENOENT);
 	assert_int_equal(e.code, 0);
 	assert_int_equal(json_get_str(j, "nope", buf, sizeof(buf), true, "cfg.", &e), -ENOENT);
-	assert_int_equal(e.code, LF_E_INVALID_CONFIG);
+	assert_int_equal(e.code, LF_E_INVALID);
 	assert_non_null(strstr(e.msg, "cfg.nope"));
 	/* case-sensitive keys; NULL object is "absent" */
 	assert_int_equal(json_get_str(j, "S", buf, sizeof(buf), false, NULL, NULL), -ENOENT);
