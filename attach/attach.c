@@ -12,6 +12,7 @@
  * routes), and our host routes with it.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "attach_private.h"
 #include "ctl.h"
 #include "err.h"
+#include "hash.h"
 #include "ipam.h"
 #include "link.h"
 #include "log.h"
@@ -55,24 +57,12 @@ struct attach_ctx {
 };
 
 static uint64_t
-fnv1a(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-static uint64_t
 attach_hash(const char *container_id, const char *ifname)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = HASH_FNV64_INIT;
 
-	h = fnv1a(h, container_id, strlen(container_id) + 1);	/* with the NUL */
-	return fnv1a(h, ifname, strlen(ifname));
+	h = hash_fnv1a64(h, container_id, strlen(container_id) + 1);	/* with the NUL */
+	return hash_fnv1a64(h, ifname, strlen(ifname));
 }
 
 void
@@ -82,26 +72,44 @@ attach_host_ifname(const char *container_id, const char *ifname, char ret[IFNAMS
 		 (unsigned long long)(attach_hash(container_id, ifname) & 0xfffffffffffULL));
 }
 
-void
-attach_test_pause(const char *step)
+/* The hook's settings, read once per process (ADD must not pay a getenv
+ * per step; leafnet-docker runs ADDs on several threads). */
+static struct {
+	char step[32];			/* "": no pause */
+	unsigned long ms;
+} test_pause;
+static pthread_once_t test_pause_once = PTHREAD_ONCE_INIT;
+
+static void
+test_pause_read(void)
 {
 	const char *want = getenv("LEAFNET_TEST_PAUSE");
 	const char *ms_s = getenv("LEAFNET_TEST_PAUSE_MS");
-	struct timespec ts;
-	unsigned long ms = 10000;
 
-	if (!want || strcmp(want, step) != 0)
+	test_pause.ms = 10000;
+	if (want == NULL || strlen(want) >= sizeof(test_pause.step))
 		return;
+	strcpy(test_pause.step, want);
 	if (ms_s && *ms_s) {
 		char *end;
 		unsigned long v = strtoul(ms_s, &end, 10);
 
 		if (*end == '\0')
-			ms = v;
+			test_pause.ms = v;
 	}
-	log_debug("test pause at %s for %lu ms", step, ms);
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+}
+
+void
+attach_test_pause(const char *step)
+{
+	struct timespec ts;
+
+	(void)pthread_once(&test_pause_once, test_pause_read);
+	if (test_pause.step[0] == '\0' || strcmp(test_pause.step, step) != 0)
+		return;
+	log_debug("test pause at %s for %lu ms", step, test_pause.ms);
+	ts.tv_sec = (time_t)(test_pause.ms / 1000);
+	ts.tv_nsec = (long)(test_pause.ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }

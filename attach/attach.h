@@ -152,7 +152,8 @@ int attach_gc(const char *network,
 
 /* Test hook: when $LEAFNET_TEST_PAUSE names a step ("after-ipam",
  * "after-veth", "after-addr"), sleep there for $LEAFNET_TEST_PAUSE_MS
- * (default 10000) so a test can SIGKILL the process mid-ADD. */
+ * (default 10000) so a test can SIGKILL the process mid-ADD.  Both are read
+ * once per process, at the first call. */
 void attach_test_pause(const char *step);
 
 #endif
