@@ -11,6 +11,7 @@
 #include "addr.h"
 #include "attach.h"
 #include "attach_private.h"
+#include "dbuf.h"
 #include "err.h"
 #include "link.h"
 #include "log.h"
@@ -297,15 +298,8 @@ gc_link_cb(const struct link_info *li, void *arg)
 	attach_host_ifname(cid, owner_if, want);
 	if (strcmp(want, li->ifname) != 0)
 		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct gc_cand *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (GROW(l->v, l->cap, l->n + 1) < 0)
+		return -ENOMEM;
 	c = &l->v[l->n];
 	c->container_id = strdup(cid);
 	if (!c->container_id)

@@ -12,6 +12,7 @@
 #include "json.h"
 #include "log.h"
 #include "store.h"
+#include "dbuf.h"
 #include "bgpconf.h"
 #include "bgpconf_private.h"
 
@@ -418,7 +419,7 @@ node_peer_insert(struct bgp_node *n, const struct bgp_peer *p, struct lf_err *re
 {
 	const struct bgp_peer *old = peer_find(n, &p->addr);
 	struct bgp_peer *peers;
-	size_t i;
+	size_t i, cap;
 
 	if (old)
 		return peer_same(old, p, "node-specific", reterr);
@@ -426,10 +427,10 @@ node_peer_insert(struct bgp_node *n, const struct bgp_peer *p, struct lf_err *re
 		return lf_err_set(reterr, LF_E_INVALID, -ENOSPC,
 				  "node %s already has %d BGP peers, the most "
 				  "it can have", n->name, BGPCONF_NODE_PEERS_MAX);
-	peers = realloc(n->peers, (n->n_peers + 1) * sizeof(*peers));
-	if (!peers)
+	cap = n->n_peers;	/* the decoder allocates exactly n_peers */
+	if (GROW(n->peers, cap, n->n_peers + 1) < 0)
 		return bgpconf_oom(reterr);
-	n->peers = peers;
+	peers = n->peers;
 	for (i = n->n_peers; i > 0 && ipaddr_cmp(&peers[i - 1].addr, &p->addr) > 0; i--)
 		peers[i] = peers[i - 1];
 	peers[i] = *p;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cni.h"
+#include "dbuf.h"
 #include "err.h"
 #include "json.h"
 #include "log.h"
@@ -72,12 +73,10 @@ make_env(char *command)
 static int
 talk(int in_fd, int out_fd, const char *text, size_t len, char **ret, size_t *ret_len)
 {
-	size_t off = 0, olen = 0, ocap = 4096;
-	char *out = malloc(ocap);
+	struct dbuf out = DBUF_INIT;
+	size_t off = 0;
 	int r = 0;
 
-	if (out == NULL)
-		return -ENOMEM;
 	for (;;) {
 		struct pollfd pfd[2] = {
 			{ .fd = out_fd, .events = POLLIN },
@@ -106,22 +105,13 @@ talk(int in_fd, int out_fd, const char *text, size_t len, char **ret, size_t *re
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t n;
 
-			if (ocap - olen < 2) {
-				char *no;
-
-				if (ocap >= DELEGATE_OUT_MAX) {
-					r = -EFBIG;
-					break;
-				}
-				no = realloc(out, ocap * 2);
-				if (no == NULL) {
-					r = -ENOMEM;
-					break;
-				}
-				out = no;
-				ocap *= 2;
+			if (out.len >= DELEGATE_OUT_MAX) {
+				r = -EFBIG;
+				break;
 			}
-			n = read(out_fd, out + olen, ocap - olen - 1);
+			if ((r = dbuf_reserve(&out, 4096)) < 0)
+				break;
+			n = read(out_fd, out.data + out.len, out.cap - out.len - 1);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
@@ -130,19 +120,19 @@ talk(int in_fd, int out_fd, const char *text, size_t len, char **ret, size_t *re
 			}
 			if (n == 0)
 				break;
-			olen += (size_t)n;
+			out.len += (size_t)n;
+			out.data[out.len] = '\0';
 		}
 	}
 	if (in_fd >= 0)
 		close(in_fd);
 	if (r < 0) {
-		free(out);
+		dbuf_free(&out);
 		return r;
 	}
-	out[olen] = '\0';
-	*ret = out;
-	*ret_len = olen;
-	return 0;
+	*ret_len = out.len;
+	*ret = dbuf_steal(&out);
+	return *ret != NULL ? 0 : -ENOMEM;
 }
 
 static int

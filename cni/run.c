@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cni.h"
+#include "dbuf.h"
 #include "err.h"
 #include "ipam.h"
 #include "log.h"
@@ -21,54 +22,30 @@
 static int
 read_stdin(char **ret, size_t *ret_len, struct lf_err *reterr)
 {
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
+	struct dbuf b = DBUF_INIT;
+	long n = dbuf_read_fd(&b, STDIN_FILENO, CNI_STDIN_MAX);
 
-	if (buf == NULL)
-		return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
-	for (;;) {
-		ssize_t n;
-
-		if (cap - len < 2) {
-			char *nb;
-
-			if (cap >= CNI_STDIN_MAX) {
-				free(buf);
-				return lf_err_set(reterr, LF_E_IO, -EFBIG,
-						  "stdin: network configuration larger than %u bytes",
-						  CNI_STDIN_MAX);
-			}
-			nb = realloc(buf, cap * 2);
-			if (nb == NULL) {
-				free(buf);
-				return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(STDIN_FILENO, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EBADF)	/* stdin closed: nothing to read */
-			break;
-		if (n < 0) {
-			int e = errno;
-
-			free(buf);
-			return lf_err_set(reterr, LF_E_IO, -e, "stdin: %s", strerror(e));
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	if (n == -EBADF)		/* stdin closed: nothing to read */
+		n = 0;
+	if (n < 0) {
+		dbuf_free(&b);
+		if (n == -ENOMEM)
+			return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
+		if (n == -EFBIG)
+			return lf_err_set(reterr, LF_E_IO, -EFBIG,
+					  "stdin: network configuration larger than %u bytes",
+					  CNI_STDIN_MAX);
+		return lf_err_set(reterr, LF_E_IO, (int)n, "stdin: %s", strerror((int)-n));
 	}
-	buf[len] = '\0';
-	if (strlen(buf) != len) {
-		free(buf);
+	if (b.data != NULL && strlen(b.data) != b.len) {
+		dbuf_free(&b);
 		return lf_err_set(reterr, LF_E_DECODE, -EINVAL,
 				  "stdin: network configuration contains a NUL byte");
 	}
-	*ret = buf;
-	*ret_len = len;
+	*ret_len = b.len;
+	*ret = dbuf_steal(&b);
+	if (*ret == NULL)
+		return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 	return 0;
 }
 

@@ -41,6 +41,7 @@
 #include "err.h"
 #include "json.h"
 #include "store.h"
+#include "dbuf.h"
 #include "network.h"
 #include "ipam.h"
 #include "ipam_private.h"
@@ -55,7 +56,7 @@ struct alloc_ctx {
 	struct lf_err *reterr;
 	time_t now;
 	struct ipam_block *blocks;	/* sorted, disjoint; grows on a claim */
-	size_t n_blocks;
+	size_t n_blocks, cap_blocks;
 	bool blocks_loaded;		/* only the slow path lists them */
 	struct ipaddr *used;		/* loaded lazily, see is_used() */
 	size_t n_used;
@@ -254,10 +255,14 @@ scan(struct alloc_ctx *c, const struct network_subnet *sn, const struct prefix *
 static int
 blocks_load(struct alloc_ctx *c)
 {
+	int r;
+
 	if (c->blocks_loaded)
 		return 0;
 	c->blocks_loaded = true;
-	return ipam_blocks_load(c->s, c->req->network, &c->blocks, &c->n_blocks);
+	r = ipam_blocks_load(c->s, c->req->network, &c->blocks, &c->n_blocks);
+	c->cap_blocks = c->n_blocks;
+	return r;
 }
 
 /* Claim the first unclaimed block of sn for this node; -ENOSPC if none. */
@@ -312,14 +317,13 @@ claim_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 			return r;
 		c->claimed[c->n_claimed++] = b;
 
-		nb = realloc(c->blocks, (c->n_blocks + 1) * sizeof(*nb));
-		if (!nb)
+		if (GROW(c->blocks, c->cap_blocks, c->n_blocks + 1) < 0)
 			return -ENOMEM;	/* the claim is in the undo log */
+		nb = c->blocks;
 		memmove(&nb[p + 1], &nb[p], (c->n_blocks - p) * sizeof(*nb));
 		memset(&nb[p], 0, sizeof(*nb));
 		nb[p].cidr = b;
 		snprintf(nb[p].node, sizeof(nb[p].node), "%s", c->req->node);
-		c->blocks = nb;
 		c->n_blocks++;
 		*ret = b;
 		return 0;
