@@ -51,19 +51,6 @@ addr_add(struct nl *nl, int ifindex, const struct prefix *p, unsigned flags)
 	return nl_talk(nl, nlh);
 }
 
-int
-addr_del(struct nl *nl, int ifindex, const struct prefix *p)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	int r;
-
-	r = addr_msg(nl, buf, RTM_DELADDR, 0, ifindex, p, &nlh);
-	if (r < 0)
-		return r;
-	return nl_talk(nl, nlh);
-}
-
 struct addr_dump_arg {
 	int ifindex;
 	int (*cb)(const struct addr_info *ai, void *arg);

@@ -52,16 +52,3 @@ neigh_add_proxy(struct nl *nl, int ifindex, const struct ipaddr *addr)
 			ifindex, addr, NTF_PROXY);
 	return nl_talk(nl, nlh);
 }
-
-int
-neigh_del(struct nl *nl, int ifindex, const struct ipaddr *addr, int proxy)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-
-	if (ifindex <= 0 || !ipaddr_len(addr->family))
-		return -EINVAL;
-	nlh = neigh_msg(nl, buf, RTM_DELNEIGH, 0, ifindex, addr,
-			proxy ? NTF_PROXY : 0);
-	return nl_talk(nl, nlh);
-}
