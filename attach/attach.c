@@ -33,6 +33,7 @@
 #include "log.h"
 #include "neigh.h"
 #include "netns.h"
+#include "network.h"
 #include "nl.h"
 #include "route.h"
 #include "sysctl.h"
@@ -215,11 +216,7 @@ attach_ip_set(struct attach_ip *ip, const struct ipaddr *a, const struct prefix 
 	prefix_from_addr(a, &ip->addr);
 	if (subnet)
 		ip->subnet = *subnet;
-	if (gw && gw->family == a->family)
-		ip->gateway = *gw;
-	else
-		(void)ipaddr_parse(a->family == AF_INET ? LEAFNET_GW4_DEFAULT
-						       : LEAFNET_GW6_DEFAULT, &ip->gateway);
+	network_gateway(a->family, gw, &ip->gateway);
 }
 
 /* Step 1: the addresses, from our IPAM or from the request. */

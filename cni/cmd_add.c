@@ -12,18 +12,6 @@
 #include "network.h"
 #include "store.h"
 
-/* The gateway the workload routes through: the network's, else the
- * on-link default the attach core uses. */
-static void
-gateway_or_default(int family, const struct ipaddr *gw, struct ipaddr *ret)
-{
-	if (ipaddr_is_set(gw)) {
-		*ret = *gw;
-		return;
-	}
-	(void)ipaddr_parse(family == AF_INET ? LEAFNET_GW4_DEFAULT : LEAFNET_GW6_DEFAULT, ret);
-}
-
 /* Append our part of the result to dst: the host veth, the container
  * interface, one /32 (/128) per address and the routes the attach core made
  * (a default route per family, or on a secondary interface a route to each
@@ -58,7 +46,7 @@ attach_result_append(const struct cni_cmd *cmd, const struct attach_result *ar,
 
 		memset(ip, 0, sizeof(*ip));
 		prefix_from_addr(&a->addr.addr, &ip->address);
-		gateway_or_default(a->addr.addr.family, &a->gateway, &ip->gateway);
+		network_gateway(a->addr.addr.family, &a->gateway, &ip->gateway);
 		ip->iface = (int)base + 1;
 	}
 	for (size_t i = 0; i < ar->n_routes; i++) {

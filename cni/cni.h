@@ -250,6 +250,9 @@ int cni_store_open(const struct cni_cmd *cmd, struct store **ret, struct lf_err 
 /* Print a result for cmd's version; 0 or -ENOMEM / -EIO. */
 int cni_print_result(const struct cni_cmd *cmd, const struct cni_result *r,
 		     struct lf_err *reterr);
+/* cni_store_open(), then check the config's network exists: a missing one
+ * is cni_network_missing()'s error.  On failure nothing is left open. */
+int cni_open_network(const struct cni_cmd *cmd, struct store **ret, struct lf_err *reterr);
 /* The network missing: LF_E_INVALID with the netctl hint. */
 int cni_network_missing(const char *network, int ret, struct lf_err *reterr);
 /* Capacity check used by STATUS: 0 when every subnet has a free address. */

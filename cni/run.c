@@ -194,6 +194,27 @@ cni_print_result(const struct cni_cmd *cmd, const struct cni_result *res,
 }
 
 int
+cni_open_network(const struct cni_cmd *cmd, struct store **ret, struct lf_err *reterr)
+{
+	struct store *s = NULL;
+	struct network net;
+	int r;
+
+	r = cni_store_open(cmd, &s, reterr);
+	if (r < 0)
+		return r;
+	r = network_get(s, cmd->conf.network, &net, reterr);
+	if (r == -ENOENT)
+		r = cni_network_missing(cmd->conf.network, r, reterr);
+	if (r < 0) {
+		store_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+int
 cni_network_missing(const char *network, int ret, struct lf_err *reterr)
 {
 	/* Replace a generic "not found" with the text that says how to fix it. */

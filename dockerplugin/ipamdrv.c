@@ -73,12 +73,6 @@ network_by_pool(struct dp *d, const struct prefix *pool, char *ret, size_t size,
 	return found;
 }
 
-static void
-default_gateway(int family, struct ipaddr *ret)
-{
-	(void)ipaddr_parse(family == AF_INET ? LEAFNET_GW4_DEFAULT : LEAFNET_GW6_DEFAULT, ret);
-}
-
 int
 dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 {
@@ -260,7 +254,7 @@ request_gateway(struct dp *d, const char *poolid, struct dp_pool_rec *rec,
 					  famc(family), family == AF_INET ? LEAFNET_GW4_DEFAULT
 					  : LEAFNET_GW6_DEFAULT, ipaddr_fmt(&ar->addr, a, sizeof(a)));
 		else
-			default_gateway(family, &gw);
+			network_gateway(family, NULL, &gw);
 		if (ar->addr.family && !ipaddr_eq(&ar->addr, &gw))
 			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "leafnet network %s's gateway is %s, not %s; drop "
@@ -398,7 +392,7 @@ dp_release_address(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *r
 	if (r < 0)
 		return lf_err_set(reterr, LF_E_NOT_FOUND, r, "PoolID %s: %s", ar.poolid,
 				  r == -ENOENT ? "no such pool" : "unreadable record");
-	default_gateway(ar.addr.family, &def);
+	network_gateway(ar.addr.family, NULL, &def);
 	if (ipaddr_eq(&ar.addr, &rec.gateway) || ipaddr_eq(&ar.addr, &def) || !rec.network[0]) {
 		log_info("ReleaseAddress %s %s: gateway, nothing allocated", ar.poolid,
 			 ipaddr_fmt(&ar.addr, s, sizeof(s)));

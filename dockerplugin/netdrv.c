@@ -95,7 +95,7 @@ check_adopt(const struct network *net, const struct dp_create_network *cn,
 					  prefix_fmt(&ip->pool, a, sizeof(a)), net->name, famc(fam),
 					  prefix_fmt(&sn->cidr, b, sizeof(b)),
 					  prefix_fmt(&sn->cidr, b, sizeof(b)));
-		(void)ipaddr_parse(fam == AF_INET ? LEAFNET_GW4_DEFAULT : LEAFNET_GW6_DEFAULT, &def);
+		network_gateway(fam, NULL, &def);
 		if (ipaddr_is_set(&ip->gateway) && !ipaddr_eq(&ip->gateway, &sn->gateway) &&
 		    !(!ipaddr_is_set(&sn->gateway) && ipaddr_eq(&ip->gateway, &def)))
 			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,

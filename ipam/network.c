@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "json.h"
+#include "leafnet.h"
 #include "store.h"
 #include "network.h"
 #include "ipam_private.h"
@@ -530,4 +531,14 @@ out_io:
 out_unlock:
 	store_unlock(lock);
 	return r;
+}
+
+void
+network_gateway(int family, const struct ipaddr *gw, struct ipaddr *ret)
+{
+	if (gw != NULL && ipaddr_is_set(gw) && gw->family == family) {
+		*ret = *gw;
+		return;
+	}
+	(void)ipaddr_parse(family == AF_INET ? LEAFNET_GW4_DEFAULT : LEAFNET_GW6_DEFAULT, ret);
 }

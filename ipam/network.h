@@ -69,6 +69,11 @@ int   network_from_json(const char *text, struct network *ret, struct lf_err *re
 int  community_parse(const char *s, uint32_t *ret);
 const char *community_fmt(uint32_t c, char *buf, size_t size);
 
+/* The gateway a workload of family routes through: gw when it is set and of
+ * that family (a network's --gateway), else leafnet's on-link default
+ * (LEAFNET_GW4_DEFAULT / LEAFNET_GW6_DEFAULT).  gw may be NULL. */
+void network_gateway(int family, const struct ipaddr *gw, struct ipaddr *ret);
+
 /* The subnet of the given family, or NULL. */
 const struct network_subnet *network_subnet_for(const struct network *n, int family);
 

@@ -157,9 +157,11 @@ json_get_bool(const cJSON *obj, const char *key, bool *ret,
 	return 0;
 }
 
-int
-json_get_obj(const cJSON *obj, const char *key, const cJSON **ret,
-	     bool required, const char *ctx, struct lf_err *reterr)
+/* An object or an array member: *ret points into obj. */
+static int
+get_member(const cJSON *obj, const char *key, const cJSON **ret, bool required,
+	   const char *ctx, struct lf_err *reterr, cJSON_bool (*is)(const cJSON *),
+	   const char *what)
 {
 	const cJSON *it;
 	int r;
@@ -167,28 +169,25 @@ json_get_obj(const cJSON *obj, const char *key, const cJSON **ret,
 	r = json_lookup(obj, key, required, ctx, reterr, &it);
 	if (r < 0)
 		return r;
-	if (!cJSON_IsObject(it))
+	if (!is(it))
 		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
-				  "%s%s: expected an object", nz(ctx), key);
+				  "%s%s: expected %s", nz(ctx), key, what);
 	*ret = it;
 	return 0;
+}
+
+int
+json_get_obj(const cJSON *obj, const char *key, const cJSON **ret,
+	     bool required, const char *ctx, struct lf_err *reterr)
+{
+	return get_member(obj, key, ret, required, ctx, reterr, cJSON_IsObject, "an object");
 }
 
 int
 json_get_arr(const cJSON *obj, const char *key, const cJSON **ret,
 	     bool required, const char *ctx, struct lf_err *reterr)
 {
-	const cJSON *it;
-	int r;
-
-	r = json_lookup(obj, key, required, ctx, reterr, &it);
-	if (r < 0)
-		return r;
-	if (!cJSON_IsArray(it))
-		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
-				  "%s%s: expected an array", nz(ctx), key);
-	*ret = it;
-	return 0;
+	return get_member(obj, key, ret, required, ctx, reterr, cJSON_IsArray, "an array");
 }
 
 char *

@@ -561,6 +561,12 @@ bgp_cmd_node_mesh(struct netctl *ctx, int argc, char **argv)
 
 /* ------------------------------------------------------------ create */
 
+static const struct netctl_operand host_operand = {
+	"HOST", "host", bgpconf_node_name_valid,
+	"the HOST, e.g. netctl bgp create host1 --router-ip=10.0.0.1/24 --as=65001 "
+	"--neighbor=10.0.0.254 --neighbor-as=65000",
+};
+
 int
 bgp_cmd_create(struct netctl *ctx, int argc, char **argv)
 {
@@ -596,18 +602,8 @@ bgp_cmd_create(struct netctl *ctx, int argc, char **argv)
 		}
 	}
 	memset(&req, 0, sizeof(req));
-	if (optind >= argc)
-		return out_usage_error(ctx, "missing the HOST, e.g. netctl bgp create host1 "
-				       "--router-ip=10.0.0.1/24 --as=65001 --neighbor=10.0.0.254 "
-				       "--neighbor-as=65000");
-	if (optind + 1 < argc)
-		return out_usage_error(ctx, "unexpected argument '%s' (only one HOST)",
-				       argv[optind + 1]);
-	req.node = argv[optind];
-	if (!bgpconf_node_name_valid(req.node))
-		return out_usage_error(ctx, "'%s' is not a valid host name: use 1-%d letters, "
-				       "digits, '.', '_' or '-', starting with a letter or digit",
-				       req.node, LEAFNET_NAME_MAX - 1);
+	if ((ret = netctl_one_operand(ctx, argc, argv, &host_operand, &req.node)) != 0)
+		return ret;
 	if (!rip || !as || !nb || !nas)
 		return out_usage_error(ctx, "missing %s; bgp create needs --router-ip, --as, "
 				       "--neighbor and --neighbor-as",

@@ -257,6 +257,11 @@ set_router_ip(struct netctl *ctx, struct bgp_node_set_req *req, const char *arg)
 	return 0;
 }
 
+static const struct netctl_operand set_operand = {
+	"NAME", "node", bgpconf_node_name_valid,
+	"the node NAME, e.g. netctl node set host1 --router-ip=10.0.0.1/24",
+};
+
 int
 node_cmd_set(struct netctl *ctx, int argc, char **argv)
 {
@@ -297,17 +302,8 @@ node_cmd_set(struct netctl *ctx, int argc, char **argv)
 				return ret;
 		}
 	}
-	if (optind >= argc)
-		return out_usage_error(ctx, "missing the node NAME, e.g. netctl node set host1 "
-				       "--router-ip=10.0.0.1/24");
-	if (optind + 1 < argc)
-		return out_usage_error(ctx, "unexpected argument '%s' (only one NAME)",
-				       argv[optind + 1]);
-	req.node = argv[optind];
-	if (!bgpconf_node_name_valid(req.node))
-		return out_usage_error(ctx, "'%s' is not a valid node name: use 1-%d letters, "
-				       "digits, '.', '_' or '-', starting with a letter or digit",
-				       req.node, LEAFNET_NAME_MAX - 1);
+	if ((ret = netctl_one_operand(ctx, argc, argv, &set_operand, &req.node)) != 0)
+		return ret;
 	if (!req.set_as && !req.router_ip4.addr.family && !req.router_ip6.addr.family)
 		return out_usage_error(ctx, "nothing to set: give --router-ip=IP/LEN and/or "
 				       "--as=N, e.g. netctl node set %s --router-ip=10.0.0.1/24",
