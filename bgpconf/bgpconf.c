@@ -383,10 +383,9 @@ out_delete:
 static cJSON *
 peer_to_json(const struct bgp_peer *p)
 {
-	char a[IPADDR_STRLEN];
 	cJSON *o = cJSON_CreateObject();
 
-	if (!o || !cJSON_AddStringToObject(o, "ip", ipaddr_fmt(&p->addr, a, sizeof(a))) ||
+	if (!o || !json_add_addr(o, "ip", &p->addr) ||
 	    !cJSON_AddNumberToObject(o, "as", p->as) ||
 	    (p->password[0] && !cJSON_AddStringToObject(o, "password", p->password)) ||
 	    !cJSON_AddNumberToObject(o, "created", (double)p->created)) {

@@ -310,7 +310,6 @@ render_ifaces(cJSON *root, const struct cni_result *r, enum cni_version v)
 static bool
 render_ips(cJSON *root, const struct cni_result *r, enum cni_version v)
 {
-	char buf[PREFIX_STRLEN];
 	cJSON *arr;
 
 	if (r->n_ips == 0)
@@ -326,10 +325,10 @@ render_ips(cJSON *root, const struct cni_result *r, enum cni_version v)
 		if (v < CNI_V_1_0_0 &&
 		    !add_str(o, "version", ip->address.addr.family == AF_INET ? "4" : "6"))
 			return false;
-		if (!add_str(o, "address", prefix_fmt(&ip->address, buf, sizeof(buf))))
+		if (!json_add_prefix(o, "address", &ip->address))
 			return false;
 		if (ipaddr_is_set(&ip->gateway) &&
-		    !add_str(o, "gateway", ipaddr_fmt(&ip->gateway, buf, sizeof(buf))))
+		    !json_add_addr(o, "gateway", &ip->gateway))
 			return false;
 		if (ip->iface >= 0 && cJSON_AddNumberToObject(o, "interface", ip->iface) == NULL)
 			return false;
@@ -348,7 +347,6 @@ render_routes(cJSON *root, const struct cni_result *r, enum cni_version v)
 		{ "table", CNI_ROUTE_HAS_TABLE, offsetof(struct cni_route, table), CNI_V_1_1_0 },
 		{ "scope", CNI_ROUTE_HAS_SCOPE, offsetof(struct cni_route, scope), CNI_V_1_1_0 },
 	};
-	char buf[PREFIX_STRLEN];
 	cJSON *arr;
 
 	if (r->n_routes == 0)
@@ -360,10 +358,10 @@ render_routes(cJSON *root, const struct cni_result *r, enum cni_version v)
 		cJSON *o = cJSON_CreateObject();
 
 		if (o == NULL || !cJSON_AddItemToArray(arr, o) ||
-		    !add_str(o, "dst", prefix_fmt(&rt->dst, buf, sizeof(buf))))
+		    !json_add_prefix(o, "dst", &rt->dst))
 			return false;
 		if (ipaddr_is_set(&rt->gw) &&
-		    !add_str(o, "gw", ipaddr_fmt(&rt->gw, buf, sizeof(buf))))
+		    !json_add_addr(o, "gw", &rt->gw))
 			return false;
 		for (size_t j = 0; j < sizeof(opt) / sizeof(opt[0]); j++) {
 			const uint32_t *val = (const uint32_t *)((const char *)rt + opt[j].off);

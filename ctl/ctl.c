@@ -128,7 +128,6 @@ out:
 int
 ctl_notify(const char *sockpath, const char *op, const struct prefix *p)
 {
-	char pfx[PREFIX_STRLEN];
 	cJSON *o;
 	char *text;
 	size_t len;
@@ -140,7 +139,7 @@ ctl_notify(const char *sockpath, const char *op, const struct prefix *p)
 	o = cJSON_CreateObject();
 	if (o == NULL || !cJSON_AddStringToObject(o, "cmd", "notify") ||
 	    !cJSON_AddStringToObject(o, "op", op) ||
-	    !cJSON_AddStringToObject(o, "prefix", prefix_fmt(p, pfx, sizeof(pfx)))) {
+	    !json_add_prefix(o, "prefix", p)) {
 		cJSON_Delete(o);
 		return -ENOMEM;
 	}

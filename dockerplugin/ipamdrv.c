@@ -18,6 +18,7 @@
 #include "leafnet.h"
 #include "dp.h"
 #include "err.h"
+#include "json.h"
 #include "ipam.h"
 #include "log.h"
 #include "network.h"
@@ -179,7 +180,7 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *rete
 	log_info("RequestPool %s: network %s, %u reference(s)", poolid,
 		 rec.network[0] ? rec.network : "(made at CreateNetwork)", rec.refs);
 	if (!cJSON_AddStringToObject(resp, "PoolID", poolid) ||
-	    !cJSON_AddStringToObject(resp, "Pool", prefix_fmt(&rec.cidr, s, sizeof(s)))) {
+	    !json_add_prefix(resp, "Pool", &rec.cidr)) {
 		r = lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 		goto out_unlock;
 	}

@@ -270,7 +270,7 @@ static int
 claim_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix *ret)
 {
 	unsigned len = ipam_block_len(c->net, sn);
-	char key[IPAM_KEY_MAX], pbuf[PREFIX_STRLEN], *text;
+	char key[IPAM_KEY_MAX], *text;
 	struct ipam_block *nb;
 	struct ipaddr last;
 	struct prefix b;
@@ -304,7 +304,7 @@ claim_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 			return -ENOMEM;
 		text = NULL;
 		if (cJSON_AddStringToObject(o, "node", c->req->node) &&
-		    cJSON_AddStringToObject(o, "cidr", prefix_fmt(&b, pbuf, sizeof(pbuf))))
+		    json_add_prefix(o, "cidr", &b))
 			text = json_print(o);
 		cJSON_Delete(o);
 		if (!text)

@@ -213,10 +213,9 @@ network_to_json(const struct network *n)
 		const struct network_subnet *sn = &n->subnets[i];
 
 		ok = (sub = cJSON_CreateObject()) && cJSON_AddItemToArray(subnets, sub) &&
-		     cJSON_AddStringToObject(sub, "cidr", prefix_fmt(&sn->cidr, buf, sizeof(buf)));
+		     json_add_prefix(sub, "cidr", &sn->cidr);
 		if (ok && ipaddr_is_set(&sn->gateway))
-			ok = cJSON_AddStringToObject(sub, "gateway",
-					ipaddr_fmt(&sn->gateway, buf, sizeof(buf))) != NULL;
+			ok = json_add_addr(sub, "gateway", &sn->gateway) != NULL;
 	}
 	ok = ok && cJSON_AddBoolToObject(o, "routable", n->routable) &&
 	     cJSON_AddBoolToObject(o, "nat_outgoing", n->nat_outgoing) &&

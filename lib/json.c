@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "json.h"
+#include "prefix.h"
 
 /* Show a short, printable excerpt of the text around byte `off`. */
 static void
@@ -188,6 +189,22 @@ json_get_arr(const cJSON *obj, const char *key, const cJSON **ret,
 	     bool required, const char *ctx, struct lf_err *reterr)
 {
 	return get_member(obj, key, ret, required, ctx, reterr, cJSON_IsArray, "an array");
+}
+
+cJSON *
+json_add_addr(cJSON *obj, const char *key, const struct ipaddr *a)
+{
+	char buf[IPADDR_STRLEN];
+
+	return cJSON_AddStringToObject(obj, key, ipaddr_fmt(a, buf, sizeof(buf)));
+}
+
+cJSON *
+json_add_prefix(cJSON *obj, const char *key, const struct prefix *p)
+{
+	char buf[PREFIX_STRLEN];
+
+	return cJSON_AddStringToObject(obj, key, prefix_fmt(p, buf, sizeof(buf)));
 }
 
 char *

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <cJSON.h>
 #include "err.h"
+#include "json.h"
 #include "prefix.h"
 #include "store.h"
 #include "bgpconf.h"
@@ -50,7 +51,7 @@ fmt_peers(const struct bgp_node *n)
 static cJSON *
 node_json(const struct bgp_node *n, const struct bgp_config *c)
 {
-	char p[PREFIX_STRLEN], a[IPADDR_STRLEN], tm[32];
+	char tm[32];
 	cJSON *o, *arr, *po;
 	size_t i;
 
@@ -59,10 +60,10 @@ node_json(const struct bgp_node *n, const struct bgp_config *c)
 	    !cJSON_AddNumberToObject(o, "as", n->as) ||
 	    !cJSON_AddNumberToObject(o, "effective_as", n->as ? n->as : c->default_node_as) ||
 	    !(n->router_ip4.addr.family
-	      ? cJSON_AddStringToObject(o, "router_ip4", prefix_fmt(&n->router_ip4, p, sizeof(p)))
+	      ? json_add_prefix(o, "router_ip4", &n->router_ip4)
 	      : cJSON_AddNullToObject(o, "router_ip4")) ||
 	    !(n->router_ip6.addr.family
-	      ? cJSON_AddStringToObject(o, "router_ip6", prefix_fmt(&n->router_ip6, p, sizeof(p)))
+	      ? json_add_prefix(o, "router_ip6", &n->router_ip6)
 	      : cJSON_AddNullToObject(o, "router_ip6")) ||
 	    !cJSON_AddStringToObject(o, "created", out_time(n->created, tm, sizeof(tm))) ||
 	    !(arr = cJSON_AddArrayToObject(o, "peers")))
@@ -72,7 +73,7 @@ node_json(const struct bgp_node *n, const struct bgp_config *c)
 
 		po = cJSON_CreateObject();
 		if (!po || !cJSON_AddItemToArray(arr, po) ||
-		    !cJSON_AddStringToObject(po, "ip", ipaddr_fmt(&pr->addr, a, sizeof(a))) ||
+		    !json_add_addr(po, "ip", &pr->addr) ||
 		    !cJSON_AddNumberToObject(po, "as", pr->as) ||
 		    !cJSON_AddStringToObject(po, "family",
 					     pr->addr.family == AF_INET ? "ipv4" : "ipv6") ||
