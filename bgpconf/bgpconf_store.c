@@ -248,6 +248,34 @@ node_commit(struct store *s, const struct bgp_node *n, const char *old_text,
 	return r;
 }
 
+/* Load node `name` (a new, empty one when absent and `create`), let fn
+ * change it, and write it back when fn returned 0 and it differs.  Returns
+ * fn's error or its value > 0 (nothing written), or node_commit()'s. */
+static int
+node_update(struct store *s, const char *name, bool create,
+	    int (*fn)(struct store *s, struct bgp_node *n, const void *arg,
+		      struct lf_err *reterr),
+	    const void *arg, struct lf_err *reterr)
+{
+	struct bgp_node n;
+	char *old_text = NULL;
+	int r;
+
+	r = node_load(s, name, &n, &old_text, reterr);
+	if (r == -ENOENT && create) {
+		node_new(name, &n);
+		r = 0;
+	}
+	if (r < 0)
+		return r;
+	r = fn(s, &n, arg, reterr);
+	if (r == 0)
+		r = node_commit(s, &n, old_text, reterr);
+	free(old_text);
+	bgpconf_node_done(&n);
+	return r;
+}
+
 int
 bgpconf_node_get(struct store *s, const char *name, struct bgp_node *ret,
 		 struct lf_err *reterr)
@@ -464,26 +492,22 @@ global_peer_add_locked(struct store *s, const struct bgp_peer *p,
 }
 
 static int
+node_peer_add_fn(struct store *s, struct bgp_node *n, const void *arg, struct lf_err *reterr)
+{
+	const struct bgp_peer *p = arg;
+	int r;
+
+	r = check_not_global(s, &p->addr, reterr);
+	if (r == 0)
+		r = node_peer_insert(n, p, reterr);
+	return r;
+}
+
+static int
 node_peer_add_locked(struct store *s, const char *node, const struct bgp_peer *p,
 		     struct lf_err *reterr)
 {
-	struct bgp_node n;
-	char *old_text = NULL;
-	int r;
-
-	r = node_load(s, node, &n, &old_text, reterr);
-	if (r == -ENOENT)
-		node_new(node, &n);
-	else if (r < 0)
-		return r;
-	r = check_not_global(s, &p->addr, reterr);
-	if (r == 0)
-		r = node_peer_insert(&n, p, reterr);
-	if (r == 0)
-		r = node_commit(s, &n, old_text, reterr);
-	free(old_text);
-	bgpconf_node_done(&n);
-	return r;
+	return node_update(s, node, true, node_peer_add_fn, p, reterr);
 }
 
 int
@@ -525,14 +549,34 @@ no_such_peer(const struct ipaddr *a, const char *node, struct lf_err *reterr)
 			  "%s is not a global BGP peer", ab);
 }
 
+struct peer_remove_arg {
+	const char *node;
+	const struct ipaddr *a;
+};
+
+static int
+peer_remove_fn(struct store *s, struct bgp_node *n, const void *arg, struct lf_err *reterr)
+{
+	const struct peer_remove_arg *pr = arg;
+	size_t i;
+
+	(void)s;
+	for (i = 0; i < n->n_peers && !ipaddr_eq(&n->peers[i].addr, pr->a); i++)
+		;
+	if (i == n->n_peers)
+		return no_such_peer(pr->a, pr->node, reterr);
+	memmove(&n->peers[i], &n->peers[i + 1], (n->n_peers - i - 1) * sizeof(n->peers[0]));
+	n->n_peers--;
+	return 0;
+}
+
 static int
 peer_remove_locked(struct store *s, const char *node, const struct ipaddr *a,
 		   struct lf_err *reterr)
 {
+	const struct peer_remove_arg pr = { node, a };
 	char key[KEY_MAX], *old_text = NULL;
 	struct bgp_peer old;
-	struct bgp_node n;
-	size_t i;
 	int r;
 
 	if (!node) {
@@ -546,23 +590,8 @@ peer_remove_locked(struct store *s, const char *node, const struct ipaddr *a,
 		free(old_text);
 		return r;
 	}
-	r = node_load(s, node, &n, &old_text, reterr);
-	if (r == -ENOENT)
-		return no_such_peer(a, node, reterr);
-	if (r < 0)
-		return r;
-	for (i = 0; i < n.n_peers && !ipaddr_eq(&n.peers[i].addr, a); i++)
-		;
-	if (i == n.n_peers) {
-		r = no_such_peer(a, node, reterr);
-	} else {
-		memmove(&n.peers[i], &n.peers[i + 1], (n.n_peers - i - 1) * sizeof(n.peers[0]));
-		n.n_peers--;
-		r = node_commit(s, &n, old_text, reterr);
-	}
-	free(old_text);
-	bgpconf_node_done(&n);
-	return r;
+	r = node_update(s, node, false, peer_remove_fn, &pr, reterr);
+	return r == -ENOENT ? no_such_peer(a, node, reterr) : r;
 }
 
 int
@@ -658,14 +687,35 @@ bgpconf_peer_list(struct store *s, const char *node, struct bgp_peer **ret,
 
 /* ------------------------------------------------------------ create */
 
+struct create_bgp_arg {
+	const struct bgp_create_req *req;
+	const struct bgp_peer *nb;
+};
+
+static int
+create_bgp_fn(struct store *s, struct bgp_node *n, const void *arg, struct lf_err *reterr)
+{
+	const struct create_bgp_arg *cb = arg;
+	int r;
+
+	n->as = cb->req->as;
+	if (cb->req->router_ip.addr.family == AF_INET)
+		n->router_ip4 = cb->req->router_ip;
+	else
+		n->router_ip6 = cb->req->router_ip;
+	r = check_not_global(s, &cb->nb->addr, reterr);
+	if (r == 0)
+		r = node_peer_insert(n, cb->nb, reterr);
+	return r == 1 ? 0 : r;		/* the same neighbor: fine */
+}
+
 int
 bgpconf_node_create_bgp(struct store *s, const struct bgp_create_req *req,
 			struct lf_err *reterr)
 {
 	struct bgp_peer nb = req->neighbor;
+	const struct create_bgp_arg cb = { req, &nb };
 	struct store_lock *lock;
-	struct bgp_node n;
-	char *old_text = NULL;
 	int r;
 
 	r = bgpconf_check_node_name(req->node, reterr);
@@ -692,29 +742,7 @@ bgpconf_node_create_bgp(struct store *s, const struct bgp_create_req *req,
 	r = lock_conf(s, &lock, reterr);
 	if (r < 0)
 		return r;
-	r = node_load(s, req->node, &n, &old_text, reterr);
-	if (r == -ENOENT) {
-		node_new(req->node, &n);
-		r = 0;
-	}
-	if (r < 0)
-		goto out_unlock;
-	n.as = req->as;
-	if (req->router_ip.addr.family == AF_INET)
-		n.router_ip4 = req->router_ip;
-	else
-		n.router_ip6 = req->router_ip;
-	r = check_not_global(s, &nb.addr, reterr);
-	if (r == 0) {
-		r = node_peer_insert(&n, &nb, reterr);
-		if (r == 1)		/* the same neighbor: fine */
-			r = 0;
-	}
-	if (r == 0)
-		r = node_commit(s, &n, old_text, reterr);
-	bgpconf_node_done(&n);
-out_unlock:
-	free(old_text);
+	r = node_update(s, req->node, true, create_bgp_fn, &cb, reterr);
 	store_unlock(lock);
 	return r;
 }
@@ -732,13 +760,27 @@ check_router_ip(const struct prefix *p, int family, struct lf_err *reterr)
 	return bgpconf_check_peer_addr(&p->addr, "--router-ip", reterr);
 }
 
+static int
+node_set_fn(struct store *s, struct bgp_node *n, const void *arg, struct lf_err *reterr)
+{
+	const struct bgp_node_set_req *req = arg;
+
+	(void)s;
+	(void)reterr;
+	if (req->set_as)
+		n->as = req->as;
+	if (req->router_ip4.addr.family)
+		n->router_ip4 = req->router_ip4;
+	if (req->router_ip6.addr.family)
+		n->router_ip6 = req->router_ip6;
+	return 0;
+}
+
 int
 bgpconf_node_set(struct store *s, const struct bgp_node_set_req *req,
 		 struct lf_err *reterr)
 {
 	struct store_lock *lock;
-	struct bgp_node n;
-	char *old_text = NULL;
 	int r;
 
 	r = bgpconf_check_node_name(req->node, reterr);
@@ -758,23 +800,7 @@ bgpconf_node_set(struct store *s, const struct bgp_node_set_req *req,
 	r = lock_conf(s, &lock, reterr);
 	if (r < 0)
 		return r;
-	r = node_load(s, req->node, &n, &old_text, reterr);
-	if (r == -ENOENT) {
-		node_new(req->node, &n);
-		r = 0;
-	}
-	if (r < 0)
-		goto out_unlock;
-	if (req->set_as)
-		n.as = req->as;
-	if (req->router_ip4.addr.family)
-		n.router_ip4 = req->router_ip4;
-	if (req->router_ip6.addr.family)
-		n.router_ip6 = req->router_ip6;
-	r = node_commit(s, &n, old_text, reterr);
-	bgpconf_node_done(&n);
-out_unlock:
-	free(old_text);
+	r = node_update(s, req->node, true, node_set_fn, req, reterr);
 	store_unlock(lock);
 	return r;
 }
