@@ -42,26 +42,12 @@ static int
 expect_from_store(struct cni_cmd *cmd, struct attach_result *expect, struct lf_err *reterr)
 {
 	struct ipam_addr addrs[IPAM_MAX_ADDRS];
-	struct store *s = NULL;
 	size_t n = 0;
 	int r;
 
-	r = cni_open_network(cmd, &s, reterr);
+	r = cni_held_addrs(cmd, addrs, IPAM_MAX_ADDRS, &n, reterr);
 	if (r < 0)
 		return r;
-	r = ipam_lookup(s, cmd->conf.network, cmd->env.container_id, cmd->env.ifname,
-			addrs, IPAM_MAX_ADDRS, &n);
-	if (r < 0) {
-		r = lf_err_set(reterr, LF_E_IO, r, "network %s: allocations cannot be read: %s",
-			       cmd->conf.network, strerror(-r));
-		goto out_store;
-	}
-	if (n == 0) {
-		r = lf_err_set_field(reterr, LF_E_NOT_FOUND, LF_F_CONTAINER_ID, -ENOENT,
-			       "container %s (%s) has no address in network %s",
-			       cmd->env.container_id, cmd->env.ifname, cmd->conf.network);
-		goto out_store;
-	}
 	for (size_t i = 0; i < n && i < ATTACH_MAX_IPS; i++) {
 		struct attach_ip *a = &expect->ips[expect->n_ips++];
 
@@ -69,9 +55,7 @@ expect_from_store(struct cni_cmd *cmd, struct attach_result *expect, struct lf_e
 		a->subnet = addrs[i].subnet;
 		network_gateway(a->addr.addr.family, &addrs[i].gateway, &a->gateway);
 	}
-out_store:
-	store_free(s);
-	return r;
+	return 0;
 }
 
 /* An external IPAM: the prevResult's addresses on our interface. */

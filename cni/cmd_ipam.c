@@ -128,23 +128,12 @@ cmd_ipam_check(struct cni_cmd *cmd, struct lf_err *reterr)
 	struct ipam_addr addrs[IPAM_MAX_ADDRS];
 	const struct cni_result *p = cmd->conf.prev_result;	/* NULL: none */
 	char buf[IPADDR_STRLEN];
-	struct store *s = NULL;
 	size_t n = 0;
 	int r;
 
-	r = cni_open_network(cmd, &s, reterr);
+	r = cni_held_addrs(cmd, addrs, IPAM_MAX_ADDRS, &n, reterr);
 	if (r < 0)
 		return r;
-	r = ipam_lookup(s, cmd->conf.network, cmd->env.container_id, cmd->env.ifname,
-			addrs, IPAM_MAX_ADDRS, &n);
-	store_free(s);
-	if (r < 0)
-		return lf_err_set(reterr, LF_E_IO, r, "network %s: allocations cannot be read: %s",
-				  cmd->conf.network, strerror(-r));
-	if (n == 0)
-		return lf_err_set_field(reterr, LF_E_NOT_FOUND, LF_F_CONTAINER_ID, -ENOENT,
-				  "container %s (%s) has no address in network %s",
-				  cmd->env.container_id, cmd->env.ifname, cmd->conf.network);
 	for (size_t i = 0; cmd->conf.has_prev_result && i < n; i++) {
 		bool found = false;
 

@@ -253,6 +253,11 @@ int cni_print_result(const struct cni_cmd *cmd, const struct cni_result *r,
 /* cni_store_open(), then check the config's network exists: a missing one
  * is cni_network_missing()'s error.  On failure nothing is left open. */
 int cni_open_network(const struct cni_cmd *cmd, struct store **ret, struct lf_err *reterr);
+/* What leafnet's IPAM holds for the container and interface in the config's
+ * network (CHECK): 0 with *ret_n > 0, or the error — LF_E_NOT_FOUND on
+ * LF_F_CONTAINER_ID when it holds nothing. */
+int cni_held_addrs(const struct cni_cmd *cmd, struct ipam_addr *ret, size_t max,
+		   size_t *ret_n, struct lf_err *reterr);
 /* The network missing: LF_E_INVALID with the netctl hint. */
 int cni_network_missing(const char *network, int ret, struct lf_err *reterr);
 /* Capacity check used by STATUS: 0 when every subnet has a free address. */

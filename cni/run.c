@@ -215,6 +215,32 @@ cni_open_network(const struct cni_cmd *cmd, struct store **ret, struct lf_err *r
 }
 
 int
+cni_held_addrs(const struct cni_cmd *cmd, struct ipam_addr *ret, size_t max, size_t *ret_n,
+	       struct lf_err *reterr)
+{
+	struct store *s = NULL;
+	size_t n = 0;
+	int r;
+
+	r = cni_open_network(cmd, &s, reterr);
+	if (r < 0)
+		return r;
+	r = ipam_lookup(s, cmd->conf.network, cmd->env.container_id, cmd->env.ifname,
+			ret, max, &n);
+	store_free(s);
+	if (r < 0)
+		return lf_err_set(reterr, LF_E_IO, r, "network %s: allocations cannot be read: %s",
+				  cmd->conf.network, strerror(-r));
+	if (n == 0)
+		return lf_err_set_field(reterr, LF_E_NOT_FOUND, LF_F_CONTAINER_ID, -ENOENT,
+					"container %s (%s) has no address in network %s",
+					cmd->env.container_id, cmd->env.ifname,
+					cmd->conf.network);
+	*ret_n = n;
+	return 0;
+}
+
+int
 cni_network_missing(const char *network, int ret, struct lf_err *reterr)
 {
 	/* Replace a generic "not found" with the text that says how to fix it. */
