@@ -12,6 +12,7 @@
  * routes), and our host routes with it.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,13 @@
 #include "attach_private.h"
 #include "ctl.h"
 #include "err.h"
+#include "hash.h"
 #include "ipam.h"
 #include "link.h"
 #include "log.h"
 #include "neigh.h"
 #include "netns.h"
+#include "network.h"
 #include "nl.h"
 #include "route.h"
 #include "sysctl.h"
@@ -55,24 +58,12 @@ struct attach_ctx {
 };
 
 static uint64_t
-fnv1a(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-static uint64_t
 attach_hash(const char *container_id, const char *ifname)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = HASH_FNV64_INIT;
 
-	h = fnv1a(h, container_id, strlen(container_id) + 1);	/* with the NUL */
-	return fnv1a(h, ifname, strlen(ifname));
+	h = hash_fnv1a64(h, container_id, strlen(container_id) + 1);	/* with the NUL */
+	return hash_fnv1a64(h, ifname, strlen(ifname));
 }
 
 void
@@ -82,26 +73,44 @@ attach_host_ifname(const char *container_id, const char *ifname, char ret[IFNAMS
 		 (unsigned long long)(attach_hash(container_id, ifname) & 0xfffffffffffULL));
 }
 
-void
-attach_test_pause(const char *step)
+/* The hook's settings, read once per process (ADD must not pay a getenv
+ * per step; leafnet-docker runs ADDs on several threads). */
+static struct {
+	char step[32];			/* "": no pause */
+	unsigned long ms;
+} test_pause;
+static pthread_once_t test_pause_once = PTHREAD_ONCE_INIT;
+
+static void
+test_pause_read(void)
 {
 	const char *want = getenv("LEAFNET_TEST_PAUSE");
 	const char *ms_s = getenv("LEAFNET_TEST_PAUSE_MS");
-	struct timespec ts;
-	unsigned long ms = 10000;
 
-	if (!want || strcmp(want, step) != 0)
+	test_pause.ms = 10000;
+	if (want == NULL || strlen(want) >= sizeof(test_pause.step))
 		return;
+	strcpy(test_pause.step, want);
 	if (ms_s && *ms_s) {
 		char *end;
 		unsigned long v = strtoul(ms_s, &end, 10);
 
 		if (*end == '\0')
-			ms = v;
+			test_pause.ms = v;
 	}
-	log_debug("test pause at %s for %lu ms", step, ms);
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+}
+
+void
+attach_test_pause(const char *step)
+{
+	struct timespec ts;
+
+	(void)pthread_once(&test_pause_once, test_pause_read);
+	if (test_pause.step[0] == '\0' || strcmp(test_pause.step, step) != 0)
+		return;
+	log_debug("test pause at %s for %lu ms", step, test_pause.ms);
+	ts.tv_sec = (time_t)(test_pause.ms / 1000);
+	ts.tv_nsec = (long)(test_pause.ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
@@ -167,35 +176,35 @@ attach_validate(const struct attach_req *req, struct lf_err *reterr)
 	char alias[LINK_ALIAS_MAX];
 
 	if (!req->container_id[0])
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
-				  "container id is empty (CNI_CONTAINERID)");
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_CONTAINER_ID, -EINVAL,
+					"container id is empty");
 	if (!req->netns[0] && !req->peer_in_caller_ns)
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
-				  "network namespace path is empty (CNI_NETNS)");
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_NETNS, -EINVAL,
+					"network namespace path is empty");
 	if (!attach_ifname_valid(req->ifname))
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
-				  "interface name \"%s\" is not a valid Linux interface name "
-				  "(CNI_IFNAME: 1-15 characters, no '/', ':' or spaces)",
-				  req->ifname);
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_IFNAME, -EINVAL,
+					"interface name \"%s\" is not a valid Linux interface "
+					"name (1-15 characters, no '/', ':' or spaces)",
+					req->ifname);
 	if (!req->external_ipam && !req->network[0])
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
-				  "no leafnet network named (config \"network\")");
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_NETWORK, -EINVAL,
+					"no leafnet network named (config \"network\")");
 	if (req->external_ipam && req->n_ips == 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "the IPAM plugin returned no addresses");
 	if (req->n_ips > ATTACH_MAX_IPS || req->n_static > ATTACH_MAX_IPS)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "at most %d addresses per interface", ATTACH_MAX_IPS);
 	if (req->mtu && (req->mtu < 68 || req->mtu > 65535))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "mtu %u is out of range (68-65535)", req->mtu);
 	if (attach_alias(req->network, req->ifname, req->container_id,
 			 alias, sizeof(alias)) < 0)
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -ENAMETOOLONG,
-				  "container id is too long (%zu characters; network name, "
-				  "interface name and container id must fit in %d)",
-				  strlen(req->container_id), LINK_ALIAS_MAX - 1 -
-				  (int)strlen(ATTACH_ALIAS_TAG) - 2);
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_CONTAINER_ID, -ENAMETOOLONG,
+					"container id is too long (%zu characters; network "
+					"name, interface name and container id must fit in %d)",
+					strlen(req->container_id), LINK_ALIAS_MAX - 1 -
+					(int)strlen(ATTACH_ALIAS_TAG) - 2);
 	return 0;
 }
 
@@ -207,11 +216,7 @@ attach_ip_set(struct attach_ip *ip, const struct ipaddr *a, const struct prefix 
 	prefix_from_addr(a, &ip->addr);
 	if (subnet)
 		ip->subnet = *subnet;
-	if (gw && gw->family == a->family)
-		ip->gateway = *gw;
-	else
-		(void)ipaddr_parse(a->family == AF_INET ? LEAFNET_GW4_DEFAULT
-						       : LEAFNET_GW6_DEFAULT, &ip->gateway);
+	network_gateway(a->family, gw, &ip->gateway);
 }
 
 /* Step 1: the addresses, from our IPAM or from the request. */
@@ -229,7 +234,7 @@ attach_addresses(struct attach_ctx *c)
 			const struct attach_ip *in = &req->ips[i];
 
 			if (in->addr.addr.family != AF_INET && in->addr.addr.family != AF_INET6)
-				return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, -EINVAL,
+				return lf_err_set(c->reterr, LF_E_INVALID, -EINVAL,
 						  "address %zu from the IPAM plugin has no family", i);
 			attach_ip_set(&c->ips[i], &in->addr.addr, &in->subnet, &in->gateway);
 		}
@@ -324,10 +329,10 @@ attach_veth(struct attach_ctx *c)
 		}
 	}
 	if (r == -EEXIST)
-		return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, r,
-				  "interface %s already exists in the container's netns %s; "
-				  "pick another interface name (CNI_IFNAME) or remove it",
-				  req->ifname, req->netns);
+		return lf_err_set_field(c->reterr, LF_E_EXISTS, LF_F_IFNAME, r,
+					"interface %s already exists in the container's netns "
+					"%s; pick another interface name or remove it",
+					req->ifname, req->netns);
 	if (r < 0)
 		return nl_fail(&c->host, c->reterr, r, "creating veth %s (peer %s in %s)",
 			       c->host_ifname, req->ifname, req->netns);
@@ -397,7 +402,7 @@ attach_cont_route(struct attach_ctx *c, const struct attach_ip *ip, unsigned *ha
 			rt.dst.addr.family = fam;
 		} else {
 			if (ip->subnet.addr.family != fam)
-				return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, -EINVAL,
+				return lf_err_set(c->reterr, LF_E_INVALID, -EINVAL,
 						  "container %s already has an IPv%c default route "
 						  "and no subnet is known for %s, so %s cannot be "
 						  "routed as a secondary interface",
@@ -668,10 +673,10 @@ attach_workload(struct store *s, const struct attach_req *req,
 	} else {
 		c.nsfd = netns_open(req->netns);
 		if (c.nsfd < 0)
-			return lf_err_set(reterr, LF_E_INVALID_ENV, c.nsfd,
-					  "network namespace %s: %s (CNI_NETNS)", req->netns,
-					  c.nsfd == -EINVAL ? "not a network namespace"
-							    : strerror(-c.nsfd));
+			return lf_err_set_field(reterr, LF_E_INVALID, LF_F_NETNS, c.nsfd,
+						"network namespace %s: %s", req->netns,
+						c.nsfd == -EINVAL ? "not a network namespace"
+								  : strerror(-c.nsfd));
 		r = nl_open(&c.host);
 		if (r < 0) {
 			lf_err_set(reterr, LF_E_KERNEL, r, "opening a netlink socket: %s",

@@ -28,9 +28,12 @@
  *
  * detach_workload() is idempotent: missing netns, interface or allocation
  * are success.  It takes the host veth down (which removes the host routes
- * through it at once), releases the addresses, and leaves the deletion of
- * the veth — 10-30 ms of kernel RCU teardown — to a detached grandchild
- * that deletes it by ifindex; callers that must see it gone poll for it.
+ * through it at once), releases the addresses, and deletes the veth by
+ * ifindex.  That deletion is 10-30 ms of kernel RCU teardown no one needs to
+ * watch: a caller that can do it off its own clock sets
+ * DETACH_F_DEFER_DELETE, gets the ifindex back and calls
+ * detach_link_delete() when it likes (the CNI binary, single-threaded, does
+ * it from a detached grandchild).  The library never forks.
  */
 #ifndef LEAFNET_ATTACH_H
 #define LEAFNET_ATTACH_H
@@ -110,14 +113,23 @@ struct detach_req {
 	char network[LEAFNET_NAME_MAX];	/* "" with external_ipam */
 	bool external_ipam;		/* do not release addresses */
 	char ctl_socket[PATH_MAX];	/* as in attach_req; "" = no notice */
+	unsigned flags;			/* DETACH_F_* */
 };
+/* Leave the (downed) host veth for the caller: detach_workload() returns its
+ * ifindex (> 0) on success instead of deleting it. */
+#define DETACH_F_DEFER_DELETE (1U << 0)
 
 /* "lfn" + 11 hex digits of a hash of container_id and ifname. */
 void attach_host_ifname(const char *container_id, const char *ifname, char ret[IFNAMSIZ]);
 
 int attach_workload(struct store *s, const struct attach_req *req,
 		    struct attach_result *ret, struct lf_err *reterr);
+/* 0, or with DETACH_F_DEFER_DELETE the ifindex still to delete (0: none);
+ * -errno on failure (then nothing is left to delete). */
 int detach_workload(struct store *s, const struct detach_req *req, struct lf_err *reterr);
+/* Delete the link with ifindex from a netlink socket of its own (so it may
+ * run in a forked child).  Already gone is success.  0 or -errno. */
+int detach_link_delete(int ifindex);
 
 /* Verify the kernel state matches what attach_workload() made for req with
  * the addresses in `expect` (host veth, container interface and its
@@ -140,7 +152,8 @@ int attach_gc(const char *network,
 
 /* Test hook: when $LEAFNET_TEST_PAUSE names a step ("after-ipam",
  * "after-veth", "after-addr"), sleep there for $LEAFNET_TEST_PAUSE_MS
- * (default 10000) so a test can SIGKILL the process mid-ADD. */
+ * (default 10000) so a test can SIGKILL the process mid-ADD.  Both are read
+ * once per process, at the first call. */
 void attach_test_pause(const char *step);
 
 #endif

@@ -11,6 +11,7 @@
 #include "addr.h"
 #include "attach.h"
 #include "attach_private.h"
+#include "dbuf.h"
 #include "err.h"
 #include "link.h"
 #include "log.h"
@@ -240,9 +241,15 @@ attach_check(const struct attach_req *req, const struct attach_result *expect,
 {
 	int r;
 
-	if (!req->container_id[0] || !attach_ifname_valid(req->ifname) || !req->netns[0])
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
-				  "CHECK needs the container id, interface name and netns");
+	if (!req->container_id[0])
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_CONTAINER_ID, -EINVAL,
+					"CHECK needs the container id");
+	if (!attach_ifname_valid(req->ifname))
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_IFNAME, -EINVAL,
+					"CHECK needs a valid interface name");
+	if (!req->netns[0])
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_NETNS, -EINVAL,
+					"CHECK needs the network namespace");
 	r = check_host(req, expect, reterr);
 	if (r < 0)
 		return r;
@@ -291,15 +298,8 @@ gc_link_cb(const struct link_info *li, void *arg)
 	attach_host_ifname(cid, owner_if, want);
 	if (strcmp(want, li->ifname) != 0)
 		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct gc_cand *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (GROW(l->v, l->cap, l->n + 1) < 0)
+		return -ENOMEM;
 	c = &l->v[l->n];
 	c->container_id = strdup(cid);
 	if (!c->container_id)

@@ -1,11 +1,9 @@
 /* attach_detach.c — detach_workload(): the host veth down at once (its
  * routes go with it), the addresses released, leafnetd told, and the veth
- * itself deleted off the caller's clock. */
+ * itself deleted — here, or by the caller off its own clock
+ * (DETACH_F_DEFER_DELETE).  This library never forks. */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/wait.h>
 
 #include "attach.h"
 #include "attach_private.h"
@@ -13,51 +11,23 @@
 #include "err.h"
 #include "ipam.h"
 #include "link.h"
+#include "log.h"
 #include "nl.h"
 
-/* Delete the link with ifindex from a detached grandchild, so the caller
- * does not wait for the kernel's teardown of a veth (RCU grace periods,
- * 10-30 ms) that no one needs to see finish: by the time this is called the
- * link is down (its routes are gone) and its addresses are released.  The
- * grandchild has no open descriptors of ours — above all not the runtime's
- * stdout pipe, which the runtime reads to EOF.  It deletes by ifindex, never
- * by name, so it cannot hit a veth a later ADD re-created under the same
- * name.  If fork fails the delete happens here, synchronously. */
-static void
-detach_link_later(struct nl *nl, int ifindex)
+int
+detach_link_delete(int ifindex)
 {
-	pid_t pid;
-	int fd;
+	struct nl nl;
+	int r;
 
-	pid = fork();
-	if (pid < 0) {
-		(void)link_del(nl, NULL, ifindex);
-		return;
-	}
-	if (pid > 0) {
-		(void)waitpid(pid, NULL, 0);
-		return;
-	}
-	/* first child: hand over to a grandchild that init will reap */
-	if (fork() != 0)
-		_exit(0);
-	(void)setsid();
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)dup2(fd, STDIN_FILENO);
-		(void)dup2(fd, STDOUT_FILENO);
-		(void)dup2(fd, STDERR_FILENO);
-	}
-	(void)close_range(3, ~0U, 0);
-	{
-		struct nl own;
-
-		if (nl_open(&own) == 0) {
-			(void)link_del(&own, NULL, ifindex);
-			nl_close(&own);
-		}
-	}
-	_exit(0);
+	if (ifindex <= 0)
+		return 0;
+	r = nl_open(&nl);
+	if (r < 0)
+		return r;
+	r = link_del(&nl, NULL, ifindex);
+	nl_close(&nl);
+	return r == -ENODEV ? 0 : r;
 }
 
 int
@@ -71,17 +41,18 @@ detach_workload(struct store *s, const struct detach_req *req, struct lf_err *re
 	int r;
 
 	if (!req->container_id[0])
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
-				  "container id is empty (CNI_CONTAINERID)");
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_CONTAINER_ID, -EINVAL,
+					"container id is empty");
 	if (!attach_ifname_valid(req->ifname))
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
-				  "interface name \"%s\" is not valid (CNI_IFNAME)", req->ifname);
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_IFNAME, -EINVAL,
+					"interface name \"%s\" is not valid", req->ifname);
 
 	/* Taking the host side down removes our host routes through it at once
 	 * (v4 and v6), so the workload is unreachable before its addresses are
 	 * released; the veth itself — and with it the peer in the container,
-	 * if the netns still exists — is deleted afterwards, off the caller's
-	 * clock.  The netns itself need not be entered. */
+	 * if the netns still exists — is deleted afterwards, by ifindex (never
+	 * by name: a later ADD may have re-created the name).  The netns itself
+	 * need not be entered. */
 	attach_host_ifname(req->container_id, req->ifname, host_ifname);
 	r = nl_open(&nl);
 	if (r < 0)
@@ -118,8 +89,22 @@ detach_workload(struct store *s, const struct detach_req *req, struct lf_err *re
 		prefix_from_addr(&held[i].addr, &p);
 		(void)ctl_notify(req->ctl_socket, "del", &p);
 	}
-	if (li.ifindex > 0)
-		detach_link_later(&nl, li.ifindex);
+	/* Hand the deletion to the caller only when all else went well: an
+	 * error return carries no ifindex, so then it happens here. */
+	if (li.ifindex > 0 && r == 0 && (req->flags & DETACH_F_DEFER_DELETE)) {
+		nl_close(&nl);
+		return li.ifindex;
+	}
+	if (li.ifindex > 0) {
+		/* As before the deletion was deferred: the veth is down and
+		 * its addresses released, so a failure here leaves only a
+		 * dead link that GC (or the next ADD's leftover check)
+		 * removes; it does not fail the detach. */
+		int rd = link_del(&nl, NULL, li.ifindex);
+
+		if (rd < 0 && rd != -ENODEV)
+			log_debug("detach: deleting veth %s: %s", host_ifname, strerror(-rd));
+	}
 	nl_close(&nl);
 	return r < 0 ? r : 0;
 }

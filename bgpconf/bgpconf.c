@@ -70,11 +70,11 @@ bgpconf_parse_as(const char *s, const char *what, uint32_t *ret,
 	int r;
 
 	if (s == NULL || s[0] == '\0')
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%sthe AS number is empty: use 1-4294967295 "
 				  "or asdot X.Y", nz(what), sep(what));
 	if (s[0] == '-' && s[1] >= '0' && s[1] <= '9')
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -ERANGE,
+		return lf_err_set(reterr, LF_E_INVALID, -ERANGE,
 				  "%s%sAS %s is invalid: use 1-4294967295",
 				  nz(what), sep(what), s);
 	dot = strchr(s, '.');
@@ -82,7 +82,7 @@ bgpconf_parse_as(const char *s, const char *what, uint32_t *ret,
 		/* asdot (RFC 5396): high and low 16 bits */
 		if (parse_digits(s, (size_t)(dot - s), 65535, &hi) < 0 ||
 		    parse_digits(dot + 1, strlen(dot + 1), 65535, &lo) < 0)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "%s%sAS %s is not valid asdot: use X.Y "
 					  "with X and Y in 0-65535 (e.g. 1.10), "
 					  "or decimal 1-4294967295",
@@ -91,17 +91,17 @@ bgpconf_parse_as(const char *s, const char *what, uint32_t *ret,
 	} else {
 		r = parse_digits(s, strlen(s), UINT32_MAX, &v);
 		if (r == -ERANGE)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -ERANGE,
+			return lf_err_set(reterr, LF_E_INVALID, -ERANGE,
 					  "%s%sAS %s is out of range: use "
 					  "1-4294967295", nz(what), sep(what), s);
 		if (r < 0)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "%s%sAS '%s' is not a number: use "
 					  "1-4294967295 or asdot X.Y (e.g. 1.10)",
 					  nz(what), sep(what), s);
 	}
 	if (v == 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%sAS 0 is invalid: use 1-4294967295",
 				  nz(what), sep(what));
 	*ret = (uint32_t)v;
@@ -112,11 +112,11 @@ int
 bgpconf_check_as(uint32_t as, const char *what, struct lf_err *reterr)
 {
 	if (as == 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%sAS 0 is invalid: use 1-4294967295",
 				  nz(what), sep(what));
 	if (as == BGPCONF_AS_TRANS)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%sAS 23456 is AS_TRANS (RFC 6793), which "
 				  "stands in for 4-octet ASes on old speakers and "
 				  "is nobody's own AS: use the real AS number",
@@ -141,7 +141,7 @@ bgpconf_check_peer_addr(const struct ipaddr *a, const char *what,
 	const char *why = NULL;
 
 	if (!ipaddr_is_set(a))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%sno address given", nz(what), sep(what));
 	ipaddr_fmt(a, buf, sizeof(buf));
 	if (a->family == AF_INET) {
@@ -163,7 +163,7 @@ bgpconf_check_peer_addr(const struct ipaddr *a, const char *what,
 			      "global or unique-local address";
 	}
 	if (why)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s%s %s; a BGP peer needs a unicast address",
 				  nz(what), sep(what), buf, why);
 	return 0;
@@ -177,12 +177,12 @@ bgpconf_parse_peer_addr(const char *s, const char *what, struct ipaddr *ret,
 	int r;
 
 	if (s && strchr(s, '/'))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s%s: give the peer address without a "
 				  "prefix length (e.g. 192.0.2.1)",
 				  nz(what), sep(what), s);
 	if (s == NULL || ipaddr_parse(s, &a) < 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s'%s' is not an IPv4 or IPv6 address "
 				  "(e.g. 192.0.2.1 or 2001:db8::1)",
 				  nz(what), sep(what), s ? s : "");
@@ -207,12 +207,12 @@ bgpconf_parse_router_ip(const char *s, const char *what, struct prefix *ret,
 
 	if (slash == NULL || (size_t)(slash - s) >= sizeof(addr)) {
 		if (s && ipaddr_parse(s, &a) == 0)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "%s%s%s: add the prefix length of the "
 					  "node's subnet, e.g. %s/%u", nz(what),
 					  sep(what), s, s,
 					  a.family == AF_INET ? 24 : 64);
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s'%s' is not IP/LEN (e.g. 10.0.0.1/24 or "
 				  "2001:db8::1/64)", nz(what), sep(what),
 				  s ? s : "");
@@ -220,14 +220,14 @@ bgpconf_parse_router_ip(const char *s, const char *what, struct prefix *ret,
 	memcpy(addr, s, (size_t)(slash - s));
 	addr[slash - s] = '\0';
 	if (ipaddr_parse(addr, &a) < 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s%s: '%s' is not an IPv4 or IPv6 address "
 				  "(e.g. 10.0.0.1/24)", nz(what), sep(what), s,
 				  addr);
 	max = prefix_maxlen(a.family);
 	if (parse_digits(slash + 1, strlen(slash + 1), 255, &len) < 0 ||
 	    len < 1 || len > max)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s%s: the prefix length must be 1-%u "
 				  "(e.g. %s/%u)", nz(what), sep(what), s, max,
 				  addr, a.family == AF_INET ? 24 : 64);
@@ -265,7 +265,7 @@ int
 bgpconf_check_node_name(const char *name, struct lf_err *reterr)
 {
 	if (!bgpconf_node_name_valid(name))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "'%s' is not a valid node name: use 1-%d "
 				  "letters, digits, '.', '_' or '-', starting "
 				  "with a letter or digit", name ? name : "",
@@ -286,13 +286,13 @@ bgpconf_check_peer(const struct bgp_peer *p, struct lf_err *reterr)
 		return r;
 	len = strnlen(p->password, sizeof(p->password));
 	if (len > BGPCONF_PASSWORD_MAX)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "--password: at most %d characters (the TCP "
 				  "MD5 key limit)", BGPCONF_PASSWORD_MAX);
 	for (i = 0; i < len; i++)
 		if ((unsigned char)p->password[i] < 0x20 ||
 		    (unsigned char)p->password[i] == 0x7f)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "--password: control characters are "
 					  "not allowed");
 	return 0;
@@ -335,7 +335,7 @@ get_u16(const cJSON *o, const char *key, uint16_t *ret, const char *ctx,
 	if (r < 0)
 		return r;
 	if (v > 65535)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s: %u is out of range (0-65535)", ctx, key, v);
 	*ret = (uint16_t)v;
 	return 0;
@@ -383,10 +383,9 @@ out_delete:
 static cJSON *
 peer_to_json(const struct bgp_peer *p)
 {
-	char a[IPADDR_STRLEN];
 	cJSON *o = cJSON_CreateObject();
 
-	if (!o || !cJSON_AddStringToObject(o, "ip", ipaddr_fmt(&p->addr, a, sizeof(a))) ||
+	if (!o || !json_add_addr(o, "ip", &p->addr) ||
 	    !cJSON_AddNumberToObject(o, "as", p->as) ||
 	    (p->password[0] && !cJSON_AddStringToObject(o, "password", p->password)) ||
 	    !cJSON_AddNumberToObject(o, "created", (double)p->created)) {

@@ -12,6 +12,7 @@
 #include "json.h"
 #include "log.h"
 #include "store.h"
+#include "dbuf.h"
 #include "bgpconf.h"
 #include "bgpconf_private.h"
 
@@ -247,6 +248,34 @@ node_commit(struct store *s, const struct bgp_node *n, const char *old_text,
 	return r;
 }
 
+/* Load node `name` (a new, empty one when absent and `create`), let fn
+ * change it, and write it back when fn returned 0 and it differs.  Returns
+ * fn's error or its value > 0 (nothing written), or node_commit()'s. */
+static int
+node_update(struct store *s, const char *name, bool create,
+	    int (*fn)(struct store *s, struct bgp_node *n, const void *arg,
+		      struct lf_err *reterr),
+	    const void *arg, struct lf_err *reterr)
+{
+	struct bgp_node n;
+	char *old_text = NULL;
+	int r;
+
+	r = node_load(s, name, &n, &old_text, reterr);
+	if (r == -ENOENT && create) {
+		node_new(name, &n);
+		r = 0;
+	}
+	if (r < 0)
+		return r;
+	r = fn(s, &n, arg, reterr);
+	if (r == 0)
+		r = node_commit(s, &n, old_text, reterr);
+	free(old_text);
+	bgpconf_node_done(&n);
+	return r;
+}
+
 int
 bgpconf_node_get(struct store *s, const char *name, struct bgp_node *ret,
 		 struct lf_err *reterr)
@@ -344,12 +373,12 @@ peer_same(const struct bgp_peer *old, const struct bgp_peer *p, const char *wher
 
 	ipaddr_fmt(&p->addr, a, sizeof(a));
 	if (old->as != p->as)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
+		return lf_err_set(reterr, LF_E_INVALID, -EEXIST,
 				  "%s is already a %s BGP peer with AS %u (not "
 				  "%u): remove it first to change it", a, where,
 				  old->as, p->as);
 	if (strcmp(old->password, p->password) != 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
+		return lf_err_set(reterr, LF_E_INVALID, -EEXIST,
 				  "%s is already a %s BGP peer with %s: remove "
 				  "it first to change it", a, where,
 				  old->password[0] ? "a different password"
@@ -381,7 +410,7 @@ check_not_global(struct store *s, const struct ipaddr *a, struct lf_err *reterr)
 		return 0;
 	if (r < 0)
 		return r;
-	return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
+	return lf_err_set(reterr, LF_E_INVALID, -EEXIST,
 			  "%s is already a global BGP peer (AS %u), which "
 			  "every node peers with: remove the global peer "
 			  "first to make it node-specific",
@@ -402,7 +431,7 @@ check_not_node_peer(struct store *s, const struct ipaddr *a, struct lf_err *rete
 		return r;
 	for (i = 0; i < n && r == 0; i++)
 		if ((p = peer_find(&nodes[i], a)))
-			r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
+			r = lf_err_set(reterr, LF_E_INVALID, -EEXIST,
 				       "%s is already a BGP peer of node %s "
 				       "(AS %u): remove that node peer first to "
 				       "make it global",
@@ -418,18 +447,18 @@ node_peer_insert(struct bgp_node *n, const struct bgp_peer *p, struct lf_err *re
 {
 	const struct bgp_peer *old = peer_find(n, &p->addr);
 	struct bgp_peer *peers;
-	size_t i;
+	size_t i, cap;
 
 	if (old)
 		return peer_same(old, p, "node-specific", reterr);
 	if (n->n_peers >= BGPCONF_NODE_PEERS_MAX)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -ENOSPC,
+		return lf_err_set(reterr, LF_E_INVALID, -ENOSPC,
 				  "node %s already has %d BGP peers, the most "
 				  "it can have", n->name, BGPCONF_NODE_PEERS_MAX);
-	peers = realloc(n->peers, (n->n_peers + 1) * sizeof(*peers));
-	if (!peers)
+	cap = n->n_peers;	/* the decoder allocates exactly n_peers */
+	if (GROW(n->peers, cap, n->n_peers + 1) < 0)
 		return bgpconf_oom(reterr);
-	n->peers = peers;
+	peers = n->peers;
 	for (i = n->n_peers; i > 0 && ipaddr_cmp(&peers[i - 1].addr, &p->addr) > 0; i--)
 		peers[i] = peers[i - 1];
 	peers[i] = *p;
@@ -463,26 +492,22 @@ global_peer_add_locked(struct store *s, const struct bgp_peer *p,
 }
 
 static int
+node_peer_add_fn(struct store *s, struct bgp_node *n, const void *arg, struct lf_err *reterr)
+{
+	const struct bgp_peer *p = arg;
+	int r;
+
+	r = check_not_global(s, &p->addr, reterr);
+	if (r == 0)
+		r = node_peer_insert(n, p, reterr);
+	return r;
+}
+
+static int
 node_peer_add_locked(struct store *s, const char *node, const struct bgp_peer *p,
 		     struct lf_err *reterr)
 {
-	struct bgp_node n;
-	char *old_text = NULL;
-	int r;
-
-	r = node_load(s, node, &n, &old_text, reterr);
-	if (r == -ENOENT)
-		node_new(node, &n);
-	else if (r < 0)
-		return r;
-	r = check_not_global(s, &p->addr, reterr);
-	if (r == 0)
-		r = node_peer_insert(&n, p, reterr);
-	if (r == 0)
-		r = node_commit(s, &n, old_text, reterr);
-	free(old_text);
-	bgpconf_node_done(&n);
-	return r;
+	return node_update(s, node, true, node_peer_add_fn, p, reterr);
 }
 
 int
@@ -524,14 +549,34 @@ no_such_peer(const struct ipaddr *a, const char *node, struct lf_err *reterr)
 			  "%s is not a global BGP peer", ab);
 }
 
+struct peer_remove_arg {
+	const char *node;
+	const struct ipaddr *a;
+};
+
+static int
+peer_remove_fn(struct store *s, struct bgp_node *n, const void *arg, struct lf_err *reterr)
+{
+	const struct peer_remove_arg *pr = arg;
+	size_t i;
+
+	(void)s;
+	for (i = 0; i < n->n_peers && !ipaddr_eq(&n->peers[i].addr, pr->a); i++)
+		;
+	if (i == n->n_peers)
+		return no_such_peer(pr->a, pr->node, reterr);
+	memmove(&n->peers[i], &n->peers[i + 1], (n->n_peers - i - 1) * sizeof(n->peers[0]));
+	n->n_peers--;
+	return 0;
+}
+
 static int
 peer_remove_locked(struct store *s, const char *node, const struct ipaddr *a,
 		   struct lf_err *reterr)
 {
+	const struct peer_remove_arg pr = { node, a };
 	char key[KEY_MAX], *old_text = NULL;
 	struct bgp_peer old;
-	struct bgp_node n;
-	size_t i;
 	int r;
 
 	if (!node) {
@@ -545,23 +590,8 @@ peer_remove_locked(struct store *s, const char *node, const struct ipaddr *a,
 		free(old_text);
 		return r;
 	}
-	r = node_load(s, node, &n, &old_text, reterr);
-	if (r == -ENOENT)
-		return no_such_peer(a, node, reterr);
-	if (r < 0)
-		return r;
-	for (i = 0; i < n.n_peers && !ipaddr_eq(&n.peers[i].addr, a); i++)
-		;
-	if (i == n.n_peers) {
-		r = no_such_peer(a, node, reterr);
-	} else {
-		memmove(&n.peers[i], &n.peers[i + 1], (n.n_peers - i - 1) * sizeof(n.peers[0]));
-		n.n_peers--;
-		r = node_commit(s, &n, old_text, reterr);
-	}
-	free(old_text);
-	bgpconf_node_done(&n);
-	return r;
+	r = node_update(s, node, false, peer_remove_fn, &pr, reterr);
+	return r == -ENOENT ? no_such_peer(a, node, reterr) : r;
 }
 
 int
@@ -574,7 +604,7 @@ bgpconf_peer_remove(struct store *s, const char *node, const struct ipaddr *a,
 	if (node && (r = bgpconf_check_node_name(node, reterr)) < 0)
 		return r;
 	if (!ipaddr_is_set(a))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "no peer address given");
 	r = lock_conf(s, &lock, reterr);
 	if (r < 0)
@@ -657,14 +687,35 @@ bgpconf_peer_list(struct store *s, const char *node, struct bgp_peer **ret,
 
 /* ------------------------------------------------------------ create */
 
+struct create_bgp_arg {
+	const struct bgp_create_req *req;
+	const struct bgp_peer *nb;
+};
+
+static int
+create_bgp_fn(struct store *s, struct bgp_node *n, const void *arg, struct lf_err *reterr)
+{
+	const struct create_bgp_arg *cb = arg;
+	int r;
+
+	n->as = cb->req->as;
+	if (cb->req->router_ip.addr.family == AF_INET)
+		n->router_ip4 = cb->req->router_ip;
+	else
+		n->router_ip6 = cb->req->router_ip;
+	r = check_not_global(s, &cb->nb->addr, reterr);
+	if (r == 0)
+		r = node_peer_insert(n, cb->nb, reterr);
+	return r == 1 ? 0 : r;		/* the same neighbor: fine */
+}
+
 int
 bgpconf_node_create_bgp(struct store *s, const struct bgp_create_req *req,
 			struct lf_err *reterr)
 {
 	struct bgp_peer nb = req->neighbor;
+	const struct create_bgp_arg cb = { req, &nb };
 	struct store_lock *lock;
-	struct bgp_node n;
-	char *old_text = NULL;
 	int r;
 
 	r = bgpconf_check_node_name(req->node, reterr);
@@ -672,7 +723,7 @@ bgpconf_node_create_bgp(struct store *s, const struct bgp_create_req *req,
 		r = bgpconf_check_as(req->as, "--as", reterr);
 	if (r == 0 && (!ipaddr_is_set(&req->router_ip.addr) || req->router_ip.len == 0 ||
 		       req->router_ip.len > prefix_maxlen(req->router_ip.addr.family)))
-		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 			       "--router-ip: give the node's address and prefix "
 			       "length, e.g. --router-ip=10.0.0.1/24");
 	if (r == 0)
@@ -691,29 +742,7 @@ bgpconf_node_create_bgp(struct store *s, const struct bgp_create_req *req,
 	r = lock_conf(s, &lock, reterr);
 	if (r < 0)
 		return r;
-	r = node_load(s, req->node, &n, &old_text, reterr);
-	if (r == -ENOENT) {
-		node_new(req->node, &n);
-		r = 0;
-	}
-	if (r < 0)
-		goto out_unlock;
-	n.as = req->as;
-	if (req->router_ip.addr.family == AF_INET)
-		n.router_ip4 = req->router_ip;
-	else
-		n.router_ip6 = req->router_ip;
-	r = check_not_global(s, &nb.addr, reterr);
-	if (r == 0) {
-		r = node_peer_insert(&n, &nb, reterr);
-		if (r == 1)		/* the same neighbor: fine */
-			r = 0;
-	}
-	if (r == 0)
-		r = node_commit(s, &n, old_text, reterr);
-	bgpconf_node_done(&n);
-out_unlock:
-	free(old_text);
+	r = node_update(s, req->node, true, create_bgp_fn, &cb, reterr);
 	store_unlock(lock);
 	return r;
 }
@@ -724,11 +753,27 @@ check_router_ip(const struct prefix *p, int family, struct lf_err *reterr)
 	if (!p->addr.family)
 		return 0;
 	if (p->addr.family != family || p->len == 0 || p->len > prefix_maxlen(family))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "--router-ip: give the node's IPv%d address and prefix "
 				  "length, e.g. --router-ip=%s", family == AF_INET ? 4 : 6,
 				  family == AF_INET ? "10.0.0.1/24" : "fd00::1/64");
 	return bgpconf_check_peer_addr(&p->addr, "--router-ip", reterr);
+}
+
+static int
+node_set_fn(struct store *s, struct bgp_node *n, const void *arg, struct lf_err *reterr)
+{
+	const struct bgp_node_set_req *req = arg;
+
+	(void)s;
+	(void)reterr;
+	if (req->set_as)
+		n->as = req->as;
+	if (req->router_ip4.addr.family)
+		n->router_ip4 = req->router_ip4;
+	if (req->router_ip6.addr.family)
+		n->router_ip6 = req->router_ip6;
+	return 0;
 }
 
 int
@@ -736,14 +781,12 @@ bgpconf_node_set(struct store *s, const struct bgp_node_set_req *req,
 		 struct lf_err *reterr)
 {
 	struct store_lock *lock;
-	struct bgp_node n;
-	char *old_text = NULL;
 	int r;
 
 	r = bgpconf_check_node_name(req->node, reterr);
 	if (r == 0 && !req->set_as && !req->router_ip4.addr.family &&
 	    !req->router_ip6.addr.family)
-		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 			       "nothing to set: give --router-ip=IP/LEN and/or --as=N");
 	if (r == 0 && req->set_as && req->as != 0)
 		r = bgpconf_check_as(req->as, "--as", reterr);
@@ -757,23 +800,7 @@ bgpconf_node_set(struct store *s, const struct bgp_node_set_req *req,
 	r = lock_conf(s, &lock, reterr);
 	if (r < 0)
 		return r;
-	r = node_load(s, req->node, &n, &old_text, reterr);
-	if (r == -ENOENT) {
-		node_new(req->node, &n);
-		r = 0;
-	}
-	if (r < 0)
-		goto out_unlock;
-	if (req->set_as)
-		n.as = req->as;
-	if (req->router_ip4.addr.family)
-		n.router_ip4 = req->router_ip4;
-	if (req->router_ip6.addr.family)
-		n.router_ip6 = req->router_ip6;
-	r = node_commit(s, &n, old_text, reterr);
-	bgpconf_node_done(&n);
-out_unlock:
-	free(old_text);
+	r = node_update(s, req->node, true, node_set_fn, req, reterr);
 	store_unlock(lock);
 	return r;
 }

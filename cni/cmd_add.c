@@ -12,18 +12,6 @@
 #include "network.h"
 #include "store.h"
 
-/* The gateway the workload routes through: the network's, else the
- * on-link default the attach core uses. */
-static void
-gateway_or_default(int family, const struct ipaddr *gw, struct ipaddr *ret)
-{
-	if (ipaddr_is_set(gw)) {
-		*ret = *gw;
-		return;
-	}
-	(void)ipaddr_parse(family == AF_INET ? LEAFNET_GW4_DEFAULT : LEAFNET_GW6_DEFAULT, ret);
-}
-
 /* Append our part of the result to dst: the host veth, the container
  * interface, one /32 (/128) per address and the routes the attach core made
  * (a default route per family, or on a secondary interface a route to each
@@ -38,7 +26,7 @@ attach_result_append(const struct cni_cmd *cmd, const struct attach_result *ar,
 
 	if (base + 2 > CNI_MAX_IFACES || dst->n_ips + ar->n_ips > CNI_MAX_IPS ||
 	    dst->n_routes + ar->n_routes > CNI_MAX_ROUTES)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -E2BIG,
+		return lf_err_set(reterr, LF_E_INVALID, -E2BIG,
 				  "prevResult: too many interfaces, ips or routes to add ours");
 	host = &dst->ifaces[base];
 	cont = &dst->ifaces[base + 1];
@@ -58,7 +46,7 @@ attach_result_append(const struct cni_cmd *cmd, const struct attach_result *ar,
 
 		memset(ip, 0, sizeof(*ip));
 		prefix_from_addr(&a->addr.addr, &ip->address);
-		gateway_or_default(a->addr.addr.family, &a->gateway, &ip->gateway);
+		network_gateway(a->addr.addr.family, &a->gateway, &ip->gateway);
 		ip->iface = (int)base + 1;
 	}
 	for (size_t i = 0; i < ar->n_routes; i++) {
@@ -77,14 +65,14 @@ req_from_ipam_result(const struct cni_result *ipr, struct attach_req *req,
 		     struct lf_err *reterr)
 {
 	if (ipr->n_ips == 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "ipam: plugin returned no IP addresses");
 	for (size_t i = 0; i < ipr->n_ips; i++) {
 		const struct cni_ip *ip = &ipr->ips[i];
 		struct attach_ip *a;
 
 		if (req->n_ips >= ATTACH_MAX_IPS)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -E2BIG,
+			return lf_err_set(reterr, LF_E_INVALID, -E2BIG,
 					  "ipam: plugin returned more than %d addresses",
 					  ATTACH_MAX_IPS);
 		a = &req->ips[req->n_ips++];

@@ -37,56 +37,25 @@ prev_cont_iface(const struct cni_cmd *cmd)
 	return -1;
 }
 
-static void
-default_gateway(struct attach_ip *a)
-{
-	if (!ipaddr_is_set(&a->gateway))
-		(void)ipaddr_parse(a->addr.addr.family == AF_INET ?
-				   LEAFNET_GW4_DEFAULT : LEAFNET_GW6_DEFAULT, &a->gateway);
-}
-
 /* Leafnet's own IPAM: what the store says this container holds. */
 static int
 expect_from_store(struct cni_cmd *cmd, struct attach_result *expect, struct lf_err *reterr)
 {
 	struct ipam_addr addrs[IPAM_MAX_ADDRS];
-	struct store *s = NULL;
-	struct network net;
 	size_t n = 0;
 	int r;
 
-	r = cni_store_open(cmd, &s, reterr);
+	r = cni_held_addrs(cmd, addrs, IPAM_MAX_ADDRS, &n, reterr);
 	if (r < 0)
 		return r;
-	r = network_get(s, cmd->conf.network, &net, reterr);
-	if (r == -ENOENT)
-		r = cni_network_missing(cmd->conf.network, r, reterr);
-	if (r < 0)
-		goto out_store;
-	r = ipam_lookup(s, cmd->conf.network, cmd->env.container_id, cmd->env.ifname,
-			addrs, IPAM_MAX_ADDRS, &n);
-	if (r < 0) {
-		r = lf_err_set(reterr, LF_E_IO, r, "network %s: allocations cannot be read: %s",
-			       cmd->conf.network, strerror(-r));
-		goto out_store;
-	}
-	if (n == 0) {
-		r = lf_err_set(reterr, LF_E_UNKNOWN_CONTAINER, -ENOENT,
-			       "container %s (%s) has no address in network %s",
-			       cmd->env.container_id, cmd->env.ifname, cmd->conf.network);
-		goto out_store;
-	}
 	for (size_t i = 0; i < n && i < ATTACH_MAX_IPS; i++) {
 		struct attach_ip *a = &expect->ips[expect->n_ips++];
 
 		prefix_from_addr(&addrs[i].addr, &a->addr);
 		a->subnet = addrs[i].subnet;
-		a->gateway = addrs[i].gateway;
-		default_gateway(a);
+		network_gateway(a->addr.addr.family, &addrs[i].gateway, &a->gateway);
 	}
-out_store:
-	store_free(s);
-	return r;
+	return 0;
 }
 
 /* An external IPAM: the prevResult's addresses on our interface. */
@@ -97,7 +66,7 @@ expect_from_prev(struct cni_cmd *cmd, int idx, struct attach_result *expect,
 	const struct cni_result *p = cmd->conf.prev_result;
 
 	if (!cmd->conf.has_prev_result)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "prevResult: missing (CHECK with ipam.type \"%s\" needs the ADD result)",
 				  cmd->conf.ipam_type);
 	for (size_t i = 0; i < p->n_ips && expect->n_ips < ATTACH_MAX_IPS; i++) {
@@ -109,8 +78,7 @@ expect_from_prev(struct cni_cmd *cmd, int idx, struct attach_result *expect,
 		prefix_from_addr(&p->ips[i].address.addr, &a->addr);
 		a->subnet = p->ips[i].address;
 		prefix_mask(&a->subnet);
-		a->gateway = p->ips[i].gateway;
-		default_gateway(a);
+		network_gateway(a->addr.addr.family, &p->ips[i].gateway, &a->gateway);
 	}
 	if (expect->n_ips == 0)
 		return lf_err_set(reterr, LF_E_CHECK_FAILED, -ENOENT,

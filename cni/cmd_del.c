@@ -2,14 +2,56 @@
  * interface, allocation, container or even network is success: the runtime
  * may call DEL any number of times, after a failed ADD, or late. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 #include "attach.h"
 #include "cni.h"
 #include "err.h"
 #include "log.h"
 #include "store.h"
+
+/* Delete the downed host veth from a detached grandchild, so DEL does not
+ * wait for the kernel's teardown of a veth (RCU grace periods, 10-30 ms)
+ * that no one needs to see finish: its routes are gone and its addresses
+ * released.  The grandchild has no descriptors of ours — above all not the
+ * runtime's stdout pipe, which the runtime reads to EOF — and deletes by
+ * ifindex, never by name, so it cannot hit a veth a later ADD re-created
+ * under the same name.  If fork fails the delete happens here.  This
+ * binary is single-threaded, so forking is safe; leafnet-docker, which is
+ * not, lets detach_workload() delete synchronously. */
+static void
+delete_link_later(int ifindex)
+{
+	pid_t pid;
+	int fd;
+
+	pid = fork();
+	if (pid < 0) {
+		(void)detach_link_delete(ifindex);
+		return;
+	}
+	if (pid > 0) {
+		(void)waitpid(pid, NULL, 0);
+		return;
+	}
+	/* first child: hand over to a grandchild that init will reap */
+	if (fork() != 0)
+		_exit(0);
+	(void)setsid();
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		(void)dup2(fd, STDERR_FILENO);
+	}
+	(void)close_range(3, ~0U, 0);
+	(void)detach_link_delete(ifindex);
+	_exit(0);
+}
 
 static void
 detach_req_init(const struct cni_cmd *cmd, struct detach_req *req)
@@ -21,6 +63,7 @@ detach_req_init(const struct cni_cmd *cmd, struct detach_req *req)
 	snprintf(req->network, sizeof(req->network), "%s", cmd->conf.network);
 	req->external_ipam = cmd->conf.ipam_delegate;
 	snprintf(req->ctl_socket, sizeof(req->ctl_socket), "%s", cmd->lconf.control_socket);
+	req->flags = DETACH_F_DEFER_DELETE;
 }
 
 int
@@ -53,6 +96,9 @@ cmd_del(struct cni_cmd *cmd, struct lf_err *reterr)
 		*reterr = err;
 		goto out_store;
 	}
+	if (r > 0)
+		delete_link_later(r);
+	r = 0;
 	/* The external IPAM releases after the interface is gone, so its
 	 * addresses are never in use twice. */
 	if (cmd->conf.ipam_delegate)

@@ -19,27 +19,6 @@
 #include "network.h"
 #include "store.h"
 
-static int
-open_network(struct cni_cmd *cmd, struct store **ret, struct lf_err *reterr)
-{
-	struct store *s = NULL;
-	struct network net;
-	int r;
-
-	r = cni_store_open(cmd, &s, reterr);
-	if (r < 0)
-		return r;
-	r = network_get(s, cmd->conf.network, &net, reterr);
-	if (r == -ENOENT)
-		r = cni_network_missing(cmd->conf.network, r, reterr);
-	if (r < 0) {
-		store_free(s);
-		return r;
-	}
-	*ret = s;
-	return 0;
-}
-
 static void
 ipam_result(const struct ipam_addr *addrs, size_t n, struct cni_result *res)
 {
@@ -61,8 +40,7 @@ ipam_result(const struct ipam_addr *addrs, size_t n, struct cni_result *res)
 		 * result routes before anything makes an off-subnet gateway
 		 * reachable, so the ADD would fail ("network is unreachable"). */
 		if (!ipaddr_is_set(&ip->gateway)) {
-			(void)ipaddr_parse(a->addr.family == AF_INET ? LEAFNET_GW4_DEFAULT
-								  : LEAFNET_GW6_DEFAULT, &ip->gateway);
+			network_gateway(a->addr.family, NULL, &ip->gateway);
 			continue;
 		}
 		if (!have_default[k] && res->n_routes < CNI_MAX_ROUTES) {
@@ -86,7 +64,7 @@ cmd_ipam_add(struct cni_cmd *cmd, struct lf_err *reterr)
 	size_t n = 0;
 	int r;
 
-	r = open_network(cmd, &s, reterr);
+	r = cni_open_network(cmd, &s, reterr);
 	if (r < 0)
 		return r;
 	memset(&req, 0, sizeof(req));
@@ -150,23 +128,12 @@ cmd_ipam_check(struct cni_cmd *cmd, struct lf_err *reterr)
 	struct ipam_addr addrs[IPAM_MAX_ADDRS];
 	const struct cni_result *p = cmd->conf.prev_result;	/* NULL: none */
 	char buf[IPADDR_STRLEN];
-	struct store *s = NULL;
 	size_t n = 0;
 	int r;
 
-	r = open_network(cmd, &s, reterr);
+	r = cni_held_addrs(cmd, addrs, IPAM_MAX_ADDRS, &n, reterr);
 	if (r < 0)
 		return r;
-	r = ipam_lookup(s, cmd->conf.network, cmd->env.container_id, cmd->env.ifname,
-			addrs, IPAM_MAX_ADDRS, &n);
-	store_free(s);
-	if (r < 0)
-		return lf_err_set(reterr, LF_E_IO, r, "network %s: allocations cannot be read: %s",
-				  cmd->conf.network, strerror(-r));
-	if (n == 0)
-		return lf_err_set(reterr, LF_E_UNKNOWN_CONTAINER, -ENOENT,
-				  "container %s (%s) has no address in network %s",
-				  cmd->env.container_id, cmd->env.ifname, cmd->conf.network);
 	for (size_t i = 0; cmd->conf.has_prev_result && i < n; i++) {
 		bool found = false;
 
@@ -206,7 +173,7 @@ cmd_ipam_status(struct cni_cmd *cmd, struct lf_err *reterr)
 
 	r = store_open(&cmd->lconf, &s, reterr);
 	if (r < 0)
-		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_UNAVAILABLE, r,
 				  "state directory %s: %s", cmd->lconf.state_dir, strerror(-r));
 	r = cni_network_usable(s, cmd->conf.network, reterr);
 	store_free(s);

@@ -49,25 +49,25 @@ bgp_configured(struct store *s, const char *node, struct lf_err *reterr)
 		if (yes)
 			return 1;
 	} else if (r != -ENOENT && r != -EINVAL) {	/* EINVAL: a name no record can have */
-		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_UNAVAILABLE, r,
 				  "reading node %s's BGP record: %s", node, strerror(-r));
 	}
 	r = bgpconf_peer_list(s, NULL, &peers, &n, NULL);
 	if (r < 0)
-		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_UNAVAILABLE, r,
 				  "reading the global BGP peers: %s", strerror(-r));
 	free(peers);
 	if (n > 0)
 		return 1;
 	r = bgpconf_get(s, &bc, NULL);
 	if (r < 0)
-		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_UNAVAILABLE, r,
 				  "reading the BGP configuration: %s", strerror(-r));
 	if (!bc.node_mesh)
 		return 0;
 	r = bgpconf_node_list(s, &nodes, &n, NULL);
 	if (r < 0)
-		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_UNAVAILABLE, r,
 				  "reading the node records: %s", strerror(-r));
 	for (size_t i = 0; i < n && !yes; i++)
 		yes = strcmp(nodes[i].name, node) != 0 &&
@@ -124,14 +124,14 @@ status_leafnetd(const struct cni_cmd *cmd, struct store *s, struct lf_err *reter
 	if (r <= 0)
 		return r;
 	if (sock[0] == '\0')
-		return lf_err_set(reterr, LF_E_LIMITED_CONNECTIVITY, -ENOTCONN,
+		return lf_err_set(reterr, LF_E_DEGRADED, -ENOTCONN,
 				  "BGP is configured but the leafnet config (%s) names no "
 				  "control_socket, so leafnetd cannot be asked whether workload "
 				  "routes are advertised; set control_socket",
 				  cmd->lconf.path[0] ? cmd->lconf.path : "built-in defaults");
 	r = ctl_request(sock, "{\"cmd\":\"status\"}", &resp, STATUS_CTL_TIMEOUT_MS);
 	if (r < 0) {
-		lf_err_set(reterr, LF_E_LIMITED_CONNECTIVITY, r,
+		lf_err_set(reterr, LF_E_DEGRADED, r,
 			   "leafnetd is not answering on %s: workload routes are not "
 			   "advertised; start leafnetd", sock);
 		lf_err_details(reterr, "%s: %s%s", sock, strerror(-r),
@@ -141,11 +141,11 @@ status_leafnetd(const struct cni_cmd *cmd, struct store *s, struct lf_err *reter
 	r = json_parse(resp, &root, &e);
 	free(resp);
 	if (r < 0)
-		return lf_err_set(reterr, LF_E_LIMITED_CONNECTIVITY, r,
+		return lf_err_set(reterr, LF_E_DEGRADED, r,
 				  "leafnetd on %s answered with something that is not JSON "
 				  "(%s); is it the same version as this plugin?", sock, e.msg);
 	if (json_get_str(root, "error", err, sizeof(err), false, NULL, NULL) == 0) {
-		r = lf_err_set(reterr, LF_E_LIMITED_CONNECTIVITY, -EPROTO,
+		r = lf_err_set(reterr, LF_E_DEGRADED, -EPROTO,
 			       "leafnetd on %s refused the status request: %s", sock, err);
 		goto out_free;
 	}
@@ -154,7 +154,7 @@ status_leafnetd(const struct cni_cmd *cmd, struct store *s, struct lf_err *reter
 		r = 0;
 		goto out_free;
 	}
-	r = lf_err_set(reterr, LF_E_LIMITED_CONNECTIVITY, -ENOTCONN,
+	r = lf_err_set(reterr, LF_E_DEGRADED, -ENOTCONN,
 		       "no BGP session is established (peers: %s): workload routes are "
 		       "not advertised; see netctl status", list[0] ? list
 		       : "none yet, leafnetd picks up configuration within a second");
@@ -176,7 +176,7 @@ cmd_status(struct cni_cmd *cmd, struct lf_err *reterr)
 	}
 	r = store_open(&cmd->lconf, &s, reterr);
 	if (r < 0)
-		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_UNAVAILABLE, r,
 				  "state directory %s: %s", cmd->lconf.state_dir,
 				  strerror(-r));
 	if (!cmd->conf.ipam_delegate) {

@@ -66,24 +66,25 @@ cni_version_name(enum cni_version v)
 /* Copy $name into buf.  Absent or empty is -ENOENT (an error only when
  * required); too long is code 4. */
 static int
-env_get(const char *name, char *buf, size_t size, bool required,
+env_get(enum lf_field field, char *buf, size_t size, bool required,
 	enum cni_command command, struct lf_err *reterr)
 {
+	const char *name = cni_field_var(field);
 	const char *v = getenv(name);
 	size_t len;
 
 	if (v == NULL || v[0] == '\0') {
 		if (required)
-			return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
-					  "%s is required for %s", name,
-					  cni_command_name(command));
+			return lf_err_set_field(reterr, LF_E_INVALID, field, -EINVAL,
+						"%s is required for %s", name,
+						cni_command_name(command));
 		return -ENOENT;
 	}
 	len = strlen(v);
 	if (len >= size)
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
-				  "%s: too long (%zu characters, at most %zu)",
-				  name, len, size - 1);
+		return lf_err_set_field(reterr, LF_E_INVALID, field, -EINVAL,
+					"%s: too long (%zu characters, at most %zu)",
+					name, len, size - 1);
 	memcpy(buf, v, len + 1);
 	return 0;
 }
@@ -99,15 +100,15 @@ container_id_check(const char *id, struct lf_err *reterr)
 			goto bad;
 	return 0;
 bad:
-	return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
-			  "CNI_CONTAINERID: \"%s\" has invalid characters "
-			  "(letters, digits, '_', '.', '-', starting with a letter or digit)",
-			  id);
+	return lf_err_set_field(reterr, LF_E_INVALID, LF_F_CONTAINER_ID, -EINVAL,
+				"CNI_CONTAINERID: \"%s\" has invalid characters (letters, "
+				"digits, '_', '.', '-', starting with a letter or digit)",
+				id);
 }
 
 /* What the kernel accepts as a link name. */
 static int
-ifname_check(const char *var, const char *name, struct lf_err *reterr)
+ifname_check(const char *name, struct lf_err *reterr)
 {
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		goto bad;
@@ -117,10 +118,10 @@ ifname_check(const char *var, const char *name, struct lf_err *reterr)
 			goto bad;
 	return 0;
 bad:
-	return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
-			  "%s: \"%s\" is not a valid interface name "
-			  "(at most %d characters, no '/', ':' or spaces)",
-			  var, name, IFNAMSIZ - 1);
+	return lf_err_set_field(reterr, LF_E_INVALID, LF_F_IFNAME, -EINVAL,
+				"CNI_IFNAME: \"%s\" is not a valid interface name "
+				"(at most %d characters, no '/', ':' or spaces)",
+				name, IFNAMSIZ - 1);
 }
 
 static bool
@@ -147,11 +148,11 @@ ip_arg_parse(char *v, struct cni_env *env, struct lf_err *reterr)
 		struct prefix p;
 
 		if (env->n_ip_args >= IPAM_MAX_ADDRS)
-			return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
+			return lf_err_set_field(reterr, LF_E_INVALID, LF_F_ARGS, -EINVAL,
 					  "CNI_ARGS IP: more than %d addresses",
 					  IPAM_MAX_ADDRS);
 		if (prefix_parse(tok, PREFIX_F_HOST_BITS | PREFIX_F_NO_LEN, &p) < 0)
-			return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
+			return lf_err_set_field(reterr, LF_E_INVALID, LF_F_ARGS, -EINVAL,
 					  "CNI_ARGS IP: \"%s\" is not an IP address", tok);
 		env->ip_args[env->n_ip_args++] = p.addr;
 	}
@@ -162,7 +163,7 @@ static int
 k8s_arg(const char *key, const char *v, char *buf, size_t size, struct lf_err *reterr)
 {
 	if (strlen(v) >= size)
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_ARGS, -EINVAL,
 				  "CNI_ARGS %s: too long", key);
 	snprintf(buf, size, "%s", v);
 	return 0;
@@ -184,13 +185,13 @@ cni_args_parse(const char *args, struct cni_env *env, struct lf_err *reterr)
 		char *eq = strchr(kv, '=');
 
 		if (eq == NULL || eq == kv) {
-			r = lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
+			r = lf_err_set_field(reterr, LF_E_INVALID, LF_F_ARGS, -EINVAL,
 				       "CNI_ARGS: \"%s\" is not KEY=VALUE", kv);
 			goto out_free;
 		}
 		if (strncmp(kv, "IgnoreUnknown=", 14) == 0 &&
 		    !bool_word(eq + 1, &env->ignore_unknown)) {
-			r = lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
+			r = lf_err_set_field(reterr, LF_E_INVALID, LF_F_ARGS, -EINVAL,
 				       "CNI_ARGS IgnoreUnknown: expected 1, 0, true or false, got \"%s\"",
 				       eq + 1);
 			goto out_free;
@@ -216,7 +217,7 @@ cni_args_parse(const char *args, struct cni_env *env, struct lf_err *reterr)
 		else if (strcmp(key, "K8S_POD_UID") == 0)
 			r = k8s_arg(key, v, env->k8s_uid, sizeof(env->k8s_uid), reterr);
 		else if (!env->ignore_unknown)
-			r = lf_err_set(reterr, LF_E_UNSUPPORTED_FIELD, -EINVAL,
+			r = lf_err_set_field(reterr, LF_E_UNSUPPORTED, LF_F_ARGS, -EINVAL,
 				       "CNI_ARGS: unknown key \"%s\" (add IgnoreUnknown=1 to ignore it)",
 				       key);
 	}
@@ -239,22 +240,22 @@ cni_env_parse(enum cni_command command, struct cni_env *ret, struct lf_err *rete
 	needs_netns = command == CNI_CMD_ADD || command == CNI_CMD_CHECK;
 	needs_ifname = needs_id;
 
-	r = env_get("CNI_CONTAINERID", env.container_id, sizeof(env.container_id),
+	r = env_get(LF_F_CONTAINER_ID, env.container_id, sizeof(env.container_id),
 		    needs_id, command, reterr);
 	if (r == -EINVAL || (r == -ENOENT && needs_id))
 		return -EINVAL;
 	if (r == 0 && needs_id && container_id_check(env.container_id, reterr) < 0)
 		return -EINVAL;
-	r = env_get("CNI_NETNS", env.netns, sizeof(env.netns), needs_netns, command, reterr);
+	r = env_get(LF_F_NETNS, env.netns, sizeof(env.netns), needs_netns, command, reterr);
 	if (r == -EINVAL || (r == -ENOENT && needs_netns))
 		return -EINVAL;
-	r = env_get("CNI_IFNAME", env.ifname, sizeof(env.ifname), needs_ifname, command, reterr);
+	r = env_get(LF_F_IFNAME, env.ifname, sizeof(env.ifname), needs_ifname, command, reterr);
 	if (r == -EINVAL || (r == -ENOENT && needs_ifname))
 		return -EINVAL;
-	if (r == 0 && needs_ifname && ifname_check("CNI_IFNAME", env.ifname, reterr) < 0)
+	if (r == 0 && needs_ifname && ifname_check(env.ifname, reterr) < 0)
 		return -EINVAL;
 	/* Only needed to find a delegated IPAM plugin; checked there. */
-	r = env_get("CNI_PATH", env.path, sizeof(env.path), false, command, reterr);
+	r = env_get(LF_F_PATH, env.path, sizeof(env.path), false, command, reterr);
 	if (r == -EINVAL)
 		return r;
 	args = getenv("CNI_ARGS");
@@ -293,7 +294,7 @@ static_add(struct cni_conf *c, const struct ipaddr *a, const char *where,
 		if (ipaddr_eq(&c->statics[i], a))
 			return 0;
 	if (c->n_statics >= IPAM_MAX_ADDRS)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s: more than %d requested addresses",
 				  where, IPAM_MAX_ADDRS);
 	c->statics[c->n_statics++] = *a;
@@ -308,14 +309,14 @@ ips_parse(const cJSON *arr, const char *where, struct cni_conf *c, struct lf_err
 	int i = 0, r;
 
 	if (!cJSON_IsArray(arr))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s: expected an array of IP addresses", where);
 	cJSON_ArrayForEach(it, arr) {
 		struct prefix p;
 
 		if (!cJSON_IsString(it) ||
 		    prefix_parse(it->valuestring, PREFIX_F_HOST_BITS | PREFIX_F_NO_LEN, &p) < 0)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "%s[%d]: expected an IP address like \"10.0.0.5\" or \"10.0.0.5/24\"",
 					  where, i);
 		r = static_add(c, &p.addr, where, reterr);
@@ -336,7 +337,7 @@ mtu_parse(const cJSON *root, struct cni_conf *c, struct lf_err *reterr)
 		return 0;
 	v = cJSON_IsNumber(it) ? it->valuedouble : -1;
 	if (v != v || v < 68 || v > 65535 || (double)(uint32_t)v != v)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "mtu: expected a number between 68 and 65535");
 	c->mtu = (uint32_t)v;
 	return 0;
@@ -361,11 +362,11 @@ ipam_parse(const cJSON *root, bool ipam_plugin, struct cni_conf *c,
 		return -EINVAL;
 	if (strcmp(c->ipam_type, "leafnet-ipam") != 0) {
 		if (ipam_plugin)	/* we were called as someone else */
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "ipam.type: \"%s\", but this is leafnet-ipam",
 					  c->ipam_type);
 		if (strchr(c->ipam_type, '/') != NULL || c->ipam_type[0] == '.')
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "ipam.type: \"%s\" must be a plugin name, not a path",
 					  c->ipam_type);
 		c->ipam_delegate = true;
@@ -403,7 +404,7 @@ attachments_parse(const cJSON *root, const char *key, struct cni_conf *c,
 
 		snprintf(ctx, sizeof(ctx), "%s[%d].", key, i++);
 		if (!cJSON_IsObject(it))
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "%s[%d]: expected an object {\"containerID\",\"ifname\"}",
 					  key, i - 1);
 		memset(a, 0, sizeof(*a));
@@ -437,16 +438,16 @@ version_parse(const cJSON *root, enum cni_command command, struct cni_conf *c,
 		return -EINVAL;
 	c->version = cni_version_parse(c->cni_version);
 	if (c->version == CNI_V_NONE)
-		return lf_err_set(reterr, LF_E_INCOMPATIBLE_VERSION, -EINVAL,
+		return lf_err_set_field(reterr, LF_E_UNSUPPORTED, LF_F_VERSION, -EINVAL,
 				  "cniVersion \"%s\" is not supported "
 				  "(supported: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0)",
 				  c->cni_version);
 	if (command == CNI_CMD_CHECK && c->version < CNI_V_0_4_0)
-		return lf_err_set(reterr, LF_E_INCOMPATIBLE_VERSION, -EINVAL,
+		return lf_err_set_field(reterr, LF_E_UNSUPPORTED, LF_F_VERSION, -EINVAL,
 				  "CHECK was introduced in CNI 0.4.0; the config has cniVersion %s",
 				  c->cni_version);
 	if ((command == CNI_CMD_GC || command == CNI_CMD_STATUS) && c->version < CNI_V_1_1_0)
-		return lf_err_set(reterr, LF_E_INCOMPATIBLE_VERSION, -EINVAL,
+		return lf_err_set_field(reterr, LF_E_UNSUPPORTED, LF_F_VERSION, -EINVAL,
 				  "%s was introduced in CNI 1.1.0; the config has cniVersion %s",
 				  cni_command_name(command), c->cni_version);
 	return 0;
@@ -491,7 +492,7 @@ conf_parse_root(const cJSON *root, enum cni_command command, bool ipam_plugin,
 	int r;
 
 	if (!cJSON_IsObject(root))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "network configuration: expected a JSON object");
 	if ((r = version_parse(root, command, c, reterr)) < 0)
 		return r;
@@ -523,7 +524,7 @@ conf_parse_root(const cJSON *root, enum cni_command command, bool ipam_plugin,
 		}
 	}
 	if (!network_name_valid(net))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s: \"%s\" is not a valid leafnet network name "
 				  "(letters, digits, '_', '.', '-', at most %d characters)",
 				  net_field, net, LEAFNET_NAME_MAX - 1);
@@ -552,7 +553,7 @@ conf_parse_root(const cJSON *root, enum cni_command command, bool ipam_plugin,
 		    (r = attachments_parse(root, "cni.dev/attachments", c, reterr)) < 0)
 			return r;
 		if (!c->has_valid_attachments)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "cni.dev/valid-attachments: missing (required for GC; "
 					  "an empty list releases every attachment of the network)");
 	}

@@ -19,11 +19,11 @@
 #include <cJSON.h>
 
 #include "conf.h"
+#include "err.h"
 #include "ipam.h"
 #include "prefix.h"
 
 struct attach_req;
-struct lf_err;
 struct store;
 
 enum cni_command {
@@ -45,6 +45,28 @@ enum cni_version {
 	CNI_V_1_0_0,
 	CNI_V_1_1_0,
 };
+/* The spec's error codes (1-99), then leafnet's own (100+), kept as they
+ * were when leafnet's codes were CNI's: runtimes and scripts match them. */
+enum cni_code {
+	CNI_E_INCOMPATIBLE_VERSION = 1,
+	CNI_E_UNSUPPORTED_FIELD    = 2,
+	CNI_E_UNKNOWN_CONTAINER    = 3,
+	CNI_E_INVALID_ENV          = 4,
+	CNI_E_IO                   = 5,
+	CNI_E_DECODE               = 6,
+	CNI_E_INVALID_CONFIG       = 7,
+	CNI_E_TRY_AGAIN            = 11,
+	CNI_E_PLUGIN_NOT_AVAILABLE = 50,
+	CNI_E_LIMITED_CONNECTIVITY = 51,
+	CNI_E_POOL_EXHAUSTED       = 100,
+	CNI_E_ADDR_IN_USE          = 101,
+	CNI_E_KERNEL               = 102,
+	CNI_E_NOT_FOUND            = 103,
+	CNI_E_CHECK_FAILED         = 104,
+	CNI_E_BUSY                 = 105,
+	CNI_E_INTERNAL             = 999,
+};
+
 #define CNI_V_LATEST       CNI_V_1_1_0
 #define CNI_VERSION_LATEST "1.1.0"
 
@@ -206,6 +228,16 @@ char *cni_result_render(const struct cni_result *r, enum cni_version v);
 /* Append src to dst, shifting src's interface indices. -E2BIG when full. */
 int cni_result_append(struct cni_result *dst, const struct cni_result *src,
 		      struct lf_err *reterr);
+/* leafnet's neutral error as the spec's code, and its message naming the
+ * CNI_* variable behind a bad field. */
+int cni_err_code(const struct lf_err *e);
+int cni_err_msg(const struct lf_err *e, char *buf, size_t size);
+/* Record a CNI code another plugin reported (first wins, like lf_err_set):
+ * leafnet's nearest code, and the number itself for cni_err_code. */
+int cni_err_set_foreign(struct lf_err *e, int cni_code, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The environment variable that carries field, or NULL (configuration). */
+const char *cni_field_var(enum lf_field field);
 /* Print the spec's error JSON on stdout; returns the exit status (1). */
 int cni_error(const struct lf_err *e, enum cni_version v);
 /* Print the VERSION reply. */
@@ -218,7 +250,15 @@ int cni_store_open(const struct cni_cmd *cmd, struct store **ret, struct lf_err 
 /* Print a result for cmd's version; 0 or -ENOMEM / -EIO. */
 int cni_print_result(const struct cni_cmd *cmd, const struct cni_result *r,
 		     struct lf_err *reterr);
-/* The network missing: LF_E_INVALID_CONFIG with the netctl hint. */
+/* cni_store_open(), then check the config's network exists: a missing one
+ * is cni_network_missing()'s error.  On failure nothing is left open. */
+int cni_open_network(const struct cni_cmd *cmd, struct store **ret, struct lf_err *reterr);
+/* What leafnet's IPAM holds for the container and interface in the config's
+ * network (CHECK): 0 with *ret_n > 0, or the error — LF_E_NOT_FOUND on
+ * LF_F_CONTAINER_ID when it holds nothing. */
+int cni_held_addrs(const struct cni_cmd *cmd, struct ipam_addr *ret, size_t max,
+		   size_t *ret_n, struct lf_err *reterr);
+/* The network missing: LF_E_INVALID with the netctl hint. */
 int cni_network_missing(const char *network, int ret, struct lf_err *reterr);
 /* Capacity check used by STATUS: 0 when every subnet has a free address. */
 int cni_network_usable(struct store *s, const char *network, struct lf_err *reterr);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cni.h"
+#include "dbuf.h"
 #include "err.h"
 #include "json.h"
 #include "log.h"
@@ -30,7 +31,7 @@ find_plugin(const struct cni_cmd *cmd, char *ret, size_t size, struct lf_err *re
 	const char *type = cmd->conf.ipam_type, *p = cmd->env.path;
 
 	if (p[0] == '\0')
-		return lf_err_set(reterr, LF_E_INVALID_ENV, -EINVAL,
+		return lf_err_set_field(reterr, LF_E_INVALID, LF_F_PATH, -EINVAL,
 				  "CNI_PATH is required to find the IPAM plugin \"%s\"", type);
 	while (*p != '\0') {
 		size_t len = strcspn(p, ":");
@@ -42,7 +43,7 @@ find_plugin(const struct cni_cmd *cmd, char *ret, size_t size, struct lf_err *re
 		if (*p == ':')
 			p++;
 	}
-	return lf_err_set(reterr, LF_E_INVALID_CONFIG, -ENOENT,
+	return lf_err_set(reterr, LF_E_INVALID, -ENOENT,
 			  "ipam.type: plugin \"%s\" not found in CNI_PATH (%s)",
 			  type, cmd->env.path);
 }
@@ -72,12 +73,10 @@ make_env(char *command)
 static int
 talk(int in_fd, int out_fd, const char *text, size_t len, char **ret, size_t *ret_len)
 {
-	size_t off = 0, olen = 0, ocap = 4096;
-	char *out = malloc(ocap);
+	struct dbuf out = DBUF_INIT;
+	size_t off = 0;
 	int r = 0;
 
-	if (out == NULL)
-		return -ENOMEM;
 	for (;;) {
 		struct pollfd pfd[2] = {
 			{ .fd = out_fd, .events = POLLIN },
@@ -106,22 +105,13 @@ talk(int in_fd, int out_fd, const char *text, size_t len, char **ret, size_t *re
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t n;
 
-			if (ocap - olen < 2) {
-				char *no;
-
-				if (ocap >= DELEGATE_OUT_MAX) {
-					r = -EFBIG;
-					break;
-				}
-				no = realloc(out, ocap * 2);
-				if (no == NULL) {
-					r = -ENOMEM;
-					break;
-				}
-				out = no;
-				ocap *= 2;
+			if (out.len >= DELEGATE_OUT_MAX) {
+				r = -EFBIG;
+				break;
 			}
-			n = read(out_fd, out + olen, ocap - olen - 1);
+			if ((r = dbuf_reserve(&out, 4096)) < 0)
+				break;
+			n = read(out_fd, out.data + out.len, out.cap - out.len - 1);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
@@ -130,19 +120,19 @@ talk(int in_fd, int out_fd, const char *text, size_t len, char **ret, size_t *re
 			}
 			if (n == 0)
 				break;
-			olen += (size_t)n;
+			out.len += (size_t)n;
+			out.data[out.len] = '\0';
 		}
 	}
 	if (in_fd >= 0)
 		close(in_fd);
 	if (r < 0) {
-		free(out);
+		dbuf_free(&out);
 		return r;
 	}
-	out[olen] = '\0';
-	*ret = out;
-	*ret_len = olen;
-	return 0;
+	*ret_len = out.len;
+	*ret = dbuf_steal(&out);
+	return *ret != NULL ? 0 : -ENOMEM;
 }
 
 static int
@@ -215,8 +205,8 @@ plugin_error(const char *type, const char *command, int status, const char *out,
 	msg = root ? cJSON_GetObjectItemCaseSensitive(root, "msg") : NULL;
 	if (cJSON_IsNumber(code) && code->valueint > 0) {
 		details = cJSON_GetObjectItemCaseSensitive(root, "details");
-		lf_err_set(reterr, code->valueint, -EIO, "ipam %s: %s", type,
-			   cJSON_IsString(msg) ? msg->valuestring : "failed");
+		cni_err_set_foreign(reterr, code->valueint, -EIO, "ipam %s: %s", type,
+				    cJSON_IsString(msg) ? msg->valuestring : "failed");
 		if (cJSON_IsString(details))
 			lf_err_details(reterr, "%s", details->valuestring);
 	} else {
@@ -242,7 +232,7 @@ parse_result(const char *type, const char *out, struct cni_result *ret,
 		return r;
 	r = json_get_str(root, "cniVersion", ver, sizeof(ver), true, ctx, reterr);
 	if (r == 0 && cni_version_parse(ver) == CNI_V_NONE)
-		r = lf_err_set(reterr, LF_E_INCOMPATIBLE_VERSION, -EINVAL,
+		r = lf_err_set_field(reterr, LF_E_UNSUPPORTED, LF_F_VERSION, -EINVAL,
 			       "%scniVersion \"%s\" is not supported", ctx, ver);
 	if (r == 0)
 		r = cni_result_from_json(root, ctx, ret, reterr);
@@ -324,7 +314,7 @@ cni_delegate_newer(const struct cni_cmd *cmd, enum cni_command command,
 		return 0;
 	}
 	r = cni_delegate(cmd, command, NULL, &err);
-	if (r < 0 && err.code == LF_E_INCOMPATIBLE_VERSION) {
+	if (r < 0 && err.code == LF_E_UNSUPPORTED && err.field == LF_F_VERSION) {
 		log_info("ipam %s does not know %s (%s); nothing to pass on",
 			 cmd->conf.ipam_type, cni_command_name(command), err.msg);
 		return 0;

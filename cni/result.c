@@ -8,6 +8,7 @@
  * IPAM plugin's answer of any supported version works.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,7 @@ addr_field(const cJSON *obj, const char *key, bool required, const char *ctx,
 	if (r < 0)
 		return r;
 	if (ipaddr_parse(buf, ret) < 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s: \"%s\" is not an IP address", ctx, key, buf);
 	return 0;
 }
@@ -45,7 +46,7 @@ prefix_field(const cJSON *obj, const char *key, const char *ctx,
 	if (r < 0)
 		return -EINVAL;
 	if (prefix_parse(buf, PREFIX_F_HOST_BITS, ret) < 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s: \"%s\" is not an address/length", ctx, key, buf);
 	return 0;
 }
@@ -60,7 +61,7 @@ array_field(const cJSON *obj, const char *key, const char *ctx, size_t max,
 	if (r < 0)
 		return r;
 	if ((size_t)cJSON_GetArraySize(*ret) > max)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -E2BIG,
+		return lf_err_set(reterr, LF_E_INVALID, -E2BIG,
 				  "%s%s: more than %zu entries", ctx, key, max);
 	return 0;
 }
@@ -116,14 +117,14 @@ ips_read(const cJSON *obj, const char *ctx, struct cni_result *res,
 			return -EINVAL;
 		if (ver[0] != '\0' &&
 		    strcmp(ver, ip->address.addr.family == AF_INET ? "4" : "6") != 0)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "%sversion: \"%s\" does not match the address", sub, ver);
 		r = json_get_u32(it, "interface", &idx, false, sub, reterr);
 		if (r == -EINVAL)
 			return r;
 		if (r == 0) {
 			if (idx >= CNI_MAX_IFACES)
-				return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+				return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 						  "%sinterface: index %u out of range", sub, idx);
 			ip->iface = (int)idx;
 		}
@@ -182,7 +183,7 @@ strings_read(const cJSON *dns, const char *key, const char *ctx, size_t width,
 		return r == -ENOENT ? 0 : r;
 	cJSON_ArrayForEach(it, arr) {
 		if (!cJSON_IsString(it) || strlen(it->valuestring) >= width)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "%s%s[%zu]: expected a string (at most %zu characters)",
 					  ctx, key, *ret_n, width - 1);
 		memcpy(buf + *ret_n * width, it->valuestring, strlen(it->valuestring) + 1);
@@ -219,7 +220,7 @@ cni_result_from_json(const cJSON *obj, const char *ctx, struct cni_result *ret,
 	int r;
 
 	if (!cJSON_IsObject(obj))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s: expected an object", ctx);
 	res = calloc(1, sizeof(*res));
 	if (res == NULL)
@@ -231,7 +232,7 @@ cni_result_from_json(const cJSON *obj, const char *ctx, struct cni_result *ret,
 		goto out_free;
 	for (size_t i = 0; i < res->n_ips; i++)
 		if (res->ips[i].iface >= (int)res->n_ifaces) {
-			r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				       "%sips[%zu].interface: index %d, but there are %zu interfaces",
 				       ctx, i, res->ips[i].iface, res->n_ifaces);
 			goto out_free;
@@ -251,7 +252,7 @@ cni_result_append(struct cni_result *dst, const struct cni_result *src,
 	if (dst->n_ifaces + src->n_ifaces > CNI_MAX_IFACES ||
 	    dst->n_ips + src->n_ips > CNI_MAX_IPS ||
 	    dst->n_routes + src->n_routes > CNI_MAX_ROUTES)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -E2BIG,
+		return lf_err_set(reterr, LF_E_INVALID, -E2BIG,
 				  "prevResult: too many interfaces, ips or routes to add ours");
 	memcpy(&dst->ifaces[dst->n_ifaces], src->ifaces, src->n_ifaces * sizeof(src->ifaces[0]));
 	dst->n_ifaces += src->n_ifaces;
@@ -309,7 +310,6 @@ render_ifaces(cJSON *root, const struct cni_result *r, enum cni_version v)
 static bool
 render_ips(cJSON *root, const struct cni_result *r, enum cni_version v)
 {
-	char buf[PREFIX_STRLEN];
 	cJSON *arr;
 
 	if (r->n_ips == 0)
@@ -325,10 +325,10 @@ render_ips(cJSON *root, const struct cni_result *r, enum cni_version v)
 		if (v < CNI_V_1_0_0 &&
 		    !add_str(o, "version", ip->address.addr.family == AF_INET ? "4" : "6"))
 			return false;
-		if (!add_str(o, "address", prefix_fmt(&ip->address, buf, sizeof(buf))))
+		if (!json_add_prefix(o, "address", &ip->address))
 			return false;
 		if (ipaddr_is_set(&ip->gateway) &&
-		    !add_str(o, "gateway", ipaddr_fmt(&ip->gateway, buf, sizeof(buf))))
+		    !json_add_addr(o, "gateway", &ip->gateway))
 			return false;
 		if (ip->iface >= 0 && cJSON_AddNumberToObject(o, "interface", ip->iface) == NULL)
 			return false;
@@ -347,7 +347,6 @@ render_routes(cJSON *root, const struct cni_result *r, enum cni_version v)
 		{ "table", CNI_ROUTE_HAS_TABLE, offsetof(struct cni_route, table), CNI_V_1_1_0 },
 		{ "scope", CNI_ROUTE_HAS_SCOPE, offsetof(struct cni_route, scope), CNI_V_1_1_0 },
 	};
-	char buf[PREFIX_STRLEN];
 	cJSON *arr;
 
 	if (r->n_routes == 0)
@@ -359,10 +358,10 @@ render_routes(cJSON *root, const struct cni_result *r, enum cni_version v)
 		cJSON *o = cJSON_CreateObject();
 
 		if (o == NULL || !cJSON_AddItemToArray(arr, o) ||
-		    !add_str(o, "dst", prefix_fmt(&rt->dst, buf, sizeof(buf))))
+		    !json_add_prefix(o, "dst", &rt->dst))
 			return false;
 		if (ipaddr_is_set(&rt->gw) &&
-		    !add_str(o, "gw", ipaddr_fmt(&rt->gw, buf, sizeof(buf))))
+		    !json_add_addr(o, "gw", &rt->gw))
 			return false;
 		for (size_t j = 0; j < sizeof(opt) / sizeof(opt[0]); j++) {
 			const uint32_t *val = (const uint32_t *)((const char *)rt + opt[j].off);
@@ -442,18 +441,117 @@ print_json(cJSON *root)
 	return r;
 }
 
+/* ---- errors --------------------------------------------------------------- */
+
+const char *
+cni_field_var(enum lf_field field)
+{
+	switch (field) {
+	case LF_F_COMMAND:	return "CNI_COMMAND";
+	case LF_F_CONTAINER_ID:	return "CNI_CONTAINERID";
+	case LF_F_NETNS:	return "CNI_NETNS";
+	case LF_F_IFNAME:	return "CNI_IFNAME";
+	case LF_F_ARGS:		return "CNI_ARGS";
+	case LF_F_PATH:		return "CNI_PATH";
+	default:		return NULL;	/* in the network configuration */
+	}
+}
+
+int
+cni_err_code(const struct lf_err *e)
+{
+	if (e == NULL)
+		return CNI_E_INTERNAL;
+	if (e->ext_code > 0)
+		return e->ext_code;
+	switch (e->code) {
+	case LF_E_INVALID:
+		/* a bad environment variable is the spec's 4, the rest is config */
+		return cni_field_var(e->field) != NULL ? CNI_E_INVALID_ENV
+						       : CNI_E_INVALID_CONFIG;
+	case LF_E_DECODE:		return CNI_E_DECODE;
+	case LF_E_UNSUPPORTED:
+		return e->field == LF_F_VERSION ? CNI_E_INCOMPATIBLE_VERSION
+						: CNI_E_UNSUPPORTED_FIELD;
+	case LF_E_NOT_FOUND:
+		return e->field == LF_F_CONTAINER_ID ? CNI_E_UNKNOWN_CONTAINER
+						     : CNI_E_NOT_FOUND;
+	case LF_E_EXISTS:		return CNI_E_INVALID_CONFIG;
+	case LF_E_ADDR_IN_USE:		return CNI_E_ADDR_IN_USE;
+	case LF_E_POOL_EXHAUSTED:	return CNI_E_POOL_EXHAUSTED;
+	case LF_E_BUSY:			return CNI_E_BUSY;
+	case LF_E_AGAIN:		return CNI_E_TRY_AGAIN;
+	case LF_E_UNAVAILABLE:		return CNI_E_PLUGIN_NOT_AVAILABLE;
+	case LF_E_DEGRADED:		return CNI_E_LIMITED_CONNECTIVITY;
+	case LF_E_KERNEL:		return CNI_E_KERNEL;
+	case LF_E_IO:			return CNI_E_IO;
+	case LF_E_CHECK_FAILED:		return CNI_E_CHECK_FAILED;
+	case LF_E_NONE:
+	case LF_E_INTERNAL:
+	default:			return CNI_E_INTERNAL;
+	}
+}
+
+int
+cni_err_set_foreign(struct lf_err *e, int cni_code, int ret, const char *fmt, ...)
+{
+	static const struct { int cni; enum lf_code code; enum lf_field field; } map[] = {
+		{ CNI_E_INCOMPATIBLE_VERSION, LF_E_UNSUPPORTED,    LF_F_VERSION },
+		{ CNI_E_UNSUPPORTED_FIELD,    LF_E_UNSUPPORTED,    LF_F_NONE },
+		{ CNI_E_UNKNOWN_CONTAINER,    LF_E_NOT_FOUND,      LF_F_CONTAINER_ID },
+		{ CNI_E_INVALID_ENV,          LF_E_INVALID,        LF_F_ARGS },
+		{ CNI_E_IO,                   LF_E_IO,             LF_F_NONE },
+		{ CNI_E_DECODE,               LF_E_DECODE,         LF_F_NONE },
+		{ CNI_E_INVALID_CONFIG,       LF_E_INVALID,        LF_F_NONE },
+		{ CNI_E_TRY_AGAIN,            LF_E_AGAIN,          LF_F_NONE },
+		{ CNI_E_PLUGIN_NOT_AVAILABLE, LF_E_UNAVAILABLE,    LF_F_NONE },
+		{ CNI_E_LIMITED_CONNECTIVITY, LF_E_DEGRADED,       LF_F_NONE },
+	};
+	enum lf_code code = LF_E_IO;
+	enum lf_field field = LF_F_NONE;
+	va_list ap;
+
+	if (e == NULL || e->code != LF_E_NONE)
+		return ret;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].cni == cni_code) {
+			code = map[i].code;
+			field = map[i].field;
+		}
+	va_start(ap, fmt);
+	(void)vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	e->code = code;
+	e->field = field;
+	e->ext_code = cni_code;
+	return ret;
+}
+
+int
+cni_err_msg(const struct lf_err *e, char *buf, size_t size)
+{
+	const char *msg = e != NULL && e->msg[0] != '\0' ? e->msg : "internal error";
+	const char *var = e != NULL ? cni_field_var(e->field) : NULL;
+
+	/* Point at the variable the runtime set, unless the text already does
+	 * (or another plugin wrote it). */
+	if (var != NULL && e->ext_code == 0 && strstr(msg, var) == NULL)
+		return snprintf(buf, size, "%s (%s)", msg, var);
+	return snprintf(buf, size, "%s", msg);
+}
+
 int
 cni_error(const struct lf_err *e, enum cni_version v)
 {
 	cJSON *root = cJSON_CreateObject();
-	int code = e != NULL && e->code != 0 ? e->code : LF_E_INTERNAL;
-	const char *msg = e != NULL && e->msg[0] != '\0' ? e->msg : "internal error";
+	char msg[LF_ERR_MSG_MAX + 32];
 
+	(void)cni_err_msg(e, msg, sizeof(msg));
 	if (v == CNI_V_NONE)
 		v = CNI_V_LATEST;
 	if (root != NULL &&
 	    (!add_str(root, "cniVersion", cni_version_name(v)) ||
-	     cJSON_AddNumberToObject(root, "code", code) == NULL ||
+	     cJSON_AddNumberToObject(root, "code", cni_err_code(e)) == NULL ||
 	     !add_str(root, "msg", msg) ||
 	     (e != NULL && e->details[0] != '\0' && !add_str(root, "details", e->details)))) {
 		cJSON_Delete(root);

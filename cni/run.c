@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cni.h"
+#include "dbuf.h"
 #include "err.h"
 #include "ipam.h"
 #include "log.h"
@@ -21,54 +22,30 @@
 static int
 read_stdin(char **ret, size_t *ret_len, struct lf_err *reterr)
 {
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
+	struct dbuf b = DBUF_INIT;
+	long n = dbuf_read_fd(&b, STDIN_FILENO, CNI_STDIN_MAX);
 
-	if (buf == NULL)
-		return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
-	for (;;) {
-		ssize_t n;
-
-		if (cap - len < 2) {
-			char *nb;
-
-			if (cap >= CNI_STDIN_MAX) {
-				free(buf);
-				return lf_err_set(reterr, LF_E_IO, -EFBIG,
-						  "stdin: network configuration larger than %u bytes",
-						  CNI_STDIN_MAX);
-			}
-			nb = realloc(buf, cap * 2);
-			if (nb == NULL) {
-				free(buf);
-				return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(STDIN_FILENO, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EBADF)	/* stdin closed: nothing to read */
-			break;
-		if (n < 0) {
-			int e = errno;
-
-			free(buf);
-			return lf_err_set(reterr, LF_E_IO, -e, "stdin: %s", strerror(e));
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	if (n == -EBADF)		/* stdin closed: nothing to read */
+		n = 0;
+	if (n < 0) {
+		dbuf_free(&b);
+		if (n == -ENOMEM)
+			return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
+		if (n == -EFBIG)
+			return lf_err_set(reterr, LF_E_IO, -EFBIG,
+					  "stdin: network configuration larger than %u bytes",
+					  CNI_STDIN_MAX);
+		return lf_err_set(reterr, LF_E_IO, (int)n, "stdin: %s", strerror((int)-n));
 	}
-	buf[len] = '\0';
-	if (strlen(buf) != len) {
-		free(buf);
+	if (b.data != NULL && strlen(b.data) != b.len) {
+		dbuf_free(&b);
 		return lf_err_set(reterr, LF_E_DECODE, -EINVAL,
 				  "stdin: network configuration contains a NUL byte");
 	}
-	*ret = buf;
-	*ret_len = len;
+	*ret_len = b.len;
+	*ret = dbuf_steal(&b);
+	if (*ret == NULL)
+		return lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -88,7 +65,7 @@ dispatch(const struct cni_plugin *p, struct cni_cmd *cmd, struct lf_err *err)
 	default:		break;
 	}
 	if (fn == NULL)
-		return lf_err_set(err, LF_E_INVALID_ENV, -ENOTSUP,
+		return lf_err_set_field(err, LF_E_INVALID, LF_F_COMMAND, -ENOTSUP,
 				  "CNI_COMMAND %s is not supported by %s",
 				  cni_command_name(cmd->command), p->name);
 	return fn(cmd, err);
@@ -140,7 +117,7 @@ cni_main(const struct cni_plugin *p, int argc, char **argv)
 	log_init(p->name, LOG_LVL_WARN, NULL);
 	command = getenv("CNI_COMMAND");
 	if (command == NULL || command[0] == '\0') {
-		lf_err_set(&err, LF_E_INVALID_ENV, -EINVAL,
+		lf_err_set_field(&err, LF_E_INVALID, LF_F_COMMAND, -EINVAL,
 			   "CNI_COMMAND is required (ADD, DEL, CHECK, VERSION, STATUS or GC); "
 			   "%s is a CNI plugin, run by a container runtime", p->name);
 		return cni_error(&err, CNI_V_NONE);
@@ -158,7 +135,7 @@ cni_main(const struct cni_plugin *p, int argc, char **argv)
 	cmd->ipam_plugin = p->ipam_plugin;
 	cmd->command = cni_command_parse(command);
 	if (cmd->command == CNI_CMD_NONE)
-		r = lf_err_set(&err, LF_E_INVALID_ENV, -EINVAL,
+		r = lf_err_set_field(&err, LF_E_INVALID, LF_F_COMMAND, -EINVAL,
 			       "CNI_COMMAND: unknown command \"%s\" "
 			       "(expected ADD, DEL, CHECK, VERSION, STATUS or GC)", command);
 	else
@@ -217,12 +194,59 @@ cni_print_result(const struct cni_cmd *cmd, const struct cni_result *res,
 }
 
 int
+cni_open_network(const struct cni_cmd *cmd, struct store **ret, struct lf_err *reterr)
+{
+	struct store *s = NULL;
+	struct network net;
+	int r;
+
+	r = cni_store_open(cmd, &s, reterr);
+	if (r < 0)
+		return r;
+	r = network_get(s, cmd->conf.network, &net, reterr);
+	if (r == -ENOENT)
+		r = cni_network_missing(cmd->conf.network, r, reterr);
+	if (r < 0) {
+		store_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+int
+cni_held_addrs(const struct cni_cmd *cmd, struct ipam_addr *ret, size_t max, size_t *ret_n,
+	       struct lf_err *reterr)
+{
+	struct store *s = NULL;
+	size_t n = 0;
+	int r;
+
+	r = cni_open_network(cmd, &s, reterr);
+	if (r < 0)
+		return r;
+	r = ipam_lookup(s, cmd->conf.network, cmd->env.container_id, cmd->env.ifname,
+			ret, max, &n);
+	store_free(s);
+	if (r < 0)
+		return lf_err_set(reterr, LF_E_IO, r, "network %s: allocations cannot be read: %s",
+				  cmd->conf.network, strerror(-r));
+	if (n == 0)
+		return lf_err_set_field(reterr, LF_E_NOT_FOUND, LF_F_CONTAINER_ID, -ENOENT,
+					"container %s (%s) has no address in network %s",
+					cmd->env.container_id, cmd->env.ifname,
+					cmd->conf.network);
+	*ret_n = n;
+	return 0;
+}
+
+int
 cni_network_missing(const char *network, int ret, struct lf_err *reterr)
 {
 	/* Replace a generic "not found" with the text that says how to fix it. */
 	if (reterr != NULL && (reterr->code == 0 || reterr->code == LF_E_NOT_FOUND)) {
 		lf_err_clear(reterr);
-		lf_err_set(reterr, LF_E_INVALID_CONFIG, ret,
+		lf_err_set(reterr, LF_E_INVALID, ret,
 			   "network: leafnet network \"%s\" does not exist; "
 			   "create it with: netctl network create %s --subnet=CIDR",
 			   network, network);
@@ -260,15 +284,15 @@ cni_network_usable(struct store *s, const char *name, struct lf_err *reterr)
 
 	r = network_get(s, name, &net, NULL);
 	if (r == -ENOENT)
-		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_UNAVAILABLE, r,
 				  "network \"%s\" does not exist; create it with: "
 				  "netctl network create %s --subnet=CIDR", name, name);
 	if (r < 0)
-		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_UNAVAILABLE, r,
 				  "network \"%s\": cannot be read: %s", name, strerror(-r));
 	r = ipam_list(s, name, &recs, &n);
 	if (r < 0)
-		return lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, r,
+		return lf_err_set(reterr, LF_E_UNAVAILABLE, r,
 				  "network \"%s\": allocations cannot be read: %s",
 				  name, strerror(-r));
 	for (size_t i = 0; i < net.n_subnets && r == 0; i++) {
@@ -280,7 +304,7 @@ cni_network_usable(struct store *s, const char *name, struct lf_err *reterr)
 			if (prefix_contains(&sn->cidr, &recs[j].addr))
 				used++;
 		if (used >= subnet_capacity(sn))
-			r = lf_err_set(reterr, LF_E_PLUGIN_NOT_AVAILABLE, -ENOSPC,
+			r = lf_err_set(reterr, LF_E_UNAVAILABLE, -ENOSPC,
 				       "network \"%s\": no free address in %s (%" PRIu64 " in use)",
 				       name, prefix_fmt(&sn->cidr, buf, sizeof(buf)), used);
 	}

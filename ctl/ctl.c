@@ -3,12 +3,13 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "clock.h"
 #include "ctl.h"
+#include "dbuf.h"
 #include "json.h"
 #include "prefix.h"
 
@@ -37,22 +38,13 @@ ctl_connect(const char *sockpath)
 	return fd;
 }
 
-static long long
-ms_now(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for events on fd until the deadline: 0, or -ETIMEDOUT / -errno. */
 static int
 ctl_wait(int fd, short events, long long deadline)
 {
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = events };
-		long long left = deadline - ms_now();
+		long long left = deadline - (long long)clock_now_ms();
 		int n;
 
 		if (left <= 0)
@@ -71,82 +63,64 @@ int
 ctl_request(const char *sockpath, const char *request_json, char **ret_response,
 	    int timeout_ms)
 {
-	long long deadline = ms_now() + (timeout_ms > 0 ? timeout_ms : 1);
-	size_t len = strlen(request_json), off = 0, cap = 4096, have = 0;
-	char *buf = NULL, *line = NULL;
+	long long deadline = (long long)clock_now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
+	struct dbuf line = DBUF_INIT, resp = DBUF_INIT;
+	size_t off = 0;
 	int fd, r;
 
 	fd = ctl_connect(sockpath);
 	if (fd < 0)
 		return fd;
-	line = malloc(len + 1);
-	if (line == NULL) {
-		r = -ENOMEM;
-		goto out_close;
-	}
-	memcpy(line, request_json, len);
-	line[len++] = '\n';
-	while (off < len) {
-		ssize_t n = send(fd, line + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if ((r = dbuf_printf(&line, "%s\n", request_json)) < 0)
+		goto out;
+	while (off < line.len) {
+		ssize_t n = send(fd, line.data + off, line.len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 			if ((r = ctl_wait(fd, POLLOUT, deadline)) < 0)
-				goto out_free;
+				goto out;
 			continue;
 		}
 		if (n < 0) {
 			r = -errno;
-			goto out_free;
+			goto out;
 		}
 		off += (size_t)n;
 	}
-	buf = malloc(cap);
-	if (buf == NULL) {
-		r = -ENOMEM;
-		goto out_free;
-	}
+	/* one line back */
 	for (;;) {
 		ssize_t n;
 		char *nl;
 
-		if (have + 1 >= cap) {
-			char *nb = realloc(buf, cap * 2);
-
-			if (nb == NULL) {
-				r = -ENOMEM;
-				goto out_free;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = recv(fd, buf + have, cap - have - 1, MSG_DONTWAIT);
+		if ((r = dbuf_reserve(&resp, 4096)) < 0)
+			goto out;
+		n = recv(fd, resp.data + resp.len, resp.cap - resp.len - 1, MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 			if ((r = ctl_wait(fd, POLLIN, deadline)) < 0)
-				goto out_free;
+				goto out;
 			continue;
 		}
 		if (n < 0) {
 			r = -errno;
-			goto out_free;
+			goto out;
 		}
 		if (n == 0) {
 			r = -ECONNRESET;	/* closed without a whole answer */
-			goto out_free;
+			goto out;
 		}
-		nl = memchr(buf + have, '\n', (size_t)n);
-		have += (size_t)n;
+		nl = memchr(resp.data + resp.len, '\n', (size_t)n);
+		resp.len += (size_t)n;
+		resp.data[resp.len] = '\0';
 		if (nl != NULL) {
 			*nl = '\0';
-			*ret_response = buf;
-			buf = NULL;
+			*ret_response = dbuf_steal(&resp);
 			r = 0;
-			goto out_free;
+			goto out;
 		}
 	}
-out_free:
-	free(buf);
-	free(line);
-out_close:
+out:
+	dbuf_free(&resp);
+	dbuf_free(&line);
 	(void)close(fd);
 	return r;
 }
@@ -154,7 +128,6 @@ out_close:
 int
 ctl_notify(const char *sockpath, const char *op, const struct prefix *p)
 {
-	char pfx[PREFIX_STRLEN];
 	cJSON *o;
 	char *text;
 	size_t len;
@@ -166,7 +139,7 @@ ctl_notify(const char *sockpath, const char *op, const struct prefix *p)
 	o = cJSON_CreateObject();
 	if (o == NULL || !cJSON_AddStringToObject(o, "cmd", "notify") ||
 	    !cJSON_AddStringToObject(o, "op", op) ||
-	    !cJSON_AddStringToObject(o, "prefix", prefix_fmt(p, pfx, sizeof(pfx)))) {
+	    !json_add_prefix(o, "prefix", p)) {
 		cJSON_Delete(o);
 		return -ENOMEM;
 	}

@@ -123,6 +123,10 @@ int  dp_parse_addr_req(const cJSON *o, bool release, struct dp_addr_req *ret,
 		       struct lf_err *reterr);
 void dp_pool_id(const struct prefix *p, char *buf, size_t size);
 int  dp_pool_id_parse(const char *id, struct prefix *ret);
+/* The Err/Error text for a failed method: leafnet's message and details
+ * (or strerror(-r) when nothing was recorded).  Codes and fields carry no
+ * text of their own here: libnetwork shows Err to the user as it is. */
+void dp_err_text(const struct lf_err *e, int r, char *buf, size_t size);
 void dp_src_name(const char *epid, char ret[IFNAMSIZ]);
 /* Join's answer for what attach_workload() made. */
 cJSON *dp_join_response(const char *src_name, const struct attach_result *ar);

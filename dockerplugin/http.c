@@ -34,6 +34,7 @@
 #include <unistd.h>
 #include <microhttpd.h>
 
+#include "dbuf.h"
 #include "dp.h"
 #include "err.h"
 #include "json.h"
@@ -43,34 +44,18 @@
 #define DP_CONTENT     "application/vnd.docker.plugins.v1.2+json"
 
 struct dp_conn {			/* one request's body */
-	char *buf;
-	size_t len, cap;
+	struct dbuf body;
 	bool too_big;
 };
 
 static int
 conn_append(struct dp_conn *c, const char *data, size_t n)
 {
-	if (c->too_big || c->len + n > DP_BODY_MAX) {
+	if (c->too_big || c->body.len + n > DP_BODY_MAX) {
 		c->too_big = true;
 		return 0;
 	}
-	if (c->len + n + 1 > c->cap) {
-		size_t cap = c->cap ? c->cap : 4096;
-		char *p;
-
-		while (cap < c->len + n + 1)
-			cap *= 2;
-		p = realloc(c->buf, cap);
-		if (!p)
-			return -ENOMEM;
-		c->buf = p;
-		c->cap = cap;
-	}
-	memcpy(c->buf + c->len, data, n);
-	c->len += n;
-	c->buf[c->len] = '\0';
-	return 0;
+	return dbuf_append(&c->body, data, n);
 }
 
 static enum MHD_Result
@@ -117,12 +102,13 @@ dp_handle(struct dp *d, const struct dp_route *rt, const struct dp_conn *c, char
 		*ret_body = error_body(rt->api, "request body too large");
 		return MHD_HTTP_CONTENT_TOO_LARGE;
 	}
-	if (c->len > 0 && json_parse(c->buf, &req, &err) < 0) {
+	if (c->body.len > 0 && json_parse(c->body.data, &req, &err) < 0) {
 		log_warnx("%s: %s", rt->path, err.msg);
 		*ret_body = error_body(rt->api, err.msg[0] ? err.msg : "malformed JSON");
 		return MHD_HTTP_BAD_REQUEST;
 	}
-	log_debug("%s %.*s", rt->path, c->len > 2000 ? 2000 : (int)c->len, c->buf ? c->buf : "");
+	log_debug("%s %.*s", rt->path, c->body.len > 2000 ? 2000 : (int)c->body.len,
+		  c->body.data ? c->body.data : "");
 	resp = cJSON_CreateObject();
 	if (!resp) {
 		cJSON_Delete(req);
@@ -132,19 +118,12 @@ dp_handle(struct dp *d, const struct dp_route *rt, const struct dp_conn *c, char
 	r = rt->fn(d, req, resp, &err);
 	cJSON_Delete(req);
 	if (r < 0) {
-		if (!err.msg[0])
-			snprintf(err.msg, sizeof(err.msg), "%s", strerror(-r));
-		log_warnx("%s failed: %s%s%s", rt->path, err.msg, err.details[0] ? ": " : "",
-			  err.details);
-		cJSON_Delete(resp);
-		if (err.details[0]) {
-			char full[LF_ERR_MSG_MAX + LF_ERR_DETAILS_MAX + 4];
+		char text[LF_ERR_MSG_MAX + LF_ERR_DETAILS_MAX + 4];
 
-			snprintf(full, sizeof(full), "%s: %s", err.msg, err.details);
-			*ret_body = error_body(rt->api, full);
-		} else {
-			*ret_body = error_body(rt->api, err.msg);
-		}
+		dp_err_text(&err, r, text, sizeof(text));
+		log_warnx("%s failed (%s): %s", rt->path, lf_err_code_name(err.code), text);
+		cJSON_Delete(resp);
+		*ret_body = error_body(rt->api, text);
 		return MHD_HTTP_OK;
 	}
 	*ret_body = json_print(resp);
@@ -200,7 +179,7 @@ dp_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	(void)toe;
 	if (c) {
-		free(c->buf);
+		dbuf_free(&c->body);
 		free(c);
 		*con_cls = NULL;
 	}

@@ -18,6 +18,7 @@
 #include "leafnet.h"
 #include "dp.h"
 #include "err.h"
+#include "json.h"
 #include "ipam.h"
 #include "log.h"
 #include "network.h"
@@ -59,7 +60,7 @@ network_by_pool(struct dp *d, const struct prefix *pool, char *ret, size_t size,
 				break;
 			}
 			if (prefix_overlaps(c, pool)) {
-				found = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
+				found = lf_err_set(reterr, LF_E_INVALID, -EEXIST,
 						   "pool %s overlaps leafnet network %s's subnet %s; "
 						   "use --subnet=%s to join that network, or another "
 						   "subnet", prefix_fmt(pool, a, sizeof(a)),
@@ -71,12 +72,6 @@ network_by_pool(struct dp *d, const struct prefix *pool, char *ret, size_t size,
 	}
 	free(nets);
 	return found;
-}
-
-static void
-default_gateway(int family, struct ipaddr *ret)
-{
-	(void)ipaddr_parse(family == AF_INET ? LEAFNET_GW4_DEFAULT : LEAFNET_GW6_DEFAULT, ret);
 }
 
 int
@@ -92,11 +87,11 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *rete
 	if ((r = dp_parse_request_pool(req, &pr, reterr)) < 0)
 		return r;
 	if (!space_ok(pr.space))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "AddressSpace \"%s\" is not leafnet's (%s, %s)", pr.space,
 				  DP_SPACE_LOCAL, DP_SPACE_GLOBAL);
 	if (pr.subpool.addr.family && !prefix_eq(&pr.subpool, &pr.pool))
-		return lf_err_set(reterr, LF_E_UNSUPPORTED_FIELD, -ENOTSUP,
+		return lf_err_set(reterr, LF_E_UNSUPPORTED, -ENOTSUP,
 				  "SubPool (--ip-range) is not supported: leafnet allocates from "
 				  "per-host blocks of the whole subnet; drop --ip-range");
 	family = pr.v6 ? AF_INET6 : AF_INET;
@@ -111,7 +106,7 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *rete
 			const struct network_subnet *sn = network_subnet_for(&net, family);
 
 			if (!sn) {
-				r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+				r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					       "leafnet network %s has no IPv%c subnet "
 					       "(netctl network inspect %s)", net.name,
 					       famc(family), net.name);
@@ -120,7 +115,7 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *rete
 			if (pr.pool.addr.family && !prefix_eq(&pr.pool, &sn->cidr)) {
 				char a[PREFIX_STRLEN];
 
-				r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+				r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					       "leafnet network %s's IPv%c subnet is %s, not %s; "
 					       "drop --subnet or give --subnet=%s", net.name,
 					       famc(family), prefix_fmt(&sn->cidr, a, sizeof(a)),
@@ -156,7 +151,7 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *rete
 				rec.gateway = sn->gateway;
 		}
 	} else {
-		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 			       "no IPv%c pool given: leafnet needs --subnet=CIDR, or --ipam-opt "
 			       "network=NAME to use an existing leafnet network", famc(family));
 		goto out_unlock;
@@ -185,7 +180,7 @@ dp_request_pool(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *rete
 	log_info("RequestPool %s: network %s, %u reference(s)", poolid,
 		 rec.network[0] ? rec.network : "(made at CreateNetwork)", rec.refs);
 	if (!cJSON_AddStringToObject(resp, "PoolID", poolid) ||
-	    !cJSON_AddStringToObject(resp, "Pool", prefix_fmt(&rec.cidr, s, sizeof(s)))) {
+	    !json_add_prefix(resp, "Pool", &rec.cidr)) {
 		r = lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
 		goto out_unlock;
 	}
@@ -254,15 +249,15 @@ request_gateway(struct dp *d, const char *poolid, struct dp_pool_rec *rec,
 		if (sn && ipaddr_is_set(&sn->gateway))
 			gw = sn->gateway;
 		else if (ar->addr.family)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "leafnet network %s has no IPv%c gateway (its workloads "
 					  "use %s on-link); drop --gateway=%s", net.name,
 					  famc(family), family == AF_INET ? LEAFNET_GW4_DEFAULT
 					  : LEAFNET_GW6_DEFAULT, ipaddr_fmt(&ar->addr, a, sizeof(a)));
 		else
-			default_gateway(family, &gw);
+			network_gateway(family, NULL, &gw);
 		if (ar->addr.family && !ipaddr_eq(&ar->addr, &gw))
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "leafnet network %s's gateway is %s, not %s; drop "
 					  "--gateway or give --gateway=%s", net.name,
 					  ipaddr_fmt(&gw, a, sizeof(a)),
@@ -278,14 +273,14 @@ request_gateway(struct dp *d, const char *poolid, struct dp_pool_rec *rec,
 		if (!prefix_contains(&rec->cidr, &ar->addr) ||
 		    ipaddr_eq(&ar->addr, &rec->cidr.addr) ||
 		    (family == AF_INET && ipaddr_eq(&ar->addr, &last)))
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "gateway %s is not a usable address of pool %s",
 					  ipaddr_fmt(&ar->addr, a, sizeof(a)), poolid);
 		rec->gateway = ar->addr;
 	} else if (!ipaddr_is_set(&rec->gateway)) {
 		r = prefix_nth(&rec->cidr, 1, &rec->gateway);
 		if (r < 0)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, r,
+			return lf_err_set(reterr, LF_E_INVALID, r,
 					  "pool %s has no room for a gateway", poolid);
 	}
 	r = dp_pool_put(d, poolid, rec);
@@ -322,7 +317,7 @@ dp_request_address(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *r
 		goto out_unlock;
 	}
 	if (ar.addr.family && ar.addr.family != rec.cidr.addr.family) {
-		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 			       "Address %s is not of pool %s's family",
 			       ipaddr_fmt(&ar.addr, s, sizeof(s)), ar.poolid);
 		goto out_unlock;
@@ -336,7 +331,7 @@ dp_request_address(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *r
 		goto out_answer;
 	}
 	if (!rec.network[0]) {
-		r = lf_err_set(reterr, LF_E_UNSUPPORTED_FIELD, -ENOTSUP,
+		r = lf_err_set(reterr, LF_E_UNSUPPORTED, -ENOTSUP,
 			       "pool %s has no network yet: auxiliary addresses "
 			       "(--aux-address) are not supported by leafnet", ar.poolid);
 		goto out_unlock;
@@ -398,7 +393,7 @@ dp_release_address(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *r
 	if (r < 0)
 		return lf_err_set(reterr, LF_E_NOT_FOUND, r, "PoolID %s: %s", ar.poolid,
 				  r == -ENOENT ? "no such pool" : "unreadable record");
-	default_gateway(ar.addr.family, &def);
+	network_gateway(ar.addr.family, NULL, &def);
 	if (ipaddr_eq(&ar.addr, &rec.gateway) || ipaddr_eq(&ar.addr, &def) || !rec.network[0]) {
 		log_info("ReleaseAddress %s %s: gateway, nothing allocated", ar.poolid,
 			 ipaddr_fmt(&ar.addr, s, sizeof(s)));

@@ -85,31 +85,31 @@ check_adopt(const struct network *net, const struct dp_create_network *cn,
 		struct ipaddr def;
 
 		if (!sn)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "leafnet network %s has no IPv%c subnet, Docker gave %s",
 					  net->name, famc(fam), prefix_fmt(&ip->pool, a, sizeof(a)));
 		if (!prefix_eq(&sn->cidr, &ip->pool))
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "Docker's pool %s is not leafnet network %s's IPv%c "
 					  "subnet %s; use --ipam-driver leafnet (or --subnet=%s)",
 					  prefix_fmt(&ip->pool, a, sizeof(a)), net->name, famc(fam),
 					  prefix_fmt(&sn->cidr, b, sizeof(b)),
 					  prefix_fmt(&sn->cidr, b, sizeof(b)));
-		(void)ipaddr_parse(fam == AF_INET ? LEAFNET_GW4_DEFAULT : LEAFNET_GW6_DEFAULT, &def);
+		network_gateway(fam, NULL, &def);
 		if (ipaddr_is_set(&ip->gateway) && !ipaddr_eq(&ip->gateway, &sn->gateway) &&
 		    !(!ipaddr_is_set(&sn->gateway) && ipaddr_eq(&ip->gateway, &def)))
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "gateway %s differs from leafnet network %s's (%s); "
 					  "drop --gateway", ipaddr_fmt(&ip->gateway, a, sizeof(a)),
 					  net->name, ipaddr_is_set(&sn->gateway) ?
 					  ipaddr_fmt(&sn->gateway, b, sizeof(b)) : "none");
 	}
 	if (cn->opts.routable >= 0 && (bool)cn->opts.routable != net->routable)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "leafnet network %s is %s; drop -o routable or change it "
 				  "with netctl", net->name, net->routable ? "routable" : "non-routable");
 	if (cn->opts.nat_outgoing >= 0 && (bool)cn->opts.nat_outgoing != net->nat_outgoing)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "leafnet network %s has nat-outgoing %s; drop -o nat-outgoing",
 				  net->name, net->nat_outgoing ? "on" : "off");
 	return 0;
@@ -123,10 +123,10 @@ create_leafnet_network(struct dp *d, const char *name, const struct dp_create_ne
 	int r;
 
 	if (cn->n_ip == 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "no IPv4Data or IPv6Data: leafnet network %s needs a subnet", name);
 	if (!network_name_valid(name))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "option network=%s: not a valid leafnet network name "
 				  "([A-Za-z0-9][A-Za-z0-9_.-]{0,62})", name);
 	network_init(&net);
@@ -165,7 +165,7 @@ dp_create_network(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *re
 	for (size_t i = 0; i < cn.n_ip; i++)
 		if (cn.ip[i].space[0] && strcmp(cn.ip[i].space, DP_SPACE_LOCAL) != 0 &&
 		    strcmp(cn.ip[i].space, DP_SPACE_GLOBAL) != 0)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "pool %s comes from another IPAM driver (address "
 					  "space %s); give --ipam-driver with this plugin's name "
 					  "too, so leafnet allocates the addresses",
@@ -317,7 +317,7 @@ dp_create_endpoint(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *r
 				  ce.netid);
 	if (dp_ep_get(d, ce.epid, &old) == 0) {
 		if (strcmp(old.netid, ce.netid) != 0)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
+			return lf_err_set(reterr, LF_E_INVALID, -EEXIST,
 					  "EndpointID %s already exists in another network",
 					  ce.epid);
 		return 0;		/* a repeated request */
@@ -430,7 +430,7 @@ dp_join(struct dp *d, const cJSON *req, cJSON *resp, struct lf_err *reterr)
 		return lf_err_set(reterr, LF_E_NOT_FOUND, -ENOENT,
 				  "EndpointID %s: unknown endpoint (CreateEndpoint first)", ids.epid);
 	if (strcmp(e.netid, ids.netid) != 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "EndpointID %s belongs to network %s, not %s", ids.epid,
 				  e.netid, ids.netid);
 	have_net = network_get(d->s, e.network, &net, NULL) == 0;

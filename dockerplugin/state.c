@@ -139,12 +139,12 @@ dp_pool_get(struct dp *d, const char *poolid, struct dp_pool_rec *ret)
 int
 dp_pool_put(struct dp *d, const char *poolid, const struct dp_pool_rec *p)
 {
-	char c[PREFIX_STRLEN], g[IPADDR_STRLEN] = "";
+	char g[IPADDR_STRLEN] = "";
 	cJSON *o = cJSON_CreateObject();
 
 	if (ipaddr_is_set(&p->gateway))
 		ipaddr_fmt(&p->gateway, g, sizeof(g));
-	if (o && (!cJSON_AddStringToObject(o, "cidr", prefix_fmt(&p->cidr, c, sizeof(c))) ||
+	if (o && (!json_add_prefix(o, "cidr", &p->cidr) ||
 		  !cJSON_AddStringToObject(o, "network", p->network) ||
 		  !cJSON_AddStringToObject(o, "gateway", g) ||
 		  !cJSON_AddNumberToObject(o, "refs", p->refs))) {

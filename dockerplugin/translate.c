@@ -46,7 +46,7 @@ get_id(const cJSON *o, const char *key, char *buf, bool required, struct lf_err 
 	if (r < 0)
 		return r;
 	if (!dp_id_valid(buf))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s: \"%s\" is not a valid ID ([A-Za-z0-9_.:-], at most %d "
 				  "characters)", key, buf, DP_ID_MAX - 1);
 	return 0;
@@ -65,7 +65,7 @@ parse_bool_opt(const char *key, const char *v, int *ret, struct lf_err *reterr)
 		*ret = 0;
 		return 0;
 	}
-	return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+	return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 			  "option %s=%s: expected true or false", key, v);
 }
 
@@ -82,7 +82,7 @@ dp_parse_opts(const cJSON *generic, const char *ctx, struct dp_opts *ret,
 
 	if (generic != NULL && !cJSON_IsNull(generic)) {
 		if (!cJSON_IsObject(generic))
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "%s: expected an object of options", ctx);
 		cJSON_ArrayForEach(it, generic) {
 			const char *k = it->string, *v;
@@ -91,13 +91,13 @@ dp_parse_opts(const cJSON *generic, const char *ctx, struct dp_opts *ret,
 			if (!cJSON_IsString(it) || it->valuestring == NULL) {
 				if (!strncmp(k, "com.docker.", 11))
 					continue;
-				return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+				return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 						  "%s.%s: expected a string", ctx, k);
 			}
 			v = it->valuestring;
 			if (!strcmp(k, "network")) {
 				if (strlen(v) >= sizeof(o.network) || !v[0])
-					return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+					return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 							  "option network=%s: expected a leafnet "
 							  "network name (1-%zu characters)", v,
 							  sizeof(o.network) - 1);
@@ -118,12 +118,12 @@ dp_parse_opts(const cJSON *generic, const char *ctx, struct dp_opts *ret,
 				errno = 0;
 				m = strtoul(num, &end, 10);
 				if (errno || end == num || *end || m < 68 || m > 65535)
-					return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+					return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 							  "option %s=%s: expected an MTU of "
 							  "68-65535", k, v);
 				o.mtu = (unsigned)m;
 			} else if (strncmp(k, "com.docker.", 11) != 0) {
-				return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+				return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 						  "unknown option \"%s\" (leafnet knows network, "
 						  "routable, nat-outgoing, mtu)", k);
 			}
@@ -155,7 +155,7 @@ parse_ipdata(const cJSON *arr, const char *key, int family, struct dp_create_net
 	if (arr == NULL || cJSON_IsNull(arr))
 		return 0;
 	if (!cJSON_IsArray(arr))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s: expected an array", key);
 	cJSON_ArrayForEach(it, arr) {
 		struct dp_ipdata *d;
@@ -164,10 +164,10 @@ parse_ipdata(const cJSON *arr, const char *key, int family, struct dp_create_net
 
 		snprintf(ctx, sizeof(ctx), "%s[%zu].", key, i++);
 		if (!cJSON_IsObject(it))
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "%s: expected an object", ctx);
 		if (n->n_ip >= DP_MAX_POOLS)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -E2BIG,
+			return lf_err_set(reterr, LF_E_INVALID, -E2BIG,
 					  "%s: at most %d pools per network", key, DP_MAX_POOLS);
 		d = &n->ip[n->n_ip];
 		memset(d, 0, sizeof(*d));
@@ -179,7 +179,7 @@ parse_ipdata(const cJSON *arr, const char *key, int family, struct dp_create_net
 		if (r < 0)
 			return r;
 		if (prefix_parse(buf, 0, &d->pool) < 0 || d->pool.addr.family != family)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "%sPool: \"%s\" is not an IPv%c prefix without host bits",
 					  ctx, buf, family == AF_INET ? '4' : '6');
 		r = json_get_str(it, "Gateway", buf, sizeof(buf), false, ctx, reterr);
@@ -187,7 +187,7 @@ parse_ipdata(const cJSON *arr, const char *key, int family, struct dp_create_net
 			return r;
 		if (r == 0 && buf[0] &&
 		    (parse_gateway(buf, &d->gateway) < 0 || d->gateway.family != family))
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "%sGateway: \"%s\" is not an IPv%c address", ctx, buf,
 					  family == AF_INET ? '4' : '6');
 		n->n_ip++;
@@ -266,7 +266,7 @@ parse_iface_addr(const cJSON *iface, const char *key, int family, struct prefix 
 	if (r < 0)
 		return r;
 	if (prefix_parse(buf, PREFIX_F_HOST_BITS, ret) < 0 || ret->addr.family != family)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "Interface.%s: \"%s\" is not an IPv%c address/length", key, buf,
 				  family == AF_INET ? '4' : '6');
 	return 0;
@@ -325,11 +325,11 @@ dp_parse_request_pool(const cJSON *o, struct dp_pool_req *ret, struct lf_err *re
 		return r;
 	if (r == 0 && buf[0]) {
 		if (prefix_parse(buf, 0, &p.pool) < 0)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "Pool: \"%s\" is not a prefix without host bits "
 					  "(--subnet)", buf);
 		if ((p.pool.addr.family == AF_INET6) != p.v6)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "Pool: \"%s\" is IPv%c but V6 is %s", buf,
 					  p.v6 ? '4' : '6', p.v6 ? "true" : "false");
 	}
@@ -338,15 +338,15 @@ dp_parse_request_pool(const cJSON *o, struct dp_pool_req *ret, struct lf_err *re
 		return r;
 	if (r == 0 && buf[0]) {
 		if (prefix_parse(buf, 0, &p.subpool) < 0)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "SubPool: \"%s\" is not a prefix without host bits "
 					  "(--ip-range)", buf);
 		if (p.pool.addr.family == 0)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "SubPool %s given without Pool: --ip-range needs "
 					  "--subnet", buf);
 		if (!prefix_contains_prefix(&p.pool, &p.subpool))
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "SubPool %s is not inside Pool (--ip-range must lie in "
 					  "--subnet)", buf);
 	}
@@ -391,15 +391,15 @@ dp_parse_addr_req(const cJSON *o, bool release, struct dp_addr_req *ret,
 		return r;
 	if (r == 0 && buf[0]) {
 		if (parse_gateway(buf, &a.addr) < 0)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "Address: \"%s\" is not an IP address", buf);
 	} else if (release) {
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "Address: empty; ReleaseAddress needs the address");
 	}
 	opts = cJSON_GetObjectItemCaseSensitive(o, "Options");
 	if (opts != NULL && !cJSON_IsNull(opts) && !cJSON_IsObject(opts))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "Options: expected an object");
 	type = opts ? cJSON_GetObjectItemCaseSensitive(opts, DP_OPT_ADDRTYPE) : NULL;
 	if (cJSON_IsString(type) && !strcmp(type->valuestring, DP_OPT_GATEWAY))
@@ -504,4 +504,15 @@ dp_join_response(const char *src_name, const struct attach_result *ar)
 out_free:
 	cJSON_Delete(resp);
 	return NULL;
+}
+
+void
+dp_err_text(const struct lf_err *e, int r, char *buf, size_t size)
+{
+	if (e == NULL || e->msg[0] == '\0')
+		(void)snprintf(buf, size, "%s", strerror(r < 0 ? -r : EIO));
+	else if (e->details[0] != '\0')
+		(void)snprintf(buf, size, "%s: %s", e->msg, e->details);
+	else
+		(void)snprintf(buf, size, "%s", e->msg);
 }

@@ -41,6 +41,7 @@
 #include "err.h"
 #include "json.h"
 #include "store.h"
+#include "dbuf.h"
 #include "network.h"
 #include "ipam.h"
 #include "ipam_private.h"
@@ -55,7 +56,7 @@ struct alloc_ctx {
 	struct lf_err *reterr;
 	time_t now;
 	struct ipam_block *blocks;	/* sorted, disjoint; grows on a claim */
-	size_t n_blocks;
+	size_t n_blocks, cap_blocks;
 	bool blocks_loaded;		/* only the slow path lists them */
 	struct ipaddr *used;		/* loaded lazily, see is_used() */
 	size_t n_used;
@@ -106,18 +107,18 @@ req_check(const struct ipam_req *req, struct lf_err *reterr)
 	if (ipam_name_check(req->network, reterr) < 0)
 		return -EINVAL;
 	if (!req->node || !network_name_valid(req->node))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "node name \"%s\" is invalid: set node_name in the leafnet "
 				  "config to 1-63 characters [A-Za-z0-9_.-]",
 				  req->node ? req->node : "");
 	if (!req->owner.container_id[0])
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "container id is empty");
 	if (!req->owner.ifname[0])
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "interface name is empty");
 	if (req->n_static > IPAM_MAX_ADDRS)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "at most %d static addresses per interface", IPAM_MAX_ADDRS);
 	return 0;
 }
@@ -254,10 +255,14 @@ scan(struct alloc_ctx *c, const struct network_subnet *sn, const struct prefix *
 static int
 blocks_load(struct alloc_ctx *c)
 {
+	int r;
+
 	if (c->blocks_loaded)
 		return 0;
 	c->blocks_loaded = true;
-	return ipam_blocks_load(c->s, c->req->network, &c->blocks, &c->n_blocks);
+	r = ipam_blocks_load(c->s, c->req->network, &c->blocks, &c->n_blocks);
+	c->cap_blocks = c->n_blocks;
+	return r;
 }
 
 /* Claim the first unclaimed block of sn for this node; -ENOSPC if none. */
@@ -265,7 +270,7 @@ static int
 claim_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix *ret)
 {
 	unsigned len = ipam_block_len(c->net, sn);
-	char key[IPAM_KEY_MAX], pbuf[PREFIX_STRLEN], *text;
+	char key[IPAM_KEY_MAX], *text;
 	struct ipam_block *nb;
 	struct ipaddr last;
 	struct prefix b;
@@ -299,7 +304,7 @@ claim_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 			return -ENOMEM;
 		text = NULL;
 		if (cJSON_AddStringToObject(o, "node", c->req->node) &&
-		    cJSON_AddStringToObject(o, "cidr", prefix_fmt(&b, pbuf, sizeof(pbuf))))
+		    json_add_prefix(o, "cidr", &b))
 			text = json_print(o);
 		cJSON_Delete(o);
 		if (!text)
@@ -312,14 +317,13 @@ claim_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 			return r;
 		c->claimed[c->n_claimed++] = b;
 
-		nb = realloc(c->blocks, (c->n_blocks + 1) * sizeof(*nb));
-		if (!nb)
+		if (GROW(c->blocks, c->cap_blocks, c->n_blocks + 1) < 0)
 			return -ENOMEM;	/* the claim is in the undo log */
+		nb = c->blocks;
 		memmove(&nb[p + 1], &nb[p], (c->n_blocks - p) * sizeof(*nb));
 		memset(&nb[p], 0, sizeof(*nb));
 		nb[p].cidr = b;
 		snprintf(nb[p].node, sizeof(nb[p].node), "%s", c->req->node);
-		c->blocks = nb;
 		c->n_blocks++;
 		*ret = b;
 		return 0;
@@ -436,14 +440,14 @@ static_check(const struct alloc_ctx *c, const struct ipaddr *a)
 			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
 				i ? ", " : "",
 				prefix_fmt(&c->net->subnets[i].cidr, pbuf, sizeof(pbuf)));
-		return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(c->reterr, LF_E_INVALID, -EINVAL,
 				  "requested address %s is not inside network %s (%s); "
 				  "ask for an address in its subnet or leave it out",
 				  abuf, c->net->name, list);
 	}
 	why = addr_reserved(sn, a);
 	if (why)
-		return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(c->reterr, LF_E_INVALID, -EINVAL,
 				  "requested address %s is the %s of %s in network %s "
 				  "and is never assigned; ask for another address",
 				  abuf, why, prefix_fmt(&sn->cidr, pbuf, sizeof(pbuf)),
@@ -704,7 +708,7 @@ out_eexist:
 	 * address free: someone changed the state directory behind our back.
 	 * A retried ADD sees the record and picks another address. */
 	if (r == -EEXIST && existing < c->n_created)
-		return lf_err_set(c->reterr, LF_E_TRY_AGAIN, -EADDRINUSE,
+		return lf_err_set(c->reterr, LF_E_AGAIN, -EADDRINUSE,
 				  "address %s in network %s was allocated while the network "
 				  "was locked (state changed outside leafnet?); retry",
 				  ipaddr_fmt(&c->created[existing], abuf, sizeof(abuf)),
@@ -720,7 +724,7 @@ families_check(const struct alloc_ctx *c)
 
 	for (int i = 0; i < 2; i++)
 		if ((c->req->families & bits[i]) && !network_subnet_for(c->net, fams[i]))
-			return lf_err_set(c->reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(c->reterr, LF_E_INVALID, -EINVAL,
 					  "network %s has no %s subnet; do not ask for %s, "
 					  "or recreate the network with an %s --subnet",
 					  c->net->name, fam_name(fams[i]), fam_name(fams[i]),
@@ -768,7 +772,7 @@ ipam_alloc(struct store *s, const struct ipam_req *req,
 		if (r == 0 && n_res > IPAM_MAX_ADDRS)
 			r = -E2BIG;
 		if (r == -E2BIG)
-			r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				       "too many addresses for %s in network %s: at most %d "
 				       "per interface", req->owner.ifname, req->network,
 				       IPAM_MAX_ADDRS);

@@ -77,7 +77,7 @@ struct ipam_block {
 /* Allocate (or return the existing) addresses for req->owner.  Errors:
  * -ENOENT/LF_E_NOT_FOUND unknown network; -ENOSPC/LF_E_POOL_EXHAUSTED;
  * -EADDRINUSE/LF_E_ADDR_IN_USE static address owned by someone else;
- * -EINVAL/LF_E_INVALID_CONFIG static address outside every subnet or a
+ * -EINVAL/LF_E_INVALID static address outside every subnet or a
  * reserved one.  On failure nothing new stays allocated. */
 int ipam_alloc(struct store *s, const struct ipam_req *req,
 	       struct ipam_addr *ret, size_t max, size_t *ret_n, struct lf_err *reterr);

@@ -17,6 +17,7 @@
 
 #include "err.h"
 #include "store.h"
+#include "dbuf.h"
 #include "network.h"
 #include "ipam.h"
 #include "ipam_private.h"
@@ -30,9 +31,10 @@ record_cmp(const void *a, const void *b)
 	return c ? c : ipaddr_cmp(&x->addr, &y->addr);
 }
 
-/* Append net's allocations to *v. */
+/* Append net's allocations to *v (*n of *cap used). */
 static int
-records_load(struct store *s, const char *net, struct ipam_record **v, size_t *n)
+records_load(struct store *s, const char *net, struct ipam_record **v, size_t *n,
+	     size_t *cap)
 {
 	struct ipam_record *nv;
 	struct ipaddr a;
@@ -45,12 +47,9 @@ records_load(struct store *s, const char *net, struct ipam_record **v, size_t *n
 		return r;
 	if (n_names == 0)
 		goto out_free_names;
-	nv = realloc(*v, (*n + n_names) * sizeof(*nv));
-	if (!nv) {
-		r = -ENOMEM;
+	if ((r = grow_array((void **)v, cap, *n + n_names, sizeof(**v))) < 0)
 		goto out_free_names;
-	}
-	*v = nv;
+	nv = *v;
 	for (size_t i = 0; i < n_names; i++) {
 		if (ipaddr_parse(names[i], &a) < 0)
 			continue;
@@ -85,18 +84,18 @@ ipam_list(struct store *s, const char *network, struct ipam_record **ret, size_t
 {
 	struct ipam_record *v = NULL;
 	char **nets = NULL;
-	size_t n = 0, n_nets = 0;
+	size_t n = 0, cap = 0, n_nets = 0;
 	int r;
 
 	if (network) {
 		if (!network_name_valid(network))
 			return -EINVAL;
-		r = records_load(s, network, &v, &n);
+		r = records_load(s, network, &v, &n, &cap);
 	} else {
 		r = networks_with_state(s, &nets, &n_nets);
 		for (size_t i = 0; r == 0 && i < n_nets; i++)
 			if (network_name_valid(nets[i]))
-				r = records_load(s, nets[i], &v, &n);
+				r = records_load(s, nets[i], &v, &n, &cap);
 		store_names_free(nets, n_nets);
 	}
 	if (r < 0) {
@@ -198,10 +197,10 @@ gc_network(struct store *s, const char *net, const char *node,
 {
 	struct ipam_record *v = NULL, cur;
 	struct store_lock *lock;
-	size_t n = 0, n_drop = 0;
+	size_t n = 0, cap = 0, n_drop = 0;
 	int r, released = 0;
 
-	r = records_load(s, net, &v, &n);
+	r = records_load(s, net, &v, &n, &cap);
 	if (r < 0)
 		return r;
 	/* judge without the lock; keep the rejected ones at the front */

@@ -9,6 +9,7 @@
 #include <cJSON.h>
 
 #include "err.h"
+#include "hash.h"
 #include "json.h"
 #include "store.h"
 #include "network.h"
@@ -19,7 +20,7 @@ int
 ipam_name_check(const char *name, struct lf_err *reterr)
 {
 	if (!name || !network_name_valid(name))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "network name \"%s\" is invalid: use 1-63 characters "
 				  "[A-Za-z0-9_.-] starting with a letter or digit",
 				  name ? name : "");
@@ -81,18 +82,6 @@ ipam_list_names(struct store *s, const char *kind, const char *net, char ***ret,
 	return store_list(s, dir, ret, ret_n, NULL);
 }
 
-static uint64_t
-fnv1a64(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *c = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= c[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 /* "<16 hex digits>-<ifname>": bounded, filesystem safe, and still readable
  * by a person looking at the state directory. */
 int
@@ -100,11 +89,11 @@ ipam_key_owner(char *buf, size_t size, const char *net, const char *cid,
 	       const char *ifname)
 {
 	char safe[IPAM_IFNAME_MAX];
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = HASH_FNV64_INIT;
 	size_t i;
 
-	h = fnv1a64(h, cid, strlen(cid) + 1);	/* with the NUL separator */
-	h = fnv1a64(h, ifname, strlen(ifname));
+	h = hash_fnv1a64(h, cid, strlen(cid) + 1);	/* with the NUL separator */
+	h = hash_fnv1a64(h, ifname, strlen(ifname));
 	for (i = 0; ifname[i] && i < sizeof(safe) - 1; i++) {
 		unsigned char c = (unsigned char)ifname[i];
 		safe[i] = (isalnum(c) || c == '.' || c == '_' || c == '-') ? (char)c : '_';

@@ -46,7 +46,7 @@ ipam_release(struct store *s, const char *network, const char *container_id,
 	if (r < 0)
 		return r;
 	if (!container_id || !ifname)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "container id and interface name are required");
 	r = ipam_lock(s, network, &lock, reterr);
 	if (r < 0)
@@ -102,7 +102,7 @@ ipam_release_addr(struct store *s, const char *network, const struct ipaddr *a,
 		return r;
 	r = ipam_key_alloc(key, sizeof(key), network, a);
 	if (r < 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, r, "invalid address");
+		return lf_err_set(reterr, LF_E_INVALID, r, "invalid address");
 	r = ipam_lock(s, network, &lock, reterr);
 	if (r < 0)
 		return r;

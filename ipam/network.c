@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "json.h"
+#include "leafnet.h"
 #include "store.h"
 #include "network.h"
 #include "ipam_private.h"
@@ -102,17 +103,17 @@ subnet_validate(const struct network_subnet *sn, struct lf_err *reterr)
 	struct ipaddr x;
 
 	if (fam != AF_INET && fam != AF_INET6)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "--subnet is not an IPv4 or IPv6 prefix; "
 				  "write it as 10.1.0.0/16 or fd00:1::/64");
 	prefix_fmt(&sn->cidr, pbuf, sizeof(pbuf));
 	prefix_mask(&masked);
 	if (!prefix_eq(&masked, &sn->cidr))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "--subnet %s has host bits set; did you mean --subnet %s?",
 				  pbuf, prefix_fmt(&masked, mbuf, sizeof(mbuf)));
 	if (sn->cidr.len < lo || sn->cidr.len > hi)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "--subnet %s: %s subnets must be /%u to /%u; "
 				  "give a prefix length in that range",
 				  pbuf, fam == AF_INET ? "IPv4" : "IPv6", lo, hi);
@@ -120,17 +121,17 @@ subnet_validate(const struct network_subnet *sn, struct lf_err *reterr)
 		return 0;
 	ipaddr_fmt(&sn->gateway, abuf, sizeof(abuf));
 	if (sn->gateway.family != fam || !prefix_contains(&sn->cidr, &sn->gateway))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "--gateway %s is not inside --subnet %s; give a gateway "
 				  "address from the subnet or leave --gateway out", abuf, pbuf);
 	(void)prefix_nth(&sn->cidr, 0, &x);
 	if (ipaddr_eq(&x, &sn->gateway))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "--gateway %s is the network address of --subnet %s; "
 				  "use a host address of the subnet", abuf, pbuf);
 	prefix_last(&sn->cidr, &x);
 	if (fam == AF_INET && ipaddr_eq(&x, &sn->gateway))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "--gateway %s is the broadcast address of --subnet %s; "
 				  "use a host address of the subnet", abuf, pbuf);
 	return 0;
@@ -146,11 +147,11 @@ network_validate(struct network *n, struct lf_err *reterr)
 	if (r < 0)
 		return r;
 	if (n->n_subnets == 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "network %s has no subnet; give one with --subnet "
 				  "(e.g. --subnet=10.1.0.0/16)", n->name);
 	if (n->n_subnets > NETWORK_MAX_SUBNETS)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "network %s: at most %d --subnet", n->name, NETWORK_MAX_SUBNETS);
 	for (size_t i = 0; i < n->n_subnets; i++) {
 		r = subnet_validate(&n->subnets[i], reterr);
@@ -158,7 +159,7 @@ network_validate(struct network *n, struct lf_err *reterr)
 			return r;
 		for (size_t j = 0; j < i; j++)
 			if (n->subnets[j].cidr.addr.family == n->subnets[i].cidr.addr.family)
-				return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+				return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					"--subnet given twice for %s (%s and %s); a network has "
 					"at most one IPv4 and one IPv6 subnet",
 					n->subnets[i].cidr.addr.family == AF_INET ? "IPv4" : "IPv6",
@@ -166,12 +167,12 @@ network_validate(struct network *n, struct lf_err *reterr)
 					prefix_fmt(&n->subnets[i].cidr, p2, sizeof(p2)));
 	}
 	if (n->block_size4 < BLOCK4_MIN || n->block_size4 > BLOCK4_MAX)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "--block-size %u is out of range: IPv4 blocks are /%d to /%d "
 				  "(default %d)", n->block_size4, BLOCK4_MIN, BLOCK4_MAX,
 				  NETWORK_BLOCK4_DEFAULT);
 	if (n->block_size6 < BLOCK6_MIN || n->block_size6 > BLOCK6_MAX)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "--block-size %u is out of range for IPv6: blocks are /%d to "
 				  "/%d (default %d)", n->block_size6, BLOCK6_MIN, BLOCK6_MAX,
 				  NETWORK_BLOCK6_DEFAULT);
@@ -186,7 +187,7 @@ network_validate(struct network *n, struct lf_err *reterr)
 			*bs = p->len;
 	}
 	if (n->n_communities > NETWORK_MAX_COMMUNITIES)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "--community given %zu times; at most %d", n->n_communities,
 				  NETWORK_MAX_COMMUNITIES);
 	if (!n->routable && n->n_communities == 0)
@@ -212,10 +213,9 @@ network_to_json(const struct network *n)
 		const struct network_subnet *sn = &n->subnets[i];
 
 		ok = (sub = cJSON_CreateObject()) && cJSON_AddItemToArray(subnets, sub) &&
-		     cJSON_AddStringToObject(sub, "cidr", prefix_fmt(&sn->cidr, buf, sizeof(buf)));
+		     json_add_prefix(sub, "cidr", &sn->cidr);
 		if (ok && ipaddr_is_set(&sn->gateway))
-			ok = cJSON_AddStringToObject(sub, "gateway",
-					ipaddr_fmt(&sn->gateway, buf, sizeof(buf))) != NULL;
+			ok = json_add_addr(sub, "gateway", &sn->gateway) != NULL;
 	}
 	ok = ok && cJSON_AddBoolToObject(o, "routable", n->routable) &&
 	     cJSON_AddBoolToObject(o, "nat_outgoing", n->nat_outgoing) &&
@@ -246,24 +246,24 @@ subnets_from_json(const cJSON *arr, struct network *n, struct lf_err *reterr)
 		struct network_subnet *sn;
 
 		if (i == NETWORK_MAX_SUBNETS)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "subnets: at most %d", NETWORK_MAX_SUBNETS);
 		sn = &n->subnets[i];
 		snprintf(ctx, sizeof(ctx), "subnets[%zu].", i);
 		if (!cJSON_IsObject(it))
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "subnets[%zu]: expected an object", i);
 		r = json_get_str(it, "cidr", buf, sizeof(buf), true, ctx, reterr);
 		if (r < 0)
 			return -EINVAL;
 		if (prefix_parse(buf, 0, &sn->cidr) < 0)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "%scidr: \"%s\" is not a prefix like 10.1.0.0/16", ctx, buf);
 		r = json_get_str(it, "gateway", buf, sizeof(buf), false, ctx, reterr);
 		if (r == -EINVAL)
 			return r;
 		if (r == 0 && buf[0] && ipaddr_parse(buf, &sn->gateway) < 0)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "%sgateway: \"%s\" is not an IP address", ctx, buf);
 		i++;
 	}
@@ -286,7 +286,7 @@ network_from_json(const char *text, struct network *ret, struct lf_err *reterr)
 	network_init(&n);
 	r = -EINVAL;
 	if (!cJSON_IsObject(o)) {
-		(void)lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		(void)lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				 "network: expected a JSON object");
 		goto out_free_json;
 	}
@@ -301,7 +301,7 @@ network_from_json(const char *text, struct network *ret, struct lf_err *reterr)
 		goto out_free_json;
 	r = json_get_u32(o, "block_size4", &u, false, NULL, reterr);
 	if (r == 0 && u > 32)
-		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 			       "block_size4: %u is not a prefix length", u);
 	if (r == -EINVAL)
 		goto out_free_json;
@@ -309,7 +309,7 @@ network_from_json(const char *text, struct network *ret, struct lf_err *reterr)
 		n.block_size4 = (uint8_t)u;
 	r = json_get_u32(o, "block_size6", &u, false, NULL, reterr);
 	if (r == 0 && u > 128)
-		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 			       "block_size6: %u is not a prefix length", u);
 	if (r == -EINVAL)
 		goto out_free_json;
@@ -322,7 +322,7 @@ network_from_json(const char *text, struct network *ret, struct lf_err *reterr)
 		cJSON_ArrayForEach(it, arr) {
 			if (n.n_communities == NETWORK_MAX_COMMUNITIES || !cJSON_IsString(it) ||
 			    community_parse(it->valuestring, &n.communities[n.n_communities]) < 0) {
-				r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+				r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					       "communities: expected at most %d strings "
 					       "\"A:B\" with A and B in 0..65535",
 					       NETWORK_MAX_COMMUNITIES);
@@ -386,7 +386,7 @@ overlap_check(struct store *s, const struct network *n, struct lf_err *reterr)
 		for (size_t a = 0; a < n->n_subnets && r == 0; a++)
 			for (size_t b = 0; b < all[i].n_subnets && r == 0; b++)
 				if (prefix_overlaps(&n->subnets[a].cidr, &all[i].subnets[b].cidr))
-					r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+					r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 						"--subnet %s overlaps %s of network %s; "
 						"pick a subnet no other network uses",
 						prefix_fmt(&n->subnets[a].cidr, p1, sizeof(p1)),
@@ -416,7 +416,7 @@ network_create(struct store *s, const struct network *n, struct lf_err *reterr)
 	snprintf(key, sizeof(key), "networks/%s", v.name);
 	if (store_get(s, key, &text, NULL) == 0) {
 		free(text);
-		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
+		r = lf_err_set(reterr, LF_E_INVALID, -EEXIST,
 			       "network %s already exists", v.name);
 		goto out_unlock;
 	}
@@ -438,7 +438,7 @@ network_create(struct store *s, const struct network *n, struct lf_err *reterr)
 	r = store_create(s, key, text, reterr);
 	free(text);
 	if (r == -EEXIST)
-		r = lf_err_set(reterr, LF_E_INVALID_CONFIG, -EEXIST,
+		r = lf_err_set(reterr, LF_E_INVALID, -EEXIST,
 			       "network %s already exists", v.name);
 	else if (r < 0)
 		r = store_err_set(reterr, LF_E_IO, r, "writing network %s", v.name);
@@ -537,4 +537,14 @@ out_io:
 out_unlock:
 	store_unlock(lock);
 	return r;
+}
+
+void
+network_gateway(int family, const struct ipaddr *gw, struct ipaddr *ret)
+{
+	if (gw != NULL && ipaddr_is_set(gw) && gw->family == family) {
+		*ret = *gw;
+		return;
+	}
+	(void)ipaddr_parse(family == AF_INET ? LEAFNET_GW4_DEFAULT : LEAFNET_GW6_DEFAULT, ret);
 }

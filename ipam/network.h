@@ -48,7 +48,7 @@ void network_init(struct network *n);		/* defaults, no subnets */
 /* Check and complete: subnet sizes vs block sizes, gateway inside its
  * subnet, families not repeated, a non-routable network without communities
  * gets NETWORK_NONROUTABLE_COMMUNITY.  Errors name the field (--subnet,
- * --gateway, --block-size, --community) and the fix. LF_E_INVALID_CONFIG. */
+ * --gateway, --block-size, --community) and the fix. LF_E_INVALID. */
 int  network_validate(struct network *n, struct lf_err *reterr);
 
 int  network_create(struct store *s, const struct network *n, struct lf_err *reterr); /* -EEXIST */
@@ -69,6 +69,11 @@ int   network_from_json(const char *text, struct network *ret, struct lf_err *re
 /* "A:B" with A, B in 0..65535. */
 int  community_parse(const char *s, uint32_t *ret);
 const char *community_fmt(uint32_t c, char *buf, size_t size);
+
+/* The gateway a workload of family routes through: gw when it is set and of
+ * that family (a network's --gateway), else leafnet's on-link default
+ * (LEAFNET_GW4_DEFAULT / LEAFNET_GW6_DEFAULT).  gw may be NULL. */
+void network_gateway(int family, const struct ipaddr *gw, struct ipaddr *ret);
 
 /* The subnet of the given family, or NULL. */
 const struct network_subnet *network_subnet_for(const struct network *n, int family);

@@ -33,7 +33,7 @@ addr_msg(struct nl *nl, void *buf, uint16_t type, uint16_t flags, int ifindex,
 int
 addr_add(struct nl *nl, int ifindex, const struct prefix *p, unsigned flags)
 {
-	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	uint16_t nlf = NLM_F_CREATE;
 	int r;
@@ -48,19 +48,6 @@ addr_add(struct nl *nl, int ifindex, const struct prefix *p, unsigned flags)
 		ifa->ifa_flags |= IFA_F_NODAD;
 		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
 	}
-	return nl_talk(nl, nlh);
-}
-
-int
-addr_del(struct nl *nl, int ifindex, const struct prefix *p)
-{
-	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
-	struct nlmsghdr *nlh;
-	int r;
-
-	r = addr_msg(nl, buf, RTM_DELADDR, 0, ifindex, p, &nlh);
-	if (r < 0)
-		return r;
 	return nl_talk(nl, nlh);
 }
 
@@ -125,7 +112,7 @@ int
 addr_dump(struct nl *nl, int family, int ifindex,
 	  int (*cb)(const struct addr_info *ai, void *arg), void *arg)
 {
-	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct addr_dump_arg d = { .ifindex = ifindex, .cb = cb, .arg = arg };
 	struct ifaddrmsg *ifa;
 	struct nlmsghdr *nlh;

@@ -19,7 +19,6 @@ struct addr_info {
 
 /* Add p (address + prefix length) to ifindex. */
 int addr_add(struct nl *nl, int ifindex, const struct prefix *p, unsigned flags);
-int addr_del(struct nl *nl, int ifindex, const struct prefix *p);
 /* Addresses of family (AF_UNSPEC: all) on ifindex (0: every interface). */
 int addr_dump(struct nl *nl, int family, int ifindex,
 	      int (*cb)(const struct addr_info *ai, void *arg), void *arg);

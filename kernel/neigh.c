@@ -29,7 +29,7 @@ int
 neigh_set_permanent(struct nl *nl, int ifindex, const struct ipaddr *addr,
 		    const uint8_t mac[6])
 {
-	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 
 	if (ifindex <= 0 || !ipaddr_len(addr->family))
@@ -43,25 +43,12 @@ neigh_set_permanent(struct nl *nl, int ifindex, const struct ipaddr *addr,
 int
 neigh_add_proxy(struct nl *nl, int ifindex, const struct ipaddr *addr)
 {
-	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 
 	if (ifindex <= 0 || !ipaddr_len(addr->family))
 		return -EINVAL;
 	nlh = neigh_msg(nl, buf, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE,
 			ifindex, addr, NTF_PROXY);
-	return nl_talk(nl, nlh);
-}
-
-int
-neigh_del(struct nl *nl, int ifindex, const struct ipaddr *addr, int proxy)
-{
-	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
-	struct nlmsghdr *nlh;
-
-	if (ifindex <= 0 || !ipaddr_len(addr->family))
-		return -EINVAL;
-	nlh = neigh_msg(nl, buf, RTM_DELNEIGH, 0, ifindex, addr,
-			proxy ? NTF_PROXY : 0);
 	return nl_talk(nl, nlh);
 }

@@ -13,7 +13,5 @@ int neigh_set_permanent(struct nl *nl, int ifindex, const struct ipaddr *addr,
 /* Proxy entry (NTF_PROXY): answer ARP/NS for addr on ifindex.  For IPv6 it
  * takes effect with net.ipv6.conf.<if>.proxy_ndp=1. */
 int neigh_add_proxy(struct nl *nl, int ifindex, const struct ipaddr *addr);
-/* Delete an entry (proxy when `proxy`); -ENOENT when none. */
-int neigh_del(struct nl *nl, int ifindex, const struct ipaddr *addr, int proxy);
 
 #endif

@@ -67,16 +67,3 @@ netns_leave(int orig)
 	close(orig);
 	return r;
 }
-
-int
-netns_run(int nsfd, int (*fn)(void *arg), void *arg)
-{
-	int orig = -1, r, r2;
-
-	r = netns_enter(nsfd, &orig);
-	if (r < 0)
-		return r;
-	r = fn(arg);
-	r2 = netns_leave(orig);
-	return r2 < 0 ? r2 : r;
-}

@@ -1,8 +1,8 @@
 /* netns.h — network namespace handles.
  *
  * Code that must act inside another netns does it through a netlink socket
- * opened there (nl_open_netns); the only other place that switches is
- * netns_run(), which enters, runs one function and always switches back.
+ * opened there (nl_open_netns); code that must switch itself pairs
+ * netns_enter() with netns_leave(), which always switches back.
  * setns(2) changes only the calling thread, so threaded callers are safe.
  */
 #ifndef LEAFNET_NETNS_H
@@ -16,8 +16,5 @@ int  netns_enter(int nsfd, int *ret_orig);
 /* Go back to orig and close it.  Returns -errno if that failed, which
  * leaves the thread in the wrong namespace: callers treat it as fatal. */
 int  netns_leave(int orig);
-/* netns_enter(nsfd), fn(arg), netns_leave(). Returns fn's result, or the
- * enter/leave error. */
-int  netns_run(int nsfd, int (*fn)(void *arg), void *arg);
 
 #endif

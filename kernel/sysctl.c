@@ -44,31 +44,6 @@ sysctl_write(const char *key, const char *value)
 }
 
 int
-sysctl_read(const char *key, char *buf, size_t size)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd, r;
-
-	if (size == 0)
-		return -EINVAL;
-	r = sysctl_path(key, path, sizeof(path));
-	if (r < 0)
-		return r;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	r = n < 0 ? -errno : 0;
-	close(fd);
-	if (r < 0)
-		return r;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-int
 sysctl_net_if(const char *proto, const char *ifname, const char *name,
 	      const char *value)
 {

@@ -1,7 +1,8 @@
 /* sysctl.h — writes under /proc/sys.
  *
  * /proc/sys/net shows the netns of the process at open() time: these write
- * the current thread's netns.  For another netns use netns_run().
+ * the current thread's netns.  For another netns, enter it first
+ * (netns_enter / netns_leave).
  */
 #ifndef LEAFNET_SYSCTL_H
 #define LEAFNET_SYSCTL_H
@@ -12,7 +13,5 @@ int sysctl_write(const char *key, const char *value);
 /* net.<proto>.conf.<ifname>.<name> = value, proto "ipv4" or "ipv6". */
 int sysctl_net_if(const char *proto, const char *ifname, const char *name,
 		  const char *value);
-/* Read into buf (trailing newline removed). */
-int sysctl_read(const char *key, char *buf, size_t size);
 
 #endif

@@ -114,7 +114,7 @@ conf_check_keys(const cJSON *root, struct lf_err *reterr)
 			if (strcmp(it->string, conf_keys[i]) == 0)
 				known = true;
 		if (!known)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "unknown key \"%s\" (known: state_dir, "
 					  "datastore, etcd_endpoints, control_socket, "
 					  "node_name, log_file, log_level, fsync, "
@@ -123,7 +123,7 @@ conf_check_keys(const cJSON *root, struct lf_err *reterr)
 					  it->string);
 		for (const cJSON *o = root->child; o != it; o = o->next)
 			if (strcmp(o->string, it->string) == 0)
-				return lf_err_set(reterr, LF_E_INVALID_CONFIG,
+				return lf_err_set(reterr, LF_E_INVALID,
 						  -EINVAL, "key \"%s\" appears twice",
 						  it->string);
 	}
@@ -140,11 +140,11 @@ conf_check_path(char *p, const char *key, bool may_be_empty,
 	if (n == 0) {
 		if (may_be_empty)
 			return 0;
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s: must not be empty", key);
 	}
 	if (p[0] != '/')
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s: \"%s\" is not an absolute path (start it with /)",
 				  key, p);
 	while (n > 1 && p[n - 1] == '/')
@@ -156,14 +156,14 @@ static int
 conf_check_node_name(const char *name, struct lf_err *reterr)
 {
 	if (name[0] == '\0')
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "node_name: empty (the hostname is unavailable "
 				  "or longer than %d characters); set node_name",
 				  LEAFNET_NAME_MAX - 1);
 	if (name[0] == '.' ||
 	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		   "0123456789._:@-") != strlen(name))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "node_name: \"%s\" may contain only letters, digits "
 				  "and . _ : @ - (and must not start with .)", name);
 	return 0;
@@ -176,7 +176,7 @@ conf_apply(const cJSON *root, struct leafnet_conf *c, struct lf_err *reterr)
 	int r;
 
 	if (!cJSON_IsObject(root))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "the config must be a JSON object");
 	r = conf_check_keys(root, reterr);
 	if (r < 0)
@@ -206,7 +206,7 @@ conf_apply(const cJSON *root, struct leafnet_conf *c, struct lf_err *reterr)
 		int lvl = log_level_parse(level);
 
 		if (lvl < 0)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "log_level: \"%s\" is not one of error, "
 					  "warn, info, debug", level);
 		c->log_level = lvl;
@@ -221,7 +221,7 @@ conf_apply(const cJSON *root, struct leafnet_conf *c, struct lf_err *reterr)
 
 		r = json_get_u32(root, "bgp_port", &port, false, NULL, reterr);
 		if (r == 0 && (port == 0 || port > 65535))
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "bgp_port: %u is not a port number (1-65535)",
 					  port);
 		if (r == 0)
@@ -244,16 +244,16 @@ conf_validate(struct leafnet_conf *c, struct lf_err *reterr)
 	    (r = conf_check_path(c->log_file, "log_file", true, reterr)) < 0)
 		return r;
 	if (strlen(c->control_socket) >= sizeof(sun.sun_path))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "control_socket: longer than %zu characters, "
 				  "too long for a unix socket",
 				  sizeof(sun.sun_path) - 1);
 	if (strcmp(c->datastore, "file") != 0 && strcmp(c->datastore, "etcd") != 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "datastore: \"%s\" is not \"file\" or \"etcd\"",
 				  c->datastore);
 	if (strcmp(c->datastore, "etcd") == 0 && c->etcd_endpoints[0] == '\0')
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "etcd_endpoints: must not be empty with "
 				  "\"datastore\": \"etcd\"");
 	if (c->bgp_listen_address[0] != '\0') {
@@ -261,14 +261,14 @@ conf_validate(struct leafnet_conf *c, struct lf_err *reterr)
 
 		if (inet_pton(AF_INET, c->bgp_listen_address, a) != 1 &&
 		    inet_pton(AF_INET6, c->bgp_listen_address, a) != 1)
-			return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "bgp_listen_address: \"%s\" is not an IPv4 or "
 					  "IPv6 address (\"\" listens on all)",
 					  c->bgp_listen_address);
 	}
 	if (strcmp(c->bgp_import, "all") != 0 && strcmp(c->bgp_import, "default") != 0 &&
 	    strcmp(c->bgp_import, "none") != 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "bgp_import: \"%s\" is not \"all\", \"default\" or \"none\"",
 				  c->bgp_import);
 	return conf_check_node_name(c->node_name, reterr);
@@ -328,12 +328,12 @@ conf_load(const char *path, struct leafnet_conf *ret, struct lf_err *reterr)
 		goto out;
 	}
 	if (r < 0)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, r,
+		return lf_err_set(reterr, LF_E_INVALID, r,
 				  "cannot read config file %s: %s", path,
 				  strerror(-r));
 	if (strlen(path) >= sizeof(c.path)) {
 		free(text);
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -ENAMETOOLONG,
+		return lf_err_set(reterr, LF_E_INVALID, -ENAMETOOLONG,
 				  "config file path too long: %s", path);
 	}
 	memcpy(c.path, path, strlen(path) + 1);

@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "json.h"
+#include "prefix.h"
 
 /* Show a short, printable excerpt of the text around byte `off`. */
 static void
@@ -81,7 +82,7 @@ json_lookup(const cJSON *obj, const char *key, bool required,
 		it = cJSON_GetObjectItemCaseSensitive(obj, key);
 	if (it == NULL || cJSON_IsNull(it)) {
 		if (required)
-			lf_err_set(reterr, LF_E_INVALID_CONFIG, -ENOENT,
+			lf_err_set(reterr, LF_E_INVALID, -ENOENT,
 				   "%s%s: missing (required)", nz(ctx), key);
 		return -ENOENT;
 	}
@@ -101,11 +102,11 @@ json_get_str(const cJSON *obj, const char *key, char *buf, size_t size,
 	if (r < 0)
 		return r;
 	if (!cJSON_IsString(it) || it->valuestring == NULL)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s: expected a string", nz(ctx), key);
 	len = strlen(it->valuestring);
 	if (size == 0 || len >= size)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s: too long (%zu characters, at most %zu)",
 				  nz(ctx), key, len, size ? size - 1 : 0);
 	memcpy(buf, it->valuestring, len + 1);
@@ -124,16 +125,16 @@ json_get_u32(const cJSON *obj, const char *key, uint32_t *ret,
 	if (r < 0)
 		return r;
 	if (!cJSON_IsNumber(it))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s: expected a number", nz(ctx), key);
 	v = it->valuedouble;
 	/* v != v: NaN.  The range check comes before the cast (UB otherwise). */
 	if (v != v || v < 0 || v > (double)UINT32_MAX)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s: %g is out of range (0 to %u)",
 				  nz(ctx), key, v, UINT32_MAX);
 	if ((double)(uint32_t)v != v)
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s: expected a whole number, got %g",
 				  nz(ctx), key, v);
 	*ret = (uint32_t)v;
@@ -151,9 +152,28 @@ json_get_bool(const cJSON *obj, const char *key, bool *ret,
 	if (r < 0)
 		return r;
 	if (!cJSON_IsBool(it))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s: expected true or false", nz(ctx), key);
 	*ret = cJSON_IsTrue(it);
+	return 0;
+}
+
+/* An object or an array member: *ret points into obj. */
+static int
+get_member(const cJSON *obj, const char *key, const cJSON **ret, bool required,
+	   const char *ctx, struct lf_err *reterr, cJSON_bool (*is)(const cJSON *),
+	   const char *what)
+{
+	const cJSON *it;
+	int r;
+
+	r = json_lookup(obj, key, required, ctx, reterr, &it);
+	if (r < 0)
+		return r;
+	if (!is(it))
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "%s%s: expected %s", nz(ctx), key, what);
+	*ret = it;
 	return 0;
 }
 
@@ -161,34 +181,30 @@ int
 json_get_obj(const cJSON *obj, const char *key, const cJSON **ret,
 	     bool required, const char *ctx, struct lf_err *reterr)
 {
-	const cJSON *it;
-	int r;
-
-	r = json_lookup(obj, key, required, ctx, reterr, &it);
-	if (r < 0)
-		return r;
-	if (!cJSON_IsObject(it))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
-				  "%s%s: expected an object", nz(ctx), key);
-	*ret = it;
-	return 0;
+	return get_member(obj, key, ret, required, ctx, reterr, cJSON_IsObject, "an object");
 }
 
 int
 json_get_arr(const cJSON *obj, const char *key, const cJSON **ret,
 	     bool required, const char *ctx, struct lf_err *reterr)
 {
-	const cJSON *it;
-	int r;
+	return get_member(obj, key, ret, required, ctx, reterr, cJSON_IsArray, "an array");
+}
 
-	r = json_lookup(obj, key, required, ctx, reterr, &it);
-	if (r < 0)
-		return r;
-	if (!cJSON_IsArray(it))
-		return lf_err_set(reterr, LF_E_INVALID_CONFIG, -EINVAL,
-				  "%s%s: expected an array", nz(ctx), key);
-	*ret = it;
-	return 0;
+cJSON *
+json_add_addr(cJSON *obj, const char *key, const struct ipaddr *a)
+{
+	char buf[IPADDR_STRLEN];
+
+	return cJSON_AddStringToObject(obj, key, ipaddr_fmt(a, buf, sizeof(buf)));
+}
+
+cJSON *
+json_add_prefix(cJSON *obj, const char *key, const struct prefix *p)
+{
+	char buf[PREFIX_STRLEN];
+
+	return cJSON_AddStringToObject(obj, key, prefix_fmt(p, buf, sizeof(buf)));
 }
 
 char *

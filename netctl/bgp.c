@@ -56,15 +56,6 @@ const char bgp_create_help[] =
 	"  netctl bgp create host1 --router-ip=10.0.0.1/24 --as=65001 \\\n"
 	"      --neighbor=10.0.0.254 --neighbor-as=65000\n";
 
-static int
-store_fail(const struct lf_err *err, int r, const char *what)
-{
-	/* a value the library refused is the user's to fix: usage */
-	if (r == -EINVAL && err->code == LF_E_INVALID_CONFIG)
-		return out_lf_error(err, r, NETCTL_EXIT_USAGE, what);
-	return out_lf_error(err, r, NETCTL_EXIT_RUNTIME, what);
-}
-
 
 static int
 parse_as(struct netctl *ctx, const char *s, const char *what, uint32_t *ret)
@@ -171,7 +162,7 @@ peer_show(struct netctl *ctx, struct store *s, const char *node)
 
 	r = bgpconf_peer_list(s, node, &peers, &n, &err);
 	if (r < 0)
-		return store_fail(&err, r, "cannot list the BGP peers");
+		return out_lf_fail(&err, r, "cannot list the BGP peers");
 	if (ctx->output == NETCTL_OUT_TABLE) {
 		print_peer_tables(node, peers, n);
 		free(peers);
@@ -304,7 +295,7 @@ peer_add(struct netctl *ctx, struct store *s, const char *node, const struct pee
 	}
 	r = bgpconf_peer_add(s, node, &p, &err);
 	if (r < 0)
-		return store_fail(&err, r, "cannot add the BGP peer");
+		return out_lf_fail(&err, r, "cannot add the BGP peer");
 	ipaddr_fmt(&p.addr, ab, sizeof(ab));
 	bgpconf_as_fmt(p.as, as, sizeof(as));
 	if (ctx->output == NETCTL_OUT_JSON) {
@@ -351,7 +342,7 @@ peer_remove(struct netctl *ctx, struct store *s, const char *node, const char *c
 		return NETCTL_EXIT_RUNTIME;
 	}
 	if (r < 0)
-		return store_fail(&err, r, "cannot remove the BGP peer");
+		return out_lf_fail(&err, r, "cannot remove the BGP peer");
 	ipaddr_fmt(&addr, ab, sizeof(ab));
 	if (ctx->output == NETCTL_OUT_JSON) {
 		root = cJSON_CreateObject();
@@ -504,7 +495,7 @@ bgp_cmd_default_node_as(struct netctl *ctx, int argc, char **argv)
 	if (r >= 0 && !val)
 		r = bgpconf_get(s, &c, &err);
 	if (r < 0)
-		return store_fail(&err, r, "default node AS");
+		return out_lf_fail(&err, r, "default node AS");
 	if (val)
 		c.default_node_as = as;
 	if (ctx->output == NETCTL_OUT_TABLE) {
@@ -548,7 +539,7 @@ bgp_cmd_node_mesh(struct netctl *ctx, int argc, char **argv)
 		return ret;
 	r = val ? bgpconf_set_mesh(s, on, &err) : bgpconf_get(s, &c, &err);
 	if (r < 0)
-		return store_fail(&err, r, "node mesh");
+		return out_lf_fail(&err, r, "node mesh");
 	if (!val)
 		on = c.node_mesh;
 	if (ctx->output == NETCTL_OUT_TABLE) {
@@ -569,6 +560,12 @@ bgp_cmd_node_mesh(struct netctl *ctx, int argc, char **argv)
 }
 
 /* ------------------------------------------------------------ create */
+
+static const struct netctl_operand host_operand = {
+	"HOST", "host", bgpconf_node_name_valid,
+	"the HOST, e.g. netctl bgp create host1 --router-ip=10.0.0.1/24 --as=65001 "
+	"--neighbor=10.0.0.254 --neighbor-as=65000",
+};
 
 int
 bgp_cmd_create(struct netctl *ctx, int argc, char **argv)
@@ -605,18 +602,8 @@ bgp_cmd_create(struct netctl *ctx, int argc, char **argv)
 		}
 	}
 	memset(&req, 0, sizeof(req));
-	if (optind >= argc)
-		return out_usage_error(ctx, "missing the HOST, e.g. netctl bgp create host1 "
-				       "--router-ip=10.0.0.1/24 --as=65001 --neighbor=10.0.0.254 "
-				       "--neighbor-as=65000");
-	if (optind + 1 < argc)
-		return out_usage_error(ctx, "unexpected argument '%s' (only one HOST)",
-				       argv[optind + 1]);
-	req.node = argv[optind];
-	if (!bgpconf_node_name_valid(req.node))
-		return out_usage_error(ctx, "'%s' is not a valid host name: use 1-%d letters, "
-				       "digits, '.', '_' or '-', starting with a letter or digit",
-				       req.node, LEAFNET_NAME_MAX - 1);
+	if ((ret = netctl_one_operand(ctx, argc, argv, &host_operand, &req.node)) != 0)
+		return ret;
 	if (!rip || !as || !nb || !nas)
 		return out_usage_error(ctx, "missing %s; bgp create needs --router-ip, --as, "
 				       "--neighbor and --neighbor-as",
@@ -639,7 +626,7 @@ bgp_cmd_create(struct netctl *ctx, int argc, char **argv)
 		return ret;
 	r = bgpconf_node_create_bgp(s, &req, &err);
 	if (r < 0)
-		return store_fail(&err, r, "bgp create");
+		return out_lf_fail(&err, r, "bgp create");
 	prefix_fmt(&req.router_ip, p, sizeof(p));
 	ipaddr_fmt(&req.neighbor.addr, a, sizeof(a));
 	if (ctx->output == NETCTL_OUT_JSON) {

@@ -263,3 +263,19 @@ int netctl_cmd_version(struct netctl *ctx, int argc, char **argv)
 	}
 	return out_json_done(root);
 }
+
+int netctl_one_operand(const struct netctl *ctx, int argc, char **argv,
+		       const struct netctl_operand *op, const char **ret)
+{
+	if (optind >= argc)
+		return out_usage_error(ctx, "missing %s", op->missing);
+	if (optind + 1 < argc)
+		return out_usage_error(ctx, "unexpected argument '%s' (only one %s)",
+				       argv[optind + 1], op->what);
+	if (!op->valid(argv[optind]))
+		return out_usage_error(ctx, "'%s' is not a valid %s name: use 1-%d letters, "
+				       "digits, '_', '.' or '-', starting with a letter or digit",
+				       argv[optind], op->kind, LEAFNET_NAME_MAX - 1);
+	*ret = argv[optind];
+	return 0;
+}

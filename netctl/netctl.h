@@ -79,6 +79,17 @@ bool netctl_opt_common(struct netctl *ctx, int c, char **argv, int *ret_exit);
  * handler must stop and return *ret_exit. */
 bool netctl_parse_common(struct netctl *ctx, int argc, char **argv, int *ret_exit);
 int  netctl_output_parse(struct netctl *ctx, const char *s);
+/* The one operand a command takes (a network, node or host name). */
+struct netctl_operand {
+	const char *what;		/* "NAME", "HOST": in "only one NAME" */
+	const char *kind;		/* "network": "'x' is not a valid network name" */
+	bool (*valid)(const char *name);
+	const char *missing;		/* "the network NAME, e.g. netctl ..." */
+};
+/* argv[optind], the only operand left after the flags, checked with
+ * op->valid, into *ret: 0, or the exit status of the usage error printed. */
+int  netctl_one_operand(const struct netctl *ctx, int argc, char **argv,
+			const struct netctl_operand *op, const char **ret);
 /* Load the config and open the store once; prints the error itself. */
 int  netctl_store(struct netctl *ctx, struct store **ret, int *ret_exit);
 
@@ -103,6 +114,10 @@ int  out_error(const char *fmt, ...)
 /* Prints e's message (and details) or "<what>: strerror(-ret)"; returns
  * exit_status. */
 int  out_lf_error(const struct lf_err *e, int ret, int exit_status, const char *what);
+/* The same, with the exit status leafnet's error code means: a value the
+ * library refused (LF_E_INVALID) is the user's to fix, usage; the rest is
+ * a runtime failure. */
+int  out_lf_fail(const struct lf_err *e, int ret, const char *what);
 /* "2026-11-23T17:57:33Z"; "-" for 0. */
 const char *out_time(long long t, char *buf, size_t size);
 

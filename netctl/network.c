@@ -252,19 +252,15 @@ static int apply_block_size(struct netctl *ctx, struct network *n, const char *a
 static int one_name(struct netctl *ctx, int argc, char **argv, const char **ret)
 {
 	const struct netctl_cmd *cmd = ctx->cmd;
+	char missing[128];
+	const struct netctl_operand op = {
+		"NAME", "network", network_name_valid, missing,
+	};
 
-	if (optind >= argc)
-		return out_usage_error(ctx, "missing the network NAME, e.g. netctl %s %s public%s",
-				       cmd->noun, cmd->verb,
-				       strcmp(cmd->verb, "create") == 0 ? " --subnet=10.1.0.0/16" : "");
-	if (optind + 1 < argc)
-		return out_usage_error(ctx, "unexpected argument '%s' (only one NAME)", argv[optind + 1]);
-	if (!network_name_valid(argv[optind]))
-		return out_usage_error(ctx, "'%s' is not a valid network name: use 1-%d letters, "
-				       "digits, '_', '.' or '-', starting with a letter or digit",
-				       argv[optind], LEAFNET_NAME_MAX - 1);
-	*ret = argv[optind];
-	return 0;
+	snprintf(missing, sizeof(missing), "the network NAME, e.g. netctl %s %s public%s",
+		 cmd->noun, cmd->verb,
+		 strcmp(cmd->verb, "create") == 0 ? " --subnet=10.1.0.0/16" : "");
+	return netctl_one_operand(ctx, argc, argv, &op, ret);
 }
 
 static int not_found(const struct lf_err *err, int r, const char *name)

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <cJSON.h>
 #include "err.h"
+#include "json.h"
 #include "prefix.h"
 #include "store.h"
 #include "bgpconf.h"
@@ -50,7 +51,7 @@ fmt_peers(const struct bgp_node *n)
 static cJSON *
 node_json(const struct bgp_node *n, const struct bgp_config *c)
 {
-	char p[PREFIX_STRLEN], a[IPADDR_STRLEN], tm[32];
+	char tm[32];
 	cJSON *o, *arr, *po;
 	size_t i;
 
@@ -59,10 +60,10 @@ node_json(const struct bgp_node *n, const struct bgp_config *c)
 	    !cJSON_AddNumberToObject(o, "as", n->as) ||
 	    !cJSON_AddNumberToObject(o, "effective_as", n->as ? n->as : c->default_node_as) ||
 	    !(n->router_ip4.addr.family
-	      ? cJSON_AddStringToObject(o, "router_ip4", prefix_fmt(&n->router_ip4, p, sizeof(p)))
+	      ? json_add_prefix(o, "router_ip4", &n->router_ip4)
 	      : cJSON_AddNullToObject(o, "router_ip4")) ||
 	    !(n->router_ip6.addr.family
-	      ? cJSON_AddStringToObject(o, "router_ip6", prefix_fmt(&n->router_ip6, p, sizeof(p)))
+	      ? json_add_prefix(o, "router_ip6", &n->router_ip6)
 	      : cJSON_AddNullToObject(o, "router_ip6")) ||
 	    !cJSON_AddStringToObject(o, "created", out_time(n->created, tm, sizeof(tm))) ||
 	    !(arr = cJSON_AddArrayToObject(o, "peers")))
@@ -72,7 +73,7 @@ node_json(const struct bgp_node *n, const struct bgp_config *c)
 
 		po = cJSON_CreateObject();
 		if (!po || !cJSON_AddItemToArray(arr, po) ||
-		    !cJSON_AddStringToObject(po, "ip", ipaddr_fmt(&pr->addr, a, sizeof(a))) ||
+		    !json_add_addr(po, "ip", &pr->addr) ||
 		    !cJSON_AddNumberToObject(po, "as", pr->as) ||
 		    !cJSON_AddStringToObject(po, "family",
 					     pr->addr.family == AF_INET ? "ipv4" : "ipv6") ||
@@ -257,6 +258,11 @@ set_router_ip(struct netctl *ctx, struct bgp_node_set_req *req, const char *arg)
 	return 0;
 }
 
+static const struct netctl_operand set_operand = {
+	"NAME", "node", bgpconf_node_name_valid,
+	"the node NAME, e.g. netctl node set host1 --router-ip=10.0.0.1/24",
+};
+
 int
 node_cmd_set(struct netctl *ctx, int argc, char **argv)
 {
@@ -297,17 +303,8 @@ node_cmd_set(struct netctl *ctx, int argc, char **argv)
 				return ret;
 		}
 	}
-	if (optind >= argc)
-		return out_usage_error(ctx, "missing the node NAME, e.g. netctl node set host1 "
-				       "--router-ip=10.0.0.1/24");
-	if (optind + 1 < argc)
-		return out_usage_error(ctx, "unexpected argument '%s' (only one NAME)",
-				       argv[optind + 1]);
-	req.node = argv[optind];
-	if (!bgpconf_node_name_valid(req.node))
-		return out_usage_error(ctx, "'%s' is not a valid node name: use 1-%d letters, "
-				       "digits, '.', '_' or '-', starting with a letter or digit",
-				       req.node, LEAFNET_NAME_MAX - 1);
+	if ((ret = netctl_one_operand(ctx, argc, argv, &set_operand, &req.node)) != 0)
+		return ret;
 	if (!req.set_as && !req.router_ip4.addr.family && !req.router_ip6.addr.family)
 		return out_usage_error(ctx, "nothing to set: give --router-ip=IP/LEN and/or "
 				       "--as=N, e.g. netctl node set %s --router-ip=10.0.0.1/24",
@@ -317,8 +314,7 @@ node_cmd_set(struct netctl *ctx, int argc, char **argv)
 		return ret;
 	r = bgpconf_node_set(s, &req, &err);
 	if (r < 0)
-		return out_lf_error(&err, r, r == -EINVAL && err.code == LF_E_INVALID_CONFIG
-				    ? NETCTL_EXIT_USAGE : NETCTL_EXIT_RUNTIME, "node set");
+		return out_lf_fail(&err, r, "node set");
 	ret = r;
 	r = bgpconf_get(s, &c, &err);
 	if (r == 0)

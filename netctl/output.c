@@ -9,28 +9,21 @@
 #include <time.h>
 #include <cJSON.h>
 #include "err.h"
+#include "dbuf.h"
 #include "netctl.h"
 
 struct table {
 	size_t ncols;
-	size_t nrows, cap;
+	size_t nrows, cap;	/* cap: cells */
 	char **cells;		/* (nrows + 1) * ncols; row 0 holds the headers */
 };
 
 static int table_push(struct table *t, va_list ap)
 {
-	char **cells;
 	size_t i, base;
 
-	if (t->nrows + 1 >= t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-
-		cells = realloc(t->cells, cap * t->ncols * sizeof(*cells));
-		if (!cells)
-			return -ENOMEM;
-		t->cells = cells;
-		t->cap = cap;
-	}
+	if (GROW(t->cells, t->cap, (t->nrows + 1) * t->ncols) < 0)
+		return -ENOMEM;
 	base = t->nrows * t->ncols;
 	for (i = 0; i < t->ncols; i++) {
 		const char *s = va_arg(ap, const char *);
@@ -194,6 +187,13 @@ int out_lf_error(const struct lf_err *e, int ret, int exit_status, const char *w
 		fprintf(stderr, "netctl: %s: %s\n", what, strerror(ret < 0 ? -ret : ret));
 	}
 	return exit_status;
+}
+
+int out_lf_fail(const struct lf_err *e, int ret, const char *what)
+{
+	bool usage = ret == -EINVAL && e != NULL && e->code == LF_E_INVALID;
+
+	return out_lf_error(e, ret, usage ? NETCTL_EXIT_USAGE : NETCTL_EXIT_RUNTIME, what);
 }
 
 const char *out_time(long long t, char *buf, size_t size)

@@ -13,6 +13,7 @@
 
 #include "attach.h"
 #include "attach_private.h"
+#include "clock.h"
 #include "err.h"
 
 static void
@@ -98,14 +99,19 @@ test_validate_before_kernel(void **state)
 	strcpy(req->ifname, "eth0");
 	strcpy(req->network, "public");
 	assert_int_equal(attach_workload(NULL, req, &res, &e), -EINVAL);
-	assert_int_equal(e.code, LF_E_INVALID_ENV);
-	assert_non_null(strstr(e.msg, "CNI_CONTAINERID"));
+	/* neutral: the field, not a front end's variable name */
+	assert_int_equal(e.code, LF_E_INVALID);
+	assert_int_equal(e.field, LF_F_CONTAINER_ID);
+	assert_null(strstr(e.msg, "CNI_"));
+	assert_non_null(strstr(e.msg, "container id"));
 
 	lf_err_clear(&e);
 	strcpy(req->container_id, "c1");
 	strcpy(req->ifname, "bad/name");
 	assert_int_equal(attach_workload(NULL, req, &res, &e), -EINVAL);
-	assert_non_null(strstr(e.msg, "CNI_IFNAME"));
+	assert_int_equal(e.field, LF_F_IFNAME);
+	assert_null(strstr(e.msg, "CNI_"));
+	assert_non_null(strstr(e.msg, "bad/name"));
 
 	lf_err_clear(&e);
 	strcpy(req->ifname, "eth0");
@@ -126,18 +132,27 @@ test_validate_before_kernel(void **state)
 	free(req);
 }
 
+/* The hook reads its settings once, at the first call: set them first. */
 static void
 test_pause_noop(void **state)
 {
+	uint64_t t0;
+
 	(void)state;
-	unsetenv("LEAFNET_TEST_PAUSE");
-	attach_test_pause("after-ipam");	/* returns at once */
 	setenv("LEAFNET_TEST_PAUSE", "after-veth", 1);
-	setenv("LEAFNET_TEST_PAUSE_MS", "1", 1);
+	setenv("LEAFNET_TEST_PAUSE_MS", "60", 1);
+	t0 = clock_now_ms();
 	attach_test_pause("after-ipam");	/* other step: no pause */
-	attach_test_pause("after-veth");	/* 1 ms */
+	assert_true(clock_now_ms() - t0 < 50);
+	t0 = clock_now_ms();
+	attach_test_pause("after-veth");	/* 60 ms */
+	assert_true(clock_now_ms() - t0 >= 60);
+	/* read once: a later change of the environment is not seen */
 	unsetenv("LEAFNET_TEST_PAUSE");
 	unsetenv("LEAFNET_TEST_PAUSE_MS");
+	t0 = clock_now_ms();
+	attach_test_pause("after-veth");
+	assert_true(clock_now_ms() - t0 >= 60);
 }
 
 int

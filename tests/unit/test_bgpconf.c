@@ -102,7 +102,7 @@ test_parse_as(void **state)
 			assert_int_equal(err.code, 0);
 		} else {
 			assert_int_equal(as, 777);	/* untouched */
-			assert_int_equal(err.code, LF_E_INVALID_CONFIG);
+			assert_int_equal(err.code, LF_E_INVALID);
 			assert_non_null(strstr(err.msg, "--as: "));
 			assert_non_null(strstr(err.msg, "1-4294967295"));
 		}

@@ -84,12 +84,12 @@ test_env_cases(void **state)
 		r = cni_env_parse(c->cmd, &env, &err);
 		if (c->code == 0) {
 			if (r != 0)
-				fail_msg("case %zu: unexpected error %d %s", i, err.code, err.msg);
+				fail_msg("case %zu: unexpected error %d %s", i, cni_err_code(&err), err.msg);
 			continue;
 		}
 		assert_true(r < 0);
-		if (err.code != c->code || strstr(err.msg, c->msg) == NULL)
-			fail_msg("case %zu: got %d \"%s\", want %d \"%s\"", i, err.code,
+		if (cni_err_code(&err) != c->code || strstr(err.msg, c->msg) == NULL)
+			fail_msg("case %zu: got %d \"%s\", want %d \"%s\"", i, cni_err_code(&err),
 				 err.msg, c->code, c->msg);
 	}
 	env_clear();
@@ -117,14 +117,14 @@ test_env_values(void **state)
 
 	setenv("CNI_CONTAINERID", "bad/id", 1);
 	assert_true(cni_env_parse(CNI_CMD_ADD, &env, &err) < 0);
-	assert_int_equal(err.code, 4);
+	assert_int_equal(cni_err_code(&err), 4);
 	assert_non_null(strstr(err.msg, "CNI_CONTAINERID"));
 
 	lf_err_clear(&err);
 	setenv("CNI_CONTAINERID", "ok", 1);
 	setenv("CNI_IFNAME", "this-name-is-way-too-long", 1);
 	assert_true(cni_env_parse(CNI_CMD_ADD, &env, &err) < 0);
-	assert_int_equal(err.code, 4);
+	assert_int_equal(cni_err_code(&err), 4);
 	assert_non_null(strstr(err.msg, "CNI_IFNAME"));
 	env_clear();
 }
@@ -188,8 +188,8 @@ test_conf_cases(void **state)
 			cni_conf_done(&conf);
 			fail_msg("case %zu: parsed, want %d \"%s\"", i, c->code, c->msg);
 		}
-		if (err.code != c->code || strstr(err.msg, c->msg) == NULL)
-			fail_msg("case %zu: got %d \"%s\", want %d \"%s\"", i, err.code,
+		if (cni_err_code(&err) != c->code || strstr(err.msg, c->msg) == NULL)
+			fail_msg("case %zu: got %d \"%s\", want %d \"%s\"", i, cni_err_code(&err),
 				 err.msg, c->code, c->msg);
 	}
 }
@@ -240,7 +240,7 @@ test_conf_full(void **state)
 	assert_true(cni_conf_parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n1\","
 				   "\"ipam\":{\"type\":\"host-local\"}}",
 				   CNI_CMD_ADD, true, NULL, &conf, &err) < 0);
-	assert_int_equal(err.code, 7);
+	assert_int_equal(cni_err_code(&err), 7);
 }
 
 static void
@@ -374,6 +374,76 @@ test_names(void **state)
 	assert_int_equal(cni_conf_peek_version("{\"cniVersion\":\"0.3.1\"}"), CNI_V_0_3_1);
 }
 
+/* leafnet's neutral errors become the spec's codes here, and a field the
+ * runtime passed in the environment gets its CNI_* name. */
+static void
+test_error_mapping(void **state)
+{
+	static const struct { enum lf_code code; enum lf_field field; int cni; } cases[] = {
+		{ LF_E_INVALID,        LF_F_NONE,         7 },
+		{ LF_E_INVALID,        LF_F_NETWORK,      7 },
+		{ LF_E_INVALID,        LF_F_IFNAME,       4 },
+		{ LF_E_INVALID,        LF_F_NETNS,        4 },
+		{ LF_E_INVALID,        LF_F_ARGS,         4 },
+		{ LF_E_DECODE,         LF_F_NONE,         6 },
+		{ LF_E_UNSUPPORTED,    LF_F_VERSION,      1 },
+		{ LF_E_UNSUPPORTED,    LF_F_ARGS,         2 },
+		{ LF_E_NOT_FOUND,      LF_F_CONTAINER_ID, 3 },
+		{ LF_E_NOT_FOUND,      LF_F_NONE,         103 },
+		{ LF_E_EXISTS,         LF_F_IFNAME,       7 },
+		{ LF_E_IO,             LF_F_NONE,         5 },
+		{ LF_E_AGAIN,          LF_F_NONE,         11 },
+		{ LF_E_UNAVAILABLE,    LF_F_NONE,         50 },
+		{ LF_E_DEGRADED,       LF_F_NONE,         51 },
+		{ LF_E_POOL_EXHAUSTED, LF_F_NONE,         100 },
+		{ LF_E_ADDR_IN_USE,    LF_F_NONE,         101 },
+		{ LF_E_KERNEL,         LF_F_NONE,         102 },
+		{ LF_E_CHECK_FAILED,   LF_F_NONE,         104 },
+		{ LF_E_BUSY,           LF_F_NONE,         105 },
+		{ LF_E_INTERNAL,       LF_F_NONE,         999 },
+	};
+	struct lf_err e = { 0 };
+	char msg[LF_ERR_MSG_MAX + 32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		lf_err_clear(&e);
+		lf_err_set_field(&e, cases[i].code, cases[i].field, -EINVAL, "x");
+		if (cni_err_code(&e) != cases[i].cni)
+			fail_msg("case %zu: %s/%d -> %d, want %d", i,
+				 lf_err_code_name(cases[i].code), cases[i].field,
+				 cni_err_code(&e), cases[i].cni);
+	}
+	assert_int_equal(cni_err_code(NULL), 999);
+
+	lf_err_clear(&e);
+	lf_err_set_field(&e, LF_E_INVALID, LF_F_IFNAME, -EINVAL, "interface name \"a/b\" is bad");
+	cni_err_msg(&e, msg, sizeof(msg));
+	assert_string_equal(msg, "interface name \"a/b\" is bad (CNI_IFNAME)");
+	lf_err_clear(&e);
+	lf_err_set_field(&e, LF_E_INVALID, LF_F_IFNAME, -EINVAL, "CNI_IFNAME: too long");
+	cni_err_msg(&e, msg, sizeof(msg));
+	assert_string_equal(msg, "CNI_IFNAME: too long");	/* no second hint */
+	lf_err_clear(&e);
+	lf_err_set_field(&e, LF_E_INVALID, LF_F_MTU, -EINVAL, "mtu 10 is out of range");
+	cni_err_msg(&e, msg, sizeof(msg));
+	assert_string_equal(msg, "mtu 10 is out of range");
+
+	/* a delegated plugin's own code passes through, whatever it is */
+	lf_err_clear(&e);
+	assert_int_equal(cni_err_set_foreign(&e, 42, -EIO, "ipam x: %s", "odd"), -EIO);
+	assert_int_equal(cni_err_code(&e), 42);
+	assert_int_equal(e.code, LF_E_IO);
+	lf_err_clear(&e);
+	cni_err_set_foreign(&e, 1, -EIO, "ipam x: old");
+	assert_int_equal(e.code, LF_E_UNSUPPORTED);
+	assert_int_equal(e.field, LF_F_VERSION);
+	assert_int_equal(cni_err_code(&e), 1);
+	cni_err_set_foreign(&e, 7, -EIO, "second");	/* first wins */
+	assert_int_equal(cni_err_code(&e), 1);
+	assert_string_equal(e.msg, "ipam x: old");
+}
+
 int
 main(void)
 {
@@ -386,6 +456,7 @@ main(void)
 		cmocka_unit_test(test_render_versions),
 		cmocka_unit_test(test_result_roundtrip_append),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_error_mapping),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

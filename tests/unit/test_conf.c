@@ -110,7 +110,7 @@ test_lookup_order(void **state)
 	snprintf(other, sizeof(other), "%s/missing.conf", tmpdir);
 	memset(&c, 0x5a, sizeof(c));
 	assert_int_equal(conf_load(other, &c, &e), -ENOENT);
-	assert_int_equal(e.code, LF_E_INVALID_CONFIG);
+	assert_int_equal(e.code, LF_E_INVALID);
 	assert_non_null(strstr(e.msg, "missing.conf"));
 	assert_int_equal((unsigned char)c.state_dir[0], 0x5a);	/* untouched */
 	lf_err_clear(&e);

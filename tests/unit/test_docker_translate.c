@@ -231,6 +231,23 @@ test_join_response(void **state)
 	cJSON_Delete(j);
 }
 
+static void
+test_err_text(void **state)
+{
+	struct lf_err e = { 0 };
+	char buf[LF_ERR_MSG_MAX + LF_ERR_DETAILS_MAX + 4];
+
+	(void)state;
+	dp_err_text(&e, -ENOENT, buf, sizeof(buf));
+	assert_string_equal(buf, strerror(ENOENT));
+	lf_err_set_field(&e, LF_E_INVALID, LF_F_IFNAME, -EINVAL, "interface name \"x/y\" is bad");
+	dp_err_text(&e, -EINVAL, buf, sizeof(buf));
+	assert_string_equal(buf, "interface name \"x/y\" is bad");	/* no CNI_* hint */
+	lf_err_details(&e, "kernel says no");
+	dp_err_text(&e, -EINVAL, buf, sizeof(buf));
+	assert_string_equal(buf, "interface name \"x/y\" is bad: kernel says no");
+}
+
 int
 main(void)
 {
@@ -240,6 +257,7 @@ main(void)
 		cmocka_unit_test(test_endpoint_and_ids),
 		cmocka_unit_test(test_ipam_requests),
 		cmocka_unit_test(test_join_response),
+		cmocka_unit_test(test_err_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

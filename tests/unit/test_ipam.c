@@ -227,7 +227,7 @@ test_static(void **state)
 		lf_err_clear(&e);
 		assert_int_equal(ipaddr_parse(bad[i], &req.statics[0]), 0);
 		assert_int_equal(ipam_alloc(f->s, &req, out, IPAM_MAX_ADDRS, &n, &e), -EINVAL);
-		assert_int_equal(e.code, LF_E_INVALID_CONFIG);
+		assert_int_equal(e.code, LF_E_INVALID);
 		if (!strstr(e.msg, why[i]) || !strstr(e.msg, bad[i]))
 			fail_msg("%s: \"%s\"", bad[i], e.msg);
 	}
@@ -307,7 +307,7 @@ test_dual_stack(void **state)
 	mkreq(&req, "v4only", "n1", "c1");
 	req.families = IPAM_F_V6;
 	assert_int_equal(ipam_alloc(f->s, &req, out, IPAM_MAX_ADDRS, &n, &e), -EINVAL);
-	assert_int_equal(e.code, LF_E_INVALID_CONFIG);
+	assert_int_equal(e.code, LF_E_INVALID);
 	assert_non_null(strstr(e.msg, "network v4only has no IPv6 subnet"));
 }
 

@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "json.h"
+#include "prefix.h"
 
 static void
 test_err_first_wins(void **state)
@@ -109,7 +110,7 @@ test_get_str(void **state)
 	strcpy(tiny, "keep");
 	assert_int_equal(json_get_str(j, "s", tiny, sizeof(tiny), true, "ipam.", &e), -EINVAL);
 	assert_string_equal(tiny, "keep");
-	assert_int_equal(e.code, LF_E_INVALID_CONFIG);
+	assert_int_equal(e.code, LF_E_INVALID);
 	assert_non_null(strstr(e.msg, "ipam.s: too long"));
 	lf_err_clear(&e);
 	assert_int_equal(json_get_str(j, "n", buf, sizeof(buf), false, "ipam.", &e), -EINVAL);
@@ -121,7 +122,7 @@ test_get_str(void **state)
 	assert_int_equal(json_get_str(j, "nul", buf, sizeof(buf), false, NULL, &e), -ENOENT);
 	assert_int_equal(e.code, 0);
 	assert_int_equal(json_get_str(j, "nope", buf, sizeof(buf), true, "cfg.", &e), -ENOENT);
-	assert_int_equal(e.code, LF_E_INVALID_CONFIG);
+	assert_int_equal(e.code, LF_E_INVALID);
 	assert_non_null(strstr(e.msg, "cfg.nope"));
 	/* case-sensitive keys; NULL object is "absent" */
 	assert_int_equal(json_get_str(j, "S", buf, sizeof(buf), false, NULL, NULL), -ENOENT);
@@ -210,6 +211,48 @@ test_print(void **state)
 	free(s);
 }
 
+static void
+test_add_addr_prefix(void **state)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct prefix p;
+	char *text;
+
+	(void)state;
+	assert_non_null(o);
+	assert_int_equal(prefix_parse("10.1.2.0/24", 0, &p), 0);
+	assert_non_null(json_add_prefix(o, "cidr", &p));
+	assert_int_equal(prefix_parse("fd00::5", PREFIX_F_HOST_BITS | PREFIX_F_NO_LEN, &p), 0);
+	assert_non_null(json_add_addr(o, "gw", &p.addr));
+	text = json_print(o);
+	assert_string_equal(text, "{\"cidr\":\"10.1.2.0/24\",\"gw\":\"fd00::5\"}");
+	free(text);
+	cJSON_Delete(o);
+}
+
+/* The field travels with the code; the first error wins both. */
+static void
+test_err_field(void **state)
+{
+	struct lf_err e = { 0 };
+
+	(void)state;
+	assert_int_equal(lf_err_set_field(&e, LF_E_INVALID, LF_F_NETNS, -EINVAL, "netns %s", "x"),
+			 -EINVAL);
+	assert_int_equal(e.code, LF_E_INVALID);
+	assert_int_equal(e.field, LF_F_NETNS);
+	assert_string_equal(e.msg, "netns x");
+	lf_err_set_field(&e, LF_E_KERNEL, LF_F_IFNAME, -EIO, "later");
+	assert_int_equal(e.code, LF_E_INVALID);
+	assert_int_equal(e.field, LF_F_NETNS);
+	assert_string_equal(lf_err_code_name(LF_E_AGAIN), "try again");
+	assert_string_equal(lf_err_code_name((enum lf_code)999), "unknown");
+	lf_err_clear(&e);
+	lf_err_set(&e, LF_E_NONE, -EIO, "no code given");	/* never stored as "none" */
+	assert_int_equal(e.code, LF_E_INTERNAL);
+	assert_int_equal(e.field, LF_F_NONE);
+}
+
 int
 main(void)
 {
@@ -220,6 +263,8 @@ main(void)
 		cmocka_unit_test(test_get_u32),
 		cmocka_unit_test(test_get_bool_obj_arr),
 		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_add_addr_prefix),
+		cmocka_unit_test(test_err_field),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

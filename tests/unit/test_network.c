@@ -43,7 +43,7 @@ add_subnet(struct network *n, const char *cidr)
 	n->n_subnets++;
 }
 
-/* validate must fail with -EINVAL, LF_E_INVALID_CONFIG and all of the
+/* validate must fail with -EINVAL, LF_E_INVALID and all of the
  * given substrings in the message. */
 static void
 expect_invalid(struct network *n, const char *s1, const char *s2)
@@ -51,7 +51,7 @@ expect_invalid(struct network *n, const char *s1, const char *s2)
 	struct lf_err e = { 0 };
 
 	assert_int_equal(network_validate(n, &e), -EINVAL);
-	assert_int_equal(e.code, LF_E_INVALID_CONFIG);
+	assert_int_equal(e.code, LF_E_INVALID);
 	if (!strstr(e.msg, s1) || (s2 && !strstr(e.msg, s2)))
 		fail_msg("message \"%s\" lacks \"%s\" / \"%s\"", e.msg, s1, s2 ? s2 : "");
 }
@@ -297,7 +297,7 @@ test_store_crud(void **state)
 	mknet(&n, "public", "10.10.0.0/16", "10.10.0.1");
 	assert_int_equal(network_create(f->s, &n, &e), 0);
 	assert_int_equal(network_create(f->s, &n, &e), -EEXIST);
-	assert_int_equal(e.code, LF_E_INVALID_CONFIG);
+	assert_int_equal(e.code, LF_E_INVALID);
 	assert_string_equal(e.msg, "network public already exists");
 
 	lf_err_clear(&e);
