@@ -33,7 +33,7 @@ addr_msg(struct nl *nl, void *buf, uint16_t type, uint16_t flags, int ifindex,
 int
 addr_add(struct nl *nl, int ifindex, const struct prefix *p, unsigned flags)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
 	struct nlmsghdr *nlh;
 	uint16_t nlf = NLM_F_CREATE;
 	int r;
@@ -112,7 +112,7 @@ int
 addr_dump(struct nl *nl, int family, int ifindex,
 	  int (*cb)(const struct addr_info *ai, void *arg), void *arg)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
 	struct addr_dump_arg d = { .ifindex = ifindex, .cb = cb, .arg = arg };
 	struct ifaddrmsg *ifa;
 	struct nlmsghdr *nlh;

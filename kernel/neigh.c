@@ -29,7 +29,7 @@ int
 neigh_set_permanent(struct nl *nl, int ifindex, const struct ipaddr *addr,
 		    const uint8_t mac[6])
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
 	struct nlmsghdr *nlh;
 
 	if (ifindex <= 0 || !ipaddr_len(addr->family))
@@ -43,7 +43,7 @@ neigh_set_permanent(struct nl *nl, int ifindex, const struct ipaddr *addr,
 int
 neigh_add_proxy(struct nl *nl, int ifindex, const struct ipaddr *addr)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
 	struct nlmsghdr *nlh;
 
 	if (ifindex <= 0 || !ipaddr_len(addr->family))
