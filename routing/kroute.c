@@ -82,11 +82,18 @@ struct kroute {
 	size_t bfail;			/* failures in the current commit */
 };
 
+static uint32_t
+learned_hash(const struct prefix *p)
+{
+	uint32_t h = hash_fnv1a32(HASH_FNV32_INIT, &p->len, 1);
+
+	return hash_finish32(hash_fnv1a32(h, p->addr.u.b, ipaddr_len(p->addr.family)));
+}
+
 static struct learned *
 learned_find(struct kroute *kr, const struct prefix *p)
 {
-	uint32_t h = hash_finish32(hash_fnv1a32(hash_fnv1a32(HASH_FNV32_INIT, &p->len, 1),
-						p->addr.u.b, ipaddr_len(p->addr.family)));
+	uint32_t h = learned_hash(p);
 	struct hnode *hn;
 
 	HTAB_FOR_EACH_HASH(&kr->learned, h, hn) {
@@ -102,8 +109,7 @@ static int
 learned_insert(struct kroute *kr, struct learned *l)
 {
 	const struct prefix *p = &l->p;
-	uint32_t h = hash_finish32(hash_fnv1a32(hash_fnv1a32(HASH_FNV32_INIT, &p->len, 1),
-						p->addr.u.b, ipaddr_len(p->addr.family)));
+	uint32_t h = learned_hash(p);
 
 	return htab_insert(&kr->learned, &l->hn, h);
 }

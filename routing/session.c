@@ -19,6 +19,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include "dbuf.h"
 #include "log.h"
 #include "bgp.h"
 
@@ -328,8 +329,7 @@ int
 session_send(struct peer *p, struct bgp_conn *c, const uint8_t *msg,
     size_t len)
 {
-	size_t need, cap;
-	uint8_t *nb;
+	size_t need;
 
 	if (c->fd < 0)
 		return -ENOTCONN;
@@ -345,15 +345,8 @@ session_send(struct peer *p, struct bgp_conn *c, const uint8_t *msg,
 			c->woff = 0;
 			need = c->wlen + len;
 		}
-		cap = c->wcap ? c->wcap : 16384;
-		while (cap < need)
-			cap *= 2;
-		if (cap > c->wcap) {
-			if ((nb = realloc(c->wbuf, cap)) == NULL)
-				return -ENOMEM;
-			c->wbuf = nb;
-			c->wcap = cap;
-		}
+		if (GROW(c->wbuf, c->wcap, need < 16384 ? 16384 : need) < 0)
+			return -ENOMEM;
 	}
 	memcpy(c->wbuf + c->wlen, msg, len);
 	c->wlen += len;
