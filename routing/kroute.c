@@ -428,7 +428,8 @@ kr_stage(struct ld *d, const struct route *rt, const struct ipaddr *nh, size_t n
 	pd->p = rt->dst;
 	pd->n = (uint32_t)n;
 	pd->track = track;
-	memcpy(pd->nh, nh, n * sizeof(nh[0]));
+	if (n > 0)
+		memcpy(pd->nh, nh, n * sizeof(nh[0]));
 	if (kr->blen >= KR_BATCH_BYTES)
 		kr_batch_send(d);
 	return 0;

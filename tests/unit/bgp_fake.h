@@ -180,7 +180,8 @@ fake_kr_set(const struct prefix *p, const struct ipaddr *nh, size_t n)
 	}
 	fake_kr[i].p = *p;
 	fake_kr[i].n = n > 16 ? 16 : n;
-	memcpy(fake_kr[i].nh, nh, fake_kr[i].n * sizeof(*nh));
+	if (fake_kr[i].n > 0)
+		memcpy(fake_kr[i].nh, nh, fake_kr[i].n * sizeof(*nh));
 }
 
 /* The local side's handler of the BGP side's messages. */
