@@ -41,7 +41,10 @@ ld_local_msg(const struct ld_msg *m, void *arg)
 		kroute_learned_msg(d, m);
 		break;
 	case LD_MSG_LOCAL_DUMP_REQ:
-		rib_dump(d->rib, m->id);
+		if (d->rib != NULL)
+			rib_dump(d->rib, m->id);
+		else
+			(void)msgq_put_ctl(&d->to_bgp, LD_MSG_LOCAL_DUMP_END, m->id);
 		break;
 	default:
 		log_warnx("leafnetd: unexpected message %u from the BGP side", m->type);

@@ -462,7 +462,7 @@ kroute_learned_msg(struct ld *d, const struct ld_msg *m)
 			return;
 	/* never replace a workload route with a learned one */
 	if (n && rib_has_kernel(d->rib, p)) {
-		log_debug("learned route %s not installed: it is a local workload route",
+		log_warnx("learned route %s not installed: it is a local workload route",
 			  prefix_fmt(p, a, sizeof(a)));
 		return;
 	}
@@ -494,12 +494,6 @@ kroute_commit(struct ld *d)
 	kr_batch_send(d);
 	log_debug("kernel: %zu learned route changes in one batch, %zu failed",
 		  kr->batched - before, kr->bfail);
-}
-
-size_t
-kroute_learned_count(const struct ld *d)
-{
-	return d->kr ? d->kr->learned.count : 0;
 }
 
 void

@@ -28,7 +28,7 @@ struct ld {
 	struct store *store;
 
 	struct ld_loop *loop;		/* loop.c */
-	bool reload_wanted;		/* SIGHUP, control "reload" */
+	bool reload_wanted;		/* SIGHUP */
 	struct bgp *bgp;		/* the BGP side (bgp_new) */
 	struct msgq to_bgp;		/* local side -> BGP side */
 	struct msgq to_local;		/* BGP side -> local side */
@@ -129,7 +129,6 @@ void kroute_learned_msg(struct ld *d, const struct ld_msg *m);
 /* Send the staged batch (one netlink batch per turn, N requests then N
  * ACKs, extack of each failure logged).  No-op when nothing is staged. */
 void kroute_commit(struct ld *d);
-size_t kroute_learned_count(const struct ld *d);
 /* Learned routes installed, for the control socket. */
 void kroute_learned_walk(struct ld *d,
 			 void (*cb)(const struct prefix *p, const struct ipaddr *nh,

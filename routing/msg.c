@@ -16,8 +16,10 @@ msg_size(const struct ld_msg *m)
 	switch (m->type) {
 	case LD_MSG_KR_CHANGE:
 		return offsetof(struct ld_msg, u.kr.nh) + m->u.kr.n * sizeof(m->u.kr.nh[0]);
-	case LD_MSG_LOCAL_ADV:
-		return offsetof(struct ld_msg, u) + sizeof(m->u.adv);
+	case LD_MSG_LOCAL_ADV:	/* only the communities it has */
+		return offsetof(struct ld_msg, u.adv.communities) +
+		    (m->u.adv.n_communities < 8 ? m->u.adv.n_communities : 8) *
+		    sizeof(m->u.adv.communities[0]);
 	default:
 		return offsetof(struct ld_msg, u);
 	}
@@ -30,7 +32,8 @@ msgq_put(struct msgq *q, struct ld_msg *m)
 	size_t len;
 	int r;
 
-	if (m->type == LD_MSG_KR_CHANGE && m->u.kr.n > LD_MSG_NH_MAX)
+	if ((m->type == LD_MSG_KR_CHANGE && m->u.kr.n > LD_MSG_NH_MAX) ||
+	    (m->type == LD_MSG_LOCAL_ADV && m->u.adv.n_communities > 8))
 		return -EINVAL;
 	len = msg_size(m);
 	m->len = (uint16_t)len;

@@ -56,7 +56,8 @@ struct ld_msg {
 
 /* A FIFO of messages, stored as the bytes a socket would carry (each
  * record only as long as its payload: a KR_CHANGE with one next hop does
- * not carry sixteen). */
+ * not carry sixteen, a LOCAL_ADV without communities carries none: a turn
+ * that learns 100,000 workload routes queues ~5 MB, not 30). */
 struct msgq {
 	struct dbuf buf;
 	size_t n;			/* messages queued */
