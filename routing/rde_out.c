@@ -112,18 +112,20 @@ export_family_ok(const struct peer *peer, int family)
 	    family == AF_INET6 ? peer->af_v6 : false;
 }
 
-static void
-out_unlink(struct rde_peer *rp, struct rde_out *o)
+/* Take the oldest change off the queue (the only one ever taken: a
+ * pending change is updated in place, so the queue is singly linked). */
+static struct rde_out *
+out_pop(struct rde_peer *rp)
 {
+	struct rde_out *o = rp->head;
+
+	if (o == NULL)
+		return NULL;
 	htab_remove(&rp->out, &o->hn);
-	if (o->prev)
-		o->prev->next = o->next;
-	else
-		rp->head = o->next;
-	if (o->next)
-		o->next->prev = o->prev;
-	else
-		rp->tail = o->prev;
+	rp->head = o->next;
+	if (rp->head == NULL)
+		rp->tail = NULL;
+	return o;
 }
 
 /* Queue p for peer, replacing a change still pending for it. */
@@ -160,7 +162,6 @@ out_enqueue(struct peer *peer, const struct prefix *p, struct rde_xattr *x)
 	if (x)
 		x->refcnt++;
 	o->x = x;
-	o->prev = rp->tail;
 	if (rp->tail)
 		rp->tail->next = o;
 	else
@@ -175,8 +176,7 @@ rde_out_clear(struct peer *peer)
 	struct rde_peer *rp = peer->rde;
 	struct rde_out *o;
 
-	while ((o = rp->head) != NULL) {
-		out_unlink(rp, o);
+	while ((o = out_pop(rp)) != NULL) {
 		xattr_put(r, o->x);
 		free(o);
 	}
@@ -371,9 +371,8 @@ rde_flush_peer(struct peer *peer)
 again:
 	while (rp->head != NULL &&
 	    session_wpending(&peer->conn) < BGP_WBUF_HIWAT) {
-		for (n = 0; n < RDE_BATCH && (o = rp->head) != NULL;
+		for (n = 0; n < RDE_BATCH && (o = out_pop(rp)) != NULL;
 		    n++) {
-			out_unlink(rp, o);
 			r->batch[n] = o;
 		}
 		qsort(r->batch, n, sizeof(r->batch[0]), out_cmp);

@@ -59,7 +59,7 @@ struct rde_xattr {
 
 struct rde_out {
 	struct hnode	 hn;		/* in rde_peer.out */
-	struct rde_out	*next, *prev;	/* queue order */
+	struct rde_out	*next;		/* queue order */
 	struct prefix	 p;
 	struct rde_xattr *x;		/* NULL: withdraw */
 };
@@ -68,7 +68,7 @@ struct rde_out {
  * prefix, and where its table dump stands. */
 struct rde_peer {
 	struct htab	 out;		/* struct rde_out by prefix */
-	struct rde_out	*head, *tail;
+	struct rde_out	*head, *tail;	/* oldest first */
 	uint32_t	 dump_id;	/* LOCAL_DUMP_REQ outstanding; 0 = none */
 	bool		 eor_pending;	/* End-of-RIB after the dump and queue */
 };
