@@ -108,23 +108,6 @@ route_del(struct nl *nl, const struct route *rt)
 	return route_send(nl, RTM_DELROUTE, 0, rt);
 }
 
-int
-route_replace_multipath(struct nl *nl, const struct route *rt,
-			const struct ipaddr *nh, size_t n)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	int r;
-
-	if (n == 0)
-		return -EINVAL;
-	r = route_build(nl, buf, sizeof(buf), RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
-			rt, nh, n, &nlh);
-	if (r < 0)
-		return r;
-	return nl_talk(nl, nlh);
-}
-
 struct route_dump_arg {
 	int family;
 	uint32_t table;

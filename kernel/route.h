@@ -35,9 +35,6 @@ struct route {
 int route_build(struct nl *nl, void *buf, size_t size, uint16_t type, uint16_t flags,
 		const struct route *rt, const struct ipaddr *nh, size_t n,
 		struct nlmsghdr **ret);
-/* Replace (CREATE|REPLACE) rt with next hops nh[0..n), n >= 1. */
-int route_replace_multipath(struct nl *nl, const struct route *rt,
-			    const struct ipaddr *nh, size_t n);
 /* Parse an RTM_NEWROUTE / RTM_DELROUTE message into *ret (dst as the
  * kernel sent it, gateway, oif -- a multipath route's first hop --,
  * protocol, scope, type, table from RTA_TABLE, priority, ONLINK).
