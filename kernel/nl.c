@@ -1,6 +1,8 @@
 /* nl.c — rtnetlink requests over libmnl: send, read the ACK, pass up the
  * kernel's extended-ACK text. */
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -258,6 +260,74 @@ nl_dump(struct nl *nl, struct nlmsghdr *nlh, nl_cb cb, void *arg)
 {
 	nlh->nlmsg_flags |= NLM_F_DUMP;
 	return nl_run(nl, nlh, cb, arg);
+}
+
+int
+nl_talk_batch(struct nl *nl, void *buf, size_t len, size_t n,
+	      void (*done)(size_t i, int err, void *arg), void *arg)
+{
+	char rbuf[NL_RECV_SIZE];
+	bool acked[NL_BATCH_MAX] = { false };
+	struct nlmsghdr *nlh = buf;
+	int left = (int)len, r = 0;
+	uint32_t first;
+	size_t got = 0, k = 0;
+	ssize_t rn;
+
+	if (!nl || !nl->sock)
+		r = -EBADF;
+	else if (n == 0 || n > NL_BATCH_MAX || len > INT_MAX)
+		r = -EINVAL;
+	if (r < 0)
+		goto out_fail_rest;
+	first = nlh->nlmsg_seq;
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+		nlh->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(nl->sock, buf, len) < 0) {
+		r = -errno;
+		goto out_fail_rest;
+	}
+	while (got < n) {
+		rn = mnl_socket_recvfrom(nl->sock, rbuf, sizeof(rbuf));
+		if (rn < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto out_fail_rest;
+		}
+		left = (int)rn;
+		for (nlh = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			size_t i = nlh->nlmsg_seq - first, off;
+			int err;
+
+			/* only our ACKs; a stale answer to an earlier request
+			 * (one whose wait was cut short) is skipped */
+			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != nl->portid ||
+			    nlh->nlmsg_seq - first >= n || acked[i] ||
+			    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+				continue;
+			err = e->error < 0 ? e->error : -e->error;
+			nl->ext[0] = '\0';
+			if (err) {
+				off = sizeof(*e);
+				if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+					off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+				nl_extack(nl, nlh, off);
+			}
+			acked[i] = true;
+			got++;
+			done(i, err, arg);
+		}
+	}
+	return 0;
+out_fail_rest:
+	nl->ext[0] = '\0';
+	for (; k < n; k++)
+		if (k >= NL_BATCH_MAX || !acked[k])
+			done(k, r, arg);
+	return r;
 }
 
 int

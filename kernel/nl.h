@@ -51,6 +51,17 @@ int  nl_talk_cb(struct nl *nl, struct nlmsghdr *nlh, nl_cb cb, void *arg);
  * -EINTR when the kernel flagged the dump inconsistent (retry it). */
 int  nl_dump(struct nl *nl, struct nlmsghdr *nlh, nl_cb cb, void *arg);
 
+/* Send the n requests built back to back in buf (len bytes, each with
+ * nl_msg(), so their seqs are consecutive; NLM_F_ACK is added here) in one
+ * sendmsg, then read their n ACKs.  done(i, err, arg) runs once for each
+ * request i (err 0 or -errno; nl->ext holds the kernel's text for that
+ * failure while done runs).  n <= NL_BATCH_MAX.  Returns 0, or -errno
+ * when the socket failed (then done() got that error for every request
+ * not yet answered). */
+#define NL_BATCH_MAX 256
+int  nl_talk_batch(struct nl *nl, void *buf, size_t len, size_t n,
+		   void (*done)(size_t i, int err, void *arg), void *arg);
+
 /* Record a LF_E_KERNEL error "<what>: <strerror(-ret)> (kernel: <ext>)"
  * and return ret. */
 int  nl_fail(struct nl *nl, struct lf_err *reterr, int ret, const char *fmt, ...)

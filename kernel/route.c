@@ -7,9 +7,10 @@
 #include "nl.h"
 #include "route.h"
 
-static int
-route_msg(struct nl *nl, void *buf, uint16_t type, uint16_t flags,
-	  const struct route *rt, struct nlmsghdr **ret)
+int
+route_build(struct nl *nl, void *buf, size_t size, uint16_t type, uint16_t flags,
+	    const struct route *rt, const struct ipaddr *nh, size_t n,
+	    struct nlmsghdr **ret)
 {
 	int family = rt->dst.addr.family;
 	size_t alen = ipaddr_len(family);
@@ -18,8 +19,13 @@ route_msg(struct nl *nl, void *buf, uint16_t type, uint16_t flags,
 
 	if (!alen || rt->dst.len > prefix_maxlen(family))
 		return -EINVAL;
+	if (n > ROUTE_NH_MAX || size < ROUTE_MSG_MAX)
+		return -E2BIG;
 	if (rt->gateway.family && rt->gateway.family != family)
 		return -EAFNOSUPPORT;
+	for (size_t i = 0; i < n; i++)
+		if (nh[i].family != family)
+			return -EAFNOSUPPORT;
 	nlh = nl_msg(nl, buf, type, flags);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (uint8_t)family;
@@ -38,14 +44,37 @@ route_msg(struct nl *nl, void *buf, uint16_t type, uint16_t flags,
 	}
 	if (rt->dst.len)
 		mnl_attr_put(nlh, RTA_DST, alen, rt->dst.addr.u.b);
-	if (rt->gateway.family)
+	if (n == 1)
+		mnl_attr_put(nlh, RTA_GATEWAY, alen, nh[0].u.b);
+	else if (n == 0 && rt->gateway.family)
 		mnl_attr_put(nlh, RTA_GATEWAY, alen, rt->gateway.u.b);
 	if (rt->oif > 0)
 		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)rt->oif);
 	if (rt->priority)
 		mnl_attr_put_u32(nlh, RTA_PRIORITY, rt->priority);
+	if (n > 1) {
+		struct nlattr *mp = mnl_attr_nest_start(nlh, RTA_MULTIPATH);
+
+		for (size_t i = 0; i < n; i++) {
+			struct rtnexthop *rtnh = mnl_nlmsg_get_payload_tail(nlh);
+
+			memset(rtnh, 0, sizeof(*rtnh));
+			nlh->nlmsg_len += MNL_ALIGN(sizeof(*rtnh));
+			mnl_attr_put(nlh, RTA_GATEWAY, alen, nh[i].u.b);
+			rtnh->rtnh_len = (unsigned short)((char *)mnl_nlmsg_get_payload_tail(nlh) -
+							  (char *)rtnh);
+		}
+		mnl_attr_nest_end(nlh, mp);
+	}
 	*ret = nlh;
 	return 0;
+}
+
+static int
+route_msg(struct nl *nl, void *buf, uint16_t type, uint16_t flags,
+	  const struct route *rt, struct nlmsghdr **ret)
+{
+	return route_build(nl, buf, MNL_SOCKET_BUFFER_SIZE, type, flags, rt, NULL, 0, ret);
 }
 
 static int
@@ -107,32 +136,26 @@ route_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static int
-route_dump_cb(const struct nlmsghdr *nlh, void *arg)
+int
+route_parse(const struct nlmsghdr *nlh, struct route *ret)
 {
 	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
-	struct route_dump_arg *d = arg;
-	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct rtmsg *rtm;
 	struct route rt;
 	size_t alen;
-	int r;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE ||
-	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)))
-		return MNL_CB_OK;
-	if ((d->family != AF_UNSPEC && rtm->rtm_family != d->family) ||
-	    (d->protocol && rtm->rtm_protocol != d->protocol) ||
-	    rtm->rtm_type != RTN_UNICAST)
-		return MNL_CB_OK;
-	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb) < 0)
-		return MNL_CB_OK;
+	if ((nlh->nlmsg_type != RTM_NEWROUTE && nlh->nlmsg_type != RTM_DELROUTE))
+		return -ENOMSG;
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)))
+		return -EBADMSG;
+	rtm = mnl_nlmsg_get_payload(nlh);
 	alen = ipaddr_len(rtm->rtm_family);
-	if (!alen)
-		return MNL_CB_OK;
+	if (!alen || rtm->rtm_dst_len > prefix_maxlen(rtm->rtm_family))
+		return -EBADMSG;
+	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb) < 0)
+		return -EBADMSG;
 	memset(&rt, 0, sizeof(rt));
 	rt.table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
-	if (rt.table != d->table)
-		return MNL_CB_OK;
 	rt.dst.addr.family = rtm->rtm_family;
 	rt.dst.len = rtm->rtm_dst_len;
 	if (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) == alen)
@@ -158,6 +181,23 @@ route_dump_cb(const struct nlmsghdr *nlh, void *arg)
 	rt.type = rtm->rtm_type;
 	if (rtm->rtm_flags & RTNH_F_ONLINK)
 		rt.flags |= ROUTE_F_ONLINK;
+	*ret = rt;
+	return 0;
+}
+
+static int
+route_dump_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct route_dump_arg *d = arg;
+	struct route rt;
+	int r;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || route_parse(nlh, &rt) < 0)
+		return MNL_CB_OK;
+	if ((d->family != AF_UNSPEC && rt.dst.addr.family != d->family) ||
+	    (d->protocol && rt.protocol != d->protocol) ||
+	    rt.type != RTN_UNICAST || rt.table != d->table)
+		return MNL_CB_OK;
 	r = d->cb(&rt, d->arg);
 	if (r < 0) {
 		errno = -r;

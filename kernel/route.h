@@ -7,6 +7,7 @@
 #include "prefix.h"
 
 struct nl;
+struct nlmsghdr;
 
 #define ROUTE_F_ONLINK  (1U << 0)	/* RTNH_F_ONLINK: gateway is on the link */
 
@@ -21,6 +22,24 @@ struct route {
 	uint32_t priority;		/* metric; 0: kernel default */
 	unsigned flags;			/* ROUTE_F_* */
 };
+
+/* The largest request route_build() makes (ROUTE_NH_MAX next hops). */
+#define ROUTE_NH_MAX    16
+#define ROUTE_MSG_MAX   1024
+
+/* Build the RTM_NEWROUTE / RTM_DELROUTE request for rt into buf (size
+ * bytes, at least ROUTE_MSG_MAX) with nl_msg()'s header.  With n > 1 the
+ * next hops are nh[0..n) as one RTA_MULTIPATH (ECMP), with n == 1 nh[0]
+ * is the gateway, with n == 0 rt->gateway is.  Next hops are of rt's
+ * family.  0 and *ret, or -EINVAL / -EAFNOSUPPORT / -E2BIG. */
+int route_build(struct nl *nl, void *buf, size_t size, uint16_t type, uint16_t flags,
+		const struct route *rt, const struct ipaddr *nh, size_t n,
+		struct nlmsghdr **ret);
+/* Parse an RTM_NEWROUTE / RTM_DELROUTE message into *ret (dst as the
+ * kernel sent it, gateway, oif -- a multipath route's first hop --,
+ * protocol, scope, type, table from RTA_TABLE, priority, ONLINK).
+ * -ENOMSG: not a route message; -EBADMSG: malformed. */
+int route_parse(const struct nlmsghdr *nlh, struct route *ret);
 
 /* add: CREATE|EXCL (-EEXIST when present); replace: CREATE|REPLACE. */
 int route_add(struct nl *nl, const struct route *rt);

@@ -215,6 +215,25 @@ buf_set_u16_at(struct buf_writer *w, size_t off, uint16_t v)
 }
 
 int
+buf_get_u8_at(const struct buf_writer *w, size_t off, uint8_t *ret)
+{
+	if (off >= w->len)
+		return -1;
+	*ret = w->p[off];
+	return 0;
+}
+
+int
+buf_cut(struct buf_writer *w, size_t off, size_t n)
+{
+	if (off > w->len || n > w->len - off)
+		return -1;
+	memmove(w->p + off, w->p + off + n, w->len - off - n);
+	w->len -= n;
+	return 0;
+}
+
+int
 buf_truncate(struct buf_writer *w, size_t off)
 {
 	if (off > w->len)

@@ -57,6 +57,11 @@ int	 buf_add_zero(struct buf_writer *w, size_t n);
  * written yet. */
 int	 buf_set_u8_at(struct buf_writer *w, size_t off, uint8_t v);
 int	 buf_set_u16_at(struct buf_writer *w, size_t off, uint16_t v);
+/* Read back an octet already written: -1 if off was not written yet. */
+int	 buf_get_u8_at(const struct buf_writer *w, size_t off, uint8_t *ret);
+/* Remove the n written bytes at off, moving what follows down (a length
+ * field that turned out shorter): -1 if [off, off+n) was not written. */
+int	 buf_cut(struct buf_writer *w, size_t off, size_t n);
 /* Drop everything after off (undo a partial element); -1 if off > len.
  * Clears the full mark: the caller decided what to keep. */
 int	 buf_truncate(struct buf_writer *w, size_t off);

@@ -1,7 +1,8 @@
 /* bgp.h — the BGP side's private declarations, shared by session.c
- * (peers, sockets, buffers), bgp_fsm.c (the RFC 4271 §8 state machine) and
- * rde.c (Adj-RIB-In, best path, Adj-RIB-Out queues).  Nothing outside
- * those three files includes this; the local side sees only leafnetd.h.
+ * (sockets, buffers), peer.c (the set of peers), bgp_fsm.c (the RFC 4271
+ * §8 state machine), rde.c (Adj-RIB-In, best path) and rde_out.c
+ * (Adj-RIB-Out queues).  Nothing outside those files includes this; the
+ * local side sees leafnetd.h and msg.h only.
  */
 #ifndef LEAFNET_BGP_H
 #define LEAFNET_BGP_H
@@ -12,6 +13,8 @@
 #include <time.h>
 
 #include "leafnetd.h"
+#include "loop.h"
+#include "msg.h"
 #include "bgp_msg.h"
 
 #define BGP_RBUF_SIZE		(16 * BGP_MSG_MAX)	/* one read(2) */
@@ -66,7 +69,7 @@ struct bgp_conn {
 	struct ld_timer	 timer;		/* connect or OPEN wait deadline */
 };
 
-struct rde_out;				/* rde.c: a pending change */
+struct rde_peer;			/* rde_out.c: Adj-RIB-Out of one peer */
 
 struct bgp;
 
@@ -110,19 +113,16 @@ struct peer {
 	uint64_t	 prefixes_sent;
 	uint64_t	 msgs_in, msgs_out;
 
-	/* Adj-RIB-Out: pending changes, coalesced by prefix (rde.c) */
-	struct rde_out	**out_tab;
-	size_t		 out_tab_size, out_count;
-	struct rde_out	*out_head, *out_tail;
-	bool		 eor_pending;	/* End-of-RIB after the queue drains */
+	struct rde_peer	*rde;		/* the RDE's per-peer state (rde_out.c) */
 	bool		 reset_pending;	/* out of resources: Cease/8 */
 };
 
 struct rde;
 
 struct bgp {
-	struct bgp	*next;		/* registry of daemons (tests run two) */
-	struct ld	*d;
+	struct ld_loop	*loop;		/* where our sockets and timers live */
+	struct msgq	*to_local;	/* messages to the local side (msg.h) */
+	uint32_t	 dump_seq;	/* last LOCAL_DUMP_REQ id */
 	uint32_t	 local_as;
 	struct ipaddr	 router_id;
 	struct ipaddr	 nexthop4, nexthop6;
@@ -135,8 +135,6 @@ struct bgp {
 };
 
 /* session.c */
-struct bgp	*bgp_get(struct ld *d, bool create);
-void		 bgp_free(struct bgp *b);	/* after every peer is gone */
 int		 session_attach(struct peer *p, struct bgp_conn *c, int fd,
 		    bool outgoing);
 void		 session_sockopts(struct peer *p, int fd);
@@ -183,10 +181,11 @@ void		 rde_peer_down(struct peer *p);
 /* The session came up or asked for a refresh: queue the whole table. */
 void		 rde_peer_up(struct peer *p);
 void		 rde_peer_refresh(struct peer *p);
+int		 rde_peer_new(struct peer *p);
+void		 rde_peer_free(struct peer *p);		/* NULL-safe */
 void		 rde_out_clear(struct peer *p);
 /* Pack and write what is queued for p, up to the write high-water mark. */
 void		 rde_flush_peer(struct peer *p);
-size_t		 rde_prefix_count(const struct bgp *b);
 /* For tests and status: table sizes (any pointer may be NULL). */
 void		 rde_stats(const struct bgp *b, size_t *prefixes,
 		    size_t *asets, size_t *xattrs);

@@ -646,10 +646,14 @@ bgp_attr_end(struct buf_writer *w, size_t start, int *errs)
 		return;
 	}
 	/* the short form: one length octet */
-	memmove(w->p + start + 3, w->p + start + 4, vlen);
-	w->p[start] &= (uint8_t)~BGP_ATTR_F_EXTLEN;
-	w->p[start + 2] = (uint8_t)vlen;
-	w->len--;
+	{
+		uint8_t flags = 0;
+
+		*errs += buf_get_u8_at(w, start, &flags);
+		*errs += buf_set_u8_at(w, start, flags & (uint8_t)~BGP_ATTR_F_EXTLEN);
+		*errs += buf_cut(w, start + 2, 1);
+		*errs += buf_set_u8_at(w, start + 2, (uint8_t)vlen);
+	}
 }
 
 static bool

@@ -23,22 +23,47 @@ bgp_family_of(uint16_t afi, uint8_t safi)
 
 /* ---- NLRI ---- */
 
+/* The one NLRI walker (RFC 4271 §4.3): the next <length, prefix> of r as
+ * a prefix of family.  1 and *ret, 0 at the end, -1 when malformed (a
+ * length past the family's, or fewer octets than it needs); then r is
+ * left where it was. */
+static int
+nlri_get(struct buf_reader *r, int family, struct prefix *ret)
+{
+	size_t off = r->off, nbytes;
+	struct prefix p;
+	uint8_t plen;
+
+	if (buf_left(r) == 0)
+		return 0;
+	(void)buf_get_u8(r, &plen);
+	nbytes = (plen + 7u) / 8;
+	memset(&p, 0, sizeof(p));
+	if (plen > (family == AF_INET ? 32 : 128) ||
+	    buf_get_bytes(r, p.addr.u.b, nbytes) == -1) {
+		r->off = off;
+		return -1;
+	}
+	if (plen % 8 != 0)
+		p.addr.u.b[nbytes - 1] &= (uint8_t)(0xff << (8 - plen % 8));
+	p.addr.family = family;
+	p.len = plen;
+	*ret = p;
+	return 1;
+}
+
 long
 bgp_nlri_check(const uint8_t *p, size_t len, int family)
 {
-	unsigned max = family == AF_INET ? 32 : 128;
-	size_t off = 0;
+	struct buf_reader r;
+	struct prefix pfx;
 	long n = 0;
+	int rc;
 
-	while (off < len) {
-		uint8_t plen = p[off++];
-
-		if (plen > max || len - off < (size_t)(plen + 7) / 8)
-			return -1;
-		off += (plen + 7) / 8;
+	buf_reader_init(&r, p, len);
+	while ((rc = nlri_get(&r, family, &pfx)) == 1)
 		n++;
-	}
-	return n;
+	return rc < 0 ? -1 : n;
 }
 
 void
@@ -53,23 +78,14 @@ bgp_nlri_iter_init(const struct bgp_nlri *n, struct bgp_nlri_iter *it)
 int
 bgp_nlri_next(struct bgp_nlri_iter *it, struct prefix *ret)
 {
-	size_t nbytes;
-	uint8_t plen;
+	struct buf_reader r = { it->r.p, it->r.len, it->r.off };
 
-	if (it->family == 0 || it->r.off >= it->r.len)
+	if (it->family == 0)
 		return 0;
-	plen = it->r.p[it->r.off];
-	nbytes = (plen + 7u) / 8;
-	if (plen > prefix_maxlen(it->family) ||
-	    it->r.len - it->r.off - 1 < nbytes)
-		return 0;	/* not validated: stop rather than overrun */
-	memset(ret, 0, sizeof(*ret));
-	ret->addr.family = it->family;
-	memcpy(ret->addr.u.b, it->r.p + it->r.off + 1, nbytes);
-	if (plen % 8 != 0)
-		ret->addr.u.b[nbytes - 1] &= (uint8_t)(0xff << (8 - plen % 8));
-	ret->len = plen;
-	it->r.off += 1 + nbytes;
+	/* not validated: stop rather than overrun */
+	if (nlri_get(&r, it->family, ret) != 1)
+		return 0;
+	it->r.off = r.off;
 	return 1;
 }
 

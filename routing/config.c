@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "bgpconf.h"
+#include "dbuf.h"
 #include "err.h"
 #include "json.h"
 #include "ld_local.h"
@@ -108,15 +109,8 @@ peer_push(struct ld_conf *c, size_t *cap, const struct peer_conf *p)
 				  ld_peer_type_name(p->type), ld_peer_type_name(c->peers[i].type));
 			return 0;
 		}
-	if (c->n_peers == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		struct peer_conf *np = realloc(c->peers, ncap * sizeof(*np));
-
-		if (np == NULL)
-			return -ENOMEM;
-		c->peers = np;
-		*cap = ncap;
-	}
+	if (GROW(c->peers, *cap, c->n_peers + 1) < 0)
+		return -ENOMEM;
 	c->peers[c->n_peers++] = *p;
 	return 0;
 }
@@ -417,7 +411,7 @@ ld_conf_check(struct ld *d, bool force, char *reterr, size_t reterrsize)
 	memcpy(nc.base.node_name, d->conf.base.node_name, sizeof(nc.base.node_name));
 	memcpy(nc.base.datastore, d->conf.base.datastore, sizeof(nc.base.datastore));
 
-	r = bgp_configure(d, &nc);
+	r = bgp_configure(d->bgp, &nc);
 	if (r < 0) {
 		log_warnx("reload refused by the BGP side (%s), keeping the running "
 			  "configuration", strerror(-r));

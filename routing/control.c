@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "dbuf.h"
 #include "err.h"
 #include "json.h"
 #include "ld_local.h"
@@ -37,6 +38,7 @@
 
 struct ctl_client {
 	struct ctl_client *next;
+	struct ld *d;
 	int fd;
 	bool eof;			/* peer finished sending */
 	size_t in_len;
@@ -52,7 +54,7 @@ struct control {
 	size_t n_clients;
 };
 
-static void ctl_client_cb(struct ld *d, int fd, short revents, void *arg);
+static void ctl_client_cb(int fd, short revents, void *arg);
 
 static void
 ctl_client_free(struct ld *d, struct ctl_client *c)
@@ -65,7 +67,7 @@ ctl_client_free(struct ld *d, struct ctl_client *c)
 			break;
 		}
 	d->ctl->n_clients--;
-	ld_io_del(d, c->fd);
+	loop_io_del(d->loop, c->fd);
 	(void)close(c->fd);
 	free(c->out);
 	free(c);
@@ -76,18 +78,8 @@ ctl_out_append(struct ctl_client *c, const char *s)
 {
 	size_t n = strlen(s);
 
-	if (c->out_len + n + 1 > c->out_cap) {
-		size_t cap = c->out_cap ? c->out_cap : 4096;
-		char *o;
-
-		while (cap < c->out_len + n + 1)
-			cap *= 2;
-		o = realloc(c->out, cap);
-		if (o == NULL)
-			return -ENOMEM;
-		c->out = o;
-		c->out_cap = cap;
-	}
+	if (GROW(c->out, c->out_cap, c->out_len + n + 1) < 0)
+		return -ENOMEM;
 	memcpy(c->out + c->out_len, s, n);
 	c->out_len += n;
 	c->out[c->out_len++] = '\n';
@@ -130,7 +122,7 @@ static cJSON *
 ctl_status(struct ld *d)
 {
 	cJSON *o = cJSON_CreateObject(), *peers;
-	size_t n = bgp_peer_count(d);
+	size_t n = bgp_peer_count(d->bgp);
 
 	if (o == NULL)
 		return NULL;
@@ -148,7 +140,7 @@ ctl_status(struct ld *d)
 		cJSON *p;
 
 		memset(&ps, 0, sizeof(ps));
-		if (bgp_peer_status(d, i, &ps) < 0)
+		if (bgp_peer_status(d->bgp, i, &ps) < 0)
 			continue;
 		p = cJSON_CreateObject();
 		if (p == NULL || !cJSON_AddItemToArray(peers, p))
@@ -328,7 +320,7 @@ ctl_flush(struct ld *d, struct ctl_client *c)
 	}
 	if (c->eof && c->out_len == 0)
 		return false;
-	ld_io_events(d, c->fd, (short)((c->out_len ? POLLOUT : 0) |
+	loop_io_events(d->loop, c->fd, (short)((c->out_len ? POLLOUT : 0) |
 				       (c->eof || c->out_len > CTL_OUT_HIGH ? 0 : POLLIN)));
 	return true;
 }
@@ -371,9 +363,10 @@ ctl_read(struct ld *d, struct ctl_client *c)
 }
 
 static void
-ctl_client_cb(struct ld *d, int fd, short revents, void *arg)
+ctl_client_cb(int fd, short revents, void *arg)
 {
 	struct ctl_client *c = arg;
+	struct ld *d = c->d;
 
 	(void)fd;
 	if ((revents & POLLIN) && !c->eof)
@@ -385,10 +378,11 @@ ctl_client_cb(struct ld *d, int fd, short revents, void *arg)
 }
 
 static void
-ctl_accept_cb(struct ld *d, int fd, short revents, void *arg)
+ctl_accept_cb(int fd, short revents, void *arg)
 {
+	struct ld *d = arg;
+
 	(void)revents;
-	(void)arg;
 	for (int i = 0; i < 64; i++) {
 		struct ctl_client *c;
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -404,7 +398,8 @@ ctl_accept_cb(struct ld *d, int fd, short revents, void *arg)
 			continue;
 		}
 		c->fd = cfd;
-		if (ld_io_add(d, cfd, POLLIN, ctl_client_cb, c) < 0) {
+		c->d = d;
+		if (loop_io_add(d->loop, cfd, POLLIN, ctl_client_cb, c) < 0) {
 			(void)close(cfd);
 			free(c);
 			continue;
@@ -439,7 +434,7 @@ control_open(struct ld *d, const char *path)
 	}
 	d->ctl->fd = fd;
 	snprintf(d->ctl->path, sizeof(d->ctl->path), "%s", path);
-	r = ld_io_add(d, fd, POLLIN, ctl_accept_cb, NULL);
+	r = loop_io_add(d->loop, fd, POLLIN, ctl_accept_cb, d);
 	if (r < 0) {
 		(void)close(fd);
 		(void)unlink(path);
@@ -458,7 +453,7 @@ control_close(struct ld *d)
 		return;
 	while (d->ctl->clients)
 		ctl_client_free(d, d->ctl->clients);
-	ld_io_del(d, d->ctl->fd);
+	loop_io_del(d->loop, d->ctl->fd);
 	(void)close(d->ctl->fd);
 	(void)unlink(d->ctl->path);
 	free(d->ctl);

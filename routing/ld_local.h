@@ -1,6 +1,7 @@
 /* ld_local.h — the local side of leafnetd: struct ld and the prototypes
  * its files share (daemon.c, config.c, listener.c, control.c, kroute.c,
- * rib.c).  The BGP side sees none of this; it meets us in leafnetd.h.
+ * rib.c, nat.c).  The BGP side sees none of this; it meets us in msg.h
+ * (routes) and leafnetd.h (the orchestrator's calls).
  */
 #ifndef LD_LOCAL_H
 #define LD_LOCAL_H
@@ -10,12 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "leafnetd.h"
+#include "msg.h"
 
 struct store;
 struct rib;
 struct kroute;
 struct control;
-struct ld_io;
 struct nat;
 
 #define LD_CONF_CHECK_MS	1000	/* bgp/revision poll */
@@ -26,17 +27,11 @@ struct ld {
 	struct ld_conf conf;		/* the running configuration */
 	struct store *store;
 
-	/* poll loop (daemon.c) */
-	struct ld_io *io;		/* registered fds, dense */
-	size_t n_io, cap_io;
-	struct pollfd *pfds;
-	uint64_t *pgen;			/* generation of io[i] when polled */
-	size_t cap_pfds;
-	uint64_t io_gen;
-	uint64_t wakeup;		/* ld_wakeup_at(); 0 = none */
-	int sigpipe[2];
-	bool quit;
-	bool reload_wanted;		/* SIGHUP, control "reload" */
+	struct ld_loop *loop;		/* loop.c */
+	bool reload_wanted;		/* SIGHUP */
+	struct bgp *bgp;		/* the BGP side (bgp_new) */
+	struct msgq to_bgp;		/* local side -> BGP side */
+	struct msgq to_local;		/* BGP side -> local side */
 	struct ld_timer t_conf;		/* bgp/revision check */
 	uint64_t bad_revision;		/* refused; not retried until it moves */
 	bool bgp_on;			/* bgp_configure() was called */
@@ -53,8 +48,6 @@ struct ld {
 
 /* daemon.c */
 int  ld_run(const char *config_path, bool debug);
-/* Schedule a reload now (it happens at the end of this loop turn). */
-void ld_reload_request(struct ld *d);
 
 /* config.c */
 /* Build a complete, validated configuration.  The base config file is read
@@ -79,6 +72,8 @@ int  control_open(struct ld *d, const char *path);
 void control_close(struct ld *d);
 
 /* rib.c — the local RIB */
+/* Changes of what is to be advertised go to d->to_bgp as LOCAL_ADV /
+ * LOCAL_WD messages, as they happen (event-driven, no scan timer). */
 struct rib *rib_new(struct ld *d);
 void rib_free(struct rib *r);				/* NULL-safe */
 /* A kernel workload route is present (dev ifindex) / gone.  gen tags it
@@ -98,6 +93,10 @@ size_t rib_exported(const struct rib *r);		/* prefixes advertised */
 void rib_refresh(struct rib *r, bool force);
 /* Due time of the deferred refresh (0 = none); run it when due. */
 uint64_t rib_timers(struct rib *r, uint64_t now);
+
+/* Answer LD_MSG_LOCAL_DUMP_REQ id: one LOCAL_ADV per prefix currently
+ * advertised, then LOCAL_DUMP_END, all tagged id, onto d->to_bgp. */
+void rib_dump(struct rib *r, uint32_t id);
 
 /* Every route in the local RIB, for the control socket. */
 struct rib_route {
@@ -124,6 +123,12 @@ void kroute_close(struct ld *d);		/* removes our learned routes */
 /* Targeted check of one prefix (the control "notify" fast path). */
 int  kroute_check(struct ld *d, const struct prefix *p);
 size_t kroute_resyncs(const struct ld *d);
+/* A KR_CHANGE / KR_DELETE message from the BGP side: staged for this
+ * turn's kernel batch. */
+void kroute_learned_msg(struct ld *d, const struct ld_msg *m);
+/* Send the staged batch (one netlink batch per turn, N requests then N
+ * ACKs, extack of each failure logged).  No-op when nothing is staged. */
+void kroute_commit(struct ld *d);
 /* Learned routes installed, for the control socket. */
 void kroute_learned_walk(struct ld *d,
 			 void (*cb)(const struct prefix *p, const struct ipaddr *nh,

@@ -1,18 +1,24 @@
-/* leafnetd.h — leafnetd's private interfaces, grouped by the file that
- * implements them.  Two halves meet here:
+/* leafnetd.h — what leafnetd's two sides share, and the BGP side's
+ * interface to the orchestrator (daemon.c, config.c, control.c).
  *
- *   the local side  (daemon.c, timer.c, config.c, control.c, kroute.c,
- *                    rib.c): the poll loop, configuration from the store,
- *                    the control socket, the kernel (our workload routes in,
+ *   the local side  (daemon.c, config.c, control.c, listener.c, kroute.c,
+ *                    rib.c, nat.c): configuration from the store, the
+ *                    control socket, the kernel (our workload routes in,
  *                    learned routes out) and the local RIB with aggregation;
- *   the BGP side    (session.c, bgp_fsm.c, rde.c, and bgp_msg.h's codec):
- *                    peers, the RFC 4271 FSM, Adj-RIB-In/Out, best path.
+ *   the BGP side    (session.c, bgp_fsm.c, peer.c, rde.c, rde_out.c and
+ *                    bgp_msg.h's codec): peers, the RFC 4271 FSM,
+ *                    Adj-RIB-In/Out, best path;
+ *   loop.c          the event loop both register with (a leaf).
  *
- * They talk only through the functions below: the local side tells the BGP
- * side what to advertise (bgp_local_changed, and bgp_local_walk for a full
- * table), the BGP side tells the local side what to install (kroute_learned_set).
- * The code that parses untrusted BGP input never calls netlink itself
- * (OpenBGPD's boundary, without its processes).
+ * Routes cross between the sides only as messages (msg.h), never as
+ * calls: the local side tells the BGP side what to advertise, the BGP side
+ * tells the local side what to install.  The code that parses untrusted
+ * BGP input never calls netlink (OpenBGPD's boundary, so far without its
+ * processes).  Configuration (bgp_configure) and status (bgp_peer_status)
+ * are still calls from the orchestrator; in a process split they become a
+ * config message stream (one message per peer_conf, then a commit, as
+ * OpenBGPD's IMSG_RECONF_*) and a status request answered by one message
+ * per peer_status (both structs are already flat).
  */
 #ifndef LEAFNETD_H
 #define LEAFNETD_H
@@ -23,33 +29,13 @@
 #include <stdint.h>
 #include <time.h>
 #include "conf.h"
+#include "loop.h"
 #include "prefix.h"
 
 struct ld;			/* the daemon: one per process */
-struct peer;			/* one BGP neighbour (session.c) */
-
-/* ---- timer.c ---------------------------------------------------------- */
-
-uint64_t ld_now_ms(void);		/* CLOCK_MONOTONIC, milliseconds */
-
-struct ld_timer {
-	uint64_t due;			/* ld_now_ms() value; 0 = stopped */
-};
-void timer_set(struct ld_timer *t, uint64_t in_ms);
-void timer_stop(struct ld_timer *t);
-bool timer_running(const struct ld_timer *t);
-bool timer_expired(const struct ld_timer *t, uint64_t now);
-
-/* ---- daemon.c: the single-threaded poll loop ---------------------------- */
-
-typedef void (*ld_io_cb)(struct ld *d, int fd, short revents, void *arg);
-
-/* Watch fd for events (POLLIN/POLLOUT); one registration per fd. */
-int  ld_io_add(struct ld *d, int fd, short events, ld_io_cb cb, void *arg);
-void ld_io_events(struct ld *d, int fd, short events);	/* change the mask */
-void ld_io_del(struct ld *d, int fd);
-/* Ask the loop to run ld_timers() no later than `due` (ld_now_ms() scale). */
-void ld_wakeup_at(struct ld *d, uint64_t due);
+struct bgp;			/* the BGP side: one instance per daemon */
+struct msgq;			/* msg.h */
+struct ld_msg;
 
 /* ---- config.c: what the daemon runs with -------------------------------- */
 
@@ -104,35 +90,32 @@ struct ld_export {
 	uint32_t communities[8];	/* the network's, for non-routable pools */
 };
 
-/* Call cb for every prefix currently to be advertised (for a peer that
- * just became Established, or a route refresh). */
-void bgp_local_walk(struct ld *d,
-		    void (*cb)(const struct prefix *p, const struct ld_export *e, void *arg),
-		    void *arg);
+/* ---- the BGP side, called by the orchestrator --------------------------- */
 
-/* ---- BGP side, called by the local side -------------------------------- */
-
-/* A prefix to advertise appeared or changed (e != NULL) or went (e == NULL).
- * Called once per change, immediately (event-driven, no scan timer); the
- * BGP side batches into UPDATEs as it sees fit (e.g. end of the loop turn:
- * bgp_flush()). */
-void bgp_local_changed(struct ld *d, const struct prefix *p, const struct ld_export *e);
+/* A BGP instance on loop l: it sends to_local messages and handles the
+ * ones the local side sends it (bgp_msg, from the to_bgp queue). */
+struct bgp *bgp_new(struct ld_loop *l, struct msgq *to_local);
+/* Cease every session (NOTIFICATION 6/2 Administrative Shutdown) first
+ * with bgp_shutdown(); frees the instance.  NULL-safe. */
+void bgp_free(struct bgp *b);
+/* One message from the local side (msgq_drain() callback; arg: the bgp). */
+void bgp_msg(const struct ld_msg *m, void *arg);
 /* End of a loop turn: send what is queued. */
-void bgp_flush(struct ld *d);
+void bgp_flush(struct bgp *b);
 
 /* (Re)configure: create, update in place, restart or delete peers so they
  * match conf->peers.  A peer whose config did not change keeps its session. */
-int  bgp_configure(struct ld *d, const struct ld_conf *conf);
+int  bgp_configure(struct bgp *b, const struct ld_conf *conf);
 /* A connection accepted on the BGP listener. */
-void bgp_accept(struct ld *d, int fd, const struct ipaddr *from, uint16_t from_port);
+void bgp_accept(struct bgp *b, int fd, const struct ipaddr *from, uint16_t from_port);
 /* The BGP listener (fd >= 0; -1 when it closes): the BGP side installs
  * the TCP MD5 keys (RFC 2385) of peers with a password on it now and on
  * every bgp_configure().  Call after bind(), before or after listen(). */
-int  bgp_listener_keys(struct ld *d, int fd);
+int  bgp_listener_keys(struct bgp *b, int fd);
 /* Run due timers; returns the next due time (0 = none). */
-uint64_t bgp_timers(struct ld *d, uint64_t now);
-/* Cease every session (NOTIFICATION 6/2 Administrative Shutdown) and free. */
-void bgp_shutdown(struct ld *d, const char *reason);
+uint64_t bgp_timers(struct bgp *b, uint64_t now);
+/* Cease every session (NOTIFICATION 6/2 Administrative Shutdown). */
+void bgp_shutdown(struct bgp *b, const char *reason);
 
 /* For `netctl status` and tests. */
 struct peer_status {
@@ -145,15 +128,7 @@ struct peer_status {
 	char info[128];			/* last error, e.g. "Hold Timer Expired" */
 	uint64_t prefixes_received, prefixes_sent;
 };
-size_t bgp_peer_count(struct ld *d);
-int    bgp_peer_status(struct ld *d, size_t i, struct peer_status *ret);
-
-/* ---- kroute.c: learned routes into the kernel -------------------------- */
-
-/* Make the kernel route for p be exactly these next hops (ECMP when > 1;
- * none = remove).  Installed with rtm_protocol RTPROT_BGP (186) so they are
- * never mistaken for our workload routes (LEAFNET_RTPROT). */
-int kroute_learned_set(struct ld *d, const struct prefix *p,
-		       const struct ipaddr *nexthops, size_t n);
+size_t bgp_peer_count(const struct bgp *b);
+int    bgp_peer_status(const struct bgp *b, size_t i, struct peer_status *ret);
 
 #endif

@@ -15,9 +15,10 @@
 #include "log.h"
 
 static void
-listener_cb(struct ld *d, int fd, short revents, void *arg)
+listener_cb(int fd, short revents, void *arg)
 {
-	(void)arg;
+	struct ld *d = arg;
+
 	if (!(revents & POLLIN))
 		return;
 	/* a bounded batch per turn so a SYN flood cannot starve the rest */
@@ -56,7 +57,7 @@ listener_cb(struct ld *d, int fd, short revents, void *arg)
 			(void)close(cfd);
 			continue;
 		}
-		bgp_accept(d, cfd, &from, port);
+		bgp_accept(d->bgp, cfd, &from, port);
 	}
 }
 
@@ -108,8 +109,8 @@ listener_open(struct ld *d, const struct ipaddr *addr, uint16_t port)
 	}
 	/* TCP MD5 keys of the peers with a password (the BGP side keeps
 	 * them current on every reconfiguration) */
-	(void)bgp_listener_keys(d, fd);
-	r = ld_io_add(d, fd, POLLIN, listener_cb, NULL);
+	(void)bgp_listener_keys(d->bgp, fd);
+	r = loop_io_add(d->loop, fd, POLLIN, listener_cb, d);
 	if (r < 0) {
 		(void)close(fd);
 		return r;
@@ -126,8 +127,8 @@ listener_close(struct ld *d)
 {
 	if (d->listen_fd < 0)
 		return;
-	(void)bgp_listener_keys(d, -1);
-	ld_io_del(d, d->listen_fd);
+	(void)bgp_listener_keys(d->bgp, -1);
+	loop_io_del(d->loop, d->listen_fd);
 	(void)close(d->listen_fd);
 	d->listen_fd = -1;
 }

@@ -70,6 +70,10 @@ peer_new(struct bgp *b, const struct peer_conf *pc)
 	p->state = BGP_STATE_IDLE;
 	p->since = time(NULL);
 	peer_apply_conf(p, pc);
+	if (rde_peer_new(p) < 0) {
+		free(p);
+		return NULL;
+	}
 	for (pp = &b->peers; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = p;		/* configuration order, for `netctl status` */
@@ -88,8 +92,7 @@ peer_free(struct peer *p)
 			break;
 		}
 	rde_peer_down(p);
-	rde_out_clear(p);
-	free(p->out_tab);
+	rde_peer_free(p);
 	session_conn_free(p, &p->conn);
 	session_conn_free(p, &p->coll);
 	free(p);
@@ -115,15 +118,12 @@ peer_remove(struct peer *p, uint8_t subcode, const char *text)
 }
 
 int
-bgp_configure(struct ld *d, const struct ld_conf *conf)
+bgp_configure(struct bgp *b, const struct ld_conf *conf)
 {
-	struct bgp *b = bgp_get(d, true);
 	struct peer *p, *next;
 	bool identity, nh_changed;
 	size_t i;
 
-	if (b == NULL)
-		return -ENOMEM;
 	if (conf->local_as == 0) {
 		log_warnx("bgp: local AS is 0; set it with `netctl bgp "
 		    "default-node-as N` or `netctl bgp create`");
@@ -220,10 +220,9 @@ bgp_configure(struct ld *d, const struct ld_conf *conf)
 }
 
 void
-bgp_accept(struct ld *d, int fd, const struct ipaddr *from,
+bgp_accept(struct bgp *b, int fd, const struct ipaddr *from,
     uint16_t from_port)
 {
-	struct bgp *b = bgp_get(d, false);
 	struct ipaddr a = *from;
 	struct peer *p;
 	char s[IPADDR_STRLEN];
@@ -237,7 +236,7 @@ bgp_accept(struct ld *d, int fd, const struct ipaddr *from,
 		a.family = AF_INET;
 		memcpy(a.u.b, v4, 4);
 	}
-	if (b == NULL || (p = peer_find(b, &a)) == NULL) {
+	if ((p = peer_find(b, &a)) == NULL) {
 		log_info("bgp: connection from %s port %u refused: not a "
 		    "configured neighbor", ipaddr_fmt(&a, s, sizeof(s)),
 		    from_port);
@@ -337,9 +336,8 @@ next_due(uint64_t next, const struct ld_timer *t)
 }
 
 uint64_t
-bgp_timers(struct ld *d, uint64_t now)
+bgp_timers(struct bgp *b, uint64_t now)
 {
-	struct bgp *b = bgp_get(d, false);
 	struct peer *p;
 	uint64_t next = 0;
 
@@ -372,9 +370,8 @@ bgp_timers(struct ld *d, uint64_t now)
 }
 
 void
-bgp_flush(struct ld *d)
+bgp_flush(struct bgp *b)
 {
-	struct bgp *b = bgp_get(d, false);
 	struct peer *p;
 
 	if (b == NULL)
@@ -389,21 +386,18 @@ bgp_flush(struct ld *d)
 }
 
 void
-bgp_shutdown(struct ld *d, const char *reason)
+bgp_shutdown(struct bgp *b, const char *reason)
 {
-	struct bgp *b = bgp_get(d, false);
 
 	if (b == NULL)
 		return;
 	while (b->peers != NULL)
 		peer_remove(b->peers, BGP_ERRS_CEASE_SHUTDOWN, reason);
-	bgp_free(b);
 }
 
 size_t
-bgp_peer_count(struct ld *d)
+bgp_peer_count(const struct bgp *b)
 {
-	struct bgp *b = bgp_get(d, false);
 	struct peer *p;
 	size_t n = 0;
 
@@ -415,9 +409,8 @@ bgp_peer_count(struct ld *d)
 }
 
 int
-bgp_peer_status(struct ld *d, size_t i, struct peer_status *ret)
+bgp_peer_status(const struct bgp *b, size_t i, struct peer_status *ret)
 {
-	struct bgp *b = bgp_get(d, false);
 	struct peer *p;
 
 	if (b == NULL)

@@ -1,6 +1,8 @@
 /* rde.c — the route decision engine: Adj-RIB-In, best path and ECMP into
- * the kernel (through kroute_learned_set), and the per-peer Adj-RIB-Out
- * queues that bgp_flush() packs into UPDATEs.
+ * the kernel (LD_MSG_KR_CHANGE / KR_DELETE messages to the local side,
+ * which installs them in one netlink batch per loop turn), and the
+ * per-peer Adj-RIB-Out queues (rde_out.c) that bgp_flush() packs into
+ * UPDATEs.
  *
  * Adj-RIB-In: one hash table of prefixes, each with a short list of paths
  * (one per peer).  A path points to an interned attribute set (hash-consed,
@@ -44,6 +46,9 @@ rde_init(struct bgp *b)
 		free(r);
 		return -ENOMEM;
 	}
+	(void)htab_init(&r->ptab, 0);
+	(void)htab_init(&r->atab, 0);
+	(void)htab_init(&r->xtab, 0);
 	b->rde = r;
 	return 0;
 }
@@ -56,21 +61,16 @@ rde_free(struct bgp *b)
 	if (r == NULL)
 		return;
 	/* peers are gone, so every prefix, set and export set is too */
-	if (r->nprefix || r->naset || r->nxattr)
+	if (r->ptab.count || r->atab.count || r->xtab.count)
 		log_warnx("rde: leak at exit: %zu prefixes, %zu attribute sets, "
-		    "%zu export sets", r->nprefix, r->naset, r->nxattr);
-	free(r->ptab);
-	free(r->atab);
-	free(r->xtab);
+		    "%zu export sets", r->ptab.count, r->atab.count,
+		    r->xtab.count);
+	htab_done(&r->ptab);
+	htab_done(&r->atab);
+	htab_done(&r->xtab);
 	free(r->scratch);
 	free(r);
 	b->rde = NULL;
-}
-
-size_t
-rde_prefix_count(const struct bgp *b)
-{
-	return b->rde ? b->rde->nprefix : 0;
 }
 
 void
@@ -80,11 +80,11 @@ rde_stats(const struct bgp *b, size_t *prefixes, size_t *asets,
 	const struct rde *r = b->rde;
 
 	if (prefixes)
-		*prefixes = r ? r->nprefix : 0;
+		*prefixes = r ? r->ptab.count : 0;
 	if (asets)
-		*asets = r ? r->naset : 0;
+		*asets = r ? r->atab.count : 0;
 	if (xattrs)
-		*xattrs = r ? r->nxattr : 0;
+		*xattrs = r ? r->xtab.count : 0;
 }
 
 /* ---- attribute sets ---- */
@@ -93,6 +93,7 @@ static struct rde_aset *
 aset_get(struct rde *r, const struct bgp_attrs *a, const struct ipaddr *nh)
 {
 	struct rde_aset key, *s;
+	struct hnode *hn;
 	size_t i, nwords, k = 0;
 	uint32_t h;
 	uint32_t *w;
@@ -140,22 +141,21 @@ aset_get(struct rde *r, const struct bgp_attrs *a, const struct ipaddr *nh)
 		w[k++] = a->lcomm[i].local1;
 		w[k++] = a->lcomm[i].local2;
 	}
-	h = fnv(2166136261U, &key, offsetof(struct rde_aset, w));
-	h = fnv(h, w, nwords * sizeof(*w));
-	key.hash = h;
+	h = hash_fnv1a32(HASH_FNV32_INIT, (uint8_t *)&key + ASET_KEY_OFF,
+	    ASET_KEY_LEN);
+	h = hash_finish32(hash_fnv1a32(h, w, nwords * sizeof(*w)));
 
-	if (r->atab_size > 0)
-		for (s = r->atab[h & (r->atab_size - 1)]; s; s = s->next)
-			if (s->hash == h && s->nwords == key.nwords &&
-			    memcmp((uint8_t *)s + offsetof(struct rde_aset,
-			    nexthop), (uint8_t *)&key + offsetof(struct
-			    rde_aset, nexthop), offsetof(struct rde_aset, w) -
-			    offsetof(struct rde_aset, nexthop)) == 0 &&
-			    memcmp(s->w, w, nwords * sizeof(*w)) == 0) {
-				s->refcnt++;
-				free(w);
-				return s;
-			}
+	HTAB_FOR_EACH_HASH(&r->atab, h, hn) {
+		s = HTAB_ENTRY(hn, struct rde_aset, hn);
+		if (s->nwords == key.nwords &&
+		    memcmp((uint8_t *)s + ASET_KEY_OFF,
+		    (uint8_t *)&key + ASET_KEY_OFF, ASET_KEY_LEN) == 0 &&
+		    memcmp(s->w, w, nwords * sizeof(*w)) == 0) {
+			s->refcnt++;
+			free(w);
+			return s;
+		}
+	}
 	if ((s = malloc(sizeof(*s) + nwords * sizeof(*w))) == NULL) {
 		free(w);
 		return NULL;
@@ -164,32 +164,19 @@ aset_get(struct rde *r, const struct bgp_attrs *a, const struct ipaddr *nh)
 	memcpy(s->w, w, nwords * sizeof(*w));
 	free(w);
 	s->refcnt = 1;
-	if (r->naset >= r->atab_size)
-		TAB_GROW(r->atab, r->atab_size, struct rde_aset, SET_HASHOF);
-	if (r->atab_size == 0) {
+	if (htab_insert(&r->atab, &s->hn, h) < 0) {
 		free(s);
 		return NULL;
 	}
-	s->next = r->atab[h & (r->atab_size - 1)];
-	r->atab[h & (r->atab_size - 1)] = s;
-	r->naset++;
 	return s;
 }
 
 static void
 aset_put(struct rde *r, struct rde_aset *s)
 {
-	struct rde_aset **pp;
-
 	if (s == NULL || --s->refcnt > 0)
 		return;
-	for (pp = &r->atab[s->hash & (r->atab_size - 1)]; *pp;
-	    pp = &(*pp)->next)
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
-	r->naset--;
+	htab_remove(&r->atab, &s->hn);
 	free(s);
 }
 
@@ -243,8 +230,9 @@ nh_cmp(const void *a, const void *b)
 	return ipaddr_cmp(a, b);
 }
 
-/* Recompute the best paths of rp and tell the kernel when the next-hop
- * set changed.  Frees rp when no path is left. */
+/* Recompute the best paths of rp and tell the local side (a KR_CHANGE or
+ * KR_DELETE message) when the next-hop set changed.  Frees rp when no
+ * path is left. */
 static void
 prefix_decide(struct bgp *b, struct rde_prefix *rp)
 {
@@ -252,7 +240,7 @@ prefix_decide(struct bgp *b, struct rde_prefix *rp)
 	struct ipaddr nh[RDE_ECMP_MAX];
 	const struct rde_path *best = NULL, *x;
 	size_t n = 0, i;
-	uint32_t h = 2166136261U;
+	uint32_t h = HASH_FNV32_INIT;
 	char s[PREFIX_STRLEN];
 	int rc;
 
@@ -270,9 +258,9 @@ prefix_decide(struct bgp *b, struct rde_prefix *rp)
 	}
 	qsort(nh, n, sizeof(nh[0]), nh_cmp);
 	for (i = 0; i < n; i++)
-		h = fnv(h, nh[i].u.b, 16);
+		h = hash_fnv1a32(h, nh[i].u.b, 16);
 	if (n != rp->nh_n || (n > 0 && h != rp->nh_hash)) {
-		rc = kroute_learned_set(b->d, &rp->p, nh, n);
+		rc = msgq_put_kr(b->to_local, &rp->p, nh, n);
 		if (rc < 0)
 			log_warnx("rde: kernel route for %s: %s",
 			    prefix_fmt(&rp->p, s, sizeof(s)), strerror(-rc));
@@ -280,15 +268,7 @@ prefix_decide(struct bgp *b, struct rde_prefix *rp)
 		rp->nh_hash = h;
 	}
 	if (rp->paths == NULL) {
-		struct rde_prefix **pp;
-
-		for (pp = &r->ptab[prefix_hash(&rp->p) & (r->ptab_size - 1)];
-		    *pp; pp = &(*pp)->next)
-			if (*pp == rp) {
-				*pp = rp->next;
-				break;
-			}
-		r->nprefix--;
+		htab_remove(&r->ptab, &rp->hn);
 		free(rp);
 	}
 }
@@ -297,22 +277,21 @@ static struct rde_prefix *
 prefix_lookup(struct rde *r, const struct prefix *p, bool create)
 {
 	struct rde_prefix *rp;
+	struct hnode *hn;
 	uint32_t h = prefix_hash(p);
 
-	if (r->ptab_size > 0)
-		for (rp = r->ptab[h & (r->ptab_size - 1)]; rp; rp = rp->next)
-			if (pfx_eq(&rp->p, p))
-				return rp;
-	if (!create)
-		return NULL;
-	if (r->nprefix >= r->ptab_size)
-		TAB_GROW(r->ptab, r->ptab_size, struct rde_prefix, PFX_HASHOF);
-	if (r->ptab_size == 0 || (rp = calloc(1, sizeof(*rp))) == NULL)
+	HTAB_FOR_EACH_HASH(&r->ptab, h, hn) {
+		rp = HTAB_ENTRY(hn, struct rde_prefix, hn);
+		if (pfx_eq(&rp->p, p))
+			return rp;
+	}
+	if (!create || (rp = calloc(1, sizeof(*rp))) == NULL)
 		return NULL;
 	rp->p = *p;
-	rp->next = r->ptab[h & (r->ptab_size - 1)];
-	r->ptab[h & (r->ptab_size - 1)] = rp;
-	r->nprefix++;
+	if (htab_insert(&r->ptab, &rp->hn, h) < 0) {
+		free(rp);
+		return NULL;
+	}
 	return rp;
 }
 
@@ -515,16 +494,16 @@ static void
 peer_flush_family(struct peer *peer, int family)
 {
 	struct rde *r = peer->bgp->rde;
-	struct rde_prefix *rp, *next;
+	struct rde_prefix *rp;
+	struct hnode *hn, *nx;
 	size_t i;
 
 	/* prefix_decide may free the entry, never the chain's next one */
-	for (i = 0; i < r->ptab_size; i++)
-		for (rp = r->ptab[i]; rp != NULL; rp = next) {
-			next = rp->next;
-			if (family == 0 || rp->p.addr.family == family)
-				(void)path_set(peer, &rp->p, NULL);
-		}
+	HTAB_FOR_EACH_SAFE(&r->ptab, i, hn, nx) {
+		rp = HTAB_ENTRY(hn, struct rde_prefix, hn);
+		if (family == 0 || rp->p.addr.family == family)
+			(void)path_set(peer, &rp->p, NULL);
+	}
 }
 
 void

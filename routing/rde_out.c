@@ -19,13 +19,14 @@
 static uint32_t
 xattr_hash(const struct ld_export *e)
 {
-	uint32_t h = 2166136261U;
+	uint32_t h = HASH_FNV32_INIT;
 	size_t n = e->n_communities < 8 ? e->n_communities : 8;
 
-	h = fnv(h, &e->family, sizeof(e->family));
-	h = fnv(h, &e->aggregate, sizeof(e->aggregate));
-	h = fnv(h, &n, sizeof(n));
-	return fnv(h, e->communities, n * sizeof(e->communities[0]));
+	h = hash_fnv1a32(h, &e->family, sizeof(e->family));
+	h = hash_fnv1a32(h, &e->aggregate, sizeof(e->aggregate));
+	h = hash_fnv1a32(h, &n, sizeof(n));
+	return hash_finish32(hash_fnv1a32(h, e->communities,
+	    n * sizeof(e->communities[0])));
 }
 
 static bool
@@ -42,6 +43,7 @@ xattr_get(struct rde *r, const struct ld_export *e)
 {
 	struct ld_export k;
 	struct rde_xattr *x;
+	struct hnode *hn;
 	uint32_t h;
 
 	memset(&k, 0, sizeof(k));
@@ -51,43 +53,57 @@ xattr_get(struct rde *r, const struct ld_export *e)
 	memcpy(k.communities, e->communities,
 	    k.n_communities * sizeof(k.communities[0]));
 	h = xattr_hash(&k);
-	if (r->xtab_size > 0)
-		for (x = r->xtab[h & (r->xtab_size - 1)]; x; x = x->next)
-			if (x->hash == h && xattr_eq(&x->e, &k)) {
-				x->refcnt++;
-				return x;
-			}
-	if (r->nxattr >= r->xtab_size)
-		TAB_GROW(r->xtab, r->xtab_size, struct rde_xattr, SET_HASHOF);
-	if (r->xtab_size == 0 || (x = calloc(1, sizeof(*x))) == NULL)
+	HTAB_FOR_EACH_HASH(&r->xtab, h, hn) {
+		x = HTAB_ENTRY(hn, struct rde_xattr, hn);
+		if (xattr_eq(&x->e, &k)) {
+			x->refcnt++;
+			return x;
+		}
+	}
+	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return NULL;
 	x->e = k;
-	x->hash = h;
 	x->refcnt = 1;
-	x->next = r->xtab[h & (r->xtab_size - 1)];
-	r->xtab[h & (r->xtab_size - 1)] = x;
-	r->nxattr++;
+	if (htab_insert(&r->xtab, &x->hn, h) < 0) {
+		free(x);
+		return NULL;
+	}
 	return x;
 }
 
 static void
 xattr_put(struct rde *r, struct rde_xattr *x)
 {
-	struct rde_xattr **pp;
-
 	if (x == NULL || --x->refcnt > 0)
 		return;
-	for (pp = &r->xtab[x->hash & (r->xtab_size - 1)]; *pp;
-	    pp = &(*pp)->next)
-		if (*pp == x) {
-			*pp = x->next;
-			break;
-		}
-	r->nxattr--;
+	htab_remove(&r->xtab, &x->hn);
 	free(x);
 }
 
 /* ---- Adj-RIB-Out queue ---- */
+
+int
+rde_peer_new(struct peer *peer)
+{
+	struct rde_peer *rp = calloc(1, sizeof(*rp));
+
+	if (rp == NULL)
+		return -ENOMEM;
+	(void)htab_init(&rp->out, 0);
+	peer->rde = rp;
+	return 0;
+}
+
+void
+rde_peer_free(struct peer *peer)
+{
+	if (peer->rde == NULL)
+		return;
+	rde_out_clear(peer);
+	htab_done(&peer->rde->out);
+	free(peer->rde);
+	peer->rde = NULL;
+}
 
 static bool
 export_family_ok(const struct peer *peer, int family)
@@ -96,45 +112,20 @@ export_family_ok(const struct peer *peer, int family)
 	    family == AF_INET6 ? peer->af_v6 : false;
 }
 
-static void
-out_unlink(struct peer *peer, struct rde_out *o)
+/* Take the oldest change off the queue (the only one ever taken: a
+ * pending change is updated in place, so the queue is singly linked). */
+static struct rde_out *
+out_pop(struct rde_peer *rp)
 {
-	struct rde_out **pp;
+	struct rde_out *o = rp->head;
 
-	for (pp = &peer->out_tab[prefix_hash(&o->p) &
-	    (peer->out_tab_size - 1)]; *pp; pp = &(*pp)->hnext)
-		if (*pp == o) {
-			*pp = o->hnext;
-			break;
-		}
-	if (o->prev)
-		o->prev->next = o->next;
-	else
-		peer->out_head = o->next;
-	if (o->next)
-		o->next->prev = o->prev;
-	else
-		peer->out_tail = o->prev;
-	peer->out_count--;
-}
-
-static void
-out_grow(struct peer *peer)
-{
-	size_t ns = peer->out_tab_size ? peer->out_tab_size * 2 : 1024, i;
-	struct rde_out **nt = calloc(ns, sizeof(*nt)), *o, *n;
-
-	if (nt == NULL)
-		return;
-	for (i = 0; i < peer->out_tab_size; i++)
-		for (o = peer->out_tab[i]; o != NULL; o = n) {
-			n = o->hnext;
-			o->hnext = nt[prefix_hash(&o->p) & (ns - 1)];
-			nt[prefix_hash(&o->p) & (ns - 1)] = o;
-		}
-	free(peer->out_tab);
-	peer->out_tab = nt;
-	peer->out_tab_size = ns;
+	if (o == NULL)
+		return NULL;
+	htab_remove(&rp->out, &o->hn);
+	rp->head = o->next;
+	if (rp->head == NULL)
+		rp->tail = NULL;
+	return o;
 }
 
 /* Queue p for peer, replacing a change still pending for it. */
@@ -142,24 +133,26 @@ static void
 out_enqueue(struct peer *peer, const struct prefix *p, struct rde_xattr *x)
 {
 	struct rde *r = peer->bgp->rde;
+	struct rde_peer *rp = peer->rde;
 	struct rde_out *o;
+	struct hnode *hn;
 	uint32_t h = prefix_hash(p);
 
 	if (!export_family_ok(peer, p->addr.family))
 		return;
-	if (peer->out_tab_size > 0)
-		for (o = peer->out_tab[h & (peer->out_tab_size - 1)]; o;
-		    o = o->hnext)
-			if (pfx_eq(&o->p, p)) {
-				if (x)
-					x->refcnt++;
-				xattr_put(r, o->x);
-				o->x = x;
-				return;
-			}
-	if (peer->out_count >= peer->out_tab_size)
-		out_grow(peer);
-	if (peer->out_tab_size == 0 || (o = calloc(1, sizeof(*o))) == NULL) {
+	HTAB_FOR_EACH_HASH(&rp->out, h, hn) {
+		o = HTAB_ENTRY(hn, struct rde_out, hn);
+		if (pfx_eq(&o->p, p)) {
+			if (x)
+				x->refcnt++;
+			xattr_put(r, o->x);
+			o->x = x;
+			return;
+		}
+	}
+	if ((o = calloc(1, sizeof(*o))) == NULL ||
+	    htab_insert(&rp->out, &o->hn, h) < 0) {
+		free(o);
 		log_warnx("neighbor %s: out of memory queueing an UPDATE; "
 		    "resetting the session", peer_addr(peer));
 		peer->reset_pending = true;	/* done by bgp_flush() */
@@ -169,67 +162,94 @@ out_enqueue(struct peer *peer, const struct prefix *p, struct rde_xattr *x)
 	if (x)
 		x->refcnt++;
 	o->x = x;
-	o->hnext = peer->out_tab[h & (peer->out_tab_size - 1)];
-	peer->out_tab[h & (peer->out_tab_size - 1)] = o;
-	o->prev = peer->out_tail;
-	if (peer->out_tail)
-		peer->out_tail->next = o;
+	if (rp->tail)
+		rp->tail->next = o;
 	else
-		peer->out_head = o;
-	peer->out_tail = o;
-	peer->out_count++;
+		rp->head = o;
+	rp->tail = o;
 }
 
 void
 rde_out_clear(struct peer *peer)
 {
 	struct rde *r = peer->bgp->rde;
+	struct rde_peer *rp = peer->rde;
 	struct rde_out *o;
 
-	while ((o = peer->out_head) != NULL) {
-		out_unlink(peer, o);
+	while ((o = out_pop(rp)) != NULL) {
 		xattr_put(r, o->x);
 		free(o);
 	}
-	peer->eor_pending = false;
+	rp->eor_pending = false;
+	rp->dump_id = 0;
 }
 
-void
-bgp_local_changed(struct ld *d, const struct prefix *p,
-    const struct ld_export *e)
+static struct peer *
+peer_by_dump(struct bgp *b, uint32_t id)
 {
-	struct bgp *b = bgp_get(d, false);
+	struct peer *peer;
+
+	for (peer = b->peers; peer != NULL; peer = peer->next)
+		if (peer->rde->dump_id == id &&
+		    peer->state == BGP_STATE_ESTABLISHED)
+			return peer;
+	return NULL;
+}
+
+/* A message from the local side: what to advertise. */
+void
+bgp_msg(const struct ld_msg *m, void *arg)
+{
+	struct bgp *b = arg;
 	struct rde_xattr *x = NULL;
 	struct peer *peer;
 
-	if (b == NULL || b->rde == NULL)
-		return;
-	if (e != NULL && (x = xattr_get(b->rde, e)) == NULL) {
-		log_warnx("rde: out of memory for an export");
-		return;
+	switch (m->type) {
+	case LD_MSG_LOCAL_ADV:
+	case LD_MSG_LOCAL_WD:
+		if (m->type == LD_MSG_LOCAL_ADV &&
+		    (x = xattr_get(b->rde, &m->u.adv)) == NULL) {
+			log_warnx("rde: out of memory for an export");
+			return;
+		}
+		if (m->id != 0) {		/* part of a dump for one peer */
+			if ((peer = peer_by_dump(b, m->id)) != NULL)
+				out_enqueue(peer, &m->p, x);
+		} else {
+			for (peer = b->peers; peer != NULL; peer = peer->next)
+				if (peer->state == BGP_STATE_ESTABLISHED)
+					out_enqueue(peer, &m->p, x);
+		}
+		xattr_put(b->rde, x);
+		break;
+	case LD_MSG_LOCAL_DUMP_END:
+		if ((peer = peer_by_dump(b, m->id)) != NULL)
+			peer->rde->dump_id = 0;	/* End-of-RIB may go */
+		break;
+	default:
+		log_warnx("rde: unexpected message %u from the local side",
+		    m->type);
+		break;
 	}
-	for (peer = b->peers; peer != NULL; peer = peer->next)
-		if (peer->state == BGP_STATE_ESTABLISHED)
-			out_enqueue(peer, p, x);
-	xattr_put(b->rde, x);
 }
 
-static void
-walk_cb(const struct prefix *p, const struct ld_export *e, void *arg)
-{
-	struct peer *peer = arg;
-	struct rde_xattr *x;
-
-	if (e == NULL || (x = xattr_get(peer->bgp->rde, e)) == NULL)
-		return;
-	out_enqueue(peer, p, x);
-	xattr_put(peer->bgp->rde, x);
-}
-
+/* Ask the local side for the whole table for peer; it answers with
+ * LOCAL_ADV messages tagged with the dump id, then LOCAL_DUMP_END. */
 void
 rde_peer_refresh(struct peer *peer)
 {
-	bgp_local_walk(peer->bgp->d, walk_cb, peer);
+	struct bgp *b = peer->bgp;
+
+	if (++b->dump_seq == 0)
+		b->dump_seq = 1;
+	peer->rde->dump_id = b->dump_seq;
+	if (msgq_put_ctl(b->to_local, LD_MSG_LOCAL_DUMP_REQ,
+	    b->dump_seq) < 0) {
+		log_warnx("neighbor %s: out of memory asking for the table; "
+		    "resetting the session", peer_addr(peer));
+		peer->rde->dump_id = 0;
+		peer->reset_pending = true;
+	}
 }
 
 void
@@ -237,7 +257,7 @@ rde_peer_up(struct peer *peer)
 {
 	peer->prefixes_sent = 0;
 	rde_peer_refresh(peer);
-	peer->eor_pending = true;
+	peer->rde->eor_pending = true;
 }
 
 /* ---- UPDATE out ---- */
@@ -339,6 +359,7 @@ void
 rde_flush_peer(struct peer *peer)
 {
 	struct rde *r = peer->bgp->rde;
+	struct rde_peer *rp = peer->rde;
 	struct rde_out *o;
 	uint8_t buf[BGP_UPDATE_MIN_LEN + 8];
 	size_t n, i, j;
@@ -348,11 +369,10 @@ rde_flush_peer(struct peer *peer)
 	if (peer->state != BGP_STATE_ESTABLISHED || r == NULL)
 		return;
 again:
-	while (peer->out_head != NULL &&
+	while (rp->head != NULL &&
 	    session_wpending(&peer->conn) < BGP_WBUF_HIWAT) {
-		for (n = 0; n < RDE_BATCH && (o = peer->out_head) != NULL;
+		for (n = 0; n < RDE_BATCH && (o = out_pop(rp)) != NULL;
 		    n++) {
-			out_unlink(peer, o);
 			r->batch[n] = o;
 		}
 		qsort(r->batch, n, sizeof(r->batch[0]), out_cmp);
@@ -377,7 +397,7 @@ again:
 			return;
 		}
 	}
-	if (peer->out_head != NULL) {
+	if (rp->head != NULL) {
 		/* the socket took everything: pack more now, since nothing
 		 * else may wake the loop; otherwise POLLOUT brings us back */
 		session_flush_conn(peer, &peer->conn);
@@ -385,8 +405,8 @@ again:
 		    peer->conn.fd >= 0)
 			goto again;
 	}
-	if (peer->out_head == NULL && peer->eor_pending) {
-		peer->eor_pending = false;
+	if (rp->head == NULL && rp->eor_pending && rp->dump_id == 0) {
+		rp->eor_pending = false;
 		if (peer->af_v4 && (len = bgp_eor_encode(BGP_AFI_IPV4,
 		    BGP_SAFI_UNICAST, buf, sizeof(buf))) > 0)
 			(void)session_send(peer, &peer->conn, buf, (size_t)len);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bgp.h"
+#include "hash.h"
 
 #define RDE_ECMP_MAX	16
 #define RDE_BATCH	4096	/* prefixes sorted and packed per round */
@@ -19,8 +20,8 @@
 #define ASET_F_ORIG	0x4
 
 struct rde_aset {
-	struct rde_aset	*next;		/* hash chain */
-	uint32_t	 hash, refcnt;
+	struct hnode	 hn;		/* in rde.atab; hn.hash is the key's */
+	uint32_t	 refcnt;
 	struct ipaddr	 nexthop;
 	uint32_t	 med, local_pref, originator_id;
 	uint32_t	 first_as;	/* neighbouring AS, for MED */
@@ -30,6 +31,9 @@ struct rde_aset {
 	uint32_t	 nwords;
 	uint32_t	 w[];		/* segs, asns, cluster, comm, lcomm */
 };
+/* The part of an aset that is its key (hashed and compared as bytes). */
+#define ASET_KEY_OFF	offsetof(struct rde_aset, nexthop)
+#define ASET_KEY_LEN	(offsetof(struct rde_aset, w) - ASET_KEY_OFF)
 
 struct rde_path {
 	struct rde_path	*next;
@@ -38,35 +42,41 @@ struct rde_path {
 };
 
 struct rde_prefix {
-	struct rde_prefix *next;	/* hash chain */
+	struct hnode	 hn;		/* in rde.ptab */
 	struct prefix	 p;
 	struct rde_path	*paths;
-	uint32_t	 nh_hash;	/* what kroute has, to skip no-ops */
+	uint32_t	 nh_hash;	/* what we told kroute, to skip no-ops */
 	uint8_t		 nh_n;
 };
 
 /* ---- interned export attributes (sent) ---- */
 
 struct rde_xattr {
-	struct rde_xattr *next;
-	uint32_t	 hash, refcnt;
+	struct hnode	 hn;		/* in rde.xtab */
+	uint32_t	 refcnt;
 	struct ld_export e;
 };
 
 struct rde_out {
-	struct rde_out	*hnext;
-	struct rde_out	*next, *prev;
+	struct hnode	 hn;		/* in rde_peer.out */
+	struct rde_out	*next;		/* queue order */
 	struct prefix	 p;
 	struct rde_xattr *x;		/* NULL: withdraw */
 };
 
+/* The RDE's state for one peer: its Adj-RIB-Out queue, coalesced by
+ * prefix, and where its table dump stands. */
+struct rde_peer {
+	struct htab	 out;		/* struct rde_out by prefix */
+	struct rde_out	*head, *tail;	/* oldest first */
+	uint32_t	 dump_id;	/* LOCAL_DUMP_REQ outstanding; 0 = none */
+	bool		 eor_pending;	/* End-of-RIB after the dump and queue */
+};
+
 struct rde {
-	struct rde_prefix **ptab;
-	size_t		 ptab_size, nprefix;
-	struct rde_aset	**atab;
-	size_t		 atab_size, naset;
-	struct rde_xattr **xtab;
-	size_t		 xtab_size, nxattr;
+	struct htab	 ptab;		/* struct rde_prefix */
+	struct htab	 atab;		/* struct rde_aset */
+	struct htab	 xtab;		/* struct rde_xattr */
 	struct bgp_attrs *scratch;	/* export attributes being built */
 	struct rde_out	*batch[RDE_BATCH];
 	struct prefix	 pfx[RDE_BATCH];
@@ -76,23 +86,12 @@ struct rde {
 /* ---- hashing ---- */
 
 static inline uint32_t
-fnv(uint32_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	while (n-- > 0)
-		h = (h ^ *b++) * 16777619U;
-	return h;
-}
-
-static inline uint32_t
 prefix_hash(const struct prefix *p)
 {
-	uint32_t h = 2166136261U;
+	uint32_t h = hash_fnv1a32(HASH_FNV32_INIT, &p->len, 1);
 
-	h = fnv(h, &p->len, 1);
-	h = fnv(h, p->addr.u.b, ipaddr_len(p->addr.family));
-	return h ^ (h >> 15);
+	h = hash_fnv1a32(h, p->addr.u.b, ipaddr_len(p->addr.family));
+	return hash_finish32(h);
 }
 
 static inline bool
@@ -102,26 +101,5 @@ pfx_eq(const struct prefix *a, const struct prefix *b)
 	    memcmp(a->addr.u.b, b->addr.u.b,
 	    ipaddr_len(a->addr.family)) == 0;
 }
-
-/* Grow a chained table (an array of next-first nodes) to twice its size. */
-#define TAB_GROW(tab, size, type, hashof) do {				\
-	size_t ns_ = (size) ? (size) * 2 : 1024, i_;			\
-	type **nt_ = calloc(ns_, sizeof(*nt_));				\
-	type *e_, *n_;							\
-	if (nt_ == NULL)						\
-		break;		/* keep the old one: slower, still ok */\
-	for (i_ = 0; i_ < (size); i_++)					\
-		for (e_ = (tab)[i_]; e_ != NULL; e_ = n_) {		\
-			n_ = e_->next;					\
-			e_->next = nt_[(hashof(e_)) & (ns_ - 1)];	\
-			nt_[(hashof(e_)) & (ns_ - 1)] = e_;		\
-		}							\
-	free(tab);							\
-	(tab) = nt_;							\
-	(size) = ns_;							\
-} while (0)
-
-#define PFX_HASHOF(e)	prefix_hash(&(e)->p)
-#define SET_HASHOF(e)	((e)->hash)
 
 #endif

@@ -3,7 +3,9 @@
  * per-host block aggregates.
  *
  * Memory and speed: one compact 48-byte entry per kernel route in a slab
- * array, found through a hash of the prefix; a second index maps an
+ * array, found through a hash of the prefix (hash_fnv1a32; the chains are
+ * 32-bit indices into the slab, not lib/hash.h's pointers, because the
+ * slab moves when it grows and an index costs half a pointer); a second index maps an
  * ifindex to its routes (a doubly linked list through the entries) because
  * IPv4 routes vanish without a RTM_DELROUTE when their link goes down.
  * Every change is O(1) expected; 100,000 routes take ~5 MB.
@@ -15,8 +17,9 @@
  *   - every other local route (borrowed addresses, networks without
  *     aggregation, prefixes in no known network) is advertised as is;
  *   - routes of non-routable networks carry the network's communities.
- * Every change of that set reaches the BGP side at once through
- * bgp_local_changed().
+ * Every change of that set reaches the BGP side at once as a LOCAL_ADV or
+ * LOCAL_WD message (msg.h) on d->to_bgp; a LOCAL_DUMP_REQ is answered
+ * with the whole set (rib_dump()).
  *
  * Networks and blocks come from the store, cached; re-read every
  * RIB_REFRESH_PERIOD, and sooner (at most every RIB_REFRESH_MIN) when a
@@ -26,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbuf.h"
+#include "hash.h"
 #include "ipam.h"
 #include "ld_local.h"
 #include "log.h"
@@ -97,14 +102,10 @@ struct rib {
 static uint32_t
 pfx_hash(const uint8_t *a, int family, unsigned len)
 {
-	uint64_t h = 1469598103934665603ULL ^ ((uint64_t)family << 8 | len);
-	size_t n = ipaddr_len(family);
+	uint8_t fl[2] = { (uint8_t)family, (uint8_t)len };
+	uint32_t h = hash_fnv1a32(HASH_FNV32_INIT, fl, sizeof(fl));
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= a[i];
-		h *= 1099511628211ULL;
-	}
-	return (uint32_t)(h ^ (h >> 29));
+	return hash_finish32(hash_fnv1a32(h, a, ipaddr_len(family)));
 }
 
 static void
@@ -380,7 +381,8 @@ export_eq(const struct ld_export *a, const struct ld_export *b)
 static void
 announce(struct rib *r, const struct prefix *p, const struct ld_export *e)
 {
-	bgp_local_changed(r->d, p, e);
+	if (msgq_put_local(&r->d->to_bgp, 0, p, e) < 0)
+		log_warnx("local RIB: out of memory telling the BGP side");
 }
 
 static void
@@ -570,15 +572,8 @@ rib_load_store(struct rib *r)
 		if (ipam_blocks(r->d->store, nets[i].name, &ib, &n) < 0)
 			continue;
 		for (size_t k = 0; k < n; k++) {
-			if (n_blocks == cap) {
-				size_t nc = cap ? cap * 2 : 16;
-				struct rib_block *nb = realloc(blocks, nc * sizeof(*nb));
-
-				if (nb == NULL)
-					break;
-				blocks = nb;
-				cap = nc;
-			}
+			if (GROW(blocks, cap, n_blocks + 1) < 0)
+				break;
 			memset(&blocks[n_blocks], 0, sizeof(*blocks));
 			blocks[n_blocks].cidr = ib[k].cidr;
 			/* hnext carries "someone else's" until blocks_filter() */
@@ -676,15 +671,8 @@ rib_kernel_add(struct rib *r, const struct prefix *p, int ifindex, uint32_t gen)
 		idx = r->free_head;
 		r->free_head = r->ents[idx].hnext;
 	} else {
-		if (r->n_ents == r->cap_ents) {
-			size_t cap = r->cap_ents ? r->cap_ents * 2 : 1024;
-			struct rib_entry *ne = realloc(r->ents, cap * sizeof(*ne));
-
-			if (ne == NULL)
-				return -ENOMEM;
-			r->ents = ne;
-			r->cap_ents = cap;
-		}
+		if (GROW(r->ents, r->cap_ents, r->n_ents + 1) < 0)
+			return -ENOMEM;
 		idx = (uint32_t)r->n_ents++;
 	}
 	e = &r->ents[idx];
@@ -798,32 +786,32 @@ rib_exported(const struct rib *r)
 /* ---- walks ------------------------------------------------------------ */
 
 void
-bgp_local_walk(struct ld *d,
-	       void (*cb)(const struct prefix *p, const struct ld_export *e, void *arg),
-	       void *arg)
+rib_dump(struct rib *r, uint32_t id)
 {
-	struct rib *r = d->rib;
+	struct msgq *q = &r->d->to_bgp;
 	struct ld_export ex;
 	struct prefix p;
+	int rc = 0;
 
-	if (r == NULL)
-		return;
-	for (size_t i = 0; i < r->n_ents; i++) {
+	for (size_t i = 0; i < r->n_ents && rc == 0; i++) {
 		const struct rib_entry *e = &r->ents[i];
 
 		if (!(e->flags & RE_ADV))
 			continue;
 		ent_prefix(e, &p);
 		export_for(r->nets, r->n_nets, e->net, e->family, false, &ex);
-		cb(&p, &ex, arg);
+		rc = msgq_put_local(q, id, &p, &ex);
 	}
-	for (size_t i = 0; i < r->n_blocks; i++) {
+	for (size_t i = 0; i < r->n_blocks && rc == 0; i++) {
 		if (!r->blocks[i].adv)
 			continue;
 		export_for(r->nets, r->n_nets, r->blocks[i].net,
 			   r->blocks[i].cidr.addr.family, true, &ex);
-		cb(&r->blocks[i].cidr, &ex, arg);
+		rc = msgq_put_local(q, id, &r->blocks[i].cidr, &ex);
 	}
+	if (rc < 0)
+		log_warnx("local RIB: out of memory answering a table dump");
+	(void)msgq_put_ctl(q, LD_MSG_LOCAL_DUMP_END, id);
 }
 
 void

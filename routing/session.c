@@ -19,24 +19,19 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include "dbuf.h"
 #include "log.h"
 #include "bgp.h"
 
-static struct bgp *bgp_registry;
-
 struct bgp *
-bgp_get(struct ld *d, bool create)
+bgp_new(struct ld_loop *l, struct msgq *to_local)
 {
 	struct bgp *b;
 
-	for (b = bgp_registry; b != NULL; b = b->next)
-		if (b->d == d)
-			return b;
-	if (!create)
-		return NULL;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return NULL;
-	b->d = d;
+	b->loop = l;
+	b->to_local = to_local;
 	b->listener_fd = -1;
 	b->rng = (uint32_t)ld_now_ms() ^ (uint32_t)getpid() ^ 0x9e3779b9U;
 	if (b->rng == 0)
@@ -45,21 +40,15 @@ bgp_get(struct ld *d, bool create)
 		free(b);
 		return NULL;
 	}
-	b->next = bgp_registry;
-	bgp_registry = b;
 	return b;
 }
 
 void
 bgp_free(struct bgp *b)
 {
-	struct bgp **pp;
-
-	for (pp = &bgp_registry; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == b) {
-			*pp = b->next;
-			break;
-		}
+	if (b == NULL)
+		return;
+	bgp_shutdown(b, NULL);
 	rde_free(b);
 	free(b);
 }
@@ -95,7 +84,7 @@ void
 peer_timer_set(struct peer *p, struct ld_timer *t, uint64_t in_ms)
 {
 	timer_set(t, in_ms);
-	ld_wakeup_at(p->bgp->d, t->due);
+	loop_wakeup_at(p->bgp->loop, t->due);
 }
 
 /* ---- sockets ---- */
@@ -152,14 +141,11 @@ session_md5(int fd, const struct ipaddr *addr, const char *password)
 }
 
 int
-bgp_listener_keys(struct ld *d, int fd)
+bgp_listener_keys(struct bgp *b, int fd)
 {
-	struct bgp *b = bgp_get(d, true);
 	struct peer *p;
 	int rc, ret = 0;
 
-	if (b == NULL)
-		return -ENOMEM;
 	b->listener_fd = fd;
 	if (fd < 0)
 		return 0;
@@ -195,7 +181,7 @@ session_sockopts(struct peer *p, int fd)
 		    sizeof(ttl));
 }
 
-static void conn_io(struct ld *d, int fd, short revents, void *arg);
+static void conn_io(int fd, short revents, void *arg);
 
 static int
 conn_buffers(struct bgp_conn *c)
@@ -220,7 +206,7 @@ session_attach(struct peer *p, struct bgp_conn *c, int fd, bool outgoing)
 	c->wlen = c->woff = 0;
 	c->pollout = outgoing;
 	timer_stop(&c->timer);
-	if ((rc = ld_io_add(p->bgp->d, fd, outgoing ? POLLOUT : POLLIN,
+	if ((rc = loop_io_add(p->bgp->loop, fd, outgoing ? POLLOUT : POLLIN,
 	    conn_io, p)) < 0) {
 		c->fd = -1;
 		return rc;
@@ -275,7 +261,7 @@ session_close(struct peer *p, struct bgp_conn *c)
 {
 	if (c->fd < 0)
 		return;
-	ld_io_del(p->bgp->d, c->fd);
+	loop_io_del(p->bgp->loop, c->fd);
 	close(c->fd);
 	c->fd = -1;
 	c->rlen = 0;
@@ -306,7 +292,7 @@ conn_pollout(struct peer *p, struct bgp_conn *c, bool on)
 	if (c->pollout == on || c->fd < 0)
 		return;
 	c->pollout = on;
-	ld_io_events(p->bgp->d, c->fd, on ? POLLIN | POLLOUT : POLLIN);
+	loop_io_events(p->bgp->loop, c->fd, on ? POLLIN | POLLOUT : POLLIN);
 }
 
 /* Write what we can without blocking. */
@@ -343,8 +329,7 @@ int
 session_send(struct peer *p, struct bgp_conn *c, const uint8_t *msg,
     size_t len)
 {
-	size_t need, cap;
-	uint8_t *nb;
+	size_t need;
 
 	if (c->fd < 0)
 		return -ENOTCONN;
@@ -360,15 +345,8 @@ session_send(struct peer *p, struct bgp_conn *c, const uint8_t *msg,
 			c->woff = 0;
 			need = c->wlen + len;
 		}
-		cap = c->wcap ? c->wcap : 16384;
-		while (cap < need)
-			cap *= 2;
-		if (cap > c->wcap) {
-			if ((nb = realloc(c->wbuf, cap)) == NULL)
-				return -ENOMEM;
-			c->wbuf = nb;
-			c->wcap = cap;
-		}
+		if (GROW(c->wbuf, c->wcap, need < 16384 ? 16384 : need) < 0)
+			return -ENOMEM;
 	}
 	memcpy(c->wbuf + c->wlen, msg, len);
 	c->wlen += len;
@@ -576,7 +554,7 @@ session_failed(struct peer *p, struct bgp_conn *c, const char *why)
 }
 
 static void
-conn_io(struct ld *d, int fd, short revents, void *arg)
+conn_io(int fd, short revents, void *arg)
 {
 	struct peer *p = arg;
 	struct bgp_conn *c = conn_by_fd(p, fd);
@@ -584,7 +562,6 @@ conn_io(struct ld *d, int fd, short revents, void *arg)
 	socklen_t sl = sizeof(soerr);
 	ssize_t n;
 
-	(void)d;
 	if (c == NULL)
 		return;
 	if (c->connecting) {
@@ -603,7 +580,7 @@ conn_io(struct ld *d, int fd, short revents, void *arg)
 		c->connecting = false;
 		c->pollout = false;
 		timer_stop(&c->timer);
-		ld_io_events(p->bgp->d, fd, POLLIN);
+		loop_io_events(p->bgp->loop, fd, POLLIN);
 		bgp_fsm(p, BGP_EV_TCP_ACKED);
 		return;
 	}

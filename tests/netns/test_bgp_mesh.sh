@@ -14,7 +14,7 @@
 #
 # Checks: every node's `netctl status` shows its two mesh peers
 # Established; workload routes (/32s with --no-aggregate, else the /26
-# blocks) land in the other nodes' kernels as proto 186 via the owning
+# blocks) land in the other nodes' kernels as proto 77 via the owning
 # node, learned from that node only (iBGP routes are not re-advertised);
 # containers on different nodes ping each other directly (TTL 62: no
 # third hop); DEL withdraws everywhere; `node-mesh off` tears the sessions
@@ -94,12 +94,12 @@ others() {
 	for l in $HOSTS; do [ "$l" != "$1" ] && out+="${RIP[$l]} "; done
 	echo $out
 }
-# learned NS PREFIX: gateways of the proto 186 route for exactly PREFIX.
+# learned NS PREFIX: gateways of the proto 77 route for exactly PREFIX.
 learned() {
-	ip -n "$1" -4 route show proto 186 exact "$2" 2>/dev/null |
+	ip -n "$1" -4 route show proto 77 exact "$2" 2>/dev/null |
 		awk '{ for (i = 1; i < NF; i++) if ($i == "via") print $(i + 1) }' | sort -u | xargs
 }
-n_learned() { count_lines ip -n "$1" -4 route show proto 186; }
+n_learned() { count_lines ip -n "$1" -4 route show proto 77; }
 # new_session TAG PEER SINCE: "yes" when PEER is Established in a session
 # younger than SINCE (status JSON "since", unix seconds).
 new_session() {
@@ -160,7 +160,7 @@ diag "flat: A ${ADDR[A]} B ${ADDR[B]} C ${ADDR[C]}"
 for l in $HOSTS; do
 	for o in $HOSTS; do
 		[ "$o" = "$l" ] && continue
-		assert_wait "host$o's kernel: host$l's /32 via ${RIP[$l]} (proto 186), learned from host$l only" \
+		assert_wait "host$o's kernel: host$l's /32 via ${RIP[$l]} (proto 77), learned from host$l only" \
 			3 "${RIP[$l]}" learned "${HOSTNS[$o]}" "${ADDR[$l]}/32"
 	done
 done
@@ -183,12 +183,12 @@ for l in A B; do
 done
 diag "agg: A ${AGG[A]} B ${AGG[B]}"
 for l in A B; do
-	blk=$(ip -n "${HOSTNS[C]}" -4 route show proto 186 match "${AGG[$l]}" 2>/dev/null |
+	blk=$(ip -n "${HOSTNS[C]}" -4 route show proto 77 match "${AGG[$l]}" 2>/dev/null |
 		awk '$1 ~ /^192\.168\.2\./ { print $1 }' | head -1)
 	for i in $(seq 1 30); do
 		[ -n "$blk" ] && break
 		sleep 0.1
-		blk=$(ip -n "${HOSTNS[C]}" -4 route show proto 186 match "${AGG[$l]}" 2>/dev/null |
+		blk=$(ip -n "${HOSTNS[C]}" -4 route show proto 77 match "${AGG[$l]}" 2>/dev/null |
 			awk '$1 ~ /^192\.168\.2\./ { print $1 }' | head -1)
 	done
 	assert_match "hostC's kernel: host$l's agg container covered by a /26 block" "$blk" \
@@ -257,7 +257,7 @@ check_mesh "node-mesh on again"
 assert_wait "node-mesh on -> hostB relearned hostC's /32" 5 10.0.0.3 \
 	learned "${HOSTNS[B]}" "${ADDR[C]}/32"
 assert_wait "node-mesh on -> hostA relearned hostB's agg block" 5 10.0.0.2 \
-	learned "${HOSTNS[A]}" "$(ip -n "${HOSTNS[C]}" -4 route show proto 186 match "${AGG[B]}" |
+	learned "${HOSTNS[A]}" "$(ip -n "${HOSTNS[C]}" -4 route show proto 77 match "${AGG[B]}" |
 		awk '$1 ~ /^192\.168\.2\./ { print $1 }' | head -1)"
 ping_ok "node-mesh on -> container on hostB -> container on hostC" "${CT[B]}" "${ADDR[C]}"
 

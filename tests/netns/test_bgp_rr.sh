@@ -16,7 +16,7 @@
 # Checks: every node's status shows the reflector Established and no mesh
 # peer; a container's /32 (and an aggregated network's /26) reaches the RR
 # from its node and is reflected to the two others, which install it as
-# proto 186 via the originating node (BIRD keeps the next hop, leafnetd
+# proto 77 via the originating node (BIRD keeps the next hop, leafnetd
 # accepts ORIGINATOR_ID/CLUSTER_LIST); the originator does not get its own
 # route back; containers ping across (TTL 62); DEL withdraws everywhere;
 # a reflector restart heals; leafnetd restarted relearns.
@@ -69,13 +69,13 @@ for l in $HOSTS; do ld_start $l "${HOSTNS[$l]}" "${CONF[$l]}"; done
 
 # ------------------------------------------------------------- helpers
 learned() {
-	ip -n "$1" -4 route show proto 186 exact "$2" 2>/dev/null |
+	ip -n "$1" -4 route show proto 77 exact "$2" 2>/dev/null |
 		awk '{ for (i = 1; i < NF; i++) if ($i == "via") print $(i + 1) }' | sort -u | xargs
 }
-n_learned() { count_lines ip -n "$1" -4 route show proto 186; }
-# block_of NS ADDR: the proto 186 192.168.2.x/26 route covering ADDR, "" if none.
+n_learned() { count_lines ip -n "$1" -4 route show proto 77; }
+# block_of NS ADDR: the proto 77 192.168.2.x/26 route covering ADDR, "" if none.
 block_of() {
-	ip -n "$1" -4 route show proto 186 match "$2" 2>/dev/null |
+	ip -n "$1" -4 route show proto 77 match "$2" 2>/dev/null |
 		awk '$1 ~ /^192\.168\.2\.[0-9]+\/26$/ { print $1; exit }'
 }
 wait_eq() {
@@ -135,7 +135,7 @@ assert_eq "RR: hostA's /32 LOCAL_PREF 100" 100 "$(bird_attr rr "${ADDR[A]}/32" B
 for l in $HOSTS; do
 	for o in $HOSTS; do
 		[ "$o" = "$l" ] && continue
-		if ! assert_wait "host$o's kernel: host$l's /32 reflected, via ${RIP[$l]} (proto 186)" \
+		if ! assert_wait "host$o's kernel: host$l's /32 reflected, via ${RIP[$l]} (proto 77)" \
 			3 "${RIP[$l]}" learned "${HOSTNS[$o]}" "${ADDR[$l]}/32"; then
 			bird_diag rr "${ADDR[$l]}"
 			tail -5 "$T_TMP/host$o.log" | sed 's/^/#   /' >&2

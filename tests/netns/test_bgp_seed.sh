@@ -17,7 +17,7 @@
 # The ToR re-advertising host B's routes to host A would carry 65002 in the
 # AS_PATH and host A would drop them (loop detection), so this uses the
 # "downward default" fabric model: the ToR sends each host only a default
-# route (installed as proto 186), and the ToR itself holds every host's
+# route (installed as proto 77), and the ToR itself holds every host's
 # routes.  node-mesh is off.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../bird.sh"
@@ -71,8 +71,8 @@ for l in A B; do
 		notok "host$l: netctl status shows the ToR Established" "$(ld_status $l | xargs | cut -c1-300)"
 	fi
 	assert_bird_established "ToR: session to host$l Established" tor "host$l" 5
-	assert_eventually "host$l: default via the ToR in its kernel (proto 186)" 1 \
-		count_lines ip -n "${HOSTNS[$l]}" route show proto 186 default via "10.0.$n.254"
+	assert_eventually "host$l: default via the ToR in its kernel (proto 77)" 1 \
+		count_lines ip -n "${HOSTNS[$l]}" route show proto 77 default via "10.0.$n.254"
 done
 assert_not_contains "hostA's status lists only its own peer" "$(ld_status A)" 10.0.2.254
 

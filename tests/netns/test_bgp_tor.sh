@@ -6,7 +6,7 @@
 # route ("downward default").
 #
 # Checks: netctl status shows the peer Established; the default from the
-# ToR lands in the node's kernel as proto 186; a container's /32 and /128
+# ToR lands in the node's kernel as proto 77; a container's /32 and /128
 # reach the ToR with AS_PATH 65002 and the node as next hop, and leave on
 # DEL; a per-host block is advertised as its /26 aggregate; a non-routable
 # network's route carries 64511:100; BIRD restarted and leafnetd restarted
@@ -75,13 +75,13 @@ fi
 assert_eq "status JSON: the peer's state is Established" Established "$(ld_peer_state n1 10.0.0.254)"
 assert_bird_established "BIRD sees the session Established" tor node1 5
 
-# Downward default: only 0/0 and ::/0 from the ToR, into the kernel as 186.
-assert_eventually "downward default in the node's kernel (proto 186)" 1 \
-	count_lines ip -n "$H" -4 route show proto 186 default via 10.0.0.254
-assert_eventually "IPv6 downward default in the node's kernel (proto 186)" 1 \
-	count_lines ip -n "$H" -6 route show proto 186 default
-assert_eq "nothing but the defaults learned (proto 186)" 2 \
-	"$(( $(count_lines ip -n "$H" -4 route show proto 186) + $(count_lines ip -n "$H" -6 route show proto 186) ))"
+# Downward default: only 0/0 and ::/0 from the ToR, into the kernel as 77 (leafnet-bgp).
+assert_eventually "downward default in the node's kernel (proto 77)" 1 \
+	count_lines ip -n "$H" -4 route show proto 77 default via 10.0.0.254
+assert_eventually "IPv6 downward default in the node's kernel (proto 77)" 1 \
+	count_lines ip -n "$H" -6 route show proto 77 default
+assert_eq "nothing but the defaults learned (proto 77)" 2 \
+	"$(( $(count_lines ip -n "$H" -4 route show proto 77) + $(count_lines ip -n "$H" -6 route show proto 77) ))"
 
 # ------------------------------------------------------ CNI ADD / DEL
 v4_of() { jqv "$CNI_OUT" '[.ips[]?.address | select(contains(":") | not)][0] // empty | sub("/.*"; "")'; }
@@ -152,7 +152,7 @@ assert_bird_established "leafnetd restarted -> session back" tor node1 10
 assert_bird_route "leafnetd restarted -> c3 /32 re-advertised (kernel dump)" tor "$A3/32" 10.0.0.1 3
 assert_eq "leafnetd restarted -> c2 block re-advertised" 10.0.0.1 "$(sleep 0.5; bird_for_nexthops tor "$A2")"
 assert_eventually "leafnetd restarted -> default back in the kernel" 1 \
-	count_lines ip -n "$H" -4 route show proto 186 default
+	count_lines ip -n "$H" -4 route show proto 77 default
 
 # --------------------------------------------------------------- teardown
 cni_conf agg 1.1.0

@@ -160,7 +160,7 @@ wait_for "monitor: a hand-made IPv6 route" 1000 has_route fd00:50::1/128 true
 ip -n "$H" link set lfn-t0 down
 wait_for "monitor: link down removes its IPv4 route (no RTM_DELROUTE)" 1000 no_route 192.168.50.1/32
 wait_for "monitor: ... and its IPv6 route" 1000 no_route fd00:50::1/128
-ip -n "$H" route add 192.168.50.2/32 dev lo proto 77
+ip -n "$H" route add 192.168.50.2/32 dev lo proto 186
 sleep 0.1
 assert_eq "routes of another protocol are ignored" "" "$(route_field 192.168.50.2/32 prefix)"
 

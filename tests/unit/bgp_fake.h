@@ -1,13 +1,14 @@
-/* bgp_fake.h — a stand-in for leafnetd's local side, for the BGP side's
- * unit tests (test_fsm.c, test_rde.c): a fake clock, fake poll-loop
- * registrations, a fake local RIB for bgp_local_walk() and a recorder for
- * kroute_learned_set().  Peers talk to the test over socketpair()s (or a
- * loopback TCP socket for an active open); the test plays the remote
- * speaker with the codec in bgp_msg.h.
+/* bgp_fake.h — a stand-in for leafnetd's loop and local side, for the BGP
+ * side's unit tests (test_fsm.c, test_rde.c): a fake clock, fake loop
+ * registrations, and the local side's end of the message queues (msg.h):
+ * a fake local RIB that answers LOCAL_DUMP_REQ, and a recorder for the
+ * KR_CHANGE / KR_DELETE messages.  Peers talk to the test over
+ * socketpair()s (or a loopback TCP socket for an active open); the test
+ * plays the remote speaker with the codec in bgp_msg.h.
  *
- * Defining every local-side symbol the BGP side uses keeps the linker
- * from pulling daemon.o, timer.o, rib.o or kroute.o out of librouting.a.
- * Include once, in one test file.
+ * Defining every loop symbol the BGP side uses keeps the linker from
+ * pulling loop.o out of librouting.a; the BGP side calls nothing else of
+ * the local side.  Include once, in one test file.
  */
 #ifndef BGP_FAKE_H
 #define BGP_FAKE_H
@@ -23,6 +24,8 @@
 #include <sys/socket.h>
 
 #include "leafnetd.h"
+#include "loop.h"
+#include "msg.h"
 #include "bgp_msg.h"
 #include "bgp.h"
 
@@ -45,14 +48,14 @@ bool timer_expired(const struct ld_timer *t, uint64_t now)
 static struct fake_io {
 	int fd;
 	short events;
-	ld_io_cb cb;
+	loop_io_cb cb;
 	void *arg;
 } fake_io[FAKE_IO_MAX];
 
 int
-ld_io_add(struct ld *d, int fd, short events, ld_io_cb cb, void *arg)
+loop_io_add(struct ld_loop *l, int fd, short events, loop_io_cb cb, void *arg)
 {
-	(void)d;
+	(void)l;
 	for (int i = 0; i < FAKE_IO_MAX; i++)
 		if (fake_io[i].cb == NULL) {
 			fake_io[i] = (struct fake_io){ fd, events, cb, arg };
@@ -71,31 +74,159 @@ fake_io_find(int fd)
 }
 
 void
-ld_io_events(struct ld *d, int fd, short events)
+loop_io_events(struct ld_loop *l, int fd, short events)
 {
 	struct fake_io *io = fake_io_find(fd);
 
-	(void)d;
+	(void)l;
 	if (io)
 		io->events = events;
 }
 
 void
-ld_io_del(struct ld *d, int fd)
+loop_io_del(struct ld_loop *l, int fd)
 {
 	struct fake_io *io = fake_io_find(fd);
 
-	(void)d;
+	(void)l;
 	if (io)
 		memset(io, 0, sizeof(*io));
 }
 
-void ld_wakeup_at(struct ld *d, uint64_t due) { (void)d; (void)due; }
+void loop_wakeup_at(struct ld_loop *l, uint64_t due) { (void)l; (void)due; }
+
+/* ---- the local side: its ends of the queues ---- */
+
+#define FAKE_SIDES 4
+static struct fake_side {
+	struct bgp *b;
+	struct msgq to_local, to_bgp;
+} fake_side[FAKE_SIDES];
+
+static __attribute__((unused)) struct fake_side *
+fake_side_of(struct bgp *b)
+{
+	for (int i = 0; i < FAKE_SIDES; i++)
+		if (fake_side[i].b == b)
+			return &fake_side[i];
+	abort();
+}
+
+/* A BGP instance with its own pair of queues. */
+static __attribute__((unused)) struct bgp *
+fake_bgp_new(void)
+{
+	for (int i = 0; i < FAKE_SIDES; i++)
+		if (fake_side[i].b == NULL) {
+			fake_side[i].b = bgp_new(NULL, &fake_side[i].to_local);
+			if (fake_side[i].b == NULL)
+				abort();
+			return fake_side[i].b;
+		}
+	abort();
+}
+
+static __attribute__((unused)) void
+fake_bgp_free(struct bgp *b)
+{
+	struct fake_side *fs;
+
+	if (b == NULL)
+		return;
+	fs = fake_side_of(b);
+	bgp_free(b);
+	msgq_done(&fs->to_local);
+	msgq_done(&fs->to_bgp);
+	fs->b = NULL;
+}
+
+/* What rib.c would send when a local prefix changes (e NULL: withdraw). */
+static __attribute__((unused)) void
+fake_local_changed(struct bgp *b, const struct prefix *p,
+    const struct ld_export *e)
+{
+	if (msgq_put_local(&fake_side_of(b)->to_bgp, 0, p, e) < 0)
+		abort();
+}
+
+#define FAKE_LOCAL_MAX 16
+static struct fake_local {
+	struct prefix p;
+	struct ld_export e;
+} fake_local[FAKE_LOCAL_MAX];
+static size_t fake_n_local;
+
+#define FAKE_KR_MAX 1024
+static struct fake_kr {
+	struct prefix p;
+	size_t n;
+	struct ipaddr nh[16];
+} fake_kr[FAKE_KR_MAX];		/* current state per prefix */
+static size_t fake_n_kr, fake_kr_calls;
+
+static void
+fake_kr_set(const struct prefix *p, const struct ipaddr *nh, size_t n)
+{
+	size_t i;
+
+	fake_kr_calls++;
+	for (i = 0; i < fake_n_kr; i++)
+		if (prefix_eq(&fake_kr[i].p, p))
+			break;
+	if (i == fake_n_kr) {
+		if (fake_n_kr == FAKE_KR_MAX)
+			abort();
+		fake_n_kr++;
+	}
+	fake_kr[i].p = *p;
+	fake_kr[i].n = n > 16 ? 16 : n;
+	if (fake_kr[i].n > 0)
+		memcpy(fake_kr[i].nh, nh, fake_kr[i].n * sizeof(*nh));
+}
+
+/* The local side's handler of the BGP side's messages. */
+static void
+fake_local_msg(const struct ld_msg *m, void *arg)
+{
+	struct fake_side *fs = arg;
+
+	switch (m->type) {
+	case LD_MSG_KR_CHANGE:
+		fake_kr_set(&m->p, m->u.kr.nh, m->u.kr.n);
+		break;
+	case LD_MSG_KR_DELETE:
+		fake_kr_set(&m->p, NULL, 0);
+		break;
+	case LD_MSG_LOCAL_DUMP_REQ:
+		for (size_t i = 0; i < fake_n_local; i++)
+			if (msgq_put_local(&fs->to_bgp, m->id, &fake_local[i].p,
+			    &fake_local[i].e) < 0)
+				abort();
+		if (msgq_put_ctl(&fs->to_bgp, LD_MSG_LOCAL_DUMP_END, m->id) < 0)
+			abort();
+		break;
+	default:
+		abort();
+	}
+}
+
+/* Deliver both queues, as daemon.c's ld_exchange() does. */
+static __attribute__((unused)) void
+fake_exchange(struct bgp *b)
+{
+	struct fake_side *fs = fake_side_of(b);
+
+	for (int i = 0; i < 4 && (!msgq_empty(&fs->to_local) ||
+	    !msgq_empty(&fs->to_bgp)); i++) {
+		(void)msgq_drain(&fs->to_local, fake_local_msg, fs);
+		(void)msgq_drain(&fs->to_bgp, bgp_msg, b);
+	}
+}
 
 /* One loop turn: poll every registered fd once, run callbacks, timers,
- * flush — what daemon.c does. */
+ * the message exchange, flush -- what daemon.c does. */
 static __attribute__((unused)) void
-fake_turn(struct ld *d)
+fake_turn(struct bgp *b)
 {
 	struct pollfd pfd[FAKE_IO_MAX];
 	int fds[FAKE_IO_MAX];
@@ -112,60 +243,11 @@ fake_turn(struct ld *d)
 			struct fake_io *io = fake_io_find(fds[i]);
 
 			if (pfd[i].revents && io)
-				io->cb(d, io->fd, pfd[i].revents, io->arg);
+				io->cb(io->fd, pfd[i].revents, io->arg);
 		}
-	(void)bgp_timers(d, fake_now);
-	bgp_flush(d);
-}
-
-/* ---- the local RIB ---- */
-
-#define FAKE_LOCAL_MAX 16
-static struct fake_local {
-	struct prefix p;
-	struct ld_export e;
-} fake_local[FAKE_LOCAL_MAX];
-static size_t fake_n_local;
-
-void
-bgp_local_walk(struct ld *d, void (*cb)(const struct prefix *p,
-    const struct ld_export *e, void *arg), void *arg)
-{
-	(void)d;
-	for (size_t i = 0; i < fake_n_local; i++)
-		cb(&fake_local[i].p, &fake_local[i].e, arg);
-}
-
-/* ---- kroute recorder ---- */
-
-#define FAKE_KR_MAX 1024
-static struct fake_kr {
-	struct prefix p;
-	size_t n;
-	struct ipaddr nh[16];
-} fake_kr[FAKE_KR_MAX];		/* current state per prefix */
-static size_t fake_n_kr, fake_kr_calls;
-
-int
-kroute_learned_set(struct ld *d, const struct prefix *p,
-    const struct ipaddr *nh, size_t n)
-{
-	size_t i;
-
-	(void)d;
-	fake_kr_calls++;
-	for (i = 0; i < fake_n_kr; i++)
-		if (prefix_eq(&fake_kr[i].p, p))
-			break;
-	if (i == fake_n_kr) {
-		if (fake_n_kr == FAKE_KR_MAX)
-			return -ENOSPC;
-		fake_n_kr++;
-	}
-	fake_kr[i].p = *p;
-	fake_kr[i].n = n > 16 ? 16 : n;
-	memcpy(fake_kr[i].nh, nh, fake_kr[i].n * sizeof(*nh));
-	return 0;
+	(void)bgp_timers(b, fake_now);
+	fake_exchange(b);
+	bgp_flush(b);
 }
 
 /* Next hops installed for s ("10.0.0.0/8"), -1 if never touched. */
@@ -400,7 +482,7 @@ rx_notification(const struct rx *r)
 }
 
 static __attribute__((unused)) const char *
-peer_state(struct ld *d, const char *addr)
+peer_state(struct bgp *d, const char *addr)
 {
 	struct peer_status st;
 	struct ipaddr a = A(addr);
@@ -412,7 +494,7 @@ peer_state(struct ld *d, const char *addr)
 }
 
 static __attribute__((unused)) struct peer_status
-peer_stat(struct ld *d, const char *addr)
+peer_stat(struct bgp *d, const char *addr)
 {
 	struct peer_status st;
 	struct ipaddr a = A(addr);
@@ -459,7 +541,7 @@ lconf(struct ld_conf *c, uint32_t as, struct peer_conf *peers, size_t n)
 /* Bring a passive peer `addr` up over a socketpair; returns the remote
  * end.  The remote uses AS `as`, id `id`, hold `hold`. */
 static __attribute__((unused)) int
-bring_up(struct ld *d, const char *addr, uint32_t as, const char *id,
+bring_up(struct bgp *d, const char *addr, uint32_t as, const char *id,
     uint16_t hold, struct rx *r)
 {
 	int sv[2];

@@ -123,6 +123,32 @@ test_writer(void **state)
 	assert_int_equal(out[10], 7);
 }
 
+/* Reading back and cutting written bytes (an attribute's length field
+ * rewritten to its short form). */
+static void
+test_writer_cut(void **state)
+{
+	uint8_t out[8];
+	struct buf_writer w;
+	uint8_t v = 0;
+
+	(void)state;
+	buf_writer_init(&w, out, sizeof(out));
+	assert_int_equal(buf_add_bytes(&w, "\x90\x08\x00\x03" "abc", 7), 0);
+	assert_int_equal(buf_get_u8_at(&w, 0, &v), 0);
+	assert_int_equal(v, 0x90);
+	assert_int_equal(buf_get_u8_at(&w, 7, &v), -1);	/* not written */
+	assert_int_equal(v, 0x90);
+	assert_int_equal(buf_cut(&w, 2, 1), 0);
+	assert_int_equal(buf_writer_len(&w), 6);
+	assert_memory_equal(out, "\x90\x08\x03" "abc", 6);
+	assert_int_equal(buf_cut(&w, 5, 2), -1);		/* past the end */
+	assert_int_equal(buf_cut(&w, 7, 0), -1);
+	assert_int_equal(buf_cut(&w, 6, 0), 0);
+	assert_int_equal(buf_cut(&w, 0, 6), 0);
+	assert_int_equal(buf_writer_len(&w), 0);
+}
+
 /* Once an add does not fit, the writer stays full: a later smaller add
  * cannot produce a message with a hole in it. */
 static void
@@ -161,6 +187,7 @@ main(void)
 		cmocka_unit_test(test_reader_short),
 		cmocka_unit_test(test_reader_sub),
 		cmocka_unit_test(test_writer),
+		cmocka_unit_test(test_writer_cut),
 		cmocka_unit_test(test_writer_full_sticky),
 	};
 

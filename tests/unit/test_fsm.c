@@ -12,9 +12,9 @@
 #include "bgp_fake.h"
 #include "log.h"
 
-static char fake_ld_a, fake_ld_b;
-#define D  ((struct ld *)&fake_ld_a)
-#define D2 ((struct ld *)&fake_ld_b)
+static struct bgp *bgp_a, *bgp_b;
+#define D  bgp_a
+#define D2 bgp_b
 
 static struct rx rx;
 
@@ -29,6 +29,8 @@ setup(void **state)
 	fake_local[1].p = P("fd00:1::5/128");
 	fake_local[1].e = (struct ld_export){ .family = AF_INET6 };
 	fake_n_local = 2;
+	D = fake_bgp_new();
+	D2 = fake_bgp_new();
 	return 0;
 }
 
@@ -38,13 +40,15 @@ teardown(void **state)
 	(void)state;
 	bgp_shutdown(D, "test over");
 	bgp_shutdown(D2, "test over");
+	fake_bgp_free(D);
+	fake_bgp_free(D2);
 	for (int i = 0; i < FAKE_IO_MAX; i++)
 		assert_null(fake_io[i].cb);	/* every fd unregistered */
 	return 0;
 }
 
 static void
-conf_one(struct ld *d, struct peer_conf pc)
+conf_one(struct bgp *d, struct peer_conf pc)
 {
 	struct ld_conf c;
 
@@ -193,13 +197,13 @@ test_export_changes(void **state)
 
 		snprintf(s, sizeof(s), "10.2.%d.%d/32", i / 50, i % 50 + 1);
 		p = P(s);
-		bgp_local_changed(D, &p, &e4);
+		fake_local_changed(D, &p, &e4);
 	}
 	p = P("10.2.0.1/32");
-	bgp_local_changed(D, &p, &e4);
-	bgp_local_changed(D, &p, &ec);
+	fake_local_changed(D, &p, &e4);
+	fake_local_changed(D, &p, &ec);
 	p = P("10.1.0.5/32");
-	bgp_local_changed(D, &p, NULL);
+	fake_local_changed(D, &p, NULL);
 	fake_turn(D);
 	rx_read(fd, &rx);
 	assert_true(rx.nmsg >= 2 && rx.nmsg <= 3);
@@ -263,9 +267,9 @@ test_export_backpressure(void **state)
 		p.addr.family = AF_INET;
 		p.addr.u.v4.s_addr = htonl(0x0a400000u + (uint32_t)i);
 		p.len = 32;
-		bgp_local_changed(D, &p, &e4);
+		fake_local_changed(D, &p, &e4);
 	}
-	b = bgp_get(D, false);
+	b = D;
 	while (total < 20000 && rounds++ < 10000) {
 		fake_turn(D);
 		if (session_wpending(&b->peers->conn) > maxw)

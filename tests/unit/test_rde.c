@@ -1,5 +1,5 @@
 /* test_rde.c — the route decision engine through real sessions: best
- * path, ECMP next hops handed to kroute_learned_set(), import policy
+ * path, ECMP next hops sent to the local side (KR_CHANGE), import policy
  * (downward default), loop detection, max-prefix, RFC 7606
  * treat-as-withdraw, session-down flush, and that interned attribute sets
  * are shared and all freed. */
@@ -12,8 +12,8 @@
 #include "bgp_fake.h"
 #include "log.h"
 
-static char fake_ld;
-#define D ((struct ld *)&fake_ld)
+static struct bgp *bgp_d;
+#define D bgp_d
 
 static struct rx rx;
 
@@ -26,7 +26,7 @@ static int fds[NPEERS];
 static void
 stats(size_t *prefixes, size_t *asets)
 {
-	rde_stats(bgp_get(D, false), prefixes, asets, NULL);
+	rde_stats(D, prefixes, asets, NULL);
 }
 
 static int
@@ -50,6 +50,7 @@ setup(void **state)
 	    PEER_IMPORT_ALL, true);
 	pcs[MESH3].max_prefix = 2;
 	lconf(&c, 65001, pcs, NPEERS);
+	D = fake_bgp_new();
 	assert_int_equal(bgp_configure(D, &c), 0);
 	for (int i = 0; i < NPEERS; i++) {
 		fds[i] = bring_up(D, addrs[i], i < MESH1 ? 65000 : 65001,
@@ -72,6 +73,7 @@ teardown(void **state)
 	assert_int_equal(np, 0);
 	assert_int_equal(na, 0);
 	bgp_shutdown(D, "test over");
+	fake_bgp_free(D);
 	return 0;
 }
 

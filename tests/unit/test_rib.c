@@ -1,7 +1,8 @@
 /* test_rib.c — the local RIB: what is advertised for workload routes,
  * per-host block aggregation, communities, link-down, sweep, and the
- * cost of 100,000 routes.  The BGP side is this file's bgp_local_changed(),
- * which records every change. */
+ * cost of 100,000 routes.  The BGP side is this file's reader of the
+ * LOCAL_ADV / LOCAL_WD messages the RIB queues (msg.h), which records
+ * every change. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -29,15 +30,18 @@ struct change {
 static struct change changes[64];
 static size_t n_changes, n_total;
 
-void
-bgp_local_changed(struct ld *d, const struct prefix *p, const struct ld_export *e)
+static void
+record(const struct ld_msg *m, void *arg)
 {
-	(void)d;
+	(void)arg;
+	assert_true(m->type == LD_MSG_LOCAL_ADV || m->type == LD_MSG_LOCAL_WD);
+	assert_int_equal(m->id, 0);
 	n_total++;
 	if (n_changes < 64) {
 		struct change *c = &changes[n_changes++];
+		const struct ld_export *e = m->type == LD_MSG_LOCAL_ADV ? &m->u.adv : NULL;
 
-		prefix_fmt(p, c->prefix, sizeof(c->prefix));
+		prefix_fmt(&m->p, c->prefix, sizeof(c->prefix));
 		c->withdraw = e == NULL;
 		c->aggregate = e && e->aggregate;
 		c->n_comm = e ? e->n_communities : 0;
@@ -45,9 +49,27 @@ bgp_local_changed(struct ld *d, const struct prefix *p, const struct ld_export *
 	}
 }
 
+static struct ld d;
+
+/* What the RIB told the BGP side so far. */
+static size_t
+changes_n(void)
+{
+	(void)msgq_drain(&d.to_bgp, record, NULL);
+	return n_changes;
+}
+
+static size_t
+total_n(void)
+{
+	(void)msgq_drain(&d.to_bgp, record, NULL);
+	return n_total;
+}
+
 static void
 reset(void)
 {
+	(void)msgq_drain(&d.to_bgp, record, NULL);
 	n_changes = 0;
 	n_total = 0;
 }
@@ -64,7 +86,7 @@ P(const char *s)
 static void
 expect(size_t i, const char *prefix, bool withdraw, bool aggregate)
 {
-	assert_true(i < n_changes);
+	assert_true(i < changes_n());
 	assert_string_equal(changes[i].prefix, prefix);
 	assert_int_equal(changes[i].withdraw, withdraw);
 	assert_int_equal(changes[i].aggregate, aggregate);
@@ -74,7 +96,6 @@ expect(size_t i, const char *prefix, bool withdraw, bool aggregate)
  * "priv" (non-routable, no aggregation) 10.1.0.0/16, community 64511:100 */
 static struct network nets[2];
 static struct ipam_block blocks[2];
-static struct ld d;
 
 static int
 setup(void **state)
@@ -111,6 +132,7 @@ teardown(void **state)
 	(void)state;
 	rib_free(d.rib);
 	d.rib = NULL;
+	msgq_done(&d.to_bgp);
 	return 0;
 }
 
@@ -121,19 +143,19 @@ test_block_aggregate(void **state)
 
 	(void)state;
 	assert_int_equal(rib_kernel_add(d.rib, &a, 3, 1), 0);
-	assert_int_equal(n_changes, 1);
+	assert_int_equal(changes_n(), 1);
 	expect(0, "10.0.0.0/26", false, true);
 	assert_int_equal(rib_kernel_add(d.rib, &b, 4, 1), 0);
-	assert_int_equal(n_changes, 1);		/* the block is already out */
+	assert_int_equal(changes_n(), 1);		/* the block is already out */
 	assert_int_equal(rib_kernel_add(d.rib, &b, 4, 1), 0);	/* idempotent */
-	assert_int_equal(n_changes, 1);
+	assert_int_equal(changes_n(), 1);
 	assert_int_equal(rib_count(d.rib), 2);
 	assert_int_equal(rib_exported(d.rib), 1);
 	rib_kernel_del(d.rib, &a);
-	assert_int_equal(n_changes, 1);
+	assert_int_equal(changes_n(), 1);
 	rib_kernel_del(d.rib, &a);		/* idempotent */
 	rib_kernel_del(d.rib, &b);
-	assert_int_equal(n_changes, 2);
+	assert_int_equal(changes_n(), 2);
 	expect(1, "10.0.0.0/26", true, false);	/* a withdrawal has no export */
 	assert_int_equal(rib_exported(d.rib), 0);
 }
@@ -148,7 +170,7 @@ test_borrowed_and_outside(void **state)
 	rib_kernel_add(d.rib, &borrowed, 3, 1);	/* n2's block */
 	rib_kernel_add(d.rib, &outside, 3, 1);	/* no network */
 	rib_kernel_add(d.rib, &v6, 3, 1);
-	assert_int_equal(n_changes, 3);
+	assert_int_equal(changes_n(), 3);
 	expect(0, "10.0.0.70/32", false, false);
 	expect(1, "192.168.9.9/32", false, false);
 	expect(2, "fd00:1::5/128", false, false);
@@ -164,7 +186,7 @@ test_nonroutable_communities(void **state)
 	(void)state;
 	rib_kernel_add(d.rib, &a, 3, 1);
 	rib_kernel_add(d.rib, &b, 3, 1);	/* no aggregation in priv */
-	assert_int_equal(n_changes, 2);
+	assert_int_equal(changes_n(), 2);
 	expect(0, "10.1.2.3/32", false, false);
 	assert_int_equal(changes[0].n_comm, 1);
 	assert_int_equal(changes[0].comm0, NETWORK_NONROUTABLE_COMMUNITY);
@@ -178,20 +200,20 @@ test_block_claimed_later(void **state)
 
 	(void)state;
 	rib_kernel_add(d.rib, &a, 3, 1);	/* in no known block yet */
-	assert_int_equal(n_changes, 1);
+	assert_int_equal(changes_n(), 1);
 	expect(0, "10.0.0.130/32", false, false);
 	memcpy(more, blocks, sizeof(blocks));
 	memset(&more[2], 0, sizeof(more[2]));
 	more[2].cidr = P("10.0.0.128/26");
 	snprintf(more[2].node, sizeof(more[2].node), "n1");
 	rib_set_sources(d.rib, nets, 2, more, 3, "n1");
-	assert_int_equal(n_changes, 3);
+	assert_int_equal(changes_n(), 3);
 	expect(1, "10.0.0.130/32", true, false);
 	expect(2, "10.0.0.128/26", false, true);
 	/* the block goes to another node: back to a /32 */
 	snprintf(more[2].node, sizeof(more[2].node), "n3");
 	rib_set_sources(d.rib, nets, 2, more, 3, "n1");
-	assert_int_equal(n_changes, 5);
+	assert_int_equal(changes_n(), 5);
 	expect(3, "10.0.0.130/32", false, false);
 	expect(4, "10.0.0.128/26", true, false);
 }
@@ -208,7 +230,7 @@ test_aggregate_off_and_community_change(void **state)
 	memcpy(n2, nets, sizeof(nets));
 	n2[0].aggregate = false;
 	rib_set_sources(d.rib, n2, 2, blocks, 2, "n1");
-	assert_int_equal(n_changes, 3);
+	assert_int_equal(changes_n(), 3);
 	expect(1, "10.0.0.5/32", false, false);
 	expect(2, "10.0.0.0/26", true, false);
 	/* the network becomes non-routable: re-announced with the community */
@@ -216,12 +238,12 @@ test_aggregate_off_and_community_change(void **state)
 	n2[0].n_communities = 1;
 	n2[0].communities[0] = (65000u << 16) | 7;
 	rib_set_sources(d.rib, n2, 2, blocks, 2, "n1");
-	assert_int_equal(n_changes, 4);
+	assert_int_equal(changes_n(), 4);
 	expect(3, "10.0.0.5/32", false, false);
 	assert_int_equal(changes[3].comm0, (65000u << 16) | 7);
 	/* nothing changed: nothing sent */
 	rib_set_sources(d.rib, n2, 2, blocks, 2, "n1");
-	assert_int_equal(n_changes, 4);
+	assert_int_equal(changes_n(), 4);
 }
 
 static void
@@ -236,11 +258,11 @@ test_link_down_and_sweep(void **state)
 	rib_kernel_add(d.rib, &b, 9, 1);	/* moved to another link */
 	reset();
 	rib_kernel_link_down(d.rib, 7);
-	assert_int_equal(n_changes, 1);
+	assert_int_equal(changes_n(), 1);
 	expect(0, "192.168.0.1/32", true, false);
 	assert_int_equal(rib_count(d.rib), 2);
 	rib_kernel_link_down(d.rib, 7);
-	assert_int_equal(n_changes, 1);
+	assert_int_equal(changes_n(), 1);
 	/* a dump (generation 2) saw only c */
 	rib_kernel_add(d.rib, &c, 8, 2);
 	assert_int_equal(rib_sweep(d.rib, 2), 1);
@@ -274,7 +296,7 @@ test_scale_100k(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_int_equal(rib_count(d.rib), n);
 	assert_int_equal(rib_exported(d.rib), n);
-	assert_int_equal(n_total, n);
+	assert_int_equal(total_n(), n);
 	/* links 100 .. 100 + n/4 - 1 carry routes 0 .. n/2 - 1 */
 	for (uint32_t i = 0; i < n / 4; i++)
 		rib_kernel_link_down(d.rib, (int)(100 + i));
@@ -288,7 +310,7 @@ test_scale_100k(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t2);
 	assert_int_equal(rib_count(d.rib), 0);
 	assert_int_equal(rib_exported(d.rib), 0);
-	assert_int_equal(n_total, 2 * n);
+	assert_int_equal(total_n(), 2 * n);
 	fprintf(stderr, "# rib: %u adds in %.1f ms, removal of all in %.1f ms\n", n,
 		secs(&t0, &t1) * 1e3, secs(&t1, &t2) * 1e3);
 	assert_true(secs(&t0, &t1) < 1.0);
