@@ -145,17 +145,30 @@ UT_test_attach           := attach
 UT_test_cni_parse        := $(DEPS_cni)
 UT_test_docker_translate := dockerplugin
 UT_LIBS_test_docker_translate := $(MHD_LIBS)
-UT_test_bgp_msg          := routing
-UT_test_bgp_malformed    := routing
-UT_test_fsm              := routing
-UT_test_rde              := routing
-UT_test_rib              := routing
-UT_test_nat              := routing
-UT_LIBS_test_nat         := $(NFT_LIBS)
+# leafnetd's tests name the routing/ objects they test: the BGP side's with
+# tests/unit/bgp_fake.h playing the local side, the local side's alone.
+RT_CODEC   := $(call obj,$(addprefix routing/,bgp_msg.c bgp_attr.c bgp_update.c))
+RT_BGP     := $(RT_CODEC) $(call obj,$(addprefix routing/,bgp_fsm.c peer.c rde.c rde_out.c \
+              session.c msg.c))
+UT_test_msg              := lib
+UT_OBJS_test_msg         := $(call obj,routing/msg.c)
+UT_test_bgp_msg          := lib
+UT_OBJS_test_bgp_msg     := $(RT_CODEC)
+UT_test_bgp_malformed    := lib
+UT_OBJS_test_bgp_malformed := $(RT_CODEC)
+UT_test_fsm              := lib
+UT_OBJS_test_fsm         := $(RT_BGP)
+UT_test_rde              := lib
+UT_OBJS_test_rde         := $(RT_BGP)
+UT_test_rib              := ipam
+UT_OBJS_test_rib         := $(call obj,$(addprefix routing/,rib.c loop.c msg.c nat.c))
 UT_LIBS_test_rib         := $(NFT_LIBS)
+UT_test_nat              := ipam
+UT_OBJS_test_nat         := $(call obj,$(addprefix routing/,nat.c loop.c))
+UT_LIBS_test_nat         := $(NFT_LIBS)
 
 .SECONDEXPANSION:
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $$(call archives,$$(UT_$$*))
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $$(UT_OBJS_$$*) $$(call archives,$$(UT_$$*))
 	$(if $(UT_$*),,$(error $@: add UT_$* to the Makefile's unit test table))
 	$(call LINK,$(UT_LIBS_$*) -lcmocka)
 
