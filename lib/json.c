@@ -196,6 +196,8 @@ json_add_addr(cJSON *obj, const char *key, const struct ipaddr *a)
 {
 	char buf[IPADDR_STRLEN];
 
+	if (a->family == 0)
+		return cJSON_AddNullToObject(obj, key);
 	return cJSON_AddStringToObject(obj, key, ipaddr_fmt(a, buf, sizeof(buf)));
 }
 

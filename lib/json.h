@@ -32,8 +32,9 @@ int json_get_obj(const cJSON *obj, const char *key, const cJSON **ret,
 int json_get_arr(const cJSON *obj, const char *key, const cJSON **ret,
 		 bool required, const char *ctx, struct lf_err *reterr);
 
-/* obj[key] = the address / prefix as text ("10.0.0.1", "10.0.0.0/24");
- * NULL on OOM, like cJSON_AddStringToObject. */
+/* obj[key] = the address / prefix as text ("10.0.0.1", "10.0.0.0/24"), or
+ * null for an unset address (family 0); NULL on OOM, like
+ * cJSON_AddStringToObject. */
 cJSON *json_add_addr(cJSON *obj, const char *key, const struct ipaddr *a);
 cJSON *json_add_prefix(cJSON *obj, const char *key, const struct prefix *p);
 

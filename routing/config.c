@@ -311,17 +311,6 @@ ld_conf_done(struct ld_conf *c)
 	c->n_peers = 0;
 }
 
-static void
-json_addr(cJSON *o, const char *key, const struct ipaddr *a)
-{
-	char buf[IPADDR_STRLEN];
-
-	if (a->family)
-		cJSON_AddStringToObject(o, key, ipaddr_fmt(a, buf, sizeof(buf)));
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
 char *
 ld_conf_to_json(const struct ld_conf *c)
 {
@@ -335,11 +324,11 @@ ld_conf_to_json(const struct ld_conf *c)
 	cJSON_AddStringToObject(root, "datastore", c->base.datastore);
 	cJSON_AddStringToObject(root, "control_socket", c->base.control_socket);
 	cJSON_AddNumberToObject(root, "as", c->local_as);
-	json_addr(root, "router_id", &c->router_id);
-	json_addr(root, "nexthop4", &c->nexthop4);
-	json_addr(root, "nexthop6", &c->nexthop6);
+	(void)json_add_addr(root, "router_id", &c->router_id);
+	(void)json_add_addr(root, "nexthop4", &c->nexthop4);
+	(void)json_add_addr(root, "nexthop6", &c->nexthop6);
 	if (c->listen_addr.family)
-		json_addr(root, "listen_address", &c->listen_addr);
+		(void)json_add_addr(root, "listen_address", &c->listen_addr);
 	else
 		cJSON_AddStringToObject(root, "listen_address", "any");
 	cJSON_AddNumberToObject(root, "listen_port", c->listen_port);
@@ -352,7 +341,7 @@ ld_conf_to_json(const struct ld_conf *c)
 		p = cJSON_CreateObject();
 		if (p == NULL || !cJSON_AddItemToArray(peers, p))
 			goto out;
-		json_addr(p, "address", &pc->addr);
+		(void)json_add_addr(p, "address", &pc->addr);
 		cJSON_AddNumberToObject(p, "as", pc->remote_as);
 		cJSON_AddNumberToObject(p, "port", pc->port);
 		cJSON_AddStringToObject(p, "type", ld_peer_type_name(pc->type));

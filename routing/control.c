@@ -107,17 +107,6 @@ ctl_error(struct ctl_client *c, const char *msg)
 	ctl_reply(c, o);
 }
 
-static void
-add_addr(cJSON *o, const char *key, const struct ipaddr *a)
-{
-	char buf[IPADDR_STRLEN];
-
-	if (a->family)
-		cJSON_AddStringToObject(o, key, ipaddr_fmt(a, buf, sizeof(buf)));
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
 static cJSON *
 ctl_status(struct ld *d)
 {
@@ -129,7 +118,7 @@ ctl_status(struct ld *d)
 	cJSON_AddBoolToObject(o, "running", true);
 	cJSON_AddStringToObject(o, "node", d->conf.base.node_name);
 	cJSON_AddNumberToObject(o, "as", d->conf.local_as);
-	add_addr(o, "router_id", &d->conf.router_id);
+	(void)json_add_addr(o, "router_id", &d->conf.router_id);
 	cJSON_AddNumberToObject(o, "revision", (double)d->conf.revision);
 	cJSON_AddNumberToObject(o, "routes", (double)rib_count(d->rib));
 	cJSON_AddNumberToObject(o, "advertised", (double)rib_exported(d->rib));
@@ -145,7 +134,7 @@ ctl_status(struct ld *d)
 		p = cJSON_CreateObject();
 		if (p == NULL || !cJSON_AddItemToArray(peers, p))
 			break;
-		add_addr(p, "address", &ps.addr);
+		(void)json_add_addr(p, "address", &ps.addr);
 		cJSON_AddStringToObject(p, "type", ld_peer_type_name(ps.type));
 		cJSON_AddNumberToObject(p, "as", ps.remote_as);
 		cJSON_AddStringToObject(p, "state", ps.state ? ps.state : "Idle");
