@@ -63,7 +63,7 @@ DEPS_attach       := lib kernel store ipam ctl
 DEPS_cni          := lib store bgpconf ipam ctl attach
 DEPS_dockerplugin := lib store ipam attach
 DEPS_netctl       := lib store bgpconf ipam ctl
-DEPS_routing      := lib kernel store bgpconf ipam
+DEPS_routing      := lib kernel store ctl bgpconf ipam
 LAYERS     := lib kernel store ctl bgpconf ipam attach
 FRONTENDS  := cni dockerplugin netctl routing
 
@@ -216,6 +216,7 @@ FUZZ_cni_conf    := $(DEPS_cni) cni
 FUZZ_docker_req  := dockerplugin
 FUZZ_LIBS_docker_req := $(MHD_LIBS)
 FUZZ_conf        := lib
+FUZZ_ctl_req     := ctl
 FUZZ_MAXLEN_bgp_msg := 4200
 
 # (inside the fuzz build) the fuzzer binaries

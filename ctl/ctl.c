@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "ctl.h"
+#include "ctl_proto.h"
 #include "dbuf.h"
 #include "json.h"
 #include "prefix.h"
@@ -128,7 +129,8 @@ out:
 int
 ctl_notify(const char *sockpath, const char *op, const struct prefix *p)
 {
-	cJSON *o;
+	struct ctl_req req = { .cmd = CTL_CMD_NOTIFY, .add = strcmp(op, "add") == 0,
+			       .prefix = *p };
 	char *text;
 	size_t len;
 	ssize_t n;
@@ -136,15 +138,7 @@ ctl_notify(const char *sockpath, const char *op, const struct prefix *p)
 
 	if (sockpath == NULL || sockpath[0] == '\0')
 		return 0;
-	o = cJSON_CreateObject();
-	if (o == NULL || !cJSON_AddStringToObject(o, "cmd", "notify") ||
-	    !cJSON_AddStringToObject(o, "op", op) ||
-	    !json_add_prefix(o, "prefix", p)) {
-		cJSON_Delete(o);
-		return -ENOMEM;
-	}
-	text = json_print(o);
-	cJSON_Delete(o);
+	text = ctl_req_format(&req);
 	if (text == NULL)
 		return -ENOMEM;
 	len = strlen(text);

@@ -1,6 +1,6 @@
 /* control.c — leafnetd's control socket (unix stream, mode 0600).
  *
- * Protocol: one JSON object per line each way.
+ * Protocol: one JSON object per line each way (requests: ctl/ctl_proto.h).
  *   {"cmd":"status"}  -> {"running":true,"node":..,"as":..,"router_id":..,
  *                         "routes":N,"advertised":N,"resyncs":N,"peers":[..]}
  *   {"cmd":"reload"}  -> {"ok":true,"revision":N} | {"error":".."}
@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "ctl_proto.h"
 #include "dbuf.h"
 #include "err.h"
 #include "json.h"
@@ -32,7 +33,6 @@
 #include "network.h"
 #include "usock.h"
 
-#define CTL_LINE_MAX	8192
 #define CTL_CLIENTS_MAX	512
 #define CTL_OUT_HIGH	(4 * 1024 * 1024)	/* stop reading requests above */
 
@@ -206,40 +206,24 @@ ctl_routes(struct ld *d)
 }
 
 static void
-ctl_notify(struct ld *d, struct ctl_client *c, const cJSON *req)
+ctl_notify(struct ld *d, struct ctl_client *c, const struct ctl_req *req)
 {
-	char op[8], pfx[PREFIX_STRLEN + 8], msg[256];
-	struct lf_err e = { 0 };
-	struct prefix p;
+	char pfx[PREFIX_STRLEN], msg[256];
 	cJSON *o;
 	int r;
 
-	if (json_get_str(req, "op", op, sizeof(op), true, NULL, &e) < 0 ||
-	    json_get_str(req, "prefix", pfx, sizeof(pfx), true, NULL, &e) < 0) {
-		ctl_error(c, e.msg);
-		return;
-	}
-	if (strcmp(op, "add") != 0 && strcmp(op, "del") != 0) {
-		snprintf(msg, sizeof(msg), "op: \"%s\" is not \"add\" or \"del\"", op);
-		ctl_error(c, msg);
-		return;
-	}
-	if (prefix_parse(pfx, PREFIX_F_NO_LEN, &p) < 0) {
-		snprintf(msg, sizeof(msg), "prefix: \"%s\" is not a prefix like 10.0.0.5/32", pfx);
-		ctl_error(c, msg);
-		return;
-	}
 	/* whatever op says, the kernel decides */
-	r = kroute_check(d, &p);
+	r = kroute_check(d, &req->prefix);
 	if (r < 0) {
-		snprintf(msg, sizeof(msg), "looking up %s in the kernel: %s", pfx, strerror(-r));
+		snprintf(msg, sizeof(msg), "looking up %s in the kernel: %s",
+			 prefix_fmt(&req->prefix, pfx, sizeof(pfx)), strerror(-r));
 		ctl_error(c, msg);
 		return;
 	}
 	o = cJSON_CreateObject();
 	if (o) {
 		cJSON_AddBoolToObject(o, "ok", true);
-		cJSON_AddBoolToObject(o, "present", rib_has_kernel(d->rib, &p));
+		cJSON_AddBoolToObject(o, "present", rib_has_kernel(d->rib, &req->prefix));
 	}
 	ctl_reply(c, o);
 }
@@ -248,25 +232,25 @@ static void
 ctl_request(struct ld *d, struct ctl_client *c, const char *line)
 {
 	struct lf_err e = { 0 };
-	char cmd[32], err[512];
-	cJSON *req = NULL, *o;
+	struct ctl_req req;
+	char err[512];
+	cJSON *o;
 
-	if (json_parse(line, &req, &e) < 0) {
+	if (ctl_req_parse(line, &req, &e) < 0) {
 		ctl_error(c, e.msg);
 		return;
 	}
-	if (!cJSON_IsObject(req) ||
-	    json_get_str(req, "cmd", cmd, sizeof(cmd), true, NULL, &e) < 0) {
-		ctl_error(c, e.msg[0] ? e.msg : "expected a JSON object with \"cmd\"");
-		goto out;
-	}
-	if (strcmp(cmd, "status") == 0) {
+	switch (req.cmd) {
+	case CTL_CMD_STATUS:
 		ctl_reply(c, ctl_status(d));
-	} else if (strcmp(cmd, "routes") == 0) {
+		break;
+	case CTL_CMD_ROUTES:
 		ctl_reply(c, ctl_routes(d));
-	} else if (strcmp(cmd, "notify") == 0) {
-		ctl_notify(d, c, req);
-	} else if (strcmp(cmd, "reload") == 0) {
+		break;
+	case CTL_CMD_NOTIFY:
+		ctl_notify(d, c, &req);
+		break;
+	case CTL_CMD_RELOAD:
 		log_info("control: reload requested");
 		if (ld_conf_check(d, true, err, sizeof(err)) < 0) {
 			ctl_error(c, err);
@@ -275,12 +259,8 @@ ctl_request(struct ld *d, struct ctl_client *c, const char *line)
 			cJSON_AddNumberToObject(o, "revision", (double)d->conf.revision);
 			ctl_reply(c, o);
 		}
-	} else {
-		snprintf(err, sizeof(err), "unknown cmd \"%s\" (status, routes, reload, notify)", cmd);
-		ctl_error(c, err);
+		break;
 	}
-out:
-	cJSON_Delete(req);
 }
 
 /* Write what is pending; false when the client is gone. */

@@ -1,0 +1,41 @@
+/* ctl_proto.h — the requests of leafnetd's control socket, shared by the
+ * client (ctl.c, netctl, the plugins) and the server (routing/control.c),
+ * so both sides speak one definition.  One JSON object per line:
+ *
+ *   {"cmd":"status"}   {"cmd":"routes"}   {"cmd":"reload"}
+ *   {"cmd":"notify","op":"add"|"del","prefix":"10.0.0.5/32"}
+ *
+ * The answers are documented in routing/control.c.
+ */
+#ifndef LEAFNET_CTL_PROTO_H
+#define LEAFNET_CTL_PROTO_H
+
+#include <stdbool.h>
+#include "prefix.h"
+
+struct lf_err;
+
+#define CTL_LINE_MAX 8192		/* a request line, newline included */
+
+enum ctl_cmd {
+	CTL_CMD_STATUS = 1,
+	CTL_CMD_ROUTES,
+	CTL_CMD_RELOAD,
+	CTL_CMD_NOTIFY,
+};
+
+struct ctl_req {
+	enum ctl_cmd cmd;
+	bool add;			/* notify: "add" (else "del") */
+	struct prefix prefix;		/* notify */
+};
+
+/* Parse one request line (no newline).  0, or -EINVAL with LF_E_DECODE /
+ * LF_E_INVALID and a message naming the field; *ret untouched then. */
+int  ctl_req_parse(const char *line, struct ctl_req *ret, struct lf_err *reterr);
+/* The request as one line of JSON, without the newline (malloc'd; NULL on
+ * OOM or an impossible request). */
+char *ctl_req_format(const struct ctl_req *r);
+const char *ctl_cmd_name(enum ctl_cmd c);	/* "status", ...; NULL if unknown */
+
+#endif
