@@ -217,6 +217,8 @@ FUZZ_docker_req  := dockerplugin
 FUZZ_LIBS_docker_req := $(MHD_LIBS)
 FUZZ_conf        := lib
 FUZZ_ctl_req     := ctl
+FUZZ_netctl_args := netctl
+FUZZ_OPTS_netctl_args := -close_fd_mask=3
 FUZZ_MAXLEN_bgp_msg := 4200
 
 # (inside the fuzz build) the fuzzer binaries
@@ -235,7 +237,7 @@ fuzz-%: fuzz-build
 	@mkdir -p $(FUZZ_BUILD)/corpus/$* $(FUZZ_BUILD)/crashes tests/fuzz/corpus/$*
 	$(FUZZ_BUILD)/fuzz/fuzz_$* -max_total_time=$(FUZZ_TIME) \
 	    -max_len=$(or $(FUZZ_MAXLEN_$*),8192) -timeout=10 -rss_limit_mb=2048 \
-	    -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crashes/$*- \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crashes/$*- $(FUZZ_OPTS_$*) \
 	    $(FUZZ_BUILD)/corpus/$* tests/fuzz/corpus/$*
 
 fuzz: fuzz-build
