@@ -46,13 +46,29 @@ keep_iface(const char *container_id, const char *ifname, void *arg)
 	return cni_attachment_valid(arg, container_id, ifname);
 }
 
+/* A half-made veth (no alias yet) is kept when its name is that of a valid
+ * attachment: its ADD may be the one the runtime retries. */
+static bool
+keep_host(const char *host_ifname, void *arg)
+{
+	const struct cni_conf *conf = arg;
+	char want[IFNAMSIZ];
+
+	for (size_t i = 0; i < conf->n_valid; i++) {
+		attach_host_ifname(conf->valid[i].container_id, conf->valid[i].ifname, want);
+		if (strcmp(want, host_ifname) == 0)
+			return true;
+	}
+	return false;
+}
+
 int
 cmd_gc(struct cni_cmd *cmd, struct lf_err *reterr)
 {
 	struct store *s = NULL;
 	int r, n_if, n_addr = 0;
 
-	n_if = attach_gc(cmd->conf.network, keep_iface, &cmd->conf, reterr);
+	n_if = attach_gc(cmd->conf.network, keep_iface, keep_host, &cmd->conf, reterr);
 	if (n_if < 0)
 		return n_if;
 	if (cmd->conf.ipam_delegate) {
