@@ -262,6 +262,8 @@ detach_workload(struct store *s, const struct detach_req *req, struct lf_err *re
 			lf_err_clear(reterr);
 			r = 0;
 		}
+		if (r > 0)
+			r = 0;		/* the number released */
 	}
 	for (size_t i = 0; i < n_held; i++) {
 		struct prefix p;
