@@ -106,9 +106,15 @@ detach_tombstone(struct nl *nl, const struct link_info *li, const char *netns,
 	int r;
 
 	snprintf(tomb, sizeof(tomb), LEAFNET_TOMB_PREFIX "%x", (unsigned)li->ifindex);
-	if (li->peer_ifindex > 0 && li->peer_netnsid < 0) {
+	/* The host side is renamed only once the workload side is: whenever
+	 * that cannot be done the caller deletes the pair (-ENXIO). */
+	if (li->peer_ifindex <= 0)
+		return -ENXIO;
+	if (li->peer_netnsid < 0) {
 		r = tomb_rename_peer(nl, li, tomb, alias);	/* Docker mode: here */
-	} else if (li->peer_ifindex > 0) {
+		if (r < 0)
+			return -ENXIO;
+	} else {
 		if (!netns[0])
 			return -ENXIO;
 		r = nl_open_netns(&cont, netns);
@@ -125,11 +131,9 @@ detach_tombstone(struct nl *nl, const struct link_info *li, const char *netns,
 		nl_close(&cont);
 		if (r == -ENODEV)
 			return -ENXIO;	/* not in that netns */
-	} else {
-		r = 0;
+		if (r < 0)
+			return r;
 	}
-	if (r < 0 && r != -ENODEV)
-		return r;
 	r = tomb_rename(nl, li->ifindex, tomb, alias);
 	if (r < 0 && r != -ENODEV)
 		return nl_fail(nl, reterr, r, "renaming veth %s to %s", li->ifname, tomb);
