@@ -214,6 +214,16 @@ tmp_lock(int fd, short type)
 	return errno == EACCES ? -EAGAIN : -errno;
 }
 
+/* Is dirfd/name (still) the file open as fd? */
+static bool
+same_file(int fd, int dirfd, const char *name)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
 /* Write val to a fresh temp file in dirfd; its name goes to tmp and its fd,
  * locked (tmp_lock()), to *ret_fd: the caller closes it once the temp name
  * is gone (renamed or unlinked). */
@@ -233,7 +243,14 @@ write_tmp(bool sync, int dirfd, const char *val, char *tmp, size_t size, int *re
 		/* EEXIST: a leftover of a crashed process that had our pid */
 		if (fd < 0 && (errno != EEXIST || tries > 100))
 			return -errno;
-		if (fd >= 0 && (r = tmp_lock(fd, F_WRLCK)) < 0) {
+		if (fd < 0)
+			continue;
+		r = tmp_lock(fd, F_WRLCK);
+		/* a sweeper that looked before our lock may have unlinked the
+		 * name already: once we hold the lock, no sweeper can */
+		if (r == 0 && !same_file(fd, dirfd, tmp))
+			r = -EAGAIN;
+		if (r < 0) {
 			(void)close(fd);
 			fd = -1;
 			if (r != -EAGAIN || tries > 100)
@@ -618,11 +635,13 @@ file_unlock(struct store_lock *base)
 
 /* Remove dirfd/name if it is a temp file no writer holds: its lock
  * (tmp_lock()) can be taken, and the name still is the file we locked (a
- * writer that just finished renamed or unlinked it).  1 removed, 0 not. */
+ * writer that just finished renamed or unlinked it).  The unlink happens
+ * only while we hold the lock; a writer checks its name once it holds its
+ * own (write_tmp()), so it never writes to a file we unlinked.  1 removed,
+ * 0 not. */
 static int
 sweep_tmp(int dirfd, const char *name)
 {
-	struct stat st_fd, st_name;
 	int fd, r = 0;
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -630,9 +649,8 @@ sweep_tmp(int dirfd, const char *name)
 		return errno == ENOENT ? 0 : -errno;
 	if (tmp_lock(fd, F_RDLCK) < 0)
 		goto out_close;		/* its writer is alive */
-	if (fstat(fd, &st_fd) < 0 || fstatat(dirfd, name, &st_name, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    st_fd.st_ino != st_name.st_ino || st_fd.st_dev != st_name.st_dev)
-		goto out_close;
+	if (!same_file(fd, dirfd, name))
+		goto out_close;		/* renamed or unlinked by its writer */
 	if (unlinkat(dirfd, name, 0) == 0)
 		r = 1;
 	else if (errno != ENOENT)
