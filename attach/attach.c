@@ -321,12 +321,11 @@ attach_veth(struct attach_ctx *c)
 		if (r < 0 && r != -ENODEV)
 			return nl_fail(&c->host, c->reterr, r, "deleting leftover veth %s",
 				       c->host_ifname);
-		if (r == 0) {
+		if (r == 0)
 			log_debug("attach: deleted leftover veth %s", c->host_ifname);
-			r = link_veth_add(&c->host, &v);
-		} else {
-			r = -EEXIST;
-		}
+		/* -ENODEV: no veth of ours (or a concurrent DEL, GC or reaper
+		 * deleted it first): one more try tells which */
+		r = link_veth_add(&c->host, &v);
 	}
 	if (r == -EEXIST)
 		return lf_err_set_field(c->reterr, LF_E_EXISTS, LF_F_IFNAME, r,

@@ -33,7 +33,12 @@
  * watch: a caller that can do it off its own clock sets
  * DETACH_F_DEFER_DELETE, gets the ifindex back and calls
  * detach_link_delete() when it likes (the CNI binary, single-threaded, does
- * it from a detached grandchild).  The library never forks.
+ * it from a detached grandchild).  Then both sides are renamed first, down,
+ * to a tombstone (LEAFNET_TOMB_PREFIX + host ifindex in hex, with our
+ * alias), so when detach_workload() returns the workload's ifname is free in
+ * its netns and the host name free for the next ADD; a tombstone is never
+ * taken for a workload, and detach_reap() and attach_gc() delete every one
+ * left behind (its deleter killed).  The library never forks.
  */
 #ifndef LEAFNET_ATTACH_H
 #define LEAFNET_ATTACH_H
@@ -130,6 +135,9 @@ int detach_workload(struct store *s, const struct detach_req *req, struct lf_err
 /* Delete the link with ifindex from a netlink socket of its own (so it may
  * run in a forked child).  Already gone is success.  0 or -errno. */
 int detach_link_delete(int ifindex);
+/* Delete every tombstone (see detach_workload()) in our netns, from a
+ * netlink socket of its own.  The number deleted, or -errno. */
+int detach_reap(void);
 
 /* Verify the kernel state matches what attach_workload() made for req with
  * the addresses in `expect` (host veth, container interface and its
@@ -142,12 +150,18 @@ int detach_link_delete(int ifindex);
 int attach_check(const struct attach_req *req, const struct attach_result *expect,
 		 struct lf_err *reterr);
 
-/* GC of interfaces: delete every host veth named LEAFNET_IFPREFIX* whose
- * alias says it belongs to `network` ("" with external IPAM: matches veths
- * whose alias network is "") and whose owner (container id, ifname) keep()
- * rejects; their host routes go with them.  Returns the number removed. */
+/* GC of interfaces: delete every tombstone (see detach_workload()), every
+ * host veth named LEAFNET_IFPREFIX* whose alias says it belongs to
+ * `network` ("" with external IPAM: matches veths whose alias network is
+ * "") and whose owner (container id, ifname) keep() rejects, and every
+ * half-made one — a veth of our name with no alias yet, left by an ADD
+ * killed between creating the pair and setting its alias — whose name
+ * keep_host() rejects (it is attach_host_ifname() of its owner; which
+ * network it was for is not known).  Their host routes go with them.
+ * Returns the number removed. */
 int attach_gc(const char *network,
 	      bool (*keep)(const char *container_id, const char *ifname, void *arg),
+	      bool (*keep_host)(const char *host_ifname, void *arg),
 	      void *arg, struct lf_err *reterr);
 
 /* Test hook: when $LEAFNET_TEST_PAUSE names a step ("after-ipam",

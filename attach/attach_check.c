@@ -258,10 +258,15 @@ attach_check(const struct attach_req *req, const struct attach_result *expect,
 
 /* ---- GC ---- */
 
+/* A candidate: a host veth whose alias names an owner of our network, or
+ * (container_id NULL) one with no alias at all — an ADD killed between
+ * creating the pair and setting its alias (the kernel takes no
+ * IFLA_IFALIAS when it creates a link), which only its name can judge. */
 struct gc_cand {
 	char ifname[IFNAMSIZ];		/* host veth */
 	char owner_ifname[IFNAMSIZ];
-	char *container_id;
+	char *container_id;		/* NULL: no alias */
+	int ifindex;
 };
 
 struct gc_list {
@@ -278,41 +283,87 @@ gc_list_clear(struct gc_list *l)
 	l->n = 0;
 }
 
+/* "lfn" + 11 lower-case hex digits: attach_host_ifname()'s form. */
+static bool
+gc_host_name(const char *ifname)
+{
+	size_t n = strlen(LEAFNET_IFPREFIX);
+
+	if (strncmp(ifname, LEAFNET_IFPREFIX, n) != 0 || strlen(ifname) != n + 11)
+		return false;
+	return strspn(ifname + n, "0123456789abcdef") == 11;
+}
+
+/* Half-made: our name, a veth, no alias, and the peer in another netns (a
+ * Docker-mode pair keeps its peer here until libnetwork moves it: that one
+ * is leafnet-docker's). */
+static bool
+gc_half_made(const struct link_info *li)
+{
+	return gc_host_name(li->ifname) && li->alias[0] == '\0' &&
+	       strcmp(li->kind, "veth") == 0 && li->peer_netnsid >= 0;
+}
+
 static int
 gc_link_cb(const struct link_info *li, void *arg)
 {
 	struct gc_list *l = arg;
 	char network[LEAFNET_NAME_MAX], owner_if[IFNAMSIZ], want[IFNAMSIZ];
-	const char *cid;
+	const char *cid = NULL;
 	struct gc_cand *c;
 
 	if (strncmp(li->ifname, LEAFNET_IFPREFIX, strlen(LEAFNET_IFPREFIX)) != 0)
 		return 0;
-	if (attach_alias_parse(li->alias, network, sizeof(network), owner_if,
-			       sizeof(owner_if), &cid) < 0)
-		return 0;		/* not ours, or made by someone else */
-	if (strcmp(network, l->network) != 0)
-		return 0;
-	/* the name must be the one we derive from the owner, or the alias was
-	 * written by someone else and we keep our hands off */
-	attach_host_ifname(cid, owner_if, want);
-	if (strcmp(want, li->ifname) != 0)
-		return 0;
+	if (gc_half_made(li)) {
+		owner_if[0] = '\0';
+	} else {
+		if (attach_alias_parse(li->alias, network, sizeof(network), owner_if,
+				       sizeof(owner_if), &cid) < 0)
+			return 0;	/* not ours, or made by someone else */
+		if (strcmp(network, l->network) != 0)
+			return 0;
+		/* the name must be the one we derive from the owner, or the
+		 * alias was written by someone else and we keep our hands off */
+		attach_host_ifname(cid, owner_if, want);
+		if (strcmp(want, li->ifname) != 0)
+			return 0;
+	}
 	if (GROW(l->v, l->cap, l->n + 1) < 0)
 		return -ENOMEM;
 	c = &l->v[l->n];
-	c->container_id = strdup(cid);
-	if (!c->container_id)
+	c->container_id = NULL;
+	if (cid && !(c->container_id = strdup(cid)))
 		return -ENOMEM;
 	memcpy(c->ifname, li->ifname, IFNAMSIZ);
 	memcpy(c->owner_ifname, owner_if, IFNAMSIZ);
+	c->ifindex = li->ifindex;
 	l->n++;
 	return 0;
+}
+
+/* Delete a half-made veth, if it still is one: an ADD in flight sets its
+ * alias one request after creating the pair, and a veth that got its alias
+ * meanwhile is judged by it at the next GC.  (Deleting between this look
+ * and that request makes the ADD fail cleanly: every later step of it
+ * needs the veth.) */
+static int
+gc_del_half_made(struct nl *nl, const struct gc_cand *c)
+{
+	struct link_info li;
+	int r;
+
+	r = link_get(nl, NULL, c->ifindex, &li);
+	if (r < 0)
+		return r;
+	if (strcmp(li.ifname, c->ifname) != 0 || !gc_half_made(&li))
+		return -ENODEV;		/* someone else's now: not ours to judge */
+	return link_del(nl, NULL, c->ifindex);
 }
 
 int
 attach_gc(const char *network,
 	  bool (*keep)(const char *container_id, const char *ifname, void *arg),
+	  bool (*keep_host)(const char *host_ifname, void *arg),
 	  void *arg, struct lf_err *reterr)
 {
 	struct gc_list l = { .network = network ? network : "" };
@@ -323,6 +374,13 @@ attach_gc(const char *network,
 	if (r < 0)
 		return lf_err_set(reterr, LF_E_KERNEL, r, "opening a netlink socket: %s",
 				  strerror(-r));
+	/* tombstones first: dead by definition, whatever network */
+	r = attach_tomb_reap(&nl);
+	if (r < 0) {
+		nl_fail(&nl, reterr, r, "deleting detached veths");
+		goto out_free;
+	}
+	removed = r;
 	do {
 		gc_list_clear(&l);
 		r = link_dump(&nl, gc_link_cb, &l);
@@ -332,18 +390,26 @@ attach_gc(const char *network,
 		goto out_free;
 	}
 	for (size_t i = 0; i < l.n; i++) {
-		if (keep && keep(l.v[i].container_id, l.v[i].owner_ifname, arg))
-			continue;
-		r = link_del(&nl, l.v[i].ifname, 0);
+		const struct gc_cand *c = &l.v[i];
+
+		if (c->container_id) {
+			if (keep && keep(c->container_id, c->owner_ifname, arg))
+				continue;
+			r = link_del(&nl, c->ifname, 0);
+		} else {
+			if (keep_host && keep_host(c->ifname, arg))
+				continue;
+			r = gc_del_half_made(&nl, c);
+		}
 		if (r == -ENODEV)
 			continue;	/* a concurrent DEL got there first */
 		if (r < 0) {
 			nl_fail(&nl, reterr, r, "deleting stale veth %s (container %s)",
-				l.v[i].ifname, l.v[i].container_id);
+				c->ifname, c->container_id ? c->container_id : "unknown");
 			goto out_free;
 		}
-		log_debug("gc: deleted %s of container %s/%s", l.v[i].ifname,
-			  l.v[i].container_id, l.v[i].owner_ifname);
+		log_debug("gc: deleted %s of container %s/%s", c->ifname,
+			  c->container_id ? c->container_id : "?", c->owner_ifname);
 		removed++;
 	}
 	r = removed;

@@ -19,4 +19,11 @@ int  attach_alias_parse(const char *alias, char *network, size_t network_size,
 			char *ifname, size_t ifname_size, const char **ret_container_id);
 bool attach_ifname_valid(const char *ifname);
 
+struct link_info;
+struct nl;
+/* A tombstone (attach_detach.c): LEAFNET_TOMB_PREFIX and our alias tag. */
+bool attach_is_tomb(const struct link_info *li);
+/* Delete every tombstoned veth of nl's netns; the number deleted or -errno. */
+int  attach_tomb_reap(struct nl *nl);
+
 #endif

@@ -46,29 +46,58 @@ keep_iface(const char *container_id, const char *ifname, void *arg)
 	return cni_attachment_valid(arg, container_id, ifname);
 }
 
+/* A half-made veth (no alias yet) is kept when its name is that of a valid
+ * attachment: its ADD may be the one the runtime retries. */
+static bool
+keep_host(const char *host_ifname, void *arg)
+{
+	const struct cni_conf *conf = arg;
+	char want[IFNAMSIZ];
+
+	for (size_t i = 0; i < conf->n_valid; i++) {
+		attach_host_ifname(conf->valid[i].container_id, conf->valid[i].ifname, want);
+		if (strcmp(want, host_ifname) == 0)
+			return true;
+	}
+	return false;
+}
+
 int
 cmd_gc(struct cni_cmd *cmd, struct lf_err *reterr)
 {
 	struct store *s = NULL;
-	int r, n_if, n_addr = 0;
+	int r, n_if, n_addr = 0, n_tmp;
 
-	n_if = attach_gc(cmd->conf.network, keep_iface, &cmd->conf, reterr);
+	n_if = attach_gc(cmd->conf.network, keep_iface, keep_host, &cmd->conf, reterr);
 	if (n_if < 0)
 		return n_if;
 	if (cmd->conf.ipam_delegate) {
+		/* the IPAM plugin's store is its own to sweep */
 		r = cni_delegate_newer(cmd, CNI_CMD_GC, reterr);
 		if (r < 0)
 			return r;
+		n_tmp = 0;
 	} else {
 		r = cni_store_open(cmd, &s, reterr);
 		if (r < 0)
 			return r;
+		/* what killed plugins left in the store: their writers are gone */
+		n_tmp = store_sweep(s, reterr);
+		if (n_tmp < 0) {
+			r = store_err_set(reterr, LF_E_IO, n_tmp, "removing stale temp files");
+			goto out_store;
+		}
 		n_addr = ipam_gc(s, cni_node(cmd), cni_gc_keep_record, &cmd->conf, reterr);
-		store_free(s);
-		if (n_addr < 0)
-			return n_addr;
+		if (n_addr < 0) {
+			r = n_addr;
+			goto out_store;
+		}
 	}
-	log_info("GC network %s: %d interface(s), %d address(es) released, %zu attachment(s) kept",
-		 cmd->conf.network, n_if, n_addr, cmd->conf.n_valid);
-	return 0;
+	log_info("GC network %s: %d interface(s), %d address(es) released, %d temp file(s) "
+		 "removed, %zu attachment(s) kept", cmd->conf.network, n_if, n_addr, n_tmp,
+		 cmd->conf.n_valid);
+	r = 0;
+out_store:
+	store_free(s);
+	return r;
 }

@@ -152,17 +152,26 @@ int
 cmd_ipam_gc(struct cni_cmd *cmd, struct lf_err *reterr)
 {
 	struct store *s = NULL;
-	int r;
+	int r, n_tmp;
 
 	r = cni_store_open(cmd, &s, reterr);
 	if (r < 0)
 		return r;
+	/* what killed plugins left in the store: their writers are gone */
+	n_tmp = store_sweep(s, reterr);
+	if (n_tmp < 0) {
+		r = store_err_set(reterr, LF_E_IO, n_tmp, "removing stale temp files");
+		goto out_store;
+	}
 	r = ipam_gc(s, cni_node(cmd), cni_gc_keep_record, &cmd->conf, reterr);
-	store_free(s);
 	if (r < 0)
-		return r;
-	log_info("GC network %s: %d address(es) released", cmd->conf.network, r);
-	return 0;
+		goto out_store;
+	log_info("GC network %s: %d address(es) released, %d temp file(s) removed",
+		 cmd->conf.network, r, n_tmp);
+	r = 0;
+out_store:
+	store_free(s);
+	return r;
 }
 
 int

@@ -37,6 +37,7 @@ link_attr_cb(const struct nlattr *attr, void *data)
 		break;
 	case IFLA_MTU:
 	case IFLA_LINK:
+	case IFLA_LINK_NETNSID:
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
 			return MNL_CB_ERROR;
 		break;
@@ -85,6 +86,8 @@ link_parse(const struct nlmsghdr *nlh, struct link_info *li)
 		li->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
 	if (tb[IFLA_LINK])
 		li->peer_ifindex = (int)mnl_attr_get_u32(tb[IFLA_LINK]);
+	li->peer_netnsid = tb[IFLA_LINK_NETNSID] ? (int)mnl_attr_get_u32(tb[IFLA_LINK_NETNSID])
+						 : -1;
 	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6) {
 		memcpy(li->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
 		li->has_mac = true;

@@ -21,6 +21,8 @@ struct link_info {
 	uint8_t mac[6];
 	bool has_mac;
 	int peer_ifindex;		/* IFLA_LINK: a veth's peer, in the peer's netns */
+	int peer_netnsid;		/* IFLA_LINK_NETNSID: the peer's netns as this
+					 * netns numbers it; -1: the same netns */
 	char alias[LINK_ALIAS_MAX];	/* "" when none */
 	char kind[LINK_KIND_MAX];	/* "veth", "" for plain devices */
 };
@@ -38,7 +40,9 @@ struct link_veth {
 };
 
 struct link_change {
-	const char *ifname;		/* rename (the link must be down); NULL: keep */
+	const char *ifname;		/* rename; NULL: keep.  Kernels before 6.4
+					 * refuse to rename a link that is up
+					 * (-EBUSY): take it down first */
 	unsigned mtu;			/* 0: keep */
 	const char *alias;		/* NULL: keep */
 	bool up;			/* bring it up (false: leave the state alone) */

@@ -21,6 +21,11 @@
 #define LEAFNET_IFPREFIX        "lfn"
 /* Docker mode: the workload side before libnetwork moves it. */
 #define LEAFNET_DOCKER_IFPREFIX "lfd"
+/* A detached veth on its way out (CNI DEL renames both sides, so the
+ * workload's ifname and the host name are free at once, and deletes the
+ * pair later): prefix + the host side's ifindex in hex, on both sides.
+ * Never a live workload: GC and every DEL delete whatever carries it. */
+#define LEAFNET_TOMB_PREFIX     "lfx"
 /* IFLA_IFALIAS of every host veth: "leafnet:<network>:<ifname>:<container id>" */
 #define LEAFNET_ALIAS_TAG       "leafnet:"
 

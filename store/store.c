@@ -248,6 +248,14 @@ store_lock(struct store *s, const char *name, struct store_lock **ret,
 	return s->ops->lock(s->be, name, ret, e);
 }
 
+int
+store_sweep(struct store *s, struct lf_err *reterr)
+{
+	if (s->ops->sweep == NULL)
+		return 0;
+	return s->ops->sweep(s->be, be_err(reterr));
+}
+
 void
 store_unlock(struct store_lock *l)
 {

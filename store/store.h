@@ -117,4 +117,10 @@ int  store_lock(struct store *s, const char *name, struct store_lock **ret,
 		struct lf_err *reterr);
 void store_unlock(struct store_lock *l);	/* NULL-safe */
 
+/* Remove what writers killed mid-write left behind (the file backend's
+ * temp files; nothing for etcd, whose writes are single requests).  Safe
+ * beside live writers: only the leftovers of dead ones go.  The number
+ * removed, or -errno. */
+int  store_sweep(struct store *s, struct lf_err *reterr);
+
 #endif

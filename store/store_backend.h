@@ -52,6 +52,9 @@ struct store_ops {
 	int  (*lock)(void *be, const char *name, struct store_lock **ret,
 		     struct lf_err *reterr);
 	void (*unlock)(struct store_lock *l);
+	/* optional: remove what killed writers left (temp files); the number
+	 * removed */
+	int  (*sweep)(void *be, struct lf_err *reterr);
 };
 
 extern const struct store_ops store_file_ops;	/* store_file.c */

@@ -2,7 +2,9 @@
  *
  * Layout under conf->state_dir (mode 0700):
  *   <key>                      one file per key, the value verbatim
- *   <dir>/.tmp.<pid>.<n>       in-flight writes (never valid key names)
+ *   <dir>/.tmp.<pid>.<n>       in-flight writes (never valid key names),
+ *                              locked by their writer until renamed;
+ *                              store_sweep() removes those of dead writers
  *   locks/<name>.lock          flock(2) targets ("locks/" is reserved)
  *
  * Every path is resolved relative to one directory fd opened at
@@ -196,9 +198,37 @@ write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Write val to a fresh temp file in dirfd; its name goes to tmp. */
+/* Take the temp file's lock: an open file description lock (F_OFD_SETLK),
+ * held from just after the file is made until its name is gone, and let go
+ * by the kernel when its writer dies however it dies.  file_sweep() removes
+ * only temp files whose lock it can take.  -EAGAIN: a sweeper looked at
+ * this name between our open and this lock — it will remove the file, we
+ * take another name. */
 static int
-write_tmp(bool sync, int dirfd, const char *val, char *tmp, size_t size)
+tmp_lock(int fd, short type)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET };
+
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	return errno == EACCES ? -EAGAIN : -errno;
+}
+
+/* Is dirfd/name (still) the file open as fd? */
+static bool
+same_file(int fd, int dirfd, const char *name)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+/* Write val to a fresh temp file in dirfd; its name goes to tmp and its fd,
+ * locked (tmp_lock()), to *ret_fd: the caller closes it once the temp name
+ * is gone (renamed or unlinked). */
+static int
+write_tmp(bool sync, int dirfd, const char *val, char *tmp, size_t size, int *ret_fd)
 {
 	int fd = -1, r;
 
@@ -213,15 +243,30 @@ write_tmp(bool sync, int dirfd, const char *val, char *tmp, size_t size)
 		/* EEXIST: a leftover of a crashed process that had our pid */
 		if (fd < 0 && (errno != EEXIST || tries > 100))
 			return -errno;
+		if (fd < 0)
+			continue;
+		r = tmp_lock(fd, F_WRLCK);
+		/* a sweeper that looked before our lock may have unlinked the
+		 * name already: once we hold the lock, no sweeper can */
+		if (r == 0 && !same_file(fd, dirfd, tmp))
+			r = -EAGAIN;
+		if (r < 0) {
+			(void)close(fd);
+			fd = -1;
+			if (r != -EAGAIN || tries > 100)
+				return r;
+		}
 	}
 	r = write_all(fd, val, strlen(val));
 	if (r == 0 && sync && fsync(fd) < 0)
 		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r < 0)
+	if (r < 0) {
 		(void)unlinkat(dirfd, tmp, 0);
-	return r;
+		(void)close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
 }
 
 /* fsync the directory holding key (making a new entry in it durable). */
@@ -299,22 +344,23 @@ file_put(void *be, const char *key, const char *val, unsigned flags, struct lf_e
 	bool sync = s->fsync && !(flags & STORE_F_VOLATILE);
 	char tmp[64];
 	const char *leaf;
-	int dirfd, r;
+	int dirfd, fd, r;
 
 	(void)reterr;
 	if (flags & STORE_F_INPLACE)
 		return put_inplace(s, key, val, sync);
 	if ((r = open_parent(s, key, true, &dirfd, &leaf)) < 0)
 		return r;
-	r = write_tmp(sync, dirfd, val, tmp, sizeof(tmp));
+	r = write_tmp(sync, dirfd, val, tmp, sizeof(tmp), &fd);
 	if (r < 0)
 		goto out_close_dir;
 	if (renameat(dirfd, tmp, dirfd, leaf) < 0) {
 		r = -errno;
 		(void)unlinkat(dirfd, tmp, 0);
-		goto out_close_dir;
 	}
-	if (sync && fsync(dirfd) < 0)
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && sync && fsync(dirfd) < 0)
 		r = -errno;
 out_close_dir:
 	(void)close(dirfd);
@@ -353,12 +399,12 @@ file_create_many(void *be, const char *const *keys, size_t n, const char *val,
 	char tmp[64];
 	const char *leaf;
 	size_t done = 0;
-	int dirfd, r;
+	int dirfd, fd, r;
 
 	(void)reterr;
 	if ((r = open_parent(s, keys[0], true, &dirfd, &leaf)) < 0)
 		return r;
-	r = write_tmp(sync, dirfd, val, tmp, sizeof(tmp));
+	r = write_tmp(sync, dirfd, val, tmp, sizeof(tmp), &fd);
 	if (r < 0)
 		goto out_close_dir;
 	if (n == 1) {		/* the common case: no path walk from the root */
@@ -372,6 +418,8 @@ file_create_many(void *be, const char *const *keys, size_t n, const char *val,
 				break;
 	}
 	(void)unlinkat(dirfd, tmp, 0);
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
 	if (r == 0 && sync && n == 1 && fsync(dirfd) < 0)
 		r = -errno;
 	for (size_t i = 0; r == 0 && sync && n > 1 && i < n; i++)
@@ -581,6 +629,101 @@ file_unlock(struct store_lock *base)
 	free(l);
 }
 
+/* ---- temp files a killed writer left ---- */
+
+#define SWEEP_DEPTH_MAX 8	/* keys are a few levels deep (store.h) */
+
+/* Remove dirfd/name if it is a temp file no writer holds: its lock
+ * (tmp_lock()) can be taken, and the name still is the file we locked (a
+ * writer that just finished renamed or unlinked it).  The unlink happens
+ * only while we hold the lock; a writer checks its name once it holds its
+ * own (write_tmp()), so it never writes to a file we unlinked.  1 removed,
+ * 0 not. */
+static int
+sweep_tmp(int dirfd, const char *name)
+{
+	int fd, r = 0;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (tmp_lock(fd, F_RDLCK) < 0)
+		goto out_close;		/* its writer is alive */
+	if (!same_file(fd, dirfd, name))
+		goto out_close;		/* renamed or unlinked by its writer */
+	if (unlinkat(dirfd, name, 0) == 0)
+		r = 1;
+	else if (errno != ENOENT)
+		r = -errno;
+out_close:
+	(void)close(fd);
+	return r;
+}
+
+static int
+sweep_dir(int dirfd, int depth, bool root)
+{
+	struct dirent *de;
+	int fd, r = 0, removed = 0;
+	DIR *d;
+
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		r = -errno;
+		(void)close(fd);
+		return r;
+	}
+	while (r >= 0 && (errno = 0, de = readdir(d)) != NULL) {
+		int sub;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (strncmp(de->d_name, STORE_TMP_PREFIX, strlen(STORE_TMP_PREFIX)) == 0) {
+			r = sweep_tmp(fd, de->d_name);
+			if (r > 0)
+				removed += r;
+			continue;
+		}
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if ((root && !strcmp(de->d_name, STORE_LOCK_DIR)) || depth >= SWEEP_DEPTH_MAX)
+			continue;
+		sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			if (errno != ENOTDIR && errno != ENOENT)
+				r = -errno;
+			continue;
+		}
+		r = sweep_dir(sub, depth + 1, false);
+		(void)close(sub);
+		if (r > 0) {
+			removed += r;
+			r = 0;
+		}
+	}
+	if (r >= 0 && errno != 0)
+		r = -errno;
+	(void)closedir(d);
+	return r < 0 ? r : removed;
+}
+
+/* Every temp file under the root whose writer is gone: removed.  Judged by
+ * the writer's lock, not by age or pid: a pid says nothing across pid
+ * namespaces (the runtime's plugins and this GC need not share one) or
+ * after reuse, and any age is either too short for a writer stuck in fsync
+ * on a sick disk or leaves the garbage for that long. */
+static int
+file_sweep(void *be, struct lf_err *reterr)
+{
+	struct file_store *s = be;
+
+	(void)reterr;
+	return sweep_dir(s->rootfd, 0, true);
+}
+
 const struct store_ops store_file_ops = {
 	.name		= "file",
 	.open		= file_open,
@@ -592,4 +735,5 @@ const struct store_ops store_file_ops = {
 	.list		= file_list,
 	.lock		= file_lock,
 	.unlock		= file_unlock,
+	.sweep		= file_sweep,
 };
