@@ -37,8 +37,8 @@
  * to a tombstone (LEAFNET_TOMB_PREFIX + host ifindex in hex, with our
  * alias), so when detach_workload() returns the workload's ifname is free in
  * its netns and the host name free for the next ADD; a tombstone is never
- * taken for a workload, and detach_reap() and attach_gc() delete every one
- * left behind (its deleter killed).  The library never forks.
+ * taken for a workload, and attach_gc() deletes every one left behind (its
+ * deleter killed).  The library never forks.
  */
 #ifndef LEAFNET_ATTACH_H
 #define LEAFNET_ATTACH_H
@@ -135,9 +135,6 @@ int detach_workload(struct store *s, const struct detach_req *req, struct lf_err
 /* Delete the link with ifindex from a netlink socket of its own (so it may
  * run in a forked child).  Already gone is success.  0 or -errno. */
 int detach_link_delete(int ifindex);
-/* Delete every tombstone (see detach_workload()) in our netns, from a
- * netlink socket of its own.  The number deleted, or -errno. */
-int detach_reap(void);
 
 /* Verify the kernel state matches what attach_workload() made for req with
  * the addresses in `expect` (host veth, container interface and its

@@ -181,20 +181,6 @@ attach_tomb_reap(struct nl *nl)
 }
 
 int
-detach_reap(void)
-{
-	struct nl nl;
-	int r;
-
-	r = nl_open(&nl);
-	if (r < 0)
-		return r;
-	r = attach_tomb_reap(&nl);
-	nl_close(&nl);
-	return r;
-}
-
-int
 detach_workload(struct store *s, const struct detach_req *req, struct lf_err *reterr)
 {
 	struct ipam_addr held[IPAM_MAX_ADDRS];

@@ -18,8 +18,10 @@
  * them down: the ifname is free already) from a detached grandchild, so DEL
  * does not wait for the kernel's teardown of a veth (RCU grace periods,
  * 10-30 ms) that no one needs to see finish: its routes are gone and its
- * addresses released.  The grandchild then deletes any other tombstone, one
- * whose deleter was killed.  The grandchild has no descriptors of ours — above all not the
+ * addresses released.  A tombstone whose deleter was killed is left to CNI
+ * GC (attach_gc reaps every lfx veth with our alias): sweeping all links
+ * here would cost a node with many pods a full link dump per DEL.  The
+ * grandchild has no descriptors of ours — above all not the
  * runtime's stdout pipe, which the runtime reads to EOF — and deletes by
  * ifindex, never by name, so it cannot hit a veth a later ADD re-created
  * under the same name.  If fork fails the delete happens here.  This
@@ -52,7 +54,6 @@ delete_link_later(int ifindex)
 	}
 	(void)close_range(3, ~0U, 0);
 	(void)detach_link_delete(ifindex);
-	(void)detach_reap();
 	_exit(0);
 }
 
