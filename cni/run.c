@@ -167,6 +167,10 @@ cni_store_open(const struct cni_cmd *cmd, struct store **ret, struct lf_err *ret
 {
 	int r = store_open(&cmd->lconf, ret, reterr);
 
+	/* a plugin call waits for the datastore this long in total: etcd down
+	 * or hung answers "try again later" well within the runtime's patience */
+	if (r == 0)
+		store_set_deadline(*ret, CNI_STORE_DEADLINE_MS);
 	if (r < 0 && strcmp(cmd->lconf.datastore, "etcd") == 0)
 		return lf_err_set(reterr, LF_E_IO, r, "etcd datastore %s: %s (leafnet config %s)",
 				  cmd->lconf.etcd_endpoints, strerror(-r),
@@ -229,8 +233,8 @@ cni_held_addrs(const struct cni_cmd *cmd, struct ipam_addr *ret, size_t max, siz
 			ret, max, &n);
 	store_free(s);
 	if (r < 0)
-		return lf_err_set(reterr, LF_E_IO, r, "network %s: allocations cannot be read: %s",
-				  cmd->conf.network, strerror(-r));
+		return store_err_set(reterr, LF_E_IO, r, "network %s: allocations cannot be read",
+				     cmd->conf.network);
 	if (n == 0)
 		return lf_err_set_field(reterr, LF_E_NOT_FOUND, LF_F_CONTAINER_ID, -ENOENT,
 					"container %s (%s) has no address in network %s",

@@ -107,10 +107,23 @@ int  store_create_many(struct store *s, const char *const *keys, size_t n,
 		       struct lf_err *reterr);
 
 /* Record a failed store call (ret < 0) in reterr as "<fmt...>: <strerror>";
- * the details the store call put there stay.  Like lf_err_set(), the first
+ * the details the store call put there stay.  A transient failure
+ * (store_err_transient()) is recorded as LF_E_AGAIN, not as code.  Like lf_err_set(), the first
  * recorded error wins and ret is returned. */
 int  store_err_set(struct lf_err *reterr, int code, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* Bound the time the calls of s may wait for the datastore from now on to
+ * ms (0: no bound; the default).  A request that would go out later fails
+ * with -ETIMEDOUT, and each waits at most what is left; waiting for a lock
+ * another live process holds does not count.  For short-lived callers (a
+ * CNI plugin call); the file backend has nothing to bound. */
+void store_set_deadline(struct store *s, unsigned ms);
+
+/* Is a failed store call's ret a datastore that cannot be reached or did
+ * not answer in time (retrying later may work)?  store_err_set() records
+ * those as LF_E_AGAIN whatever code the caller gave. */
+int  store_err_transient(int ret);
 
 /* Exclusive lock called `name` (a key-like string); blocks until held. */
 int  store_lock(struct store *s, const char *name, struct store_lock **ret,

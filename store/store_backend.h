@@ -52,6 +52,8 @@ struct store_ops {
 	int  (*lock)(void *be, const char *name, struct store_lock **ret,
 		     struct lf_err *reterr);
 	void (*unlock)(struct store_lock *l);
+	/* optional (NULL: nothing to bound): store_set_deadline() */
+	void (*deadline)(void *be, unsigned ms);
 };
 
 extern const struct store_ops store_file_ops;	/* store_file.c */
