@@ -231,6 +231,21 @@ store_delete_ex(struct store *s, const char *key, unsigned flags, struct lf_err 
 	return r;
 }
 
+int
+store_same_record(struct store *s, const char *a, const char *b, struct lf_err *reterr)
+{
+	struct lf_err *e = be_err(reterr);
+	int r;
+
+	if ((r = store_key_check_data(a)) < 0)
+		return bad_key(e, r, "key", a);
+	if ((r = store_key_check_data(b)) < 0)
+		return bad_key(e, r, "key", b);
+	if (s->ops->same == NULL)
+		return 0;
+	return s->ops->same(s->be, a, b, e);
+}
+
 static int
 list(struct store *s, const char *dir, bool dirs, char ***ret_names, size_t *ret_n,
      struct lf_err *reterr)

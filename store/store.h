@@ -59,7 +59,8 @@ int  store_get(struct store *s, const char *key, char **ret_val, struct lf_err *
 int  store_put(struct store *s, const char *key, const char *val, struct lf_err *reterr);
 /* Create only; -EEXIST if the key exists (atomic against other processes). */
 int  store_create(struct store *s, const char *key, const char *val, struct lf_err *reterr);
-/* -ENOENT when absent. */
+/* -ENOENT when absent.  A damaged key that is an empty directory (where a
+ * value should be) is removed too. */
 int  store_delete(struct store *s, const char *key, struct lf_err *reterr);
 /* Names of the keys (leaves, not sub-directories) directly under dir, sorted.
  * *ret_names is a malloc'd array of malloc'd strings, free with
@@ -105,6 +106,13 @@ int  store_delete_ex(struct store *s, const char *key, unsigned flags, struct lf
 int  store_create_many(struct store *s, const char *const *keys, size_t n,
 		       const char *val, unsigned flags, size_t *ret_existing,
 		       struct lf_err *reterr);
+
+/* 1 when keys a and b are one record made by one store_create_many() and
+ * neither was replaced since (the `file` backend's hard links: it still
+ * holds when the record itself is damaged, so a damaged owner record can
+ * be matched with its allocations), 0 when not, when either is absent or
+ * when the backend keeps keys apart (etcd).  -errno only for bad keys. */
+int  store_same_record(struct store *s, const char *a, const char *b, struct lf_err *reterr);
 
 /* Record a failed store call (ret < 0) in reterr as "<fmt...>: <strerror>";
  * the details the store call put there stay.  A transient failure

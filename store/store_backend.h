@@ -52,6 +52,9 @@ struct store_ops {
 	int  (*lock)(void *be, const char *name, struct store_lock **ret,
 		     struct lf_err *reterr);
 	void (*unlock)(struct store_lock *l);
+	/* optional (NULL: never): 1 when keys a and b are one stored record
+	 * (store_create_many's links), 0 when not or when either is absent */
+	int  (*same)(void *be, const char *a, const char *b, struct lf_err *reterr);
 	/* optional (NULL: nothing to bound): store_set_deadline() */
 	void (*deadline)(void *be, unsigned ms);
 };
