@@ -145,6 +145,11 @@ int node_cmd_show(struct netctl *ctx, int argc, char **argv);
 extern const char node_set_help[];
 int node_cmd_set(struct netctl *ctx, int argc, char **argv);
 
+/* ipam.c */
+extern const char ipam_repair_help[];
+int ipam_cmd_check(struct netctl *ctx, int argc, char **argv);
+int ipam_cmd_repair(struct netctl *ctx, int argc, char **argv);
+
 /* status.c */
 extern const char status_help[];
 int status_cmd(struct netctl *ctx, int argc, char **argv);
