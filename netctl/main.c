@@ -32,6 +32,8 @@ const struct netctl_cmd netctl_cmds[] = {
 	  "list the nodes: AS, router IPs, node-specific peers", NULL },
 	{ "node", "show", node_cmd_show, "NAME",
 	  "show one node and its BGP peers", NULL },
+	{ "node", "rm", node_cmd_rm, "NAME",
+	  "remove a node's record (AS, router IPs, own peers), also a damaged one", NULL },
 	{ "node", "set", node_cmd_set, "NAME [--router-ip=IP/LEN]... [--as=N|default]",
 	  "set a node's router IP and AS (no peer; for the mesh or a reflector)",
 	  node_set_help },
