@@ -113,6 +113,11 @@ commit(struct store *s, const char *key, const char *val, const char *old,
 	int r;
 
 	r = val ? store_put(s, key, val, reterr) : store_delete(s, key, reterr);
+	/* a damaged key that is a directory: removed, then written */
+	if (val && r == -EISDIR && store_delete(s, key, NULL) == 0) {
+		old = NULL;
+		r = store_put(s, key, val, reterr);
+	}
 	if (r < 0)
 		return store_err_set(reterr, LF_E_IO, r, "writing %s", key);
 	r = revision_bump(s, reterr);
@@ -148,6 +153,7 @@ config_change(struct store *s, const uint32_t *as, const bool *mesh,
 	struct bgp_config old, c;
 	struct store_lock *lock;
 	char *old_text = NULL, *text;
+	bool damaged = false;
 	int r;
 
 	r = lock_conf(s, &lock, reterr);
@@ -162,6 +168,7 @@ config_change(struct store *s, const uint32_t *as, const bool *mesh,
 	if (r == -ENOENT || bgpconf_damaged_err(r)) {
 		/* absent, or damaged: this change writes it anew from the
 		 * defaults (what leafnetd uses while it is damaged) */
+		damaged = r != -ENOENT;
 		bgpconf_defaults(&old);
 		free(old_text);
 		old_text = NULL;
@@ -176,7 +183,8 @@ config_change(struct store *s, const uint32_t *as, const bool *mesh,
 		c.default_node_as = *as;
 	if (mesh)
 		c.node_mesh = *mesh;
-	if (c.default_node_as == old.default_node_as && c.node_mesh == old.node_mesh) {
+	if (!damaged && c.default_node_as == old.default_node_as &&
+	    c.node_mesh == old.node_mesh) {
 		r = 1;
 		goto out_unlock;
 	}
