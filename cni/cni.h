@@ -73,7 +73,7 @@ enum cni_code {
 #define CNI_MAX_IFACES   16
 #define CNI_MAX_IPS      16
 #define CNI_MAX_ROUTES   32
-#define CNI_STORE_DEADLINE_MS 2500	/* a call's total wait for the datastore */
+#define CNI_STORE_DEADLINE_MS 2000	/* a call's total wait for the datastore */
 #define CNI_MAX_DNS      8
 #define CNI_STR_MAX      256
 /* Sized for what they hold, not PATH_MAX each: a result has 16 interfaces

@@ -58,7 +58,7 @@
  * store fail every request at once for ETCD_DOWN_MS with the same text, so
  * a call pays for an outage once: a CNI ADD or DEL with etcd down or hung
  * fails within ETCD_TOTAL_MS, not per request (rollback, unlock).
- * store_set_deadline() bounds a whole call (the CNI plugin: 2.5 s): no
+ * store_set_deadline() bounds a whole call (the CNI plugin: 2 s): no
  * request goes out after it and each waits at most what is left; the
  * time spent waiting for a lock another live holder has is not counted
  * (etcd answered; the holder's lease bounds that wait).  A failure's text (etcd's own, or

@@ -24,7 +24,7 @@ struct lf_err;
 #define ETCD_ROOT        "/leafnet/"
 #define ETCD_LOCK_TTL    10		/* seconds */
 #define ETCD_CONNECT_MS  1000L		/* per endpoint: TCP (+TLS) connect */
-#define ETCD_TOTAL_MS    2000L		/* per request, over every endpoint tried */
+#define ETCD_TOTAL_MS    1500L		/* per request, over every endpoint tried */
 #define ETCD_DOWN_MS     3000L
 #define ETCD_REVOKE_MS   300L		/* unlock past the deadline: a short try */		/* after a request got no answer: fail at once */
 #define ETCD_RESP_MAX    (64u << 20)	/* refuse answers larger than this */

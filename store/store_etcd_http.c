@@ -240,9 +240,7 @@ etcd_may_send(struct etcd_store *e, const char *what, long *ret_budget,
 	char eps[256];
 
 	if (e->down_until_ms != 0 && now < e->down_until_ms) {
-		lf_err_details(reterr, "%s (%.70s: not sent, etcd did not answer %llu ms ago)",
-			       e->down_msg, what,
-			       (unsigned long long)(now - (e->down_until_ms - ETCD_DOWN_MS)));
+		lf_err_details(reterr, "%s; not sent: %.70s", e->down_msg, what);
 		return e->down_err;
 	}
 	if (e->deadline_ms != 0) {
@@ -318,7 +316,8 @@ etcd_post(struct etcd_store *e, const char *path, const char *body, const char *
 		if (curl_no_answer(rc)) {
 			e->down_until_ms = clock_now_ms() + ETCD_DOWN_MS;
 			e->down_err = r;
-			snprintf(e->down_msg, sizeof(e->down_msg), "%s", msg);
+			snprintf(e->down_msg, sizeof(e->down_msg), "%.*s (%.70s)",
+				 (int)(sizeof(e->down_msg) - 80), msg, what);
 		}
 		log_debug("store: %s %s: %s", what, path, msg);
 		lf_err_details(reterr, "%s (%.70s)", msg, what);
