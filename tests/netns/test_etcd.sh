@@ -406,8 +406,10 @@ kill -CONT "$ETCD_PID"
 after_case hung
 
 # A plugin SIGKILLed holding the network's lock leaves the lock key on its
-# lease (ETCD_LOCK_TTL, 10 s): the next ADD waits for the lease and succeeds.
-# A plugin stopped inside its locked section is killed there.
+# lease (ETCD_LOCK_TTL, 10 s), which nobody renews: written here as such
+# (the lock is held for milliseconds, too short to catch a plugin in it; the
+# unit suite above SIGKILLs a real holder).  The next ADD waits for the
+# lease and succeeds.
 lease=$(ectl lease grant 10 | awk '{print $2}')
 ectl put --lease="$lease" /leafnet/locks/ipam-trouble "99999@dead" >/dev/null
 hcni add-lock "$H1" "$CONF1" ADD ctr-t CT
@@ -417,34 +419,6 @@ assert_eq "dead lock holder: the next ADD succeeds" 0 "$CNI_RC" || diag "$CNI_OU
 	notok "dead lock holder: ADD took ${CNI_MS} ms"
 hcni del-lock "$H1" "$CONF1" DEL ctr-t CT
 assert_eq "dead lock holder: DEL" 0 "$CNI_RC" || diag "$CNI_OUT"
-# a real plugin, killed while it holds the lock: catch it with the lock
-mkcontainer CK
-T_CONF=$CONF1 cni_call "$T_TMP/calls/add-kill" "$BIN/leafnet" "$H1" ADD ctr-k \
-	"$(nspath "$CK")" eth0 &
-cpid=$!
-killed=0
-for _ in $(seq 1 400); do
-	if [ -n "$(ectl get /leafnet/locks/ipam-trouble --keys-only 2>/dev/null)" ]; then
-		pkid=$(ip netns pids "$H1" | while read -r p; do
-			[ "$(cat /proc/$p/comm 2>/dev/null)" = leafnet ] && echo "$p"; done | head -1)
-		[ -n "$pkid" ] && kill -KILL "$pkid" 2>/dev/null && killed=1
-		break
-	fi
-	sleep 0.005
-done
-wait "$cpid"
-if [ "$killed" = 1 ] && [ -n "$(ectl get /leafnet/locks/ipam-trouble --keys-only)" ]; then
-	hcni add-after-kill "$H1" "$CONF1" ADD ctr-t CT
-	diag "ADD after a plugin SIGKILLed holding the lock: ${CNI_MS} ms"
-	assert_eq "plugin SIGKILLed holding the lock: the next ADD succeeds" 0 "$CNI_RC" ||
-		diag "$CNI_OUT"
-	[ "$CNI_MS" -le 10500 ] && ok "plugin SIGKILLed holding the lock: next ADD ${CNI_MS} ms <= 10.5 s" ||
-		notok "plugin SIGKILLed holding the lock: next ADD took ${CNI_MS} ms"
-	hcni del-after-kill "$H1" "$CONF1" DEL ctr-t CT
-else
-	diag "the plugin was not caught holding the lock (killed=$killed); the lease case above covers it"
-fi
-T_CONF=$CONF1 cni_call "$T_TMP/calls/del-k" "$BIN/leafnet" "$H1" DEL ctr-k "$(nspath "$CK")" eth0
 hcni del-run "$H1" "$CONF1" DEL ctr-run CRUN
 assert_eq "the running workload's DEL once etcd is back" 0 "$CNI_RC" || diag "$CNI_OUT"
 
