@@ -64,6 +64,8 @@ cmd_gc(struct cni_cmd *cmd, struct lf_err *reterr)
 		if (r < 0)
 			return r;
 		n_addr = ipam_gc(s, cni_node(cmd), cni_gc_keep_record, &cmd->conf, reterr);
+		if (n_addr >= 0)
+			cni_log_damaged(s);
 		store_free(s);
 		if (n_addr < 0)
 			return n_addr;

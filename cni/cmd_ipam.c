@@ -158,6 +158,8 @@ cmd_ipam_gc(struct cni_cmd *cmd, struct lf_err *reterr)
 	if (r < 0)
 		return r;
 	r = ipam_gc(s, cni_node(cmd), cni_gc_keep_record, &cmd->conf, reterr);
+	if (r >= 0)
+		cni_log_damaged(s);
 	store_free(s);
 	if (r < 0)
 		return r;
