@@ -16,6 +16,13 @@
  *
  * Never handed out: the subnet's network address, the IPv4 broadcast
  * address, and the gateway.
+ *
+ * Damaged records (ipam_check()) keep their addresses taken.  DEL frees
+ * what a damaged record held when its owner can still be told: the owner
+ * record lists the address, or (owner record damaged) the allocation
+ * record names the owner or is the same stored record as the owner key; a
+ * repeated ADD then keeps those addresses and writes the records anew.
+ * Errors name the record's key. 
  */
 #ifndef LEAFNET_IPAM_H
 #define LEAFNET_IPAM_H

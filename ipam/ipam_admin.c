@@ -4,9 +4,17 @@
  * GC asks keep() about every allocation without holding the network lock
  * (the callback may be slow: it may ask a container runtime), then takes
  * the lock and releases only allocations that are still exactly the ones it
- * judged (same owner, same creation time).  An allocation record that
- * cannot be read has no owner to ask about; it is dropped only by a GC over
- * every node (node == NULL), since its node is unknown too.
+ * judged (same owner, same creation time).
+ *
+ * Damaged records (not JSON, cut short, a directory where the record
+ * belongs, a read error) never free an address by themselves and never
+ * hide one.  A damaged allocation is judged by the owner whose (readable)
+ * owner record lists it, and freed when keep() says that owner is gone; one
+ * nobody lists is kept — by a GC over every node (node == NULL) it is
+ * dropped — and ipam_check() reports it, ipam_repair() removes it (netctl
+ * ipam check | repair).  A damaged owner record stays while an allocation
+ * is the same stored record (the file store's links): its owner's DEL or
+ * ADD still matches them through it (ipam_owner_recover). 
  *
  * ipam_purge_network returns the number of allocations dropped.
  */
