@@ -152,6 +152,22 @@ void bgpconf_nodes_free(struct bgp_node *nodes, size_t n);	/* NULL-safe */
 int  bgpconf_node_create_bgp(struct store *s, const struct bgp_create_req *req,
 			     struct lf_err *reterr);
 
+/* Remove a node's record (also a damaged one).  -ENOENT when it has none. */
+int  bgpconf_node_remove(struct store *s, const char *name, struct lf_err *reterr);
+
+/* ---- damaged records ---- */
+
+/* r (a failed read) means the record is there but cannot be used: not
+ * JSON, wrong shape, a directory, a read error; not absence, not a
+ * datastore that cannot be reached. */
+bool bgpconf_damaged_err(int r);
+/* bgpconf_node_list() and bgpconf_peer_list(NULL) skip damaged records and
+ * a damaged global config reads as ... an error from bgpconf_get(); this
+ * lists each damaged record as one line "KEY: what is wrong; what leafnet
+ * does and how to remove it" (malloc'd, free with store_names_free()). */
+int  bgpconf_damaged(struct store *s, char ***ret_lines, size_t *ret_n,
+		     struct lf_err *reterr);
+
 /* What `netctl node set NAME [--router-ip=IP/LEN]... [--as=N]` sets: a
  * node's AS and/or router IPs alone, no peer (enough for the node-to-node
  * mesh or a route reflector given as a global peer). */

@@ -39,6 +39,12 @@ read_key(struct store *s, const char *key, char **ret, struct lf_err *reterr)
 	return r;
 }
 
+bool
+bgpconf_damaged_err(int r)
+{
+	return r < 0 && r != -ENOENT && r != -ENOMEM && !store_err_transient(r);
+}
+
 int
 bgpconf_revision(struct store *s, uint64_t *ret, struct lf_err *reterr)
 {
@@ -107,6 +113,11 @@ commit(struct store *s, const char *key, const char *val, const char *old,
 	int r;
 
 	r = val ? store_put(s, key, val, reterr) : store_delete(s, key, reterr);
+	/* a damaged key that is a directory: removed, then written */
+	if (val && r == -EISDIR && store_delete(s, key, NULL) == 0) {
+		old = NULL;
+		r = store_put(s, key, val, reterr);
+	}
 	if (r < 0)
 		return store_err_set(reterr, LF_E_IO, r, "writing %s", key);
 	r = revision_bump(s, reterr);
@@ -142,26 +153,38 @@ config_change(struct store *s, const uint32_t *as, const bool *mesh,
 	struct bgp_config old, c;
 	struct store_lock *lock;
 	char *old_text = NULL, *text;
+	bool damaged = false;
 	int r;
 
 	r = lock_conf(s, &lock, reterr);
 	if (r < 0)
 		return r;
-	r = read_key(s, KEY_CONFIG, &old_text, reterr);
-	if (r == -ENOENT) {
-		bgpconf_defaults(&old);
-		r = 0;
-	} else if (r == 0) {
-		r = bgpconf_config_from_json(old_text, &old, reterr);
+	r = read_key(s, KEY_CONFIG, &old_text, NULL);
+	if (r == 0) {
+		struct lf_err pe = { 0 };
+
+		r = bgpconf_config_from_json(old_text, &old, &pe);
 	}
-	if (r < 0)
+	if (r == -ENOENT || bgpconf_damaged_err(r)) {
+		/* absent, or damaged: this change writes it anew from the
+		 * defaults (what leafnetd uses while it is damaged) */
+		damaged = r != -ENOENT;
+		bgpconf_defaults(&old);
+		free(old_text);
+		old_text = NULL;
+		r = 0;
+	}
+	if (r < 0) {
+		(void)store_err_set(reterr, LF_E_IO, r, "reading %s from the store", KEY_CONFIG);
 		goto out_unlock;
+	}
 	c = old;
 	if (as)
 		c.default_node_as = *as;
 	if (mesh)
 		c.node_mesh = *mesh;
-	if (c.default_node_as == old.default_node_as && c.node_mesh == old.node_mesh) {
+	if (!damaged && c.default_node_as == old.default_node_as &&
+	    c.node_mesh == old.node_mesh) {
 		r = 1;
 		goto out_unlock;
 	}
@@ -312,9 +335,13 @@ bgpconf_node_list(struct store *s, struct bgp_node **ret, size_t *ret_n,
 		}
 	}
 	for (i = 0; i < n_names; i++) {
-		r = node_load(s, names[i], &nodes[n], NULL, reterr);
+		r = node_load(s, names[i], &nodes[n], NULL, NULL);
 		if (r == -ENOENT)	/* removed since the listing */
 			continue;
+		if (bgpconf_damaged_err(r))
+			continue;	/* bgpconf_damaged() reports it */
+		if (r < 0)
+			r = node_load(s, names[i], &nodes[n], NULL, reterr);	/* the text */
 		if (r < 0) {
 			bgpconf_nodes_free(nodes, n);
 			goto out_free_names;
@@ -580,17 +607,23 @@ peer_remove_locked(struct store *s, const char *node, const struct ipaddr *a,
 	int r;
 
 	if (!node) {
-		r = peer_load(s, a, &old, &old_text, reterr);
+		r = peer_load(s, a, &old, &old_text, NULL);
 		if (r == -ENOENT)
 			return no_such_peer(a, NULL, reterr);
-		if (r < 0)
-			return r;
+		if (r < 0 && !bgpconf_damaged_err(r))
+			return peer_load(s, a, &old, &old_text, reterr);
+		/* a damaged record goes all the same: removing it is the fix */
 		peer_key(a, key, sizeof(key));
 		r = commit(s, key, NULL, old_text, reterr);
 		free(old_text);
 		return r;
 	}
 	r = node_update(s, node, false, peer_remove_fn, &pr, reterr);
+	if (bgpconf_damaged_err(r) && r != -EINVAL) {
+		node_key(node, key, sizeof(key));
+		lf_err_details(reterr, "record %s is damaged; remove the node's record "
+			       "with `netctl node rm %s` and add its peers again", key, node);
+	}
 	return r == -ENOENT ? no_such_peer(a, node, reterr) : r;
 }
 
@@ -637,10 +670,11 @@ global_peer_list(struct store *s, struct bgp_peer **ret, size_t *ret_n,
 				  DIR_PEERS, names[i]);
 			continue;
 		}
-		r = peer_load(s, &a, &peers[n], NULL, reterr);
-		if (r == -ENOENT)
-			continue;
+		r = peer_load(s, &a, &peers[n], NULL, NULL);
+		if (r == -ENOENT || bgpconf_damaged_err(r))
+			continue;	/* damaged: bgpconf_damaged() reports it */
 		if (r < 0) {
+			(void)peer_load(s, &a, &peers[n], NULL, reterr);	/* the text */
 			free(peers);
 			goto out_free_names;
 		}
@@ -802,5 +836,149 @@ bgpconf_node_set(struct store *s, const struct bgp_node_set_req *req,
 		return r;
 	r = node_update(s, req->node, true, node_set_fn, req, reterr);
 	store_unlock(lock);
+	return r;
+}
+
+/* ------------------------------------------------------------ damage */
+
+int
+bgpconf_node_remove(struct store *s, const char *name, struct lf_err *reterr)
+{
+	struct store_lock *lock;
+	char key[KEY_MAX], *old_text = NULL;
+	int r;
+
+	if ((r = bgpconf_check_node_name(name, reterr)) < 0)
+		return r;
+	if ((r = lock_conf(s, &lock, reterr)) < 0)
+		return r;
+	node_key(name, key, sizeof(key));
+	r = store_get(s, key, &old_text, NULL);	/* to put back if the bump fails */
+	if (r == -ENOENT)
+		r = lf_err_set(reterr, LF_E_NOT_FOUND, -ENOENT, "node %s has no record (%s)",
+			       name, key);
+	else
+		r = commit(s, key, NULL, r == 0 ? old_text : NULL, reterr);
+	free(old_text);
+	store_unlock(lock);
+	return r;
+}
+
+static int
+damaged_add(char ***v, size_t *n, size_t *cap, const char *key, const struct lf_err *e,
+	    int r, const char *fix)
+{
+	char *line;
+
+	if (asprintf(&line, "%s: %s; %s", key, e->msg[0] ? e->msg : strerror(-r), fix) < 0)
+		return -ENOMEM;
+	if (GROW(*v, *cap, *n + 1) < 0) {
+		free(line);
+		return -ENOMEM;
+	}
+	(*v)[(*n)++] = line;
+	return 0;
+}
+
+/* Names (values and, damaged, directories) directly under dir. */
+static int
+damaged_names(struct store *s, const char *dir, char ***ret, size_t *ret_n)
+{
+	char **a, **d;
+	size_t na, nd;
+	int r;
+
+	if ((r = store_list(s, dir, &a, &na, NULL)) < 0)
+		return r;
+	if ((r = store_list_dirs(s, dir, &d, &nd, NULL)) < 0) {
+		store_names_free(a, na);
+		return r;
+	}
+	if (nd > 0) {
+		char **m = realloc(a, (na + nd) * sizeof(*m));
+
+		if (m == NULL) {
+			store_names_free(a, na);
+			store_names_free(d, nd);
+			return -ENOMEM;
+		}
+		memcpy(m + na, d, nd * sizeof(*m));
+		a = m;
+		na += nd;
+		free(d);
+	} else {
+		store_names_free(d, nd);
+	}
+	*ret = a;
+	*ret_n = na;
+	return 0;
+}
+
+int
+bgpconf_damaged(struct store *s, char ***ret_lines, size_t *ret_n, struct lf_err *reterr)
+{
+	char **v = NULL, **names = NULL, key[KEY_MAX], fix[KEY_MAX + 96];
+	size_t n = 0, cap = 0, n_names = 0;
+	struct bgp_config c;
+	struct bgp_node node;
+	struct bgp_peer peer;
+	struct ipaddr a;
+	struct lf_err e = { 0 };
+	int r;
+
+	r = bgpconf_get(s, &c, &e);
+	if (bgpconf_damaged_err(r) &&
+	    (r = damaged_add(&v, &n, &cap, KEY_CONFIG, &e, r, "using the defaults; "
+			     "`netctl bgp default-node-as N` or `netctl bgp node-mesh on|off` "
+			     "writes it anew")) < 0)
+		goto out_free;
+	if (r < 0)
+		goto out_io;
+	if ((r = damaged_names(s, DIR_PEERS, &names, &n_names)) < 0)
+		goto out_io;
+	for (size_t i = 0; i < n_names; i++) {
+		if (ipaddr_parse(names[i], &a) < 0)
+			continue;
+		lf_err_clear(&e);
+		r = peer_load(s, &a, &peer, NULL, &e);
+		if (!bgpconf_damaged_err(r))
+			continue;
+		snprintf(key, sizeof(key), DIR_PEERS "/%s", names[i]);
+		snprintf(fix, sizeof(fix), "skipped; remove it with `netctl bgp peer remove %s`",
+			 names[i]);
+		if ((r = damaged_add(&v, &n, &cap, key, &e, r, fix)) < 0)
+			goto out_free;
+	}
+	store_names_free(names, n_names);
+	names = NULL;
+	n_names = 0;
+	if ((r = damaged_names(s, DIR_NODES, &names, &n_names)) < 0)
+		goto out_io;
+	for (size_t i = 0; i < n_names; i++) {
+		if (!bgpconf_node_name_valid(names[i]))
+			continue;
+		lf_err_clear(&e);
+		r = node_load(s, names[i], &node, NULL, &e);
+		if (r == 0)
+			bgpconf_node_done(&node);
+		if (!bgpconf_damaged_err(r))
+			continue;
+		snprintf(key, sizeof(key), DIR_NODES "/%s", names[i]);
+		snprintf(fix, sizeof(fix), "skipped; remove it with `netctl node rm %s`",
+			 names[i]);
+		if ((r = damaged_add(&v, &n, &cap, key, &e, r, fix)) < 0)
+			goto out_free;
+	}
+	*ret_lines = v;
+	*ret_n = n;
+	v = NULL;
+	n = 0;
+	r = 0;
+	goto out_free;
+out_io:
+	(void)store_err_set(reterr, LF_E_IO, r, "checking the BGP records");
+out_free:
+	store_names_free(v, n);
+	store_names_free(names, n_names);
 	return r;
 }

@@ -92,6 +92,7 @@ cmd_gc(struct cni_cmd *cmd, struct lf_err *reterr)
 			r = n_addr;
 			goto out_store;
 		}
+		cni_log_damaged(s);
 	}
 	log_info("GC network %s: %d interface(s), %d address(es) released, %d temp file(s) "
 		 "removed, %zu attachment(s) kept", cmd->conf.network, n_if, n_addr, n_tmp,

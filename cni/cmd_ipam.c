@@ -164,6 +164,8 @@ cmd_ipam_gc(struct cni_cmd *cmd, struct lf_err *reterr)
 		goto out_store;
 	}
 	r = ipam_gc(s, cni_node(cmd), cni_gc_keep_record, &cmd->conf, reterr);
+	if (r >= 0)
+		cni_log_damaged(s);
 	if (r < 0)
 		goto out_store;
 	log_info("GC network %s: %d address(es) released, %d temp file(s) removed",

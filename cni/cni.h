@@ -73,6 +73,7 @@ enum cni_code {
 #define CNI_MAX_IFACES   16
 #define CNI_MAX_IPS      16
 #define CNI_MAX_ROUTES   32
+#define CNI_STORE_DEADLINE_MS 2000	/* a call's total wait for the datastore */
 #define CNI_MAX_DNS      8
 #define CNI_STR_MAX      256
 /* Sized for what they hold, not PATH_MAX each: a result has 16 interfaces
@@ -282,6 +283,8 @@ void cni_attach_req_init(const struct cni_cmd *cmd, struct attach_req *req);
 /* cmd_gc.c: ipam_gc() callback, arg = struct cni_conf: keep the records
  * of other networks and those of a valid attachment. */
 bool cni_gc_keep_record(const struct ipam_record *rec, void *arg);
+/* run.c: log every damaged IPAM record (after a GC: what it could not free). */
+void cni_log_damaged(struct store *s);
 
 /* cmd_*.c (leafnet) and cmd_ipam.c (leafnet-ipam) */
 int cmd_add(struct cni_cmd *cmd, struct lf_err *reterr);

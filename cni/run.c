@@ -167,6 +167,10 @@ cni_store_open(const struct cni_cmd *cmd, struct store **ret, struct lf_err *ret
 {
 	int r = store_open(&cmd->lconf, ret, reterr);
 
+	/* a plugin call waits for the datastore this long in total: etcd down
+	 * or hung answers "try again later" well within the runtime's patience */
+	if (r == 0 && cmd->command != CNI_CMD_GC)	/* GC walks everything: unbounded */
+		store_set_deadline(*ret, CNI_STORE_DEADLINE_MS);
 	if (r < 0 && strcmp(cmd->lconf.datastore, "etcd") == 0)
 		return lf_err_set(reterr, LF_E_IO, r, "etcd datastore %s: %s (leafnet config %s)",
 				  cmd->lconf.etcd_endpoints, strerror(-r),
@@ -176,6 +180,22 @@ cni_store_open(const struct cni_cmd *cmd, struct store **ret, struct lf_err *ret
 				  cmd->lconf.state_dir, strerror(-r),
 				  cmd->lconf.path[0] ? cmd->lconf.path : "built-in defaults");
 	return 0;
+}
+
+void
+cni_log_damaged(struct store *s)
+{
+	struct ipam_broken *b = NULL;
+	size_t n = 0;
+
+	if (ipam_check(s, NULL, &b, &n, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		log_warnx("damaged record %s (%s): %s; inspect with `netctl ipam check`, "
+			  "remove with `netctl ipam repair %s`", b[i].key,
+			  b[i].err == -EINVAL ? "not a valid record" : strerror(-b[i].err),
+			  b[i].what, b[i].key);
+	free(b);
 }
 
 int
@@ -229,8 +249,8 @@ cni_held_addrs(const struct cni_cmd *cmd, struct ipam_addr *ret, size_t max, siz
 			ret, max, &n);
 	store_free(s);
 	if (r < 0)
-		return lf_err_set(reterr, LF_E_IO, r, "network %s: allocations cannot be read: %s",
-				  cmd->conf.network, strerror(-r));
+		return store_err_set(reterr, LF_E_IO, r, "network %s: allocations cannot be read",
+				     cmd->conf.network);
 	if (n == 0)
 		return lf_err_set_field(reterr, LF_E_NOT_FOUND, LF_F_CONTAINER_ID, -ENOENT,
 					"container %s (%s) has no address in network %s",

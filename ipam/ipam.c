@@ -69,6 +69,10 @@ struct alloc_ctx {
 	bool committed;			/* created[] are in the store */
 	struct prefix claimed[MAX_TOUCHED];
 	size_t n_claimed;
+	/* the owner's addresses whose allocation record is damaged (or whose
+	 * owner record was): commit() writes them anew */
+	struct ipaddr repair[IPAM_MAX_ADDRS];
+	size_t n_repair;
 };
 
 static const char *
@@ -203,11 +207,13 @@ is_used(struct alloc_ctx *c, const struct ipaddr *a)
 	r = ipam_key_alloc(key, sizeof(key), c->req->network, a);
 	if (r < 0)
 		return r;
-	r = store_get(c->s, key, &text, c->reterr);
+	r = store_get(c->s, key, &text, NULL);
 	if (r == -ENOENT)
 		return 0;
+	if (ipam_rec_broken(r))
+		return 1;	/* a damaged record still holds its address */
 	if (r < 0)
-		return r;
+		return store_err_set(c->reterr, LF_E_IO, r, "reading %s", key);
 	free(text);
 	return 1;
 }
@@ -470,9 +476,9 @@ alloc_static(struct alloc_ctx *c, const struct ipaddr *a)
 		return 1;
 	if (r == -ENOENT)
 		return take(c, a);
-	if (r < 0 && r != -EINVAL)
+	if (r < 0 && !ipam_rec_broken(r))
 		return r;
-	if (r == -EINVAL)
+	if (r < 0)
 		rec.owner.container_id[0] = '\0';
 	if (rec.owner.container_id[0])
 		return lf_err_set(c->reterr, LF_E_ADDR_IN_USE, -EADDRINUSE,
@@ -550,26 +556,48 @@ existing_load(struct alloc_ctx *c, struct ipam_index *x, bool *ret_intact,
 
 	*ret_intact = false;
 	r = ipam_index_get(c->s, c->req->network, me->container_id, me->ifname, x);
-	*ret_exists = r == 0 || r == -EINVAL;
+	*ret_exists = r == 0 || ipam_rec_broken(r);
 	if (r == -ENOTUNIQ)	/* 64-bit hash collision: never overwrite theirs */
 		return lf_err_set(c->reterr, LF_E_INTERNAL, r,
 				  "owner index key of %.64s/%s collides with another "
 				  "owner's in network %s", me->container_id, me->ifname,
 				  c->req->network);
-	if (r == -ENOENT || r == -EINVAL) {
-		memset(x, 0, sizeof(*x));
-		return 0;	/* a broken index is rewritten below */
+	if (r == -ENOENT) {
+		memset(x, 0, sizeof(x[0]));
+		return 0;
+	}
+	if (ipam_rec_broken(r)) {
+		/* A damaged owner record: the allocation records still say
+		 * what it held (their own copy, or the same stored record);
+		 * keep those addresses and write every record anew. */
+		bool broken[IPAM_MAX_ADDRS];
+
+		memset(x, 0, sizeof(x[0]));
+		r = ipam_owner_recover(c->s, c->req->network, me->container_id, me->ifname,
+				       x->addrs, broken, IPAM_MAX_ADDRS, &x->n_addrs);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < x->n_addrs; i++)
+			if (broken[i])
+				c->repair[c->n_repair++] = x->addrs[i];
+		return 0;
 	}
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < x->n_addrs; i++) {
 		r = ipam_record_get(c->s, c->req->network, &x->addrs[i], &rec);
-		if (r == 0 && ipam_owner_is(&rec.owner, me->container_id, me->ifname))
+		if (r == 0 && ipam_owner_is(&rec.owner, me->container_id, me->ifname)) {
 			x->addrs[j++] = x->addrs[i];
-		else if (r < 0 && r != -ENOENT && r != -EINVAL)
+		} else if (ipam_rec_broken(r)) {
+			/* listed in our owner record, its own record damaged:
+			 * ours (every writer holds the lock); mend it */
+			c->repair[c->n_repair++] = x->addrs[i];
+			x->addrs[j++] = x->addrs[i];
+		} else if (r < 0 && r != -ENOENT) {
 			return r;
+		}
 	}
-	*ret_intact = j > 0 && j == x->n_addrs;
+	*ret_intact = j > 0 && j == x->n_addrs && c->n_repair == 0;
 	x->n_addrs = j;
 	if (*ret_intact)
 		*ret_intact = existing_covers(c, x);
@@ -653,6 +681,17 @@ alloc_all(struct alloc_ctx *c, struct ipam_index *old, struct ipaddr *res, size_
 	return 0;
 }
 
+/* Put text under key, also over a damaged key that is a directory. */
+static int
+put_mend(struct alloc_ctx *c, const char *key, const char *text)
+{
+	int r = store_put_ex(c->s, key, text, STORE_F_VOLATILE, NULL);
+
+	if (r == -EISDIR && (r = store_delete_ex(c->s, key, STORE_F_VOLATILE, NULL)) == 0)
+		r = store_put_ex(c->s, key, text, STORE_F_VOLATILE, c->reterr);
+	return r;
+}
+
 /* Store the owner record x: under the allocation key of every address this
  * call reserved and, last, under the owner's index key — one file, linked
  * (store_create_many), instead of a file per address plus one for the
@@ -697,7 +736,22 @@ commit(struct alloc_ctx *c, const struct ipam_index *x, bool index_exists)
 				goto out_eexist;
 			c->committed = true;
 		}
-		r = store_put_ex(c->s, kp[n], text, STORE_F_VOLATILE, c->reterr);
+		r = put_mend(c, kp[n], text);
+		if (r < 0)
+			r = store_err_set(c->reterr, LF_E_IO, r, "writing %s", kp[n]);
+	}
+	/* damaged allocation records of addresses the owner keeps: rewritten
+	 * (a damaged key that is a directory is removed first) */
+	for (size_t i = 0; r == 0 && i < c->n_repair; i++) {
+		if (!addr_in(x->addrs, x->n_addrs, &c->repair[i]))
+			continue;
+		if ((r = ipam_key_alloc(keys[0], sizeof(keys[0]), c->req->network,
+					&c->repair[i])) < 0)
+			break;
+		r = put_mend(c, keys[0], text);
+		if (r < 0)
+			r = store_err_set(c->reterr, LF_E_IO, r, "rewriting damaged record %s",
+					  keys[0]);
 	}
 	free(text);
 	return r;

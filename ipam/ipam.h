@@ -16,6 +16,13 @@
  *
  * Never handed out: the subnet's network address, the IPv4 broadcast
  * address, and the gateway.
+ *
+ * Damaged records (ipam_check()) keep their addresses taken.  DEL frees
+ * what a damaged record held when its owner can still be told: the owner
+ * record lists the address, or (owner record damaged) the allocation
+ * record names the owner or is the same stored record as the owner key; a
+ * repeated ADD then keeps those addresses and writes the records anew.
+ * Errors name the record's key. 
  */
 #ifndef LEAFNET_IPAM_H
 #define LEAFNET_IPAM_H
@@ -66,6 +73,16 @@ struct ipam_record {			/* one allocation, for listings and GC */
 	char node[LEAFNET_NAME_MAX];
 	struct ipam_owner owner;
 	time_t created;
+	int broken;			/* 0, or why the record cannot be read
+					 * (-errno): the address stays taken */
+};
+
+/* A record that is there but cannot be used (not JSON, wrong shape, a
+ * directory where a value belongs, a read error): what ipam_check() finds. */
+struct ipam_broken {
+	char key[384];			/* the store key */
+	int  err;			/* -errno: why it cannot be read */
+	char what[160];			/* what it holds or describes */
 };
 
 struct ipam_block {
@@ -104,6 +121,19 @@ int ipam_blocks(struct store *s, const char *network, struct ipam_block **ret, s
 int ipam_gc(struct store *s, const char *node,
 	    bool (*keep)(const struct ipam_record *r, void *arg), void *arg,
 	    struct lf_err *reterr);
+
+/* Damaged records: network records, and of network (NULL = every network)
+ * its allocations, owner records and block claims.  A damaged allocation
+ * keeps its address out of use until its owner's DEL (when the owner can
+ * still be told: its owner record, or the same stored record under the
+ * owner key), a GC that can judge its owner, or ipam_repair() frees it.
+ * *ret malloc'd; *ret_n == 0 when all is well. */
+int ipam_check(struct store *s, const char *network, struct ipam_broken **ret,
+	       size_t *ret_n, struct lf_err *reterr);
+/* Remove the damaged record under key (one that ipam_check() lists):
+ * -EBUSY when it reads fine (nothing to repair), -ENOENT when absent,
+ * -EINVAL for a key that is not an IPAM or network record. */
+int ipam_repair(struct store *s, const char *key, struct lf_err *reterr);
 
 /* Drop every allocation, owner index and block of a network (used by a
  * forced network delete). */

@@ -4,13 +4,22 @@
  * GC asks keep() about every allocation without holding the network lock
  * (the callback may be slow: it may ask a container runtime), then takes
  * the lock and releases only allocations that are still exactly the ones it
- * judged (same owner, same creation time).  An allocation record that
- * cannot be read has no owner to ask about; it is dropped only by a GC over
- * every node (node == NULL), since its node is unknown too.
+ * judged (same owner, same creation time).
+ *
+ * Damaged records (not JSON, cut short, a directory where the record
+ * belongs, a read error) never free an address by themselves and never
+ * hide one.  A damaged allocation is judged by the owner whose (readable)
+ * owner record lists it, and freed when keep() says that owner is gone; one
+ * nobody lists is kept — by a GC over every node (node == NULL) it is
+ * dropped — and ipam_check() reports it, ipam_repair() removes it (netctl
+ * ipam check | repair).  A damaged owner record stays while an allocation
+ * is the same stored record (the file store's links): its owner's DEL or
+ * ADD still matches them through it (ipam_owner_recover). 
  *
  * ipam_purge_network returns the number of allocations dropped.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +51,7 @@ records_load(struct store *s, const char *net, struct ipam_record **v, size_t *n
 	size_t n_names;
 	int r;
 
-	r = ipam_list_names(s, "alloc", net, &names, &n_names);
+	r = ipam_alloc_names(s, net, &names, &n_names);
 	if (r < 0)
 		return r;
 	if (n_names == 0)
@@ -54,12 +63,15 @@ records_load(struct store *s, const char *net, struct ipam_record **v, size_t *n
 		if (ipaddr_parse(names[i], &a) < 0)
 			continue;
 		r = ipam_record_get(s, net, &a, &nv[*n]);
-		if (r == -EINVAL) {
+		if (ipam_rec_broken(r)) {
 			/* unreadable: list it without an owner so it shows */
 			memset(&nv[*n], 0, sizeof(nv[*n]));
 			nv[*n].addr = a;
+			nv[*n].broken = r;
 			snprintf(nv[*n].network, sizeof(nv[*n].network), "%s", net);
 			r = 0;
+		} else if (r == 0) {
+			nv[*n].broken = 0;
 		}
 		if (r == -ENOENT)
 			continue;	/* released meanwhile */
@@ -138,8 +150,57 @@ ipam_blocks(struct store *s, const char *network, struct ipam_block **ret, size_
 	return 0;
 }
 
+/* Is any allocation of net the same stored record as the owner key okey? */
+static bool
+holds_alloc(struct store *s, const char *net, const char *okey)
+{
+	char akey[IPAM_KEY_MAX], **names;
+	size_t n;
+	bool found = false;
+
+	if (ipam_alloc_names(s, net, &names, &n) < 0)
+		return true;		/* cannot tell: keep it */
+	for (size_t i = 0; i < n && !found; i++)
+		found = snprintf(akey, sizeof(akey), "alloc/%s/%s", net, names[i]) <
+				(int)sizeof(akey) &&
+			store_same_record(s, akey, okey, NULL) == 1;
+	store_names_free(names, n);
+	return found;
+}
+
+/* The owner a damaged allocation record of a belonged to, from the readable
+ * owner records of net (x: loaded lazily, *nx of them); false if none
+ * lists it. */
+static bool
+broken_owner(struct store *s, const char *net, const struct ipaddr *a,
+	     struct ipam_index **x, size_t *nx, bool *loaded, struct ipam_index *ret)
+{
+	if (!*loaded) {
+		char key[IPAM_KEY_MAX], **names;
+		size_t n;
+
+		*loaded = true;
+		if (ipam_list_names(s, "owners", net, &names, &n) < 0)
+			return false;
+		if (n > 0 && (*x = calloc(n, sizeof(**x))) != NULL) {
+			for (size_t i = 0; i < n; i++)
+				if (snprintf(key, sizeof(key), "owners/%s/%s", net, names[i]) <
+				    (int)sizeof(key) && ipam_index_read(s, key, &(*x)[*nx]) == 0)
+					(*nx)++;
+		}
+		store_names_free(names, n);
+	}
+	for (size_t i = 0; i < *nx; i++)
+		for (size_t k = 0; k < (*x)[i].n_addrs; k++)
+			if (ipaddr_eq(&(*x)[i].addrs[k], a)) {
+				*ret = (*x)[i];
+				return true;
+			}
+	return false;
+}
+
 /* Drop index entries (and whole indexes) whose allocations are gone, and
- * indexes that cannot be read or sit under a key not theirs. */
+ * indexes that sit under a key not theirs or are damaged and hold nothing. */
 static int
 gc_indexes_locked(struct store *s, const char *net)
 {
@@ -162,20 +223,26 @@ gc_indexes_locked(struct store *s, const char *net)
 		if (r == -ENOENT)
 			continue;
 		if (r == 0 && (ipam_key_owner(want, sizeof(want), net, x.owner.container_id,
-					      x.owner.ifname) < 0 || strcmp(want, key) != 0))
-			r = -EINVAL;
-		if (r == -EINVAL) {
-			(void)store_delete(s, key, NULL);
+					      x.owner.ifname) < 0 || strcmp(want, key) != 0)) {
+			(void)store_delete(s, key, NULL);	/* not its key */
+			continue;
+		}
+		if (ipam_rec_broken(r)) {
+			/* damaged: dropped once no allocation is the same
+			 * stored record (its owner's DEL or ADD still finds
+			 * those through it) */
+			if (!holds_alloc(s, net, key))
+				(void)store_delete(s, key, NULL);
 			continue;
 		}
 		if (r < 0)
 			goto out_free_names;
 		for (size_t k = 0; k < x.n_addrs; k++) {
 			r = ipam_record_get(s, net, &x.addrs[k], &rec);
-			if (r == 0 && ipam_owner_is(&rec.owner, x.owner.container_id,
-						    x.owner.ifname))
-				x.addrs[j++] = x.addrs[k];
-			else if (r < 0 && r != -ENOENT && r != -EINVAL)
+			if ((r == 0 && ipam_owner_is(&rec.owner, x.owner.container_id,
+						     x.owner.ifname)) || ipam_rec_broken(r))
+				x.addrs[j++] = x.addrs[k];	/* a damaged one: still its */
+			else if (r < 0 && r != -ENOENT)
 				goto out_free_names;
 		}
 		if (j != x.n_addrs) {
@@ -196,13 +263,25 @@ gc_network(struct store *s, const char *net, const char *node,
 	   bool (*keep)(const struct ipam_record *r, void *arg), void *arg)
 {
 	struct ipam_record *v = NULL, cur;
+	struct ipam_index *idx = NULL, owner;
 	struct store_lock *lock;
-	size_t n = 0, cap = 0, n_drop = 0;
+	size_t n = 0, cap = 0, n_drop = 0, n_idx = 0;
+	bool idx_loaded = false;
+	char key[IPAM_KEY_MAX];
 	int r, released = 0;
 
 	r = records_load(s, net, &v, &n, &cap);
 	if (r < 0)
 		return r;
+	/* a damaged record: judge the owner whose owner record lists it */
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].broken ||
+		    !broken_owner(s, net, &v[i].addr, &idx, &n_idx, &idx_loaded, &owner))
+			continue;
+		v[i].owner = owner.owner;
+		snprintf(v[i].node, sizeof(v[i].node), "%s", owner.node);
+	}
+	free(idx);
 	/* judge without the lock; keep the rejected ones at the front */
 	for (size_t i = 0; i < n; i++) {
 		if (node && strcmp(v[i].node, node) != 0)
@@ -218,17 +297,32 @@ gc_network(struct store *s, const char *net, const char *node,
 		r = ipam_record_get(s, net, &v[i].addr, &cur);
 		if (r == -ENOENT)
 			continue;
-		if (r == -EINVAL && !v[i].owner.container_id[0]) {
-			char key[IPAM_KEY_MAX];	/* unreadable then and now */
+		if (ipam_rec_broken(r) && v[i].broken) {
+			struct ipam_index x;
+			size_t j = 0;
 
-			if (ipam_key_alloc(key, sizeof(key), net, &v[i].addr) == 0 &&
-			    store_delete(s, key, NULL) == 0)
-				released++;
+			/* damaged then and now: freed when its owner was
+			 * judged gone, or by a GC over every node */
+			if (!v[i].owner.container_id[0] && node != NULL)
+				continue;
+			if (ipam_key_alloc(key, sizeof(key), net, &v[i].addr) < 0 ||
+			    store_delete(s, key, NULL) < 0)
+				continue;
+			released++;
+			if (v[i].owner.container_id[0] &&
+			    ipam_index_get(s, net, v[i].owner.container_id,
+					   v[i].owner.ifname, &x) == 0) {
+				for (size_t k = 0; k < x.n_addrs; k++)
+					if (!ipaddr_eq(&x.addrs[k], &v[i].addr))
+						x.addrs[j++] = x.addrs[k];
+				x.n_addrs = j;
+				(void)ipam_index_put(s, net, &x);
+			}
 			continue;
 		}
-		if (r < 0 && r != -EINVAL)
+		if (r < 0 && !ipam_rec_broken(r))
 			goto out_unlock;
-		if (r == -EINVAL || cur.created != v[i].created ||
+		if (r < 0 || v[i].broken || cur.created != v[i].created ||
 		    !ipam_owner_is(&cur.owner, v[i].owner.container_id, v[i].owner.ifname))
 			continue;	/* changed since it was judged */
 		r = ipam_release_locked(s, net, &cur);
@@ -315,4 +409,250 @@ ipam_purge_network(struct store *s, const char *network)
 	r = ipam_purge_locked(s, network);
 	store_unlock(lock);
 	return r;
+}
+
+/* ---- damaged records: check and repair ---------------------------------- */
+
+struct broken_list {
+	struct ipam_broken *v;
+	size_t n, cap;
+};
+
+static int
+broken_add(struct broken_list *b, const char *key, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int
+broken_add(struct broken_list *b, const char *key, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (GROW(b->v, b->cap, b->n + 1) < 0)
+		return -ENOMEM;
+	snprintf(b->v[b->n].key, sizeof(b->v[b->n].key), "%s", key);
+	b->v[b->n].err = err;
+	va_start(ap, fmt);
+	(void)vsnprintf(b->v[b->n].what, sizeof(b->v[b->n].what), fmt, ap);
+	va_end(ap);
+	b->n++;
+	return 0;
+}
+
+/* Values and (damaged) directories directly under dir. */
+static int
+names_all(struct store *s, const char *dir, char ***ret, size_t *ret_n)
+{
+	char **a, **d;
+	size_t na, nd;
+	int r;
+
+	if ((r = store_list(s, dir, &a, &na, NULL)) < 0)
+		return r;
+	if ((r = store_list_dirs(s, dir, &d, &nd, NULL)) < 0) {
+		store_names_free(a, na);
+		return r;
+	}
+	if (nd > 0) {
+		char **v = realloc(a, (na + nd) * sizeof(*v));
+
+		if (v == NULL) {
+			store_names_free(a, na);
+			store_names_free(d, nd);
+			return -ENOMEM;
+		}
+		memcpy(v + na, d, nd * sizeof(*v));
+		a = v;
+		na += nd;
+		free(d);
+	}
+	*ret = a;
+	*ret_n = na;
+	return 0;
+}
+
+/* 0 when the network record under key reads, else why not. */
+static int
+network_rec_state(struct store *s, const char *key)
+{
+	struct network n;
+	char *text;
+	int r;
+
+	if ((r = store_get(s, key, &text, NULL)) < 0)
+		return r;
+	r = network_from_json(text, &n, NULL);
+	free(text);
+	return r < 0 ? -EINVAL : 0;
+}
+
+static int
+check_network(struct store *s, const char *net, struct broken_list *b)
+{
+	char key[IPAM_KEY_MAX], abuf[IPADDR_STRLEN], dir[IPAM_KEY_MAX], **names;
+	struct ipam_index *idx = NULL, owner, x;
+	struct ipam_record rec;
+	size_t n, n_idx = 0;
+	bool loaded = false;
+	struct ipaddr a;
+	int r;
+
+	if ((r = ipam_alloc_names(s, net, &names, &n)) < 0)
+		return r;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		if (ipaddr_parse(names[i], &a) < 0)
+			continue;
+		r = ipam_record_get(s, net, &a, &rec);
+		if (!ipam_rec_broken(r)) {
+			r = r == -ENOENT ? 0 : r;
+			continue;
+		}
+		(void)ipam_key_alloc(key, sizeof(key), net, &a);
+		ipaddr_fmt(&a, abuf, sizeof(abuf));
+		if (broken_owner(s, net, &a, &idx, &n_idx, &loaded, &owner))
+			r = broken_add(b, key, r, "address %s of network %s, held by %.64s/%s "
+				       "(its owner record says); freed by its DEL", abuf, net,
+				       owner.owner.container_id, owner.owner.ifname);
+		else
+			r = broken_add(b, key, r, "address %s of network %s, owner unknown; "
+				       "kept out of use", abuf, net);
+	}
+	free(idx);
+	store_names_free(names, n);
+	if (r < 0)
+		return r;
+	snprintf(dir, sizeof(dir), "owners/%s", net);
+	if ((r = names_all(s, dir, &names, &n)) < 0)
+		return r;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		if (snprintf(key, sizeof(key), "%s/%s", dir, names[i]) >= (int)sizeof(key))
+			continue;
+		r = ipam_index_read(s, key, &x);
+		if (!ipam_rec_broken(r)) {
+			r = r == -ENOENT ? 0 : r;
+			continue;
+		}
+		r = broken_add(b, key, r, "owner record in network %s (%s)", net,
+			       holds_alloc(s, net, key) ?
+			       "its allocations are the same record" : "holds no address");
+	}
+	store_names_free(names, n);
+	return r < 0 ? r : 0;
+}
+
+static bool
+name_in(char **v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], name) == 0)
+			return true;
+	return false;
+}
+
+int
+ipam_check(struct store *s, const char *network, struct ipam_broken **ret, size_t *ret_n,
+	   struct lf_err *reterr)
+{
+	struct broken_list b = { 0 };
+	char key[IPAM_KEY_MAX], **nets = NULL, **more = NULL;
+	size_t n_nets = 0, n_more = 0, cap;
+	int r;
+
+	if (network && !network_name_valid(network))
+		return ipam_name_check(network, reterr);
+	if ((r = names_all(s, "networks", &nets, &n_nets)) < 0)
+		goto out_io;
+	for (size_t i = 0; i < n_nets; i++) {
+		if (network && strcmp(nets[i], network) != 0)
+			continue;
+		snprintf(key, sizeof(key), "networks/%s", nets[i]);
+		r = network_rec_state(s, key);
+		if (ipam_rec_broken(r) &&
+		    (r = broken_add(&b, key, r, "network %s: its definition cannot be read; "
+				    "remove it (netctl ipam repair %s) and create it again",
+				    nets[i], key)) < 0)
+			goto out_io;
+		if (r < 0 && r != -ENOENT && !ipam_rec_broken(r))
+			goto out_io;
+	}
+	/* every network with state, also one whose record is gone */
+	if (!network && (r = store_list_dirs(s, "alloc", &more, &n_more, NULL)) < 0)
+		goto out_io;
+	cap = n_nets;
+	for (size_t i = 0; i < n_more; i++)
+		if (!name_in(nets, n_nets, more[i]) && network_name_valid(more[i]) &&
+		    GROW(nets, cap, n_nets + 1) == 0)
+			nets[n_nets++] = strdup(more[i]);
+	for (size_t i = 0; i < n_nets; i++) {
+		if (nets[i] == NULL || !network_name_valid(nets[i]) ||
+		    (network && strcmp(nets[i], network) != 0))
+			continue;
+		if ((r = check_network(s, nets[i], &b)) < 0)
+			goto out_io;
+	}
+	if (network && !name_in(nets, n_nets, network) && (r = check_network(s, network, &b)) < 0)
+		goto out_io;
+	*ret = b.v;
+	*ret_n = b.n;
+	b.v = NULL;
+	r = 0;
+	goto out_free;
+out_io:
+	(void)store_err_set(reterr, LF_E_IO, r, "checking the IPAM records");
+out_free:
+	free(b.v);
+	store_names_free(nets, n_nets);
+	store_names_free(more, n_more);
+	return r;
+}
+
+int
+ipam_repair(struct store *s, const char *key, struct lf_err *reterr)
+{
+	char net[LEAFNET_NAME_MAX], *slash;
+	struct store_lock *lock = NULL;
+	struct ipam_record rec;
+	struct ipam_index x;
+	struct ipaddr a;
+	int r;
+
+	if (key == NULL)
+		return -EINVAL;
+	if (strncmp(key, "networks/", 9) == 0 && network_name_valid(key + 9)) {
+		r = network_rec_state(s, key);
+		if (r == 0)
+			return lf_err_set(reterr, LF_E_INVALID, -EBUSY,
+					  "record %s reads fine: nothing to repair "
+					  "(netctl network rm %s removes the network)", key, key + 9);
+		if (r == -ENOENT || !ipam_rec_broken(r))
+			goto out_err;
+		r = store_delete(s, key, reterr);
+		goto out_err;
+	}
+	if (strncmp(key, "alloc/", 6) != 0 && strncmp(key, "owners/", 7) != 0)
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "%s is not a record netctl ipam repair knows: give a key "
+				  "`netctl ipam check` lists", key);
+	snprintf(net, sizeof(net), "%s", strchr(key, '/') + 1);
+	if ((slash = strchr(net, '/')) == NULL || !network_name_valid((*slash = '\0', net)))
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL, "%s: no network in the key", key);
+	if ((r = ipam_lock(s, net, &lock, reterr)) < 0)
+		return r;
+	if (key[0] == 'a') {
+		r = ipaddr_parse(strrchr(key, '/') + 1, &a) < 0 ? -EINVAL :
+		    ipam_record_get(s, net, &a, &rec);
+	} else {
+		r = ipam_index_read(s, key, &x);
+	}
+	if (r == 0)
+		r = lf_err_set(reterr, LF_E_INVALID, -EBUSY,
+			       "record %s reads fine: nothing to repair (netctl ipam repair "
+			       "removes only damaged records)", key);
+	else if (ipam_rec_broken(r))
+		r = store_delete_ex(s, key, STORE_F_VOLATILE, reterr);
+	store_unlock(lock);
+out_err:
+	if (r < 0)
+		return store_err_set(reterr, r == -ENOENT ? LF_E_NOT_FOUND : LF_E_IO, r,
+				     "repairing %s", key);
+	return 0;
 }

@@ -62,6 +62,20 @@ int  ipam_list_names(struct store *s, const char *kind, const char *net, char **
 		     size_t *ret_n);
 bool ipam_owner_is(const struct ipam_owner *o, const char *cid, const char *ifname);
 
+/* r (a failed read) says the record is there but cannot be used: not
+ * JSON or the wrong shape, a directory, a read error.  Not absence, not a
+ * datastore that cannot be reached (store_err_transient), not ENOMEM. */
+bool ipam_rec_broken(int r);
+/* The names under alloc/<net>: values and, damaged, directories; sorted. */
+int  ipam_alloc_names(struct store *s, const char *net, char ***ret, size_t *ret_n);
+/* When the owner record of (cid, ifname) cannot be read: the addresses the
+ * allocation records give it — readable ones naming it, and damaged ones
+ * that are the same stored record as its owner key (store_same_record);
+ * broken[i] says which.  At most max. */
+int  ipam_owner_recover(struct store *s, const char *net, const char *cid,
+			const char *ifname, struct ipaddr *ret, bool *ret_broken, size_t max,
+			size_t *ret_n);
+
 /* The owner record's JSON (malloc'd, NULL on OOM). */
 char *ipam_index_to_json(const struct ipam_index *x);
 /* -ENOENT when absent, -EINVAL when unreadable. */

@@ -105,6 +105,93 @@ ipam_key_owner(char *buf, size_t size, const char *net, const char *cid,
 }
 
 bool
+ipam_rec_broken(int r)
+{
+	return r < 0 && r != -ENOENT && r != -ENOMEM && r != -ENOTUNIQ &&
+	       r != -ENAMETOOLONG && !store_err_transient(r);
+}
+
+static int
+names_merge(char ***a, size_t *na, char **b, size_t nb)
+{
+	char **v;
+
+	if (nb == 0)
+		return 0;
+	v = realloc(*a, (*na + nb) * sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	memcpy(v + *na, b, nb * sizeof(*v));
+	*a = v;
+	*na += nb;
+	free(b);
+	return 0;
+}
+
+int
+ipam_alloc_names(struct store *s, const char *net, char ***ret, size_t *ret_n)
+{
+	char dir[IPAM_KEY_MAX], **names, **dirs;
+	size_t n, n_dirs;
+	int r;
+
+	if (snprintf(dir, sizeof(dir), "alloc/%s", net) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	if ((r = store_list(s, dir, &names, &n, NULL)) < 0)
+		return r;
+	if ((r = store_list_dirs(s, dir, &dirs, &n_dirs, NULL)) < 0) {
+		store_names_free(names, n);
+		return r;
+	}
+	if ((r = names_merge(&names, &n, dirs, n_dirs)) < 0) {
+		store_names_free(names, n);
+		store_names_free(dirs, n_dirs);
+		return r;
+	}
+	*ret = names;
+	*ret_n = n;
+	return 0;
+}
+
+int
+ipam_owner_recover(struct store *s, const char *net, const char *cid, const char *ifname,
+		   struct ipaddr *ret, bool *ret_broken, size_t max, size_t *ret_n)
+{
+	char okey[IPAM_KEY_MAX], akey[IPAM_KEY_MAX];
+	struct ipam_record rec;
+	struct ipaddr a;
+	char **names;
+	size_t n_names, n = 0;
+	int r;
+
+	if ((r = ipam_key_owner(okey, sizeof(okey), net, cid, ifname)) < 0)
+		return r;
+	if ((r = ipam_alloc_names(s, net, &names, &n_names)) < 0)
+		return r;
+	for (size_t i = 0; i < n_names && n < max; i++) {
+		if (ipaddr_parse(names[i], &a) < 0)
+			continue;
+		r = ipam_record_get(s, net, &a, &rec);
+		if (r == 0 && ipam_owner_is(&rec.owner, cid, ifname)) {
+			ret_broken[n] = false;
+			ret[n++] = a;
+		} else if (ipam_rec_broken(r)) {
+			if (ipam_key_alloc(akey, sizeof(akey), net, &a) == 0 &&
+			    store_same_record(s, akey, okey, NULL) == 1) {
+				ret_broken[n] = true;
+				ret[n++] = a;
+			}
+		} else if (r < 0 && r != -ENOENT) {
+			store_names_free(names, n_names);
+			return r;
+		}
+	}
+	store_names_free(names, n_names);
+	*ret_n = n;
+	return 0;
+}
+
+bool
 ipam_owner_is(const struct ipam_owner *o, const char *cid, const char *ifname)
 {
 	return strcmp(o->container_id, cid) == 0 && strcmp(o->ifname, ifname) == 0;
@@ -412,7 +499,7 @@ ipam_used_load(struct store *s, const char *net, struct ipaddr **ret, size_t *re
 	size_t n_names, n = 0;
 	int r;
 
-	r = ipam_list_names(s, "alloc", net, &names, &n_names);
+	r = ipam_alloc_names(s, net, &names, &n_names);
 	if (r < 0)
 		return r;
 	if (n_names > 0) {
@@ -586,7 +673,7 @@ ipam_count_locked(struct store *s, const char *net, size_t *ret_n)
 	size_t n;
 	int r;
 
-	r = ipam_list_names(s, "alloc", net, &names, &n);
+	r = ipam_alloc_names(s, net, &names, &n);
 	if (r < 0)
 		return r;
 	store_names_free(names, n);

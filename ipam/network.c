@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cJSON.h>
 
+#include "dbuf.h"
 #include "err.h"
 #include "json.h"
 #include "leafnet.h"
@@ -358,16 +359,34 @@ network_get(struct store *s, const char *name, struct network *ret, struct lf_er
 		return lf_err_set(reterr, LF_E_NOT_FOUND, r,
 				  "network %s not found; create it with "
 				  "`netctl network create %s --subnet=CIDR`", name, name);
+	if (r < 0 && !store_err_transient(r) && r != -ENOMEM)
+		return store_err_set(reterr, LF_E_IO, r,
+				     "network %s: record %s cannot be read; see `netctl ipam "
+				     "check`, remove it with `netctl ipam repair %s`", name, key, key);
 	if (r < 0)
-		return store_err_set(reterr, LF_E_IO, r, "reading network %s", name);
-	r = network_from_json(text, &n, reterr);
-	free(text);
-	if (r < 0) {
-		lf_err_details(reterr, "the stored record of network %s is damaged", name);
-		return r;
+		return store_err_set(reterr, LF_E_IO, r, "reading network %s (record %s)",
+				     name, key);
+	{
+		struct lf_err pe = { 0 };
+
+		r = network_from_json(text, &n, &pe);
+		free(text);
+		if (r < 0) {
+			lf_err_set(reterr, LF_E_IO, r,
+				   "network %s: record %s is damaged (%s); see `netctl ipam "
+				   "check`, remove it with `netctl ipam repair %s` and create "
+				   "the network again", name, key, pe.msg, key);
+			return r;
+		}
 	}
 	*ret = n;
 	return 0;
+}
+
+static int
+store_name_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* A new network's subnets must not overlap any existing network's. */
@@ -450,43 +469,77 @@ out_unlock_global:
 }
 
 int
-network_list(struct store *s, struct network **ret, size_t *ret_n, struct lf_err *reterr)
+network_list_ex(struct store *s, struct network **ret, size_t *ret_n, char ***ret_broken,
+		size_t *ret_n_broken, struct lf_err *reterr)
 {
 	struct network *v = NULL;
-	char **names;
-	size_t n_names, n = 0;
+	char **names, **dirs = NULL, **bad = NULL;
+	size_t n_names, n_dirs = 0, n = 0, n_bad = 0, cap_bad = 0;
 	int r;
 
 	r = store_list(s, "networks", &names, &n_names, reterr);
 	if (r < 0)
 		return r;
+	/* a directory where a network's record belongs is a damaged one */
+	if (ret_broken != NULL && (r = store_list_dirs(s, "networks", &dirs, &n_dirs,
+						       reterr)) < 0)
+		goto out_free;
 	if (n_names > 0 && !(v = calloc(n_names, sizeof(*v)))) {
-		store_names_free(names, n_names);
-		return -ENOMEM;
+		r = -ENOMEM;
+		goto out_free;
 	}
-	for (size_t i = 0; i < n_names; i++) {
+	for (size_t i = 0; i < n_names + n_dirs; i++) {
+		const char *name = i < n_names ? names[i] : dirs[i - n_names];
 		struct lf_err e = { 0 };
 
-		r = network_get(s, names[i], &v[n], &e);
-		if (r == 0)
+		r = i < n_names ? network_get(s, name, &v[n], &e) : -EISDIR;
+		if (r == 0) {
 			n++;
-		else if (r != -ENOENT && r != -EINVAL) {
-			/* I/O: give up, with what the store said; damaged
-			 * ones are skipped */
+		} else if (r == -ENOENT) {
+			r = 0;
+		} else if (store_err_transient(r) || r == -ENOMEM) {
+			/* I/O: give up, with what the store said */
 			if (reterr != NULL && reterr->code == 0 && e.details[0] != '\0')
 				lf_err_details(reterr, "%s", e.details);
 			break;
+		} else {
+			/* damaged: reported (or skipped) */
+			r = 0;
+			if (ret_broken == NULL || !network_name_valid(name))
+				continue;
+			if (GROW(bad, cap_bad, n_bad + 1) < 0 ||
+			    (bad[n_bad] = strdup(name)) == NULL) {
+				r = -ENOMEM;
+				break;
+			}
+			n_bad++;
 		}
-		r = 0;
 	}
-	store_names_free(names, n_names);
-	if (r < 0) {
-		free(v);
-		return r;
-	}
+	if (r < 0)
+		goto out_free;
+	if (bad != NULL && n_bad > 1)
+		qsort(bad, n_bad, sizeof(*bad), store_name_cmp_str);
 	*ret = v;		/* store_list sorts, so this is by name */
 	*ret_n = n;
-	return 0;
+	v = NULL;
+	if (ret_broken != NULL) {
+		*ret_broken = bad;
+		*ret_n_broken = n_bad;
+		bad = NULL;
+		n_bad = 0;
+	}
+out_free:
+	free(v);
+	store_names_free(bad, n_bad);
+	store_names_free(dirs, n_dirs);
+	store_names_free(names, n_names);
+	return r;
+}
+
+int
+network_list(struct store *s, struct network **ret, size_t *ret_n, struct lf_err *reterr)
+{
+	return network_list_ex(s, ret, ret_n, NULL, NULL, reterr);
 }
 
 int

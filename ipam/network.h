@@ -56,6 +56,11 @@ int  network_get(struct store *s, const char *name, struct network *ret, struct 
 /* Sorted by name; *ret is malloc'd (free()). */
 int  network_list(struct store *s, struct network **ret, size_t *ret_n,
 		   struct lf_err *reterr);
+/* The same, and the names of the networks whose record is damaged (not
+ * JSON, wrong shape, a directory, unreadable), sorted: *ret_broken malloc'd,
+ * free with store_names_free().  network_list() skips those silently. */
+int  network_list_ex(struct store *s, struct network **ret, size_t *ret_n,
+		     char ***ret_broken, size_t *ret_n_broken, struct lf_err *reterr);
 /* Refused with -EBUSY / LF_E_BUSY while allocations exist unless force
  * (then the allocations and block claims go too). */
 int  network_delete(struct store *s, const char *name, bool force, struct lf_err *reterr);

@@ -158,15 +158,16 @@ peer_show(struct netctl *ctx, struct store *s, const char *node)
 	struct bgp_peer *peers = NULL;
 	size_t n = 0, i;
 	cJSON *arr, *o;
-	int r;
+	int r, damaged;
 
 	r = bgpconf_peer_list(s, node, &peers, &n, &err);
 	if (r < 0)
 		return out_lf_fail(&err, r, "cannot list the BGP peers");
+	damaged = netctl_bgp_damaged(s);
 	if (ctx->output == NETCTL_OUT_TABLE) {
 		print_peer_tables(node, peers, n);
 		free(peers);
-		return NETCTL_EXIT_OK;
+		return damaged ? NETCTL_EXIT_RUNTIME : NETCTL_EXIT_OK;
 	}
 	arr = cJSON_CreateArray();
 	for (i = 0; arr && i < n; i++) {
@@ -178,7 +179,8 @@ peer_show(struct netctl *ctx, struct store *s, const char *node)
 		}
 	}
 	free(peers);
-	return out_json_done(arr);
+	r = out_json_done(arr);
+	return r == NETCTL_EXIT_OK && damaged ? NETCTL_EXIT_RUNTIME : r;
 }
 
 /* ------------------------------------------------------------ peer add/remove */

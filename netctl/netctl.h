@@ -142,8 +142,16 @@ int node_cmd_bgp(struct netctl *ctx, int argc, char **argv);
 /* node.c */
 int node_cmd_ls(struct netctl *ctx, int argc, char **argv);
 int node_cmd_show(struct netctl *ctx, int argc, char **argv);
+int node_cmd_rm(struct netctl *ctx, int argc, char **argv);
+/* Print every damaged BGP record to stderr; how many. */
+int netctl_bgp_damaged(struct store *s);
 extern const char node_set_help[];
 int node_cmd_set(struct netctl *ctx, int argc, char **argv);
+
+/* ipam.c */
+extern const char ipam_repair_help[];
+int ipam_cmd_check(struct netctl *ctx, int argc, char **argv);
+int ipam_cmd_repair(struct netctl *ctx, int argc, char **argv);
 
 /* status.c */
 extern const char status_help[];

@@ -469,7 +469,8 @@ int network_cmd_ls(struct netctl *ctx, int argc, char **argv)
 {
 	struct ipam_record *recs = NULL;
 	struct network *nets = NULL;
-	size_t n_nets = 0, n_recs = 0;
+	size_t n_nets = 0, n_recs = 0, n_broken = 0;
+	char **broken = NULL;
 	struct lf_err err = { 0 };
 	struct store *s;
 	int r, ret = 0;
@@ -482,7 +483,7 @@ int network_cmd_ls(struct netctl *ctx, int argc, char **argv)
 	if (netctl_store(ctx, &s, &ret) < 0)
 		return ret;
 
-	r = network_list(s, &nets, &n_nets, &err);
+	r = network_list_ex(s, &nets, &n_nets, &broken, &n_broken, &err);
 	if (r < 0) {
 		(void)store_err_set(&err, LF_E_IO, r, "cannot list networks");
 		return out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot list networks");
@@ -490,10 +491,22 @@ int network_cmd_ls(struct netctl *ctx, int argc, char **argv)
 	r = ipam_list(s, NULL, &recs, &n_recs);
 	if (r < 0) {
 		free(nets);
+		store_names_free(broken, n_broken);
 		(void)store_err_set(&err, LF_E_IO, r, "cannot list allocations");
 		return out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot list allocations");
 	}
 	ret = print_networks(ctx, nets, n_nets, recs, n_recs);
+	/* a network whose record cannot be read is not hidden */
+	for (size_t i = 0; i < n_broken; i++) {
+		struct lf_err e = { 0 };
+		struct network dummy;
+
+		(void)network_get(s, broken[i], &dummy, &e);
+		fprintf(stderr, "netctl: %s\n", e.msg[0] ? e.msg :
+			"a network record is damaged; see netctl ipam check");
+		ret = NETCTL_EXIT_RUNTIME;
+	}
+	store_names_free(broken, n_broken);
 	free(recs);
 	free(nets);
 	return ret;

@@ -129,17 +129,23 @@ node_cmd_ls(struct netctl *ctx, int argc, char **argv)
 	struct table *t;
 	cJSON *arr, *o;
 	size_t n = 0, i;
-	int r, ret;
+	int r, ret, damaged;
 
 	if (node_args(ctx, argc, argv, 0, NULL, &ret))
 		return ret;
 	if (netctl_store(ctx, &s, &ret) < 0)
 		return ret;
 	r = bgpconf_get(s, &c, &err);
+	if (bgpconf_damaged_err(r)) {	/* reported below */
+		bgpconf_defaults(&c);
+		lf_err_clear(&err);
+		r = 0;
+	}
 	if (r == 0)
 		r = bgpconf_node_list(s, &nodes, &n, &err);
 	if (r < 0)
 		return out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot list the nodes");
+	damaged = netctl_bgp_damaged(s);
 
 	if (ctx->output == NETCTL_OUT_JSON) {
 		arr = cJSON_CreateArray();
@@ -152,7 +158,8 @@ node_cmd_ls(struct netctl *ctx, int argc, char **argv)
 			}
 		}
 		bgpconf_nodes_free(nodes, n);
-		return out_json_done(arr);
+		ret = out_json_done(arr);
+		return ret == NETCTL_EXIT_OK && damaged ? NETCTL_EXIT_RUNTIME : ret;
 	}
 	t = table_new(5, "NAME", "AS", "ROUTER-IPv4", "ROUTER-IPv6", "PEERS");
 	for (i = 0; t && r == 0 && i < n; i++) {
@@ -164,7 +171,41 @@ node_cmd_ls(struct netctl *ctx, int argc, char **argv)
 		free(peers);
 	}
 	bgpconf_nodes_free(nodes, n);
-	return table_done(t, r);
+	ret = table_done(t, r);
+	return ret == NETCTL_EXIT_OK && damaged ? NETCTL_EXIT_RUNTIME : ret;
+}
+
+int
+netctl_bgp_damaged(struct store *s)
+{
+	char **lines = NULL;
+	size_t n = 0;
+
+	if (bgpconf_damaged(s, &lines, &n, NULL) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "netctl: damaged BGP record %s\n", lines[i]);
+	store_names_free(lines, n);
+	return (int)n;
+}
+
+int
+node_cmd_rm(struct netctl *ctx, int argc, char **argv)
+{
+	struct lf_err err = { 0 };
+	const char *name = NULL;
+	struct store *s;
+	int r, ret;
+
+	if (node_args(ctx, argc, argv, 1, &name, &ret))
+		return ret;
+	if (netctl_store(ctx, &s, &ret) < 0)
+		return ret;
+	r = bgpconf_node_remove(s, name, &err);
+	if (r < 0)
+		return out_lf_fail(&err, r, "cannot remove the node");
+	printf("removed node %s (its AS, router IPs and node-specific peers)\n", name);
+	return NETCTL_EXIT_OK;
 }
 
 static int

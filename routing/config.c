@@ -253,10 +253,29 @@ ld_conf_build(const char *path, struct store *s, struct ld_conf *ret,
 	r = bgpconf_revision(s, &c.revision, &e);
 	if (r == 0)
 		r = bgpconf_get(s, &bc, &e);
+	if (bgpconf_damaged_err(r)) {
+		bgpconf_defaults(&bc);	/* damaged: reported below, defaults meanwhile */
+		lf_err_clear(&e);
+		r = 0;
+	}
 	if (r < 0)
 		return conf_err(err, errsize, "reading the BGP configuration: %s",
 				store_err_text(&e, et, sizeof(et)));
+	/* damaged BGP records are skipped, loudly, and do not stop us */
+	{
+		char **bad = NULL;
+		size_t n_bad = 0;
+
+		if (bgpconf_damaged(s, &bad, &n_bad, NULL) == 0)
+			for (size_t i = 0; i < n_bad; i++)
+				log_warnx("damaged BGP record %s", bad[i]);
+		store_names_free(bad, n_bad);
+	}
 	r = bgpconf_node_get(s, c.base.node_name, &self, &e);
+	if (bgpconf_damaged_err(r) && r != -ENOENT) {
+		lf_err_clear(&e);
+		r = -ENOENT;	/* its record is damaged (logged above): as if none */
+	}
 	if (r == 0)
 		have_self = true;
 	else if (r != -ENOENT)

@@ -103,6 +103,31 @@ store_backend_of(struct store *s, const struct store_ops *ops)
 }
 
 int
+store_err_transient(int ret)
+{
+	switch (ret) {
+	case -ECONNREFUSED:
+	case -ECONNRESET:
+	case -ETIMEDOUT:
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+	case -EHOSTDOWN:
+	case -EAGAIN:
+	case -ENOLCK:		/* a lock lost to a stall: release and retry */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void
+store_set_deadline(struct store *s, unsigned ms)
+{
+	if (s != NULL && s->ops->deadline != NULL)
+		s->ops->deadline(s->be, ms);
+}
+
+int
 store_err_set(struct lf_err *reterr, int code, int ret, const char *fmt, ...)
 {
 	char what[LF_ERR_MSG_MAX];
@@ -110,6 +135,8 @@ store_err_set(struct lf_err *reterr, int code, int ret, const char *fmt, ...)
 
 	if (reterr == NULL || reterr->code != 0)
 		return ret;
+	if (store_err_transient(ret))
+		code = LF_E_AGAIN;
 	va_start(ap, fmt);
 	(void)vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
@@ -202,6 +229,21 @@ store_delete_ex(struct store *s, const char *key, unsigned flags, struct lf_err 
 	if (r < 0 && r != -ENOENT)
 		log_debug("store: delete %s: %s", key, strerror(-r));
 	return r;
+}
+
+int
+store_same_record(struct store *s, const char *a, const char *b, struct lf_err *reterr)
+{
+	struct lf_err *e = be_err(reterr);
+	int r;
+
+	if ((r = store_key_check_data(a)) < 0)
+		return bad_key(e, r, "key", a);
+	if ((r = store_key_check_data(b)) < 0)
+		return bad_key(e, r, "key", b);
+	if (s->ops->same == NULL)
+		return 0;
+	return s->ops->same(s->be, a, b, e);
 }
 
 static int

@@ -59,7 +59,8 @@ int  store_get(struct store *s, const char *key, char **ret_val, struct lf_err *
 int  store_put(struct store *s, const char *key, const char *val, struct lf_err *reterr);
 /* Create only; -EEXIST if the key exists (atomic against other processes). */
 int  store_create(struct store *s, const char *key, const char *val, struct lf_err *reterr);
-/* -ENOENT when absent. */
+/* -ENOENT when absent.  A damaged key that is an empty directory (where a
+ * value should be) is removed too. */
 int  store_delete(struct store *s, const char *key, struct lf_err *reterr);
 /* Names of the keys (leaves, not sub-directories) directly under dir, sorted.
  * *ret_names is a malloc'd array of malloc'd strings, free with
@@ -106,11 +107,31 @@ int  store_create_many(struct store *s, const char *const *keys, size_t n,
 		       const char *val, unsigned flags, size_t *ret_existing,
 		       struct lf_err *reterr);
 
+/* 1 when keys a and b are one record made by one store_create_many() and
+ * neither was replaced since (the `file` backend's hard links: it still
+ * holds when the record itself is damaged, so a damaged owner record can
+ * be matched with its allocations), 0 when not, when either is absent or
+ * when the backend keeps keys apart (etcd).  -errno only for bad keys. */
+int  store_same_record(struct store *s, const char *a, const char *b, struct lf_err *reterr);
+
 /* Record a failed store call (ret < 0) in reterr as "<fmt...>: <strerror>";
- * the details the store call put there stay.  Like lf_err_set(), the first
+ * the details the store call put there stay.  A transient failure
+ * (store_err_transient()) is recorded as LF_E_AGAIN, not as code.  Like lf_err_set(), the first
  * recorded error wins and ret is returned. */
 int  store_err_set(struct lf_err *reterr, int code, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* Bound the time the calls of s may wait for the datastore from now on to
+ * ms (0: no bound; the default).  A request that would go out later fails
+ * with -ETIMEDOUT, and each waits at most what is left; waiting for a lock
+ * another live process holds does not count.  For short-lived callers (a
+ * CNI plugin call); the file backend has nothing to bound. */
+void store_set_deadline(struct store *s, unsigned ms);
+
+/* Is a failed store call's ret a datastore that cannot be reached or did
+ * not answer in time (retrying later may work)?  store_err_set() records
+ * those as LF_E_AGAIN whatever code the caller gave. */
+int  store_err_transient(int ret);
 
 /* Exclusive lock called `name` (a key-like string); blocks until held. */
 int  store_lock(struct store *s, const char *name, struct store_lock **ret,

@@ -55,6 +55,11 @@ struct store_ops {
 	/* optional: remove what killed writers left (temp files); the number
 	 * removed */
 	int  (*sweep)(void *be, struct lf_err *reterr);
+	/* optional (NULL: never): 1 when keys a and b are one stored record
+	 * (store_create_many's links), 0 when not or when either is absent */
+	int  (*same)(void *be, const char *a, const char *b, struct lf_err *reterr);
+	/* optional (NULL: nothing to bound): store_set_deadline() */
+	void (*deadline)(void *be, unsigned ms);
 };
 
 extern const struct store_ops store_file_ops;	/* store_file.c */

@@ -35,7 +35,10 @@
  * Locks and crashes.  A process killed while holding a lock cannot unlock;
  * its key goes when its lease expires, ETCD_LOCK_TTL seconds after its last
  * keepalive.  So a killed CNI plugin blocks that network's allocations on
- * every host for up to that long: the TTL is short (10 s).  A holder renews
+ * every host for up to that long: the TTL is short (10 s), and the next
+ * ADD waits for the lease to run out (at most ETCD_LOCK_TTL s) and then
+ * succeeds.  A clean exit (store_unlock, store_free) revokes the lease at
+ * once, also when the call ran out of time (ETCD_REVOKE_MS of grace).  A holder renews
  * the lease itself, on any request it makes through this store once a third
  * of the TTL has passed, and while it waits for a lock.  A holder that
  * stalls longer than the TTL without touching the store (SIGSTOP, swap
@@ -49,7 +52,16 @@
  * ETCD_CONNECT_MS) tries the next, and the one that answered is tried first
  * from then on.  Once a request was sent it is not repeated elsewhere: a
  * create that may have been applied must not come back as -EEXIST.  Every
- * request gives up after ETCD_TOTAL_MS.  A failure's text (etcd's own, or
+ * request gives up after ETCD_TOTAL_MS over all the endpoints it tries
+ * (each connect after ETCD_CONNECT_MS).  A request that got no answer
+ * (refused, unreachable, timed out: etcd down, hung or cut off) makes the
+ * store fail every request at once for ETCD_DOWN_MS with the same text, so
+ * a call pays for an outage once: a CNI ADD or DEL with etcd down or hung
+ * fails within ETCD_TOTAL_MS, not per request (rollback, unlock).
+ * store_set_deadline() bounds a whole call (the CNI plugin: 2 s): no
+ * request goes out after it and each waits at most what is left; the
+ * time spent waiting for a lock another live holder has is not counted
+ * (etcd answered; the holder's lease bounds that wait).  A failure's text (etcd's own, or
  * the network's, naming the endpoint(s) and the request) goes to the
  * caller's reterr->details; nothing of it stays in the store, so threads
  * sharing one store never see each other's errors.  TLS (https://) works as far as libcurl's defaults go;
@@ -497,16 +509,23 @@ lease_grant(struct etcd_store *e, char *ret_id, size_t size, struct lf_err *rete
 	return r;
 }
 
+/* Release a lease at once.  Past the deadline it still gets a short try of
+ * its own (a clean exit frees the lock now rather than in ETCD_LOCK_TTL s),
+ * but not while etcd is known not to answer. */
 static void
 lease_revoke(struct etcd_store *e, const char *id)
 {
+	uint64_t deadline = e->deadline_ms, now = clock_now_ms();
 	char body[64];
 	cJSON *resp = NULL;
 
+	if (deadline != 0 && deadline < now + ETCD_REVOKE_MS)
+		e->deadline_ms = now + ETCD_REVOKE_MS;
 	snprintf(body, sizeof(body), "{\"ID\":\"%s\"}", id);
 	if (etcd_post(e, "/v3/lease/revoke", body, "lease revoke", &resp, NULL) == 0)
 		cJSON_Delete(resp);
 	/* else: the lease runs out by itself within ETCD_LOCK_TTL */
+	e->deadline_ms = deadline;
 }
 
 /* One attempt: create the lock key with our lease. 1: held, 0: taken. */
@@ -585,6 +604,8 @@ etcd_lock(void *be, const char *name, struct store_lock **ret, struct lf_err *re
 		/* Wait for the key to go (unlock, or the holder's lease
 		 * expiring), without holding the mutex while asleep. */
 		do {
+			uint64_t wait_start = clock_now_ms();
+
 			pthread_mutex_unlock(&e->mu);
 			sleep_ms(backoff);
 			backoff = backoff * 2 > 50 ? 50 : backoff * 2;
@@ -602,7 +623,12 @@ etcd_lock(void *be, const char *name, struct store_lock **ret, struct lf_err *re
 			}
 			if ((r = etcd_refresh(e, reterr)) < 0)
 				goto out_revoke;
-		} while ((r = lock_present(e, fullkey, what, reterr)) > 0);
+			r = lock_present(e, fullkey, what, reterr);
+			/* etcd answered: this was waiting for the holder, which
+			 * the call's deadline does not count */
+			if (r >= 0 && e->deadline_ms != 0)
+				e->deadline_ms += clock_now_ms() - wait_start;
+		} while (r > 0);
 		if (r < 0)
 			goto out_revoke;
 	}
@@ -659,6 +685,16 @@ etcd_free(void *be)
 	free(e);
 }
 
+static void
+etcd_deadline(void *be, unsigned ms)
+{
+	struct etcd_store *e = be;
+
+	pthread_mutex_lock(&e->mu);
+	e->deadline_ms = ms ? clock_now_ms() + ms : 0;
+	pthread_mutex_unlock(&e->mu);
+}
+
 static int
 etcd_open(const struct leafnet_conf *conf, void **ret_be, struct lf_err *reterr)
 {
@@ -690,4 +726,5 @@ const struct store_ops store_etcd_ops = {
 	.list		= etcd_list,
 	.lock		= etcd_lock,
 	.unlock		= etcd_unlock,
+	.deadline	= etcd_deadline,
 };

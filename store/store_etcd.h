@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "dbuf.h"
+#include "err.h"
 #include "store_backend.h"
 
 struct leafnet_conf;
@@ -22,8 +23,10 @@ struct lf_err;
 
 #define ETCD_ROOT        "/leafnet/"
 #define ETCD_LOCK_TTL    10		/* seconds */
-#define ETCD_CONNECT_MS  2000L
-#define ETCD_TOTAL_MS    5000L
+#define ETCD_CONNECT_MS  1000L		/* per endpoint: TCP (+TLS) connect */
+#define ETCD_TOTAL_MS    1500L		/* per request, over every endpoint tried */
+#define ETCD_DOWN_MS     3000L
+#define ETCD_REVOKE_MS   300L		/* unlock past the deadline: a short try */		/* after a request got no answer: fail at once */
 #define ETCD_RESP_MAX    (64u << 20)	/* refuse answers larger than this */
 #define ETCD_PAGE        512		/* keys per range page when listing */
 #define ETCD_TXN_MAX     128		/* etcd's default --max-txn-ops */
@@ -54,6 +57,16 @@ struct etcd_store {
 	char   curl_err[CURL_ERROR_SIZE];
 	char   holder[96];		/* lock value: "pid@host" */
 	struct etcd_lock *held;
+	/* store_set_deadline(): 0 or the clock_now_ms() after which no
+	 * request is sent (time spent waiting for a lock someone else holds
+	 * moves it on: the deadline bounds waiting for etcd, not for peers) */
+	uint64_t deadline_ms;
+	/* the last request got no answer (refused, unreachable, timed out):
+	 * until down_until_ms every request fails at once with down_err and
+	 * down_msg, so one plugin call pays for an outage once, not per request */
+	uint64_t down_until_ms;
+	int    down_err;
+	char   down_msg[LF_ERR_DETAILS_MAX - 120];
 };
 
 /* store_etcd_http.c */

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "err.h"
 #include "log.h"
@@ -206,29 +207,95 @@ grpc_errno(long long code)
 	}
 }
 
+/* Did etcd not answer at all (so the next requests of this store should not
+ * wait for it again)? */
+static bool
+curl_no_answer(CURLcode rc)
+{
+	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+	       rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_GOT_NOTHING ||
+	       rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR;
+}
+
+/* Every endpoint, for a message that names them. */
+static void
+eps_list(const struct etcd_store *e, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < e->n_eps && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
+					e->eps[i]);
+}
+
+/* May a request go out now?  -ETIMEDOUT past the deadline, down_err while
+ * etcd is known not to answer; *ret_budget: how long it may take. */
+static int
+etcd_may_send(struct etcd_store *e, const char *what, long *ret_budget,
+	      struct lf_err *reterr)
+{
+	uint64_t now = clock_now_ms();
+	long budget = ETCD_TOTAL_MS;
+	char eps[256];
+
+	if (e->down_until_ms != 0 && now < e->down_until_ms) {
+		lf_err_details(reterr, "%s; not sent: %.70s", e->down_msg, what);
+		return e->down_err;
+	}
+	if (e->deadline_ms != 0) {
+		if (now >= e->deadline_ms) {
+			eps_list(e, eps, sizeof(eps));
+			lf_err_details(reterr, "etcd %s: the time for this call ran out "
+				       "waiting for etcd (%.70s not sent)", eps, what);
+			return -ETIMEDOUT;
+		}
+		if ((long)(e->deadline_ms - now) < budget)
+			budget = (long)(e->deadline_ms - now);
+	}
+	*ret_budget = budget;
+	return 0;
+}
+
 /* POST body to path on the endpoints in turn; the answer's JSON goes to
- * *ret.  Called with e->mu held. */
+ * *ret.  Called with e->mu held.  The whole request (every endpoint tried)
+ * takes at most ETCD_TOTAL_MS (or what is left before the deadline); when
+ * it got no answer, the store fails further requests at once for
+ * ETCD_DOWN_MS. */
 int
 etcd_post(struct etcd_store *e, const char *path, const char *body, const char *what,
 	  cJSON **ret, struct lf_err *reterr)
 {
-	char msg[LF_ERR_DETAILS_MAX - 80];
+	char msg[LF_ERR_DETAILS_MAX - 120];
 	size_t tried = 0, msglen = 0;
-	long status = 0;
+	long status = 0, budget = 0;
+	uint64_t start;
 	CURLcode rc = CURLE_OK;
 	cJSON *resp;
 	int r = -EIO;
 
+	if ((r = etcd_may_send(e, what, &budget, reterr)) < 0)
+		return r;
+	start = clock_now_ms();
 	msg[0] = '\0';
 	for (; tried < e->n_eps; tried++) {
 		size_t i = (e->cur + tried) % e->n_eps;
+		long left = budget - (long)(clock_now_ms() - start);
 		char url[512];
 
+		if (left <= 0) {
+			rc = CURLE_OPERATION_TIMEDOUT;
+			r = -ETIMEDOUT;
+			break;
+		}
 		snprintf(url, sizeof(url), "%s%s", e->eps[i], path);
 		e->resp.len = 0;
 		e->curl_err[0] = '\0';
 		(void)lc.easy_setopt(e->curl, CURLOPT_URL, url);
 		(void)lc.easy_setopt(e->curl, CURLOPT_POSTFIELDS, body);
+		(void)lc.easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, left);
+		(void)lc.easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS,
+				     left < ETCD_CONNECT_MS ? left : ETCD_CONNECT_MS);
 		rc = lc.easy_perform(e->curl);
 		if (rc == CURLE_OK) {
 			e->cur = i;
@@ -244,10 +311,19 @@ etcd_post(struct etcd_store *e, const char *path, const char *body, const char *
 			break;
 	}
 	if (rc != CURLE_OK) {
+		if (msglen == 0)
+			eps_list(e, msg, sizeof(msg));
+		if (curl_no_answer(rc)) {
+			e->down_until_ms = clock_now_ms() + ETCD_DOWN_MS;
+			e->down_err = r;
+			snprintf(e->down_msg, sizeof(e->down_msg), "%.*s (%.70s)",
+				 (int)(sizeof(e->down_msg) - 80), msg, what);
+		}
 		log_debug("store: %s %s: %s", what, path, msg);
 		lf_err_details(reterr, "%s (%.70s)", msg, what);
 		return r;
 	}
+	e->down_until_ms = 0;
 	(void)lc.easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
 	resp = e->resp.len ? cJSON_Parse(e->resp.data) : NULL;
 	if (status != 200 || resp == NULL || cJSON_GetObjectItemCaseSensitive(resp, "error")) {
@@ -331,7 +407,7 @@ etcd_conn_init(struct etcd_store *e, const struct leafnet_conf *conf, struct lf_
 	(void)lc.easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
 	(void)lc.easy_setopt(e->curl, CURLOPT_HTTPHEADER, e->hdrs);
 	(void)lc.easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, ETCD_CONNECT_MS);
-	(void)lc.easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, ETCD_TOTAL_MS);
+	(void)lc.easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, ETCD_TOTAL_MS);	/* per request: etcd_post */
 	(void)lc.easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, etcd_write_cb);
 	(void)lc.easy_setopt(e->curl, CURLOPT_WRITEDATA, e);
 	(void)lc.easy_setopt(e->curl, CURLOPT_ERRORBUFFER, e->curl_err);

@@ -484,17 +484,35 @@ file_del(void *be, const char *key, unsigned flags, struct lf_err *reterr)
 	if (!s->fsync || (flags & STORE_F_VOLATILE)) {
 		if (unlinkat(s->rootfd, key, 0) == 0)
 			return 0;
+		/* a damaged key: an (empty) directory where a value belongs */
+		if (errno == EISDIR && unlinkat(s->rootfd, key, AT_REMOVEDIR) == 0)
+			return 0;
 		return errno == ENOTDIR ? -ENOENT : -errno;
 	}
 	r = open_parent(s, key, false, &dirfd, &leaf);
 	if (r < 0)
 		return r == -ENOTDIR ? -ENOENT : r;
-	if (unlinkat(dirfd, leaf, 0) < 0)
+	if (unlinkat(dirfd, leaf, 0) < 0 &&
+	    (errno != EISDIR || unlinkat(dirfd, leaf, AT_REMOVEDIR) < 0))
 		r = errno == ENOTDIR ? -ENOENT : -errno;
 	else if (fsync(dirfd) < 0)
 		r = -errno;
 	(void)close(dirfd);
 	return r;
+}
+
+/* One inode under both keys: the links store_create_many made. */
+static int
+file_same(void *be, const char *a, const char *b, struct lf_err *reterr)
+{
+	struct file_store *s = be;
+	struct stat sa, sb;
+
+	(void)reterr;
+	if (fstatat(s->rootfd, a, &sa, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    fstatat(s->rootfd, b, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	return S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 static int
@@ -736,4 +754,5 @@ const struct store_ops store_file_ops = {
 	.lock		= file_lock,
 	.unlock		= file_unlock,
 	.sweep		= file_sweep,
+	.same		= file_same,
 };
