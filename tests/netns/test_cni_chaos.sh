@@ -77,13 +77,26 @@ assert_ne "some calls were killed" 0 "$killed"
 assert_eq "every call that was not killed succeeded" 0 "$unexpected"
 
 # ------------------------------------------------- no duplicate address
+# Addresses a workload can use: on interfaces that are up.  A DEL killed
+# after it tombstoned the container side (renamed lfx..., down) but before
+# the veth was deleted leaves the old address on that dead link; its
+# allocation may already be released and handed out again (a down link
+# neither sends nor answers), and CNI GC deletes the tombstone.
 ALLOCS=$(allocs_of public)
 : >"$T_TMP/held"
+: >"$T_TMP/down"
 for i in $(seq 1 "$N"); do
-	ip -n "${C[$i]}" -4 -o addr show scope global 2>/dev/null |
+	ip -n "${C[$i]}" -4 -o addr show scope global up 2>/dev/null |
 		awk -v c="ctr-$i" '{ sub(/\/.*/, "", $4); print $4, c }' >>"$T_TMP/held"
+	ip -n "${C[$i]}" -4 -o addr show scope global 2>/dev/null | awk '{ print $2 }' |
+		while read -r ifc; do
+			ip -n "${C[$i]}" -o link show dev "$ifc" up | grep -q . || echo "$ifc" >>"$T_TMP/down"
+		done
 done
 assert_eq "no address in two containers" "" "$(awk '{print $1}' "$T_TMP/held" | sort | uniq -d)"
+assert_eq "an address on a link that is down is on a tombstone (lfx...)" "" \
+	"$(grep -v '^lfx' "$T_TMP/down" || true)"
+diag "$(grep -c . "$T_TMP/down") tombstones of killed DELs still hold an address before GC"
 bad=0
 while read -r a c; do
 	grep -qxF "$a $c eth0" <<<"$(awk '{ sub(/\/.*/, "", $1); print }' <<<"$ALLOCS")" || {
