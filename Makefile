@@ -220,6 +220,7 @@ FUZZ_LIBS_docker_req := $(MHD_LIBS)
 FUZZ_conf        := lib
 FUZZ_ctl_req     := ctl
 FUZZ_netctl_args := netctl
+FUZZ_store_rec   := ipam bgpconf store
 FUZZ_OPTS_netctl_args := -close_fd_mask=3
 FUZZ_MAXLEN_bgp_msg := 4200
 

@@ -293,6 +293,13 @@ network_from_json(const char *text, struct network *ret, struct lf_err *reterr)
 	}
 	if (json_get_str(o, "name", n.name, sizeof(n.name), true, NULL, reterr) < 0)
 		goto out_free_json;
+	/* the name becomes part of store keys: a record is no way around
+	 * the rule netctl enforces */
+	if (!network_name_valid(n.name)) {
+		(void)lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				 "name: \"%s\" is not a valid network name", n.name);
+		goto out_free_json;
+	}
 	if (json_get_arr(o, "subnets", &arr, true, NULL, reterr) < 0 ||
 	    subnets_from_json(arr, &n, reterr) < 0)
 		goto out_free_json;

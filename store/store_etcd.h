@@ -25,8 +25,8 @@ struct lf_err;
 #define ETCD_LOCK_TTL    10		/* seconds */
 #define ETCD_CONNECT_MS  1000L		/* per endpoint: TCP (+TLS) connect */
 #define ETCD_TOTAL_MS    1500L		/* per request, over every endpoint tried */
-#define ETCD_DOWN_MS     3000L
-#define ETCD_REVOKE_MS   300L		/* unlock past the deadline: a short try */		/* after a request got no answer: fail at once */
+#define ETCD_DOWN_MS     3000L		/* after a request got no answer: fail at once */
+#define ETCD_REVOKE_MS   300L		/* unlock past the deadline: a short try */
 #define ETCD_RESP_MAX    (64u << 20)	/* refuse answers larger than this */
 #define ETCD_PAGE        512		/* keys per range page when listing */
 #define ETCD_TXN_MAX     128		/* etcd's default --max-txn-ops */
@@ -75,10 +75,11 @@ struct etcd_store {
 int   etcd_conn_init(struct etcd_store *e, const struct leafnet_conf *conf,
 		     struct lf_err *reterr);
 void  etcd_conn_done(struct etcd_store *e);
+/* store_etcd_json.c */
 int   etcd_b64_decode(const char *src, char **ret, size_t *ret_len);
 long long etcd_json_int(const cJSON *obj, const char *name);
 bool  etcd_json_add_b64(cJSON *obj, const char *name, const char *buf, size_t len);
-/* POST to path on the endpoints in turn (e->mu held); the answer's JSON
+/* store_etcd_http.c: POST to path on the endpoints in turn (e->mu held); the answer's JSON
  * goes to *ret.  On failure reterr->details (reterr may be NULL) says what
  * etcd or the network said, naming the endpoint(s), and `what` (the
  * request: "get networks/a"). */

@@ -1,9 +1,9 @@
 /* store_etcd_http.c — the etcd backend's transport: one libcurl easy handle
  * per store (keep-alive), POSTs of JSON to etcd's v3 gateway, endpoint
  * failover, timeouts, errors as -errno plus a text naming the endpoint
- * (written to the caller's reterr, never kept here); base64 for keys and
- * values (libresolv's b64_ntop/b64_pton).  What is sent where is store_etcd.c's
- * business (the mapping is described there).
+ * (written to the caller's reterr, never kept here).  The JSON and base64
+ * of requests and answers are store_etcd_json.c's; what is sent where is
+ * store_etcd.c's business (the mapping is described there).
  *
  * libcurl is not linked but loaded with dlopen() when the first etcd store
  * is opened.  Linked, it drags ~30 shared libraries (TLS, Kerberos, LDAP,
@@ -14,7 +14,6 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <resolv.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,69 +71,6 @@ etcd_curl_init(void)
 		}
 	}
 	etcd_curl_init_rc = lc.global_init(CURL_GLOBAL_DEFAULT);
-}
-
-/* ---- base64 (RFC 4648, with padding) ------------------------------------ */
-
-static char *
-b64_encode(const char *src, size_t len)
-{
-	size_t size = (len + 2) / 3 * 4 + 1;
-	char *out = malloc(size);
-
-	if (out != NULL && b64_ntop((const unsigned char *)src, len, out, size) < 0) {
-		free(out);
-		out = NULL;
-	}
-	return out;
-}
-
-/* Decode into a malloc'd NUL-terminated buffer; -EBADMSG on bad input. */
-int
-etcd_b64_decode(const char *src, char **ret, size_t *ret_len)
-{
-	size_t size = strlen(src) / 4 * 3 + 3;
-	char *out;
-	int n;
-
-	if ((out = malloc(size + 1)) == NULL)
-		return -ENOMEM;
-	n = b64_pton(src, (unsigned char *)out, size);
-	if (n < 0) {
-		free(out);
-		return -EBADMSG;
-	}
-	out[n] = '\0';
-	*ret = out;
-	if (ret_len != NULL)
-		*ret_len = (size_t)n;
-	return 0;
-}
-
-/* ---- JSON helpers ------------------------------------------------------- */
-
-/* int64 fields come as strings ("12"), absent when zero. */
-long long
-etcd_json_int(const cJSON *obj, const char *name)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	if (cJSON_IsString(it))
-		return strtoll(it->valuestring, NULL, 10);
-	if (cJSON_IsNumber(it))
-		return (long long)it->valuedouble;
-	return 0;
-}
-
-/* Add name: base64(buf[0..len)) to obj; false on OOM. */
-bool
-etcd_json_add_b64(cJSON *obj, const char *name, const char *buf, size_t len)
-{
-	char *b = b64_encode(buf, len);
-	bool ok = b != NULL && cJSON_AddStringToObject(obj, name, b) != NULL;
-
-	free(b);
-	return ok;
 }
 
 /* ---- requests ----------------------------------------------------------- */
