@@ -16,6 +16,9 @@
  *		struct elem *e = HTAB_ENTRY(n, struct elem, hn);
  *		if (prefix_eq(&e->key, &key)) return e;
  *	}
+ *
+ * hnode.user is 32 bits of the element's own that cost nothing: a compact
+ * element keeps a field there (routing/rib.c: the entry's slab index).
  */
 #ifndef LEAFNET_HASH_H
 #define LEAFNET_HASH_H
@@ -57,6 +60,8 @@ hash_finish32(uint32_t h)
 struct hnode {
 	struct hnode *next;
 	uint32_t hash;
+	uint32_t user;			/* the element's: the table never touches it
+					 * (on LP64 these bytes are padding anyway) */
 };
 
 struct htab {
@@ -79,6 +84,16 @@ struct htab {
 #define HTAB_FOR_EACH_SAFE(t, i, n, nx)					\
 	for ((i) = 0; (i) < (t)->size; (i)++)				\
 		for ((n) = (t)->b[i]; (n) != NULL && ((nx) = (n)->next, 1); (n) = (nx))
+
+/* Start loading the bucket of hash h, so that its cache miss overlaps
+ * other work (another table's walk) before HTAB_FOR_EACH_HASH(t, h, ...)
+ * or htab_insert(t, ..., h).  Only a hint: any table, even empty. */
+static inline void
+htab_prefetch(const struct htab *t, uint32_t h)
+{
+	if (t->size != 0)
+		__builtin_prefetch(&t->b[h & (t->size - 1)]);
+}
 
 /* size_hint 0: start small.  0 or -ENOMEM. */
 int  htab_init(struct htab *t, size_t size_hint);

@@ -2,13 +2,24 @@
  * (rtm_protocol LEAFNET_RTPROT), what we advertise for it, and the
  * per-host block aggregates.
  *
- * Memory and speed: one compact 48-byte entry per kernel route in a slab
- * array, found through a hash of the prefix (hash_fnv1a32; the chains are
- * 32-bit indices into the slab, not lib/hash.h's pointers, because the
- * slab moves when it grows and an index costs half a pointer); a second index maps an
- * ifindex to its routes (a doubly linked list through the entries) because
+ * Memory and speed: lib/hash.h's htab finds everything, through struct
+ * hnodes embedded in the elements, so the elements must not move: they
+ * live in slabs of RIB_CHUNK-slot chunks (mmap'd: a chunk never moves,
+ * never interleaves with the heap, and goes back to the kernel with the
+ * RIB).  One compact entry per kernel route, 40 bytes for IPv4 and 48 for
+ * IPv6 (a 32-byte header, then the address; one slab per family), in
+ * r->ptab by prefix (hash_fnv1a32).  The entries name each other by
+ * 32-bit index (half a pointer; the top bit picks the IPv6 slab), and
+ * hnode.user holds an entry's own.  r->itab maps an ifindex (24 bytes
+ * each) to its routes, a doubly linked list of indices through the
+ * entries whose first one points back at the ifindex (RE_IFHEAD), because
  * IPv4 routes vanish without a RTM_DELROUTE when their link goes down.
- * Every change is O(1) expected; 100,000 routes take ~5 MB.
+ * An entry keeps no block and no dump generation: its block is looked up
+ * again when it goes (RE_INBLOCK says there is one), and RE_SEEN marks it
+ * seen in the RIB's current generation (rib_gen()).  The tables are grown
+ * here, in slab order (tab_grow()), and the next miss is prefetched where
+ * there is one to overlap.  Every change is O(1) expected; 100,000 IPv4
+ * routes take ~5.5 MB (ptab's bucket pointers 1 MB of it).
  *
  * What is advertised (the simplest correct rule):
  *   - a block claimed by this node in a network with "aggregate" on is
@@ -23,11 +34,13 @@
  *
  * Networks and blocks come from the store, cached; re-read every
  * RIB_REFRESH_PERIOD, and sooner (at most every RIB_REFRESH_MIN) when a
- * route shows up that the cache cannot place.
+ * route shows up that the cache cannot place.  The blocks are one array
+ * per refresh, found by prefix through a third htab.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "dbuf.h"
 #include "hash.h"
@@ -41,54 +54,73 @@
 #define RIB_REFRESH_MIN		200	/* ms between two store reads */
 #define RIB_REFRESH_PERIOD	10000	/* ms: networks change without notice */
 #define RIB_BLOCK_LENS		8
+#define RIB_CHUNK_SHIFT		12
+#define RIB_CHUNK		(1U << RIB_CHUNK_SHIFT)	/* slots per slab chunk */
+#define RIB_V6			(1U << 31)	/* entry index: in the IPv6 slab */
 
-#define RE_USED	(1U << 0)
-#define RE_ADV	(1U << 1)		/* advertised on its own */
+#define RE_USED		(1U << 0)
+#define RE_ADV		(1U << 1)	/* advertised on its own */
+#define RE_INBLOCK	(1U << 2)	/* counted in the block that holds it */
+#define RE_V6		(1U << 3)	/* AF_INET6, else AF_INET */
+#define RE_SEEN		(1U << 4)	/* seen in generation r->gen */
+#define RE_IFHEAD	(1U << 5)	/* first of its ifindex: if_prev is the
+					 * struct rib_if's slot, not an entry */
 
 struct rib_entry {
-	uint8_t  addr[16];
-	uint8_t  family;
-	uint8_t  len;
-	uint8_t  flags;
-	uint8_t  pad;
+	struct hnode hn;		/* in r->ptab; hn.user: own index */
 	int32_t  ifindex;
-	uint32_t hnext;			/* hash chain; free list when unused */
-	uint32_t if_prev, if_next;	/* routes of the same ifindex */
-	uint32_t gen;
-	uint32_t block;			/* index into blocks, RIB_NONE */
+	uint32_t if_prev, if_next;	/* routes of the same ifindex (RE_IFHEAD) */
 	uint16_t net;			/* index into nets, RIB_NET_NONE */
-	uint16_t pad2;
+	uint8_t  len;
+	uint8_t  flags;			/* RE_* */
+	uint8_t  addr[];		/* 4 or 16 bytes */
 };
 
+_Static_assert(sizeof(struct rib_entry) <= 32, "an IPv4 entry is 40 bytes, IPv6 48");
+_Static_assert(offsetof(struct rib_entry, hn) == 0, "tab_grow() finds hn first");
+
+struct rib_if {
+	struct hnode hn;		/* in r->itab; hn.user: own slot */
+	int32_t  ifindex;
+	uint32_t head;			/* its first route */
+};
+
+_Static_assert(offsetof(struct rib_if, hn) == 0, "tab_grow() finds hn first");
+
 struct rib_block {
+	struct hnode hn;		/* in r->btab */
 	struct prefix cidr;
 	uint16_t net;
 	bool adv;
+	bool other;			/* another node's (until blocks_filter()) */
 	uint32_t count;			/* local routes inside */
-	uint32_t hnext;
 };
 
-struct rib_ifslot {
-	int32_t ifindex;		/* 0 = empty */
-	uint32_t head;
+/* Fixed-size slots in chunks that never move.  A free slot's first four
+ * bytes link the free list; the rest stays as it was (an entry's flags
+ * are 0). */
+struct rib_slab {
+	char **chunk;
+	size_t n_chunks, cap_chunks;
+	uint32_t n;			/* slots handed out, free ones included */
+	uint32_t free;			/* first free slot, RIB_NONE */
+	uint32_t size;			/* bytes per slot, a multiple of 8 */
 };
 
 struct rib {
 	struct ld *d;
-	struct rib_entry *ents;
-	size_t n_ents, cap_ents, n_used;
-	uint32_t free_head;
-	uint32_t *buckets;
-	size_t n_buckets;		/* power of two */
-	struct rib_ifslot *ifmap;
-	size_t ifmap_cap, ifmap_used;	/* cap: power of two */
+	struct rib_slab ents[2];	/* IPv4, IPv6 entries */
+	struct rib_slab ifs;		/* struct rib_if */
+	struct htab ptab;		/* entries by prefix */
+	struct htab itab;		/* rib_if by ifindex */
+	size_t n_used;
+	uint32_t gen;			/* the generation RE_SEEN is about */
 
 	struct network *nets;
 	size_t n_nets;
 	struct rib_block *blocks;
 	size_t n_blocks;
-	uint32_t *bbuckets;
-	size_t n_bbuckets;
+	struct htab btab;		/* blocks by prefix */
 	uint8_t blens[2][RIB_BLOCK_LENS];	/* distinct block lengths per family */
 	size_t n_blens[2];
 	size_t n_exported;
@@ -97,7 +129,148 @@ struct rib {
 	uint64_t last_refresh, refresh_due, next_periodic;
 };
 
-/* ---- hashing ---------------------------------------------------------- */
+/* ---- slabs ------------------------------------------------------------ */
+
+static void
+slab_init(struct rib_slab *s, size_t size)
+{
+	memset(s, 0, sizeof(*s));
+	s->free = RIB_NONE;
+	s->size = (uint32_t)((size + 7) & ~(size_t)7);
+}
+
+static void
+slab_done(struct rib_slab *s)
+{
+	for (size_t i = 0; i < s->n_chunks; i++)
+		(void)munmap(s->chunk[i], (size_t)RIB_CHUNK * s->size);
+	free(s->chunk);
+	s->chunk = NULL;
+	s->n_chunks = s->cap_chunks = 0;
+}
+
+static void *
+slab_at(const struct rib_slab *s, uint32_t i)
+{
+	return s->chunk[i >> RIB_CHUNK_SHIFT] + (size_t)(i & (RIB_CHUNK - 1)) * s->size;
+}
+
+/* A slot (its contents undefined) and its index, or NULL. */
+static void *
+slab_get(struct rib_slab *s, uint32_t *ret_i)
+{
+	uint32_t i = s->free;
+	void *p;
+
+	if (i != RIB_NONE) {
+		p = slab_at(s, i);
+		memcpy(&s->free, p, sizeof(s->free));
+		*ret_i = i;
+		return p;
+	}
+	if (s->n >= RIB_V6 - 1)		/* an IPv6 index must not be RIB_NONE */
+		return NULL;
+	if ((s->n & (RIB_CHUNK - 1)) == 0) {
+		if (GROW(s->chunk, s->cap_chunks, s->n_chunks + 1) < 0)
+			return NULL;
+		p = mmap(NULL, (size_t)RIB_CHUNK * s->size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		s->chunk[s->n_chunks++] = p;
+	}
+	*ret_i = s->n++;
+	return slab_at(s, *ret_i);
+}
+
+static void
+slab_put(struct rib_slab *s, void *p, uint32_t i)
+{
+	memcpy(p, &s->free, sizeof(s->free));
+	s->free = i;
+}
+
+/* Double t before an insert would make htab_insert() rehash it, walking
+ * its chains: one cache miss per node.  Re-inserting the nodes in slab
+ * order reads them in memory order instead (every slot of s[0 .. n_s-1]
+ * starts with its struct hnode; live() says whether it is in use). */
+static void
+tab_grow(struct htab *t, const struct rib_slab *s, size_t n_s, bool (*live)(const void *slot))
+{
+	struct htab nt;
+
+	if (t->count < t->size || t->size == 0 || htab_init(&nt, t->size * 2) < 0)
+		return;				/* htab_insert() copes */
+	for (size_t k = 0; k < n_s; k++)
+		for (uint32_t i = 0; i < s[k].n; i++) {
+			struct hnode *n = slab_at(&s[k], i);
+
+			if (live(n))
+				(void)htab_insert(&nt, n, n->hash);	/* has room */
+		}
+	htab_done(t);
+	*t = nt;
+}
+
+/* ---- entries ---------------------------------------------------------- */
+
+static int
+fam_idx(int family)
+{
+	return family == AF_INET6 ? 1 : 0;
+}
+
+static struct rib_entry *
+ent(const struct rib *r, uint32_t idx)
+{
+	return slab_at(&r->ents[idx >> 31], idx & ~RIB_V6);
+}
+
+/* The used entry at or after *pos (IPv4 first), or NULL at the end;
+ * *pos is its index.  Removing it before the next call is safe. */
+static struct rib_entry *
+ent_next(const struct rib *r, uint32_t *pos)
+{
+	for (;;) {
+		const struct rib_slab *s = &r->ents[*pos >> 31];
+		struct rib_entry *e;
+
+		if ((*pos & ~RIB_V6) >= s->n) {
+			if (*pos & RIB_V6)
+				return NULL;
+			*pos = RIB_V6;
+			continue;
+		}
+		e = slab_at(s, *pos & ~RIB_V6);
+		if (e->flags & RE_USED)
+			return e;
+		(*pos)++;
+	}
+}
+
+#define RIB_FOR_EACH(r, pos, e) \
+	for ((pos) = 0; ((e) = ent_next((r), &(pos))) != NULL; (pos)++)
+
+static bool
+ent_live(const void *slot)
+{
+	return ((const struct rib_entry *)slot)->flags & RE_USED;
+}
+
+static int
+ent_family(const struct rib_entry *e)
+{
+	return (e->flags & RE_V6) ? AF_INET6 : AF_INET;
+}
+
+/* e's address is p's (same family and length already checked); constant
+ * sizes, so the compiler inlines both */
+static bool
+ent_addr_eq(const struct rib_entry *e, const struct prefix *p)
+{
+	return (e->flags & RE_V6) ? memcmp(e->addr, p->addr.u.b, 16) == 0
+				  : memcmp(e->addr, p->addr.u.b, 4) == 0;
+}
 
 static uint32_t
 pfx_hash(const uint8_t *a, int family, unsigned len)
@@ -105,167 +278,145 @@ pfx_hash(const uint8_t *a, int family, unsigned len)
 	uint8_t fl[2] = { (uint8_t)family, (uint8_t)len };
 	uint32_t h = hash_fnv1a32(HASH_FNV32_INIT, fl, sizeof(fl));
 
-	return hash_finish32(hash_fnv1a32(h, a, ipaddr_len(family)));
+	return hash_finish32(hash_fnv1a32(h, a, family == AF_INET6 ? 16 : 4));
 }
 
 static void
 ent_prefix(const struct rib_entry *e, struct prefix *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	ret->addr.family = e->family;
-	memcpy(ret->addr.u.b, e->addr, 16);
+	ret->addr.family = ent_family(e);
+	if (e->flags & RE_V6)
+		memcpy(ret->addr.u.b, e->addr, 16);
+	else
+		memcpy(ret->addr.u.b, e->addr, 4);
 	ret->len = e->len;
 }
 
-static int
-rib_rehash(struct rib *r, size_t n)
+static struct rib_entry *
+rib_find(const struct rib *r, const struct prefix *p)
 {
-	uint32_t *b = malloc(n * sizeof(*b));
+	int family = p->addr.family;
+	uint32_t h = pfx_hash(p->addr.u.b, family, p->len);
+	struct hnode *n;
 
-	if (b == NULL)
-		return -ENOMEM;
-	memset(b, 0xff, n * sizeof(*b));
-	for (size_t i = 0; i < r->n_ents; i++) {
-		struct rib_entry *e = &r->ents[i];
-		uint32_t h;
+	HTAB_FOR_EACH_HASH(&r->ptab, h, n) {
+		struct rib_entry *e = HTAB_ENTRY(n, struct rib_entry, hn);
 
-		if (!(e->flags & RE_USED))
-			continue;
-		h = pfx_hash(e->addr, e->family, e->len) & (n - 1);
-		e->hnext = b[h];
-		b[h] = (uint32_t)i;
+		if (ent_family(e) == family && e->len == p->len && ent_addr_eq(e, p))
+			return e;
 	}
-	free(r->buckets);
-	r->buckets = b;
-	r->n_buckets = n;
-	return 0;
+	return NULL;
+}
+
+/* A new generation: no entry has been seen in it yet. */
+static void
+rib_gen(struct rib *r, uint32_t gen)
+{
+	struct rib_entry *e;
+	uint32_t pos;
+
+	if (gen == r->gen)
+		return;
+	RIB_FOR_EACH(r, pos, e)
+		e->flags &= ~RE_SEEN;
+	r->gen = gen;
+}
+
+/* ---- ifindex -> its routes -------------------------------------------- */
+
+static bool
+if_live(const void *slot)
+{
+	return ((const struct rib_if *)slot)->ifindex != 0;
 }
 
 static uint32_t
-rib_find(const struct rib *r, const struct prefix *p)
+if_hash(int32_t ifindex)
 {
-	uint32_t i;
-
-	if (r->n_buckets == 0)
-		return RIB_NONE;
-	i = r->buckets[pfx_hash(p->addr.u.b, p->addr.family, p->len) & (r->n_buckets - 1)];
-	for (; i != RIB_NONE; i = r->ents[i].hnext) {
-		const struct rib_entry *e = &r->ents[i];
-
-		if (e->family == p->addr.family && e->len == p->len &&
-		    memcmp(e->addr, p->addr.u.b, 16) == 0)
-			return i;
-	}
-	return RIB_NONE;
+	return hash_finish32(hash_fnv1a32(HASH_FNV32_INIT, &ifindex, sizeof(ifindex)));
 }
 
-/* ---- ifindex index (open addressing, backward-shift deletion) --------- */
-
-static size_t
-if_slot(const struct rib *r, int32_t ifindex)
+static struct rib_if *
+if_find(const struct rib *r, int32_t ifindex)
 {
-	size_t m = r->ifmap_cap - 1, i = ((uint32_t)ifindex * 2654435761u) & m;
+	uint32_t h = if_hash(ifindex);
+	struct hnode *n;
 
-	while (r->ifmap[i].ifindex != 0 && r->ifmap[i].ifindex != ifindex)
-		i = (i + 1) & m;
-	return i;
+	HTAB_FOR_EACH_HASH(&r->itab, h, n) {
+		struct rib_if *fi = HTAB_ENTRY(n, struct rib_if, hn);
+
+		if (fi->ifindex == ifindex)
+			return fi;
+	}
+	return NULL;
 }
 
 static int
-if_grow(struct rib *r)
+if_link(struct rib *r, struct rib_entry *e)
 {
-	struct rib_ifslot *old = r->ifmap;
-	size_t oldcap = r->ifmap_cap, cap = oldcap ? oldcap * 2 : 64;
-
-	r->ifmap = calloc(cap, sizeof(*r->ifmap));
-	if (r->ifmap == NULL) {
-		r->ifmap = old;
-		return -ENOMEM;
-	}
-	r->ifmap_cap = cap;
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].ifindex != 0)
-			r->ifmap[if_slot(r, old[i].ifindex)] = old[i];
-	free(old);
-	return 0;
-}
-
-static void
-if_remove_slot(struct rib *r, size_t i)
-{
-	size_t m = r->ifmap_cap - 1, j = i;
-
-	r->ifmap[i].ifindex = 0;
-	r->ifmap_used--;
-	for (;;) {
-		size_t k;
-
-		j = (j + 1) & m;
-		if (r->ifmap[j].ifindex == 0)
-			return;
-		k = ((uint32_t)r->ifmap[j].ifindex * 2654435761u) & m;
-		/* move j back to i unless its home k lies cyclically in (i, j] */
-		if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j))
-			continue;
-		r->ifmap[i] = r->ifmap[j];
-		r->ifmap[j].ifindex = 0;
-		i = j;
-	}
-}
-
-static int
-if_link(struct rib *r, uint32_t idx)
-{
-	struct rib_entry *e = &r->ents[idx];
-	size_t s;
+	struct rib_if *fi;
+	uint32_t slot;
 
 	e->if_prev = e->if_next = RIB_NONE;
 	if (e->ifindex <= 0)
 		return 0;
-	if ((r->ifmap_used + 1) * 4 > r->ifmap_cap * 3 && if_grow(r) < 0)
-		return -ENOMEM;
-	s = if_slot(r, e->ifindex);
-	if (r->ifmap[s].ifindex == 0) {
-		r->ifmap[s].ifindex = e->ifindex;
-		r->ifmap[s].head = RIB_NONE;
-		r->ifmap_used++;
+	fi = if_find(r, e->ifindex);
+	if (fi == NULL) {
+		tab_grow(&r->itab, &r->ifs, 1, if_live);	/* before fi is live */
+		fi = slab_get(&r->ifs, &slot);
+		if (fi == NULL)
+			return -ENOMEM;
+		fi->hn.user = slot;
+		fi->ifindex = e->ifindex;
+		fi->head = RIB_NONE;
+		if (htab_insert(&r->itab, &fi->hn, if_hash(e->ifindex)) < 0) {
+			fi->ifindex = 0;
+			slab_put(&r->ifs, fi, slot);
+			return -ENOMEM;
+		}
 	}
-	e->if_next = r->ifmap[s].head;
-	if (e->if_next != RIB_NONE)
-		r->ents[e->if_next].if_prev = idx;
-	r->ifmap[s].head = idx;
+	e->if_next = fi->head;
+	if (e->if_next != RIB_NONE) {
+		struct rib_entry *next = ent(r, e->if_next);
+
+		next->flags &= ~RE_IFHEAD;
+		next->if_prev = e->hn.user;
+	}
+	fi->head = e->hn.user;
+	e->if_prev = fi->hn.user;
+	e->flags |= RE_IFHEAD;
 	return 0;
 }
 
 static void
-if_unlink(struct rib *r, uint32_t idx)
+if_unlink(struct rib *r, struct rib_entry *e)
 {
-	struct rib_entry *e = &r->ents[idx];
-	size_t s;
+	if (e->flags & RE_IFHEAD) {
+		struct rib_if *fi = slab_at(&r->ifs, e->if_prev);
 
-	if (e->ifindex <= 0 || r->ifmap_cap == 0)
-		return;
-	if (e->if_prev != RIB_NONE) {
-		r->ents[e->if_prev].if_next = e->if_next;
-	} else {
-		s = if_slot(r, e->ifindex);
-		if (r->ifmap[s].ifindex == e->ifindex)
-			r->ifmap[s].head = e->if_next;
-		if (e->if_next == RIB_NONE && r->ifmap[s].ifindex == e->ifindex)
-			if_remove_slot(r, s);
+		fi->head = e->if_next;
+		if (e->if_next != RIB_NONE) {
+			struct rib_entry *next = ent(r, e->if_next);
+
+			next->flags |= RE_IFHEAD;
+			next->if_prev = e->if_prev;
+		} else {
+			htab_remove(&r->itab, &fi->hn);
+			fi->ifindex = 0;
+			slab_put(&r->ifs, fi, e->if_prev);
+		}
+	} else if (e->if_prev != RIB_NONE) {
+		ent(r, e->if_prev)->if_next = e->if_next;
+		if (e->if_next != RIB_NONE)
+			ent(r, e->if_next)->if_prev = e->if_prev;
 	}
-	if (e->if_next != RIB_NONE)
-		r->ents[e->if_next].if_prev = e->if_prev;
+	/* else in no list: ifindex <= 0, or out of memory in if_link() */
+	e->flags &= ~RE_IFHEAD;
 	e->if_prev = e->if_next = RIB_NONE;
 }
 
 /* ---- networks and blocks ---------------------------------------------- */
-
-static int
-fam_idx(int family)
-{
-	return family == AF_INET6 ? 1 : 0;
-}
 
 static uint16_t
 net_find(const struct network *nets, size_t n, const struct prefix *p)
@@ -277,54 +428,50 @@ net_find(const struct network *nets, size_t n, const struct prefix *p)
 	return RIB_NET_NONE;
 }
 
-static uint32_t
+/* The block that holds p, or NULL. */
+static struct rib_block *
 block_find(const struct rib *r, const struct prefix *p)
 {
 	int f = fam_idx(p->addr.family);
 
-	if (r->n_bbuckets == 0)
-		return RIB_NONE;
+	if (r->btab.count == 0)
+		return NULL;
 	for (size_t l = 0; l < r->n_blens[f]; l++) {
 		struct prefix m = *p;
-		uint32_t i;
+		struct hnode *n;
+		uint32_t h;
 
 		if (r->blens[f][l] > p->len)
 			continue;
 		m.len = r->blens[f][l];
 		prefix_mask(&m);
-		i = r->bbuckets[pfx_hash(m.addr.u.b, m.addr.family, m.len) & (r->n_bbuckets - 1)];
-		for (; i != RIB_NONE; i = r->blocks[i].hnext)
-			if (prefix_eq(&r->blocks[i].cidr, &m))
-				return i;
+		h = pfx_hash(m.addr.u.b, m.addr.family, m.len);
+		HTAB_FOR_EACH_HASH(&r->btab, h, n) {
+			struct rib_block *b = HTAB_ENTRY(n, struct rib_block, hn);
+
+			if (prefix_eq(&b->cidr, &m))
+				return b;
+		}
 	}
-	return RIB_NONE;
+	return NULL;
 }
 
 /* Index this node's blocks of networks that aggregate. */
 static int
 blocks_index(struct rib *r)
 {
-	size_t nb = 16;
-
-	while (nb < r->n_blocks * 2)
-		nb *= 2;
-	free(r->bbuckets);
-	r->bbuckets = malloc(nb * sizeof(*r->bbuckets));
-	if (r->bbuckets == NULL) {
-		r->n_bbuckets = 0;
+	htab_done(&r->btab);
+	if (htab_init(&r->btab, r->n_blocks) < 0)
 		return -ENOMEM;
-	}
-	memset(r->bbuckets, 0xff, nb * sizeof(*r->bbuckets));
-	r->n_bbuckets = nb;
 	r->n_blens[0] = r->n_blens[1] = 0;
 	for (size_t i = 0; i < r->n_blocks; i++) {
 		struct rib_block *b = &r->blocks[i];
 		int f = fam_idx(b->cidr.addr.family);
-		uint32_t h = pfx_hash(b->cidr.addr.u.b, b->cidr.addr.family, b->cidr.len) & (nb - 1);
 		bool seen = false;
 
-		b->hnext = r->bbuckets[h];
-		r->bbuckets[h] = (uint32_t)i;
+		/* sized for all of them: cannot fail */
+		(void)htab_insert(&r->btab, &b->hn,
+				  pfx_hash(b->cidr.addr.u.b, b->cidr.addr.family, b->cidr.len));
 		for (size_t l = 0; l < r->n_blens[f]; l++)
 			seen |= r->blens[f][l] == b->cidr.len;
 		if (!seen && r->n_blens[f] < RIB_BLOCK_LENS)
@@ -343,7 +490,7 @@ blocks_filter(struct rib *r, const char *node)
 		struct rib_block b = r->blocks[i];
 
 		if (b.net == RIB_NET_NONE || !r->nets[b.net].aggregate ||
-		    (node != NULL && b.hnext == 1))	/* hnext: 1 = other node */
+		    (node != NULL && b.other))
 			continue;
 		b.count = 0;
 		b.adv = false;
@@ -386,67 +533,68 @@ announce(struct rib *r, const struct prefix *p, const struct ld_export *e)
 }
 
 static void
-block_ref(struct rib *r, uint32_t b)
+block_ref(struct rib *r, struct rib_block *b)
 {
 	struct ld_export e;
 
-	if (b == RIB_NONE)
-		return;
-	if (r->blocks[b].count++ == 0) {
-		export_for(r->nets, r->n_nets, r->blocks[b].net, r->blocks[b].cidr.addr.family,
-			   true, &e);
-		r->blocks[b].adv = true;
+	if (b->count++ == 0) {
+		export_for(r->nets, r->n_nets, b->net, b->cidr.addr.family, true, &e);
+		b->adv = true;
 		r->n_exported++;
-		announce(r, &r->blocks[b].cidr, &e);
+		announce(r, &b->cidr, &e);
 	}
 }
 
 static void
-block_unref(struct rib *r, uint32_t b)
+block_unref(struct rib *r, struct rib_block *b)
 {
-	if (b == RIB_NONE || r->blocks[b].count == 0)
+	if (b == NULL || b->count == 0)
 		return;
-	if (--r->blocks[b].count == 0) {
-		r->blocks[b].adv = false;
+	if (--b->count == 0) {
+		b->adv = false;
 		r->n_exported--;
-		announce(r, &r->blocks[b].cidr, NULL);
+		announce(r, &b->cidr, NULL);
 	}
 }
 
 /* Place a fresh entry and advertise it (or its block). */
 static void
-entry_apply(struct rib *r, uint32_t idx)
+entry_apply(struct rib *r, struct rib_entry *e)
 {
-	struct rib_entry *e = &r->ents[idx];
+	struct rib_block *b;
 	struct ld_export ex;
 	struct prefix p;
 
 	ent_prefix(e, &p);
-	e->block = block_find(r, &p);
-	if (e->block != RIB_NONE) {
-		block_ref(r, e->block);
+	b = block_find(r, &p);
+	if (b != NULL) {
+		e->flags |= RE_INBLOCK;
+		block_ref(r, b);
 		return;
 	}
-	export_for(r->nets, r->n_nets, e->net, e->family, false, &ex);
+	export_for(r->nets, r->n_nets, e->net, ent_family(e), false, &ex);
 	e->flags |= RE_ADV;
 	r->n_exported++;
 	announce(r, &p, &ex);
 }
 
 static void
-entry_withdraw(struct rib *r, uint32_t idx)
+entry_withdraw(struct rib *r, struct rib_entry *e)
 {
-	struct rib_entry *e = &r->ents[idx];
 	struct prefix p;
 
+	ent_prefix(e, &p);
 	if (e->flags & RE_ADV) {
-		ent_prefix(e, &p);
 		e->flags &= ~RE_ADV;
 		r->n_exported--;
 		announce(r, &p, NULL);
 	}
-	block_unref(r, e->block);
-	e->block = RIB_NONE;
+	if (e->flags & RE_INBLOCK) {
+		/* the blocks change only in rib_reevaluate(), which places
+		 * every entry again: the block found now is the one counted */
+		e->flags &= ~RE_INBLOCK;
+		block_unref(r, block_find(r, &p));
+	}
 }
 
 /* ---- refresh ---------------------------------------------------------- */
@@ -458,21 +606,23 @@ rib_reevaluate(struct rib *r, const struct network *old_nets, size_t n_old_nets,
 	       const struct rib_block *old_blocks, size_t n_old_blocks)
 {
 	struct ld_export oe, ne;
+	struct rib_entry *e;
 	struct prefix p;
+	uint32_t pos;
 
 	/* routes first: new blocks get their counts */
-	for (size_t i = 0; i < r->n_ents; i++) {
-		struct rib_entry *e = &r->ents[i];
+	RIB_FOR_EACH(r, pos, e) {
 		uint16_t onet = e->net;
 		bool oadv = e->flags & RE_ADV;
+		struct rib_block *b;
 
-		if (!(e->flags & RE_USED))
-			continue;
 		ent_prefix(e, &p);
 		e->net = net_find(r->nets, r->n_nets, &p);
-		e->block = block_find(r, &p);
-		if (e->block != RIB_NONE) {
-			r->blocks[e->block].count++;
+		b = block_find(r, &p);
+		e->flags &= ~RE_INBLOCK;
+		if (b != NULL) {
+			e->flags |= RE_INBLOCK;
+			b->count++;
 			if (oadv) {
 				e->flags &= ~RE_ADV;
 				r->n_exported--;
@@ -480,8 +630,8 @@ rib_reevaluate(struct rib *r, const struct network *old_nets, size_t n_old_nets,
 			}
 			continue;
 		}
-		export_for(r->nets, r->n_nets, e->net, e->family, false, &ne);
-		export_for(old_nets, n_old_nets, onet, e->family, false, &oe);
+		export_for(r->nets, r->n_nets, e->net, ent_family(e), false, &ne);
+		export_for(old_nets, n_old_nets, onet, ent_family(e), false, &oe);
 		if (!oadv) {
 			e->flags |= RE_ADV;
 			r->n_exported++;
@@ -492,13 +642,12 @@ rib_reevaluate(struct rib *r, const struct network *old_nets, size_t n_old_nets,
 	}
 	/* blocks that went away or emptied */
 	for (size_t i = 0; i < n_old_blocks; i++) {
-		uint32_t b;
+		const struct rib_block *b;
 
 		if (!old_blocks[i].adv)
 			continue;
 		b = block_find(r, &old_blocks[i].cidr);
-		if (b == RIB_NONE || !prefix_eq(&r->blocks[b].cidr, &old_blocks[i].cidr) ||
-		    r->blocks[b].count == 0) {
+		if (b == NULL || !prefix_eq(&b->cidr, &old_blocks[i].cidr) || b->count == 0) {
 			r->n_exported--;
 			announce(r, &old_blocks[i].cidr, NULL);
 		}
@@ -576,8 +725,7 @@ rib_load_store(struct rib *r)
 				break;
 			memset(&blocks[n_blocks], 0, sizeof(*blocks));
 			blocks[n_blocks].cidr = ib[k].cidr;
-			/* hnext carries "someone else's" until blocks_filter() */
-			blocks[n_blocks].hnext = strcmp(ib[k].node, node) != 0;
+			blocks[n_blocks].other = strcmp(ib[k].node, node) != 0;
 			n_blocks++;
 		}
 		free(ib);
@@ -602,7 +750,7 @@ rib_set_sources(struct rib *r, const struct network *nets, size_t n_nets,
 	memcpy(nn, nets, n_nets * sizeof(*nn));
 	for (size_t i = 0; i < n_blocks; i++) {
 		nb[i].cidr = blocks[i].cidr;
-		nb[i].hnext = strcmp(blocks[i].node, node) != 0;
+		nb[i].other = strcmp(blocks[i].node, node) != 0;
 	}
 	r->fixed = true;
 	rib_install_sources(r, nn, n_nets, nb, n_blocks, node);
@@ -649,53 +797,53 @@ rib_timers(struct rib *r, uint64_t now)
 int
 rib_kernel_add(struct rib *r, const struct prefix *p, int ifindex, uint32_t gen)
 {
+	int f = fam_idx(p->addr.family);
 	struct rib_entry *e;
-	uint32_t idx, h;
+	uint32_t slot;
 	bool miss;
 
-	idx = rib_find(r, p);
-	if (idx != RIB_NONE) {
-		e = &r->ents[idx];
-		e->gen = gen;
+	if (p->addr.family != AF_INET && p->addr.family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (ifindex > 0)	/* if_link()'s miss overlaps rib_find()'s */
+		htab_prefetch(&r->itab, if_hash(ifindex));
+	rib_gen(r, gen);
+	e = rib_find(r, p);
+	if (e != NULL) {
+		e->flags |= RE_SEEN;
 		if (e->ifindex != ifindex) {
-			if_unlink(r, idx);
+			if_unlink(r, e);
 			e->ifindex = ifindex;
-			(void)if_link(r, idx);
+			(void)if_link(r, e);
 		}
 		return 0;
 	}
-	if (r->n_used + 1 > r->n_buckets &&
-	    rib_rehash(r, r->n_buckets ? r->n_buckets * 2 : 1024) < 0)
+	tab_grow(&r->ptab, r->ents, 2, ent_live);	/* before e is live */
+	e = slab_get(&r->ents[f], &slot);
+	if (e == NULL)
 		return -ENOMEM;
-	if (r->free_head != RIB_NONE) {
-		idx = r->free_head;
-		r->free_head = r->ents[idx].hnext;
-	} else {
-		if (GROW(r->ents, r->cap_ents, r->n_ents + 1) < 0)
-			return -ENOMEM;
-		idx = (uint32_t)r->n_ents++;
-	}
-	e = &r->ents[idx];
 	memset(e, 0, sizeof(*e));
-	memcpy(e->addr, p->addr.u.b, 16);
-	e->family = (uint8_t)p->addr.family;
+	e->hn.user = slot | (f ? RIB_V6 : 0);
+	if (f)
+		memcpy(e->addr, p->addr.u.b, 16);
+	else
+		memcpy(e->addr, p->addr.u.b, 4);
 	e->len = p->len;
-	e->flags = RE_USED;
+	e->flags = RE_USED | RE_SEEN | (f ? RE_V6 : 0);
 	e->ifindex = ifindex;
-	e->gen = gen;
-	e->block = RIB_NONE;
-	h = pfx_hash(e->addr, e->family, e->len) & (r->n_buckets - 1);
-	e->hnext = r->buckets[h];
-	r->buckets[h] = idx;
+	if (htab_insert(&r->ptab, &e->hn, pfx_hash(p->addr.u.b, p->addr.family, p->len)) < 0) {
+		e->flags = 0;
+		slab_put(&r->ents[f], e, slot);
+		return -ENOMEM;
+	}
 	r->n_used++;
-	(void)if_link(r, idx);
+	(void)if_link(r, e);
 
 	e->net = net_find(r->nets, r->n_nets, p);
 	/* Not placeable: in no known network, or in an aggregating network
 	 * but in none of our known blocks (a block just claimed, or a
 	 * borrowed address).  Re-read the store first when allowed. */
 	miss = e->net == RIB_NET_NONE ||
-	       (r->nets[e->net].aggregate && block_find(r, p) == RIB_NONE);
+	       (r->nets[e->net].aggregate && block_find(r, p) == NULL);
 	if (miss && !r->fixed) {
 		uint64_t now = ld_now_ms();
 
@@ -705,61 +853,63 @@ rib_kernel_add(struct rib *r, const struct prefix *p, int ifindex, uint32_t gen)
 		}
 		rib_refresh(r, false);		/* deferred */
 	}
-	entry_apply(r, idx);
+	entry_apply(r, e);
 	return 0;
 }
 
 static void
-rib_remove(struct rib *r, uint32_t idx)
+rib_remove(struct rib *r, struct rib_entry *e)
 {
-	struct rib_entry *e = &r->ents[idx];
-	uint32_t *pp;
+	uint32_t idx = e->hn.user;
 
-	entry_withdraw(r, idx);
-	if_unlink(r, idx);
-	pp = &r->buckets[pfx_hash(e->addr, e->family, e->len) & (r->n_buckets - 1)];
-	while (*pp != idx)
-		pp = &r->ents[*pp].hnext;
-	*pp = e->hnext;
+	entry_withdraw(r, e);
+	if_unlink(r, e);
+	htab_remove(&r->ptab, &e->hn);
 	e->flags = 0;
-	e->family = 0;
-	e->hnext = r->free_head;
-	r->free_head = idx;
+	slab_put(&r->ents[idx >> 31], e, idx & ~RIB_V6);
 	r->n_used--;
 }
 
 void
 rib_kernel_del(struct rib *r, const struct prefix *p)
 {
-	uint32_t idx = rib_find(r, p);
+	struct rib_entry *e = rib_find(r, p);
 
-	if (idx != RIB_NONE)
-		rib_remove(r, idx);
+	if (e != NULL)
+		rib_remove(r, e);
 }
 
 void
 rib_kernel_link_down(struct rib *r, int ifindex)
 {
-	size_t s;
+	struct rib_if *fi;
 
-	if (ifindex <= 0 || r->ifmap_cap == 0)
+	if (ifindex <= 0)
 		return;
-	for (;;) {
-		s = if_slot(r, ifindex);
-		if (r->ifmap[s].ifindex != ifindex || r->ifmap[s].head == RIB_NONE)
-			return;
-		rib_remove(r, r->ifmap[s].head);
+	fi = if_find(r, ifindex);
+	while (fi != NULL) {
+		struct rib_entry *e = ent(r, fi->head);
+		bool last = e->if_next == RIB_NONE;
+
+		if (!last)
+			htab_prefetch(&r->ptab, ent(r, e->if_next)->hn.hash);
+		rib_remove(r, e);		/* the last one frees fi */
+		if (last)
+			break;
 	}
 }
 
 size_t
 rib_sweep(struct rib *r, uint32_t gen)
 {
+	struct rib_entry *e;
+	uint32_t pos;
 	size_t n = 0;
 
-	for (size_t i = 0; i < r->n_ents; i++)
-		if ((r->ents[i].flags & RE_USED) && r->ents[i].gen != gen) {
-			rib_remove(r, (uint32_t)i);
+	rib_gen(r, gen);
+	RIB_FOR_EACH(r, pos, e)
+		if (!(e->flags & RE_SEEN)) {
+			rib_remove(r, e);
 			n++;
 		}
 	return n;
@@ -768,7 +918,7 @@ rib_sweep(struct rib *r, uint32_t gen)
 bool
 rib_has_kernel(const struct rib *r, const struct prefix *p)
 {
-	return r != NULL && rib_find(r, p) != RIB_NONE;
+	return r != NULL && rib_find(r, p) != NULL;
 }
 
 size_t
@@ -789,17 +939,19 @@ void
 rib_dump(struct rib *r, uint32_t id)
 {
 	struct msgq *q = &r->d->to_bgp;
+	struct rib_entry *e;
 	struct ld_export ex;
 	struct prefix p;
+	uint32_t pos;
 	int rc = 0;
 
-	for (size_t i = 0; i < r->n_ents && rc == 0; i++) {
-		const struct rib_entry *e = &r->ents[i];
-
+	RIB_FOR_EACH(r, pos, e) {
+		if (rc < 0)
+			break;
 		if (!(e->flags & RE_ADV))
 			continue;
 		ent_prefix(e, &p);
-		export_for(r->nets, r->n_nets, e->net, e->family, false, &ex);
+		export_for(r->nets, r->n_nets, e->net, ent_family(e), false, &ex);
 		rc = msgq_put_local(q, id, &p, &ex);
 	}
 	for (size_t i = 0; i < r->n_blocks && rc == 0; i++) {
@@ -817,20 +969,18 @@ rib_dump(struct rib *r, uint32_t id)
 void
 rib_walk_all(struct rib *r, void (*cb)(const struct rib_route *rr, void *arg), void *arg)
 {
+	struct rib_entry *e;
 	struct rib_route rr;
+	uint32_t pos;
 
-	for (size_t i = 0; i < r->n_ents; i++) {
-		const struct rib_entry *e = &r->ents[i];
-
-		if (!(e->flags & RE_USED))
-			continue;
+	RIB_FOR_EACH(r, pos, e) {
 		memset(&rr, 0, sizeof(rr));
 		ent_prefix(e, &rr.prefix);
 		rr.network = e->net != RIB_NET_NONE ? r->nets[e->net].name : NULL;
 		rr.kernel = true;
 		rr.advertised = e->flags & RE_ADV;
 		rr.ifindex = e->ifindex;
-		export_for(r->nets, r->n_nets, e->net, e->family, false, &rr.exp);
+		export_for(r->nets, r->n_nets, e->net, ent_family(e), false, &rr.exp);
 		cb(&rr, arg);
 	}
 	for (size_t i = 0; i < r->n_blocks; i++) {
@@ -857,11 +1007,15 @@ rib_new(struct ld *d)
 	if (r == NULL)
 		return NULL;
 	r->d = d;
-	r->free_head = RIB_NONE;
-	if (rib_rehash(r, 1024) < 0) {
+	slab_init(&r->ents[0], sizeof(struct rib_entry) + 4);
+	slab_init(&r->ents[1], sizeof(struct rib_entry) + 16);
+	slab_init(&r->ifs, sizeof(struct rib_if));
+	if (htab_init(&r->ptab, 1024) < 0) {
 		free(r);
 		return NULL;
 	}
+	(void)htab_init(&r->itab, 0);
+	(void)htab_init(&r->btab, 0);
 	rib_refresh(r, true);
 	return r;
 }
@@ -871,11 +1025,13 @@ rib_free(struct rib *r)
 {
 	if (r == NULL)
 		return;
-	free(r->ents);
-	free(r->buckets);
-	free(r->ifmap);
+	htab_done(&r->ptab);
+	htab_done(&r->itab);
+	htab_done(&r->btab);
+	slab_done(&r->ents[0]);
+	slab_done(&r->ents[1]);
+	slab_done(&r->ifs);
 	free(r->nets);
 	free(r->blocks);
-	free(r->bbuckets);
 	free(r);
 }

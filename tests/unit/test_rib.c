@@ -270,6 +270,44 @@ test_link_down_and_sweep(void **state)
 	assert_false(rib_has_kernel(d.rib, &b));
 }
 
+/* IPv4 and IPv6 routes on one link, the middle one of a link's list
+ * removed, slots reused, aggregated routes leaving their block. */
+static void
+test_link_lists_and_reuse(void **state)
+{
+	struct prefix a = P("192.168.0.1/32"), b = P("fd00:9::1/128"), c = P("192.168.0.3/32");
+	struct prefix in1 = P("10.0.0.5/32"), in2 = P("10.0.0.6/32");
+
+	(void)state;
+	rib_kernel_add(d.rib, &a, 7, 1);
+	rib_kernel_add(d.rib, &b, 7, 1);
+	rib_kernel_add(d.rib, &c, 7, 1);
+	rib_kernel_del(d.rib, &b);		/* the middle of 7's list */
+	rib_kernel_add(d.rib, &b, 8, 1);	/* its slot again, another link */
+	rib_kernel_add(d.rib, &c, 8, 1);	/* the head of 7's list moves */
+	reset();
+	rib_kernel_link_down(d.rib, 8);
+	assert_int_equal(changes_n(), 2);
+	assert_int_equal(rib_count(d.rib), 1);
+	assert_true(rib_has_kernel(d.rib, &a));
+	rib_kernel_link_down(d.rib, 7);
+	assert_int_equal(rib_count(d.rib), 0);
+	/* two routes in one block: one aggregate, gone with the last */
+	rib_kernel_add(d.rib, &in1, 9, 1);
+	rib_kernel_add(d.rib, &in2, 10, 1);
+	rib_kernel_add(d.rib, &a, 0, 1);	/* no link: in no list */
+	reset();
+	rib_kernel_del(d.rib, &in1);
+	assert_int_equal(changes_n(), 0);
+	rib_kernel_link_down(d.rib, 10);
+	assert_int_equal(changes_n(), 1);
+	expect(0, "10.0.0.0/26", true, false);	/* a withdrawal carries no export */
+	assert_int_equal(rib_exported(d.rib), 1);
+	rib_kernel_del(d.rib, &a);
+	assert_int_equal(rib_count(d.rib), 0);
+	assert_int_equal(rib_exported(d.rib), 0);
+}
+
 static double
 secs(const struct timespec *a, const struct timespec *b)
 {
@@ -327,6 +365,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_aggregate_off_and_community_change,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_link_down_and_sweep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_lists_and_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scale_100k, setup, teardown),
 	};
 

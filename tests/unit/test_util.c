@@ -62,19 +62,25 @@ test_htab(void **state)
 	assert_non_null(v);
 	assert_int_equal(htab_init(&t, 0), 0);
 	assert_null(find(&t, 1));		/* empty, no buckets */
+	htab_prefetch(&t, 1);			/* a hint, even with no buckets */
 	for (i = 0; i < N; i++) {
 		v[i].key = (int)i * 7;
+		v[i].hn.user = (uint32_t)i ^ 0xa5a5a5a5U;
 		assert_int_equal(htab_insert(&t, &v[i].hn, hash_finish32(hash_fnv1a32(
 			HASH_FNV32_INIT, &v[i].key, sizeof(v[i].key)))), 0);
 	}
 	assert_int_equal(t.count, N);
 	assert_true(t.size >= N);		/* grew */
+	htab_prefetch(&t, UINT32_MAX);
 	for (i = 0; i < N; i++)
 		assert_ptr_equal(find(&t, (int)i * 7), &v[i]);
 	assert_null(find(&t, 3));
 	for (i = 0; i < N; i += 2)
 		htab_remove(&t, &v[i].hn);
 	assert_int_equal(t.count, N / 2);
+	/* hn.user is the element's: inserts, growth, removal leave it alone */
+	for (i = 0; i < N; i++)
+		assert_int_equal(v[i].hn.user, (uint32_t)i ^ 0xa5a5a5a5U);
 	assert_null(find(&t, 0));
 	assert_ptr_equal(find(&t, 7), &v[1]);
 	HTAB_FOR_EACH_SAFE(&t, i, n, nx) {
