@@ -880,40 +880,6 @@ damaged_add(char ***v, size_t *n, size_t *cap, const char *key, const struct lf_
 	return 0;
 }
 
-/* Names (values and, damaged, directories) directly under dir. */
-static int
-damaged_names(struct store *s, const char *dir, char ***ret, size_t *ret_n)
-{
-	char **a, **d;
-	size_t na, nd;
-	int r;
-
-	if ((r = store_list(s, dir, &a, &na, NULL)) < 0)
-		return r;
-	if ((r = store_list_dirs(s, dir, &d, &nd, NULL)) < 0) {
-		store_names_free(a, na);
-		return r;
-	}
-	if (nd > 0) {
-		char **m = realloc(a, (na + nd) * sizeof(*m));
-
-		if (m == NULL) {
-			store_names_free(a, na);
-			store_names_free(d, nd);
-			return -ENOMEM;
-		}
-		memcpy(m + na, d, nd * sizeof(*m));
-		a = m;
-		na += nd;
-		free(d);
-	} else {
-		store_names_free(d, nd);
-	}
-	*ret = a;
-	*ret_n = na;
-	return 0;
-}
-
 int
 bgpconf_damaged(struct store *s, char ***ret_lines, size_t *ret_n, struct lf_err *reterr)
 {
@@ -934,7 +900,7 @@ bgpconf_damaged(struct store *s, char ***ret_lines, size_t *ret_n, struct lf_err
 		goto out_free;
 	if (r < 0)
 		goto out_io;
-	if ((r = damaged_names(s, DIR_PEERS, &names, &n_names)) < 0)
+	if ((r = store_list_all(s, DIR_PEERS, &names, &n_names, NULL)) < 0)
 		goto out_io;
 	for (size_t i = 0; i < n_names; i++) {
 		if (ipaddr_parse(names[i], &a) < 0)
@@ -952,7 +918,7 @@ bgpconf_damaged(struct store *s, char ***ret_lines, size_t *ret_n, struct lf_err
 	store_names_free(names, n_names);
 	names = NULL;
 	n_names = 0;
-	if ((r = damaged_names(s, DIR_NODES, &names, &n_names)) < 0)
+	if ((r = store_list_all(s, DIR_NODES, &names, &n_names, NULL)) < 0)
 		goto out_io;
 	for (size_t i = 0; i < n_names; i++) {
 		if (!bgpconf_node_name_valid(names[i]))

@@ -438,38 +438,6 @@ broken_add(struct broken_list *b, const char *key, int err, const char *fmt, ...
 	return 0;
 }
 
-/* Values and (damaged) directories directly under dir. */
-static int
-names_all(struct store *s, const char *dir, char ***ret, size_t *ret_n)
-{
-	char **a, **d;
-	size_t na, nd;
-	int r;
-
-	if ((r = store_list(s, dir, &a, &na, NULL)) < 0)
-		return r;
-	if ((r = store_list_dirs(s, dir, &d, &nd, NULL)) < 0) {
-		store_names_free(a, na);
-		return r;
-	}
-	if (nd > 0) {
-		char **v = realloc(a, (na + nd) * sizeof(*v));
-
-		if (v == NULL) {
-			store_names_free(a, na);
-			store_names_free(d, nd);
-			return -ENOMEM;
-		}
-		memcpy(v + na, d, nd * sizeof(*v));
-		a = v;
-		na += nd;
-		free(d);
-	}
-	*ret = a;
-	*ret_n = na;
-	return 0;
-}
-
 /* 0 when the network record under key reads, else why not. */
 static int
 network_rec_state(struct store *s, const char *key)
@@ -521,7 +489,7 @@ check_network(struct store *s, const char *net, struct broken_list *b)
 	if (r < 0)
 		return r;
 	snprintf(dir, sizeof(dir), "owners/%s", net);
-	if ((r = names_all(s, dir, &names, &n)) < 0)
+	if ((r = store_list_all(s, dir, &names, &n, NULL)) < 0)
 		return r;
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		if (snprintf(key, sizeof(key), "%s/%s", dir, names[i]) >= (int)sizeof(key))
@@ -559,7 +527,7 @@ ipam_check(struct store *s, const char *network, struct ipam_broken **ret, size_
 
 	if (network && !network_name_valid(network))
 		return ipam_name_check(network, reterr);
-	if ((r = names_all(s, "networks", &nets, &n_nets)) < 0)
+	if ((r = store_list_all(s, "networks", &nets, &n_nets, NULL)) < 0)
 		goto out_io;
 	for (size_t i = 0; i < n_nets; i++) {
 		if (network && strcmp(nets[i], network) != 0)

@@ -277,6 +277,40 @@ store_list_dirs(struct store *s, const char *dir, char ***ret_names, size_t *ret
 }
 
 int
+store_list_all(struct store *s, const char *dir, char ***ret_names, size_t *ret_n,
+	       struct lf_err *reterr)
+{
+	char **a, **d;
+	size_t na, nd;
+	int r;
+
+	if ((r = store_list(s, dir, &a, &na, reterr)) < 0)
+		return r;
+	if ((r = store_list_dirs(s, dir, &d, &nd, reterr)) < 0) {
+		store_names_free(a, na);
+		return r;
+	}
+	if (nd > 0) {
+		char **m = realloc(a, (na + nd) * sizeof(*m));
+
+		if (m == NULL) {
+			store_names_free(a, na);
+			store_names_free(d, nd);
+			return -ENOMEM;
+		}
+		memcpy(m + na, d, nd * sizeof(*m));
+		a = m;
+		na += nd;
+		free(d);
+	} else {
+		store_names_free(d, nd);
+	}
+	*ret_names = a;
+	*ret_n = na;
+	return 0;
+}
+
+int
 store_lock(struct store *s, const char *name, struct store_lock **ret,
 	   struct lf_err *reterr)
 {

@@ -71,6 +71,10 @@ void store_names_free(char **names, size_t n);
 /* Sub-directories directly under dir (e.g. the networks having allocations). */
 int  store_list_dirs(struct store *s, const char *dir, char ***ret_names, size_t *ret_n,
 		     struct lf_err *reterr);
+/* Both: the values and then the sub-directories directly under dir (a
+ * directory where a value belongs is how a damaged record can look). */
+int  store_list_all(struct store *s, const char *dir, char ***ret_names, size_t *ret_n,
+		    struct lf_err *reterr);
 
 /* The same with flags.  STORE_F_VOLATILE skips the fsyncs: the write is
  * still atomic against other processes and against a process killed at any

@@ -287,6 +287,18 @@ sync_parent(struct file_store *s, const char *key)
 /* STORE_F_INPLACE: open (creating if needed), pwrite at 0, cut what is left
  * of a longer old value.  One open/pwrite/close on the same file: no inode
  * is created, none is freed, and no rename forces writeback. */
+/* fstat an opened record: a regular file, else -EISDIR (a directory
+ * where a record belongs: damaged) or -EINVAL. */
+static int
+stat_regular(int fd, struct stat *ret)
+{
+	if (fstat(fd, ret) < 0)
+		return -errno;
+	if (!S_ISREG(ret->st_mode))
+		return S_ISDIR(ret->st_mode) ? -EISDIR : -EINVAL;
+	return 0;
+}
+
 static int
 put_inplace(struct file_store *s, const char *key, const char *val, bool sync)
 {
@@ -306,14 +318,8 @@ put_inplace(struct file_store *s, const char *key, const char *val, bool sync)
 	}
 	if (fd < 0)
 		return errno == ENOTDIR ? -ENOENT : -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
+	if ((r = stat_regular(fd, &st)) < 0)
 		goto out_close;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		goto out_close;
-	}
 	while (off < len) {
 		ssize_t n = pwrite(fd, val + off, len - off, (off_t)off);
 
@@ -448,14 +454,8 @@ file_get(void *be, const char *key, char **ret_val, struct lf_err *reterr)
 	fd = openat(s->rootfd, key, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOTDIR ? -ENOENT : -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
+	if ((r = stat_regular(fd, &st)) < 0)
 		goto out_close;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		goto out_close;
-	}
 	/* room for what fstat said and a little growth: one read, one EOF */
 	if ((r = dbuf_reserve(&b, (size_t)st.st_size + 4096)) < 0)
 		goto out_close;
