@@ -258,6 +258,20 @@ out_free_names:
 	return r;
 }
 
+/* The owner index of r's owner exists and does not list r's address. */
+static bool
+index_disowns(struct store *s, const char *net, const struct ipam_record *r)
+{
+	struct ipam_index x;
+
+	if (ipam_index_get(s, net, r->owner.container_id, r->owner.ifname, &x) != 0)
+		return false;	/* no index (or unreadable): not ours to judge */
+	for (size_t k = 0; k < x.n_addrs; k++)
+		if (ipaddr_eq(&x.addrs[k], &r->addr))
+			return false;
+	return true;
+}
+
 static int
 gc_network(struct store *s, const char *net, const char *node,
 	   bool (*keep)(const struct ipam_record *r, void *arg), void *arg)
@@ -266,7 +280,7 @@ gc_network(struct store *s, const char *net, const char *node,
 	struct ipam_index *idx = NULL, owner;
 	struct store_lock *lock;
 	size_t n = 0, cap = 0, n_drop = 0, n_idx = 0;
-	bool idx_loaded = false;
+	bool idx_loaded = false, *orphan = NULL;
 	char key[IPAM_KEY_MAX];
 	int r, released = 0;
 
@@ -282,12 +296,27 @@ gc_network(struct store *s, const char *net, const char *node,
 		snprintf(v[i].node, sizeof(v[i].node), "%s", owner.node);
 	}
 	free(idx);
-	/* judge without the lock; keep the rejected ones at the front */
+	/* judge without the lock; keep the rejected ones at the front.  An
+	 * allocation of a container that keep() wants is still dropped when
+	 * that container's owner index exists and does not list it: an ADD
+	 * killed between writing the allocation and its owner index, then
+	 * retried, took another address, and this one belongs to nobody. */
+	orphan = calloc(n ? n : 1, sizeof(*orphan));
+	if (orphan == NULL) {
+		r = -ENOMEM;
+		goto out_free;
+	}
 	for (size_t i = 0; i < n; i++) {
+		bool orph = false;
+
 		if (node && strcmp(v[i].node, node) != 0)
 			continue;
-		if (v[i].owner.container_id[0] && keep(&v[i], arg))
-			continue;
+		if (v[i].owner.container_id[0] && keep(&v[i], arg)) {
+			orph = !v[i].broken && index_disowns(s, net, &v[i]);
+			if (!orph)
+				continue;
+		}
+		orphan[n_drop] = orph;
 		v[n_drop++] = v[i];
 	}
 	r = ipam_lock(s, net, &lock, NULL);
@@ -325,6 +354,8 @@ gc_network(struct store *s, const char *net, const char *node,
 		if (r < 0 || v[i].broken || cur.created != v[i].created ||
 		    !ipam_owner_is(&cur.owner, v[i].owner.container_id, v[i].owner.ifname))
 			continue;	/* changed since it was judged */
+		if (orphan[i] && !index_disowns(s, net, &cur))
+			continue;	/* its owner's index took it back meanwhile */
 		r = ipam_release_locked(s, net, &cur);
 		if (r < 0)
 			goto out_unlock;
@@ -334,6 +365,7 @@ gc_network(struct store *s, const char *net, const char *node,
 out_unlock:
 	store_unlock(lock);
 out_free:
+	free(orphan);
 	free(v);
 	return r < 0 ? r : released;
 }

@@ -548,6 +548,34 @@ test_gc(void **state)
 	assert_int_equal(ipam_gc(f->s, NULL, NULL, NULL, NULL), -EINVAL);
 }
 
+/* An ADD killed after it wrote an allocation but before its owner index,
+ * then retried, took another address: the first allocation names a live
+ * container but its index does not list it.  GC frees it, keeps the live
+ * one, and judges the same the second time. */
+static void
+test_gc_orphan(void **state)
+{
+	struct tmpstore *f = *state;
+	struct keep_arg k = { .drop = { NULL } };
+	struct ipam_addr out[IPAM_MAX_ADDRS];
+	char *text;
+	size_t n;
+
+	mknet(f, "public", "10.17.0.0/24", NULL, NULL, 0);
+	(void)alloc1(f, "public", "n1", "c1", NULL);
+	assert_int_equal(store_get(f->s, "alloc/public/10.17.0.1", &text, NULL), 0);
+	assert_int_equal(store_put(f->s, "alloc/public/10.17.0.9", text, NULL), 0);
+	free(text);
+	assert_int_equal(ipam_gc(f->s, "n1", keep_cb, &k, NULL), 1);
+	assert_int_equal(store_get(f->s, "alloc/public/10.17.0.9", &text, NULL), -ENOENT);
+	assert_int_equal(ipam_lookup(f->s, "public", "c1", "eth0", out, IPAM_MAX_ADDRS, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(fmt(&out[0].addr), "10.17.0.1");
+	assert_int_equal(ipam_gc(f->s, "n1", keep_cb, &k, NULL), 0);
+	assert_int_equal(ipam_lookup(f->s, "public", "c1", "eth0", out, IPAM_MAX_ADDRS, &n), 0);
+	assert_int_equal(n, 1);
+}
+
 static void
 test_release_addr(void **state)
 {
@@ -689,6 +717,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_borrow, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_host_blocks, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_owner_collision, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_gc_orphan, tmpstore_setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_gc, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_release_addr, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent, setup, tmpstore_teardown),
