@@ -717,7 +717,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_borrow, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_host_blocks, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_owner_collision, setup, tmpstore_teardown),
-		cmocka_unit_test_setup_teardown(test_gc_orphan, tmpstore_setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_gc_orphan, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_gc, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_release_addr, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent, setup, tmpstore_teardown),
