@@ -61,7 +61,6 @@ kc() {
 		timeout -k 2 60 kubectl "$@"
 }
 for _ in $(seq 1 50); do
-	kc version --request-timeout=2s >/dev/null 2>&1
 	ip netns exec "$K" busybox wget -q -O /dev/null http://127.0.0.1:8080/api/ 2>/dev/null && break
 	sleep 0.1
 done
