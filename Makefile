@@ -75,7 +75,7 @@ archives    = $(foreach l,$(LINK_ORDER),$(if $(filter $(l),$(call closure,$(1)))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-MAINS      := cni/main_leafnet.c cni/main_ipam.c dockerplugin/main.c routing/main.c \
+MAINS      := cni/main_leafnet.c cni/main_ipam.c cni/install_cni.c dockerplugin/main.c routing/main.c \
               $(wildcard netctl/main.c)
 srcs_of     = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
 
@@ -104,7 +104,7 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 BENCH_SRCS := $(wildcard bench/*.c)
 
 BINS    := $(BUILD)/bin/leafnet $(BUILD)/bin/leafnet-ipam $(BUILD)/bin/netctl \
-           $(BUILD)/bin/leafnetd $(BUILD)/bin/leafnet-docker
+           $(BUILD)/bin/leafnetd $(BUILD)/bin/leafnet-docker $(BUILD)/bin/leafnet-install-cni
 UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
@@ -119,6 +119,9 @@ endef
 $(BUILD)/bin/leafnet: $(call obj,cni/main_leafnet.c) $(call archives,cni $(DEPS_cni))
 	$(call LINK)
 $(BUILD)/bin/leafnet-ipam: $(call obj,cni/main_ipam.c) $(call archives,cni $(DEPS_cni))
+	$(call LINK)
+# the Kubernetes init container's installer: lib only (cJSON, the config check)
+$(BUILD)/bin/leafnet-install-cni: $(call obj,cni/install_cni.c) $(call archives,lib)
 	$(call LINK)
 $(BUILD)/bin/netctl: $(call obj,netctl/main.c) $(call archives,netctl $(DEPS_netctl))
 	$(call LINK)

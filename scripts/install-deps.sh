@@ -18,6 +18,9 @@ PACKAGES="
 	libcurl4-openssl-dev etcd-server etcd-client
 	${LEAFNET_DEPS_EXTRA:-}
 "
+# kubectl for test_k8s: Debian's kubernetes-client, unless some kubectl is
+# already there (another package's /usr/bin/kubectl would conflict with it)
+command -v kubectl >/dev/null 2>&1 || PACKAGES="$PACKAGES kubernetes-client"
 
 missing=
 for p in $PACKAGES; do
