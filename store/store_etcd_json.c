@@ -49,7 +49,10 @@ etcd_b64_decode(const char *src, char **ret, size_t *ret_len)
 
 /* ---- JSON helpers ------------------------------------------------------- */
 
-/* int64 fields come as strings ("12"), absent when zero. */
+/* int64 fields come as strings ("12"), absent when zero.  A number that
+ * does not fit (or is not one: NaN) reads as 0, like an absent field: an
+ * answer is input, and converting it must not be undefined behaviour
+ * (found by fuzz_store_rec). */
 long long
 etcd_json_int(const cJSON *obj, const char *name)
 {
@@ -57,7 +60,7 @@ etcd_json_int(const cJSON *obj, const char *name)
 
 	if (cJSON_IsString(it))
 		return strtoll(it->valuestring, NULL, 10);
-	if (cJSON_IsNumber(it))
+	if (cJSON_IsNumber(it) && it->valuedouble >= -9.2e18 && it->valuedouble <= 9.2e18)
 		return (long long)it->valuedouble;
 	return 0;
 }
