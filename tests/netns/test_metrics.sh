@@ -58,7 +58,7 @@ scrape() { ip netns exec "$H" curl -sS --max-time 5 "$MURL${1:-/metrics}"; }
 # metric NAME LABEL-REGEX: the value of the first sample of NAME whose labels match
 metric() {
 	scrape | awk -v n="$1" -v re="${2:-}" '
-		$1 ~ "^" n "({|$)" && (re == "" || $1 ~ re) { print $2; exit }'
+		!done && $1 ~ "^" n "({|$)" && (re == "" || $1 ~ re) { print $2; done = 1 }'
 }
 
 # -------------------------------------------------- session + operations
@@ -140,8 +140,7 @@ assert_eq "no flap yet" 0 "$(metric leafnet_bgp_peer_flaps_total)"
 assert_eq "RIB: two local routes" 2 "$(metric leafnet_rib_local_routes)"
 assert_eq "RIB: one advertised prefix" 1 "$(metric leafnet_rib_advertised_prefixes)"
 assert_eq "RIB: one learned route installed" 1 "$(metric leafnet_rib_learned_routes)"
-assert_match "route monitor resyncs exported" "$S" '(^|
-)leafnet_route_monitor_resyncs_total [0-9]+'
+assert_eq "route monitor resyncs exported" 1 "$(grep -c '^leafnet_route_monitor_resyncs_total [0-9]' <<<"$S")"
 # /24: 256 - network - broadcast = 254 usable, 2 allocated
 assert_eq "pool: 252 addresses free in agg" 252 \
 	"$(metric leafnet_network_addresses_free 'network="agg".*family="ipv4"')"
