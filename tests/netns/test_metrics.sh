@@ -13,8 +13,9 @@
 # prometheus, storage in the temp dir, listening on 127.0.0.1 in the
 # node's netns) scrapes leafnetd and PromQL over its HTTP API answers the
 # Established session, the prefix count and the ADD rate / p99; a BIRD
-# restart counts one flap and names the error; other paths are 404, POST
-# 405; "metrics_listen": "" turns the listener off.
+# restart counts one flap and names the error; every query of the Grafana
+# dashboard is valid PromQL; other paths are 404, POST 405;
+# "metrics_listen": "" turns the listener off.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../bird.sh"
 . "$(dirname "$0")/../docker.sh"
@@ -212,6 +213,21 @@ wait_promql "PromQL: ADD p99 latency from the histogram" \
 wait_promql "PromQL: pool usage ratio" \
 	'sum(leafnet_network_addresses_allocated{network="agg"}) / (sum(leafnet_network_addresses_allocated{network="agg"}) + sum(leafnet_network_addresses_free{network="agg"}))' \
 	'^0\.01[0-9]*$'
+
+# every query of the shipped Grafana dashboard is valid PromQL (Prometheus
+# answers "success"; some have no data here: no Docker Join was made)
+DASH=$(dirname "$0")/../../packaging/grafana/leafnet.json
+n_q=0; bad_q=
+while IFS= read -r q; do
+	q=${q//\$__rate_interval/1m}
+	q=${q//\$instance/.*}
+	n_q=$((n_q + 1))
+	st=$(ip netns exec "$H" curl -sS --max-time 5 "http://127.0.0.1:$PPORT/api/v1/query" \
+		--data-urlencode "query=$q" 2>/dev/null | jq -r .status)
+	[ "$st" = success ] || bad_q="$bad_q [$q: $st]"
+done < <(jq -r '.. | objects | select(has("expr")) | .expr' "$DASH")
+[ "$n_q" -ge 15 ] && [ -z "$bad_q" ] && ok "Grafana dashboard: all $n_q queries are valid PromQL" ||
+	notok "Grafana dashboard: all queries valid PromQL" "$n_q queries;$bad_q"
 
 # -------------------------------------------------------------- a flap
 bird_restart tor
