@@ -24,7 +24,7 @@ PKGS     = libmnl libcjson
 # used (store/store_etcd_http.c says why), so no binary links it.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmnl -lcjson)
-# libmicrohttpd: only leafnet-docker's HTTP side uses it
+# libmicrohttpd: leafnet-docker's HTTP side and leafnetd's metrics (routing/metrics.c)
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 # libnftables: only leafnetd's outbound NAT (routing/nat.c) uses it
@@ -61,7 +61,7 @@ DEPS_ipam         := lib store
 DEPS_attach       := lib kernel store ipam ctl
 # front ends
 DEPS_cni          := lib store bgpconf ipam ctl attach
-DEPS_dockerplugin := lib store ipam attach
+DEPS_dockerplugin := lib store ipam ctl attach
 DEPS_netctl       := lib store bgpconf ipam ctl
 DEPS_routing      := lib kernel store ctl bgpconf ipam
 LAYERS     := lib kernel store ctl bgpconf ipam attach
@@ -94,6 +94,7 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/obj/dockerplugin/%.o: EXTRA_CFLAGS = $(MHD_CFLAGS)
 $(BUILD)/obj/routing/nat.o: EXTRA_CFLAGS = $(NFT_CFLAGS)
+$(BUILD)/obj/routing/metrics.o: EXTRA_CFLAGS = $(MHD_CFLAGS)
 
 # tests and benchmarks sit above every layer
 ALL_INC    := $(foreach d,$(LAYERS) $(FRONTENDS),-I$(d))
@@ -129,7 +130,7 @@ $(BUILD)/bin/leafnet-docker: $(call obj,dockerplugin/main.c) \
 		$(call archives,dockerplugin $(DEPS_dockerplugin))
 	$(call LINK,$(MHD_LIBS))
 $(BUILD)/bin/leafnetd: $(call obj,routing/main.c) $(call archives,routing $(DEPS_routing))
-	$(call LINK,$(NFT_LIBS))
+	$(call LINK,$(NFT_LIBS) $(MHD_LIBS))
 
 # Unit tests: each links the module it tests and the layers that module
 # uses (UT_x), never the rest; a fake stands in where a layer below is
@@ -168,6 +169,8 @@ UT_OBJS_test_rde         := $(RT_BGP)
 UT_test_rib              := ipam
 UT_OBJS_test_rib         := $(call obj,$(addprefix routing/,rib.c loop.c msg.c nat.c))
 UT_LIBS_test_rib         := $(NFT_LIBS)
+UT_test_metrics          := ipam ctl
+UT_OBJS_test_metrics     := $(call obj,routing/metrics_text.c)
 UT_test_nat              := ipam
 UT_OBJS_test_nat         := $(call obj,$(addprefix routing/,nat.c loop.c))
 UT_LIBS_test_nat         := $(NFT_LIBS)

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cni.h"
+#include "ctl.h"
 #include "dbuf.h"
 #include "err.h"
 #include "ipam.h"
@@ -107,9 +109,11 @@ int
 cni_main(const struct cni_plugin *p, int argc, char **argv)
 {
 	struct lf_err err = { 0 };
+	uint64_t t0 = clock_now_ns();
 	struct cni_cmd *cmd;
 	enum cni_version v;
 	const char *command;
+	bool configured = false;
 	int r;
 
 	(void)argc;
@@ -140,8 +144,10 @@ cni_main(const struct cni_plugin *p, int argc, char **argv)
 			       "(expected ADD, DEL, CHECK, VERSION, STATUS or GC)", command);
 	else
 		r = setup(p, cmd, &err);
-	if (r >= 0)
+	if (r >= 0) {
+		configured = true;	/* cmd->lconf names leafnetd's socket */
 		r = dispatch(p, cmd, &err);
+	}
 
 	v = cmd->conf.version;
 	if (v == CNI_V_NONE)
@@ -154,6 +160,12 @@ cni_main(const struct cni_plugin *p, int argc, char **argv)
 	} else {
 		r = 0;
 	}
+	/* The answer is out (stdout written): tell leafnetd's metrics, best
+	 * effort and nonblocking, so a leafnetd that is down costs nothing. */
+	if (configured)
+		(void)ctl_report_op(cmd->lconf.control_socket, p->ipam_plugin ? "cni-ipam" : "cni",
+				    cni_command_name(cmd->command), r == 0,
+				    (double)(clock_now_ns() - t0) / 1e6);
 	cni_conf_done(&cmd->conf);
 	free(cmd->stdin_text);
 	free(cmd);

@@ -1,6 +1,7 @@
 /* ctl.c — talk to leafnetd over its control socket. */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -126,11 +127,11 @@ out:
 	return r;
 }
 
-int
-ctl_notify(const char *sockpath, const char *op, const struct prefix *p)
+/* One request, no answer awaited: nonblocking connect and one send into
+ * the fresh socket's empty buffer; it fits or it is dropped. */
+static int
+ctl_send_oneway(const char *sockpath, const struct ctl_req *req)
 {
-	struct ctl_req req = { .cmd = CTL_CMD_NOTIFY, .add = strcmp(op, "add") == 0,
-			       .prefix = *p };
 	char *text;
 	size_t len;
 	ssize_t n;
@@ -138,7 +139,7 @@ ctl_notify(const char *sockpath, const char *op, const struct prefix *p)
 
 	if (sockpath == NULL || sockpath[0] == '\0')
 		return 0;
-	text = ctl_req_format(&req);
+	text = ctl_req_format(req);
 	if (text == NULL)
 		return -ENOMEM;
 	len = strlen(text);
@@ -148,9 +149,32 @@ ctl_notify(const char *sockpath, const char *op, const struct prefix *p)
 		free(text);
 		return fd;
 	}
-	/* one small write into an empty socket buffer: it fits or we drop it */
 	n = send(fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	free(text);
 	(void)close(fd);
 	return n == (ssize_t)len ? 0 : -EAGAIN;
+}
+
+int
+ctl_notify(const char *sockpath, const char *op, const struct prefix *p)
+{
+	struct ctl_req req = { .cmd = CTL_CMD_NOTIFY, .add = strcmp(op, "add") == 0,
+			       .prefix = *p };
+
+	return ctl_send_oneway(sockpath, &req);
+}
+
+int
+ctl_report_op(const char *sockpath, const char *plugin, const char *verb, bool ok,
+	      double ms)
+{
+	struct ctl_req req = { .cmd = CTL_CMD_OP, .ok = ok, .ms = ms < 0 ? 0 : ms };
+
+	if (plugin == NULL || verb == NULL ||
+	    snprintf(req.plugin, sizeof(req.plugin), "%s", plugin) >= (int)sizeof(req.plugin) ||
+	    snprintf(req.verb, sizeof(req.verb), "%s", verb) >= (int)sizeof(req.verb))
+		return -EINVAL;
+	if (req.ms > 1e9)
+		req.ms = 1e9;
+	return ctl_send_oneway(sockpath, &req);
 }

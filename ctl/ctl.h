@@ -3,6 +3,8 @@
 #ifndef LEAFNET_CTL_H
 #define LEAFNET_CTL_H
 
+#include <stdbool.h>
+
 struct prefix;
 
 /* Send one request line (request_json, without the newline) and read one
@@ -18,5 +20,13 @@ int ctl_request(const char *sockpath, const char *request_json,
  * answer awaited), does nothing when sockpath is empty or leafnetd is not
  * running.  Returns 0 when the notice was handed over, else -errno. */
 int ctl_notify(const char *sockpath, const char *op, const struct prefix *p);
+
+/* Report one finished plugin operation to leafnetd's metrics (the "op"
+ * request of ctl_proto.h): plugin "cni" | "cni-ipam" | "docker", verb as
+ * the plugin names it, ok or not, and how long it took.  Best effort
+ * exactly like ctl_notify(): never blocks, no answer awaited, nothing
+ * happens when leafnetd is not running.  0 or -errno. */
+int ctl_report_op(const char *sockpath, const char *plugin, const char *verb, bool ok,
+		  double ms);
 
 #endif

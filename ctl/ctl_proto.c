@@ -1,5 +1,6 @@
 /* ctl_proto.c — see ctl_proto.h. */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "ctl_proto.h"
@@ -11,7 +12,10 @@ static const char *const cmd_names[] = {
 	[CTL_CMD_ROUTES] = "routes",
 	[CTL_CMD_RELOAD] = "reload",
 	[CTL_CMD_NOTIFY] = "notify",
+	[CTL_CMD_OP]     = "op",
 };
+
+static const char *const op_plugins[] = { "cni", "cni-ipam", "docker" };
 
 const char *
 ctl_cmd_name(enum ctl_cmd c)
@@ -40,6 +44,52 @@ notify_parse(const cJSON *o, struct ctl_req *r, struct lf_err *reterr)
 	return 0;
 }
 
+static bool
+op_verb_valid(const char *v)
+{
+	size_t n = strlen(v);
+
+	return n > 0 && n < CTL_OP_VERB_MAX &&
+	       strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789_.-") == n;
+}
+
+static int
+op_parse(const cJSON *o, struct ctl_req *r, struct lf_err *reterr)
+{
+	char result[16];
+	const cJSON *ms;
+	bool known = false;
+	int ret;
+
+	if ((ret = json_get_str(o, "plugin", r->plugin, sizeof(r->plugin), true, NULL,
+				reterr)) < 0 ||
+	    (ret = json_get_str(o, "verb", r->verb, sizeof(r->verb), true, NULL, reterr)) < 0 ||
+	    (ret = json_get_str(o, "result", result, sizeof(result), true, NULL, reterr)) < 0)
+		return ret;
+	for (size_t i = 0; i < sizeof(op_plugins) / sizeof(op_plugins[0]); i++)
+		known = known || strcmp(r->plugin, op_plugins[i]) == 0;
+	if (!known)
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "plugin: \"%s\" is not \"cni\", \"cni-ipam\" or \"docker\"",
+				  r->plugin);
+	if (!op_verb_valid(r->verb))
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "verb: \"%s\" must be 1-%d letters, digits, _ . -",
+				  r->verb, CTL_OP_VERB_MAX - 1);
+	if (strcmp(result, "ok") != 0 && strcmp(result, "error") != 0)
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "result: \"%s\" is not \"ok\" or \"error\"", result);
+	r->ok = result[0] == 'o';
+	ms = cJSON_GetObjectItemCaseSensitive(o, "ms");
+	if (!cJSON_IsNumber(ms) || !isfinite(ms->valuedouble) || ms->valuedouble < 0 ||
+	    ms->valuedouble > 1e9)
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "ms: must be a number of milliseconds, 0 to 1e9");
+	r->ms = ms->valuedouble;
+	return 0;
+}
+
 int
 ctl_req_parse(const char *line, struct ctl_req *ret, struct lf_err *reterr)
 {
@@ -64,10 +114,12 @@ ctl_req_parse(const char *line, struct ctl_req *ret, struct lf_err *reterr)
 			r.cmd = (enum ctl_cmd)i;
 	if (r.cmd == 0) {
 		e = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
-			       "unknown cmd \"%s\" (status, routes, reload, notify)", cmd);
+			       "unknown cmd \"%s\" (status, routes, reload, notify, op)", cmd);
 		goto out;
 	}
 	if (r.cmd == CTL_CMD_NOTIFY && (e = notify_parse(o, &r, reterr)) < 0)
+		goto out;
+	if (r.cmd == CTL_CMD_OP && (e = op_parse(o, &r, reterr)) < 0)
 		goto out;
 	*ret = r;
 	e = 0;
@@ -91,6 +143,12 @@ ctl_req_format(const struct ctl_req *r)
 	if (r->cmd == CTL_CMD_NOTIFY &&
 	    (!cJSON_AddStringToObject(o, "op", r->add ? "add" : "del") ||
 	     !json_add_prefix(o, "prefix", &r->prefix)))
+		goto out;
+	if (r->cmd == CTL_CMD_OP &&
+	    (!cJSON_AddStringToObject(o, "plugin", r->plugin) ||
+	     !cJSON_AddStringToObject(o, "verb", r->verb) ||
+	     !cJSON_AddStringToObject(o, "result", r->ok ? "ok" : "error") ||
+	     !cJSON_AddNumberToObject(o, "ms", r->ms)))
 		goto out;
 	text = json_print(o);
 out:

@@ -4,6 +4,10 @@
  *
  *   {"cmd":"status"}   {"cmd":"routes"}   {"cmd":"reload"}
  *   {"cmd":"notify","op":"add"|"del","prefix":"10.0.0.5/32"}
+ *   {"cmd":"op","plugin":"cni","verb":"ADD","result":"ok","ms":2.3}
+ *       (a plugin reports one finished operation, for leafnetd's metrics;
+ *        plugin "cni" | "cni-ipam" | "docker", verb [A-Za-z0-9_.-]{1,47},
+ *        result "ok" | "error", ms 0 ... 1e9; no answer is awaited)
  *
  * The answers are documented in routing/control.c.
  */
@@ -22,12 +26,19 @@ enum ctl_cmd {
 	CTL_CMD_ROUTES,
 	CTL_CMD_RELOAD,
 	CTL_CMD_NOTIFY,
+	CTL_CMD_OP,
 };
+
+#define CTL_OP_VERB_MAX 48		/* incl. NUL */
 
 struct ctl_req {
 	enum ctl_cmd cmd;
 	bool add;			/* notify: "add" (else "del") */
 	struct prefix prefix;		/* notify */
+	char plugin[16];		/* op: "cni", "cni-ipam", "docker" */
+	char verb[CTL_OP_VERB_MAX];	/* op: "ADD", "NetworkDriver.Join", ... */
+	bool ok;			/* op: result "ok" (else "error") */
+	double ms;			/* op: how long it took */
 };
 
 /* Parse one request line (no newline).  0, or -EINVAL with LF_E_DECODE /

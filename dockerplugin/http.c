@@ -34,6 +34,8 @@
 #include <unistd.h>
 #include <microhttpd.h>
 
+#include "clock.h"
+#include "ctl.h"
 #include "dbuf.h"
 #include "dp.h"
 #include "err.h"
@@ -46,6 +48,9 @@
 struct dp_conn {			/* one request's body */
 	struct dbuf body;
 	bool too_big;
+	uint64_t t0;			/* headers in (clock_now_ns) */
+	const struct dp_route *rt;	/* handled: reported to leafnetd when done */
+	bool ok;
 };
 
 static int
@@ -91,12 +96,14 @@ error_body(enum dp_api api, const char *msg)
 
 /* Parse, dispatch, render: the status and the malloc'd body. */
 static unsigned
-dp_handle(struct dp *d, const struct dp_route *rt, const struct dp_conn *c, char **ret_body)
+dp_handle(struct dp *d, const struct dp_route *rt, struct dp_conn *c, char **ret_body)
 {
 	struct lf_err err = { 0 };
 	cJSON *req = NULL, *resp;
 	int r;
 
+	c->rt = rt;			/* reported as an error unless it succeeds */
+	c->ok = false;
 	if (c->too_big) {
 		log_warnx("%s: request body over %u bytes refused", rt->path, DP_BODY_MAX);
 		*ret_body = error_body(rt->api, "request body too large");
@@ -117,6 +124,7 @@ dp_handle(struct dp *d, const struct dp_route *rt, const struct dp_conn *c, char
 	}
 	r = rt->fn(d, req, resp, &err);
 	cJSON_Delete(req);
+	c->ok = r >= 0;
 	if (r < 0) {
 		char text[LF_ERR_MSG_MAX + LF_ERR_DETAILS_MAX + 4];
 
@@ -148,6 +156,7 @@ dp_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		c = calloc(1, sizeof(*c));
 		if (!c)
 			return MHD_NO;
+		c->t0 = clock_now_ns();
 		*con_cls = c;
 		return MHD_YES;
 	}
@@ -173,11 +182,16 @@ static void
 dp_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	     enum MHD_RequestTerminationCode toe)
 {
+	struct dp *d = cls;
 	struct dp_conn *c = *con_cls;
 
-	(void)cls;
 	(void)conn;
 	(void)toe;
+	/* The answer is out: one report per handled request to leafnetd's
+	 * metrics, nonblocking and best effort (leafnetd may be down). */
+	if (c && c->rt)
+		(void)ctl_report_op(d->conf.control_socket, "docker", c->rt->path + 1, c->ok,
+				    (double)(clock_now_ns() - c->t0) / 1e6);
 	if (c) {
 		dbuf_free(&c->body);
 		free(c);

@@ -23,6 +23,7 @@ static const char *const conf_keys[] = {
 	"state_dir", "datastore", "etcd_endpoints", "control_socket",
 	"node_name", "log_file", "log_level", "fsync",
 	"bgp_listen_address", "bgp_port", "bgp_import", "docker_socket",
+	"metrics_listen",
 };
 
 void
@@ -51,6 +52,68 @@ conf_defaults(struct leafnet_conf *c)
 	snprintf(c->bgp_import, sizeof(c->bgp_import), "all");
 	snprintf(c->docker_socket, sizeof(c->docker_socket), "%s",
 		 LEAFNET_DOCKER_SOCK_DEFAULT);
+	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s",
+		 LEAFNET_METRICS_DEFAULT);
+}
+
+int
+conf_hostport_parse(const char *s, struct sockaddr_storage *ret)
+{
+	struct sockaddr_storage ss;
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port_s;
+	size_t hlen;
+	char *end;
+	unsigned long port;
+
+	memset(&ss, 0, sizeof(ss));
+	if (s == NULL)
+		return -EINVAL;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || close[1] != ':')
+			return -EINVAL;
+		hlen = (size_t)(close - s - 1);
+		if (hlen == 0 || hlen >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s + 1, hlen);
+		port_s = close + 2;
+	} else {
+		const char *colon = strrchr(s, ':');
+
+		if (colon == NULL || memchr(s, ':', (size_t)(colon - s)) != NULL)
+			return -EINVAL;	/* a bare IPv6 address needs brackets */
+		hlen = (size_t)(colon - s);
+		if (hlen == 0 || hlen >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s, hlen);
+		port_s = colon + 1;
+	}
+	host[hlen] = '\0';
+	if (port_s[0] < '0' || port_s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	port = strtoul(port_s, &end, 10);
+	if (errno != 0 || *end != '\0' || port == 0 || port > 65535)
+		return -EINVAL;
+	if (s[0] != '[') {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+			return -EINVAL;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+			return -EINVAL;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+	}
+	*ret = ss;
+	return 0;
 }
 
 /* Read a whole (small) file; NUL-terminated, malloc'd. */
@@ -119,7 +182,7 @@ conf_check_keys(const cJSON *root, struct lf_err *reterr)
 					  "datastore, etcd_endpoints, control_socket, "
 					  "node_name, log_file, log_level, fsync, "
 					  "bgp_listen_address, bgp_port, bgp_import, "
-					  "docker_socket)",
+					  "docker_socket, metrics_listen)",
 					  it->string);
 		for (const cJSON *o = root->child; o != it; o = o->next)
 			if (strcmp(o->string, it->string) == 0)
@@ -198,6 +261,7 @@ conf_apply(const cJSON *root, struct leafnet_conf *c, struct lf_err *reterr)
 	GET_STR("bgp_listen_address", bgp_listen_address);
 	GET_STR("bgp_import", bgp_import);
 	GET_STR("docker_socket", docker_socket);
+	GET_STR("metrics_listen", metrics_listen);
 #undef GET_STR
 
 	r = json_get_str(root, "log_level", level, sizeof(level), false, NULL,
@@ -271,6 +335,15 @@ conf_validate(struct leafnet_conf *c, struct lf_err *reterr)
 		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "bgp_import: \"%s\" is not \"all\", \"default\" or \"none\"",
 				  c->bgp_import);
+	if (c->metrics_listen[0] != '\0') {
+		struct sockaddr_storage ss;
+
+		if (conf_hostport_parse(c->metrics_listen, &ss) < 0)
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+					  "metrics_listen: \"%s\" is not ADDRESS:PORT "
+					  "(e.g. \"127.0.0.1:9474\", \"[::1]:9474\"; "
+					  "\"\" turns the metrics off)", c->metrics_listen);
+	}
 	return conf_check_node_name(c->node_name, reterr);
 }
 

@@ -20,6 +20,8 @@
  *                              peers: "all" | "default" (only 0/0, ::/0) | "none"
  *   "docker_socket":  "/run/docker/plugins/leafnet.sock"  leafnet-docker's socket;
  *                              Docker names the driver after the file ("leafnet")
+ *   "metrics_listen": "127.0.0.1:9474"  leafnetd's Prometheus endpoint (/metrics),
+ *                              ADDR:PORT or [ADDR6]:PORT; "" turns it off
  * Unknown keys are an error naming the key, so typos do not go unnoticed.
  */
 #ifndef LEAFNET_CONF_H
@@ -34,6 +36,7 @@ struct lf_err;
 #define LEAFNET_STATE_DIR_DEFAULT "/var/lib/leafnet"
 #define LEAFNET_CTL_SOCK_DEFAULT  "/run/leafnet/leafnetd.sock"
 #define LEAFNET_DOCKER_SOCK_DEFAULT "/run/docker/plugins/leafnet.sock"
+#define LEAFNET_METRICS_DEFAULT   "127.0.0.1:9474"
 #define LEAFNET_NAME_MAX          64	/* networks, nodes: incl. NUL */
 
 struct leafnet_conf {
@@ -50,6 +53,7 @@ struct leafnet_conf {
 	unsigned bgp_port;		/* 1-65535, default 179 */
 	char bgp_import[16];		/* "all", "default", "none" */
 	char docker_socket[PATH_MAX];	/* leafnet-docker's listening socket */
+	char metrics_listen[80];	/* leafnetd's /metrics; "" = off */
 };
 
 void conf_defaults(struct leafnet_conf *c);
@@ -57,5 +61,10 @@ void conf_defaults(struct leafnet_conf *c);
 int  conf_load(const char *path, struct leafnet_conf *ret, struct lf_err *reterr);
 /* The same for a config file's text (no file read; ret->path stays ""). */
 int  conf_parse(const char *text, struct leafnet_conf *ret, struct lf_err *reterr);
+
+struct sockaddr_storage;
+/* "ADDR:PORT" (IPv4) or "[ADDR6]:PORT", numeric only, port 1-65535, into
+ * *ret (family AF_INET or AF_INET6).  -EINVAL when it is neither. */
+int  conf_hostport_parse(const char *s, struct sockaddr_storage *ret);
 
 #endif

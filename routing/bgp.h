@@ -112,6 +112,10 @@ struct peer {
 	uint64_t	 prefixes_received;
 	uint64_t	 prefixes_sent;
 	uint64_t	 msgs_in, msgs_out;
+	uint64_t	 updates_in, updates_out;
+	uint64_t	 nlri_in;	/* prefixes announced to us, before policy */
+	uint64_t	 flaps;		/* Established -> anything else */
+	char		 last_error[128];	/* the last info that was not "Established" */
 
 	struct rde_peer	*rde;		/* the RDE's per-peer state (rde_out.c) */
 	bool		 reset_pending;	/* out of resources: Cease/8 */

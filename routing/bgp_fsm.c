@@ -70,7 +70,10 @@ change_state(struct peer *p, enum bgp_state state, enum bgp_event ev)
 	    bgp_state_name(old), bgp_state_name(state), bgp_event_name(ev));
 	p->state = state;
 	p->since = time(NULL);
+	if (p->info[0] != '\0' && strcmp(p->info, "Established") != 0)
+		(void)snprintf(p->last_error, sizeof(p->last_error), "%s", p->info);
 	if (old == BGP_STATE_ESTABLISHED) {
+		p->flaps++;
 		rde_out_clear(p);
 		rde_peer_down(p);
 	}

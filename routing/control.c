@@ -10,6 +10,9 @@
  *                     -> {"ok":true,"present":bool}   (the plugins' fast path:
  *                        a targeted look at the kernel route; idempotent with
  *                        the route monitor)
+ *   {"cmd":"op","plugin":"cni","verb":"ADD","result":"ok","ms":2.3}
+ *                     -> no answer (a plugin's report for the metrics; the
+ *                        plugin has hung up already)
  * Any number of clients, all nonblocking; a line longer than CTL_LINE_MAX
  * or a bad request gets {"error":".."} and never hurts the daemon.
  */
@@ -249,6 +252,9 @@ ctl_request(struct ld *d, struct ctl_client *c, const char *line)
 		break;
 	case CTL_CMD_NOTIFY:
 		ctl_notify(d, c, &req);
+		break;
+	case CTL_CMD_OP:
+		metrics_op(d, req.plugin, req.verb, req.ok, req.ms);
 		break;
 	case CTL_CMD_RELOAD:
 		log_info("control: reload requested");

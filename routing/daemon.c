@@ -114,6 +114,7 @@ ld_start(struct ld *d)
 	if ((r = kroute_open(d)) < 0)
 		return r;
 	nat_start(d);			/* outbound SNAT; never fatal */
+	(void)metrics_open(d, d->conf.base.metrics_listen);	/* never fatal */
 	timer_set(&d->t_conf, LD_CONF_CHECK_MS);
 	return 0;
 }
@@ -126,6 +127,7 @@ ld_stop(struct ld *d, const char *reason)
 	/* what the sessions' end withdrew goes with kroute_close() */
 	msgq_done(&d->to_local);
 	kroute_close(d);
+	metrics_close(d);
 	nat_close(d);
 	listener_close(d);
 	control_close(d);
@@ -204,6 +206,7 @@ ld_run(const char *config_path, bool debug)
 		bgp_next = bgp_timers(d.bgp, now);
 		ld_exchange(&d);
 		bgp_flush(d.bgp);
+		metrics_turn(&d);
 	}
 	log_info("%s: shutting down", loop_quit_signal() == SIGINT ? "SIGINT" :
 		 loop_quit_signal() == SIGTERM ? "SIGTERM" : "stopping");

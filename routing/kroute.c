@@ -342,6 +342,12 @@ kroute_resyncs(const struct ld *d)
 	return d->kr ? d->kr->resyncs : 0;
 }
 
+size_t
+kroute_learned_count(const struct ld *d)
+{
+	return d->kr ? d->kr->learned.count : 0;
+}
+
 /* ---- learned routes out: one netlink batch per turn ------------------ */
 
 static void

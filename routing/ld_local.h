@@ -18,6 +18,7 @@ struct rib;
 struct kroute;
 struct control;
 struct nat;
+struct metrics;
 
 #define LD_CONF_CHECK_MS	1000	/* bgp/revision poll */
 
@@ -44,6 +45,7 @@ struct ld {
 	struct kroute *kr;
 	struct control *ctl;
 	struct nat *nat;		/* nat.c; NULL until nat_start() */
+	struct metrics *metrics;	/* metrics.c; NULL when metrics_listen is "" */
 };
 
 /* daemon.c */
@@ -98,6 +100,18 @@ uint64_t rib_timers(struct rib *r, uint64_t now);
  * advertised, then LOCAL_DUMP_END, all tagged id, onto d->to_bgp. */
 void rib_dump(struct rib *r, uint32_t id);
 
+/* Pool usage per network and subnet, cached from the RIB's last store
+ * read (rib_refresh()), for the metrics: never a store read of its own. */
+struct rib_pool {
+	char network[LEAFNET_NAME_MAX];
+	int family;			/* AF_INET, AF_INET6 */
+	double size;			/* addresses it can hand out */
+	uint64_t allocated;		/* held, by any node */
+	uint32_t blocks;		/* blocks claimed, by any node */
+	uint32_t node_blocks;		/* ... by this node */
+};
+void rib_pools(const struct rib *r, const struct rib_pool **ret, size_t *ret_n);
+
 /* Every route in the local RIB, for the control socket. */
 struct rib_route {
 	struct prefix prefix;
@@ -123,6 +137,7 @@ void kroute_close(struct ld *d);		/* removes our learned routes */
 /* Targeted check of one prefix (the control "notify" fast path). */
 int  kroute_check(struct ld *d, const struct prefix *p);
 size_t kroute_resyncs(const struct ld *d);
+size_t kroute_learned_count(const struct ld *d);	/* learned routes installed */
 /* A KR_CHANGE / KR_DELETE message from the BGP side: staged for this
  * turn's kernel batch. */
 void kroute_learned_msg(struct ld *d, const struct ld_msg *m);
@@ -133,6 +148,16 @@ void kroute_commit(struct ld *d);
 void kroute_learned_walk(struct ld *d,
 			 void (*cb)(const struct prefix *p, const struct ipaddr *nh,
 				    size_t n, void *arg), void *arg);
+
+/* metrics.c — Prometheus metrics on metrics_listen (libmicrohttpd, run
+ * from this loop: no thread).  A listener that cannot be opened is logged
+ * and leafnetd runs on without it. */
+int  metrics_open(struct ld *d, const char *listen);
+void metrics_close(struct ld *d);			/* NULL-safe */
+/* After each loop turn: libmicrohttpd's timeouts and pending work. */
+void metrics_turn(struct ld *d);
+/* A plugin operation reported over the control socket ("op"). */
+void metrics_op(struct ld *d, const char *plugin, const char *verb, bool ok, double ms);
 
 /* nat.c — outbound SNAT of nat-outgoing networks: the nftables table
  * "inet leafnet", owned by leafnetd and replaced as a whole. */

@@ -126,7 +126,13 @@ struct peer_status {
 	bool up;			/* Established */
 	time_t since;			/* wall clock of the last state change */
 	char info[128];			/* last error, e.g. "Hold Timer Expired" */
-	uint64_t prefixes_received, prefixes_sent;
+	uint64_t prefixes_received, prefixes_sent;	/* accepted (Adj-RIB-In), Adj-RIB-Out */
+	/* for the metrics */
+	uint64_t uptime_ms;		/* Established for; 0 when not */
+	uint64_t nlri_in;		/* prefixes announced to us, before import policy */
+	uint64_t updates_in, updates_out;
+	uint64_t flaps;			/* Established -> down transitions */
+	char last_error[128];		/* "" = none yet */
 };
 size_t bgp_peer_count(const struct bgp *b);
 int    bgp_peer_status(const struct bgp *b, size_t i, struct peer_status *ret);

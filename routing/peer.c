@@ -429,5 +429,15 @@ bgp_peer_status(const struct bgp *b, size_t i, struct peer_status *ret)
 	(void)snprintf(ret->info, sizeof(ret->info), "%s", p->info);
 	ret->prefixes_received = p->prefixes_received;
 	ret->prefixes_sent = p->prefixes_sent;
+	if (ret->up && p->up_ms != 0) {
+		uint64_t now = ld_now_ms();
+
+		ret->uptime_ms = now > p->up_ms ? now - p->up_ms : 0;
+	}
+	ret->nlri_in = p->nlri_in;
+	ret->updates_in = p->updates_in;
+	ret->updates_out = p->updates_out;
+	ret->flaps = p->flaps;
+	(void)snprintf(ret->last_error, sizeof(ret->last_error), "%s", p->last_error);
 	return 0;
 }

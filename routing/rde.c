@@ -379,6 +379,7 @@ announce_nlri(struct peer *peer, const struct bgp_nlri *n,
 		return 0;
 	bgp_nlri_iter_init(n, &it);
 	while (bgp_nlri_next(&it, &p) == 1) {
+		peer->nlri_in++;
 		if (a == NULL || !import_ok(peer, &p)) {
 			(void)path_set(peer, &p, NULL);
 			continue;

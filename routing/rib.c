@@ -125,6 +125,9 @@ struct rib {
 	size_t n_blens[2];
 	size_t n_exported;
 
+	struct rib_pool *pools;		/* per network and subnet, for the metrics */
+	size_t n_pools;
+
 	bool fixed;			/* sources set by rib_set_sources() */
 	uint64_t last_refresh, refresh_due, next_periodic;
 };
@@ -698,6 +701,58 @@ rib_install_sources(struct rib *r, struct network *nets, size_t n_nets,
 	free(old_blocks);
 }
 
+/* Addresses a subnet can hand out: all but the network address, the IPv4
+ * broadcast and the gateway (ipam.c's rule).  A double: an IPv6 /64 has
+ * 2^64 of them. */
+static double
+subnet_capacity(const struct network_subnet *sn)
+{
+	unsigned bits = sn->cidr.addr.family == AF_INET ? 32 : 128;
+	double size = 1, reserved = 1;
+
+	for (unsigned i = sn->cidr.len; i < bits; i++)
+		size *= 2;
+	if (sn->cidr.addr.family == AF_INET && sn->cidr.len < 31)
+		reserved++;
+	if (ipaddr_is_set(&sn->gateway) && prefix_contains(&sn->cidr, &sn->gateway))
+		reserved++;
+	return size > reserved ? size - reserved : 0;
+}
+
+/* One rib_pool per subnet of net, from its blocks (ipam_blocks()). */
+static void
+pools_add(struct rib_pool **pools, size_t *n, size_t *cap, const struct network *net,
+	  const struct ipam_block *ib, size_t n_ib, const char *node)
+{
+	for (size_t s = 0; s < net->n_subnets; s++) {
+		const struct network_subnet *sn = &net->subnets[s];
+		struct rib_pool *p;
+
+		if (GROW(*pools, *cap, *n + 1) < 0)
+			return;
+		p = &(*pools)[(*n)++];
+		memset(p, 0, sizeof(*p));
+		memcpy(p->network, net->name, sizeof(p->network));
+		p->family = sn->cidr.addr.family;
+		p->size = subnet_capacity(sn);
+		for (size_t k = 0; k < n_ib; k++) {
+			if (!prefix_contains(&sn->cidr, &ib[k].cidr.addr))
+				continue;
+			p->allocated += ib[k].n_used;
+			p->blocks++;
+			if (strcmp(ib[k].node, node) == 0)
+				p->node_blocks++;
+		}
+	}
+}
+
+void
+rib_pools(const struct rib *r, const struct rib_pool **ret, size_t *ret_n)
+{
+	*ret = r ? r->pools : NULL;
+	*ret_n = r ? r->n_pools : 0;
+}
+
 static int
 rib_load_store(struct rib *r)
 {
@@ -705,6 +760,8 @@ rib_load_store(struct rib *r)
 	struct rib_block *blocks = NULL;
 	size_t n_nets = 0, n_blocks = 0, cap = 0;
 	const char *node = r->d->conf.base.node_name;
+	struct rib_pool *pools = NULL;
+	size_t n_pools = 0, pools_cap;
 	int ret;
 
 	if (r->d->store == NULL)
@@ -712,15 +769,17 @@ rib_load_store(struct rib *r)
 	ret = network_list(r->d->store, &nets, &n_nets, NULL);
 	if (ret < 0)
 		return ret;
+	pools_cap = 0;
 	for (size_t i = 0; i < n_nets; i++) {
 		struct ipam_block *ib = NULL;
 		size_t n = 0;
 
-		if (!nets[i].aggregate)
-			continue;
+		/* every network's blocks: the aggregates need them, and the
+		 * pool usage the metrics show comes from the same read */
 		if (ipam_blocks(r->d->store, nets[i].name, &ib, &n) < 0)
 			continue;
-		for (size_t k = 0; k < n; k++) {
+		pools_add(&pools, &n_pools, &pools_cap, &nets[i], ib, n, node);
+		for (size_t k = 0; nets[i].aggregate && k < n; k++) {
 			if (GROW(blocks, cap, n_blocks + 1) < 0)
 				break;
 			memset(&blocks[n_blocks], 0, sizeof(*blocks));
@@ -730,6 +789,9 @@ rib_load_store(struct rib *r)
 		}
 		free(ib);
 	}
+	free(r->pools);
+	r->pools = pools;
+	r->n_pools = n_pools;
 	nat_sync(r->d, nets, n_nets);		/* outbound SNAT follows the list */
 	rib_install_sources(r, nets, n_nets, blocks, n_blocks, node);
 	return 0;
@@ -1033,5 +1095,6 @@ rib_free(struct rib *r)
 	slab_done(&r->ifs);
 	free(r->nets);
 	free(r->blocks);
+	free(r->pools);
 	free(r);
 }

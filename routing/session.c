@@ -351,6 +351,8 @@ session_send(struct peer *p, struct bgp_conn *c, const uint8_t *msg,
 	memcpy(c->wbuf + c->wlen, msg, len);
 	c->wlen += len;
 	p->msgs_out++;
+	if (len > BGP_HDR_LEN - 1 && msg[BGP_HDR_LEN - 1] == BGP_MSG_UPDATE)
+		p->updates_out++;
 	return 0;
 }
 
@@ -523,6 +525,8 @@ conn_input(struct peer *p, int fd)
 		p->msg = c->rbuf + off;
 		p->msg_len = h.len;
 		p->msgs_in++;
+		if (h.type == BGP_MSG_UPDATE && c == &p->conn)
+			p->updates_in++;
 		off += h.len;
 		if (c == &p->coll)
 			coll_msg(p, h.type);

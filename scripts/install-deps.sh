@@ -15,7 +15,7 @@ PACKAGES="
 	containernetworking-plugins bird2
 	ca-certificates clang libclang-rt-14-dev valgrind
 	libmicrohttpd-dev curl docker.io busybox-static
-	libcurl4-openssl-dev etcd-server etcd-client
+	libcurl4-openssl-dev etcd-server etcd-client prometheus
 	${LEAFNET_DEPS_EXTRA:-}
 "
 # kubectl for test_k8s: Debian's kubernetes-client, unless some kubectl is

@@ -38,6 +38,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(r2.cmd == r.cmd);
 		if (r.cmd == CTL_CMD_NOTIFY)
 			CHECK(r2.add == r.add && prefix_eq(&r2.prefix, &r.prefix));
+		if (r.cmd == CTL_CMD_OP)
+			CHECK(r2.ok == r.ok && r2.ms == r.ms && strcmp(r2.plugin, r.plugin) == 0 &&
+			      strcmp(r2.verb, r.verb) == 0 && r.verb[0] != '\0');
 		free(again);
 	}
 	free(line);

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "conf.h"
 #include "err.h"
@@ -61,6 +64,7 @@ test_defaults(void **state)
 	assert_string_equal(c.log_file, "");
 	assert_int_equal(c.log_level, LOG_LVL_INFO);
 	assert_true(c.fsync);
+	assert_string_equal(c.metrics_listen, "127.0.0.1:9474");
 	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
 	if (strlen(host) < sizeof(c.node_name))
 		assert_string_equal(c.node_name, host);
@@ -165,6 +169,15 @@ test_bad(void **state)
 		{ "{\"state_dir\": \"/x\",}", "invalid JSON at byte" },
 		{ "{} junk", "invalid JSON at byte 3" },
 		{ "", "empty input" },
+		{ "{\"metrics_listen\": \"9474\"}", "metrics_listen: \"9474\" is not ADDRESS:PORT" },
+		{ "{\"metrics_listen\": \"::1:9474\"}", "metrics_listen" },
+		{ "{\"metrics_listen\": \"127.0.0.1:0\"}", "metrics_listen" },
+		{ "{\"metrics_listen\": \"127.0.0.1:65536\"}", "metrics_listen" },
+		{ "{\"metrics_listen\": \"localhost:9474\"}", "metrics_listen" },
+		{ "{\"metrics_listen\": \"[::1]9474\"}", "metrics_listen" },
+		{ "{\"metrics_listen\": \"[10.0.0.1]:9474\"}", "metrics_listen" },
+		{ "{\"metrics_listen\": \"10.0.0.1:94x\"}", "metrics_listen" },
+		{ "{\"metrics_listen\": 9474}", "metrics_listen" },
 	};
 	(void)state;
 
@@ -196,6 +209,41 @@ test_long_socket(void **state)
 	assert_non_null(strstr(e.msg, "control_socket: longer than"));
 }
 
+static void
+test_metrics_listen(void **state)
+{
+	static const struct {
+		const char *text;
+		int family;
+		unsigned port;
+	} good[] = {
+		{ "{\"metrics_listen\": \"0.0.0.0:9100\"}", AF_INET, 9100 },
+		{ "{\"metrics_listen\": \"[::1]:9474\"}", AF_INET6, 9474 },
+		{ "{\"metrics_listen\": \"[fd00::1]:65535\"}", AF_INET6, 65535 },
+		{ "{\"metrics_listen\": \"\"}", 0, 0 },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
+		struct leafnet_conf c;
+		struct sockaddr_storage ss;
+		struct lf_err e = { 0 };
+
+		write_conf(good[i].text);
+		if (conf_load(path, &c, &e) < 0)
+			fail_msg("%s: %s", good[i].text, e.msg);
+		if (good[i].family == 0) {
+			assert_string_equal(c.metrics_listen, "");
+			continue;
+		}
+		assert_int_equal(conf_hostport_parse(c.metrics_listen, &ss), 0);
+		assert_int_equal(ss.ss_family, good[i].family);
+		assert_int_equal(ntohs(good[i].family == AF_INET ?
+				       ((struct sockaddr_in *)&ss)->sin_port :
+				       ((struct sockaddr_in6 *)&ss)->sin6_port), good[i].port);
+	}
+}
+
 int
 main(void)
 {
@@ -205,6 +253,7 @@ main(void)
 		cmocka_unit_test(test_lookup_order),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_long_socket),
+		cmocka_unit_test(test_metrics_listen),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
