@@ -7,8 +7,14 @@
 const struct netctl_cmd netctl_cmds[] = {
 	{ "network", "create", network_cmd_create,
 	  "NAME --subnet=CIDR [--subnet=CIDR6] [--gateway=IP]... [--routable|--non-routable]\n"
-	  "        [--nat-outgoing] [--block-size=N[,N6]] [--community=A:B]... [--no-aggregate]",
+	  "        [--nat-outgoing] [--block-size=N[,N6]] [--community=A:B]... [--no-aggregate]\n"
+	  "        [--encap=routed|vlan]",
 	  "create a network (an address pool)", network_create_help },
+	{ "network", "update", network_cmd_update,
+	  "NAME [--nat-outgoing|--no-nat-outgoing] [--routable|--non-routable]\n"
+	  "        [--aggregate|--no-aggregate] [--community=A:B]... [--no-community]",
+	  "change a network's NAT, class, aggregation or communities, live",
+	  network_update_help },
 	{ "network", "ls", network_cmd_ls, "",
 	  "list networks with their allocation counts", NULL },
 	{ "network", "inspect", network_cmd_inspect, "NAME",

@@ -128,6 +128,8 @@ int network_cmd_create(struct netctl *ctx, int argc, char **argv);
 int network_cmd_ls(struct netctl *ctx, int argc, char **argv);
 int network_cmd_inspect(struct netctl *ctx, int argc, char **argv);
 int network_cmd_rm(struct netctl *ctx, int argc, char **argv);
+extern const char network_update_help[];
+int network_cmd_update(struct netctl *ctx, int argc, char **argv);
 
 /* bgp.c */
 extern const char bgp_peer_help[];
