@@ -155,6 +155,13 @@ extern const char ipam_repair_help[];
 int ipam_cmd_check(struct netctl *ctx, int argc, char **argv);
 int ipam_cmd_repair(struct netctl *ctx, int argc, char **argv);
 
+/* ipam_show.c */
+int ipam_cmd_show(struct netctl *ctx, int argc, char **argv);
+
+/* trace.c */
+extern const char trace_help[];
+int trace_cmd(struct netctl *ctx, int argc, char **argv);
+
 /* status.c */
 extern const char status_help[];
 int status_cmd(struct netctl *ctx, int argc, char **argv);
