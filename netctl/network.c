@@ -48,7 +48,8 @@ const char network_create_help[] =
 	"  --nat-outgoing       SNAT traffic leaving the node to outside the network\n"
 	"  --block-size=N       per-host block prefix length for the one subnet's family,\n"
 	"                       or N4,N6 for both (default 26,122)\n"
-	"  --community=A:B      BGP community on the network's routes (repeatable, up to 8)\n"
+	"  --community=A:B      BGP community on a non-routable network's routes (repeatable,\n"
+	"                       up to 8; replaces 64511:100)\n"
 	"  --no-aggregate       advertise every address as /32 (/128), not per-host blocks\n"
 	"  --encap=vlan|routed  accepted for Contiv scripts: both mean leafnet's native\n"
 	"                       routing (no VLAN, no overlay); vxlan/ipip are refused\n"
@@ -493,6 +494,9 @@ int network_cmd_create(struct netctl *ctx, int argc, char **argv)
 	if (n.encap[0] && ctx->output == NETCTL_OUT_TABLE)
 		printf("--encap=%s: leafnet routes natively (a host route per workload, advertised "
 		       "over BGP); no VLAN or overlay is set up\n", n.encap);
+	if (n.routable && n.n_communities)
+		printf("note: leafnetd attaches communities only on non-routable networks' routes "
+		       "(for the borders to filter); %s is routable\n", name);
 	return print_networks(ctx, &n, 1, NULL, 0);
 }
 
@@ -957,5 +961,8 @@ int network_cmd_update(struct netctl *ctx, int argc, char **argv)
 	else
 		printf("network %s updated; leafnetd here: %s (it rereads networks every 10 s)\n",
 		       name, live);
+	if (n.routable && n.n_communities)
+		printf("note: leafnetd attaches communities only on non-routable networks' routes "
+		       "(for the borders to filter); %s is routable\n", name);
 	return print_networks(ctx, &n, 1, NULL, 0);
 }
