@@ -45,7 +45,7 @@ netctl node show Contiv1 -o json
 assert_eq "node Contiv1: AS 65002" 65002 "$(jqv "$NCTL_OUT" .as)"
 assert_contains "node Contiv1: router IP 50.1.1.1/24" "$NCTL_OUT" "50.1.1.1/24"
 netctl node bgp peer show -o json
-assert_eq "node Contiv1's peers: 50.1.1.2 AS 500 and 192.0.2.2 AS 65001" "50.1.1.2:500 192.0.2.2:65001" \
+assert_eq "node Contiv1's peers: 50.1.1.2 AS 500 and 192.0.2.2 AS 65001" "192.0.2.2:65001 50.1.1.2:500" \
 	"$(jqv "$NCTL_OUT" '[.[] | "\(.ip):\(.as)"] | sort | join(" ")')"
 netctl bgp peer show -o json
 assert_eq "global peer 192.0.2.1 AS 65000" "192.0.2.1:65000" "$(jqv "$NCTL_OUT" '[.[] | "\(.ip):\(.as)"] | join(" ")')"
