@@ -62,7 +62,7 @@ DEPS_attach       := lib kernel store ipam ctl
 # front ends
 DEPS_cni          := lib store bgpconf ipam ctl attach
 DEPS_dockerplugin := lib store ipam ctl attach
-DEPS_netctl       := lib store bgpconf ipam ctl
+DEPS_netctl       := lib kernel store bgpconf ipam ctl
 DEPS_routing      := lib kernel store ctl bgpconf ipam
 LAYERS     := lib kernel store ctl bgpconf ipam attach
 FRONTENDS  := cni dockerplugin netctl routing

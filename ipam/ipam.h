@@ -116,6 +116,39 @@ int ipam_list(struct store *s, const char *network, struct ipam_record **ret, si
 /* Blocks of network; *ret malloc'd. */
 int ipam_blocks(struct store *s, const char *network, struct ipam_block **ret, size_t *ret_n);
 
+/* Pool usage of one network, for `netctl ipam show` (and metrics).
+ * Sizes count usable addresses (never the subnet's network address, IPv4
+ * broadcast or gateway) and saturate at UINT64_MAX.  An allocation is
+ * borrowed when it lies outside every block its own node claimed. */
+struct ipam_usage_block {
+	struct prefix cidr;
+	char     node[LEAFNET_NAME_MAX];
+	uint64_t size;			/* usable addresses */
+	uint64_t used;			/* allocations inside, by any node */
+};
+struct ipam_usage_node {
+	char     node[LEAFNET_NAME_MAX];
+	size_t   n_blocks;
+	uint64_t size;			/* usable addresses in its blocks */
+	uint64_t used;			/* allocations inside its blocks, by any node */
+	uint64_t allocated;		/* allocations this node made */
+	uint64_t borrowed;		/* ... of them outside its own blocks */
+};
+struct ipam_usage {
+	uint64_t size;			/* usable addresses of every subnet */
+	uint64_t claimed;		/* usable addresses in claimed blocks */
+	uint64_t used;			/* allocations (damaged records included) */
+	uint64_t borrowed;
+	uint64_t damaged;		/* allocation records that cannot be read */
+	size_t   n_blocks;
+	struct ipam_usage_block *blocks;	/* sorted by address */
+	size_t   n_nodes;
+	struct ipam_usage_node *nodes;		/* sorted by name */
+};
+struct network;
+int  ipam_usage(struct store *s, const struct network *n, struct ipam_usage *ret);
+void ipam_usage_done(struct ipam_usage *u);	/* NULL-safe */
+
 /* Release every allocation on `node` (NULL = any) for which keep() says
  * false.  Returns the number released. */
 int ipam_gc(struct store *s, const char *node,

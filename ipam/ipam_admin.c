@@ -150,6 +150,164 @@ ipam_blocks(struct store *s, const char *network, struct ipam_block **ret, size_
 	return 0;
 }
 
+/* ---- usage ------------------------------------------------------------ */
+
+static uint64_t
+sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Usable addresses of p inside subnet sn: its size less the reserved
+ * addresses (network, IPv4 broadcast, gateway) it holds. */
+static uint64_t
+usable(const struct prefix *p, const struct network_subnet *sn)
+{
+	uint64_t size = prefix_size(p), res = 0;
+	struct ipaddr x;
+
+	if (size == UINT64_MAX)
+		return size;
+	if (prefix_nth(&sn->cidr, 0, &x) == 0 && prefix_contains(p, &x))
+		res++;
+	if (p->addr.family == AF_INET && sn->cidr.len < 31) {
+		prefix_last(&sn->cidr, &x);
+		if (prefix_contains(p, &x))
+			res++;
+	}
+	if (ipaddr_is_set(&sn->gateway) && prefix_contains(p, &sn->gateway))
+		res++;
+	return size > res ? size - res : 0;
+}
+
+static const struct network_subnet *
+subnet_of(const struct network *n, const struct ipaddr *a)
+{
+	for (size_t i = 0; i < n->n_subnets && i < NETWORK_MAX_SUBNETS; i++)
+		if (prefix_contains(&n->subnets[i].cidr, a))
+			return &n->subnets[i];
+	return NULL;
+}
+
+static struct ipam_usage_node *
+usage_node(struct ipam_usage *u, size_t *cap, const char *node)
+{
+	struct ipam_usage_node *x;
+
+	for (size_t i = 0; i < u->n_nodes; i++)
+		if (strcmp(u->nodes[i].node, node) == 0)
+			return &u->nodes[i];
+	if (GROW(u->nodes, *cap, u->n_nodes + 1) < 0)
+		return NULL;
+	x = &u->nodes[u->n_nodes++];
+	memset(x, 0, sizeof(*x));
+	snprintf(x->node, sizeof(x->node), "%s", node);
+	return x;
+}
+
+static int
+usage_node_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ipam_usage_node *)a)->node,
+		      ((const struct ipam_usage_node *)b)->node);
+}
+
+/* Does node own a block holding a? */
+static bool
+own_block(const struct ipam_block *b, size_t n, const char *node, const struct ipaddr *a)
+{
+	long bi = ipam_block_find(b, n, a);
+
+	return bi >= 0 && strcmp(b[bi].node, node) == 0;
+}
+
+int
+ipam_usage(struct store *s, const struct network *n, struct ipam_usage *ret)
+{
+	struct ipam_usage u = { 0 };
+	struct ipam_block *blocks = NULL;
+	struct ipam_record *recs = NULL;
+	struct ipam_usage_node *x;
+	size_t n_blocks = 0, n_recs = 0, cap = 0;
+	int r;
+
+	r = ipam_blocks_load(s, n->name, &blocks, &n_blocks);
+	if (r < 0)
+		return r;
+	r = ipam_list(s, n->name, &recs, &n_recs);
+	if (r < 0)
+		goto out_free;
+	for (size_t i = 0; i < n->n_subnets && i < NETWORK_MAX_SUBNETS; i++)
+		u.size = sat_add(u.size, usable(&n->subnets[i].cidr, &n->subnets[i]));
+	if (n_blocks > 0 && !(u.blocks = calloc(n_blocks, sizeof(*u.blocks)))) {
+		r = -ENOMEM;
+		goto out_free;
+	}
+	for (size_t i = 0; i < n_blocks; i++) {
+		const struct network_subnet *sn = subnet_of(n, &blocks[i].cidr.addr);
+		struct ipam_usage_block *ub = &u.blocks[u.n_blocks++];
+
+		ub->cidr = blocks[i].cidr;
+		snprintf(ub->node, sizeof(ub->node), "%s", blocks[i].node);
+		ub->size = sn ? usable(&blocks[i].cidr, sn) : prefix_size(&blocks[i].cidr);
+		u.claimed = sat_add(u.claimed, ub->size);
+		if (!(x = usage_node(&u, &cap, blocks[i].node))) {
+			r = -ENOMEM;
+			goto out_free;
+		}
+		x->n_blocks++;
+		x->size = sat_add(x->size, ub->size);
+	}
+	for (size_t i = 0; i < n_recs; i++) {
+		long bi = ipam_block_find(blocks, n_blocks, &recs[i].addr);
+
+		u.used++;
+		if (bi >= 0) {
+			u.blocks[bi].used++;
+			if (!(x = usage_node(&u, &cap, blocks[bi].node))) {
+				r = -ENOMEM;
+				goto out_free;
+			}
+			x->used++;
+		}
+		if (recs[i].broken || !recs[i].node[0]) {
+			u.damaged++;
+			continue;
+		}
+		if (!(x = usage_node(&u, &cap, recs[i].node))) {
+			r = -ENOMEM;
+			goto out_free;
+		}
+		x->allocated++;
+		if (!own_block(blocks, n_blocks, recs[i].node, &recs[i].addr)) {
+			x->borrowed++;
+			u.borrowed++;
+		}
+	}
+	if (u.n_nodes > 1)
+		qsort(u.nodes, u.n_nodes, sizeof(*u.nodes), usage_node_cmp);
+	*ret = u;
+	memset(&u, 0, sizeof(u));
+	r = 0;
+out_free:
+	ipam_usage_done(&u);
+	free(recs);
+	free(blocks);
+	return r;
+}
+
+void
+ipam_usage_done(struct ipam_usage *u)
+{
+	if (!u)
+		return;
+	free(u->blocks);
+	free(u->nodes);
+	u->blocks = NULL;
+	u->nodes = NULL;
+	u->n_blocks = u->n_nodes = 0;
+}
+
 /* Is any allocation of net the same stored record as the owner key okey? */
 static bool
 holds_alloc(struct store *s, const char *net, const char *okey)

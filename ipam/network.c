@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <cJSON.h>
 
 #include "dbuf.h"
@@ -194,7 +195,29 @@ network_validate(struct network *n, struct lf_err *reterr)
 	if (!n->routable && n->n_communities == 0)
 		n->communities[n->n_communities++] = NETWORK_NONROUTABLE_COMMUNITY;
 	n->created_by[sizeof(n->created_by) - 1] = '\0';
-	return 0;
+	n->encap[sizeof(n->encap) - 1] = '\0';
+	return network_encap_check(n->encap, reterr);
+}
+
+int
+network_encap_check(const char *encap, struct lf_err *reterr)
+{
+	static const char *const overlays[] = {
+		"vxlan", "ipip", "ip-in-ip", "ipinip", "gre", "geneve", "overlay", "gue", NULL,
+	};
+
+	if (!encap || !encap[0] || strcmp(encap, "vlan") == 0 || strcmp(encap, "routed") == 0)
+		return 0;
+	for (size_t i = 0; overlays[i]; i++)
+		if (strcasecmp(encap, overlays[i]) == 0)
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+					  "--encap=%s: leafnet builds no overlay, it routes each "
+					  "workload address natively over BGP; leave --encap out or "
+					  "give --encap=routed, and peer nodes with their ToR "
+					  "('netctl bgp create') or the node mesh", encap);
+	return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+			  "--encap=%s: unknown; leafnet routes natively: give "
+			  "--encap=routed (or vlan, the same) or leave --encap out", encap);
 }
 
 char *
@@ -229,6 +252,8 @@ network_to_json(const struct network *n)
 		ok = c && cJSON_AddItemToArray(comms, c);
 	}
 	ok = ok && cJSON_AddStringToObject(o, "created_by", n->created_by);
+	if (ok && n->encap[0])
+		ok = cJSON_AddStringToObject(o, "encap", n->encap) != NULL;
 	if (ok)
 		text = json_print(o);
 	cJSON_Delete(o);
@@ -343,6 +368,14 @@ network_from_json(const char *text, struct network *ret, struct lf_err *reterr)
 			 NULL, reterr);
 	if (r == -EINVAL)
 		goto out_free_json;
+	r = json_get_str(o, "encap", n.encap, sizeof(n.encap), false, NULL, reterr);
+	if (r == -EINVAL)
+		goto out_free_json;
+	if (network_encap_check(n.encap, NULL) < 0) {
+		r = lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+			       "encap: \"%s\" is not \"vlan\" or \"routed\"", n.encap);
+		goto out_free_json;
+	}
 	*ret = n;
 	r = 0;
 out_free_json:
@@ -472,6 +505,81 @@ out_unlock:
 	store_unlock(lock);
 out_unlock_global:
 	store_unlock(glock);
+	return r;
+}
+
+static bool
+communities_eq(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+	return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
+}
+
+int
+network_update(struct store *s, const char *name, const struct network_update *u,
+	       struct network *ret, struct lf_err *reterr)
+{
+	char key[IPAM_KEY_MAX], *text;
+	struct store_lock *lock;
+	struct network old, n;
+	int r;
+
+	r = ipam_name_check(name, reterr);
+	if (r < 0)
+		return r;
+	if (u->n_communities > NETWORK_MAX_COMMUNITIES)
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "--community given %zu times; at most %d", u->n_communities,
+				  NETWORK_MAX_COMMUNITIES);
+	r = ipam_lock(s, name, &lock, reterr);
+	if (r < 0)
+		return r;
+	r = network_get(s, name, &old, reterr);
+	if (r < 0)
+		goto out_unlock;
+	n = old;
+	if (u->set & NETWORK_UPD_NAT)
+		n.nat_outgoing = u->nat_outgoing;
+	if (u->set & NETWORK_UPD_AGGREGATE)
+		n.aggregate = u->aggregate;
+	if (u->set & NETWORK_UPD_COMMUNITIES) {
+		n.n_communities = u->n_communities;
+		memcpy(n.communities, u->communities, u->n_communities * sizeof(u->communities[0]));
+	}
+	if (u->set & NETWORK_UPD_ROUTABLE) {
+		n.routable = u->routable;
+		/* the default community marks a non-routable network: it goes
+		 * when the network becomes routable, unless given again */
+		if (n.routable && !old.routable && !(u->set & NETWORK_UPD_COMMUNITIES) &&
+		    n.n_communities == 1 && n.communities[0] == NETWORK_NONROUTABLE_COMMUNITY)
+			n.n_communities = 0;
+	}
+	r = network_validate(&n, reterr);
+	if (r < 0)
+		goto out_unlock;
+	if (n.nat_outgoing == old.nat_outgoing && n.routable == old.routable &&
+	    n.aggregate == old.aggregate &&
+	    communities_eq(n.communities, n.n_communities, old.communities, old.n_communities)) {
+		r = 1;
+		goto out_done;
+	}
+	text = network_to_json(&n);
+	if (!text) {
+		r = lf_err_set(reterr, LF_E_INTERNAL, -ENOMEM, "out of memory");
+		goto out_unlock;
+	}
+	snprintf(key, sizeof(key), "networks/%s", name);
+	r = store_put(s, key, text, reterr);
+	free(text);
+	if (r < 0) {
+		r = store_err_set(reterr, LF_E_IO, r, "writing network %s", name);
+		goto out_unlock;
+	}
+	r = 0;
+out_done:
+	if (ret)
+		*ret = n;
+out_unlock:
+	store_unlock(lock);
 	return r;
 }
 

@@ -40,6 +40,24 @@ struct network {
 	size_t   n_communities;
 	uint32_t communities[NETWORK_MAX_COMMUNITIES];	/* (A << 16) | B */
 	char     created_by[16];	/* "netctl", "docker", ... informational */
+	char     encap[8];		/* "", "vlan", "routed": what the creator asked
+					 * for (Contiv's --encap), informational: leafnet
+					 * always routes natively */
+};
+
+/* What `netctl network update` may change: the fields marked in `set`. */
+#define NETWORK_UPD_NAT         (1U << 0)
+#define NETWORK_UPD_ROUTABLE    (1U << 1)
+#define NETWORK_UPD_AGGREGATE   (1U << 2)
+#define NETWORK_UPD_COMMUNITIES (1U << 3)	/* replace the list (n == 0: clear) */
+
+struct network_update {
+	unsigned set;			/* NETWORK_UPD_* */
+	bool     nat_outgoing;
+	bool     routable;
+	bool     aggregate;
+	size_t   n_communities;
+	uint32_t communities[NETWORK_MAX_COMMUNITIES];
 };
 
 /* Names: [A-Za-z0-9][A-Za-z0-9_.-]{0,62}. */
@@ -61,13 +79,26 @@ int  network_list(struct store *s, struct network **ret, size_t *ret_n,
  * free with store_names_free().  network_list() skips those silently. */
 int  network_list_ex(struct store *s, struct network **ret, size_t *ret_n,
 		     char ***ret_broken, size_t *ret_n_broken, struct lf_err *reterr);
+/* Change what u marks, under the network's lock, in one write (all or
+ * nothing); subnets, gateways and block sizes never change.  A network
+ * turned non-routable without communities gets NETWORK_NONROUTABLE_COMMUNITY;
+ * one turned routable drops that default (but keeps communities given).
+ * *ret (may be NULL) is the network as stored.  0 changed, 1 nothing to
+ * change; -ENOENT / LF_E_NOT_FOUND, LF_E_INVALID. */
+int  network_update(struct store *s, const char *name, const struct network_update *u,
+		    struct network *ret, struct lf_err *reterr);
+/* "" / "vlan" / "routed" (native routing): 0; an overlay or anything else:
+ * -EINVAL with a message naming what to use instead. */
+int  network_encap_check(const char *encap, struct lf_err *reterr);
+
 /* Refused with -EBUSY / LF_E_BUSY while allocations exist unless force
  * (then the allocations and block claims go too). */
 int  network_delete(struct store *s, const char *name, bool force, struct lf_err *reterr);
 
 /* JSON form shared by the store, `netctl -o json` and the Docker plugin:
  * {"name","subnets":[{"cidr","gateway"}],"routable","nat_outgoing",
- *  "aggregate","block_size4","block_size6","communities":["A:B"],"created_by"} */
+ *  "aggregate","block_size4","block_size6","communities":["A:B"],"created_by"}
+ * and "encap" when one was given. */
 char *network_to_json(const struct network *n);		/* malloc'd */
 int   network_from_json(const char *text, struct network *ret, struct lf_err *reterr);
 

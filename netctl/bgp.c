@@ -232,7 +232,7 @@ parse_peer_args(struct netctl *ctx, int argc, char **argv, bool node_form,
 		return -1;
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
+	while ((c = getopt_long_only(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_PASSWORD:
 			a.password = optarg;
@@ -591,7 +591,7 @@ bgp_cmd_create(struct netctl *ctx, int argc, char **argv)
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
+	while ((c = getopt_long_only(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_ROUTER_IP: rip = optarg; break;
 		case OPT_AS:        as = optarg; break;

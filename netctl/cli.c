@@ -91,7 +91,7 @@ bool netctl_parse_common(struct netctl *ctx, int argc, char **argv, int *ret_exi
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1)
+	while ((c = getopt_long_only(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1)
 		if (netctl_opt_common(ctx, c, argv, ret_exit))
 			return true;
 	return false;
@@ -119,15 +119,16 @@ bool netctl_opt_common(struct netctl *ctx, int c, char **argv, int *ret_exit)
 		return true;
 	case '?':
 	default:
-		/* getopt_long() leaves optopt 0 for an unknown or ambiguous
-		 * long flag, and the flag's value for one given "=value" it
-		 * does not take. */
+		/* getopt_long_only() leaves optopt 0 for an unknown or
+		 * ambiguous long flag ("--x" or Go's "-x"), and the flag's
+		 * value for a known one given "=value" it does not take. */
 		arg = argv[optind - 1];
-		if (strncmp(arg, "--", 2) != 0)
-			*ret_exit = out_usage_error(ctx, "unknown flag -%c", optopt);
-		else if (optopt != 0)
+		if (optopt != 0 && strchr(arg, '=') &&
+		    (optopt >= 0x100 || strncmp(arg, "--", 2) == 0 || strcspn(arg, "=") > 2))
 			*ret_exit = out_usage_error(ctx, "%s: %.*s takes no value", arg,
 						    (int)strcspn(arg, "="), arg);
+		else if (optopt != 0 && strncmp(arg, "--", 2) != 0)
+			*ret_exit = out_usage_error(ctx, "unknown flag -%c", optopt);
 		else
 			*ret_exit = out_usage_error(ctx, "unknown flag %.*s", (int)strcspn(arg, "="),
 						    arg);
@@ -146,7 +147,7 @@ int netctl_parse_global(struct netctl *ctx, int argc, char **argv, int *ret_exit
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+" NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
+	while ((c = getopt_long_only(argc, argv, "+" NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
 		if (c == 'V') {
 			ctx->cmd = NULL;
 			*ret_exit = netctl_cmd_version(ctx, 1, argv);

@@ -109,7 +109,7 @@ ipam_cmd_repair(struct netctl *ctx, int argc, char **argv)
 	int c, r, ret = 0, failed = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
+	while ((c = getopt_long_only(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
 		if (c == OPT_ALL)
 			all = true;
 		else if (netctl_opt_common(ctx, c, argv, &ret))

@@ -7,14 +7,22 @@
 const struct netctl_cmd netctl_cmds[] = {
 	{ "network", "create", network_cmd_create,
 	  "NAME --subnet=CIDR [--subnet=CIDR6] [--gateway=IP]... [--routable|--non-routable]\n"
-	  "        [--nat-outgoing] [--block-size=N[,N6]] [--community=A:B]... [--no-aggregate]",
+	  "        [--nat-outgoing] [--block-size=N[,N6]] [--community=A:B]... [--no-aggregate]\n"
+	  "        [--encap=routed|vlan]",
 	  "create a network (an address pool)", network_create_help },
+	{ "network", "update", network_cmd_update,
+	  "NAME [--nat-outgoing|--no-nat-outgoing] [--routable|--non-routable]\n"
+	  "        [--aggregate|--no-aggregate] [--community=A:B]... [--no-community]",
+	  "change a network's NAT, class, aggregation or communities, live",
+	  network_update_help },
 	{ "network", "ls", network_cmd_ls, "",
 	  "list networks with their allocation counts", NULL },
 	{ "network", "inspect", network_cmd_inspect, "NAME",
 	  "show a network, its per-host blocks and its allocations", NULL },
 	{ "network", "rm", network_cmd_rm, "NAME [--force]",
 	  "remove a network (refused while it has allocations, unless --force)", network_rm_help },
+	{ "ipam", "show", ipam_cmd_show, "[NETWORK]",
+	  "pool usage per network, node and block: used, free, percent, borrowed", NULL },
 	{ "ipam", "check", ipam_cmd_check, "[NETWORK]",
 	  "list damaged records (allocations, owners, networks) and what they hold", NULL },
 	{ "ipam", "repair", ipam_cmd_repair, "KEY... | --all",
@@ -40,6 +48,9 @@ const struct netctl_cmd netctl_cmds[] = {
 	{ "node", "bgp", node_cmd_bgp,
 	  "peer add IP as N [--password=KEY] | peer remove IP | peer show  [--node NAME]",
 	  "manage this node's (or --node NAME's) own BGP peers", node_bgp_help },
+	{ "trace", NULL, trace_cmd, "ADDR",
+	  "explain an address end to end: network, block, owner, veth, route, BGP",
+	  trace_help },
 	{ "status", NULL, status_cmd, "[--routes]",
 	  "is leafnetd running, and the state of its BGP peers", status_help },
 	{ "version", NULL, netctl_cmd_version, "",

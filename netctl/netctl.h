@@ -128,6 +128,8 @@ int network_cmd_create(struct netctl *ctx, int argc, char **argv);
 int network_cmd_ls(struct netctl *ctx, int argc, char **argv);
 int network_cmd_inspect(struct netctl *ctx, int argc, char **argv);
 int network_cmd_rm(struct netctl *ctx, int argc, char **argv);
+extern const char network_update_help[];
+int network_cmd_update(struct netctl *ctx, int argc, char **argv);
 
 /* bgp.c */
 extern const char bgp_peer_help[];
@@ -152,6 +154,13 @@ int node_cmd_set(struct netctl *ctx, int argc, char **argv);
 extern const char ipam_repair_help[];
 int ipam_cmd_check(struct netctl *ctx, int argc, char **argv);
 int ipam_cmd_repair(struct netctl *ctx, int argc, char **argv);
+
+/* ipam_show.c */
+int ipam_cmd_show(struct netctl *ctx, int argc, char **argv);
+
+/* trace.c */
+extern const char trace_help[];
+int trace_cmd(struct netctl *ctx, int argc, char **argv);
 
 /* status.c */
 extern const char status_help[];

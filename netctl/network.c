@@ -16,6 +16,7 @@
 #include "network.h"
 #include "ipam.h"
 #include "leafnet.h"
+#include "ctl.h"
 #include "netctl.h"
 
 enum {
@@ -28,6 +29,10 @@ enum {
 	OPT_COMMUNITY,
 	OPT_NO_AGGREGATE,
 	OPT_FORCE,
+	OPT_ENCAP,
+	OPT_NO_NAT_OUTGOING,
+	OPT_AGGREGATE,
+	OPT_NO_COMMUNITY,
 };
 
 #define MAX_GATEWAYS 4
@@ -43,11 +48,29 @@ const char network_create_help[] =
 	"  --nat-outgoing       SNAT traffic leaving the node to outside the network\n"
 	"  --block-size=N       per-host block prefix length for the one subnet's family,\n"
 	"                       or N4,N6 for both (default 26,122)\n"
-	"  --community=A:B      BGP community on the network's routes (repeatable, up to 8)\n"
+	"  --community=A:B      BGP community on a non-routable network's routes (repeatable,\n"
+	"                       up to 8; replaces 64511:100)\n"
 	"  --no-aggregate       advertise every address as /32 (/128), not per-host blocks\n"
+	"  --encap=vlan|routed  accepted for Contiv scripts: both mean leafnet's native\n"
+	"                       routing (no VLAN, no overlay); vxlan/ipip are refused\n"
 	"\nExample:\n"
 	"  netctl network create public --subnet=10.1.0.0/16 --gateway=10.1.0.1 \\\n"
 	"      --subnet=fd00:1::/64 --block-size=26,122\n";
+
+const char network_update_help[] =
+	"Flags (give at least one):\n"
+	"  --nat-outgoing | --no-nat-outgoing   SNAT traffic leaving the node, or stop\n"
+	"  --routable | --non-routable          the class (non-routable: community 64511:100\n"
+	"                                       unless --community is given)\n"
+	"  --aggregate | --no-aggregate         one route per host block, or per address\n"
+	"  --community=A:B                      replace the communities (repeatable, up to 8)\n"
+	"  --no-community                       drop them (a non-routable network keeps 64511:100)\n"
+	"\nThe change is written under the network's lock and a running leafnetd here is\n"
+	"told to reload at once (leafnetd elsewhere reads it within 10 s): NAT rules,\n"
+	"communities and aggregation of what it advertises follow.  Subnets, gateways\n"
+	"and block sizes cannot change (allocations and claimed blocks depend on them).\n"
+	"\nExample:\n"
+	"  netctl network update public --no-nat-outgoing --community=65000:42\n";
 
 const char network_rm_help[] =
 	"Flags:\n"
@@ -378,6 +401,7 @@ int network_cmd_create(struct netctl *ctx, int argc, char **argv)
 		{ "block-size",   required_argument, NULL, OPT_BLOCK_SIZE },
 		{ "community",    required_argument, NULL, OPT_COMMUNITY },
 		{ "no-aggregate", no_argument,       NULL, OPT_NO_AGGREGATE },
+		{ "encap",        required_argument, NULL, OPT_ENCAP },
 		NETCTL_COMMON_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -394,7 +418,7 @@ int network_cmd_create(struct netctl *ctx, int argc, char **argv)
 	snprintf(n.created_by, sizeof(n.created_by), "netctl");
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
+	while ((c = getopt_long_only(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_SUBNET:
 			if ((r = add_subnet(ctx, &n, optarg)))
@@ -431,6 +455,11 @@ int network_cmd_create(struct netctl *ctx, int argc, char **argv)
 		case OPT_NO_AGGREGATE:
 			n.aggregate = false;
 			break;
+		case OPT_ENCAP:
+			if (network_encap_check(optarg, &err) < 0)
+				return out_usage_error(ctx, "%s", err.msg);
+			snprintf(n.encap, sizeof(n.encap), "%s", optarg);
+			break;
 		default:
 			if (netctl_opt_common(ctx, c, argv, &ret))
 				return ret;
@@ -462,6 +491,12 @@ int network_cmd_create(struct netctl *ctx, int argc, char **argv)
 				 "with 'netctl network rm %s'", name, name);
 	if (r < 0)
 		return out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, "cannot create the network");
+	if (n.encap[0] && ctx->output == NETCTL_OUT_TABLE)
+		printf("--encap=%s: leafnet routes natively (a host route per workload, advertised "
+		       "over BGP); no VLAN or overlay is set up\n", n.encap);
+	if (n.routable && n.n_communities)
+		printf("note: leafnetd attaches communities only on non-routable networks' routes "
+		       "(for the borders to filter); %s is routable\n", name);
 	return print_networks(ctx, &n, 1, NULL, 0);
 }
 
@@ -543,6 +578,8 @@ static void print_details(const struct network *n)
 	for (i = 0; i < n->n_communities; i++)
 		printf("%s%s", i ? ", " : "", community_fmt(n->communities[i], cm, sizeof(cm)));
 	printf("%s\n", n->n_communities ? "" : "none");
+	printf("Encap:         routed natively%s%s%s\n", n->encap[0] ? " (created with --encap=" : "",
+	       n->encap, n->encap[0] ? ")" : "");
 	printf("Created by:    %s\n", n->created_by[0] ? n->created_by : "-");
 }
 
@@ -692,7 +729,7 @@ int network_cmd_rm(struct netctl *ctx, int argc, char **argv)
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, NETCTL_COMMON_SHORT "f", opts, NULL)) != -1) {
+	while ((c = getopt_long_only(argc, argv, NETCTL_COMMON_SHORT "f", opts, NULL)) != -1) {
 		if (c == OPT_FORCE || c == 'f')
 			force = true;
 		else if (netctl_opt_common(ctx, c, argv, &ret))
@@ -734,4 +771,198 @@ int network_cmd_rm(struct netctl *ctx, int argc, char **argv)
 	else
 		printf("removed network %s\n", name);
 	return NETCTL_EXIT_OK;
+}
+
+/* ------------------------------------------------------------ update */
+
+/* Tell a running leafnetd here to reload; what became of it, for the
+ * report: "reloaded", "not running" or the error. */
+static const char *
+update_notify(struct netctl *ctx, char *buf, size_t size)
+{
+	char *resp = NULL;
+	cJSON *o = NULL;
+	const cJSON *e;
+	int r;
+
+	r = ctl_request(ctx->conf.control_socket, "{\"cmd\":\"reload\"}", &resp, 5000);
+	if (r == -ENOENT || r == -ECONNREFUSED)
+		return "not running";
+	if (r == -EACCES || r == -EPERM) {
+		snprintf(buf, size, "permission denied on %.160s (run netctl as root)",
+			 ctx->conf.control_socket);
+		return buf;
+	}
+	if (r < 0) {
+		snprintf(buf, size, "no answer on %.160s: %s", ctx->conf.control_socket,
+			 strerror(-r));
+		return buf;
+	}
+	o = cJSON_Parse(resp);
+	free(resp);
+	e = o ? cJSON_GetObjectItemCaseSensitive(o, "error") : NULL;
+	if (!o || cJSON_IsString(e))
+		snprintf(buf, size, "reload refused: %s", cJSON_IsString(e) ? e->valuestring
+			 : "not JSON");
+	else
+		snprintf(buf, size, "reloaded");
+	cJSON_Delete(o);
+	return buf;
+}
+
+static int
+update_refuse(struct netctl *ctx, const char *flag)
+{
+	if (strcmp(flag, "--block-size") == 0)
+		return out_usage_error(ctx, "--block-size cannot change: the blocks nodes have "
+				       "claimed have the current size; create a new network with "
+				       "the block size wanted and move the workloads to it");
+	return out_usage_error(ctx, "%s cannot change: the addresses allocated and the blocks "
+			       "claimed lie in the network's subnets and workloads route "
+			       "through its gateway; create a new network (netctl network "
+			       "create NAME --subnet=...) and move the workloads to it", flag);
+}
+
+int network_cmd_update(struct netctl *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "nat-outgoing",    no_argument,       NULL, OPT_NAT_OUTGOING },
+		{ "no-nat-outgoing", no_argument,       NULL, OPT_NO_NAT_OUTGOING },
+		{ "routable",        no_argument,       NULL, OPT_ROUTABLE },
+		{ "non-routable",    no_argument,       NULL, OPT_NON_ROUTABLE },
+		{ "aggregate",       no_argument,       NULL, OPT_AGGREGATE },
+		{ "no-aggregate",    no_argument,       NULL, OPT_NO_AGGREGATE },
+		{ "community",       required_argument, NULL, OPT_COMMUNITY },
+		{ "no-community",    no_argument,       NULL, OPT_NO_COMMUNITY },
+		{ "subnet",          required_argument, NULL, OPT_SUBNET },
+		{ "gateway",         required_argument, NULL, OPT_GATEWAY },
+		{ "block-size",      required_argument, NULL, OPT_BLOCK_SIZE },
+		{ "encap",           required_argument, NULL, OPT_ENCAP },
+		NETCTL_COMMON_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct network_update u;
+	struct lf_err err = { 0 };
+	struct network n;
+	struct store *s;
+	const char *name = NULL, *refused = NULL, *live;
+	char buf[256];
+	unsigned given = 0, twice = 0;
+	bool no_comm = false;
+	cJSON *root;
+	int c, r, ret = 0;
+
+	memset(&u, 0, sizeof(u));
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long_only(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
+		unsigned bit = 0;
+
+		switch (c) {
+		case OPT_NAT_OUTGOING:
+		case OPT_NO_NAT_OUTGOING:
+			bit = NETWORK_UPD_NAT;
+			u.nat_outgoing = c == OPT_NAT_OUTGOING;
+			break;
+		case OPT_ROUTABLE:
+		case OPT_NON_ROUTABLE:
+			bit = NETWORK_UPD_ROUTABLE;
+			u.routable = c == OPT_ROUTABLE;
+			break;
+		case OPT_AGGREGATE:
+		case OPT_NO_AGGREGATE:
+			bit = NETWORK_UPD_AGGREGATE;
+			u.aggregate = c == OPT_AGGREGATE;
+			break;
+		case OPT_COMMUNITY:
+			if (u.n_communities >= NETWORK_MAX_COMMUNITIES)
+				return out_usage_error(ctx, "--community: at most %d communities",
+						       NETWORK_MAX_COMMUNITIES);
+			if (community_parse(optarg, &u.communities[u.n_communities]) < 0)
+				return out_usage_error(ctx, "--community %s: expected A:B with A and B in "
+						       "0-65535; example: --community=64511:100", optarg);
+			u.n_communities++;
+			u.set |= NETWORK_UPD_COMMUNITIES;
+			given |= NETWORK_UPD_COMMUNITIES;
+			break;
+		case OPT_NO_COMMUNITY:
+			no_comm = true;
+			u.set |= NETWORK_UPD_COMMUNITIES;
+			given |= NETWORK_UPD_COMMUNITIES;
+			break;
+		case OPT_SUBNET:
+			refused = refused ? refused : "--subnet";
+			break;
+		case OPT_GATEWAY:
+			refused = refused ? refused : "--gateway";
+			break;
+		case OPT_BLOCK_SIZE:
+			refused = refused ? refused : "--block-size";
+			break;
+		case OPT_ENCAP:
+			refused = refused ? refused : "--encap";
+			break;
+		default:
+			if (netctl_opt_common(ctx, c, argv, &ret))
+				return ret;
+		}
+		if (bit) {
+			if (given & bit)
+				twice |= bit;
+			given |= bit;
+			u.set |= bit;
+		}
+	}
+	if (refused && strcmp(refused, "--encap") == 0)
+		return out_usage_error(ctx, "--encap cannot change and needs not: leafnet routes "
+				       "every network natively");
+	if (refused)
+		return update_refuse(ctx, refused);
+	if ((r = one_name(ctx, argc, argv, &name)))
+		return r;
+	if (twice)
+		return out_usage_error(ctx, "%s given twice (or with its opposite); give one",
+				       twice & NETWORK_UPD_NAT ? "--nat-outgoing/--no-nat-outgoing"
+				       : twice & NETWORK_UPD_ROUTABLE ? "--routable/--non-routable"
+				       : "--aggregate/--no-aggregate");
+	if (no_comm && u.n_communities)
+		return out_usage_error(ctx, "--no-community and --community contradict each other; "
+				       "--community=A:B alone replaces the list");
+	if (!u.set)
+		return out_usage_error(ctx, "nothing to change: give --nat-outgoing, "
+				       "--no-nat-outgoing, --routable, --non-routable, --aggregate, "
+				       "--no-aggregate, --community=A:B or --no-community; e.g. "
+				       "netctl network update %s --no-nat-outgoing", name);
+
+	if (netctl_store(ctx, &s, &ret) < 0)
+		return ret;
+	r = network_update(s, name, &u, &n, &err);
+	if (r == -ENOENT)
+		return not_found(&err, r, name);
+	if (r < 0)
+		return out_lf_fail(&err, r, name);
+	live = r == 1 ? "unchanged" : update_notify(ctx, buf, sizeof(buf));
+	if (ctx->output == NETCTL_OUT_JSON) {
+		root = network_json(&n);
+		if (root && (!cJSON_AddBoolToObject(root, "changed", r == 0) ||
+			     !cJSON_AddStringToObject(root, "leafnetd", live))) {
+			cJSON_Delete(root);
+			root = NULL;
+		}
+		return out_json_done(root);
+	}
+	if (r == 1)
+		printf("network %s: nothing changed (already so)\n", name);
+	else if (strcmp(live, "reloaded") == 0)
+		printf("network %s updated; leafnetd reloaded it (live now)\n", name);
+	else if (strcmp(live, "not running") == 0)
+		printf("network %s updated; leafnetd is not running here: it applies the change "
+		       "when it starts (leafnetd on other nodes within 10 s)\n", name);
+	else
+		printf("network %s updated; leafnetd here: %s (it rereads networks every 10 s)\n",
+		       name, live);
+	if (n.routable && n.n_communities)
+		printf("note: leafnetd attaches communities only on non-routable networks' routes "
+		       "(for the borders to filter); %s is routable\n", name);
+	return print_networks(ctx, &n, 1, NULL, 0);
 }

@@ -324,7 +324,7 @@ node_cmd_set(struct netctl *ctx, int argc, char **argv)
 	memset(&req, 0, sizeof(req));
 	opterr = 0;
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
+	while ((opt = getopt_long_only(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_SET_ROUTER_IP:
 			if (set_router_ip(ctx, &req, optarg))

@@ -202,7 +202,7 @@ status_cmd(struct netctl *ctx, int argc, char **argv)
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
+	while ((c = getopt_long_only(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
 		if (c == 'R') {
 			routes = true;
 			continue;

@@ -373,6 +373,173 @@ test_delete_busy(void **state)
 	assert_int_equal(network_delete(f->s, "public", false, NULL), 0);
 }
 
+/* network_update: each field alone, the non-routable default community
+ * following the class, "nothing to change", what is stored, errors. */
+static void
+test_update(void **state)
+{
+	struct tmpstore *f = *state;
+	struct network_update u;
+	struct lf_err e = { 0 };
+	struct network n, got;
+	uint32_t c;
+
+	mknet(&n, "public", "10.30.0.0/24", "10.30.0.1");
+	assert_int_equal(network_create(f->s, &n, NULL), 0);
+
+	memset(&u, 0, sizeof(u));
+	u.set = NETWORK_UPD_NAT;
+	u.nat_outgoing = true;
+	assert_int_equal(network_update(f->s, "public", &u, &got, NULL), 0);
+	assert_true(got.nat_outgoing);
+	assert_int_equal(network_update(f->s, "public", &u, NULL, NULL), 1);	/* already so */
+	assert_int_equal(network_get(f->s, "public", &got, NULL), 0);
+	assert_true(got.nat_outgoing);
+	assert_true(got.routable);
+	assert_int_equal(got.n_communities, 0);
+	assert_string_equal(got.subnets[0].gateway.family ? "gw" : "", "gw");
+
+	/* non-routable: the default community comes; routable again: it goes */
+	u.set = NETWORK_UPD_ROUTABLE;
+	u.routable = false;
+	assert_int_equal(network_update(f->s, "public", &u, &got, NULL), 0);
+	assert_int_equal(got.n_communities, 1);
+	assert_int_equal(got.communities[0], NETWORK_NONROUTABLE_COMMUNITY);
+	u.routable = true;
+	assert_int_equal(network_update(f->s, "public", &u, &got, NULL), 0);
+	assert_int_equal(got.n_communities, 0);
+
+	/* communities replaced, then cleared; aggregation off */
+	u.set = NETWORK_UPD_COMMUNITIES | NETWORK_UPD_AGGREGATE;
+	u.aggregate = false;
+	assert_int_equal(community_parse("65000:42", &c), 0);
+	u.communities[0] = c;
+	u.n_communities = 1;
+	assert_int_equal(network_update(f->s, "public", &u, NULL, NULL), 0);
+	assert_int_equal(network_get(f->s, "public", &got, NULL), 0);
+	assert_int_equal(got.n_communities, 1);
+	assert_int_equal(got.communities[0], c);
+	assert_false(got.aggregate);
+	assert_true(got.nat_outgoing);		/* untouched */
+	u.set = NETWORK_UPD_COMMUNITIES;
+	u.n_communities = 0;
+	assert_int_equal(network_update(f->s, "public", &u, &got, NULL), 0);
+	assert_int_equal(got.n_communities, 0);
+	/* a routable network turned non-routable keeps communities given */
+	u.set = NETWORK_UPD_ROUTABLE | NETWORK_UPD_COMMUNITIES;
+	u.routable = false;
+	u.communities[0] = c;
+	u.n_communities = 1;
+	assert_int_equal(network_update(f->s, "public", &u, &got, NULL), 0);
+	assert_int_equal(got.n_communities, 1);
+	assert_int_equal(got.communities[0], c);
+
+	assert_int_equal(network_update(f->s, "nosuch", &u, NULL, &e), -ENOENT);
+	assert_int_equal(e.code, LF_E_NOT_FOUND);
+	memset(&e, 0, sizeof(e));
+	u.n_communities = NETWORK_MAX_COMMUNITIES + 1;
+	assert_int_equal(network_update(f->s, "public", &u, NULL, &e), -EINVAL);
+	assert_int_equal(e.code, LF_E_INVALID);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(network_update(f->s, "bad/name", &u, NULL, &e), -EINVAL);
+}
+
+static void
+test_encap(void **state)
+{
+	struct lf_err e = { 0 };
+	struct network n, back;
+	char *text;
+
+	(void)state;
+	assert_int_equal(network_encap_check("", NULL), 0);
+	assert_int_equal(network_encap_check("vlan", NULL), 0);
+	assert_int_equal(network_encap_check("routed", NULL), 0);
+	assert_int_equal(network_encap_check("vxlan", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "no overlay"));
+	assert_non_null(strstr(e.msg, "--encap=routed"));
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(network_encap_check("IPIP", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "natively"));
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(network_encap_check("bogus", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "unknown"));
+
+	/* stored informationally, only when given */
+	mknet(&n, "public", "192.168.1.0/24", "192.168.1.254");
+	text = network_to_json(&n);
+	assert_null(strstr(text, "encap"));
+	free(text);
+	snprintf(n.encap, sizeof(n.encap), "vlan");
+	assert_int_equal(network_validate(&n, NULL), 0);
+	text = network_to_json(&n);
+	assert_non_null(strstr(text, "\"encap\":\"vlan\""));
+	assert_int_equal(network_from_json(text, &back, NULL), 0);
+	assert_string_equal(back.encap, "vlan");
+	free(text);
+	snprintf(n.encap, sizeof(n.encap), "vxlan");
+	assert_int_equal(network_validate(&n, NULL), -EINVAL);
+}
+
+/* ipam_usage: sizes without the reserved addresses, per block and node,
+ * a borrowed address counted for its node. */
+static void
+test_usage(void **state)
+{
+	struct tmpstore *f = *state;
+	struct ipam_addr out[IPAM_MAX_ADDRS];
+	struct ipam_usage u;
+	struct network n;
+	size_t n_out;
+
+	/* a /26 that is one /26 block: node1 claims it, node2 must borrow */
+	mknet(&n, "small", "10.40.0.0/26", "10.40.0.1");
+	assert_int_equal(network_create(f->s, &n, NULL), 0);
+	for (int i = 0; i < 3; i++) {
+		struct ipam_req req = { .network = "small", .node = i < 2 ? "node1" : "node2" };
+
+		snprintf(req.owner.container_id, sizeof(req.owner.container_id), "c%d", i);
+		snprintf(req.owner.ifname, sizeof(req.owner.ifname), "eth0");
+		assert_int_equal(ipam_alloc(f->s, &req, out, IPAM_MAX_ADDRS, &n_out, NULL), 0);
+	}
+	assert_int_equal(network_get(f->s, "small", &n, NULL), 0);
+	assert_int_equal(ipam_usage(f->s, &n, &u), 0);
+	assert_int_equal(u.size, 64 - 3);	/* network, broadcast, gateway */
+	assert_int_equal(u.claimed, 61);
+	assert_int_equal(u.used, 3);
+	assert_int_equal(u.borrowed, 1);
+	assert_int_equal(u.damaged, 0);
+	assert_int_equal(u.n_blocks, 1);
+	assert_string_equal(u.blocks[0].node, "node1");
+	assert_int_equal(u.blocks[0].size, 61);
+	assert_int_equal(u.blocks[0].used, 3);
+	assert_int_equal(u.n_nodes, 2);
+	assert_string_equal(u.nodes[0].node, "node1");
+	assert_int_equal(u.nodes[0].n_blocks, 1);
+	assert_int_equal(u.nodes[0].size, 61);
+	assert_int_equal(u.nodes[0].used, 3);
+	assert_int_equal(u.nodes[0].allocated, 2);
+	assert_int_equal(u.nodes[0].borrowed, 0);
+	assert_string_equal(u.nodes[1].node, "node2");
+	assert_int_equal(u.nodes[1].n_blocks, 0);
+	assert_int_equal(u.nodes[1].size, 0);
+	assert_int_equal(u.nodes[1].allocated, 1);
+	assert_int_equal(u.nodes[1].borrowed, 1);
+	ipam_usage_done(&u);
+	ipam_usage_done(&u);		/* twice is fine */
+	ipam_usage_done(NULL);
+
+	/* an empty network, IPv6: sizes only */
+	mknet(&n, "v6", "fd00:40::/64", NULL);
+	assert_int_equal(network_create(f->s, &n, NULL), 0);
+	assert_int_equal(ipam_usage(f->s, &n, &u), 0);
+	assert_true(u.size >= (UINT64_MAX >> 1));
+	assert_int_equal(u.used, 0);
+	assert_int_equal(u.n_blocks, 0);
+	assert_int_equal(u.n_nodes, 0);
+	ipam_usage_done(&u);
+}
+
 int
 main(void)
 {
@@ -386,6 +553,9 @@ main(void)
 		cmocka_unit_test(test_json_errors),
 		cmocka_unit_test_setup_teardown(test_store_crud, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_delete_busy, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_update, setup, tmpstore_teardown),
+		cmocka_unit_test(test_encap),
+		cmocka_unit_test_setup_teardown(test_usage, setup, tmpstore_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
