@@ -326,9 +326,13 @@ DEB_SRC     = $(DEB_OUT)/leafnet-$(VERSION)
 deb:
 	@command -v dpkg-buildpackage >/dev/null || { echo "make deb: dpkg-buildpackage missing (scripts/install-deps.sh)" >&2; exit 1; }
 	rm -rf $(DEB_SRC) && mkdir -p $(DEB_SRC)
-	git ls-files -z -co --exclude-standard | \
-	    tar --null --no-recursion --ignore-failed-read -T - -cf - 2>/dev/null | \
-	    tar -xf - -C $(DEB_SRC)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	    git ls-files -z -co --exclude-standard | \
+	    tar --null --no-recursion --ignore-failed-read -T - -cf - 2>/dev/null; \
+	else \
+	    tar --exclude=./.git --exclude=./build --exclude=./build-san --exclude=./build-fuzz \
+	        --exclude=./debian/build --exclude=./$(DEB_OUT) -cf - .; \
+	fi | tar -xf - -C $(DEB_SRC)
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b -j$$(nproc)
 	@ls $(DEB_OUT)/leafnet_$(VERSION)_*.deb
 
