@@ -229,8 +229,17 @@ if ! in_root timeout 300 apt-get update -q >"$T_TMP/apt-update.log" 2>&1; then
 	tail -10 "$T_TMP/apt-update.log" | sed 's/^/# /' >&2
 	bail "apt-get update in the fresh root"
 fi
+# What the package pulls in comes first, so that install + purge of
+# leafnet itself can be compared against the root just before it.
+deps=$(dpkg-deb -f "$DEB" Depends Recommends | sed 's/^[A-Za-z]*: //' | tr ',' '\n' |
+	sed 's/(.*)//; s/|.*//' | xargs)
+if ! in_root timeout 300 apt-get install -y -q --no-install-recommends $deps \
+	>"$T_TMP/apt-deps.log" 2>&1; then
+	tail -20 "$T_TMP/apt-deps.log" | sed 's/^/# /' >&2
+	bail "apt-get install the package's dependencies ($deps)"
+fi
 before=$(snapshot)
-pkgs_before=$(in_root dpkg-query -W -f '${Package}\n' | sort)
+pkgs_before=$(in_root dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' | awk '$1 == "ii" { print $2 }' | sort)
 
 if in_root /bin/sh -c "cd /tmp && timeout 300 apt-get install -y -q ./$(basename "$DEB")" \
 	>"$T_TMP/apt-install.log" 2>&1; then
@@ -270,7 +279,7 @@ assert_contains "conffile /etc/iproute2/rt_protos.d/leafnet.conf" "$conffiles" "
 outside=$(grep -vE '^(/\.|/etc|/etc/leafnet(/leafnet\.conf)?|/etc/iproute2(/rt_protos\.d(/leafnet\.conf)?)?)$' <<<"$listed" |
 	grep -vE '^/lib(/systemd(/system(/leafnet[a-z-]*\.(service|socket))?)?)?$' |
 	grep -vE '^/usr(/bin(/(leafnetd|leafnet-docker|netctl))?|/lib(/cni(/leafnet(-ipam)?)?)?)?$' |
-	grep -vE '^/usr/share(/doc(/leafnet(/.*)?)?|/man(/man[58](/[a-z.-]+\.gz)?)?)?$')
+	grep -vE '^/usr/share(/doc(/leafnet(/.*)?)?|/man(/man[58](/[a-z0-9.-]+\.gz)?)?)?$')
 assert_eq "dpkg -L: nothing outside the binaries, units, config, docs and man pages" "" \
 	"$(echo $outside)"
 for u in leafnetd.service leafnet-docker.service; do
@@ -320,23 +329,24 @@ assert_eq "dpkg: leafnet gone (not even config-files)" "" \
 left=
 while IFS= read -r f; do
 	[ -n "$f" ] && [ "$f" != /. ] || continue
-	if [ -L "$ROOTFS$f" ] || [ -f "$ROOTFS$f" ]; then
+	[ -e "$ROOTFS$f" ] || [ -L "$ROOTFS$f" ] || continue
+	# left: only a directory that was there before the install
+	real=$(readlink -f "$ROOTFS$f")
+	if [ ! -d "$ROOTFS$f" ] || ! grep -qxF ".${real#"$(readlink -f "$ROOTFS")"}" <<<"$before"; then
 		left="$left $f"
-	elif [ -d "$ROOTFS$f" ] && ! in_root dpkg -S "$f" >/dev/null 2>&1; then
-		left="$left $f/"
 	fi
 done <<<"$listed"
-assert_eq "purge: every file of dpkg -L gone (directories only where other packages own them)" "" "$left"
+assert_eq "purge: every path of dpkg -L gone but directories that were there before" "" "$left"
 for d in /etc/leafnet /var/lib/leafnet /usr/lib/cni /var/log/leafnet.log; do
 	assert_cmd "purge: $d gone" test ! -e "$ROOTFS$d"
 done
-in_root timeout 300 apt-get autoremove --purge -y -q >"$T_TMP/apt-autoremove.log" 2>&1 \
-	|| diag "apt-get autoremove failed (log: $T_TMP/apt-autoremove.log)"
-assert_eq "autoremove --purge: the packages of before the install, no more" "$pkgs_before" \
+assert_eq "purge: the packages of before the install, no more, no less" "$pkgs_before" \
 	"$(in_root dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' | awk '$1 == "ii" { print $2 }' | sort)"
 after=$(snapshot)
-assert_eq "autoremove --purge: no file left that was not there before the install" "" \
-	"$(comm -13 <(echo "$before") <(echo "$after") | tr '\n' ' ')"
+assert_eq "purge: no file left that was not there before the install" "" \
+	"$(comm -13 <(echo "$before") <(echo "$after") | head -20 | tr '\n' ' ')"
+assert_eq "purge: no file of before the install removed" "" \
+	"$(comm -23 <(echo "$before") <(echo "$after") | head -20 | tr '\n' ' ')"
 
 deb_cleanup
 ROOTFS=
