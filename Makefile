@@ -282,7 +282,7 @@ BINDIR     ?= $(PREFIX)/bin
 CNIDIR     ?= $(PREFIX)/lib/cni
 MANDIR     ?= $(PREFIX)/share/man
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
-SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+SYSCONFDIR ?= /etc
 SCDOC      ?= scdoc
 INSTALL    ?= install
 

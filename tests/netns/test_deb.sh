@@ -318,6 +318,8 @@ assert_match "leafnetd -n reads the installed config" \
 	'^/var/lib/leafnet$'
 
 # ------------------------------------------------------------------ purge
+# the log file the daemons write with the installed config (log_file)
+in_root /bin/sh -c 'echo "leafnetd: test line" >>/var/log/leafnet.log'
 if in_root timeout 300 apt-get purge -y -q leafnet >"$T_TMP/apt-purge.log" 2>&1; then
 	ok "apt-get purge -y leafnet"
 else
