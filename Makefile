@@ -270,9 +270,9 @@ fuzz-corpus: $(BUILD)/tests/test_bgp_msg $(BUILD)/tests/test_bgp_malformed
 #                   (tracked and untracked-not-ignored files); the .deb lands
 #                   in DEB_OUT (default $(BUILD)/deb)
 # The version every binary reports comes from debian/changelog.
-VERSION    ?= $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
-ifneq ($(VERSION),)
-LEAFNET_CFLAGS += -DLEAFNET_VERSION='"$(VERSION)"'
+LEAFNET_VERSION ?= $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+ifneq ($(LEAFNET_VERSION),)
+LEAFNET_CFLAGS += -DLEAFNET_VERSION='"$(LEAFNET_VERSION)"'
 endif
 # dpkg-buildflags' CPPFLAGS (-D_FORTIFY_SOURCE=2) and any the user gives
 LEAFNET_CFLAGS += $(CPPFLAGS)
@@ -322,7 +322,7 @@ install: $(BINS) $(MANS)
 	$(INSTALL) -m 0644 $(filter %.8,$(MANS)) $(DESTDIR)$(MANDIR)/man8/
 
 DEB_OUT    ?= $(BUILD)/deb
-DEB_SRC     = $(DEB_OUT)/leafnet-$(VERSION)
+DEB_SRC     = $(DEB_OUT)/leafnet-$(LEAFNET_VERSION)
 deb:
 	@command -v dpkg-buildpackage >/dev/null || { echo "make deb: dpkg-buildpackage missing (scripts/install-deps.sh)" >&2; exit 1; }
 	rm -rf $(DEB_SRC) && mkdir -p $(DEB_SRC)
@@ -334,6 +334,6 @@ deb:
 	        --exclude=./debian/build --exclude=./$(DEB_OUT) -cf - .; \
 	fi | tar -xf - -C $(DEB_SRC)
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b -j$$(nproc)
-	@ls $(DEB_OUT)/leafnet_$(VERSION)_*.deb
+	@ls $(DEB_OUT)/leafnet_$(LEAFNET_VERSION)_*.deb
 
 .PHONY: bins units man install deb
