@@ -267,3 +267,79 @@ fuzz-corpus: $(BUILD)/tests/test_bgp_msg $(BUILD)/tests/test_bgp_malformed
 .SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- man pages, install, Debian package ------------------------------------
+#   make man        doc/*.scd (scdoc) -> $(BUILD)/man/*.[58]
+#   make install    DESTDIR=... PREFIX=/usr (default /usr/local): binaries,
+#                   CNI plugins, systemd units, config, man pages
+#   make deb        dpkg-buildpackage -us -uc -b in a copy of the tree
+#                   (tracked and untracked-not-ignored files); the .deb lands
+#                   in DEB_OUT (default $(BUILD)/deb)
+# The version every binary reports comes from debian/changelog.
+LEAFNET_VERSION ?= $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+ifneq ($(LEAFNET_VERSION),)
+LEAFNET_CFLAGS += -DLEAFNET_VERSION='"$(LEAFNET_VERSION)"'
+endif
+# dpkg-buildflags' CPPFLAGS (-D_FORTIFY_SOURCE=2) and any the user gives
+LEAFNET_CFLAGS += $(CPPFLAGS)
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+CNIDIR     ?= $(PREFIX)/lib/cni
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+SCDOC      ?= scdoc
+INSTALL    ?= install
+
+MAN_SRCS   := $(wildcard doc/*.scd)
+MANS       := $(patsubst doc/%.scd,$(BUILD)/man/%,$(MAN_SRCS)) $(BUILD)/man/leafnet-ipam.8
+
+$(BUILD)/man/%: doc/%.scd
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  SCDOC   $<")
+	$(Q)$(SCDOC) <$< >$@.tmp && mv $@.tmp $@
+# leafnet(8) describes both CNI plugins
+$(BUILD)/man/leafnet-ipam.8:
+	@mkdir -p $(dir $@)
+	$(Q)echo '.so man8/leafnet.8' >$@
+
+bins: $(BINS)
+units: $(UNITS)
+man: $(MANS)
+
+install: $(BINS) $(MANS)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CNIDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(SYSCONFDIR)/leafnet $(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d
+	$(INSTALL) -m 0755 $(BUILD)/bin/leafnetd $(BUILD)/bin/leafnet-docker \
+	    $(BUILD)/bin/netctl $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0755 $(BUILD)/bin/leafnet $(BUILD)/bin/leafnet-ipam $(DESTDIR)$(CNIDIR)/
+	sed 's|/usr/bin/|$(BINDIR)/|' packaging/leafnetd.service \
+	    >$(DESTDIR)$(UNITDIR)/leafnetd.service
+	sed 's|/usr/bin/|$(BINDIR)/|' packaging/leafnet-docker.service \
+	    >$(DESTDIR)$(UNITDIR)/leafnet-docker.service
+	$(INSTALL) -m 0644 packaging/leafnet-docker.socket $(DESTDIR)$(UNITDIR)/
+	chmod 0644 $(DESTDIR)$(UNITDIR)/leafnetd.service $(DESTDIR)$(UNITDIR)/leafnet-docker.service
+	$(INSTALL) -m 0644 packaging/leafnet.conf $(DESTDIR)$(SYSCONFDIR)/leafnet/leafnet.conf
+	$(INSTALL) -m 0644 packaging/rt_protos.d/leafnet.conf \
+	    $(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d/leafnet.conf
+	$(INSTALL) -m 0644 $(filter %.5,$(MANS)) $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 $(filter %.8,$(MANS)) $(DESTDIR)$(MANDIR)/man8/
+
+DEB_OUT    ?= $(BUILD)/deb
+DEB_SRC     = $(DEB_OUT)/leafnet-$(LEAFNET_VERSION)
+deb:
+	@command -v dpkg-buildpackage >/dev/null || { echo "make deb: dpkg-buildpackage missing (scripts/install-deps.sh)" >&2; exit 1; }
+	rm -rf $(DEB_SRC) && mkdir -p $(DEB_SRC)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	    git ls-files -z -co --exclude-standard | \
+	    tar --null --no-recursion --ignore-failed-read -T - -cf - 2>/dev/null; \
+	else \
+	    tar --exclude=./.git --exclude=./build --exclude=./build-san --exclude=./build-fuzz \
+	        --exclude=./debian/build --exclude=./$(DEB_OUT) -cf - .; \
+	fi | tar -xf - -C $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b -j$$(nproc)
+	@ls $(DEB_OUT)/leafnet_$(LEAFNET_VERSION)_*.deb
+
+.PHONY: bins units man install deb

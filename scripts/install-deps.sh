@@ -16,6 +16,7 @@ PACKAGES="
 	ca-certificates clang libclang-rt-14-dev valgrind
 	libmicrohttpd-dev curl docker.io busybox-static
 	libcurl4-openssl-dev etcd-server etcd-client prometheus
+	debhelper scdoc lintian debootstrap man-db git
 	${LEAFNET_DEPS_EXTRA:-}
 "
 # kubectl for test_k8s: Debian's kubernetes-client, unless some kubectl is
