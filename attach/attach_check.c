@@ -111,8 +111,8 @@ family_has_default(const struct check_set *cs, size_t i)
 	return false;
 }
 
-/* The MAC of li against want ("": not checked) and, for the workload side,
- * the one the request asks for.  0 or -EINVAL with the mismatch named. */
+/* The MAC of li (`what` names it) against want, "aa:bb:cc:dd:ee:ff" in
+ * either case ("": not checked).  0 or -EINVAL with the mismatch named. */
 static int
 check_mac(const struct link_info *li, const char *want, const char *what,
 	  struct lf_err *reterr)
