@@ -159,6 +159,14 @@ attach_alias_parse(const char *alias, char *network, size_t network_size,
 	return 0;
 }
 
+static bool
+attach_mac_valid(const uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+
+	return !(mac[0] & 0x01) && memcmp(mac, zero, 6) != 0;	/* unicast, not 0 */
+}
+
 bool
 attach_ifname_valid(const char *ifname)
 {
@@ -195,6 +203,11 @@ attach_validate(const struct attach_req *req, struct lf_err *reterr)
 	if (req->n_ips > ATTACH_MAX_IPS || req->n_static > ATTACH_MAX_IPS)
 		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "at most %d addresses per interface", ATTACH_MAX_IPS);
+	if (req->has_mac && !attach_mac_valid(req->mac))
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "mac %02x:%02x:%02x:%02x:%02x:%02x is not a unicast address",
+				  req->mac[0], req->mac[1], req->mac[2], req->mac[3],
+				  req->mac[4], req->mac[5]);
 	if (req->mtu && (req->mtu < 68 || req->mtu > 65535))
 		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "mtu %u is out of range (68-65535)", req->mtu);
@@ -294,7 +307,10 @@ attach_veth(struct attach_ctx *c)
 
 	(void)attach_alias(req->network, req->ifname, req->container_id, alias, sizeof(alias));
 	random_mac(c->host_mac);
-	random_mac(c->cont_mac);
+	if (req->has_mac)
+		memcpy(c->cont_mac, req->mac, 6);
+	else
+		random_mac(c->cont_mac);
 	/* The peer is born in the container's netns under its final name:
 	 * renaming it there afterwards would cost the kernel a second round
 	 * of sysfs and notifier work (~0.15 ms of an ADD). */
@@ -512,26 +528,33 @@ attach_peer_local(struct attach_ctx *c)
 	return 0;
 }
 
-/* Docker mode: each IPv4 gateway as a /32 on the host veth.  The host owns
- * the address, so it answers the workload's ARP for it (and its pings)
- * whatever its routing table says; the same /32 on many veths is fine, and
- * it goes with the veth. */
+/* Each IPv4 gateway as a /32 on the host veth.  The host owns the
+ * address, so it answers the workload's ARP for it and its pings whatever
+ * its routing table says; the same /32 on many veths is fine (each gets its
+ * own local route), and it goes with the veth.  A CNI workload's gateway
+ * is scope host: still local, but never the source the host picks for its
+ * own traffic to the workload (a scope link address on the veth would be,
+ * for every host route "dev veth scope link").  Docker mode keeps it
+ * global, as it always was. */
 static int
 attach_host_gateways(struct attach_ctx *c)
 {
+	unsigned flags = ADDR_F_REPLACE | (c->req->peer_in_caller_ns ? 0 : ADDR_F_SCOPE_HOST);
+	struct ipaddr done = { 0 };	/* the gateway just added (they repeat) */
 	char s[PREFIX_STRLEN];
 	int r;
 
 	for (size_t i = 0; i < c->n_ips; i++) {
 		struct prefix gw;
 
-		if (c->ips[i].gateway.family != AF_INET)
+		if (c->ips[i].gateway.family != AF_INET || ipaddr_eq(&c->ips[i].gateway, &done))
 			continue;
 		prefix_from_addr(&c->ips[i].gateway, &gw);
-		r = addr_add(&c->host, c->host_ifindex, &gw, ADDR_F_REPLACE);
+		r = addr_add(&c->host, c->host_ifindex, &gw, flags);
 		if (r < 0)
 			return nl_fail(&c->host, c->reterr, r, "adding gateway %s to veth %s",
 				       prefix_fmt(&gw, s, sizeof(s)), c->host_ifname);
+		done = c->ips[i].gateway;
 	}
 	return 0;
 }
@@ -703,7 +726,7 @@ attach_workload(struct store *s, const struct attach_req *req,
 		goto out_rollback;
 	attach_test_pause("after-addr");
 	r = attach_host(&c);
-	if (r == 0 && req->peer_in_caller_ns)
+	if (r == 0)
 		r = attach_host_gateways(&c);
 	if (r < 0)
 		goto out_rollback;

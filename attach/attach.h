@@ -20,7 +20,10 @@
  *   4. host side: up, proxy_arp=1 and forwarding=1 on the veth, the v6
  *      link-local fe80::1 on the veth for every v6 workload (it lets the host
  *      solicit neighbours while the veth's own link-local is still in DAD),
- *      plus a proxy NDP entry for a global v6 gateway (proxy_ndp=1), and the
+ *      plus a proxy NDP entry for a global v6 gateway (proxy_ndp=1), each
+ *      IPv4 gateway as a /32 on the veth (scope host, so the host answers
+ *      the workload's pings to its gateway but never picks the address as
+ *      the source of its own traffic; Docker mode: scope global), and the
  *      host route
  *      addr/32 dev veth scope link proto leafnet (LEAFNET_RTPROT).
  *   Any failure undoes everything it did (veth deleted, new allocation
@@ -47,6 +50,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "prefix.h"
 #include "ipam.h"
 #include "leafnet.h"
@@ -68,6 +72,10 @@ struct attach_req {
 	char netns[PATH_MAX];		/* path, e.g. /var/run/netns/x, /proc/PID/ns/net */
 	char ifname[IFNAMSIZ];		/* inside the container, e.g. eth0 */
 	unsigned mtu;			/* 0: ATTACH_MTU_DEFAULT */
+	/* The workload interface's MAC (a unicast address); without it a
+	 * random locally administered one.  A repeated ADD sets it again. */
+	bool has_mac;
+	uint8_t mac[6];
 	char network[LEAFNET_NAME_MAX];	/* leafnet network; needed unless external_ipam */
 	char node[LEAFNET_NAME_MAX];	/* this host (conf node_name) */
 	char handle[IPAM_HANDLE_MAX];	/* recorded with the allocation */
@@ -138,7 +146,8 @@ int detach_link_delete(int ifindex);
 
 /* Verify the kernel state matches what attach_workload() made for req with
  * the addresses in `expect` (host veth, container interface and its
- * addresses, host route with LEAFNET_RTPROT, and per family either the
+ * addresses, their MACs when expect->host_mac / cont_mac are not "" or
+ * req->has_mac, host route with LEAFNET_RTPROT, and per family either the
  * default route via the gateway on this interface or — a secondary
  * interface — the route to each ips[].subnet via the gateway on it, or on
  * an earlier interface that routes that subnet already).  expect->routes

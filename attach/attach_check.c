@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <linux/rtnetlink.h>
 
@@ -110,12 +111,32 @@ family_has_default(const struct check_set *cs, size_t i)
 	return false;
 }
 
+/* The MAC of li (`what` names it) against want, "aa:bb:cc:dd:ee:ff" in
+ * either case ("": not checked).  0 or -EINVAL with the mismatch named. */
+static int
+check_mac(const struct link_info *li, const char *want, const char *what,
+	  struct lf_err *reterr)
+{
+	char have[18];
+
+	if (want[0] == '\0')
+		return 0;
+	if (!li->has_mac)
+		return check_fail(reterr, -EINVAL, "%s has no MAC address, expected %s", what, want);
+	link_mac_fmt(li->mac, have, sizeof(have));
+	if (strcasecmp(have, want) != 0)
+		return check_fail(reterr, -EINVAL, "%s has MAC address %s, expected %s", what,
+				  have, want);
+	return 0;
+}
+
 static int
 check_container(const struct attach_req *req, const struct attach_result *expect,
 		struct lf_err *reterr)
 {
 	struct check_set cs = { .expect = expect };
-	char s[PREFIX_STRLEN];
+	char s[PREFIX_STRLEN], want_mac[18] = "";
+	char what[IFNAMSIZ + PATH_MAX + 32];
 	struct link_info li;
 	struct nl nl;
 	int r;
@@ -136,6 +157,12 @@ check_container(const struct attach_req *req, const struct attach_result *expect
 			       req->netns);
 		goto out_close;
 	}
+	snprintf(what, sizeof(what), "interface %s in %s", req->ifname, req->netns);
+	if (req->has_mac)
+		link_mac_fmt(req->mac, want_mac, sizeof(want_mac));
+	if ((r = check_mac(&li, want_mac, what, reterr)) < 0 ||
+	    (r = check_mac(&li, expect->cont_mac, what, reterr)) < 0)
+		goto out_close;
 	cs.ifindex = li.ifindex;
 	r = addr_dump(&nl, AF_UNSPEC, li.ifindex, check_addr_cb, &cs);
 	if (r < 0) {
@@ -197,7 +224,7 @@ check_host(const struct attach_req *req, const struct attach_result *expect,
 	   struct lf_err *reterr)
 {
 	struct check_set cs = { .expect = expect };
-	char ifname[IFNAMSIZ], s[PREFIX_STRLEN];
+	char ifname[IFNAMSIZ], s[PREFIX_STRLEN], what[IFNAMSIZ + 16];
 	struct link_info li;
 	struct nl nl;
 	int r;
@@ -216,6 +243,10 @@ check_host(const struct attach_req *req, const struct attach_result *expect,
 		r = check_fail(reterr, -EINVAL, "host veth %s is down", ifname);
 		goto out_close;
 	}
+	snprintf(what, sizeof(what), "host veth %s", ifname);
+	r = check_mac(&li, expect->host_mac, what, reterr);
+	if (r < 0)
+		goto out_close;
 	cs.ifindex = li.ifindex;
 	r = route_dump(&nl, AF_UNSPEC, 0, LEAFNET_RTPROT, check_hostroute_cb, &cs);
 	if (r < 0) {

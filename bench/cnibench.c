@@ -16,7 +16,8 @@
  *     in-process with libmnl (open netns, netlink socket inside it, veth
  *     pair with the peer in the netns, rename, address, links up, permanent
  *     neighbour, default route onlink, proxy_arp/forwarding, host route
- *     with protocol 76) and for one DEL (delete the veth).
+ *     with protocol 76, the gateway as a /32 scope host on the host veth)
+ *     and for one DEL (delete the veth).
  *
  * Every plugin invocation must succeed: one failure stops the run with the
  * plugin's output, since a figure over failing runs means nothing.
@@ -475,7 +476,7 @@ static int veth_create(struct nls *s, const char *name, const char *peer, int ns
 	return nls_talk(s, nlh, NULL, NULL);
 }
 
-static int addr_add(struct nls *s, int index, struct in_addr a)
+static int addr_add(struct nls *s, int index, struct in_addr a, uint8_t scope)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = nls_msg(s, buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
@@ -484,6 +485,7 @@ static int addr_add(struct nls *s, int index, struct in_addr a)
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_prefixlen = 32;
 	ifa->ifa_index = (uint32_t)index;
+	ifa->ifa_scope = scope;
 	mnl_attr_put(nlh, IFA_LOCAL, sizeof(a), &a);
 	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(a), &a);
 	return nls_talk(s, nlh, NULL, NULL);
@@ -568,7 +570,7 @@ static int floor_ops(struct nls *host, struct nls *cont, int nsfd, unsigned i)
 	if ((r = veth_create(host, hname, pname, nsfd)) < 0 ||
 	    (r = link_get(cont, pname, &cl)) < 0 ||
 	    (r = link_set(cont, cl.index, "eth0", false)) < 0 ||
-	    (r = addr_add(cont, cl.index, addr)) < 0 ||
+	    (r = addr_add(cont, cl.index, addr, RT_SCOPE_UNIVERSE)) < 0 ||
 	    (r = link_set(cont, cl.index, NULL, true)) < 0 ||
 	    (r = link_get(host, hname, &hl)) < 0 ||
 	    (r = neigh_add(cont, cl.index, gw, hl.mac)) < 0 ||
@@ -576,7 +578,8 @@ static int floor_ops(struct nls *host, struct nls *cont, int nsfd, unsigned i)
 	    (r = link_set(host, hl.index, NULL, true)) < 0 ||
 	    (r = sysctl_on(hname, "proxy_arp")) < 0 ||
 	    (r = sysctl_on(hname, "forwarding")) < 0 ||
-	    (r = route_add(host, hl.index, addr, 32, NULL, FLOOR_RTPROT)) < 0)
+	    (r = route_add(host, hl.index, addr, 32, NULL, FLOOR_RTPROT)) < 0 ||
+	    (r = addr_add(host, hl.index, gw, RT_SCOPE_HOST)) < 0)
 		return r;
 	return 0;
 }

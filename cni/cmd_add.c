@@ -96,6 +96,8 @@ cni_attach_req_init(const struct cni_cmd *cmd, struct attach_req *req)
 	snprintf(req->node, sizeof(req->node), "%s", cni_node(cmd));
 	snprintf(req->handle, sizeof(req->handle), "%s", cmd->handle);
 	req->mtu = cmd->conf.mtu;
+	req->has_mac = cmd->conf.has_mac;
+	memcpy(req->mac, cmd->conf.mac, sizeof(req->mac));
 	snprintf(req->ctl_socket, sizeof(req->ctl_socket), "%s", cmd->lconf.control_socket);
 	req->n_static = cmd->conf.n_statics;
 	memcpy(req->statics, cmd->conf.statics, sizeof(req->statics));

@@ -208,6 +208,8 @@ cni_args_parse(const char *args, struct cni_env *env, struct lf_err *reterr)
 			continue;
 		else if (strcmp(key, "IP") == 0)
 			r = ip_arg_parse(v, env, reterr);
+		else if (strcmp(key, "MAC") == 0)	/* too long stays invalid */
+			snprintf(env->mac_arg, sizeof(env->mac_arg), "%s", v);
 		else if (strcmp(key, "K8S_POD_NAMESPACE") == 0)
 			r = k8s_arg(key, v, env->k8s_namespace, sizeof(env->k8s_namespace), reterr);
 		else if (strcmp(key, "K8S_POD_NAME") == 0)
@@ -483,6 +485,94 @@ statics_parse(const cJSON *root, const struct cni_env *env, struct cni_conf *c,
 }
 
 static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = (char)tolower((unsigned char)ch);
+	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+int
+cni_mac_parse(const char *s, uint8_t ret[6])
+{
+	uint8_t mac[6];
+
+	if (s == NULL || strlen(s) != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -EINVAL;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if ((mac[0] & 0x01) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+		return -EADDRNOTAVAIL;
+	memcpy(ret, mac, 6);
+	return 0;
+}
+
+/* One source of the MAC, `where` naming it in a refusal (code 7). */
+static int
+mac_take(const char *v, const char *where, struct cni_conf *c, struct lf_err *reterr)
+{
+	int r = cni_mac_parse(v, c->mac);
+
+	if (r == -EADDRNOTAVAIL)
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "%s: \"%s\" is not a unicast MAC address (the first octet's "
+				  "lowest bit must be 0, and not all zero)", where, v);
+	if (r < 0)
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "%s: \"%.40s\" is not a MAC address like \"02:42:0a:00:00:05\" "
+				  "(six hex octets separated by ':')", where, v);
+	c->has_mac = true;
+	return 0;
+}
+
+static int
+mac_take_json(const cJSON *it, const char *where, struct cni_conf *c, struct lf_err *reterr)
+{
+	if (it == NULL || cJSON_IsNull(it))
+		return 0;
+	if (!cJSON_IsString(it))
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "%s: expected a MAC address string like \"02:42:0a:00:00:05\"",
+				  where);
+	if (it->valuestring[0] == '\0')
+		return 0;		/* "": not asked for (runtimes send that) */
+	return mac_take(it->valuestring, where, c, reterr);
+}
+
+/* The `mac` capability: CNI_ARGS MAC=, then args.cni.mac, then
+ * runtimeConfig.mac, the later winning (as the reference plugins do). */
+static int
+mac_parse(const cJSON *root, const struct cni_env *env, struct cni_conf *c,
+	  struct lf_err *reterr)
+{
+	const cJSON *rc, *args, *cni = NULL;
+	int r;
+
+	if (env != NULL && env->mac_arg[0] != '\0' &&
+	    (r = mac_take(env->mac_arg, "CNI_ARGS MAC", c, reterr)) < 0)
+		return r;
+	args = cJSON_GetObjectItemCaseSensitive(root, "args");
+	if (cJSON_IsObject(args))
+		cni = cJSON_GetObjectItemCaseSensitive(args, "cni");
+	if (cJSON_IsObject(cni) &&
+	    (r = mac_take_json(cJSON_GetObjectItemCaseSensitive(cni, "mac"), "args.cni.mac", c,
+			       reterr)) < 0)
+		return r;
+	rc = cJSON_GetObjectItemCaseSensitive(root, "runtimeConfig");
+	if (cJSON_IsObject(rc) &&
+	    (r = mac_take_json(cJSON_GetObjectItemCaseSensitive(rc, "mac"), "runtimeConfig.mac",
+			       c, reterr)) < 0)
+		return r;
+	return 0;
+}
+
+static int
 conf_parse_root(const cJSON *root, enum cni_command command, bool ipam_plugin,
 		const struct cni_env *env, struct cni_conf *c, struct lf_err *reterr)
 {
@@ -531,6 +621,11 @@ conf_parse_root(const cJSON *root, enum cni_command command, bool ipam_plugin,
 	memcpy(c->network, net, strlen(net) + 1);	/* valid: it fits */
 
 	if ((r = statics_parse(root, env, c, reterr)) < 0)
+		return r;
+	/* DEL and GC must work whatever the MAC says; leafnet-ipam has no
+	 * interface to give it */
+	if (!ipam_plugin && (command == CNI_CMD_ADD || command == CNI_CMD_CHECK) &&
+	    (r = mac_parse(root, env, c, reterr)) < 0)
 		return r;
 
 	r = json_get_obj(root, "prevResult", &prev, false, NULL, reterr);

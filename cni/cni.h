@@ -151,6 +151,7 @@ struct cni_env {
 	char k8s_uid[CNI_STR_MAX];
 	size_t n_ip_args;
 	struct ipaddr ip_args[IPAM_MAX_ADDRS];
+	char mac_arg[CNI_MAC_MAX];	/* MAC=, as given (checked by cni_conf_parse) */
 };
 
 struct cni_conf {
@@ -167,6 +168,11 @@ struct cni_conf {
 	/* requested addresses: runtimeConfig.ips, args.cni.ips, CNI_ARGS IP= */
 	size_t n_statics;
 	struct ipaddr statics[IPAM_MAX_ADDRS];
+	/* the container interface's MAC (ADD, CHECK; not leafnet-ipam): the
+	 * `mac` capability runtimeConfig.mac, else args.cni.mac, else CNI_ARGS
+	 * MAC=; each one given must be "aa:bb:cc:dd:ee:ff" and unicast */
+	bool has_mac;
+	uint8_t mac[6];
 	/* chained invocation; malloc'd (a result is ~34 KB: only a chained
 	 * call pays for one), NULL without a prevResult */
 	bool has_prev_result;
@@ -213,6 +219,9 @@ int cni_env_parse(enum cni_command command, struct cni_env *ret, struct lf_err *
  * env supplies CNI_ARGS IP= (merged into statics). */
 int cni_conf_parse(const char *text, enum cni_command command, bool ipam_plugin,
 		   const struct cni_env *env, struct cni_conf *ret, struct lf_err *reterr);
+/* "aa:bb:cc:dd:ee:ff" (either case) into ret: 0, -EINVAL when it is not
+ * six colon-separated octets, -EADDRNOTAVAIL when it is multicast or zero. */
+int cni_mac_parse(const char *s, uint8_t ret[6]);
 /* Only the cniVersion (for error replies when the rest is broken). */
 enum cni_version cni_conf_peek_version(const char *text);
 void cni_conf_done(struct cni_conf *c);

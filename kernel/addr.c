@@ -42,6 +42,11 @@ addr_add(struct nl *nl, int ifindex, const struct prefix *p, unsigned flags)
 	r = addr_msg(nl, buf, RTM_NEWADDR, nlf, ifindex, p, &nlh);
 	if (r < 0)
 		return r;
+	if ((flags & ADDR_F_SCOPE_HOST) && p->addr.family == AF_INET) {
+		struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+
+		ifa->ifa_scope = RT_SCOPE_HOST;
+	}
 	if ((flags & ADDR_F_NODAD) && p->addr.family == AF_INET6) {
 		struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 

@@ -9,6 +9,8 @@ struct nl;
 
 #define ADDR_F_NODAD    (1U << 0)	/* IPv6: skip duplicate address detection */
 #define ADDR_F_REPLACE  (1U << 1)	/* CREATE|REPLACE instead of CREATE|EXCL */
+#define ADDR_F_SCOPE_HOST (1U << 2)	/* IPv4: scope host (local, never a source
+					 * the host picks for other destinations) */
 
 struct addr_info {
 	int ifindex;

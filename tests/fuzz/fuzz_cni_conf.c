@@ -6,7 +6,8 @@
  * configuration text.  Both parsers run for every command, as leafnet and
  * as leafnet-ipam.  A failure must come with a code and a message naming
  * something; a success must leave a configuration the rest of the plugin
- * can use (a valid network name, statics within bounds), and the error
+ * can use (a valid network name, statics within bounds, a unicast MAC only
+ * where one is used), and the error
  * reply for a failure must render.
  */
 #include <stdbool.h>
@@ -108,6 +109,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(network_name_valid(conf.network));
 			CHECK(conf.n_statics <= sizeof(conf.statics) / sizeof(conf.statics[0]));
 			CHECK(!conf.has_prev_result || conf.prev_result != NULL);
+			/* a MAC only for ADD / CHECK as leafnet, and always unicast */
+			CHECK(!conf.has_mac || (!ipam && (cmds[c] == CNI_CMD_ADD ||
+							  cmds[c] == CNI_CMD_CHECK)));
+			CHECK(!conf.has_mac || (!(conf.mac[0] & 1) &&
+						(conf.mac[0] | conf.mac[1] | conf.mac[2] |
+						 conf.mac[3] | conf.mac[4] | conf.mac[5])));
 			if (conf.prev_result != NULL) {
 				char *out = cni_result_render(conf.prev_result, conf.version);
 

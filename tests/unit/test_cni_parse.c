@@ -64,6 +64,7 @@ static const struct env_case env_cases[] = {
 	{ CNI_CMD_ADD, NULL, "novalue", 4, "is not KEY=VALUE" },
 	{ CNI_CMD_ADD, NULL, "IP=10.0.0.500", 4, "CNI_ARGS IP: \"10.0.0.500\"" },
 	{ CNI_CMD_ADD, NULL, "IP=10.0.0.5,fd00::5;K8S_POD_NAMESPACE=ns;K8S_POD_NAME=p", 0, NULL },
+	{ CNI_CMD_ADD, NULL, "MAC=02:00:00:00:00:01", 0, NULL },
 };
 
 static void
@@ -171,6 +172,14 @@ static const struct conf_case conf_cases[] = {
 	{ CNI_CMD_GC, "{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"cni.dev/valid-attachments\":[{\"containerID\":\"a\"}]}", 7, "cni.dev/valid-attachments[0].ifname: missing" },
 	{ CNI_CMD_GC, "{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"cni.dev/attachments\":{}}", 7, "cni.dev/attachments: expected an array" },
 	{ CNI_CMD_ADD, "{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"leafnet_conf\":false}", 7, "leafnet_conf: expected a string" },
+	{ CNI_CMD_ADD, "{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"runtimeConfig\":{\"mac\":\"01:00:5e:00:00:01\"}}", 7, "runtimeConfig.mac: \"01:00:5e:00:00:01\" is not a unicast" },
+	{ CNI_CMD_ADD, "{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"runtimeConfig\":{\"mac\":\"00:00:00:00:00:00\"}}", 7, "runtimeConfig.mac: \"00:00:00:00:00:00\" is not a unicast" },
+	{ CNI_CMD_ADD, "{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"runtimeConfig\":{\"mac\":\"02:00:00:00:00\"}}", 7, "runtimeConfig.mac: \"02:00:00:00:00\" is not a MAC address" },
+	{ CNI_CMD_ADD, "{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"runtimeConfig\":{\"mac\":\"02:00:00:00:00:0g\"}}", 7, "runtimeConfig.mac:" },
+	{ CNI_CMD_ADD, "{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"runtimeConfig\":{\"mac\":\"02:00:00:00:00-01\"}}", 7, "runtimeConfig.mac:" },
+	{ CNI_CMD_ADD, "{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"runtimeConfig\":{\"mac\":\"020000000001\"}}", 7, "runtimeConfig.mac:" },
+	{ CNI_CMD_CHECK, "{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"runtimeConfig\":{\"mac\":[]}}", 7, "runtimeConfig.mac: expected a MAC address string" },
+	{ CNI_CMD_ADD, "{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"args\":{\"cni\":{\"mac\":\"ff:ff:ff:ff:ff:ff\"}}}", 7, "args.cni.mac: \"ff:ff:ff:ff:ff:ff\" is not a unicast" },
 };
 
 static void
@@ -241,6 +250,77 @@ test_conf_full(void **state)
 				   "\"ipam\":{\"type\":\"host-local\"}}",
 				   CNI_CMD_ADD, true, NULL, &conf, &err) < 0);
 	assert_int_equal(cni_err_code(&err), 7);
+}
+
+static void
+test_conf_mac(void **state)
+{
+	static const uint8_t want[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x01 };
+	struct lf_err err = { 0 };
+	struct cni_conf conf;
+	struct cni_env env;
+	uint8_t mac[6];
+
+	(void)state;
+	assert_int_equal(cni_mac_parse("02:AA:bb:Cc:dd:01", mac), 0);
+	assert_memory_equal(mac, want, 6);
+	assert_int_equal(cni_mac_parse("00:11:22:33:44:55", mac), 0);	/* global unicast */
+	assert_int_equal(cni_mac_parse("03:11:22:33:44:55", mac), -EADDRNOTAVAIL);
+	assert_int_equal(cni_mac_parse("02:11:22:33:44:5", mac), -EINVAL);
+	assert_int_equal(cni_mac_parse("02:11:22:33:44:555", mac), -EINVAL);
+	assert_int_equal(cni_mac_parse(" 2:11:22:33:44:55", mac), -EINVAL);
+	assert_int_equal(cni_mac_parse(NULL, mac), -EINVAL);
+
+	/* CNI_ARGS MAC= is a known key; the value is judged by the config
+	 * parser (leafnet-ipam, DEL and GC never look at it) */
+	env_add();
+	setenv("CNI_ARGS", "MAC=02:aa:bb:cc:dd:03", 1);
+	assert_int_equal(cni_env_parse(CNI_CMD_ADD, &env, &err), 0);
+	assert_string_equal(env.mac_arg, "02:aa:bb:cc:dd:03");
+	assert_int_equal(cni_conf_parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n\"}",
+					CNI_CMD_ADD, false, &env, &conf, &err), 0);
+	assert_true(conf.has_mac);
+	assert_int_equal(conf.mac[5], 0x03);
+	/* args.cni.mac beats CNI_ARGS, runtimeConfig.mac beats both; "" is unset */
+	assert_int_equal(cni_conf_parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n\","
+					"\"args\":{\"cni\":{\"mac\":\"02:aa:bb:cc:dd:02\"}}}",
+					CNI_CMD_ADD, false, &env, &conf, &err), 0);
+	assert_int_equal(conf.mac[5], 0x02);
+	assert_int_equal(cni_conf_parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n\","
+					"\"args\":{\"cni\":{\"mac\":\"02:aa:bb:cc:dd:02\"}},"
+					"\"runtimeConfig\":{\"mac\":\"02:aa:bb:cc:dd:01\"}}",
+					CNI_CMD_CHECK, false, &env, &conf, &err), 0);
+	assert_memory_equal(conf.mac, want, 6);
+	assert_int_equal(cni_conf_parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n\","
+					"\"runtimeConfig\":{\"mac\":\"\"}}",
+					CNI_CMD_ADD, false, NULL, &conf, &err), 0);
+	assert_false(conf.has_mac);
+
+	setenv("CNI_ARGS", "IgnoreUnknown=1;MAC=zz", 1);
+	assert_int_equal(cni_env_parse(CNI_CMD_ADD, &env, &err), 0);
+	assert_true(cni_conf_parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n\"}",
+				   CNI_CMD_ADD, false, &env, &conf, &err) < 0);
+	assert_int_equal(cni_err_code(&err), 7);
+	assert_non_null(strstr(err.msg, "CNI_ARGS MAC: \"zz\""));
+	lf_err_clear(&err);
+	for (enum cni_command cmd = CNI_CMD_DEL; cmd <= CNI_CMD_GC; cmd++) {
+		const char *text = cmd == CNI_CMD_GC
+			? "{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"runtimeConfig\":{\"mac\":5},"
+			  "\"cni.dev/valid-attachments\":[]}"
+			: "{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"runtimeConfig\":{\"mac\":5}}";
+
+		if (cmd == CNI_CMD_CHECK || cmd == CNI_CMD_VERSION)
+			continue;
+		if (cni_conf_parse(text, cmd, false, &env, &conf, &err) != 0)
+			fail_msg("%s: a bad MAC refused: %s", cni_command_name(cmd), err.msg);
+		cni_conf_done(&conf);
+	}
+	/* leafnet-ipam ignores it */
+	assert_int_equal(cni_conf_parse("{\"cniVersion\":\"1.0.0\",\"name\":\"n\","
+					"\"runtimeConfig\":{\"mac\":\"bad\"}}",
+					CNI_CMD_ADD, true, &env, &conf, &err), 0);
+	assert_false(conf.has_mac);
+	env_clear();
 }
 
 static void
@@ -452,6 +532,7 @@ main(void)
 		cmocka_unit_test(test_env_values),
 		cmocka_unit_test(test_conf_cases),
 		cmocka_unit_test(test_conf_full),
+		cmocka_unit_test(test_conf_mac),
 		cmocka_unit_test(test_conf_gc),
 		cmocka_unit_test(test_render_versions),
 		cmocka_unit_test(test_result_roundtrip_append),
