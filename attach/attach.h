@@ -131,6 +131,10 @@ struct detach_req {
 /* Leave the (downed) host veth for the caller: detach_workload() returns its
  * ifindex (> 0) on success instead of deleting it. */
 #define DETACH_F_DEFER_DELETE (1U << 0)
+/* With DEFER_DELETE: no tombstone renames, only the host side taken down.
+ * For Docker mode, where libnetwork owns the workload side's name and the
+ * host name (a hash of the endpoint id) is never asked for again. */
+#define DETACH_F_NO_TOMBSTONE (1U << 1)
 
 /* "lfn" + 11 hex digits of a hash of container_id and ifname. */
 void attach_host_ifname(const char *container_id, const char *ifname, char ret[IFNAMSIZ]);

@@ -211,6 +211,9 @@ detach_workload(struct store *s, const struct detach_req *req, struct lf_err *re
 	r = link_get(&nl, host_ifname, 0, &li);
 	if (r == -ENODEV) {
 		li.ifindex = 0;		/* already gone: fine */
+	} else if (r == 0 && (req->flags & DETACH_F_DEFER_DELETE) &&
+		   (req->flags & DETACH_F_NO_TOMBSTONE)) {
+		r = link_set_down(&nl, li.ifindex);
 	} else if (r == 0 && (req->flags & DETACH_F_DEFER_DELETE)) {
 		if (attach_alias(req->network, req->ifname, req->container_id,
 				 alias, sizeof(alias)) < 0)

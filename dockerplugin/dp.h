@@ -199,4 +199,11 @@ int  dp_ep_del(struct dp *d, const char *epid);
 /* ---- http.c ---- */
 int dp_serve(struct dp *d, const char *sock_path);
 
+/* ---- reaper.c: the veth-deleting thread ---- */
+int  dp_reaper_start(void);		/* 0 or -errno */
+/* Delete link ifindex off the request's clock (here and now when the
+ * thread is not running). */
+void dp_reaper_delete(int ifindex);
+void dp_reaper_stop(void);		/* drains the queue, joins */
+
 #endif

@@ -7,15 +7,18 @@
  * time, each to completion.  The main thread only waits for signals
  * (dp_serve).  So struct dp, its struct store (and the etcd backend's curl
  * handle), the attach core's netlink sockets and the log are used by one
- * thread only, and the process may fork (a deferred link delete) with no
- * other thread in the middle of anything.  Nothing is lost by it: Docker
+ * thread only.  One more thread, reaper.c's, deletes the veths Leave and
+ * DeleteEndpoint took down (by ifindex, from its own netlink socket, and
+ * nothing else), so those answer without waiting for the kernel's veth
+ * teardown; nothing in this process forks.  Nothing is lost by it: Docker
  * sends one request at a time per operation, and the handlers that change
  * state take the store's "docker" lock anyway, which serialised them
  * before.  The price: a request that waits (an etcd lock held elsewhere,
  * at most the lock TTL) holds up the others, which Docker retries or times
  * out like any slow plugin.  Should a pool come back, the store is ready
  * for it (store.h: a store may be shared, errors travel in each request's
- * own struct lf_err), but the attach core and the fork are not.
+ * own struct lf_err); the attach core too, as each call opens its own
+ * netlink sockets.
  *
  * Every request is a POST of a JSON object (or nothing).  Bodies over
  * DP_BODY_MAX are refused with 413 and never parsed; malformed JSON gets
@@ -247,6 +250,9 @@ dp_serve(struct dp *d, const char *sock_path)
 	fd = dp_listen(sock_path, &owned);
 	if (fd < 0)
 		return fd;
+	if (dp_reaper_start() < 0)
+		log_warnx("cannot start the veth reaper thread: Leave and DeleteEndpoint "
+			  "will delete veths themselves");
 	/* one internal thread and no pool: the thread model above */
 	mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
 			       0,
@@ -269,6 +275,7 @@ dp_serve(struct dp *d, const char *sock_path)
 	log_info("signal %d: stopping", sig);
 	(void)MHD_quiesce_daemon(mhd);
 	MHD_stop_daemon(mhd);
+	dp_reaper_stop();
 	if (owned)
 		(void)unlink(sock_path);
 	close(fd);

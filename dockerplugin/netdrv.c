@@ -392,9 +392,12 @@ ep_teardown(struct dp *d, const cJSON *req, bool delete, struct lf_err *reterr)
 	snprintf(dr.network, sizeof(dr.network), "%s", e.network);
 	dr.external_ipam = !(delete && e.allocated);
 	snprintf(dr.ctl_socket, sizeof(dr.ctl_socket), "%s", d->conf.control_socket);
+	/* the veth is deleted by the reaper thread, off Docker's clock */
+	dr.flags = DETACH_F_DEFER_DELETE | DETACH_F_NO_TOMBSTONE;
 	r = detach_workload(d->s, &dr, reterr);
 	if (r < 0)
 		return r;
+	dp_reaper_delete(r);
 	if (delete) {
 		r = dp_ep_del(d, ids.epid);
 		if (r < 0 && r != -ENOENT)
