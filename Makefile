@@ -313,7 +313,7 @@ install: $(BINS) $(MANS)
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(SYSCONFDIR)/leafnet $(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d
 	$(INSTALL) -m 0755 $(BUILD)/bin/leafnetd $(BUILD)/bin/leafnet-docker \
-	    $(BUILD)/bin/netctl $(DESTDIR)$(BINDIR)/
+	    $(BUILD)/bin/netctl $(BUILD)/bin/leafnet-install-cni $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 0755 $(BUILD)/bin/leafnet $(BUILD)/bin/leafnet-ipam $(DESTDIR)$(CNIDIR)/
 	sed 's|/usr/bin/|$(BINDIR)/|' packaging/leafnetd.service \
 	    >$(DESTDIR)$(UNITDIR)/leafnetd.service

@@ -3,15 +3,19 @@
 #
 # Builds leafnet_<version>_<arch>.deb with `make deb` (dpkg-buildpackage -us
 # -uc -b in a copy of the tracked tree, unit tests included), runs lintian
-# on it (no E: line), renders every man page in it with man -l (no warning)
-# and checks that the pages cover what the binaries offer (every netctl
-# command, every config key, every leafnetd / leafnet-docker option).  Then,
-# in a fresh Debian 12 root (debootstrap --variant=minbase, cached as a
-# tarball under /var/cache/leafnet-test/): apt-get install ./leafnet_*.deb,
-# every file where it belongs (dpkg -L, conffiles, the units' ExecStart),
-# netctl version and the CNI plugins' VERSION answer, netctl works with the
-# installed config, then apt-get purge leaves nothing of leafnet behind
-# (and, with autoremove, nothing at all but dpkg's and apt's own records).
+# on it (no E: or W: line), renders every man page in it with man -l (no
+# warning) and checks that the pages cover what the binaries offer (every
+# netctl command and every flag of its verbs' --help, every config key,
+# every leafnetd / leafnet-docker / leafnet-install-cni option), and that
+# packaging/kubernetes/build-image.sh --deb finds the image's binaries in
+# it.  Then, in a fresh Debian 12 root (debootstrap --variant=minbase,
+# cached as a tarball under /var/cache/leafnet-test/): apt-get install
+# ./leafnet_*.deb, every file where it belongs (dpkg -L, conffiles, the
+# units' ExecStart), netctl version and the CNI plugins' VERSION answer,
+# netctl works with the installed config, leafnet-install-cni installs the
+# packaged plugins and example conflist into a scratch directory (and
+# uninstalls), then apt-get purge leaves nothing of leafnet behind (and,
+# with autoremove, nothing at all but dpkg's and apt's own records).
 #
 # The root lives in /var/tmp; every command in it runs under chroot in its
 # own mount and PID namespaces (/proc, /dev, /dev/pts, /run mounted there
@@ -158,7 +162,7 @@ assert_eq "lintian: no warnings" "" "$(grep -E '^W: ' "$T_TMP/lintian.txt" | tr 
 X=$T_TMP/x
 mkdir -p "$X" && dpkg-deb -x "$DEB" "$X" || bail "dpkg-deb -x"
 for page in man8/netctl.8 man8/leafnetd.8 man8/leafnet-docker.8 man8/leafnet.8 \
-	    man8/leafnet-ipam.8 man5/leafnet.conf.5; do
+	    man8/leafnet-ipam.8 man8/leafnet-install-cni.8 man5/leafnet.conf.5; do
 	f=$X/usr/share/man/$page.gz
 	if [ ! -e "$f" ]; then
 		notok "man page $page" "not in the package"
@@ -184,6 +188,20 @@ assert_eq "netctl(8) describes every command of netctl --help" "" "$missing"
 for flag in --config --output --version; do
 	assert_contains "netctl(8) describes $flag" "$page" "$flag"
 done
+# ... every flag a verb's --help names (netctl NOUN VERB --help) ...
+missing=
+nflags=0
+while IFS= read -r line; do
+	cmd=$(echo "${line:2:7} ${line:10:15}" | xargs)
+	[ -n "$cmd" ] || continue
+	# shellcheck disable=SC2086 # the noun and verb are two words
+	for f in $("$BIN/netctl" $cmd --help 2>&1 | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
+		nflags=$((nflags + 1))
+		grep -qF -- "$f" <<<"$page" || missing="$missing '$cmd $f'"
+	done
+done < <("$BIN/netctl" --help | sed -n '/^Commands:/,/^$/p' | grep '^  ')
+assert_ne "the verbs' --help name flags" 0 "$nflags"
+assert_eq "netctl(8) describes every flag of every verb's --help ($nflags)" "" "$missing"
 # ... every config key (from the config parser's own list) ...
 echo '{"lft_no_such_key": 1}' >"$T_TMP/badkey.conf"
 keys=$("$BIN/leafnetd" -n --config "$T_TMP/badkey.conf" 2>&1 | sed -n 's/.*(known: \([^)]*\)).*/\1/p' | tr -d ',')
@@ -194,16 +212,46 @@ for k in $keys; do
 done
 assert_ne "the config parser lists its keys" "" "$keys"
 assert_eq "leafnet.conf(5) describes every key ($(echo $keys | wc -w))" "" "$missing"
-# ... and every option of the daemons.
-for prog in leafnetd leafnet-docker; do
+# ... and every option of the daemons and of the installer.
+for prog in leafnetd leafnet-docker leafnet-install-cni; do
 	page=$(man_text "$X/usr/share/man/man8/$prog.8.gz")
 	opts=$("$BIN/$prog" --help 2>&1 | grep -oE '(^|[[ ])--?[a-z][a-z-]*' | tr -d '[ ' | sort -u)
 	missing=
 	for o in $opts; do
 		grep -qF -- "$o" <<<"$page" || missing="$missing $o"
 	done
+	assert_ne "$prog --help names options" "" "$opts"
 	assert_eq "$prog(8) describes every option of $prog --help ($(echo $opts))" "" "$missing"
 done
+# ... and the installer's exit codes and its marker.
+page=$(man_text "$X/usr/share/man/man8/leafnet-install-cni.8.gz")
+for s in '"leafnet-installed": true' 'EXIT STATUS' ' 3 ' --uninstall /usr/lib/cni /opt/cni/bin \
+	 /etc/cni/net.d; do
+	assert_contains "leafnet-install-cni(8) mentions $s" "$page" "$s"
+done
+page=$(man_text "$X/usr/share/man/man8/leafnetd.8.gz")
+for s in metrics_listen /metrics /healthz 'protocol 76' 77 rt_protos.d; do
+	assert_contains "leafnetd(8) mentions $s" "$page" "$s"
+done
+
+# The Kubernetes image takes its binaries from the package where the
+# DaemonSet and the Dockerfile expect them (build-image.sh --deb).
+ctx=$T_TMP/image
+if sh "$T_ROOT/packaging/kubernetes/build-image.sh" --deb "$DEB" --context "$ctx" --context-only \
+	>"$T_TMP/build-image.log" 2>&1; then
+	missing=
+	for f in usr/bin/leafnetd usr/bin/netctl usr/bin/leafnet-install-cni \
+		 usr/lib/cni/leafnet usr/lib/cni/leafnet-ipam; do
+		cmp -s "$X/$f" "$ctx/rootfs/$f" || missing="$missing /$f"
+	done
+	assert_eq "build-image.sh --deb: the image's binaries are the package's" "" "$missing"
+	assert_contains "the DaemonSet's init container runs the packaged installer's path" \
+		"$(cat "$T_ROOT/packaging/kubernetes/daemonset.yaml")" "- /usr/bin/leafnet-install-cni"
+else
+	tail -10 "$T_TMP/build-image.log" | sed 's/^/# /' >&2
+	notok "build-image.sh --deb $(basename "$DEB") --context-only" "failed (log above)"
+fi
+rm -rf "$ctx"
 
 # ---------------------------------------------------- a fresh Debian root
 build_cache || bail "debootstrap $SUITE into $TARBALL"
@@ -251,7 +299,7 @@ fi
 assert_eq "dpkg: leafnet installed" "ii $VER" "$(in_root dpkg-query -W -f '${db:Status-Abbrev}${Version}' leafnet | tr -s ' ')"
 
 listed=$(in_root dpkg -L leafnet)
-for f in /usr/bin/leafnetd /usr/bin/leafnet-docker /usr/bin/netctl \
+for f in /usr/bin/leafnetd /usr/bin/leafnet-docker /usr/bin/netctl /usr/bin/leafnet-install-cni \
 	 /usr/lib/cni/leafnet /usr/lib/cni/leafnet-ipam; do
 	if grep -qxF "$f" <<<"$listed" && [ -f "$ROOTFS$f" ] && [ -x "$ROOTFS$f" ]; then
 		ok "binary $f installed, executable, listed by dpkg -L"
@@ -264,9 +312,11 @@ for f in /lib/systemd/system/leafnetd.service /lib/systemd/system/leafnet-docker
 	 /etc/leafnet/leafnet.conf /etc/iproute2/rt_protos.d/leafnet.conf \
 	 /usr/share/man/man8/netctl.8.gz /usr/share/man/man8/leafnetd.8.gz \
 	 /usr/share/man/man8/leafnet-docker.8.gz /usr/share/man/man8/leafnet.8.gz \
-	 /usr/share/man/man8/leafnet-ipam.8.gz /usr/share/man/man5/leafnet.conf.5.gz \
+	 /usr/share/man/man8/leafnet-ipam.8.gz /usr/share/man/man8/leafnet-install-cni.8.gz \
+	 /usr/share/man/man5/leafnet.conf.5.gz \
 	 /usr/share/doc/leafnet/README.Debian /usr/share/doc/leafnet/copyright \
-	 /usr/share/doc/leafnet/changelog.gz /usr/share/doc/leafnet/examples/10-leafnet.conflist; do
+	 /usr/share/doc/leafnet/changelog.gz /usr/share/doc/leafnet/examples/10-leafnet.conflist \
+	 /usr/share/doc/leafnet/examples/grafana/leafnet.json; do
 	if grep -qxF "$f" <<<"$listed" && [ -e "$ROOTFS$f" ]; then
 		ok "$f installed, listed by dpkg -L"
 	else
@@ -278,7 +328,7 @@ assert_contains "conffile /etc/leafnet/leafnet.conf" "$conffiles" " /etc/leafnet
 assert_contains "conffile /etc/iproute2/rt_protos.d/leafnet.conf" "$conffiles" " /etc/iproute2/rt_protos.d/leafnet.conf "
 outside=$(grep -vE '^(/\.|/etc|/etc/leafnet(/leafnet\.conf)?|/etc/iproute2(/rt_protos\.d(/leafnet\.conf)?)?)$' <<<"$listed" |
 	grep -vE '^/lib(/systemd(/system(/leafnet[a-z-]*\.(service|socket))?)?)?$' |
-	grep -vE '^/usr(/bin(/(leafnetd|leafnet-docker|netctl))?|/lib(/cni(/leafnet(-ipam)?)?)?)?$' |
+	grep -vE '^/usr(/bin(/(leafnetd|leafnet-docker|netctl|leafnet-install-cni))?|/lib(/cni(/leafnet(-ipam)?)?)?)?$' |
 	grep -vE '^/usr/share(/doc(/leafnet(/.*)?)?|/man(/man[58](/[a-z0-9.-]+\.gz)?)?)?$')
 assert_eq "dpkg -L: nothing outside the binaries, units, config, docs and man pages" "" \
 	"$(echo $outside)"
@@ -303,10 +353,36 @@ for p in leafnet leafnet-ipam; do
 		"$(jq -r '[.cniVersion, (.supportedVersions | any(. == "0.3.0")),
 		          (.supportedVersions | any(. == "1.1.0"))] | join(" ")' <<<"$out" 2>&1)"
 done
-for p in leafnetd leafnet-docker; do
+for p in leafnetd leafnet-docker leafnet-install-cni; do
 	out=$(in_root "$p" --help 2>&1)
 	assert_contains "$p --help prints its usage" "$out" "usage: $p"
 done
+assert_cmd "the Grafana dashboard is JSON with panels" \
+	jq -e '.panels | length > 0' "$ROOTFS/usr/share/doc/leafnet/examples/grafana/leafnet.json"
+# The installer with its defaults (--source /usr/lib/cni: the package's
+# plugins) and the packaged example conflist, into a scratch root in /tmp.
+ex=/usr/share/doc/leafnet/examples/10-leafnet.conflist
+out=$(in_root leafnet-install-cni --root=/tmp/lic --conflist=$ex 2>&1)
+assert_eq "leafnet-install-cni --root --conflist=$ex: exit 0" 0 $? || diag "$out"
+for p in leafnet leafnet-ipam; do
+	assert_cmd "leafnet-install-cni copied $p into /opt/cni/bin (the package's, mode 0755)" \
+		cmp "$ROOTFS/usr/lib/cni/$p" "$ROOTFS/tmp/lic/opt/cni/bin/$p"
+done
+assert_eq "leafnet-install-cni: the conflist with the marker" "public true" \
+	"$(jq -r '"\(.name) \(."leafnet-installed")"' "$ROOTFS/tmp/lic/etc/cni/net.d/10-leafnet.conflist" 2>&1)"
+assert_match "leafnet-install-cni again: nothing changed" \
+	"$(in_root leafnet-install-cni --root=/tmp/lic --conflist=$ex 2>&1)" 'nothing changed'
+echo '{"cniVersion": "1.1.0", "name": "x", "plugins": [{"type": "bridge"}]}' \
+	>"$ROOTFS/tmp/lic/etc/cni/net.d/10-leafnet.conflist"
+in_root leafnet-install-cni --root=/tmp/lic --conflist=$ex >/dev/null 2>&1
+assert_eq "leafnet-install-cni: a foreign conflist is left alone (exit 3)" 3 $?
+rm -f "$ROOTFS/tmp/lic/etc/cni/net.d/10-leafnet.conflist"
+in_root leafnet-install-cni --root=/tmp/lic --conflist=$ex -q >/dev/null 2>&1
+out=$(in_root leafnet-install-cni --root=/tmp/lic --uninstall 2>&1)
+assert_eq "leafnet-install-cni --uninstall: exit 0" 0 $? || diag "$out"
+assert_eq "leafnet-install-cni --uninstall: nothing left" "" \
+	"$(cd "$ROOTFS/tmp/lic" && find . -type f)"
+rm -rf "$ROOTFS/tmp/lic"
 out=$(in_root netctl network create lft-deb --subnet=10.99.0.0/24 2>&1)
 assert_eq "netctl network create with the installed config" 0 $?
 assert_eq "netctl network ls -o json sees it" lft-deb \
