@@ -77,6 +77,22 @@ t_require() {
 	done
 }
 
+# t_cgroup2: make sure a cgroup hierarchy is mounted on /sys/fs/cgroup, as
+# dockerd needs one.  Every booted Debian has it (systemd mounts cgroup2);
+# a bare root entered with chroot (a fresh debootstrap, CI's fresh-root
+# tool) has none.  Then mount cgroup2 there for the test and unmount it in
+# the cleanup.  0 when a hierarchy is there (or now is).
+T_CGROUP_MOUNTED=
+t_cgroup2() {
+	[ -e /sys/fs/cgroup/cgroup.controllers ] && return 0
+	grep -qE ' /sys/fs/cgroup(/[^ ]*)? cgroup2? ' /proc/self/mounts && return 0
+	mkdir -p /sys/fs/cgroup 2>/dev/null
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null || return 1
+	T_CGROUP_MOUNTED=1
+	diag "no cgroup hierarchy was mounted: mounted cgroup2 on /sys/fs/cgroup for this test"
+	return 0
+}
+
 # ---------------------------------------------------------------- cleanup
 
 t_register_pid() { T_PIDS+=("$@"); }
@@ -100,6 +116,7 @@ t_cleanup() {
 	for ns in "${T_NS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
+	[ -n "${T_CGROUP_MOUNTED:-}" ] && umount /sys/fs/cgroup 2>/dev/null
 	if [ -n "$T_TMP" ] && [ -d "$T_TMP" ]; then
 		if [ "$T_FAIL" -eq 0 ] && [ "${LEAFNET_KEEP:-0}" != 1 ]; then
 			rm -rf "$T_TMP"

@@ -27,6 +27,7 @@
 . "$(dirname "$0")/../bird.sh"
 . "$(dirname "$0")/../docker.sh"
 t_init
+t_cgroup2 || diag "no cgroup hierarchy and none could be mounted: dockerd may not start"
 DOCKERD=/usr/sbin/dockerd
 DOCKER=/usr/bin/docker		# Debian's client; a newer one may sit earlier in PATH
 t_require "$BIN/leafnet-docker" "$BIN/leafnetd" "$BIN/netctl" "$DOCKERD" "$DOCKER" \

@@ -137,6 +137,7 @@ assert_eq "... plugins, leafnet.conf and conflist on the node" \
 	"$(cd "$T_TMP/node" && find . -type f | sort | xargs)"
 
 # ============================================================ the image
+t_cgroup2 || diag "no cgroup hierarchy and none could be mounted: dockerd may not start"
 DOCKERD=/usr/sbin/dockerd
 DOCKER=/usr/bin/docker
 [ -x "$DOCKER" ] || DOCKER=$(command -v docker)
