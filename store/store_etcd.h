@@ -79,7 +79,8 @@ void  etcd_conn_done(struct etcd_store *e);
 int   etcd_b64_decode(const char *src, char **ret, size_t *ret_len);
 long long etcd_json_int(const cJSON *obj, const char *name);
 bool  etcd_json_add_b64(cJSON *obj, const char *name, const char *buf, size_t len);
-/* store_etcd_http.c: POST to path on the endpoints in turn (e->mu held); the answer's JSON
+/* store_etcd_json.c: etcd_post_json() prints req and calls etcd_post().
+ * store_etcd_http.c: POST to path on the endpoints in turn (e->mu held); the answer's JSON
  * goes to *ret.  On failure reterr->details (reterr may be NULL) says what
  * etcd or the network said, naming the endpoint(s), and `what` (the
  * request: "get networks/a"). */

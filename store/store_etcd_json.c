@@ -75,3 +75,18 @@ etcd_json_add_b64(cJSON *obj, const char *name, const char *buf, size_t len)
 	free(b);
 	return ok;
 }
+
+/* The request object as the POST body (etcd_post is the transport). */
+int
+etcd_post_json(struct etcd_store *e, const char *path, cJSON *req, const char *what,
+	       cJSON **ret, struct lf_err *reterr)
+{
+	char *body = cJSON_PrintUnformatted(req);
+	int r;
+
+	if (body == NULL)
+		return -ENOMEM;
+	r = etcd_post(e, path, body, what, ret, reterr);
+	free(body);
+	return r;
+}

@@ -96,3 +96,25 @@ dpj() { jq -r "$@" <<<"$DP_OUT" 2>/dev/null; }
 dp_records() {
 	(cd "$T_TMP/state" 2>/dev/null && find docker -type f 2>/dev/null | sort)
 }
+
+# dockerd_start HOSTNS: a dockerd of the test's own inside HOSTNS: its own
+# --data-root/--exec-root/--pidfile under $DK_DIR and socket $DK_SOCK (set
+# both first, and dk()), no iptables, no bridge, vfs; log $T_TMP/dockerd.log.
+# Sets DK_PID (registered for the cleanup) and waits up to 30 s for it to
+# answer.  0 when it does, 1 when not (the caller bails or skips).
+dockerd_start() {
+	mkdir -p "$DK_DIR" || return 1
+	t_cgroup2 || diag "no cgroup hierarchy and none could be mounted: dockerd may not start"
+	nsenter --net="$(nspath "$1")" "$DOCKERD" --data-root "$DK_DIR/data" \
+		--exec-root "$DK_DIR/exec" --pidfile "$DK_DIR/docker.pid" -H "unix://$DK_SOCK" \
+		--iptables=false --ip6tables=false --ip-masq=false --bridge=none \
+		--storage-driver=vfs >"$T_TMP/dockerd.log" 2>&1 &
+	DK_PID=$!
+	t_register_pid "$DK_PID"
+	for _ in $(seq 1 150); do
+		dk version >/dev/null 2>&1 && return 0
+		kill -0 "$DK_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	dk version >/dev/null 2>&1
+}

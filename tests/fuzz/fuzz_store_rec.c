@@ -77,19 +77,6 @@ etcd_post(struct etcd_store *e, const char *path, const char *body, const char *
 	return 0;
 }
 
-int
-etcd_post_json(struct etcd_store *e, const char *path, cJSON *req, const char *what,
-	       cJSON **ret, struct lf_err *reterr)
-{
-	char *body = cJSON_PrintUnformatted(req);
-	int r;
-
-	if (body == NULL)
-		return -ENOMEM;
-	r = etcd_post(e, path, body, what, ret, reterr);
-	free(body);
-	return r;
-}
 
 /* ---- the target ------------------------------------------------------ */
 

@@ -27,7 +27,6 @@
 . "$(dirname "$0")/../bird.sh"
 . "$(dirname "$0")/../docker.sh"
 t_init
-t_cgroup2 || diag "no cgroup hierarchy and none could be mounted: dockerd may not start"
 DOCKERD=/usr/sbin/dockerd
 DOCKER=/usr/bin/docker		# Debian's client; a newer one may sit earlier in PATH
 t_require "$BIN/leafnet-docker" "$BIN/leafnetd" "$BIN/netctl" "$DOCKERD" "$DOCKER" \
@@ -97,19 +96,7 @@ assert_bird_established "leafnetd <-> ToR Established" tor node1 15
 dp_start "$H" "$PSOCK"
 
 # ------------------------------------------------------------- dockerd
-mkdir -p "$DK_DIR" || bail "mkdir $DK_DIR"
-nsenter --net="$(nspath "$H")" "$DOCKERD" --data-root "$DK_DIR/data" --exec-root "$DK_DIR/exec" \
-	--pidfile "$DK_DIR/docker.pid" -H "unix://$DK_SOCK" \
-	--iptables=false --ip6tables=false --ip-masq=false --bridge=none \
-	--storage-driver=vfs >"$T_TMP/dockerd.log" 2>&1 &
-DK_PID=$!
-t_register_pid "$DK_PID"
-for _ in $(seq 1 150); do
-	dk version >/dev/null 2>&1 && break
-	kill -0 "$DK_PID" 2>/dev/null || break
-	sleep 0.2
-done
-if ! dk version >/dev/null 2>&1; then
+if ! dockerd_start "$H"; then
 	grep -E 'level=(error|fatal)|failed to start' "$T_TMP/dockerd.log" | tail -5 | sed 's/^/# /' >&2
 	bail "dockerd starts in $H" "see $T_TMP/dockerd.log: $(tail -1 "$T_TMP/dockerd.log")"
 fi

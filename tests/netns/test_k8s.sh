@@ -26,6 +26,7 @@
 #    answers the readiness probe's `netctl status -o json`.  Skipped, with
 #    an ok line saying why, when dockerd cannot start here.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../docker.sh"
 t_init
 K8S=$T_ROOT/packaging/kubernetes
 t_require "$BIN/leafnet-install-cni" "$BIN/leafnetd" "$BIN/netctl" kubectl busybox cmp
@@ -137,7 +138,6 @@ assert_eq "... plugins, leafnet.conf and conflist on the node" \
 	"$(cd "$T_TMP/node" && find . -type f | sort | xargs)"
 
 # ============================================================ the image
-t_cgroup2 || diag "no cgroup hierarchy and none could be mounted: dockerd may not start"
 DOCKERD=/usr/sbin/dockerd
 DOCKER=/usr/bin/docker
 [ -x "$DOCKER" ] || DOCKER=$(command -v docker)
@@ -175,19 +175,7 @@ skip_image() {
 	skip_image "no dockerd/docker/containerd/runc (apt-get install docker.io)"
 
 mkhost H
-mkdir -p "$DK_DIR"
-nsenter --net="$(nspath "$H")" "$DOCKERD" --data-root "$DK_DIR/data" --exec-root "$DK_DIR/exec" \
-	--pidfile "$DK_DIR/docker.pid" -H "unix://$DK_SOCK" \
-	--iptables=false --ip6tables=false --ip-masq=false --bridge=none \
-	--storage-driver=vfs >"$T_TMP/dockerd.log" 2>&1 &
-DK_PID=$!
-t_register_pid "$DK_PID"
-for _ in $(seq 1 150); do
-	dk version >/dev/null 2>&1 && break
-	kill -0 "$DK_PID" 2>/dev/null || break
-	sleep 0.2
-done
-dk version >/dev/null 2>&1 ||
+dockerd_start "$H" ||
 	skip_image "dockerd cannot start here ($(grep -E 'level=(error|fatal)' "$T_TMP/dockerd.log" | tail -1 | cut -c1-200))"
 ok "dockerd $(dk version -f '{{.Server.Version}}') runs inside $H"
 
