@@ -163,6 +163,7 @@ conf_peers(struct ld_conf *c, struct store *s, const struct bgp_config *bc,
 	char et[LF_ERR_MSG_MAX + LF_ERR_DETAILS_MAX + 4];
 	struct lf_err e = { 0 };
 	struct peer_conf pc;
+	bool as_rr;
 	int r;
 
 	if (strcmp(c->base.bgp_import, "default") == 0)
@@ -195,8 +196,7 @@ conf_peers(struct ld_conf *c, struct store *s, const struct bgp_config *bc,
 	 * reflector of its AS (as its client), a reflector with every node of
 	 * its AS (clients, and the other reflectors as non-clients).  Nodes
 	 * of other ASes mesh with us as before, when the mesh is on. */
-	bool as_rr = c->rr;
-
+	as_rr = c->rr;
 	for (size_t i = 0; i < n_nodes && !as_rr; i++)
 		as_rr = nodes[i].rr && strcmp(nodes[i].name, c->base.node_name) != 0 &&
 			(nodes[i].as ? nodes[i].as : bc->default_node_as) == c->local_as;
