@@ -352,7 +352,8 @@ static const uint32_t ours[] = { CLUSTER };
 static void
 test_client_route(void **state)
 {
-	const struct route r = { .pfx = "10.1.0.0/26", .nh = "10.0.0.2", .comm = 64511 << 16 | 100 };
+	const struct route r = { .pfx = "10.1.0.0/26", .nh = "10.0.0.2",
+	    .comm = 64511U << 16 | 100 };
 
 	(void)state;
 	send_route(fds[C1], &r);
@@ -424,9 +425,10 @@ test_loops(void **state)
 {
 	const struct route a = { .pfx = "10.3.0.0/26", .nh = "10.0.0.9",
 	    .orig = 0x0a000009, .cl = { 0x0a0000c8, CLUSTER }, .ncl = 2 };
-	const struct route b = { .pfx = "10.3.1.0/26", .nh = "10.0.0.9", .orig = OUR_ID,
-	    .cl = { 0x0a0000c8 }, .ncl = 1 };
-	const struct route c = { .pfx = "10.3.2.0/26", .nh = "10.0.0.2", .orig = OUR_ID };
+	const struct route b = { .pfx = "10.3.1.0/26", .nh = "10.0.0.9",
+	    .orig = OUR_ID, .cl = { 0x0a0000c8 }, .ncl = 1 };
+	const struct route c = { .pfx = "10.3.2.0/26", .nh = "10.0.0.2",
+	    .orig = OUR_ID };
 
 	(void)state;
 	send_route(fds[NC], &a);
@@ -484,8 +486,8 @@ static void
 test_session_drop(void **state)
 {
 	const struct route d = { .pfx = "10.5.0.0/26", .nh = "10.0.0.2" };
-	const struct route n = { .pfx = "10.5.0.0/26", .nh = "10.0.0.2", .orig = 0x0a000002,
-	    .cl = { 0x0a0000c8 }, .ncl = 1 };
+	const struct route n = { .pfx = "10.5.0.0/26", .nh = "10.0.0.2",
+	    .orig = 0x0a000002, .cl = { 0x0a0000c8 }, .ncl = 1 };
 	const uint32_t cl[] = { CLUSTER, 0x0a0000c8 };
 
 	(void)state;
