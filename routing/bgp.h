@@ -132,6 +132,8 @@ struct bgp {
 	struct ipaddr	 nexthop4, nexthop6;
 	struct ipaddr	 listen_addr;
 	uint16_t	 listen_port;
+	bool		 rr;		/* a route reflector (rde_rr.c) */
+	uint32_t	 cluster_id;	/* host order; with rr */
 	int		 listener_fd;	/* for TCP MD5 keys; -1 = unknown */
 	struct peer	*peers;
 	struct rde	*rde;
@@ -150,6 +152,9 @@ void		 session_conn_free(struct peer *p, struct bgp_conn *c);
 void		 session_failed(struct peer *p, struct bgp_conn *c,
 		    const char *why);
 uint32_t	 bgp_router_id(const struct bgp *b);	/* host order */
+/* Ours in a CLUSTER_LIST (RFC 4456 §8): the cluster id of a reflector,
+ * else the router id.  Host order. */
+uint32_t	 bgp_cluster_id(const struct bgp *b);
 int		 session_connect(struct peer *p);
 void		 session_close(struct peer *p, struct bgp_conn *c);
 int		 session_send(struct peer *p, struct bgp_conn *c,

@@ -122,6 +122,8 @@ ctl_status(struct ld *d)
 	cJSON_AddStringToObject(o, "node", d->conf.base.node_name);
 	cJSON_AddNumberToObject(o, "as", d->conf.local_as);
 	(void)json_add_addr(o, "router_id", &d->conf.router_id);
+	if (d->conf.rr)
+		(void)json_add_addr(o, "cluster_id", &d->conf.cluster_id);
 	cJSON_AddNumberToObject(o, "revision", (double)d->conf.revision);
 	cJSON_AddNumberToObject(o, "routes", (double)rib_count(d->rib));
 	cJSON_AddNumberToObject(o, "advertised", (double)rib_exported(d->rib));
@@ -139,6 +141,7 @@ ctl_status(struct ld *d)
 			break;
 		(void)json_add_addr(p, "address", &ps.addr);
 		cJSON_AddStringToObject(p, "type", ld_peer_type_name(ps.type));
+		cJSON_AddStringToObject(p, "role", ld_peer_role_name(ps.type, ps.rr_client));
 		cJSON_AddNumberToObject(p, "as", ps.remote_as);
 		cJSON_AddStringToObject(p, "state", ps.state ? ps.state : "Idle");
 		cJSON_AddBoolToObject(p, "up", ps.up);

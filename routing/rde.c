@@ -15,8 +15,9 @@
  * Export: a node is a leaf, not a transit: it advertises its own workload
  * routes (the local RIB, from rib.c) and nothing it learned.  eBGP-learned
  * routes are never re-exported; iBGP-learned routes are not re-advertised
- * to iBGP peers (route reflection, RFC 4456, is not implemented yet: an
- * rr_client peer is treated as an ordinary iBGP peer).
+ * to iBGP peers, except by a route reflector node (RFC 4456, rde_rr.c),
+ * which reflects the best iBGP path of each prefix between its clients
+ * (rr_client peers) and its other iBGP peers.
  *
  * Adj-RIB-Out: per peer, a queue of pending prefixes coalesced by prefix
  * (a prefix changed ten times before the flush is sent once), each pointing
@@ -49,6 +50,7 @@ rde_init(struct bgp *b)
 	(void)htab_init(&r->ptab, 0);
 	(void)htab_init(&r->atab, 0);
 	(void)htab_init(&r->xtab, 0);
+	rr_init(r);
 	b->rde = r;
 	return 0;
 }
@@ -68,6 +70,7 @@ rde_free(struct bgp *b)
 	htab_done(&r->ptab);
 	htab_done(&r->atab);
 	htab_done(&r->xtab);
+	rr_done(r);
 	free(r->scratch);
 	free(r);
 	b->rde = NULL;
@@ -171,7 +174,7 @@ aset_get(struct rde *r, const struct bgp_attrs *a, const struct ipaddr *nh)
 	return s;
 }
 
-static void
+void
 aset_put(struct rde *r, struct rde_aset *s)
 {
 	if (s == NULL || --s->refcnt > 0)
@@ -220,6 +223,8 @@ path_cmp(const struct rde_path *a, const struct rde_path *b, bool ecmp)
 	    b->peer->remote_id;
 	if (ia != ib)
 		return ia < ib ? -1 : 1;
+	if (a->a->n_cluster != b->a->n_cluster)		/* RFC 4456 §9 */
+		return a->a->n_cluster < b->a->n_cluster ? -1 : 1;
 	c = ipaddr_cmp(&a->peer->conf.addr, &b->peer->conf.addr);
 	return c;
 }
@@ -267,6 +272,7 @@ prefix_decide(struct bgp *b, struct rde_prefix *rp)
 		rp->nh_n = (uint8_t)n;
 		rp->nh_hash = h;
 	}
+	rr_decide(b, rp, best);
 	if (rp->paths == NULL) {
 		htab_remove(&r->ptab, &rp->hn);
 		free(rp);
@@ -293,6 +299,15 @@ prefix_lookup(struct rde *r, const struct prefix *p, bool create)
 		return NULL;
 	}
 	return rp;
+}
+
+void
+rde_decide_prefix(struct bgp *b, const struct prefix *p)
+{
+	struct rde_prefix *rp = prefix_lookup(b->rde, p, false);
+
+	if (rp != NULL)
+		prefix_decide(b, rp);
 }
 
 /* Set (a != NULL) or remove the path of peer for p. */
@@ -416,7 +431,7 @@ path_unusable(const struct peer *peer, const struct bgp_attrs *a)
 	    a->originator_id == bgp_router_id(b))
 		return "ORIGINATOR_ID is our router id";
 	for (i = 0; i < a->n_cluster; i++)
-		if (a->cluster[i] == bgp_router_id(b))
+		if (a->cluster[i] == bgp_cluster_id(b))
 			return "our cluster id in the CLUSTER_LIST";
 	return NULL;
 }

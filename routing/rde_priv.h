@@ -47,6 +47,12 @@ struct rde_prefix {
 	struct rde_path	*paths;
 	uint32_t	 nh_hash;	/* what we told kroute, to skip no-ops */
 	uint8_t		 nh_n;
+	/* route reflection (rde_rr.c): the path reflected now, as it was
+	 * chosen (rr_from NULL: none); a reference to rr_a is held */
+	bool		 rr_client;	/* rr_from was a client then */
+	struct peer	*rr_from;
+	struct rde_aset	*rr_a;
+	uint32_t	 rr_orig;	/* ORIGINATOR_ID sent */
 };
 
 /* ---- interned export attributes (sent) ---- */
@@ -61,7 +67,10 @@ struct rde_out {
 	struct hnode	 hn;		/* in rde_peer.out */
 	struct rde_out	*next;		/* queue order */
 	struct prefix	 p;
-	struct rde_xattr *x;		/* NULL: withdraw */
+	struct rde_xattr *x;		/* a local route; NULL: see ra */
+	struct rde_aset	*ra;		/* a reflected one (rde_rr.c); both
+					 * NULL: withdraw */
+	uint32_t	 ra_orig;	/* its ORIGINATOR_ID */
 };
 
 /* The RDE's state for one peer: its Adj-RIB-Out queue, coalesced by
@@ -77,11 +86,44 @@ struct rde {
 	struct htab	 ptab;		/* struct rde_prefix */
 	struct htab	 atab;		/* struct rde_aset */
 	struct htab	 xtab;		/* struct rde_xattr */
+	struct htab	 ltab;		/* struct rde_local (rde_rr.c) */
 	struct bgp_attrs *scratch;	/* export attributes being built */
 	struct rde_out	*batch[RDE_BATCH];
 	struct prefix	 pfx[RDE_BATCH];
 	bool		 warned_nh6;
 };
+
+/* ---- shared between the files ---- */
+
+/* rde.c */
+void	 aset_put(struct rde *r, struct rde_aset *s);	/* NULL-safe */
+/* Run the decision for p again (after something other than its paths
+ * changed); nothing when no path is stored for p. */
+void	 rde_decide_prefix(struct bgp *b, const struct prefix *p);
+
+/* rde_out.c: queue for peer a local route (x), a reflected one (ra,
+ * with ORIGINATOR_ID orig) or, both NULL, a withdraw of p, replacing
+ * what is pending for p. */
+void	 rde_out_set(struct peer *peer, const struct prefix *p,
+	    struct rde_xattr *x, struct rde_aset *ra, uint32_t orig);
+
+/* rde_rr.c: route reflection (RFC 4456) */
+void	 rr_init(struct rde *r);
+void	 rr_done(struct rde *r);
+/* p's best path is now best (NULL: none): reflect it, or withdraw what
+ * was reflected, to the peers that should see the change. */
+void	 rr_decide(struct bgp *b, struct rde_prefix *rp,
+	    const struct rde_path *best);
+/* A local route for p appeared (present) or went (LOCAL_ADV/WD id 0,
+ * already queued for every peer): a prefix we originate is not
+ * reflected. */
+void	 rr_local(struct bgp *b, const struct prefix *p, bool present);
+/* Queue every reflected route peer should have (it came up, or asked
+ * for a refresh). */
+void	 rr_peer_dump(struct peer *peer);
+/* The attributes of a reflected route for peer. */
+const struct bgp_attrs *rr_export_attrs(struct peer *peer,
+	    const struct rde_aset *a, uint32_t orig);
 
 /* ---- hashing ---- */
 
