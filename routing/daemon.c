@@ -125,6 +125,8 @@ ld_start(struct ld *d)
 	 * without it (no threads), on a timer as before. */
 	if (watch_start(d) < 0)
 		timer_set(&d->t_conf, LD_CONF_CHECK_MS);
+	else
+		timer_set(&d->t_nat, LD_NAT_CHECK_MS);	/* the re-reads did it before */
 	return 0;
 }
 
@@ -161,6 +163,8 @@ ld_next_due(struct ld *d, uint64_t bgp_next)
 	uint64_t due = d->t_conf.due;
 	uint64_t r = rib_timers(d->rib, 0);	/* peek */
 
+	if (d->t_nat.due && (due == 0 || d->t_nat.due < due))
+		due = d->t_nat.due;
 	if (bgp_next && (due == 0 || bgp_next < due))
 		due = bgp_next;
 	if (r && (due == 0 || r < due))
@@ -216,6 +220,10 @@ ld_run(const char *config_path, bool debug)
 			timer_set(&d.t_conf, LD_CONF_CHECK_MS);
 		}
 		(void)rib_timers(d.rib, now);
+		if (timer_expired(&d.t_nat, now)) {
+			rib_nat_recheck(d.rib);
+			timer_set(&d.t_nat, LD_NAT_CHECK_MS);
+		}
 		watch_turn(&d);
 		bgp_next = bgp_timers(d.bgp, now);
 		ld_exchange(&d);

@@ -22,6 +22,7 @@ struct metrics;
 struct watch;
 
 #define LD_CONF_CHECK_MS	1000	/* bgp/revision poll */
+#define LD_NAT_CHECK_MS		10000	/* the NAT table still there? */
 
 struct ld {
 	const char *config_path;	/* --config; NULL: $LEAFNET_CONF, default */
@@ -36,6 +37,7 @@ struct ld {
 	struct msgq to_local;		/* BGP side -> local side */
 	struct ld_timer t_conf;		/* bgp/revision check (no store worker) */
 	struct watch *watch;		/* watch.c: the store worker; NULL: none */
+	struct ld_timer t_nat;		/* NAT table check (with the worker) */
 	uint64_t bad_revision;		/* refused; not retried until it moves */
 	bool bgp_on;			/* bgp_configure() was called */
 
@@ -127,6 +129,9 @@ uint64_t rib_timers(struct rib *r, uint64_t now);
  * block) waits up to RIB_PLACE_WAIT_MS for the read instead of going out
  * as a /32 at once. */
 void rib_set_async(struct rib *r, bool on);
+/* nat_sync() with the networks the RIB has (no store read): puts back a
+ * table someone flushed (daemon.c, every LD_NAT_CHECK_MS). */
+void rib_nat_recheck(struct rib *r);
 bool rib_take_want(struct rib *r);
 /* A store read for the RIB: networks, blocks, pool usage.  Thread-safe
  * (touches no RIB): the store worker calls it; NULL and *ret_err on

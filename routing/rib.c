@@ -910,6 +910,13 @@ rib_refresh(struct rib *r, bool force)
 }
 
 void
+rib_nat_recheck(struct rib *r)
+{
+	if (r != NULL && !r->fixed)
+		nat_sync(r->d, r->nets, r->n_nets);
+}
+
+void
 rib_set_async(struct rib *r, bool on)
 {
 	if (r == NULL)
