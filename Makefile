@@ -143,6 +143,7 @@ UT_test_conf             := lib
 UT_test_util             := lib
 UT_test_store            := ipam
 UT_test_store_sweep      := store
+UT_test_store_watch      := store
 UT_test_bgpconf          := bgpconf
 UT_test_network          := ipam
 UT_test_ipam             := ipam

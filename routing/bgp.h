@@ -21,6 +21,8 @@
 #define BGP_WBUF_HIWAT		(256 * 1024)	/* stop packing UPDATEs */
 #define BGP_WBUF_MAX		(4 * 1024 * 1024) /* hard cap: reset */
 #define BGP_RETRY_MAX_S		120		/* connect-retry back-off cap */
+#define BGP_QUICK_RETRY_MS	1000		/* after a failed connect ... */
+#define BGP_QUICK_TRIES		30		/* ... this many times, then back off */
 #define BGP_HOLD_OPENSENT_S	240		/* RFC 4271 §8: "large" */
 #define BGP_GR_TIME		120		/* restart time advertised */
 #define BGP_LOCAL_PREF_DEF	100
@@ -89,6 +91,7 @@ struct peer {
 	struct ld_timer	 keepalive;
 	struct ld_timer	 idlehold;	/* back-off before restarting */
 	uint32_t	 retry_s;	/* current back-off, seconds */
+	uint32_t	 quick_tries;	/* quick retries since the last Established */
 
 	/* the message being handled by bgp_fsm() */
 	const uint8_t	*msg;

@@ -447,6 +447,16 @@ ld_conf_check(struct ld *d, bool force, char *reterr, size_t reterrsize)
 			snprintf(reterr, reterrsize, "%s", err);
 		return r;
 	}
+	return ld_conf_apply(d, &nc, reterr, reterrsize);
+}
+
+int
+ld_conf_apply(struct ld *d, struct ld_conf *ncp, char *reterr, size_t reterrsize)
+{
+	struct ld_conf nc = *ncp;
+	int r;
+
+	memset(ncp, 0, sizeof(*ncp));		/* ours now */
 	if (strcmp(nc.base.state_dir, d->conf.base.state_dir) != 0 ||
 	    strcmp(nc.base.control_socket, d->conf.base.control_socket) != 0 ||
 	    strcmp(nc.base.node_name, d->conf.base.node_name) != 0 ||

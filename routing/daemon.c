@@ -5,7 +5,9 @@
  *
  *   loop_turn()       poll; fd callbacks (peer sockets -> FSM -> RDE,
  *                     route monitor -> RIB, control socket, listener)
- *   timers            bgp/revision check, RIB refresh, BGP timers
+ *   timers            RIB placement deadline, BGP timers (the store is
+ *                     followed by the store worker, watch.c: its results
+ *                     arrive as one more fd callback)
  *   ld_exchange()     to_local drained (learned routes staged, dumps
  *                     answered), to_bgp drained (advertise/withdraw),
  *                     kroute_commit(): the turn's one netlink batch
@@ -103,25 +105,35 @@ ld_start(struct ld *d)
 	}
 	if ((r = control_open(d, d->conf.base.control_socket)) < 0)
 		return r;
+	/* Listen before connecting: two nodes started together then never
+	 * both find the other's port closed (at least one connect() finds
+	 * the other listening), so neither waits out a retry.  A connection
+	 * accepted before bgp_configure() is only taken in the first turn. */
+	if ((r = listener_open(d, &d->conf.listen_addr, d->conf.listen_port)) < 0)
+		return r;
 	r = bgp_configure(d->bgp, &d->conf);
 	if (r < 0) {
 		log_warnx("BGP configuration refused: %s", strerror(-r));
 		return r;
 	}
-	if ((r = listener_open(d, &d->conf.listen_addr, d->conf.listen_port)) < 0)
-		return r;
 	/* Last: the dump announces every workload route there is. */
 	if ((r = kroute_open(d)) < 0)
 		return r;
 	nat_start(d);			/* outbound SNAT; never fatal */
 	(void)metrics_open(d, d->conf.base.metrics_listen);	/* never fatal */
-	timer_set(&d->t_conf, LD_CONF_CHECK_MS);
+	/* From here on the store is read by the store worker, off the loop;
+	 * without it (no threads), on a timer as before. */
+	if (watch_start(d) < 0)
+		timer_set(&d->t_conf, LD_CONF_CHECK_MS);
+	else
+		timer_set(&d->t_nat, LD_NAT_CHECK_MS);	/* the re-reads did it before */
 	return 0;
 }
 
 static void
 ld_stop(struct ld *d, const char *reason)
 {
+	watch_stop(d);			/* before the store and the loop go */
 	if (d->bgp != NULL)
 		bgp_shutdown(d->bgp, reason);
 	/* what the sessions' end withdrew goes with kroute_close() */
@@ -151,6 +163,8 @@ ld_next_due(struct ld *d, uint64_t bgp_next)
 	uint64_t due = d->t_conf.due;
 	uint64_t r = rib_timers(d->rib, 0);	/* peek */
 
+	if (d->t_nat.due && (due == 0 || d->t_nat.due < due))
+		due = d->t_nat.due;
 	if (bgp_next && (due == 0 || bgp_next < due))
 		due = bgp_next;
 	if (r && (due == 0 || r < due))
@@ -195,7 +209,10 @@ ld_run(const char *config_path, bool debug)
 			log_info("SIGHUP: reloading the configuration");
 			d.reload_wanted = true;
 		}
-		if (d.reload_wanted || timer_expired(&d.t_conf, now)) {
+		if (d.watch != NULL && d.reload_wanted) {
+			d.reload_wanted = false;
+			watch_want(&d, WATCH_CONF | WATCH_FORCE | WATCH_NETS);
+		} else if (d.reload_wanted || timer_expired(&d.t_conf, now)) {
 			bool force = d.reload_wanted;
 
 			d.reload_wanted = false;
@@ -203,6 +220,11 @@ ld_run(const char *config_path, bool debug)
 			timer_set(&d.t_conf, LD_CONF_CHECK_MS);
 		}
 		(void)rib_timers(d.rib, now);
+		if (timer_expired(&d.t_nat, now)) {
+			rib_nat_recheck(d.rib);
+			timer_set(&d.t_nat, LD_NAT_CHECK_MS);
+		}
+		watch_turn(&d);
 		bgp_next = bgp_timers(d.bgp, now);
 		ld_exchange(&d);
 		bgp_flush(d.bgp);
