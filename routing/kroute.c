@@ -67,6 +67,8 @@ struct learned {
 	uint8_t n_bad;			/* hops the kernel refused: left out */
 	uint8_t npend;			/* requests for it in the batch */
 	bool probe;			/* refused as a whole: try hop by hop */
+	bool probed;			/* ... done; until a retry, not again */
+	bool timed;			/* the back-off's retry is running */
 	uint32_t retry_ms;		/* current back-off; 0: none */
 	uint64_t retry_due;		/* refused: try again then; 0: no */
 	struct ipaddr *nh;		/* [n] */
@@ -560,10 +562,16 @@ kr_todo_add(struct kroute *kr, const struct prefix *p)
 	/* else the retry timer gets to it */
 }
 
+/* Refused: try again after the back-off, which doubles when the last
+ * timed retry was refused too (a retry a change brought keeps it). */
 static void
 kr_retry_schedule(struct kroute *kr, struct learned *l)
 {
-	l->retry_ms = l->retry_ms ? l->retry_ms * 2 : KR_RETRY_MIN_MS;
+	if (l->retry_ms == 0)
+		l->retry_ms = KR_RETRY_MIN_MS;
+	else if (l->timed)
+		l->retry_ms *= 2;
+	l->timed = false;
 	if (l->retry_ms > KR_RETRY_MAX_MS)
 		l->retry_ms = KR_RETRY_MAX_MS;
 	if (l->retry_due == 0)
@@ -573,19 +581,22 @@ kr_retry_schedule(struct kroute *kr, struct learned *l)
 		kr->retry_next = l->retry_due;
 }
 
-static void
+/* Leave hop h of l out until the retry; false when it already was (or
+ * cannot be: then only the retry looks at l again). */
+static bool
 kr_bad_add(struct learned *l, const struct route_nh *h)
 {
 	struct route_nh *b;
 
 	for (size_t i = 0; i < l->n_bad; i++)
 		if (route_nh_eq(&l->bad[i], h))
-			return;
+			return false;
 	if (l->n_bad >= LD_MSG_NH_MAX ||
 	    (b = realloc(l->bad, (l->n_bad + 1u) * sizeof(*b))) == NULL)
-		return;
+		return false;
 	b[l->n_bad++] = *h;
 	l->bad = b;
+	return true;
 }
 
 static void
@@ -617,11 +628,18 @@ kr_ack(size_t i, int err, void *arg)
 				  "; tried again later");
 		if (l == NULL)
 			return;
-		if (pd->n > 1 && !pd->probe)
-			l->probe = true;
-		else if (pd->n >= 1)
-			kr_bad_add(l, &pd->nh[0]);
 		kr_retry_schedule(kr, l);
+		if (pd->n == 0)
+			return;		/* a delete: only the retry tries it again */
+		if (pd->n > 1 && !pd->probe) {
+			/* every hop alone was taken, but not all of them
+			 * together: keep what is there until the retry */
+			if (l->probed)
+				return;
+			l->probe = true;
+		} else if (!kr_bad_add(l, &pd->nh[0])) {
+			return;
+		}
 		kr_todo_add(kr, &l->p);
 		return;
 	}
@@ -648,8 +666,11 @@ kr_ack(size_t i, int err, void *arg)
 		kr->n_installed++;
 	l->n_inst = (uint8_t)pd->n;
 	(void)nh_learned_set(kr->nh, &l->p, pd->bgp, pd->n_bgp);
-	if (!pd->probe && l->n_bad == 0)
-		l->retry_ms = 0;		/* taken whole: the back-off starts over */
+	if (!pd->probe) {
+		l->probed = false;
+		if (l->n_bad == 0)
+			l->retry_ms = 0;	/* taken whole: the back-off starts over */
+	}
 }
 
 /* Send what is staged and read the ACKs. */
@@ -781,6 +802,7 @@ kr_probe(struct ld *d, struct learned *l)
 	size_t n;
 
 	l->probe = false;
+	l->probed = true;
 	n = kr_want(d->kr, l, hops);
 	kr_route_init(&rt, &l->p, false);
 	for (size_t i = 0; n > 1 && i < n; i++)
@@ -791,10 +813,12 @@ kr_probe(struct ld *d, struct learned *l)
 		kr_sync(d, l);
 }
 
-/* Clear what l's refusals left out and look at it again. */
+/* Clear what l's refusals left out and look at it again (timed: the
+ * back-off's retry, not one a change brought). */
 static void
-kr_retry_now(struct ld *d, struct learned *l)
+kr_retry_now(struct ld *d, struct learned *l, bool timed)
 {
+	l->timed = timed;
 	if (l->retry_due) {
 		l->retry_due = 0;
 		d->kr->n_retry--;
@@ -802,6 +826,7 @@ kr_retry_now(struct ld *d, struct learned *l)
 	free(l->bad);
 	l->bad = NULL;
 	l->n_bad = 0;
+	l->probed = false;
 	kr_sync(d, l);
 }
 
@@ -924,6 +949,7 @@ kr_reeval(struct ld *d)
 	struct kroute *kr = d->kr;
 	struct kr_eval ev = { .d = d };
 	bool kernel = kr->kernel_changed && kr->n_retry > 0;
+	uint64_t now = ld_now_ms();
 	struct hnode *hn, *nx;
 	size_t i;
 
@@ -934,8 +960,11 @@ kr_reeval(struct ld *d)
 	HTAB_FOR_EACH_SAFE(&kr->learned, i, hn, nx) {
 		struct learned *l = HTAB_ENTRY(hn, struct learned, hn);
 
-		if (kr_uses(l, &ev) || (kernel && l->retry_due))
-			kr_retry_now(d, l);
+		/* a kernel change retries a refusal at once, but not more
+		 * often than once a KR_RETRY_MIN_MS */
+		if (kr_uses(l, &ev) ||
+		    (kernel && l->retry_due && now + l->retry_ms >= l->retry_due + KR_RETRY_MIN_MS))
+			kr_retry_now(d, l, false);
 	}
 }
 
@@ -956,7 +985,7 @@ kr_retries(struct ld *d, uint64_t now)
 		if (l->retry_due == 0)
 			continue;
 		if (l->retry_due <= now)
-			kr_retry_now(d, l);
+			kr_retry_now(d, l, true);
 		else if (kr->retry_next == 0 || l->retry_due < kr->retry_next)
 			kr->retry_next = l->retry_due;
 	}
