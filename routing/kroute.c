@@ -9,6 +9,12 @@
  * one is older than the dump and must not be replayed after it), a fresh
  * dump, and a sweep of what the dump did not show.  Never a scan timer.
  *
+ * The same monitor (and a dump at start and after an overflow) feeds the
+ * next-hop table (nexthop.c) with every other route of the main table,
+ * the node's addresses and link downs: the BGP side asks whether each
+ * next hop it holds is usable (NH_TRACK) and hears so at once and on every
+ * change (NH_STATE); learned routes are installed resolved through it.
+ *
  * Out: routes the BGP side learned, as LD_MSG_KR_CHANGE / KR_DELETE
  * messages (msg.h).  kroute_learned_msg() stages each as a netlink request
  * in this turn's batch; kroute_commit() at the end of the turn sends the
