@@ -37,13 +37,13 @@
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 
+#include "addr.h"
 #include "clock.h"
 #include "dbuf.h"
 #include "hash.h"
 #include "leafnet.h"
 #include "ld_local.h"
 #include "log.h"
-#include "addr.h"
 #include "nexthop.h"
 #include "nl.h"
 #include "route.h"

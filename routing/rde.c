@@ -12,6 +12,11 @@
  * so a peer flooding rejected prefixes costs nothing, and max-prefix bounds
  * the rest.
  *
+ * Next hops (rde_nexthop.c): every attribute set holds its next hop, whose
+ * state the local side resolves and reports (NH_TRACK / NH_STATE); paths
+ * through a next hop that is not usable stay here but are left out of
+ * the decision, and a change of its state decides its prefixes again.
+ *
  * Export: a node is a leaf, not a transit: it advertises its own workload
  * routes (the local RIB, from rib.c) and nothing it learned.  eBGP-learned
  * routes are never re-exported; iBGP-learned routes are not re-advertised
