@@ -75,8 +75,10 @@ struct learned {
 	bool probe;			/* refused as a whole: try hop by hop */
 	bool probed;			/* ... done; until a retry, not again */
 	bool timed;			/* the back-off's retry is running */
+	bool soon;			/* retry_due brought forward by a change */
 	uint32_t retry_ms;		/* current back-off; 0: none */
 	uint64_t retry_due;		/* refused: try again then; 0: no */
+	uint64_t refused;		/* when it last was */
 	struct ipaddr *nh;		/* [n] */
 	struct route_nh *inst;		/* [n_inst] */
 	struct route_nh *bad;		/* [n_bad] */
@@ -582,7 +584,9 @@ kr_retry_schedule(struct kroute *kr, struct learned *l)
 		l->retry_ms = KR_RETRY_MAX_MS;
 	if (l->retry_due == 0)
 		kr->n_retry++;
-	l->retry_due = ld_now_ms() + l->retry_ms;
+	l->refused = ld_now_ms();
+	l->retry_due = l->refused + l->retry_ms;
+	l->soon = false;
 	if (kr->retry_next == 0 || l->retry_due < kr->retry_next)
 		kr->retry_next = l->retry_due;
 }
@@ -966,11 +970,22 @@ kr_reeval(struct ld *d)
 	HTAB_FOR_EACH_SAFE(&kr->learned, i, hn, nx) {
 		struct learned *l = HTAB_ENTRY(hn, struct learned, hn);
 
-		/* a kernel change retries a refusal at once, but not more
-		 * often than once a KR_RETRY_MIN_MS */
-		if (kr_uses(l, &ev) ||
-		    (kernel && l->retry_due && now + l->retry_ms >= l->retry_due + KR_RETRY_MIN_MS))
+		if (kr_uses(l, &ev)) {
 			kr_retry_now(d, l, false);
+		} else if (kernel && l->retry_due) {
+			/* a kernel change retries a refusal at once, but not
+			 * more often than once a KR_RETRY_MIN_MS */
+			uint64_t soon = l->refused + KR_RETRY_MIN_MS;
+
+			if (now >= soon) {
+				kr_retry_now(d, l, false);
+			} else if (soon < l->retry_due) {
+				l->retry_due = soon;
+				l->soon = true;
+				if (soon < kr->retry_next)
+					kr->retry_next = soon;
+			}
+		}
 	}
 }
 
@@ -991,7 +1006,7 @@ kr_retries(struct ld *d, uint64_t now)
 		if (l->retry_due == 0)
 			continue;
 		if (l->retry_due <= now)
-			kr_retry_now(d, l, true);
+			kr_retry_now(d, l, !l->soon);
 		else if (kr->retry_next == 0 || l->retry_due < kr->retry_next)
 			kr->retry_next = l->retry_due;
 	}
