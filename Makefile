@@ -155,7 +155,7 @@ UT_LIBS_test_docker_translate := $(MHD_LIBS)
 # leafnetd's tests name the routing/ objects they test: the BGP side's with
 # tests/unit/bgp_fake.h playing the local side, the local side's alone.
 RT_CODEC   := $(call obj,$(addprefix routing/,bgp_msg.c bgp_attr.c bgp_update.c))
-RT_BGP     := $(RT_CODEC) $(call obj,$(addprefix routing/,bgp_fsm.c peer.c rde.c rde_out.c \
+RT_BGP     := $(RT_CODEC) $(call obj,$(addprefix routing/,bgp_fsm.c peer.c rde.c rde_nexthop.c rde_out.c \
               rde_rr.c session.c msg.c))
 UT_test_msg              := lib
 UT_OBJS_test_msg         := $(call obj,routing/msg.c)
@@ -169,6 +169,10 @@ UT_test_rde              := lib
 UT_OBJS_test_rde         := $(RT_BGP)
 UT_test_rde_rr           := lib
 UT_OBJS_test_rde_rr      := $(RT_BGP)
+UT_test_rde_nexthop      := lib
+UT_OBJS_test_rde_nexthop := $(RT_BGP)
+UT_test_nexthop          := lib
+UT_OBJS_test_nexthop     := $(call obj,routing/nexthop.c)
 UT_test_rib              := ipam
 UT_OBJS_test_rib         := $(call obj,$(addprefix routing/,rib.c loop.c msg.c nat.c))
 UT_LIBS_test_rib         := $(NFT_LIBS)

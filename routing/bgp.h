@@ -113,6 +113,7 @@ struct peer {
 	time_t		 since;
 	char		 info[128];
 	uint64_t	 prefixes_received;
+	uint64_t	 prefixes_unusable;	/* ... whose next hop is not usable */
 	uint64_t	 prefixes_sent;
 	uint64_t	 msgs_in, msgs_out;
 	uint64_t	 updates_in, updates_out;
@@ -198,6 +199,10 @@ void		 rde_peer_free(struct peer *p);		/* NULL-safe */
 void		 rde_out_clear(struct peer *p);
 /* Pack and write what is queued for p, up to the write high-water mark. */
 void		 rde_flush_peer(struct peer *p);
+/* rde_nexthop.c: NH_STATE from the local side; the router id or our
+ * advertised next hops changed (bgp_configure). */
+void		 rde_nh_state(struct bgp *b, const struct ld_msg *m);
+void		 rde_nh_reconf(struct bgp *b);
 /* For tests and status: table sizes (any pointer may be NULL). */
 void		 rde_stats(const struct bgp *b, size_t *prefixes,
 		    size_t *asets, size_t *xattrs);

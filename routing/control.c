@@ -149,6 +149,7 @@ ctl_status(struct ld *d)
 		cJSON_AddNumberToObject(p, "since", (double)ps.since);
 		cJSON_AddStringToObject(p, "info", ps.info);
 		cJSON_AddNumberToObject(p, "received", (double)ps.prefixes_received);
+		cJSON_AddNumberToObject(p, "unusable", (double)ps.prefixes_unusable);
 		cJSON_AddNumberToObject(p, "sent", (double)ps.prefixes_sent);
 	}
 	return o;

@@ -42,6 +42,10 @@ ld_local_msg(const struct ld_msg *m, void *arg)
 	case LD_MSG_KR_DELETE:
 		kroute_learned_msg(d, m);
 		break;
+	case LD_MSG_NH_TRACK:
+	case LD_MSG_NH_UNTRACK:
+		kroute_nh_msg(d, m);
+		break;
 	case LD_MSG_LOCAL_DUMP_REQ:
 		if (d->rib != NULL)
 			rib_dump(d->rib, m->id);
@@ -57,16 +61,25 @@ ld_local_msg(const struct ld_msg *m, void *arg)
 /* Deliver what each side queued for the other this turn.  The local side
  * first: a dump it answers lands behind the changes already queued for
  * the BGP side, so the BGP side sees them in the order they happened.
- * Then the kernel gets this turn's learned routes in one batch. */
+ * Then the kernel gets this turn's learned routes in one batch; what
+ * that changes of the next hops' states goes to the BGP side, and round
+ * again.  What is left after that waits for an immediate next turn. */
 static void
 ld_exchange(struct ld *d)
 {
-	for (int i = 0; i < 4 && (!msgq_empty(&d->to_local) || !msgq_empty(&d->to_bgp)); i++) {
+	for (int i = 0; i < 8; i++) {
 		(void)msgq_drain(&d->to_local, ld_local_msg, d);
 		if (d->bgp != NULL)
 			(void)msgq_drain(&d->to_bgp, bgp_msg, d->bgp);
+		if (!msgq_empty(&d->to_local) || !msgq_empty(&d->to_bgp))
+			continue;
+		kroute_commit(d);
+		if (msgq_empty(&d->to_local) && msgq_empty(&d->to_bgp))
+			return;
 	}
 	kroute_commit(d);
+	if (!msgq_empty(&d->to_local) || !msgq_empty(&d->to_bgp))
+		loop_wakeup_at(d->loop, ld_now_ms());
 }
 
 static int

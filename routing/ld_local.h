@@ -190,8 +190,13 @@ size_t kroute_learned_count(const struct ld *d);	/* learned routes installed */
 /* A KR_CHANGE / KR_DELETE message from the BGP side: staged for this
  * turn's kernel batch. */
 void kroute_learned_msg(struct ld *d, const struct ld_msg *m);
+/* A NH_TRACK / NH_UNTRACK message: watch a next hop (answered at once
+ * with NH_STATE, then again whenever its state changes) or stop. */
+void kroute_nh_msg(struct ld *d, const struct ld_msg *m);
 /* Send the staged batch (one netlink batch per turn, N requests then N
- * ACKs, extack of each failure logged).  No-op when nothing is staged. */
+ * ACKs, extack of each failure logged), then what that and the kernel's
+ * changes lead to: next hops re-resolved (NH_STATE to the BGP side),
+ * routes moved to their new hops, refused ones retried when due. */
 void kroute_commit(struct ld *d);
 /* Learned routes installed, for the control socket. */
 void kroute_learned_walk(struct ld *d,

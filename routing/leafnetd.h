@@ -133,6 +133,7 @@ struct peer_status {
 	time_t since;			/* wall clock of the last state change */
 	char info[128];			/* last error, e.g. "Hold Timer Expired" */
 	uint64_t prefixes_received, prefixes_sent;	/* accepted (Adj-RIB-In), Adj-RIB-Out */
+	uint64_t prefixes_unusable;	/* received, next hop not usable (ours, unresolvable) */
 	/* for the metrics */
 	uint64_t uptime_ms;		/* Established for; 0 when not */
 	uint64_t nlri_in;		/* prefixes announced to us, before import policy */

@@ -152,6 +152,8 @@ bgp_configure(struct bgp *b, const struct ld_conf *conf)
 	b->nexthop6 = conf->nexthop6;
 	b->listen_addr = conf->listen_addr;
 	b->listen_port = conf->listen_port;
+	if (identity || nh_changed)
+		rde_nh_reconf(b);	/* next hops that are ours */
 
 	for (p = b->peers; p != NULL; p = p->next)
 		p->deleted = true;
@@ -436,6 +438,7 @@ bgp_peer_status(const struct bgp *b, size_t i, struct peer_status *ret)
 	ret->since = p->since;
 	(void)snprintf(ret->info, sizeof(ret->info), "%s", p->info);
 	ret->prefixes_received = p->prefixes_received;
+	ret->prefixes_unusable = p->prefixes_unusable;
 	ret->prefixes_sent = p->prefixes_sent;
 	if (ret->up && p->up_ms != 0) {
 		uint64_t now = ld_now_ms();

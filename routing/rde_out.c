@@ -256,6 +256,9 @@ bgp_msg(const struct ld_msg *m, void *arg)
 		if ((peer = peer_by_dump(b, m->id)) != NULL)
 			peer->rde->dump_id = 0;	/* End-of-RIB may go */
 		break;
+	case LD_MSG_NH_STATE:
+		rde_nh_state(b, m);
+		break;
 	default:
 		log_warnx("rde: unexpected message %u from the local side",
 		    m->type);
