@@ -46,6 +46,9 @@ ld_local_msg(const struct ld_msg *m, void *arg)
 	case LD_MSG_NH_UNTRACK:
 		kroute_nh_msg(d, m);
 		break;
+	case LD_MSG_KR_SWEEP:
+		kroute_sweep(d);
+		break;
 	case LD_MSG_LOCAL_DUMP_REQ:
 		if (d->rib != NULL)
 			rib_dump(d->rib, m->id);
