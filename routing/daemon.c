@@ -208,7 +208,10 @@ ld_run(const char *config_path, bool debug)
 		ld_stop(&d, "startup failed");
 		return r;
 	}
-	ld_exchange(&d);		/* the first dump's routes */
+	/* the first dump's routes, and LD_MSG_GR_KEPT (kroute_open()): the
+	 * BGP side knows it is restarting before any OPEN goes out, as every
+	 * connection completes in a loop turn */
+	ld_exchange(&d);
 	log_info("leafnetd running: node %s, AS %u, %zu peers, %zu workload routes",
 		 d.conf.base.node_name, d.conf.local_as, d.conf.n_peers, rib_count(d.rib));
 
