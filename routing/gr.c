@@ -7,7 +7,8 @@
  * deferred (§4.1): UPDATEs fill the Adj-RIB-In, but nothing reaches the
  * kernel or the peers until every peer sent End-of-RIB for each family it
  * negotiated (peers without the capability or with their own R bit set are
- * not waited for), or BGP_GR_DEFER_S passed.  Then rde_decide_all() selects
+ * not waited for) and the local side answered for every next hop, or
+ * BGP_GR_DEFER_S passed.  Then rde_decide_all() selects
  * every prefix once -- a KR_CHANGE whose next hops are what the kernel
  * already has changes nothing there -- and LD_MSG_KR_SWEEP removes the
  * kernel's stale routes nobody re-advertised.  Only then are our own table
@@ -231,7 +232,9 @@ void
 gr_check_deferral(struct bgp *b)
 {
 	const struct peer *p;
+	struct hnode *hn, *nx;
 	uint8_t need;
+	size_t i;
 
 	if (!b->gr_restarting)
 		return;
@@ -247,6 +250,12 @@ gr_check_deferral(struct bgp *b)
 		if ((p->gr_eor & need) != need)
 			return;
 	}
+	/* and the local side answered for every next hop (an unanswered
+	 * one is not usable: its routes would be swept, then come back) */
+	HTAB_FOR_EACH_SAFE(&b->rde->ntab, i, hn, nx)
+		if (HTAB_ENTRY(hn, struct rde_nexthop, hn)->state ==
+		    LD_NH_UNKNOWN)
+			return;		/* NH_STATE calls us again */
 	defer_end(b, "every peer sent End-of-RIB");
 }
 

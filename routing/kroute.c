@@ -1171,6 +1171,17 @@ kr_adopt_cb(const struct nlmsghdr *nlh, void *arg)
 	if (l->n_inst == 0)
 		kr->n_installed++;
 	l->n_inst = (uint8_t)have;
+	/* until it is wanted again, it resolves next hops through its
+	 * kernel gateways (a recursive route behind it stays usable) */
+	{
+		struct ipaddr gw[ROUTE_NH_MAX];
+		size_t m = 0;
+
+		for (size_t i = 0; i < have; i++)
+			if (hops[i].gw.family)
+				gw[m++] = hops[i].gw;
+		(void)nh_learned_set(kr->nh, &l->p, gw, m);
+	}
 	return MNL_CB_OK;
 }
 

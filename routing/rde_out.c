@@ -258,6 +258,7 @@ bgp_msg(const struct ld_msg *m, void *arg)
 		break;
 	case LD_MSG_NH_STATE:
 		rde_nh_state(b, m);
+		gr_check_deferral(b);	/* it may wait for this answer */
 		break;
 	case LD_MSG_GR_KEPT:
 		gr_local_msg(b, m);

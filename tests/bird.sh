@@ -182,7 +182,6 @@ bird_stop() {
 
 bird_restart() { bird_stop "$1"; bird_start "$1"; }
 
-
 # bird_stop_all: every BIRD still running, cleanly (call before t_done; the
 # trap would SIGKILL them anyway).
 bird_stop_all() {

@@ -129,7 +129,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	fake_n_kr = fake_kr_calls = fake_sweeps = 0;
+	fake_n_kr = fake_kr_calls = fake_sweeps = fake_kr_at_sweep = 0;
 	fake_local[0].p = P("10.1.0.0/26");
 	fake_local[0].e = (struct ld_export){ .family = AF_INET,
 	    .aggregate = true };
@@ -471,6 +471,7 @@ test_restarting_deferral(void **state)
 	remote_eor(f2, BGP_AFI_IPV6);		/* the last one */
 	fake_turn(D);
 	assert_int_equal(fake_sweeps, 1);
+	assert_int_equal(fake_kr_at_sweep, 3);	/* selection, then sweep */
 	assert_int_equal(fake_kr_count("0.0.0.0/0"), 2);	/* ECMP at once */
 	assert_int_equal(fake_kr_count("10.9.0.0/16"), 1);
 	assert_int_equal(fake_kr_count("::/0"), 1);
@@ -487,6 +488,34 @@ test_restarting_deferral(void **state)
 	assert_int_equal(o.caps.gr_flags & BGP_GR_F_RESTART, 0);
 	close(f1);
 	close(f2);
+	fake_turn(D);
+}
+
+/* The last End-of-RIB in the same read as the routes: the deferral also
+ * waits for the local side's answer about their next hops, or they would
+ * be unusable at selection and swept. */
+static void
+test_restarting_nh_answer(void **state)
+{
+	int f1;
+
+	(void)state;
+	conf_peers(one, 1);
+	assert_int_equal(msgq_put_ctl(&fake_side_of(D)->to_bgp,
+	    LD_MSG_GR_KEPT, 2), 0);
+	fake_exchange(D);
+	f1 = up_gr("192.0.2.2", 120, false, GR_AF_V4 | GR_AF_V6);
+	announce_all(f1);
+	remote_eor(f1, BGP_AFI_IPV4);
+	remote_eor(f1, BGP_AFI_IPV6);
+	fake_turn(D);
+	assert_false(gr_deferring(D));
+	assert_int_equal(fake_sweeps, 1);
+	assert_int_equal(fake_kr_at_sweep, 3);	/* all three before it */
+	assert_int_equal(fake_kr_count("0.0.0.0/0"), 1);
+	assert_int_equal(fake_kr_count("10.9.0.0/16"), 1);
+	assert_int_equal(fake_kr_count("::/0"), 1);
+	close(f1);
 	fake_turn(D);
 }
 
@@ -552,6 +581,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_restarting_deferral, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_restarting_nh_answer,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restarting_bounded, setup,
 		    teardown),
 	};
