@@ -1,7 +1,9 @@
 /* session.c — BGP peers: configuration, TCP connections (active and
- * passive open, socket options, TCP MD5), bounded read and write buffers,
- * message framing, timers and status.  What a message means is decided in
- * bgp_fsm.c; routes are handled in rde.c.
+ * passive open, socket options, TCP MD5, GTSM), bounded read and write
+ * buffers, message framing, timers and status; the max-prefix tear down
+ * and hold-down, and the options a running session takes without a reset
+ * (session_reconf).  What a message means is decided in bgp_fsm.c;
+ * routes are handled in rde.c.
  *
  * Memory per peer is bounded: one BGP_RBUF_SIZE read buffer (messages are
  * at most 4096 octets, a read never takes more than fits) and a write
