@@ -143,6 +143,7 @@ UT_test_conf             := lib
 UT_test_util             := lib
 UT_test_store            := ipam
 UT_test_store_sweep      := store
+UT_test_store_watch      := store
 UT_test_bgpconf          := bgpconf
 UT_test_network          := ipam
 UT_test_ipam             := ipam
@@ -154,8 +155,8 @@ UT_LIBS_test_docker_translate := $(MHD_LIBS)
 # leafnetd's tests name the routing/ objects they test: the BGP side's with
 # tests/unit/bgp_fake.h playing the local side, the local side's alone.
 RT_CODEC   := $(call obj,$(addprefix routing/,bgp_msg.c bgp_attr.c bgp_update.c))
-RT_BGP     := $(RT_CODEC) $(call obj,$(addprefix routing/,bgp_fsm.c peer.c rde.c rde_out.c \
-              session.c msg.c))
+RT_BGP     := $(RT_CODEC) $(call obj,$(addprefix routing/,bgp_fsm.c peer.c rde.c rde_nexthop.c rde_out.c \
+              rde_rr.c session.c msg.c))
 UT_test_msg              := lib
 UT_OBJS_test_msg         := $(call obj,routing/msg.c)
 UT_test_bgp_msg          := lib
@@ -166,6 +167,12 @@ UT_test_fsm              := lib
 UT_OBJS_test_fsm         := $(RT_BGP)
 UT_test_rde              := lib
 UT_OBJS_test_rde         := $(RT_BGP)
+UT_test_rde_rr           := lib
+UT_OBJS_test_rde_rr      := $(RT_BGP)
+UT_test_rde_nexthop      := lib
+UT_OBJS_test_rde_nexthop := $(RT_BGP)
+UT_test_nexthop          := lib
+UT_OBJS_test_nexthop     := $(call obj,routing/nexthop.c)
 UT_test_rib              := ipam
 UT_OBJS_test_rib         := $(call obj,$(addprefix routing/,rib.c loop.c msg.c nat.c))
 UT_LIBS_test_rib         := $(NFT_LIBS)

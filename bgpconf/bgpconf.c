@@ -670,6 +670,9 @@ bgpconf_node_to_json(const struct bgp_node *n)
 	    !cJSON_AddStringToObject(o, "router_ip4", p4) ||
 	    !cJSON_AddStringToObject(o, "router_ip6", p6) ||
 	    !cJSON_AddNumberToObject(o, "created", (double)n->created) ||
+	    (n->rr && !cJSON_AddBoolToObject(o, "rr", true)) ||
+	    (n->rr && n->cluster_id.family == AF_INET &&
+	     !json_add_addr(o, "cluster_id", &n->cluster_id)) ||
 	    !(arr = cJSON_AddArrayToObject(o, "peers")))
 		goto out_delete;
 	for (i = 0; i < n->n_peers; i++) {
@@ -706,6 +709,30 @@ router_ip_from_json(const cJSON *o, const char *key, int family, const char *ctx
 	return 0;
 }
 
+/* "rr" (optional bool) and "cluster_id" (optional IPv4 text). */
+static int
+rr_from_json(const cJSON *o, const char *ctx, struct bgp_node *n, struct lf_err *reterr)
+{
+	char buf[IPADDR_STRLEN + 1];
+	int r;
+
+	r = json_get_bool(o, "rr", &n->rr, false, ctx, reterr);
+	if (r == -ENOENT)
+		r = 0;
+	if (r == 0)
+		r = json_get_str(o, "cluster_id", buf, sizeof(buf), false, ctx, reterr);
+	if (r == -ENOENT || (r == 0 && buf[0] == '\0'))
+		return 0;
+	if (r < 0)
+		return r;
+	if (ipaddr_parse(buf, &n->cluster_id) < 0 || n->cluster_id.family != AF_INET) {
+		memset(&n->cluster_id, 0, sizeof(n->cluster_id));
+		return lf_err_set(reterr, LF_E_DECODE, -EINVAL,
+				  "%scluster_id: '%s' is not an IPv4 address", ctx, buf);
+	}
+	return 0;
+}
+
 int
 bgpconf_node_from_json(const char *text, const char *key, struct bgp_node *ret,
 	       struct lf_err *reterr)
@@ -736,6 +763,8 @@ bgpconf_node_from_json(const char *text, const char *key, struct bgp_node *ret,
 		r = router_ip_from_json(o, "router_ip4", AF_INET, ctx, &n.router_ip4, reterr);
 	if (r == 0)
 		r = router_ip_from_json(o, "router_ip6", AF_INET6, ctx, &n.router_ip6, reterr);
+	if (r == 0)
+		r = rr_from_json(o, ctx, &n, reterr);
 	if (r == 0)
 		r = json_get_arr(o, "peers", &arr, false, ctx, reterr);
 	if (r == -ENOENT)

@@ -29,6 +29,11 @@
  *                       "router_ip6": "fd00::1/64", "created": UNIX-TIME,
  *                       "peers": [ {peer as above}, ... ]}
  *                      "as" 0 = the default node AS; router IPs "" = unset.
+ *                      A route reflector node (`netctl node rr NAME on`)
+ *                      also has "rr": true and, when one was given,
+ *                      "cluster_id": "10.0.0.1" (RFC 4456 CLUSTER_ID, an
+ *                      IPv4 address; absent = the node's router id).  Both
+ *                      are left out of other nodes' records.
  * <ip> is the canonical text form (inet_ntop), so "fd00::1" and
  * "fd00:0::1" are the same peer.  Lists come back sorted: IPv4 before
  * IPv6, then by address.  Writers hold the store lock "bgpconf".
@@ -119,6 +124,8 @@ struct bgp_node {
 	long long created;
 	struct bgp_peer *peers;		/* node-specific peers, sorted */
 	size_t   n_peers;
+	bool     rr;			/* a route reflector (RFC 4456) */
+	struct ipaddr cluster_id;	/* IPv4; family 0: the router id */
 };
 
 /* What `netctl bgp create HOST --router-ip --as --neighbor-as --neighbor`
@@ -262,5 +269,13 @@ struct bgp_node_set_req {
  * 0 changed, 1 when the record already said so (nothing written). */
 int  bgpconf_node_set(struct store *s, const struct bgp_node_set_req *req,
 		      struct lf_err *reterr);
+
+/* `netctl node rr NAME on|off [--cluster-id=IP]`: make the node a route
+ * reflector for the other nodes of its AS (on) or a plain node again (off,
+ * which also forgets the cluster id).  cluster_id NULL or family 0: the
+ * node's router id; else a unicast IPv4 address.  Creates the record when
+ * needed.  0 changed, 1 when the record already said so. */
+int  bgpconf_node_rr(struct store *s, const char *node, bool on,
+		     const struct ipaddr *cluster_id, struct lf_err *reterr);
 
 #endif

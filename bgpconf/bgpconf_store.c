@@ -953,6 +953,56 @@ bgpconf_node_set(struct store *s, const struct bgp_node_set_req *req,
 	return r;
 }
 
+struct node_rr_req {
+	bool on;
+	struct ipaddr cluster_id;
+};
+
+static int
+node_rr_fn(struct store *s, struct bgp_node *n, const void *arg, struct lf_err *reterr)
+{
+	const struct node_rr_req *req = arg;
+
+	(void)s;
+	(void)reterr;
+	n->rr = req->on;
+	n->cluster_id = req->on ? req->cluster_id : (struct ipaddr){ 0 };
+	return 0;
+}
+
+int
+bgpconf_node_rr(struct store *s, const char *node, bool on, const struct ipaddr *cluster_id,
+		struct lf_err *reterr)
+{
+	struct node_rr_req req = { .on = on };
+	struct store_lock *lock;
+	int r;
+
+	if ((r = bgpconf_check_node_name(node, reterr)) < 0)
+		return r;
+	if (cluster_id && cluster_id->family) {
+		if (!on)
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+					  "--cluster-id goes with 'on': a node that is no route "
+					  "reflector has no cluster id");
+		if (cluster_id->family != AF_INET)
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+					  "--cluster-id: give an IPv4 address (a 32-bit id, "
+					  "e.g. --cluster-id=10.0.0.1)");
+		/* a 32-bit number written as an address: anything but 0 */
+		if (cluster_id->u.v4.s_addr == 0)
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+					  "--cluster-id: 0.0.0.0 is not a cluster id; give a "
+					  "non-zero IPv4 address, e.g. --cluster-id=10.0.0.1");
+		req.cluster_id = *cluster_id;
+	}
+	if ((r = lock_conf(s, &lock, reterr)) < 0)
+		return r;
+	r = node_update(s, node, true, node_rr_fn, &req, reterr);
+	store_unlock(lock);
+	return r;
+}
+
 /* ------------------------------------------------------------ damage */
 
 int

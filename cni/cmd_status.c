@@ -28,51 +28,82 @@
  * ECONNREFUSED at once); a hung leafnetd costs this much per call. */
 #define STATUS_CTL_TIMEOUT_MS 200
 
+/* Would leafnetd on node peer with other, a node with a router IP, over
+ * the mesh or route reflection (routing/config.c's rules)?  self NULL:
+ * node has no record. */
+static bool
+node_peers_with(const struct bgp_node *self, const struct bgp_node *other,
+		const struct bgp_node *nodes, size_t n, const struct bgp_config *bc)
+{
+	uint32_t as = self && self->as ? self->as : bc->default_node_as;
+	bool as_rr = self && self->rr;
+
+	if (!other->router_ip4.addr.family && !other->router_ip6.addr.family)
+		return false;
+	for (size_t i = 0; i < n && !as_rr; i++)
+		as_rr = nodes[i].rr && (!self || strcmp(nodes[i].name, self->name) != 0) &&
+			(nodes[i].as ? nodes[i].as : bc->default_node_as) == as;
+	if (as_rr && (other->as ? other->as : bc->default_node_as) == as)
+		return (self && self->rr) || other->rr;
+	return bc->node_mesh;
+}
+
 /* Does this node speak BGP at all: a node-specific peer of its own, any
- * global peer, or the node-to-node mesh with another node that has a
- * router IP (leafnetd's own rules for its peer list).  Cheapest reads
- * first; stops at the first hit.  1 yes, 0 no, -errno when the store
- * cannot be read. */
+ * global peer, or the node-to-node mesh or route reflection with another
+ * node that has a router IP (leafnetd's own rules for its peer list).
+ * Cheapest reads first; stops at the first hit.  1 yes, 0 no, -errno when
+ * the store cannot be read. */
 static int
 bgp_configured(struct store *s, const char *node, struct lf_err *reterr)
 {
 	struct bgp_peer *peers = NULL;
 	struct bgp_node self, *nodes = NULL;
 	struct bgp_config bc;
+	bool have_self = false;
 	size_t n = 0;
 	int r, yes = 0;
 
 	r = bgpconf_node_get(s, node, &self, NULL);
 	if (r == 0) {
-		yes = self.n_peers > 0;
-		bgpconf_node_done(&self);
-		if (yes)
+		have_self = true;
+		if (self.n_peers > 0) {
+			bgpconf_node_done(&self);
 			return 1;
+		}
 	} else if (r != -ENOENT && r != -EINVAL) {	/* EINVAL: a name no record can have */
 		return lf_err_set(reterr, LF_E_UNAVAILABLE, r,
 				  "reading node %s's BGP record: %s", node, strerror(-r));
 	}
 	r = bgpconf_peer_list(s, NULL, &peers, &n, NULL);
-	if (r < 0)
-		return lf_err_set(reterr, LF_E_UNAVAILABLE, r,
-				  "reading the global BGP peers: %s", strerror(-r));
+	if (r < 0) {
+		yes = lf_err_set(reterr, LF_E_UNAVAILABLE, r,
+				 "reading the global BGP peers: %s", strerror(-r));
+		goto out_self;
+	}
 	free(peers);
-	if (n > 0)
-		return 1;
+	if (n > 0) {
+		yes = 1;
+		goto out_self;
+	}
 	r = bgpconf_get(s, &bc, NULL);
-	if (r < 0)
-		return lf_err_set(reterr, LF_E_UNAVAILABLE, r,
-				  "reading the BGP configuration: %s", strerror(-r));
-	if (!bc.node_mesh)
-		return 0;
+	if (r < 0) {
+		yes = lf_err_set(reterr, LF_E_UNAVAILABLE, r,
+				 "reading the BGP configuration: %s", strerror(-r));
+		goto out_self;
+	}
 	r = bgpconf_node_list(s, &nodes, &n, NULL);
-	if (r < 0)
-		return lf_err_set(reterr, LF_E_UNAVAILABLE, r,
-				  "reading the node records: %s", strerror(-r));
+	if (r < 0) {
+		yes = lf_err_set(reterr, LF_E_UNAVAILABLE, r,
+				 "reading the node records: %s", strerror(-r));
+		goto out_self;
+	}
 	for (size_t i = 0; i < n && !yes; i++)
 		yes = strcmp(nodes[i].name, node) != 0 &&
-		      (nodes[i].router_ip4.addr.family || nodes[i].router_ip6.addr.family);
+		      node_peers_with(have_self ? &self : NULL, &nodes[i], nodes, n, &bc);
 	bgpconf_nodes_free(nodes, n);
+out_self:
+	if (have_self)
+		bgpconf_node_done(&self);
 	return yes;
 }
 

@@ -74,28 +74,24 @@ addr_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static int
-addr_dump_cb(const struct nlmsghdr *nlh, void *arg)
+int
+addr_parse(const struct nlmsghdr *nlh, struct addr_info *ret)
 {
 	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
-	struct addr_dump_arg *d = arg;
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a;
 	struct addr_info ai;
 	size_t alen;
-	int r;
 
-	if (nlh->nlmsg_type != RTM_NEWADDR ||
-	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)))
-		return MNL_CB_OK;
-	if (d->ifindex > 0 && (int)ifa->ifa_index != d->ifindex)
-		return MNL_CB_OK;
-	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb) < 0)
-		return MNL_CB_OK;
+	if ((nlh->nlmsg_type != RTM_NEWADDR && nlh->nlmsg_type != RTM_DELADDR))
+		return -ENOMSG;
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) ||
+	    mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb) < 0)
+		return -EBADMSG;
 	alen = ipaddr_len(ifa->ifa_family);
 	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
 	if (!alen || !a || mnl_attr_get_payload_len(a) != alen)
-		return MNL_CB_OK;
+		return -EBADMSG;
 	memset(&ai, 0, sizeof(ai));
 	ai.ifindex = (int)ifa->ifa_index;
 	ai.addr.addr.family = ifa->ifa_family;
@@ -105,6 +101,21 @@ addr_dump_cb(const struct nlmsghdr *nlh, void *arg)
 	ai.flags = ifa->ifa_flags;
 	if (tb[IFA_FLAGS] && mnl_attr_get_payload_len(tb[IFA_FLAGS]) == 4)
 		ai.flags = mnl_attr_get_u32(tb[IFA_FLAGS]);
+	*ret = ai;
+	return 0;
+}
+
+static int
+addr_dump_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct addr_dump_arg *d = arg;
+	struct addr_info ai;
+	int r;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || addr_parse(nlh, &ai) < 0)
+		return MNL_CB_OK;
+	if (d->ifindex > 0 && ai.ifindex != d->ifindex)
+		return MNL_CB_OK;
 	r = d->cb(&ai, d->arg);
 	if (r < 0) {
 		errno = -r;

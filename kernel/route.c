@@ -9,7 +9,7 @@
 
 int
 route_build(struct nl *nl, void *buf, size_t size, uint16_t type, uint16_t flags,
-	    const struct route *rt, const struct ipaddr *nh, size_t n,
+	    const struct route *rt, const struct route_nh *nh, size_t n,
 	    struct nlmsghdr **ret)
 {
 	int family = rt->dst.addr.family;
@@ -24,7 +24,7 @@ route_build(struct nl *nl, void *buf, size_t size, uint16_t type, uint16_t flags
 	if (rt->gateway.family && rt->gateway.family != family)
 		return -EAFNOSUPPORT;
 	for (size_t i = 0; i < n; i++)
-		if (nh[i].family != family)
+		if (nh[i].gw.family != family && (nh[i].gw.family || !nh[i].oif))
 			return -EAFNOSUPPORT;
 	nlh = nl_msg(nl, buf, type, flags);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
@@ -33,7 +33,7 @@ route_build(struct nl *nl, void *buf, size_t size, uint16_t type, uint16_t flags
 	rtm->rtm_protocol = rt->protocol;
 	rtm->rtm_scope = rt->scope;
 	rtm->rtm_type = rt->type ? rt->type : RTN_UNICAST;
-	if (rt->flags & ROUTE_F_ONLINK)
+	if ((rt->flags & ROUTE_F_ONLINK) || (n == 1 && (nh[0].flags & ROUTE_F_ONLINK)))
 		rtm->rtm_flags |= RTNH_F_ONLINK;
 	if (rt->table && rt->table < 256) {
 		rtm->rtm_table = (uint8_t)rt->table;
@@ -44,11 +44,13 @@ route_build(struct nl *nl, void *buf, size_t size, uint16_t type, uint16_t flags
 	}
 	if (rt->dst.len)
 		mnl_attr_put(nlh, RTA_DST, alen, rt->dst.addr.u.b);
-	if (n == 1)
-		mnl_attr_put(nlh, RTA_GATEWAY, alen, nh[0].u.b);
+	if (n == 1 && nh[0].gw.family)
+		mnl_attr_put(nlh, RTA_GATEWAY, alen, nh[0].gw.u.b);
 	else if (n == 0 && rt->gateway.family)
 		mnl_attr_put(nlh, RTA_GATEWAY, alen, rt->gateway.u.b);
-	if (rt->oif > 0)
+	if (n == 1 && nh[0].oif > 0)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)nh[0].oif);
+	else if (rt->oif > 0)
 		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)rt->oif);
 	if (rt->priority)
 		mnl_attr_put_u32(nlh, RTA_PRIORITY, rt->priority);
@@ -59,8 +61,12 @@ route_build(struct nl *nl, void *buf, size_t size, uint16_t type, uint16_t flags
 			struct rtnexthop *rtnh = mnl_nlmsg_get_payload_tail(nlh);
 
 			memset(rtnh, 0, sizeof(*rtnh));
+			rtnh->rtnh_ifindex = nh[i].oif > 0 ? nh[i].oif : 0;
+			if (nh[i].flags & ROUTE_F_ONLINK)
+				rtnh->rtnh_flags |= RTNH_F_ONLINK;
 			nlh->nlmsg_len += MNL_ALIGN(sizeof(*rtnh));
-			mnl_attr_put(nlh, RTA_GATEWAY, alen, nh[i].u.b);
+			if (nh[i].gw.family)
+				mnl_attr_put(nlh, RTA_GATEWAY, alen, nh[i].gw.u.b);
 			rtnh->rtnh_len = (unsigned short)((char *)mnl_nlmsg_get_payload_tail(nlh) -
 							  (char *)rtnh);
 		}
@@ -171,10 +177,23 @@ route_parse(const struct nlmsghdr *nlh, struct route *ret)
 	if (tb[RTA_MULTIPATH] && !rt.oif &&
 	    mnl_attr_get_payload_len(tb[RTA_MULTIPATH]) >= sizeof(struct rtnexthop)) {
 		const struct rtnexthop *nh = mnl_attr_get_payload(tb[RTA_MULTIPATH]);
+		const struct nlattr *a;
 
 		rt.oif = nh->rtnh_ifindex;
 		if (nh->rtnh_flags & RTNH_F_ONLINK)
 			rt.flags |= ROUTE_F_ONLINK;
+		/* the first hop's gateway, from the attributes inside it */
+		if (nh->rtnh_len >= sizeof(*nh) &&
+		    nh->rtnh_len <= mnl_attr_get_payload_len(tb[RTA_MULTIPATH]) &&
+		    !rt.gateway.family)
+			for (a = (const struct nlattr *)RTNH_DATA(nh);
+			     mnl_attr_ok(a, (int)((const char *)nh + nh->rtnh_len - (const char *)a));
+			     a = mnl_attr_next(a))
+				if (mnl_attr_get_type(a) == RTA_GATEWAY &&
+				    mnl_attr_get_payload_len(a) == alen) {
+					rt.gateway.family = rtm->rtm_family;
+					memcpy(rt.gateway.u.b, mnl_attr_get_payload(a), alen);
+				}
 	}
 	rt.protocol = rtm->rtm_protocol;
 	rt.scope = rtm->rtm_scope;

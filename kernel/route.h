@@ -23,6 +23,14 @@ struct route {
 	unsigned flags;			/* ROUTE_F_* */
 };
 
+/* One next hop of a route: a gateway (family 0: none, the destination
+ * is on the link), its device (0: the kernel picks) and ROUTE_F_ONLINK. */
+struct route_nh {
+	struct ipaddr gw;
+	int oif;
+	unsigned flags;
+};
+
 /* The largest request route_build() makes (ROUTE_NH_MAX next hops). */
 #define ROUTE_NH_MAX    16
 #define ROUTE_MSG_MAX   1024
@@ -30,13 +38,14 @@ struct route {
 /* Build the RTM_NEWROUTE / RTM_DELROUTE request for rt into buf (size
  * bytes, at least ROUTE_MSG_MAX) with nl_msg()'s header.  With n > 1 the
  * next hops are nh[0..n) as one RTA_MULTIPATH (ECMP), with n == 1 nh[0]
- * is the gateway, with n == 0 rt->gateway is.  Next hops are of rt's
- * family.  0 and *ret, or -EINVAL / -EAFNOSUPPORT / -E2BIG. */
+ * is the gateway (and its device and flags), with n == 0 rt->gateway is.
+ * Next hops are of rt's family.  0 and *ret, or -EINVAL / -EAFNOSUPPORT /
+ * -E2BIG. */
 int route_build(struct nl *nl, void *buf, size_t size, uint16_t type, uint16_t flags,
-		const struct route *rt, const struct ipaddr *nh, size_t n,
+		const struct route *rt, const struct route_nh *nh, size_t n,
 		struct nlmsghdr **ret);
 /* Parse an RTM_NEWROUTE / RTM_DELROUTE message into *ret (dst as the
- * kernel sent it, gateway, oif -- a multipath route's first hop --,
+ * kernel sent it, gateway, oif -- both a multipath route's first hop --,
  * protocol, scope, type, table from RTA_TABLE, priority, ONLINK).
  * -ENOMSG: not a route message; -EBADMSG: malformed. */
 int route_parse(const struct nlmsghdr *nlh, struct route *ret);

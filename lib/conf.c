@@ -23,7 +23,7 @@ static const char *const conf_keys[] = {
 	"state_dir", "datastore", "etcd_endpoints", "control_socket",
 	"node_name", "log_file", "log_level", "fsync",
 	"bgp_listen_address", "bgp_port", "bgp_import", "docker_socket",
-	"metrics_listen",
+	"metrics_listen", "bgp_nexthop_onlink",
 };
 
 void
@@ -182,7 +182,7 @@ conf_check_keys(const cJSON *root, struct lf_err *reterr)
 					  "datastore, etcd_endpoints, control_socket, "
 					  "node_name, log_file, log_level, fsync, "
 					  "bgp_listen_address, bgp_port, bgp_import, "
-					  "docker_socket, metrics_listen)",
+					  "docker_socket, metrics_listen, bgp_nexthop_onlink)",
 					  it->string);
 		for (const cJSON *o = root->child; o != it; o = o->next)
 			if (strcmp(o->string, it->string) == 0)
@@ -278,6 +278,10 @@ conf_apply(const cJSON *root, struct leafnet_conf *c, struct lf_err *reterr)
 		return r;
 	}
 	r = json_get_bool(root, "fsync", &c->fsync, false, NULL, reterr);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = json_get_bool(root, "bgp_nexthop_onlink", &c->bgp_nexthop_onlink, false, NULL,
+			  reterr);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	{

@@ -20,6 +20,9 @@
  *                              peers: "all" | "default" (only 0/0, ::/0) | "none";
  *                              `netctl bgp import` (the store) and a peer's own
  *                              --import win over it (bgpconf.h)
+ *   "bgp_nexthop_onlink": false  a learned route whose next hop resolves through
+ *                              a route (not a connected network) is installed "via
+ *                              NEXTHOP dev DEV onlink", not via that route's gateway
  *   "docker_socket":  "/run/docker/plugins/leafnet.sock"  leafnet-docker's socket;
  *                              Docker names the driver after the file ("leafnet")
  *   "metrics_listen": "127.0.0.1:9474"  leafnetd's Prometheus endpoint (/metrics),
@@ -54,6 +57,7 @@ struct leafnet_conf {
 	char bgp_listen_address[64];	/* "" = any */
 	unsigned bgp_port;		/* 1-65535, default 179 */
 	char bgp_import[16];		/* "all", "default", "none" */
+	bool bgp_nexthop_onlink;	/* resolved next hops installed onlink */
 	char docker_socket[PATH_MAX];	/* leafnet-docker's listening socket */
 	char metrics_listen[80];	/* leafnetd's /metrics; "" = off */
 };

@@ -52,6 +52,9 @@ const struct netctl_cmd netctl_cmds[] = {
 	{ "node", "set", node_cmd_set, "NAME [--router-ip=IP/LEN]... [--as=N|default]",
 	  "set a node's router IP and AS (no peer; for the mesh or a reflector)",
 	  node_set_help },
+	{ "node", "rr", node_cmd_rr, "NAME on|off [--cluster-id=IP]",
+	  "make a node a BGP route reflector for the nodes of its AS (or not)",
+	  node_rr_help },
 	{ "node", "bgp", node_cmd_bgp,
 	  "peer add IP as N [--password=KEY] [--ttl-security] [--max-prefix=N[,...]]\n"
 	  "        [--import=POLICY] | peer remove IP | peer show  [--node NAME]",

@@ -151,6 +151,8 @@ int node_cmd_rm(struct netctl *ctx, int argc, char **argv);
 int netctl_bgp_damaged(struct store *s);
 extern const char node_set_help[];
 int node_cmd_set(struct netctl *ctx, int argc, char **argv);
+extern const char node_rr_help[];
+int node_cmd_rr(struct netctl *ctx, int argc, char **argv);
 
 /* ipam.c */
 extern const char ipam_repair_help[];

@@ -66,7 +66,7 @@ const char network_update_help[] =
 	"  --community=A:B                      replace the communities (repeatable, up to 8)\n"
 	"  --no-community                       drop them (a non-routable network keeps 64511:100)\n"
 	"\nThe change is written under the network's lock and a running leafnetd here is\n"
-	"told to reload at once (leafnetd elsewhere reads it within 10 s): NAT rules,\n"
+	"told to reload at once (leafnetd elsewhere follows it within a second): NAT rules,\n"
 	"communities and aggregation of what it advertises follow.  Subnets, gateways\n"
 	"and block sizes cannot change (allocations and claimed blocks depend on them).\n"
 	"\nExample:\n"
@@ -957,7 +957,7 @@ int network_cmd_update(struct netctl *ctx, int argc, char **argv)
 		printf("network %s updated; leafnetd reloaded it (live now)\n", name);
 	else if (strcmp(live, "not running") == 0)
 		printf("network %s updated; leafnetd is not running here: it applies the change "
-		       "when it starts (leafnetd on other nodes within 10 s)\n", name);
+		       "when it starts (leafnetd on other nodes within a second)\n", name);
 	else
 		printf("network %s updated; leafnetd here: %s (it rereads networks every 10 s)\n",
 		       name, live);

@@ -1,5 +1,5 @@
-/* node.c — `netctl node ls|show`: the node records (AS, router IPs and
- * node-specific BGP peers).  `netctl node bgp peer ...` lives in bgp.c
+/* node.c — `netctl node ls|show|set|rr`: the node records (AS, router IPs,
+ * route reflector role and node-specific BGP peers).  `netctl node bgp peer ...` lives in bgp.c
  * with the other peer commands. */
 #include <errno.h>
 #include <getopt.h>
@@ -32,6 +32,21 @@ fmt_router_ip(const struct prefix *p, char *buf, size_t size)
 	return p->addr.family ? prefix_fmt(p, buf, size) : NULL;
 }
 
+/* A reflector's cluster id: the one configured, else its router id;
+ * NULL for a node that is no reflector. */
+static const char *
+fmt_rr(const struct bgp_node *n, char *buf, size_t size)
+{
+	if (!n->rr)
+		return NULL;
+	if (n->cluster_id.family == AF_INET)
+		return ipaddr_fmt(&n->cluster_id, buf, size);
+	if (n->router_ip4.addr.family == AF_INET)
+		return ipaddr_fmt(&n->router_ip4.addr, buf, size);
+	snprintf(buf, size, "its router id");
+	return buf;
+}
+
 static char *
 fmt_peers(const struct bgp_node *n)
 {
@@ -51,7 +66,7 @@ fmt_peers(const struct bgp_node *n)
 static cJSON *
 node_json(const struct bgp_node *n, const struct bgp_config *c)
 {
-	char tm[32];
+	char tm[32], cid[IPADDR_STRLEN + 16];
 	cJSON *o, *arr, *po;
 	size_t i;
 
@@ -66,6 +81,10 @@ node_json(const struct bgp_node *n, const struct bgp_config *c)
 	      ? json_add_prefix(o, "router_ip6", &n->router_ip6)
 	      : cJSON_AddNullToObject(o, "router_ip6")) ||
 	    !cJSON_AddStringToObject(o, "created", out_time(n->created, tm, sizeof(tm))) ||
+	    !cJSON_AddBoolToObject(o, "rr", n->rr) ||
+	    !(n->rr && (n->cluster_id.family || n->router_ip4.addr.family)
+	      ? cJSON_AddStringToObject(o, "cluster_id", fmt_rr(n, cid, sizeof(cid)))
+	      : cJSON_AddNullToObject(o, "cluster_id")) ||
 	    !(arr = cJSON_AddArrayToObject(o, "peers")))
 		goto out_delete;
 	for (i = 0; i < n->n_peers; i++) {
@@ -211,7 +230,7 @@ node_cmd_rm(struct netctl *ctx, int argc, char **argv)
 static int
 print_node(const struct bgp_node *n, const struct bgp_config *c)
 {
-	char as[32], p[PREFIX_STRLEN], a[IPADDR_STRLEN], tm[32];
+	char as[32], p[PREFIX_STRLEN], a[IPADDR_STRLEN], tm[32], cid[IPADDR_STRLEN + 16];
 	struct table *t;
 	size_t i;
 	int r = 0;
@@ -223,6 +242,10 @@ print_node(const struct bgp_node *n, const struct bgp_config *c)
 	printf("Router IPv6:   %s\n", n->router_ip6.addr.family
 	       ? prefix_fmt(&n->router_ip6, p, sizeof(p)) : "-");
 	printf("Node mesh:     %s\n", c->node_mesh ? "on" : "off");
+	if (n->rr)
+		printf("Reflector:     yes, cluster id %s\n", fmt_rr(n, cid, sizeof(cid)));
+	else
+		printf("Reflector:     no\n");
 	printf("Created:       %s\n", out_time(n->created, tm, sizeof(tm)));
 	printf("\nNode specific BGP peers: %zu\n", n->n_peers);
 	if (n->n_peers == 0)
@@ -377,6 +400,117 @@ node_cmd_set(struct netctl *ctx, int argc, char **argv)
 			prefix_fmt(&n.router_ip6, p6, sizeof(p6));
 		printf("node %s: AS %s, router IPv4 %s, router IPv6 %s%s\n", n.name,
 		       fmt_as(&n, &c, as, sizeof(as)), p4, p6, ret == 1 ? " (already so)" : "");
+		ret = NETCTL_EXIT_OK;
+	}
+	bgpconf_node_done(&n);
+	return ret;
+}
+
+/* ------------------------------------------------------------ node rr */
+
+const char node_rr_help[] =
+	"Flags:\n"
+	"  --cluster-id=IP      the reflector's CLUSTER_ID (RFC 4456), a non-zero IPv4\n"
+	"                       address; default: the node's router id.  Give every\n"
+	"                       reflector of one cluster the same id\n"
+	"\nMakes NAME a BGP route reflector (on) or a plain node again (off).  Once an\n"
+	"AS has a reflector node, its nodes stop meshing with each other: every other\n"
+	"node of that AS peers with each of its reflectors (as their client), the\n"
+	"reflectors peer with every node of the AS and with each other, whether\n"
+	"'netctl bgp node-mesh' is on or off.  A reflector passes what one client\n"
+	"advertises to the other clients and to its other iBGP peers, next hop\n"
+	"unchanged, with ORIGINATOR_ID and CLUSTER_LIST.  Example, two reflectors:\n"
+	"  netctl node rr host1 on --cluster-id=244.0.0.1\n"
+	"  netctl node rr host2 on --cluster-id=244.0.0.1\n";
+
+enum { OPT_RR_CLUSTER_ID = 0x100 };
+
+int
+node_cmd_rr(struct netctl *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cluster-id", required_argument, NULL, OPT_RR_CLUSTER_ID },
+		NETCTL_COMMON_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	char cid[IPADDR_STRLEN + 16];
+	struct ipaddr cluster = { 0 };
+	struct lf_err err = { 0 };
+	struct bgp_config c;
+	struct bgp_node n;
+	struct store *s;
+	const char *name, *val;
+	bool on;
+	int opt, r, ret = 0;
+
+	opterr = 0;
+	optind = 0;
+	while ((opt = getopt_long_only(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_RR_CLUSTER_ID:
+			if (ipaddr_parse(optarg, &cluster) < 0 || cluster.family != AF_INET)
+				return out_usage_error(ctx, "--cluster-id=%s: give an IPv4 address, "
+						       "e.g. --cluster-id=10.0.0.1", optarg);
+			break;
+		default:
+			if (netctl_opt_common(ctx, opt, argv, &ret))
+				return ret;
+		}
+	}
+	if (optind >= argc)
+		return out_usage_error(ctx, "missing the node NAME and on|off, e.g. "
+				       "netctl node rr host1 on");
+	name = argv[optind];
+	if (!bgpconf_node_name_valid(name))
+		return out_usage_error(ctx, "'%s' is not a valid node name: use 1-%d letters, "
+				       "digits, '.', '_' or '-', starting with a letter or digit",
+				       name, LEAFNET_NAME_MAX - 1);
+	if (optind + 1 >= argc)
+		return out_usage_error(ctx, "missing on or off, e.g. netctl node rr %s on", name);
+	if (optind + 2 < argc)
+		return out_usage_error(ctx, "unexpected argument '%s'", argv[optind + 2]);
+	val = argv[optind + 1];
+	if (strcmp(val, "on") == 0)
+		on = true;
+	else if (strcmp(val, "off") == 0)
+		on = false;
+	else
+		return out_usage_error(ctx, "node rr %s %s: expected on or off", name, val);
+	if (!on && cluster.family)
+		return out_usage_error(ctx, "--cluster-id goes with 'on': a node that is no "
+				       "route reflector has no cluster id");
+
+	if (netctl_store(ctx, &s, &ret) < 0)
+		return ret;
+	r = bgpconf_node_rr(s, name, on, &cluster, &err);
+	if (r < 0)
+		return out_lf_fail(&err, r, "node rr");
+	ret = r;
+	r = bgpconf_get(s, &c, &err);
+	if (bgpconf_damaged_err(r)) {
+		bgpconf_defaults(&c);
+		lf_err_clear(&err);
+		r = 0;
+	}
+	if (r == 0)
+		r = bgpconf_node_get(s, name, &n, &err);
+	if (r < 0)
+		return out_lf_error(&err, r, NETCTL_EXIT_RUNTIME, name);
+	if (ctx->output == NETCTL_OUT_JSON) {
+		cJSON *o = node_json(&n, &c);
+
+		if (o && !cJSON_AddBoolToObject(o, "changed", ret == 0)) {
+			cJSON_Delete(o);
+			o = NULL;
+		}
+		ret = out_json_done(o);
+	} else {
+		if (n.rr)
+			printf("node %s is %sa route reflector, cluster id %s\n", n.name,
+			       ret == 1 ? "already " : "", fmt_rr(&n, cid, sizeof(cid)));
+		else
+			printf("node %s is %sno route reflector\n", n.name,
+			       ret == 1 ? "already " : "");
 		ret = NETCTL_EXIT_OK;
 	}
 	bgpconf_node_done(&n);

@@ -116,7 +116,11 @@ status_print(const cJSON *root)
 		struct status_row *row = strchr(addr, ':') ? &rows6[n6++] : &rows4[n4++];
 
 		snprintf(row->cell[0], sizeof(row->cell[0]), "%s", addr);
-		snprintf(row->cell[1], sizeof(row->cell[1]), "%s", jstr(p, "type", "-"));
+		/* a reflector's client is no reflector: say what it is to us */
+		if (strcmp(jstr(p, "role", ""), "rr-client") == 0)
+			snprintf(row->cell[1], sizeof(row->cell[1]), "rr client");
+		else
+			snprintf(row->cell[1], sizeof(row->cell[1]), "%s", jstr(p, "type", "-"));
 		snprintf(row->cell[2], sizeof(row->cell[2]), "%s", cJSON_IsTrue(up) ? "up" : "start");
 		status_since(cJSON_IsNumber(since) ? since->valuedouble : 0, row->cell[3],
 			     sizeof(row->cell[3]));

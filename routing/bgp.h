@@ -21,6 +21,8 @@
 #define BGP_WBUF_HIWAT		(256 * 1024)	/* stop packing UPDATEs */
 #define BGP_WBUF_MAX		(4 * 1024 * 1024) /* hard cap: reset */
 #define BGP_RETRY_MAX_S		120		/* connect-retry back-off cap */
+#define BGP_QUICK_RETRY_MS	1000		/* after a failed connect ... */
+#define BGP_QUICK_TRIES		30		/* ... this many times, then back off */
 #define BGP_HOLD_OPENSENT_S	240		/* RFC 4271 §8: "large" */
 #define BGP_GR_TIME		120		/* restart time advertised */
 #define BGP_LOCAL_PREF_DEF	100
@@ -95,6 +97,7 @@ struct peer {
 	struct ld_timer	 keepalive;
 	struct ld_timer	 idlehold;	/* back-off before restarting */
 	uint32_t	 retry_s;	/* current back-off, seconds */
+	uint32_t	 quick_tries;	/* quick retries since the last Established */
 
 	/* the message being handled by bgp_fsm() */
 	const uint8_t	*msg;
@@ -116,6 +119,7 @@ struct peer {
 	time_t		 since;
 	char		 info[128];
 	uint64_t	 prefixes_received;
+	uint64_t	 prefixes_unusable;	/* ... whose next hop is not usable */
 	uint64_t	 prefixes_sent;
 	uint64_t	 msgs_in, msgs_out;
 	uint64_t	 updates_in, updates_out;
@@ -143,6 +147,8 @@ struct bgp {
 	struct ipaddr	 nexthop4, nexthop6;
 	struct ipaddr	 listen_addr;
 	uint16_t	 listen_port;
+	bool		 rr;		/* a route reflector (rde_rr.c) */
+	uint32_t	 cluster_id;	/* host order; with rr */
 	int		 listener_fd;	/* for TCP MD5 keys; -1 = unknown */
 	struct peer	*peers;
 	struct rde	*rde;
@@ -175,6 +181,9 @@ void		 session_conn_free(struct peer *p, struct bgp_conn *c);
 void		 session_failed(struct peer *p, struct bgp_conn *c,
 		    const char *why);
 uint32_t	 bgp_router_id(const struct bgp *b);	/* host order */
+/* Ours in a CLUSTER_LIST (RFC 4456 §8): the cluster id of a reflector,
+ * else the router id.  Host order. */
+uint32_t	 bgp_cluster_id(const struct bgp *b);
 int		 session_connect(struct peer *p);
 void		 session_close(struct peer *p, struct bgp_conn *c);
 int		 session_send(struct peer *p, struct bgp_conn *c,
@@ -217,6 +226,10 @@ void		 rde_peer_free(struct peer *p);		/* NULL-safe */
 void		 rde_out_clear(struct peer *p);
 /* Pack and write what is queued for p, up to the write high-water mark. */
 void		 rde_flush_peer(struct peer *p);
+/* rde_nexthop.c: NH_STATE from the local side; the router id or our
+ * advertised next hops changed (bgp_configure). */
+void		 rde_nh_state(struct bgp *b, const struct ld_msg *m);
+void		 rde_nh_reconf(struct bgp *b);
 /* For tests and status: table sizes (any pointer may be NULL). */
 void		 rde_stats(const struct bgp *b, size_t *prefixes,
 		    size_t *asets, size_t *xattrs);

@@ -11,6 +11,14 @@
  *    Idle for a back-off (IdleHoldTimer: connect_retry seconds, doubled on
  *    each failure up to 120 s, jittered, reset when Established) and then
  *    starts again;
+ *  - a connection that fails (refused, reset before the OPEN: the peer is
+ *    not up yet, or restarting) is tried again after BGP_QUICK_RETRY_MS,
+ *    up to BGP_QUICK_TRIES times since the last Established, and only
+ *    then on the back-off; so is a session the peer ended on purpose
+ *    (Cease: administrative shutdown or reset, deconfigured, other
+ *    configuration change, collision).  A refused SYN costs nothing, and
+ *    a peer that comes back is connected within a second instead of after
+ *    its own connect delay (BIRD's is at least 1 s);
  *  - while that back-off runs, an incoming connection is accepted (as if
  *    the start had happened), so a restarted peer reconnects at once;
  *  - a connection accepted in Connect replaces our connect() in progress;
@@ -79,6 +87,7 @@ change_state(struct peer *p, enum bgp_state state, enum bgp_event ev)
 	}
 	if (state == BGP_STATE_ESTABLISHED) {
 		p->retry_s = p->conf.connect_retry;
+		p->quick_tries = 0;
 		p->up_ms = ld_now_ms();
 		(void)snprintf(p->info, sizeof(p->info), "Established");
 		rde_peer_up(p);
@@ -106,15 +115,34 @@ backoff(struct peer *p)
 	return bgp_jitter(p->bgp, s * 1000U);
 }
 
-/* Drop the session: Idle, then start again after the back-off. */
+/* The wait before trying again after a failed connection: quick first
+ * (see the top of this file), then the back-off. */
+static uint64_t
+retry_wait(struct peer *p)
+{
+	if (p->quick_tries < BGP_QUICK_TRIES) {
+		p->quick_tries++;
+		return bgp_jitter(p->bgp, BGP_QUICK_RETRY_MS);
+	}
+	return backoff(p);
+}
+
+/* Drop the session: Idle, then start again after the back-off (quick:
+ * after retry_wait()). */
 static void
-fsm_down(struct peer *p, enum bgp_event ev)
+fsm_down_after(struct peer *p, enum bgp_event ev, bool quick)
 {
 	session_close(p, &p->conn);
 	session_close(p, &p->coll);
 	timers_stop(p);
 	change_state(p, BGP_STATE_IDLE, ev);
-	peer_timer_set(p, &p->idlehold, backoff(p));
+	peer_timer_set(p, &p->idlehold, quick ? retry_wait(p) : backoff(p));
+}
+
+static void
+fsm_down(struct peer *p, enum bgp_event ev)
+{
+	fsm_down_after(p, ev, false);
 }
 
 static void
@@ -139,7 +167,7 @@ fsm_connect(struct peer *p, enum bgp_event ev)
 {
 	int rc;
 
-	peer_timer_set(p, &p->connretry, backoff(p));
+	peer_timer_set(p, &p->connretry, retry_wait(p));
 	if (p->conf.passive) {
 		timer_stop(&p->connretry);
 		change_state(p, BGP_STATE_ACTIVE, ev);
@@ -282,6 +310,7 @@ recv_notification(struct peer *p, enum bgp_event ev)
 {
 	struct bgp_notification n;
 	char text[256];
+	bool quick = false;
 
 	if (bgp_notification_decode(p->msg, p->msg_len, &n, &p->err) < 0) {
 		log_warnx("neighbor %s: malformed NOTIFICATION received",
@@ -297,8 +326,15 @@ recv_notification(struct peer *p, enum bgp_event ev)
 		    text);
 		(void)snprintf(p->info, sizeof(p->info), "received %s: %s",
 		    bgp_err_name(n.code), bgp_suberr_name(n.code, n.subcode));
+		/* ended on purpose: it will be back, try again soon */
+		quick = n.code == BGP_ERRC_CEASE &&
+		    (n.subcode == BGP_ERRS_CEASE_SHUTDOWN ||
+		     n.subcode == BGP_ERRS_CEASE_DECONFIG ||
+		     n.subcode == BGP_ERRS_CEASE_RESET ||
+		     n.subcode == BGP_ERRS_CEASE_CONFCHANGE ||
+		     n.subcode == BGP_ERRS_CEASE_COLLISION);
 	}
-	fsm_down(p, ev);
+	fsm_down_after(p, ev, quick);
 }
 
 static void
@@ -437,7 +473,7 @@ bgp_fsm(struct peer *p, enum bgp_event ev)
 			/* RFC 4271 §8.2.2: back to Active, retry later */
 			session_close(p, &p->conn);
 			timer_stop(&p->hold);
-			peer_timer_set(p, &p->connretry, backoff(p));
+			peer_timer_set(p, &p->connretry, retry_wait(p));
 			change_state(p, BGP_STATE_ACTIVE, ev);
 			break;
 		case BGP_EV_NOTIFICATION:

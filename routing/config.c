@@ -51,8 +51,23 @@ ld_peer_type_name(enum peer_type t)
 	case PEER_TYPE_MESH:	return "node-to-node mesh";
 	case PEER_TYPE_GLOBAL:	return "global";
 	case PEER_TYPE_NODE:	return "node specific";
+	case PEER_TYPE_RR:	return "route reflector";
 	}
 	return "?";
+}
+
+const char *
+ld_peer_role_name(enum peer_type t, bool rr_client)
+{
+	if (rr_client)
+		return "rr-client";
+	switch (t) {
+	case PEER_TYPE_RR:	return "rr";
+	case PEER_TYPE_MESH:	return "mesh";
+	case PEER_TYPE_GLOBAL:
+	case PEER_TYPE_NODE:	break;
+	}
+	return "tor";
 }
 
 const char *
@@ -169,6 +184,7 @@ conf_peers(struct ld_conf *c, struct store *s, const struct bgp_config *bc,
 	char et[LF_ERR_MSG_MAX + LF_ERR_DETAILS_MAX + 4];
 	struct lf_err e = { 0 };
 	struct peer_conf pc;
+	bool as_rr;
 	int r;
 
 	for (size_t i = 0; self && i < self->n_peers; i++) {
@@ -189,27 +205,43 @@ conf_peers(struct ld_conf *c, struct store *s, const struct bgp_config *bc,
 	free(globals);
 	if (r < 0)
 		return conf_err(err, errsize, "out of memory");
-	if (!c->node_mesh)
-		return 0;
-
 	r = bgpconf_node_list(s, &nodes, &n_nodes, &e);
 	if (r < 0)
 		return conf_err(err, errsize, "reading the node records: %s",
 				store_err_text(&e, et, sizeof(et)));
+	/* Route reflection replaces the mesh among the nodes of an AS that
+	 * has a reflector node, mesh on or off: each node peers with every
+	 * reflector of its AS (as its client), a reflector with every node of
+	 * its AS (clients, and the other reflectors as non-clients).  Nodes
+	 * of other ASes mesh with us as before, when the mesh is on. */
+	as_rr = c->rr;
+	for (size_t i = 0; i < n_nodes && !as_rr; i++)
+		as_rr = nodes[i].rr && strcmp(nodes[i].name, c->base.node_name) != 0 &&
+			(nodes[i].as ? nodes[i].as : bc->default_node_as) == c->local_as;
 	for (size_t i = 0; i < n_nodes && r >= 0; i++) {
 		const struct bgp_node *n = &nodes[i];
 		const struct prefix *ips[2] = { &n->router_ip4, &n->router_ip6 };
+		uint32_t as = n->as ? n->as : bc->default_node_as;
+		enum peer_type type = PEER_TYPE_MESH;
 
 		if (strcmp(n->name, c->base.node_name) == 0)
 			continue;
+		if (as_rr && as == c->local_as) {
+			if (!c->rr && !n->rr)
+				continue;	/* two clients: no session */
+			type = PEER_TYPE_RR;
+		} else if (!c->node_mesh) {
+			continue;
+		}
 		for (size_t k = 0; k < 2 && r >= 0; k++) {
 			struct bgp_peer bp = { 0 };
 
 			if (!ips[k]->addr.family || is_own_addr(c, &ips[k]->addr))
 				continue;
 			bp.addr = ips[k]->addr;
-			bp.as = n->as ? n->as : bc->default_node_as;
-			peer_from_store(&pc, &bp, PEER_TYPE_MESH, PEER_IMPORT_ALL, bc);
+			bp.as = as;
+			peer_from_store(&pc, &bp, type, PEER_IMPORT_ALL, bc);
+			pc.rr_client = type == PEER_TYPE_RR && c->rr && !n->rr;
 			snprintf(pc.name, sizeof(pc.name), "%s", n->name);
 			r = peer_push(c, &cap, &pc);
 		}
@@ -302,6 +334,7 @@ ld_conf_build(const char *path, struct store *s, struct ld_conf *ret,
 
 	c.local_as = have_self && self.as ? self.as : bc.default_node_as;
 	c.node_mesh = bc.node_mesh;
+	c.rr = have_self && self.rr;
 	if (have_self && self.router_ip4.addr.family == AF_INET) {
 		c.router_id = self.router_ip4.addr;
 	} else {
@@ -312,6 +345,8 @@ ld_conf_build(const char *path, struct store *s, struct ld_conf *ret,
 				 ipaddr_fmt(&c.router_id, a, sizeof(a)));
 	}
 	c.nexthop4 = c.router_id;
+	if (c.rr)
+		c.cluster_id = self.cluster_id.family == AF_INET ? self.cluster_id : c.router_id;
 	if (have_self && self.router_ip6.addr.family == AF_INET6) {
 		c.nexthop6 = self.router_ip6.addr;
 	} else {
@@ -370,6 +405,12 @@ ld_conf_to_json(const struct ld_conf *c)
 		cJSON_AddStringToObject(root, "listen_address", "any");
 	cJSON_AddNumberToObject(root, "listen_port", c->listen_port);
 	cJSON_AddBoolToObject(root, "node_mesh", c->node_mesh);
+	if (c->rr) {
+		cJSON *rr = cJSON_AddObjectToObject(root, "route_reflector");
+
+		if (rr)
+			(void)json_add_addr(rr, "cluster_id", &c->cluster_id);
+	}
 	cJSON_AddNumberToObject(root, "revision", (double)c->revision);
 	peers = cJSON_AddArrayToObject(root, "peers");
 	for (size_t i = 0; peers && i < c->n_peers; i++) {
@@ -432,6 +473,16 @@ ld_conf_check(struct ld *d, bool force, char *reterr, size_t reterrsize)
 			snprintf(reterr, reterrsize, "%s", err);
 		return r;
 	}
+	return ld_conf_apply(d, &nc, reterr, reterrsize);
+}
+
+int
+ld_conf_apply(struct ld *d, struct ld_conf *ncp, char *reterr, size_t reterrsize)
+{
+	struct ld_conf nc = *ncp;
+	int r;
+
+	memset(ncp, 0, sizeof(*ncp));		/* ours now */
 	if (strcmp(nc.base.state_dir, d->conf.base.state_dir) != 0 ||
 	    strcmp(nc.base.control_socket, d->conf.base.control_socket) != 0 ||
 	    strcmp(nc.base.node_name, d->conf.base.node_name) != 0 ||

@@ -44,6 +44,7 @@ struct ctl_client {
 	struct ld *d;
 	int fd;
 	bool eof;			/* peer finished sending */
+	bool wait_reload;		/* a "reload" waits for the store worker */
 	size_t in_len;
 	char in[CTL_LINE_MAX];
 	char *out;
@@ -122,6 +123,8 @@ ctl_status(struct ld *d)
 	cJSON_AddStringToObject(o, "node", d->conf.base.node_name);
 	cJSON_AddNumberToObject(o, "as", d->conf.local_as);
 	(void)json_add_addr(o, "router_id", &d->conf.router_id);
+	if (d->conf.rr)
+		(void)json_add_addr(o, "cluster_id", &d->conf.cluster_id);
 	cJSON_AddNumberToObject(o, "revision", (double)d->conf.revision);
 	cJSON_AddNumberToObject(o, "routes", (double)rib_count(d->rib));
 	cJSON_AddNumberToObject(o, "advertised", (double)rib_exported(d->rib));
@@ -139,12 +142,14 @@ ctl_status(struct ld *d)
 			break;
 		(void)json_add_addr(p, "address", &ps.addr);
 		cJSON_AddStringToObject(p, "type", ld_peer_type_name(ps.type));
+		cJSON_AddStringToObject(p, "role", ld_peer_role_name(ps.type, ps.rr_client));
 		cJSON_AddNumberToObject(p, "as", ps.remote_as);
 		cJSON_AddStringToObject(p, "state", ps.state ? ps.state : "Idle");
 		cJSON_AddBoolToObject(p, "up", ps.up);
 		cJSON_AddNumberToObject(p, "since", (double)ps.since);
 		cJSON_AddStringToObject(p, "info", ps.info);
 		cJSON_AddNumberToObject(p, "received", (double)ps.prefixes_received);
+		cJSON_AddNumberToObject(p, "unusable", (double)ps.prefixes_unusable);
 		cJSON_AddNumberToObject(p, "sent", (double)ps.prefixes_sent);
 		/* the options it runs with (never the password itself) */
 		cJSON_AddStringToObject(p, "import", ld_peer_import_name(ps.import));
@@ -272,7 +277,12 @@ ctl_request(struct ld *d, struct ctl_client *c, const char *line)
 		break;
 	case CTL_CMD_RELOAD:
 		log_info("control: reload requested");
-		if (ld_conf_check(d, true, err, sizeof(err)) < 0) {
+		if (d->watch != NULL) {
+			/* answered by control_reload_done(); the store is read
+			 * off the loop, and this client's next requests wait */
+			c->wait_reload = true;
+			watch_want(d, WATCH_CONF | WATCH_FORCE | WATCH_REPLY | WATCH_NETS);
+		} else if (ld_conf_check(d, true, err, sizeof(err)) < 0) {
 			ctl_error(c, err);
 		} else if ((o = cJSON_CreateObject()) != NULL) {
 			cJSON_AddBoolToObject(o, "ok", true);
@@ -307,11 +317,55 @@ ctl_flush(struct ld *d, struct ctl_client *c)
 			c->out_cap = 0;
 		}
 	}
-	if (c->eof && c->out_len == 0)
+	if (c->eof && c->out_len == 0 && !c->wait_reload)
 		return false;
 	loop_io_events(d->loop, c->fd, (short)((c->out_len ? POLLOUT : 0) |
 				       (c->eof || c->out_len > CTL_OUT_HIGH ? 0 : POLLIN)));
 	return true;
+}
+
+/* The complete request lines received, in order; stops at a reload that
+ * waits for its answer. */
+static void
+ctl_lines(struct ld *d, struct ctl_client *c)
+{
+	char *nl;
+
+	while (!c->wait_reload && (nl = memchr(c->in, '\n', c->in_len)) != NULL) {
+		size_t len = (size_t)(nl - c->in);
+
+		*nl = '\0';
+		if (len > 0)
+			ctl_request(d, c, c->in);
+		memmove(c->in, nl + 1, c->in_len - len - 1);
+		c->in_len -= len + 1;
+	}
+}
+
+void
+control_reload_done(struct ld *d, int r, const char *err)
+{
+	struct ctl_client *c, *next;
+	cJSON *o;
+
+	if (d->ctl == NULL)
+		return;
+	for (c = d->ctl->clients; c != NULL; c = next) {
+		next = c->next;
+		if (!c->wait_reload)
+			continue;
+		c->wait_reload = false;
+		if (r < 0) {
+			ctl_error(c, err && *err ? err : strerror(-r));
+		} else if ((o = cJSON_CreateObject()) != NULL) {
+			cJSON_AddBoolToObject(o, "ok", true);
+			cJSON_AddNumberToObject(o, "revision", (double)d->conf.revision);
+			ctl_reply(c, o);
+		}
+		ctl_lines(d, c);
+		if (!ctl_flush(d, c))
+			ctl_client_free(d, c);
+	}
 }
 
 static void
@@ -320,7 +374,6 @@ ctl_read(struct ld *d, struct ctl_client *c)
 	for (;;) {
 		ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
 				 MSG_DONTWAIT);
-		char *nl;
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -331,15 +384,9 @@ ctl_read(struct ld *d, struct ctl_client *c)
 			return;
 		}
 		c->in_len += (size_t)n;
-		while ((nl = memchr(c->in, '\n', c->in_len)) != NULL) {
-			size_t len = (size_t)(nl - c->in);
-
-			*nl = '\0';
-			if (len > 0)
-				ctl_request(d, c, c->in);
-			memmove(c->in, nl + 1, c->in_len - len - 1);
-			c->in_len -= len + 1;
-		}
+		ctl_lines(d, c);
+		if (c->wait_reload)
+			return;
 		if (c->in_len == sizeof(c->in)) {
 			ctl_error(c, "request line too long (limit 8192 bytes)");
 			c->eof = true;		/* answer, then hang up */

@@ -5,7 +5,9 @@
  *
  *   loop_turn()       poll; fd callbacks (peer sockets -> FSM -> RDE,
  *                     route monitor -> RIB, control socket, listener)
- *   timers            bgp/revision check, RIB refresh, BGP timers
+ *   timers            RIB placement deadline, BGP timers (the store is
+ *                     followed by the store worker, watch.c: its results
+ *                     arrive as one more fd callback)
  *   ld_exchange()     to_local drained (learned routes staged, dumps
  *                     answered), to_bgp drained (advertise/withdraw),
  *                     kroute_commit(): the turn's one netlink batch
@@ -40,6 +42,10 @@ ld_local_msg(const struct ld_msg *m, void *arg)
 	case LD_MSG_KR_DELETE:
 		kroute_learned_msg(d, m);
 		break;
+	case LD_MSG_NH_TRACK:
+	case LD_MSG_NH_UNTRACK:
+		kroute_nh_msg(d, m);
+		break;
 	case LD_MSG_LOCAL_DUMP_REQ:
 		if (d->rib != NULL)
 			rib_dump(d->rib, m->id);
@@ -55,16 +61,25 @@ ld_local_msg(const struct ld_msg *m, void *arg)
 /* Deliver what each side queued for the other this turn.  The local side
  * first: a dump it answers lands behind the changes already queued for
  * the BGP side, so the BGP side sees them in the order they happened.
- * Then the kernel gets this turn's learned routes in one batch. */
+ * Then the kernel gets this turn's learned routes in one batch; what
+ * that changes of the next hops' states goes to the BGP side, and round
+ * again.  What is left after that waits for an immediate next turn. */
 static void
 ld_exchange(struct ld *d)
 {
-	for (int i = 0; i < 4 && (!msgq_empty(&d->to_local) || !msgq_empty(&d->to_bgp)); i++) {
+	for (int i = 0; i < 8; i++) {
 		(void)msgq_drain(&d->to_local, ld_local_msg, d);
 		if (d->bgp != NULL)
 			(void)msgq_drain(&d->to_bgp, bgp_msg, d->bgp);
+		if (!msgq_empty(&d->to_local) || !msgq_empty(&d->to_bgp))
+			continue;
+		kroute_commit(d);
+		if (msgq_empty(&d->to_local) && msgq_empty(&d->to_bgp))
+			return;
 	}
 	kroute_commit(d);
+	if (!msgq_empty(&d->to_local) || !msgq_empty(&d->to_bgp))
+		loop_wakeup_at(d->loop, ld_now_ms());
 }
 
 static int
@@ -103,25 +118,35 @@ ld_start(struct ld *d)
 	}
 	if ((r = control_open(d, d->conf.base.control_socket)) < 0)
 		return r;
+	/* Listen before connecting: two nodes started together then never
+	 * both find the other's port closed (at least one connect() finds
+	 * the other listening), so neither waits out a retry.  A connection
+	 * accepted before bgp_configure() is only taken in the first turn. */
+	if ((r = listener_open(d, &d->conf.listen_addr, d->conf.listen_port)) < 0)
+		return r;
 	r = bgp_configure(d->bgp, &d->conf);
 	if (r < 0) {
 		log_warnx("BGP configuration refused: %s", strerror(-r));
 		return r;
 	}
-	if ((r = listener_open(d, &d->conf.listen_addr, d->conf.listen_port)) < 0)
-		return r;
 	/* Last: the dump announces every workload route there is. */
 	if ((r = kroute_open(d)) < 0)
 		return r;
 	nat_start(d);			/* outbound SNAT; never fatal */
 	(void)metrics_open(d, d->conf.base.metrics_listen);	/* never fatal */
-	timer_set(&d->t_conf, LD_CONF_CHECK_MS);
+	/* From here on the store is read by the store worker, off the loop;
+	 * without it (no threads), on a timer as before. */
+	if (watch_start(d) < 0)
+		timer_set(&d->t_conf, LD_CONF_CHECK_MS);
+	else
+		timer_set(&d->t_nat, LD_NAT_CHECK_MS);	/* the re-reads did it before */
 	return 0;
 }
 
 static void
 ld_stop(struct ld *d, const char *reason)
 {
+	watch_stop(d);			/* before the store and the loop go */
 	if (d->bgp != NULL)
 		bgp_shutdown(d->bgp, reason);
 	/* what the sessions' end withdrew goes with kroute_close() */
@@ -151,6 +176,8 @@ ld_next_due(struct ld *d, uint64_t bgp_next)
 	uint64_t due = d->t_conf.due;
 	uint64_t r = rib_timers(d->rib, 0);	/* peek */
 
+	if (d->t_nat.due && (due == 0 || d->t_nat.due < due))
+		due = d->t_nat.due;
 	if (bgp_next && (due == 0 || bgp_next < due))
 		due = bgp_next;
 	if (r && (due == 0 || r < due))
@@ -195,7 +222,10 @@ ld_run(const char *config_path, bool debug)
 			log_info("SIGHUP: reloading the configuration");
 			d.reload_wanted = true;
 		}
-		if (d.reload_wanted || timer_expired(&d.t_conf, now)) {
+		if (d.watch != NULL && d.reload_wanted) {
+			d.reload_wanted = false;
+			watch_want(&d, WATCH_CONF | WATCH_FORCE | WATCH_NETS);
+		} else if (d.reload_wanted || timer_expired(&d.t_conf, now)) {
 			bool force = d.reload_wanted;
 
 			d.reload_wanted = false;
@@ -203,6 +233,11 @@ ld_run(const char *config_path, bool debug)
 			timer_set(&d.t_conf, LD_CONF_CHECK_MS);
 		}
 		(void)rib_timers(d.rib, now);
+		if (timer_expired(&d.t_nat, now)) {
+			rib_nat_recheck(d.rib);
+			timer_set(&d.t_nat, LD_NAT_CHECK_MS);
+		}
+		watch_turn(&d);
 		bgp_next = bgp_timers(d.bgp, now);
 		ld_exchange(&d);
 		bgp_flush(d.bgp);

@@ -9,6 +9,12 @@
  * one is older than the dump and must not be replayed after it), a fresh
  * dump, and a sweep of what the dump did not show.  Never a scan timer.
  *
+ * The same monitor (and a dump at start and after an overflow) feeds the
+ * next-hop table (nexthop.c) with every other route of the main table,
+ * the node's addresses and link downs: the BGP side asks whether each
+ * next hop it holds is usable (NH_TRACK) and hears so at once and on every
+ * change (NH_STATE); learned routes are installed resolved through it.
+ *
  * Out: routes the BGP side learned, as LD_MSG_KR_CHANGE / KR_DELETE
  * messages (msg.h).  kroute_learned_msg() stages each as a netlink request
  * in this turn's batch; kroute_commit() at the end of the turn sends the
@@ -31,12 +37,14 @@
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 
+#include "addr.h"
 #include "clock.h"
 #include "dbuf.h"
 #include "hash.h"
 #include "leafnet.h"
 #include "ld_local.h"
 #include "log.h"
+#include "nexthop.h"
 #include "nl.h"
 #include "route.h"
 
@@ -51,19 +59,40 @@
 #define KR_BATCH_MSGS		128
 #define KR_BATCH_BYTES		(32 * 1024)
 
+/* Back-off of a learned route the kernel refused (or a hop of it). */
+#define KR_RETRY_MIN_MS		1000
+#define KR_RETRY_MAX_MS		30000
+
+/* A learned route: what the BGP side wants (its BGP next hops) and what
+ * the kernel has (the resolved hops it ACKed). */
 struct learned {
 	struct hnode hn;
 	struct prefix p;
-	size_t n;
-	struct ipaddr nh[];
+	uint8_t n;			/* BGP next hops wanted; 0: none */
+	uint8_t n_inst;			/* hops in the kernel; 0: not installed */
+	uint8_t n_bad;			/* hops the kernel refused: left out */
+	uint8_t npend;			/* requests for it in the batch */
+	bool probe;			/* refused as a whole: try hop by hop */
+	bool probed;			/* ... done; until a retry, not again */
+	bool timed;			/* the back-off's retry is running */
+	bool soon;			/* retry_due brought forward by a change */
+	uint32_t retry_ms;		/* current back-off; 0: none */
+	uint64_t retry_due;		/* refused: try again then; 0: no */
+	uint64_t refused;		/* when it last was */
+	struct ipaddr *nh;		/* [n] */
+	struct route_nh *inst;		/* [n_inst] */
+	struct route_nh *bad;		/* [n_bad] */
 };
 
 /* A request in the batch, and what to do with the table when it is ACKed. */
 struct kr_pending {
 	struct prefix p;
 	uint32_t n;			/* 0: delete */
+	uint32_t n_bgp;
 	bool track;			/* update the learned table */
-	struct ipaddr nh[LD_MSG_NH_MAX];
+	bool probe;			/* one hop alone: does the kernel take it? */
+	struct route_nh nh[LD_MSG_NH_MAX];
+	struct ipaddr bgp[LD_MSG_NH_MAX];	/* the BGP next hops behind it */
 };
 
 struct kroute {
@@ -73,6 +102,13 @@ struct kroute {
 	uint32_t gen;			/* dump generation for rib_sweep() */
 	size_t resyncs;
 	struct htab learned;		/* struct learned by prefix */
+	size_t n_installed;		/* ... with a route in the kernel */
+	struct nh_table *nh;		/* next-hop resolution (nexthop.c) */
+	bool kernel_changed;		/* a kernel route, address or link did */
+	struct prefix *todo;		/* learned routes to look at again */
+	size_t ntodo, cap_todo;
+	size_t n_retry;			/* learned routes with retry_due */
+	uint64_t retry_next;		/* the earliest of them */
 
 	/* this turn's batch */
 	char *bbuf;			/* KR_BATCH_BYTES + ROUTE_MSG_MAX */
@@ -131,21 +167,116 @@ kr_parse_route(const struct nlmsghdr *nlh, struct prefix *p, int *oif)
 	return true;
 }
 
+/* ---- what next-hop resolution needs (nexthop.c) ----------------------- */
+
+/* A route of the main table for the next-hop table: every protocol's but
+ * ours (workload routes resolve nothing, learned ones go in as we install
+ * them, with their BGP next hops). */
+static void
+kr_nh_route(struct ld *d, const struct nlmsghdr *nlh, const struct route *rt)
+{
+	struct kroute *kr = d->kr;
+	bool replace = nlh->nlmsg_type == RTM_NEWROUTE && (nlh->nlmsg_flags & NLM_F_REPLACE);
+
+	if (rt->table != RT_TABLE_MAIN)
+		return;
+	if (rt->protocol == LEAFNET_RTPROT || rt->protocol == LEAFNET_RTPROT_LEARNED) {
+		if (replace)		/* ours took another's place */
+			nh_kernel_replaced(kr->nh, rt);
+		return;
+	}
+	if (nlh->nlmsg_type == RTM_NEWROUTE)
+		(void)nh_kernel_add(kr->nh, rt, replace);
+	else
+		nh_kernel_del(kr->nh, rt);
+	kr->kernel_changed = true;
+}
+
+static void
+kr_nh_addr(struct ld *d, const struct nlmsghdr *nlh)
+{
+	struct addr_info ai;
+
+	if (addr_parse(nlh, &ai) < 0)
+		return;
+	if (nlh->nlmsg_type == RTM_NEWADDR)
+		(void)nh_addr_add(d->kr->nh, &ai.addr.addr, ai.ifindex);
+	else
+		nh_addr_del(d->kr->nh, &ai.addr.addr, ai.ifindex);
+	d->kr->kernel_changed = true;
+}
+
+static int
+kr_nh_dump_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct route rt;
+
+	if (nlh->nlmsg_type == RTM_NEWROUTE && route_parse(nlh, &rt) == 0)
+		kr_nh_route(arg, nlh, &rt);
+	return MNL_CB_OK;
+}
+
+static int
+kr_nh_addr_cb(const struct addr_info *ai, void *arg)
+{
+	struct ld *d = arg;
+
+	(void)nh_addr_add(d->kr->nh, &ai->addr.addr, ai->ifindex);
+	return 0;
+}
+
+/* The node's addresses and every table-main route, afresh. */
+static int
+kr_nh_load(struct ld *d)
+{
+	struct kroute *kr = d->kr;
+	int r = -EINTR;
+
+	for (int tries = 0; tries < 5 && r == -EINTR; tries++) {
+		char buf[NL_MSG_SIZE] = { 0 };
+		struct nlmsghdr *nlh;
+		struct rtmsg *rtm;
+
+		nh_kernel_clear(kr->nh);
+		r = addr_dump(&kr->req, AF_UNSPEC, 0, kr_nh_addr_cb, d);
+		if (r < 0)
+			continue;
+		nlh = nl_msg(&kr->req, buf, RTM_GETROUTE, 0);
+		rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+		rtm->rtm_family = AF_UNSPEC;
+		r = nl_dump(&kr->req, nlh, kr_nh_dump_cb, d);
+	}
+	kr->kernel_changed = true;
+	return r;
+}
+
 static int
 kr_event_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct ld *d = arg;
 	struct prefix p;
-	int oif;
+	struct route rt;
 
 	switch (nlh->nlmsg_type) {
 	case RTM_NEWROUTE:
-		if (kr_parse_route(nlh, &p, &oif))
-			(void)rib_kernel_add(d->rib, &p, oif, d->kr->gen);
-		break;
 	case RTM_DELROUTE:
-		if (kr_parse_route(nlh, &p, &oif))
+		if (route_parse(nlh, &rt) < 0)
+			break;
+		kr_nh_route(d, nlh, &rt);
+		/* our workload routes, for the local RIB */
+		if (rt.protocol != LEAFNET_RTPROT || rt.type != RTN_UNICAST ||
+		    rt.table != RT_TABLE_MAIN)
+			break;
+		p = rt.dst;
+		prefix_mask(&p);
+		if (nlh->nlmsg_type == RTM_NEWROUTE)
+			(void)rib_kernel_add(d->rib, &p, rt.oif, d->kr->gen);
+		else
 			rib_kernel_del(d->rib, &p);
+		break;
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		kr_nh_addr(d, nlh);
 		break;
 	case RTM_NEWLINK:
 	case RTM_DELLINK: {
@@ -154,8 +285,11 @@ kr_event_cb(const struct nlmsghdr *nlh, void *arg)
 		if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
 			break;
 		ifi = mnl_nlmsg_get_payload(nlh);
-		if (nlh->nlmsg_type == RTM_DELLINK || !(ifi->ifi_flags & IFF_UP))
+		if (nlh->nlmsg_type == RTM_DELLINK || !(ifi->ifi_flags & IFF_UP)) {
 			rib_kernel_link_down(d->rib, ifi->ifi_index);
+			nh_kernel_link_down(d->kr->nh, ifi->ifi_index);
+			d->kr->kernel_changed = true;
+		}
 		break;
 	}
 	}
@@ -170,7 +304,8 @@ kr_mon_open(struct ld *d)
 	struct kroute *kr = d->kr;
 	const char *test = getenv("LEAFNETD_TEST_RCVBUF");	/* test hook: force ENOBUFS */
 	int size = test && atoi(test) > 0 ? atoi(test) : KROUTE_RCVBUF;
-	unsigned groups = RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE | RTMGRP_LINK;
+	unsigned groups = RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE | RTMGRP_LINK |
+			  RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
 	int r;
 
 	kr->mon = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -252,6 +387,10 @@ kr_resync(struct ld *d)
 	r = kr_mon_open(d);
 	if (r < 0)
 		fatalx("route monitor: cannot reopen the netlink socket: %s", strerror(-r));
+	r = kr_nh_load(d);
+	if (r < 0)
+		log_warnx("route monitor: resync of routes and addresses for next hops "
+			  "failed: %s", strerror(-r));
 	r = kr_dump(d, &n, &gone);
 	if (r < 0) {
 		/* keep what we have; the next overflow or restart fixes it */
@@ -345,10 +484,130 @@ kroute_resyncs(const struct ld *d)
 size_t
 kroute_learned_count(const struct ld *d)
 {
-	return d->kr ? d->kr->learned.count : 0;
+	return d->kr ? d->kr->n_installed : 0;
 }
 
 /* ---- learned routes out: one netlink batch per turn ------------------ */
+
+/* A learned route is installed resolved (nexthop.c): every BGP next hop
+ * the BGP side chose becomes the hops that resolve it, on a connected
+ * network "via NH dev D", through a route "via GW dev D" (the route's own
+ * gateway, device and onlink flag), or "via NH dev D onlink" when
+ * bgp_nexthop_onlink is set.  A next hop that resolves nothing is left
+ * out (the BGP side hears so from NH_STATE and chooses again).
+ *
+ * A refusal is never final.  When the kernel refuses an ECMP route, each
+ * hop is tried alone, the refused ones are left out and the others
+ * installed, so one bad next hop never costs the good ones their route;
+ * a refused route or hop is tried again after a back-off (1 s doubling to
+ * 30 s), at once when a kernel route, address or link changes, or when
+ * the resolution of one of its next hops does. */
+
+static void kr_sync(struct ld *d, struct learned *l);
+
+static bool
+hops_eq(const struct route_nh *a, size_t na, const struct route_nh *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!route_nh_eq(&a[i], &b[i]))
+			return false;
+	return true;
+}
+
+/* *dst = a copy of src[0..n) (NULL when n is 0); -ENOMEM keeps *dst. */
+static int
+arr_set(void **dst, const void *src, size_t n, size_t size)
+{
+	void *p = NULL;
+
+	if (n > 0) {
+		if ((p = malloc(n * size)) == NULL)
+			return -ENOMEM;
+		memcpy(p, src, n * size);
+	}
+	free(*dst);
+	*dst = p;
+	return 0;
+}
+
+static struct learned *
+learned_new(struct kroute *kr, const struct prefix *p)
+{
+	struct learned *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	l->p = *p;
+	if (learned_insert(kr, l) < 0) {
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+static void
+learned_free(struct kroute *kr, struct learned *l)
+{
+	if (l->retry_due)
+		kr->n_retry--;
+	if (l->n_inst)
+		kr->n_installed--;
+	htab_remove(&kr->learned, &l->hn);
+	free(l->nh);
+	free(l->inst);
+	free(l->bad);
+	free(l);
+}
+
+/* Look at l again after this batch (a refusal, a delete ACKed). */
+static void
+kr_todo_add(struct kroute *kr, const struct prefix *p)
+{
+	if (GROW(kr->todo, kr->cap_todo, kr->ntodo + 1) == 0)
+		kr->todo[kr->ntodo++] = *p;
+	/* else the retry timer gets to it */
+}
+
+/* Refused: try again after the back-off, which doubles when the last
+ * timed retry was refused too (a retry a change brought keeps it). */
+static void
+kr_retry_schedule(struct kroute *kr, struct learned *l)
+{
+	if (l->retry_ms == 0)
+		l->retry_ms = KR_RETRY_MIN_MS;
+	else if (l->timed)
+		l->retry_ms *= 2;
+	l->timed = false;
+	if (l->retry_ms > KR_RETRY_MAX_MS)
+		l->retry_ms = KR_RETRY_MAX_MS;
+	if (l->retry_due == 0)
+		kr->n_retry++;
+	l->refused = ld_now_ms();
+	l->retry_due = l->refused + l->retry_ms;
+	l->soon = false;
+	if (kr->retry_next == 0 || l->retry_due < kr->retry_next)
+		kr->retry_next = l->retry_due;
+}
+
+/* Leave hop h of l out until the retry; false when it already was (or
+ * cannot be: then only the retry looks at l again). */
+static bool
+kr_bad_add(struct learned *l, const struct route_nh *h)
+{
+	struct route_nh *b;
+
+	for (size_t i = 0; i < l->n_bad; i++)
+		if (route_nh_eq(&l->bad[i], h))
+			return false;
+	if (l->n_bad >= LD_MSG_NH_MAX ||
+	    (b = realloc(l->bad, (l->n_bad + 1u) * sizeof(*b))) == NULL)
+		return false;
+	b[l->n_bad++] = *h;
+	l->bad = b;
+	return true;
+}
 
 static void
 kr_ack(size_t i, int err, void *arg)
@@ -357,37 +616,71 @@ kr_ack(size_t i, int err, void *arg)
 	struct kroute *kr = d->kr;
 	struct kr_pending *pd = &kr->pend[i];
 	struct learned *l;
-	char a[PREFIX_STRLEN];
+	char a[PREFIX_STRLEN], g[IPADDR_STRLEN];
 
 	if (err == -ESRCH && pd->n == 0)
 		err = 0;		/* already gone */
+	l = pd->track ? learned_find(kr, &pd->p) : NULL;
+	if (l != NULL && l->npend > 0)
+		l->npend--;
 	if (err < 0) {
 		kr->bfail++;
-		log_warnx("kernel route %s (%u next hops, protocol %d): %s%s%s",
-			  prefix_fmt(&pd->p, a, sizeof(a)), pd->n, LEAFNET_RTPROT_LEARNED,
-			  strerror(-err), kr->req.ext[0] ? ": " : "", kr->req.ext);
-		return;
-	}
-	if (!pd->track)
-		return;
-	if ((l = learned_find(kr, &pd->p)) != NULL) {
-		htab_remove(&kr->learned, &l->hn);
-		free(l);
-	}
-	if (pd->n == 0)
-		return;
-	l = malloc(sizeof(*l) + pd->n * sizeof(l->nh[0]));
-	if (l != NULL) {
-		l->p = pd->p;
-		l->n = pd->n;
-		memcpy(l->nh, pd->nh, pd->n * sizeof(l->nh[0]));
-		if (learned_insert(kr, l) == 0)
+		if (pd->probe)
+			log_warnx("kernel route %s via %s alone (protocol %d): %s%s%s; left "
+				  "out, tried again later", prefix_fmt(&pd->p, a, sizeof(a)),
+				  ipaddr_fmt(&pd->nh[0].gw, g, sizeof(g)), LEAFNET_RTPROT_LEARNED,
+				  strerror(-err), kr->req.ext[0] ? ": " : "", kr->req.ext);
+		else
+			log_warnx("kernel route %s (%u next hops, protocol %d): %s%s%s%s",
+				  prefix_fmt(&pd->p, a, sizeof(a)), pd->n, LEAFNET_RTPROT_LEARNED,
+				  strerror(-err), kr->req.ext[0] ? ": " : "", kr->req.ext,
+				  l == NULL ? "" : pd->n > 1 ? "; trying each next hop alone" :
+				  "; tried again later");
+		if (l == NULL)
 			return;
-		free(l);
+		kr_retry_schedule(kr, l);
+		if (pd->n == 0)
+			return;		/* a delete: only the retry tries it again */
+		if (pd->n > 1 && !pd->probe) {
+			/* every hop alone was taken, but not all of them
+			 * together: keep what is there until the retry */
+			if (l->probed)
+				return;
+			l->probe = true;
+		} else if (!kr_bad_add(l, &pd->nh[0])) {
+			return;
+		}
+		kr_todo_add(kr, &l->p);
+		return;
 	}
-	/* installed, not remembered: flushed at next start */
-	log_warnx("kernel route %s: out of memory remembering it",
-		  prefix_fmt(&pd->p, a, sizeof(a)));
+	if (l == NULL)
+		return;
+	if (pd->n == 0) {
+		if (l->n_inst)
+			kr->n_installed--;
+		l->n_inst = 0;
+		free(l->inst);
+		l->inst = NULL;
+		(void)nh_learned_set(kr->nh, &l->p, NULL, 0);
+		if (l->n == 0)
+			kr_todo_add(kr, &l->p);		/* to be freed */
+		return;
+	}
+	if (arr_set((void **)&l->inst, pd->nh, pd->n, sizeof(pd->nh[0])) < 0) {
+		/* installed, not remembered: flushed at next start */
+		log_warnx("kernel route %s: out of memory remembering it",
+			  prefix_fmt(&pd->p, a, sizeof(a)));
+		return;
+	}
+	if (l->n_inst == 0)
+		kr->n_installed++;
+	l->n_inst = (uint8_t)pd->n;
+	(void)nh_learned_set(kr->nh, &l->p, pd->bgp, pd->n_bgp);
+	if (!pd->probe) {
+		l->probed = false;
+		if (l->n_bad == 0)
+			l->retry_ms = 0;	/* taken whole: the back-off starts over */
+	}
 }
 
 /* Send what is staged and read the ACKs. */
@@ -405,10 +698,12 @@ kr_batch_send(struct ld *d)
 	kr->blen = 0;
 }
 
-/* Stage one request: p via nh[0..n) (n == 0: delete).  track: keep the
- * learned table in step when the kernel ACKs it. */
+/* Stage one request: rt via nh[0..n) (n == 0: delete).  l: the learned
+ * route it is for (its table follows when the kernel ACKs it); NULL for
+ * a flush.  probe: one hop of a refused ECMP route, alone. */
 static int
-kr_stage(struct ld *d, const struct route *rt, const struct ipaddr *nh, size_t n, bool track)
+kr_stage(struct ld *d, const struct route *rt, const struct route_nh *nh, size_t n,
+	 struct learned *l, bool probe)
 {
 	struct kroute *kr = d->kr;
 	struct kr_pending *pd;
@@ -433,9 +728,17 @@ kr_stage(struct ld *d, const struct route *rt, const struct ipaddr *nh, size_t n
 	pd = &kr->pend[kr->bn++];
 	pd->p = rt->dst;
 	pd->n = (uint32_t)n;
-	pd->track = track;
+	pd->track = l != NULL;
+	pd->probe = probe;
+	pd->n_bgp = 0;
 	if (n > 0)
 		memcpy(pd->nh, nh, n * sizeof(nh[0]));
+	if (l != NULL) {
+		l->npend++;
+		pd->n_bgp = l->n;
+		if (l->n > 0)
+			memcpy(pd->bgp, l->nh, l->n * sizeof(l->nh[0]));
+	}
 	if (kr->blen >= KR_BATCH_BYTES)
 		kr_batch_send(d);
 	return 0;
@@ -451,6 +754,92 @@ kr_route_init(struct route *rt, const struct prefix *p, bool del)
 	rt->type = RTN_UNICAST;
 }
 
+/* What l should have in the kernel now: its next hops resolved, without
+ * the hops the kernel refused.  Returns how many. */
+static size_t
+kr_want(struct kroute *kr, const struct learned *l, struct route_nh *hops)
+{
+	size_t n = 0, m = 0;
+
+	if (l->n > 0)
+		n = nh_route_hops(kr->nh, &l->p, l->nh, l->n, hops, ROUTE_NH_MAX);
+	for (size_t i = 0; i < n; i++) {
+		bool bad = false;
+
+		for (size_t j = 0; j < l->n_bad && !bad; j++)
+			bad = route_nh_eq(&hops[i], &l->bad[j]);
+		if (!bad)
+			hops[m++] = hops[i];
+	}
+	return m;
+}
+
+/* Bring the kernel's route for l in line with what is wanted: stage a
+ * replace or a delete when they differ.  Frees l once nothing is wanted,
+ * installed or pending. */
+static void
+kr_sync(struct ld *d, struct learned *l)
+{
+	struct kroute *kr = d->kr;
+	struct route_nh hops[ROUTE_NH_MAX];
+	char a[PREFIX_STRLEN];
+	struct route rt;
+	size_t n;
+	int r;
+
+	if (l->npend > 0)		/* judge against what the kernel has */
+		kr_batch_send(d);
+	n = kr_want(kr, l, hops);
+	if (hops_eq(hops, n, l->inst, l->n_inst)) {
+		if (l->n == 0 && l->n_inst == 0 && l->npend == 0)
+			learned_free(kr, l);
+		return;
+	}
+	kr_route_init(&rt, &l->p, n == 0);
+	r = kr_stage(d, &rt, hops, n, l, false);
+	if (r < 0)
+		log_warnx("kernel route %s (%zu next hops): %s", prefix_fmt(&l->p, a, sizeof(a)),
+			  n, strerror(-r));
+}
+
+/* The kernel refused l's ECMP route: stage each hop alone, then look at
+ * it again with the refused ones left out. */
+static void
+kr_probe(struct ld *d, struct learned *l)
+{
+	struct route_nh hops[ROUTE_NH_MAX];
+	struct route rt;
+	size_t n;
+
+	l->probe = false;
+	l->probed = true;
+	n = kr_want(d->kr, l, hops);
+	kr_route_init(&rt, &l->p, false);
+	for (size_t i = 0; n > 1 && i < n; i++)
+		(void)kr_stage(d, &rt, &hops[i], 1, l, true);
+	if (n > 1)
+		kr_todo_add(d->kr, &l->p);
+	else
+		kr_sync(d, l);
+}
+
+/* Clear what l's refusals left out and look at it again (timed: the
+ * back-off's retry, not one a change brought). */
+static void
+kr_retry_now(struct ld *d, struct learned *l, bool timed)
+{
+	l->timed = timed;
+	if (l->retry_due) {
+		l->retry_due = 0;
+		d->kr->n_retry--;
+	}
+	free(l->bad);
+	l->bad = NULL;
+	l->n_bad = 0;
+	l->probed = false;
+	kr_sync(d, l);
+}
+
 void
 kroute_learned_msg(struct ld *d, const struct ld_msg *m)
 {
@@ -458,8 +847,7 @@ kroute_learned_msg(struct ld *d, const struct ld_msg *m)
 	const struct prefix *p = &m->p;
 	size_t n = m->type == LD_MSG_KR_CHANGE ? m->u.kr.n : 0;
 	char a[PREFIX_STRLEN];
-	struct route rt;
-	int r;
+	struct learned *l;
 
 	if (kr == NULL || !ipaddr_len(p->addr.family) || n > LD_MSG_NH_MAX)
 		return;
@@ -472,19 +860,181 @@ kroute_learned_msg(struct ld *d, const struct ld_msg *m)
 			  prefix_fmt(p, a, sizeof(a)));
 		return;
 	}
-	kr_route_init(&rt, p, n == 0);
-	if (n == 0) {
-		bool staged = false;
-
-		for (size_t i = 0; i < kr->bn && !staged; i++)
-			staged = prefix_eq(&kr->pend[i].p, p);
-		if (!staged && learned_find(kr, p) == NULL)
+	if ((l = learned_find(kr, p)) == NULL) {
+		if (n == 0)
 			return;		/* nothing of ours to remove */
+		if ((l = learned_new(kr, p)) == NULL) {
+			log_warnx("kernel route %s: out of memory", prefix_fmt(p, a, sizeof(a)));
+			return;
+		}
 	}
-	r = kr_stage(d, &rt, m->u.kr.nh, n, true);
-	if (r < 0)
-		log_warnx("kernel route %s (%zu next hops): %s", prefix_fmt(p, a, sizeof(a)),
-			  n, strerror(-r));
+	if (arr_set((void **)&l->nh, m->u.kr.nh, n, sizeof(m->u.kr.nh[0])) < 0) {
+		log_warnx("kernel route %s: out of memory", prefix_fmt(p, a, sizeof(a)));
+		n = 0;
+		free(l->nh);
+		l->nh = NULL;
+	}
+	l->n = (uint8_t)n;
+	kr_sync(d, l);
+}
+
+/* ---- next hops the BGP side watches ---------------------------------- */
+
+void
+kroute_nh_msg(struct ld *d, const struct ld_msg *m)
+{
+	struct kroute *kr = d->kr;
+	const struct nh_res *res = NULL;
+	char a[IPADDR_STRLEN];
+
+	if (m->type == LD_MSG_NH_UNTRACK) {
+		if (kr != NULL)
+			nh_untrack(kr->nh, &m->p.addr);
+		return;
+	}
+	if (kr != NULL && (res = nh_track(kr->nh, &m->p.addr)) == NULL)
+		log_warnx("next hop %s: out of memory tracking it",
+			  ipaddr_fmt(&m->p.addr, a, sizeof(a)));
+	if (res != NULL && res->state != LD_NH_USABLE)
+		log_info("next hop %s: %s: its routes are not used",
+			 ipaddr_fmt(&m->p.addr, a, sizeof(a)), nh_state_name(res->state));
+	if (msgq_put_nh(&d->to_bgp, LD_MSG_NH_STATE, &m->p.addr,
+			res ? res->state : LD_NH_UNREACHABLE) < 0)
+		log_warnx("next hop %s: out of memory answering", ipaddr_fmt(&m->p.addr, a, sizeof(a)));
+}
+
+#define KR_EVAL_MAX	64
+
+struct kr_eval {
+	struct ld *d;
+	struct ipaddr changed[KR_EVAL_MAX];
+	size_t n;
+	bool all;
+};
+
+static void
+kr_nh_changed(const struct ipaddr *a, const struct nh_res *old, const struct nh_res *res,
+	      void *arg)
+{
+	struct kr_eval *ev = arg;
+	char s[IPADDR_STRLEN], g[IPADDR_STRLEN];
+
+	if (old->state != res->state) {
+		if (res->state == LD_NH_USABLE)
+			log_info("next hop %s: usable%s%s", ipaddr_fmt(a, s, sizeof(s)),
+				 res->recursive ? " through " : "",
+				 res->recursive ? ipaddr_fmt(&res->hop[0].gw, g, sizeof(g)) : "");
+		else
+			log_info("next hop %s: %s: its routes are not used",
+				 ipaddr_fmt(a, s, sizeof(s)), nh_state_name(res->state));
+		if (msgq_put_nh(&ev->d->to_bgp, LD_MSG_NH_STATE, a, res->state) < 0)
+			log_warnx("next hop %s: out of memory telling the BGP side",
+				  ipaddr_fmt(a, s, sizeof(s)));
+	}
+	if (ev->n < KR_EVAL_MAX)
+		ev->changed[ev->n++] = *a;
+	else
+		ev->all = true;
+}
+
+static bool
+kr_uses(const struct learned *l, const struct kr_eval *ev)
+{
+	if (ev->all)
+		return true;
+	for (size_t i = 0; i < l->n; i++)
+		for (size_t j = 0; j < ev->n; j++)
+			if (ipaddr_eq(&l->nh[i], &ev->changed[j]))
+				return true;
+	return false;
+}
+
+/* After a change of the kernel's routes, addresses or links, or of the
+ * learned routes installed: answer the BGP side where a next hop's state
+ * changed, and move the learned routes whose next hops resolve otherwise
+ * now (or that a refusal holds back: the change may have fixed it). */
+static void
+kr_reeval(struct ld *d)
+{
+	struct kroute *kr = d->kr;
+	struct kr_eval ev = { .d = d };
+	bool kernel = kr->kernel_changed && kr->n_retry > 0;
+	uint64_t now = ld_now_ms();
+	struct hnode *hn, *nx;
+	size_t i;
+
+	kr->kernel_changed = false;
+	nh_set_flags(kr->nh, d->conf.base.bgp_nexthop_onlink ? NH_F_ONLINK : 0);
+	if (nh_eval(kr->nh, kr_nh_changed, &ev) == 0 && !kernel)
+		return;
+	HTAB_FOR_EACH_SAFE(&kr->learned, i, hn, nx) {
+		struct learned *l = HTAB_ENTRY(hn, struct learned, hn);
+
+		if (kr_uses(l, &ev)) {
+			kr_retry_now(d, l, false);
+		} else if (kernel && l->retry_due) {
+			/* a kernel change retries a refusal at once, but not
+			 * more often than once a KR_RETRY_MIN_MS */
+			uint64_t soon = l->refused + KR_RETRY_MIN_MS;
+
+			if (now >= soon) {
+				kr_retry_now(d, l, false);
+			} else if (soon < l->retry_due) {
+				l->retry_due = soon;
+				l->soon = true;
+				if (soon < kr->retry_next)
+					kr->retry_next = soon;
+			}
+		}
+	}
+}
+
+/* Retries that are due. */
+static void
+kr_retries(struct ld *d, uint64_t now)
+{
+	struct kroute *kr = d->kr;
+	struct hnode *hn, *nx;
+	size_t i;
+
+	if (kr->n_retry == 0 || now < kr->retry_next)
+		return;
+	kr->retry_next = 0;
+	HTAB_FOR_EACH_SAFE(&kr->learned, i, hn, nx) {
+		struct learned *l = HTAB_ENTRY(hn, struct learned, hn);
+
+		if (l->retry_due == 0)
+			continue;
+		if (l->retry_due <= now)
+			kr_retry_now(d, l, !l->soon);
+		else if (kr->retry_next == 0 || l->retry_due < kr->retry_next)
+			kr->retry_next = l->retry_due;
+	}
+}
+
+/* What refusals and ACKs left to look at. */
+static void
+kr_todo(struct ld *d)
+{
+	struct kroute *kr = d->kr;
+	struct prefix *todo = kr->todo;
+	size_t n = kr->ntodo;
+
+	if (n == 0)
+		return;
+	kr->todo = NULL;
+	kr->ntodo = kr->cap_todo = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct learned *l = learned_find(kr, &todo[i]);
+
+		if (l == NULL)
+			continue;
+		if (l->probe)
+			kr_probe(d, l);
+		else
+			kr_sync(d, l);
+	}
+	free(todo);
 }
 
 void
@@ -492,14 +1042,28 @@ kroute_commit(struct ld *d)
 {
 	struct kroute *kr = d->kr;
 	size_t before;
+	int round;
 
-	if (kr == NULL || kr->bn == 0)
+	if (kr == NULL)
 		return;
 	before = kr->batched;
 	kr->bfail = 0;
+	for (round = 0; round < 8; round++) {
+		kr_batch_send(d);
+		kr_todo(d);
+		kr_reeval(d);
+		kr_retries(d, ld_now_ms());
+		if (kr->bn == 0 && kr->ntodo == 0 && !nh_dirty(kr->nh))
+			break;
+	}
 	kr_batch_send(d);
-	log_debug("kernel: %zu learned route changes in one batch, %zu failed",
-		  kr->batched - before, kr->bfail);
+	if (kr->ntodo > 0 || nh_dirty(kr->nh))
+		loop_wakeup_at(d->loop, ld_now_ms());	/* more next turn */
+	if (kr->n_retry > 0)
+		loop_wakeup_at(d->loop, kr->retry_next);
+	if (kr->batched != before)
+		log_debug("kernel: %zu learned route changes, %zu failed",
+			  kr->batched - before, kr->bfail);
 }
 
 void
@@ -515,7 +1079,8 @@ kroute_learned_walk(struct ld *d,
 	HTAB_FOR_EACH_SAFE(&d->kr->learned, i, hn, nx) {
 		struct learned *l = HTAB_ENTRY(hn, struct learned, hn);
 
-		cb(&l->p, l->nh, l->n, arg);
+		if (l->n_inst > 0)
+			cb(&l->p, l->nh, l->n, arg);
 	}
 }
 
@@ -565,7 +1130,7 @@ kr_flush_stale(struct ld *d)
 		/* by prefix, protocol and table: every next hop of it goes */
 		kr_route_init(&del, &st.rt[i].dst, true);
 		del.table = st.rt[i].table;
-		if (kr_stage(d, &del, NULL, 0, false) == 0)
+		if (kr_stage(d, &del, NULL, 0, NULL, false) == 0)
 			gone++;
 	}
 	kr_batch_send(d);
@@ -592,6 +1157,9 @@ kroute_open(struct ld *d)
 	if (d->kr->bbuf == NULL)
 		return -ENOMEM;
 	(void)htab_init(&d->kr->learned, 0);
+	if ((d->kr->nh = nh_table_new()) == NULL)
+		return -ENOMEM;
+	nh_set_flags(d->kr->nh, d->conf.base.bgp_nexthop_onlink ? NH_F_ONLINK : 0);
 	r = nl_open(&d->kr->req);
 	if (r < 0) {
 		log_warnx("netlink socket: %s", strerror(-r));
@@ -610,6 +1178,12 @@ kroute_open(struct ld *d)
 	r = kr_mon_open(d);
 	if (r < 0) {
 		log_warnx("route monitor: %s", strerror(-r));
+		return r;
+	}
+	r = kr_nh_load(d);
+	if (r < 0) {
+		log_warnx("dumping the kernel's routes and addresses (to resolve next hops): %s",
+			  strerror(-r));
 		return r;
 	}
 	r = kr_dump(d, &n, &gone);
@@ -638,14 +1212,18 @@ kroute_close(struct ld *d)
 			struct learned *l = HTAB_ENTRY(hn, struct learned, hn);
 			struct route del;
 
+			if (l->n_inst == 0)
+				continue;
 			kr_route_init(&del, &l->p, true);
-			(void)kr_stage(d, &del, NULL, 0, false);
+			(void)kr_stage(d, &del, NULL, 0, NULL, false);
 		}
 		kr_batch_send(d);
 	}
 	HTAB_FOR_EACH_SAFE(&kr->learned, i, hn, nx)
-		free(HTAB_ENTRY(hn, struct learned, hn));
+		learned_free(kr, HTAB_ENTRY(hn, struct learned, hn));
 	htab_done(&kr->learned);
+	nh_table_free(kr->nh);
+	free(kr->todo);
 	nl_close(&kr->req);
 	free(kr->bbuf);
 	free(kr);

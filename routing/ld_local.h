@@ -19,8 +19,10 @@ struct kroute;
 struct control;
 struct nat;
 struct metrics;
+struct watch;
 
 #define LD_CONF_CHECK_MS	1000	/* bgp/revision poll */
+#define LD_NAT_CHECK_MS		10000	/* the NAT table still there? */
 
 struct ld {
 	const char *config_path;	/* --config; NULL: $LEAFNET_CONF, default */
@@ -33,7 +35,9 @@ struct ld {
 	struct bgp *bgp;		/* the BGP side (bgp_new) */
 	struct msgq to_bgp;		/* local side -> BGP side */
 	struct msgq to_local;		/* BGP side -> local side */
-	struct ld_timer t_conf;		/* bgp/revision check */
+	struct ld_timer t_conf;		/* bgp/revision check (no store worker) */
+	struct watch *watch;		/* watch.c: the store worker; NULL: none */
+	struct ld_timer t_nat;		/* NAT table check (with the worker) */
 	uint64_t bad_revision;		/* refused; not retried until it moves */
 	bool bgp_on;			/* bgp_configure() was called */
 
@@ -62,9 +66,33 @@ void ld_conf_done(struct ld_conf *c);			/* NULL-safe */
 char *ld_conf_to_json(const struct ld_conf *c);
 const char *ld_peer_type_name(enum peer_type t);	/* "node-to-node mesh" ... */
 const char *ld_peer_import_name(enum peer_import i);	/* "all", "default", "none" */
+/* What the peer is to us: "rr-client" (we reflect to it), "rr" (a route
+ * reflector node), "mesh", "tor" (a configured global or node peer). */
+const char *ld_peer_role_name(enum peer_type t, bool rr_client);
 /* Reload if forced or bgp/revision moved; keeps the running config on
  * error (-EINVAL, err says why; err may be NULL).  1 when reloaded. */
 int  ld_conf_check(struct ld *d, bool force, char *err, size_t errsize);
+/* Run with nc (built by ld_conf_build(), e.g. in the store worker): hand
+ * it to the BGP side, reopen the listener if it moved.  Takes nc over (also
+ * on failure, when the running configuration stays).  1 when applied. */
+int  ld_conf_apply(struct ld *d, struct ld_conf *nc, char *err, size_t errsize);
+
+/* watch.c — the store worker: follows the store (store_watch()) and reads
+ * it in threads of its own; the loop gets the results through an eventfd
+ * and never waits for the store. */
+#define WATCH_NETS	(1U << 0)	/* networks and blocks: the RIB's sources */
+#define WATCH_POOLS	(1U << 1)	/* allocations: pool usage (metrics) only */
+#define WATCH_CONF	(1U << 2)	/* the BGP configuration */
+#define WATCH_FORCE	(1U << 3)	/* ... rebuilt even if bgp/revision stayed */
+#define WATCH_REPLY	(1U << 4)	/* ... and control_reload_done() told */
+#define WATCH_URGENT	(1U << 5)	/* NETS at once (a route waits for it) */
+/* After a successful ld_start(): 0, or -errno when the threads could not
+ * be started (leafnetd then reads on the loop as before). */
+int  watch_start(struct ld *d);
+void watch_stop(struct ld *d);				/* NULL-safe, joins */
+void watch_want(struct ld *d, unsigned what);		/* WATCH_* */
+/* Each turn: pass the RIB's requests on. */
+void watch_turn(struct ld *d);
 
 /* listener.c */
 int  listener_open(struct ld *d, const struct ipaddr *addr, uint16_t port);
@@ -73,6 +101,8 @@ void listener_close(struct ld *d);
 /* control.c */
 int  control_open(struct ld *d, const char *path);
 void control_close(struct ld *d);
+/* The answer to the "reload" requests waiting (r < 0: err says why). */
+void control_reload_done(struct ld *d, int r, const char *err);
 
 /* rib.c — the local RIB */
 /* Changes of what is to be advertised go to d->to_bgp as LOCAL_ADV /
@@ -94,8 +124,27 @@ size_t rib_exported(const struct rib *r);		/* prefixes advertised */
 /* Re-read networks and this node's blocks from the store (rate-limited
  * unless force) and re-evaluate what is advertised. */
 void rib_refresh(struct rib *r, bool force);
-/* Due time of the deferred refresh (0 = none); run it when due. */
+/* Due time of the deferred refresh or of the pending routes' placement
+ * (0 = none); run it when due (now 0: only peek). */
 uint64_t rib_timers(struct rib *r, uint64_t now);
+/* The store worker (watch.c) reads for the RIB from now on: rib_refresh()
+ * only asks (rib_take_want() says whether it did since the last call), no
+ * periodic re-read, and a route the RIB cannot place (no known network or
+ * block) waits up to RIB_PLACE_WAIT_MS for the read instead of going out
+ * as a /32 at once. */
+void rib_set_async(struct rib *r, bool on);
+/* nat_sync() with the networks the RIB has (no store read): puts back a
+ * table someone flushed (daemon.c, every LD_NAT_CHECK_MS). */
+void rib_nat_recheck(struct rib *r);
+bool rib_take_want(struct rib *r);
+/* A store read for the RIB: networks, blocks, pool usage.  Thread-safe
+ * (touches no RIB): the store worker calls it; NULL and *ret_err on
+ * failure.  rib_src_apply() takes it over on the loop (and re-syncs the
+ * outbound NAT table with the networks). */
+struct rib_src;
+struct rib_src *rib_src_read(struct store *s, const char *node, int *ret_err);
+void rib_src_apply(struct rib *r, struct rib_src *src);
+void rib_src_free(struct rib_src *src);			/* NULL-safe */
 
 /* Answer LD_MSG_LOCAL_DUMP_REQ id: one LOCAL_ADV per prefix currently
  * advertised, then LOCAL_DUMP_END, all tagged id, onto d->to_bgp. */
@@ -142,8 +191,13 @@ size_t kroute_learned_count(const struct ld *d);	/* learned routes installed */
 /* A KR_CHANGE / KR_DELETE message from the BGP side: staged for this
  * turn's kernel batch. */
 void kroute_learned_msg(struct ld *d, const struct ld_msg *m);
+/* A NH_TRACK / NH_UNTRACK message: watch a next hop (answered at once
+ * with NH_STATE, then again whenever its state changes) or stop. */
+void kroute_nh_msg(struct ld *d, const struct ld_msg *m);
 /* Send the staged batch (one netlink batch per turn, N requests then N
- * ACKs, extack of each failure logged).  No-op when nothing is staged. */
+ * ACKs, extack of each failure logged), then what that and the kernel's
+ * changes lead to: next hops re-resolved (NH_STATE to the BGP side),
+ * routes moved to their new hops, refused ones retried when due. */
 void kroute_commit(struct ld *d);
 /* Learned routes installed, for the control socket. */
 void kroute_learned_walk(struct ld *d,

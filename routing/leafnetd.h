@@ -43,6 +43,9 @@ enum peer_type {
 	PEER_TYPE_MESH,			/* automatic node-to-node iBGP mesh */
 	PEER_TYPE_GLOBAL,		/* `netctl bgp peer add` */
 	PEER_TYPE_NODE,			/* `netctl node bgp peer add` / bgp create */
+	PEER_TYPE_RR,			/* automatic iBGP session of a route reflector
+					 * node (`netctl node rr`) and a node of its AS:
+					 * its client (rr_client) or another reflector */
 };
 
 enum peer_import {
@@ -58,7 +61,7 @@ struct peer_conf {
 	enum peer_type type;
 	enum peer_import import;
 	bool passive;			/* never connect, only accept */
-	bool rr_client;			/* we reflect to it (route reflector) */
+	bool rr_client;			/* we reflect to it: our client (RFC 4456) */
 	char password[81];		/* TCP MD5 (RFC 2385), "" = none */
 	uint16_t hold_time;		/* proposed; 0 = none, else >= 3 (90) */
 	uint16_t connect_retry;		/* seconds (default 5 for a DC fabric) */
@@ -78,6 +81,8 @@ struct ld_conf {
 	struct ipaddr listen_addr;	/* family 0: any (v6 socket, dual) */
 	uint16_t listen_port;		/* 179 */
 	bool node_mesh;
+	bool rr;			/* a route reflector (RFC 4456) */
+	struct ipaddr cluster_id;	/* IPv4: the configured one or router_id */
 	size_t n_peers;
 	struct peer_conf *peers;	/* malloc'd */
 	uint64_t revision;		/* bgp/revision seen when loaded */
@@ -124,12 +129,14 @@ void bgp_shutdown(struct bgp *b, const char *reason);
 struct peer_status {
 	struct ipaddr addr;
 	enum peer_type type;
+	bool rr_client;			/* peer_conf.rr_client */
 	uint32_t remote_as;
 	const char *state;		/* "Idle", "Connect", ..., "Established" */
 	bool up;			/* Established */
 	time_t since;			/* wall clock of the last state change */
 	char info[128];			/* last error, e.g. "Hold Timer Expired" */
 	uint64_t prefixes_received, prefixes_sent;	/* accepted (Adj-RIB-In), Adj-RIB-Out */
+	uint64_t prefixes_unusable;	/* received, next hop not usable (ours, unresolvable) */
 	/* for the metrics */
 	uint64_t uptime_ms;		/* Established for; 0 when not */
 	uint64_t nlri_in;		/* prefixes announced to us, before import policy */

@@ -162,6 +162,7 @@ peer_type_label(enum peer_type t)
 	case PEER_TYPE_MESH:	return "mesh";
 	case PEER_TYPE_GLOBAL:	return "global";
 	case PEER_TYPE_NODE:	return "node";
+	case PEER_TYPE_RR:	return "rr";
 	}
 	return "unknown";
 }

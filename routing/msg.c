@@ -20,6 +20,8 @@ msg_size(const struct ld_msg *m)
 		return offsetof(struct ld_msg, u.adv.communities) +
 		    (m->u.adv.n_communities < 8 ? m->u.adv.n_communities : 8) *
 		    sizeof(m->u.adv.communities[0]);
+	case LD_MSG_NH_STATE:
+		return offsetof(struct ld_msg, u) + sizeof(m->u.nh);
 	default:
 		return offsetof(struct ld_msg, u);
 	}
@@ -85,6 +87,20 @@ msgq_put_ctl(struct msgq *q, enum ld_msg_type type, uint32_t id)
 	memset(&m, 0, offsetof(struct ld_msg, u));
 	m.type = (uint16_t)type;
 	m.id = id;
+	return msgq_put(q, &m);
+}
+
+int
+msgq_put_nh(struct msgq *q, enum ld_msg_type type, const struct ipaddr *a,
+	    enum ld_nh_state state)
+{
+	struct ld_msg m;
+
+	memset(&m, 0, offsetof(struct ld_msg, u) + sizeof(m.u.nh));
+	m.type = (uint16_t)type;
+	m.p.addr = *a;
+	m.p.len = (uint8_t)prefix_maxlen(a->family);
+	m.u.nh.state = (uint32_t)state;
 	return msgq_put(q, &m);
 }
 

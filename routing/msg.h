@@ -4,11 +4,13 @@
  *   BGP side  (session.c bgp_fsm.c peer.c rde.c rde_out.c + the codec)
  *        |  to_local: LD_MSG_KR_CHANGE / KR_DELETE  (install / remove a
  *        |            learned route), LD_MSG_LOCAL_DUMP_REQ (send me the
- *        v            whole table: a peer came up or asked for a refresh)
- *   local side (kroute.c rib.c nat.c config.c control.c)
+ *        |            whole table: a peer came up or asked for a refresh),
+ *        v            LD_MSG_NH_TRACK / NH_UNTRACK (watch a next hop)
+ *   local side (kroute.c nexthop.c rib.c nat.c config.c control.c)
  *        |  to_bgp:   LD_MSG_LOCAL_ADV / LOCAL_WD (advertise / withdraw a
  *        |            local prefix; id 0: a change for every peer, id N:
- *        v            part of the answer to dump N), LD_MSG_LOCAL_DUMP_END
+ *        |            part of the answer to dump N), LD_MSG_LOCAL_DUMP_END,
+ *        v            LD_MSG_NH_STATE (a watched next hop is usable or not)
  *   BGP side
  *
  * Neither side calls the other.  A message is a flat struct with no
@@ -38,6 +40,19 @@ enum ld_msg_type {
 	LD_MSG_LOCAL_ADV,		/* local -> BGP: advertise p with u.adv */
 	LD_MSG_LOCAL_WD,		/* local -> BGP: withdraw p */
 	LD_MSG_LOCAL_DUMP_END,		/* local -> BGP: dump id is complete */
+	LD_MSG_NH_TRACK,		/* BGP -> local: is next hop p.addr usable? */
+	LD_MSG_NH_UNTRACK,		/* BGP -> local: p.addr is no longer used */
+	LD_MSG_NH_STATE,		/* local -> BGP: p.addr is u.nh.state (an
+					 * answer to NH_TRACK, then every change) */
+};
+
+/* What the local side says of a next hop (RFC 4271 §5.1.3, §9.1.2.1). */
+enum ld_nh_state {
+	LD_NH_UNKNOWN = 0,		/* not answered yet: not usable */
+	LD_NH_USABLE,			/* resolvable: on a connected network or
+					 * through a route */
+	LD_NH_LOCAL,			/* one of this node's own addresses */
+	LD_NH_UNREACHABLE,		/* no route resolves it */
 };
 
 struct ld_msg {
@@ -51,6 +66,9 @@ struct ld_msg {
 			uint32_t n;
 			struct ipaddr nh[LD_MSG_NH_MAX];
 		} kr;
+		struct {		/* NH_STATE */
+			uint32_t state;	/* enum ld_nh_state */
+		} nh;
 	} u;
 };
 
@@ -72,6 +90,9 @@ int    msgq_put_kr(struct msgq *q, const struct prefix *p, const struct ipaddr *
 int    msgq_put_local(struct msgq *q, uint32_t id, const struct prefix *p,
 		      const struct ld_export *e);	/* e NULL: withdraw */
 int    msgq_put_ctl(struct msgq *q, enum ld_msg_type type, uint32_t id);
+/* NH_TRACK / NH_UNTRACK (state ignored) or NH_STATE for next hop a. */
+int    msgq_put_nh(struct msgq *q, enum ld_msg_type type, const struct ipaddr *a,
+		   enum ld_nh_state state);
 /* Call fn for every message queued, oldest first, and empty the queue.
  * Messages fn queues on q itself wait for the next drain.  Returns how
  * many were handled. */

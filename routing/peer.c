@@ -157,16 +157,25 @@ bgp_configure(struct bgp *b, const struct ld_conf *conf)
 		    "--router-ip=IP/LEN`)");
 		return -EINVAL;
 	}
+	/* turning route reflection on or off, or a new cluster id, changes
+	 * what every iBGP session carries: restart them all, as for a new
+	 * identity (rare; the peer set changes with it anyway) */
 	identity = b->local_as != conf->local_as ||
-	    !ipaddr_eq(&b->router_id, &conf->router_id);
+	    !ipaddr_eq(&b->router_id, &conf->router_id) ||
+	    b->rr != conf->rr || (conf->rr &&
+	    b->cluster_id != ntohl(conf->cluster_id.u.v4.s_addr));
 	nh_changed = !ipaddr_eq(&b->nexthop4, &conf->nexthop4) ||
 	    !ipaddr_eq(&b->nexthop6, &conf->nexthop6);
 	b->local_as = conf->local_as;
 	b->router_id = conf->router_id;
+	b->rr = conf->rr && conf->cluster_id.family == AF_INET;
+	b->cluster_id = b->rr ? ntohl(conf->cluster_id.u.v4.s_addr) : 0;
 	b->nexthop4 = conf->nexthop4;
 	b->nexthop6 = conf->nexthop6;
 	b->listen_addr = conf->listen_addr;
 	b->listen_port = conf->listen_port;
+	if (identity || nh_changed)
+		rde_nh_reconf(b);	/* next hops that are ours */
 
 	for (p = b->peers; p != NULL; p = p->next)
 		p->deleted = true;
@@ -451,12 +460,14 @@ bgp_peer_status(const struct bgp *b, size_t i, struct peer_status *ret)
 	memset(ret, 0, sizeof(*ret));
 	ret->addr = p->conf.addr;
 	ret->type = p->conf.type;
+	ret->rr_client = p->conf.rr_client;
 	ret->remote_as = p->conf.remote_as;
 	ret->state = bgp_state_name(p->state);
 	ret->up = p->state == BGP_STATE_ESTABLISHED;
 	ret->since = p->since;
 	(void)snprintf(ret->info, sizeof(ret->info), "%s", p->info);
 	ret->prefixes_received = p->prefixes_received;
+	ret->prefixes_unusable = p->prefixes_unusable;
 	ret->prefixes_sent = p->prefixes_sent;
 	if (ret->up && p->up_ms != 0) {
 		uint64_t now = ld_now_ms();

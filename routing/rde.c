@@ -12,11 +12,17 @@
  * so a peer flooding rejected prefixes costs nothing, and max-prefix bounds
  * the rest.
  *
+ * Next hops (rde_nexthop.c): every attribute set holds its next hop, whose
+ * state the local side resolves and reports (NH_TRACK / NH_STATE); paths
+ * through a next hop that is not usable stay here but are left out of
+ * the decision, and a change of its state decides its prefixes again.
+ *
  * Export: a node is a leaf, not a transit: it advertises its own workload
  * routes (the local RIB, from rib.c) and nothing it learned.  eBGP-learned
  * routes are never re-exported; iBGP-learned routes are not re-advertised
- * to iBGP peers (route reflection, RFC 4456, is not implemented yet: an
- * rr_client peer is treated as an ordinary iBGP peer).
+ * to iBGP peers, except by a route reflector node (RFC 4456, rde_rr.c),
+ * which reflects the best iBGP path of each prefix between its clients
+ * (rr_client peers) and its other iBGP peers.
  *
  * Adj-RIB-Out: per peer, a queue of pending prefixes coalesced by prefix
  * (a prefix changed ten times before the flush is sent once), each pointing
@@ -49,6 +55,9 @@ rde_init(struct bgp *b)
 	(void)htab_init(&r->ptab, 0);
 	(void)htab_init(&r->atab, 0);
 	(void)htab_init(&r->xtab, 0);
+	rr_init(r);
+	rde_nh_init(r);
+	r->bgp = b;
 	b->rde = r;
 	return 0;
 }
@@ -68,6 +77,8 @@ rde_free(struct bgp *b)
 	htab_done(&r->ptab);
 	htab_done(&r->atab);
 	htab_done(&r->xtab);
+	rr_done(r);
+	rde_nh_done(r);
 	free(r->scratch);
 	free(r);
 	b->rde = NULL;
@@ -164,19 +175,25 @@ aset_get(struct rde *r, const struct bgp_attrs *a, const struct ipaddr *nh)
 	memcpy(s->w, w, nwords * sizeof(*w));
 	free(w);
 	s->refcnt = 1;
+	if ((s->nh = rde_nh_get(r, nh)) == NULL) {
+		free(s);
+		return NULL;
+	}
 	if (htab_insert(&r->atab, &s->hn, h) < 0) {
+		rde_nh_put(r, s->nh);
 		free(s);
 		return NULL;
 	}
 	return s;
 }
 
-static void
+void
 aset_put(struct rde *r, struct rde_aset *s)
 {
 	if (s == NULL || --s->refcnt > 0)
 		return;
 	htab_remove(&r->atab, &s->hn);
+	rde_nh_put(r, s->nh);
 	free(s);
 }
 
@@ -220,6 +237,8 @@ path_cmp(const struct rde_path *a, const struct rde_path *b, bool ecmp)
 	    b->peer->remote_id;
 	if (ia != ib)
 		return ia < ib ? -1 : 1;
+	if (a->a->n_cluster != b->a->n_cluster)		/* RFC 4456 §9 */
+		return a->a->n_cluster < b->a->n_cluster ? -1 : 1;
 	c = ipaddr_cmp(&a->peer->conf.addr, &b->peer->conf.addr);
 	return c;
 }
@@ -231,8 +250,9 @@ nh_cmp(const void *a, const void *b)
 }
 
 /* Recompute the best paths of rp and tell the local side (a KR_CHANGE or
- * KR_DELETE message) when the next-hop set changed.  Frees rp when no
- * path is left. */
+ * KR_DELETE message) when the next-hop set changed.  Only paths whose
+ * next hop is usable take part (rde_nexthop.c).  Frees rp when no path
+ * is left. */
 static void
 prefix_decide(struct bgp *b, struct rde_prefix *rp)
 {
@@ -245,10 +265,11 @@ prefix_decide(struct bgp *b, struct rde_prefix *rp)
 	int rc;
 
 	for (x = rp->paths; x != NULL; x = x->next)
-		if (best == NULL || path_cmp(x, best, false) < 0)
+		if (rde_nh_usable(x->a->nh) &&
+		    (best == NULL || path_cmp(x, best, false) < 0))
 			best = x;
 	for (x = rp->paths; x != NULL && best != NULL; x = x->next) {
-		if (path_cmp(x, best, true) != 0)
+		if (!rde_nh_usable(x->a->nh) || path_cmp(x, best, true) != 0)
 			continue;
 		for (i = 0; i < n; i++)
 			if (ipaddr_eq(&nh[i], &x->a->nexthop))
@@ -267,10 +288,17 @@ prefix_decide(struct bgp *b, struct rde_prefix *rp)
 		rp->nh_n = (uint8_t)n;
 		rp->nh_hash = h;
 	}
+	rr_decide(b, rp, best);
 	if (rp->paths == NULL) {
 		htab_remove(&r->ptab, &rp->hn);
 		free(rp);
 	}
+}
+
+void
+rde_decide(struct bgp *b, struct rde_prefix *rp)
+{
+	prefix_decide(b, rp);
 }
 
 static struct rde_prefix *
@@ -295,6 +323,15 @@ prefix_lookup(struct rde *r, const struct prefix *p, bool create)
 	return rp;
 }
 
+void
+rde_decide_prefix(struct bgp *b, const struct prefix *p)
+{
+	struct rde_prefix *rp = prefix_lookup(b->rde, p, false);
+
+	if (rp != NULL)
+		prefix_decide(b, rp);
+}
+
 /* Set (a != NULL) or remove the path of peer for p. */
 static int
 path_set(struct peer *peer, const struct prefix *p, struct rde_aset *a)
@@ -313,15 +350,18 @@ path_set(struct peer *peer, const struct prefix *p, struct rde_aset *a)
 		if (x == NULL)
 			return 0;
 		*pp = x->next;
+		rde_nh_unlink(x);
 		aset_put(r, x->a);
 		free(x);
 		peer->prefixes_received--;
 	} else if (x != NULL) {
 		if (x->a == a)
 			return 0;	/* the same route again */
+		rde_nh_unlink(x);
 		a->refcnt++;
 		aset_put(r, x->a);
 		x->a = a;
+		rde_nh_link(x);
 	} else {
 		if ((x = malloc(sizeof(*x))) == NULL) {
 			if (rp->paths == NULL)
@@ -331,8 +371,10 @@ path_set(struct peer *peer, const struct prefix *p, struct rde_aset *a)
 		a->refcnt++;
 		x->a = a;
 		x->peer = peer;
+		x->rp = rp;
 		x->next = rp->paths;
 		rp->paths = x;
+		rde_nh_link(x);
 		peer->prefixes_received++;
 	}
 	prefix_decide(peer->bgp, rp);
@@ -427,7 +469,7 @@ path_unusable(const struct peer *peer, const struct bgp_attrs *a)
 	    a->originator_id == bgp_router_id(b))
 		return "ORIGINATOR_ID is our router id";
 	for (i = 0; i < a->n_cluster; i++)
-		if (a->cluster[i] == bgp_router_id(b))
+		if (a->cluster[i] == bgp_cluster_id(b))
 			return "our cluster id in the CLUSTER_LIST";
 	return NULL;
 }
@@ -544,4 +586,5 @@ rde_peer_down(struct peer *peer)
 		    (unsigned long long)peer->prefixes_received);
 	peer_flush_family(peer, 0);
 	peer->prefixes_received = 0;
+	peer->prefixes_unusable = 0;
 }

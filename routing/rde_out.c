@@ -2,7 +2,8 @@
  * coalesced by prefix, each pointing to an interned export attribute set
  * (or NULL: withdraw), packed into UPDATEs grouped by attributes at the end
  * of each loop turn.  See rde.c for the export policy (a leaf, not a
- * transit).
+ * transit) and rde_rr.c for what a route reflector adds: queue entries
+ * that point to a received attribute set instead of a local export.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -128,9 +129,33 @@ out_pop(struct rde_peer *rp)
 	return o;
 }
 
-/* Queue p for peer, replacing a change still pending for it. */
 static void
-out_enqueue(struct peer *peer, const struct prefix *p, struct rde_xattr *x)
+out_free(struct rde *r, struct rde_out *o)
+{
+	xattr_put(r, o->x);
+	aset_put(r, o->ra);
+	free(o);
+}
+
+static void
+out_refs(struct rde_out *o, struct rde_xattr *x, struct rde_aset *ra,
+    uint32_t orig)
+{
+	if (x) {
+		x->refcnt++;
+		ra = NULL;		/* a local route wins */
+	}
+	if (ra)
+		ra->refcnt++;
+	o->x = x;
+	o->ra = ra;
+	o->ra_orig = ra ? orig : 0;
+}
+
+/* Queue p for peer, replacing a change still pending for it. */
+void
+rde_out_set(struct peer *peer, const struct prefix *p, struct rde_xattr *x,
+    struct rde_aset *ra, uint32_t orig)
 {
 	struct rde *r = peer->bgp->rde;
 	struct rde_peer *rp = peer->rde;
@@ -143,10 +168,12 @@ out_enqueue(struct peer *peer, const struct prefix *p, struct rde_xattr *x)
 	HTAB_FOR_EACH_HASH(&rp->out, h, hn) {
 		o = HTAB_ENTRY(hn, struct rde_out, hn);
 		if (pfx_eq(&o->p, p)) {
-			if (x)
-				x->refcnt++;
-			xattr_put(r, o->x);
-			o->x = x;
+			struct rde_xattr *ox = o->x;
+			struct rde_aset *oa = o->ra;
+
+			out_refs(o, x, ra, orig);
+			xattr_put(r, ox);
+			aset_put(r, oa);
 			return;
 		}
 	}
@@ -159,9 +186,7 @@ out_enqueue(struct peer *peer, const struct prefix *p, struct rde_xattr *x)
 		return;
 	}
 	o->p = *p;
-	if (x)
-		x->refcnt++;
-	o->x = x;
+	out_refs(o, x, ra, orig);
 	if (rp->tail)
 		rp->tail->next = o;
 	else
@@ -176,12 +201,16 @@ rde_out_clear(struct peer *peer)
 	struct rde_peer *rp = peer->rde;
 	struct rde_out *o;
 
-	while ((o = out_pop(rp)) != NULL) {
-		xattr_put(r, o->x);
-		free(o);
-	}
+	while ((o = out_pop(rp)) != NULL)
+		out_free(r, o);
 	rp->eor_pending = false;
 	rp->dump_id = 0;
+}
+
+static void
+out_enqueue(struct peer *peer, const struct prefix *p, struct rde_xattr *x)
+{
+	rde_out_set(peer, p, x, NULL, 0);
 }
 
 static struct peer *
@@ -219,12 +248,16 @@ bgp_msg(const struct ld_msg *m, void *arg)
 			for (peer = b->peers; peer != NULL; peer = peer->next)
 				if (peer->state == BGP_STATE_ESTABLISHED)
 					out_enqueue(peer, &m->p, x);
+			rr_local(b, &m->p, x != NULL);
 		}
 		xattr_put(b->rde, x);
 		break;
 	case LD_MSG_LOCAL_DUMP_END:
 		if ((peer = peer_by_dump(b, m->id)) != NULL)
 			peer->rde->dump_id = 0;	/* End-of-RIB may go */
+		break;
+	case LD_MSG_NH_STATE:
+		rde_nh_state(b, m);
 		break;
 	default:
 		log_warnx("rde: unexpected message %u from the local side",
@@ -249,7 +282,9 @@ rde_peer_refresh(struct peer *peer)
 		    "resetting the session", peer_addr(peer));
 		peer->rde->dump_id = 0;
 		peer->reset_pending = true;
+		return;
 	}
+	rr_peer_dump(peer);
 }
 
 void
@@ -308,11 +343,16 @@ out_cmp(const void *a, const void *b)
 	const struct rde_out *x = *(struct rde_out *const *)a;
 	const struct rde_out *y = *(struct rde_out *const *)b;
 	uintptr_t px = (uintptr_t)x->x, py = (uintptr_t)y->x;
+	uintptr_t ax = (uintptr_t)x->ra, ay = (uintptr_t)y->ra;
 
 	if (x->p.addr.family != y->p.addr.family)
 		return x->p.addr.family < y->p.addr.family ? -1 : 1;
 	if (px != py)
 		return px < py ? -1 : 1;
+	if (ax != ay)
+		return ax < ay ? -1 : 1;
+	if (x->ra_orig != y->ra_orig)
+		return x->ra_orig < y->ra_orig ? -1 : 1;
 	return 0;
 }
 
@@ -330,7 +370,11 @@ send_run(struct peer *peer, struct rde_out **run, size_t n)
 	pk.flags = peer->as4 ? BGP_MSG_F_AS4 : 0;
 	pk.emit = emit_cb;
 	pk.arg = peer;
-	if (run[0]->x != NULL) {
+	if (run[0]->ra != NULL) {		/* reflected: next hop unchanged */
+		pk.attrs = rr_export_attrs(peer, run[0]->ra, run[0]->ra_orig);
+		if (family == AF_INET6)
+			pk.mp_nh = run[0]->ra->nexthop;
+	} else if (run[0]->x != NULL) {
 		if (family == AF_INET6 && b->nexthop6.family != AF_INET6) {
 			if (!r->warned_nh6)
 				log_warnx("bgp: no IPv6 next hop configured "
@@ -347,7 +391,7 @@ send_run(struct peer *peer, struct rde_out **run, size_t n)
 	rc = bgp_update_pack(&pk, family, r->pfx, n);
 	if (rc < 0)
 		return rc;
-	if (run[0]->x != NULL)
+	if (run[0]->x != NULL || run[0]->ra != NULL)
 		peer->prefixes_sent += n;
 	else
 		peer->prefixes_sent -= n < peer->prefixes_sent ? n :
@@ -383,10 +427,8 @@ again:
 				;
 			rc = send_run(peer, &r->batch[i], j - i);
 		}
-		for (i = 0; i < n; i++) {
-			xattr_put(r, r->batch[i]->x);
-			free(r->batch[i]);
-		}
+		for (i = 0; i < n; i++)
+			out_free(r, r->batch[i]);
 		sent = true;
 		if (rc < 0) {
 			log_warnx("neighbor %s: cannot send UPDATE: %s; "

@@ -38,6 +38,7 @@
  * per refresh, found by prefix through a third htab.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -52,7 +53,10 @@
 #define RIB_NONE		UINT32_MAX
 #define RIB_NET_NONE		UINT16_MAX
 #define RIB_REFRESH_MIN		200	/* ms between two store reads */
-#define RIB_REFRESH_PERIOD	10000	/* ms: networks change without notice */
+#define RIB_REFRESH_PERIOD	10000	/* ms: networks change without notice
+					 * (only without the store worker) */
+#define RIB_PLACE_WAIT_MS	250	/* a route the RIB cannot place waits this
+					 * long for the store worker's read */
 #define RIB_BLOCK_LENS		8
 #define RIB_CHUNK_SHIFT		12
 #define RIB_CHUNK		(1U << RIB_CHUNK_SHIFT)	/* slots per slab chunk */
@@ -65,6 +69,7 @@
 #define RE_SEEN		(1U << 4)	/* seen in generation r->gen */
 #define RE_IFHEAD	(1U << 5)	/* first of its ifindex: if_prev is the
 					 * struct rib_if's slot, not an entry */
+#define RE_PENDING	(1U << 6)	/* not placed yet: waits for a store read */
 
 struct rib_entry {
 	struct hnode hn;		/* in r->ptab; hn.user: own index */
@@ -130,6 +135,12 @@ struct rib {
 
 	bool fixed;			/* sources set by rib_set_sources() */
 	uint64_t last_refresh, refresh_due, next_periodic;
+	/* rib_set_async(): the store worker reads; a refresh only asks it
+	 * (want_read, taken by rib_take_want()), and a route the RIB cannot
+	 * place waits (RE_PENDING) for the answer until place_due */
+	bool async, want_read;
+	size_t n_pending;
+	uint64_t place_due;
 };
 
 /* ---- slabs ------------------------------------------------------------ */
@@ -613,7 +624,10 @@ rib_reevaluate(struct rib *r, const struct network *old_nets, size_t n_old_nets,
 	struct prefix p;
 	uint32_t pos;
 
-	/* routes first: new blocks get their counts */
+	/* routes first: new blocks get their counts; a pending route is
+	 * placed now (it was not advertised) */
+	r->n_pending = 0;
+	r->place_due = 0;
 	RIB_FOR_EACH(r, pos, e) {
 		uint16_t onet = e->net;
 		bool oadv = e->flags & RE_ADV;
@@ -622,7 +636,7 @@ rib_reevaluate(struct rib *r, const struct network *old_nets, size_t n_old_nets,
 		ent_prefix(e, &p);
 		e->net = net_find(r->nets, r->n_nets, &p);
 		b = block_find(r, &p);
-		e->flags &= ~RE_INBLOCK;
+		e->flags &= ~(RE_INBLOCK | RE_PENDING);
 		if (b != NULL) {
 			e->flags |= RE_INBLOCK;
 			b->count++;
@@ -753,47 +767,100 @@ rib_pools(const struct rib *r, const struct rib_pool **ret, size_t *ret_n)
 	*ret_n = r ? r->n_pools : 0;
 }
 
-static int
-rib_load_store(struct rib *r)
+/* What one store read gives the RIB: the networks, every network's blocks
+ * (this node's are kept) and the pool usage.  Read by rib_src_read()
+ * anywhere (the store worker's thread: it touches no RIB), applied on the
+ * loop by rib_src_apply(). */
+struct rib_src {
+	struct network *nets;
+	size_t n_nets;
+	struct rib_block *blocks;
+	size_t n_blocks;
+	struct rib_pool *pools;
+	size_t n_pools;
+	char node[LEAFNET_NAME_MAX];
+};
+
+void
+rib_src_free(struct rib_src *src)
 {
-	struct network *nets = NULL;
-	struct rib_block *blocks = NULL;
-	size_t n_nets = 0, n_blocks = 0, cap = 0;
-	const char *node = r->d->conf.base.node_name;
-	struct rib_pool *pools = NULL;
-	size_t n_pools = 0, pools_cap;
+	if (src == NULL)
+		return;
+	free(src->nets);
+	free(src->blocks);
+	free(src->pools);
+	free(src);
+}
+
+struct rib_src *
+rib_src_read(struct store *s, const char *node, int *ret_err)
+{
+	struct rib_src *src = calloc(1, sizeof(*src));
+	size_t cap = 0, pools_cap = 0;
 	int ret;
 
-	if (r->d->store == NULL)
-		return 0;		/* no store (tests): nothing to place routes with */
-	ret = network_list(r->d->store, &nets, &n_nets, NULL);
-	if (ret < 0)
-		return ret;
-	pools_cap = 0;
-	for (size_t i = 0; i < n_nets; i++) {
+	if (src == NULL) {
+		*ret_err = -ENOMEM;
+		return NULL;
+	}
+	snprintf(src->node, sizeof(src->node), "%s", node);
+	ret = network_list(s, &src->nets, &src->n_nets, NULL);
+	if (ret < 0) {
+		*ret_err = ret;
+		rib_src_free(src);
+		return NULL;
+	}
+	for (size_t i = 0; i < src->n_nets; i++) {
+		const struct network *net = &src->nets[i];
 		struct ipam_block *ib = NULL;
 		size_t n = 0;
 
 		/* every network's blocks: the aggregates need them, and the
 		 * pool usage the metrics show comes from the same read */
-		if (ipam_blocks(r->d->store, nets[i].name, &ib, &n) < 0)
+		if (ipam_blocks(s, net->name, &ib, &n) < 0)
 			continue;
-		pools_add(&pools, &n_pools, &pools_cap, &nets[i], ib, n, node);
-		for (size_t k = 0; nets[i].aggregate && k < n; k++) {
-			if (GROW(blocks, cap, n_blocks + 1) < 0)
+		pools_add(&src->pools, &src->n_pools, &pools_cap, net, ib, n, node);
+		for (size_t k = 0; net->aggregate && k < n; k++) {
+			if (GROW(src->blocks, cap, src->n_blocks + 1) < 0)
 				break;
-			memset(&blocks[n_blocks], 0, sizeof(*blocks));
-			blocks[n_blocks].cidr = ib[k].cidr;
-			blocks[n_blocks].other = strcmp(ib[k].node, node) != 0;
-			n_blocks++;
+			memset(&src->blocks[src->n_blocks], 0, sizeof(*src->blocks));
+			src->blocks[src->n_blocks].cidr = ib[k].cidr;
+			src->blocks[src->n_blocks].other = strcmp(ib[k].node, node) != 0;
+			src->n_blocks++;
 		}
 		free(ib);
 	}
+	return src;
+}
+
+void
+rib_src_apply(struct rib *r, struct rib_src *src)
+{
+	if (r == NULL || r->fixed) {
+		rib_src_free(src);
+		return;
+	}
 	free(r->pools);
-	r->pools = pools;
-	r->n_pools = n_pools;
-	nat_sync(r->d, nets, n_nets);		/* outbound SNAT follows the list */
-	rib_install_sources(r, nets, n_nets, blocks, n_blocks, node);
+	r->pools = src->pools;
+	r->n_pools = src->n_pools;
+	nat_sync(r->d, src->nets, src->n_nets);	/* outbound SNAT follows the list */
+	rib_install_sources(r, src->nets, src->n_nets, src->blocks, src->n_blocks, src->node);
+	r->last_refresh = ld_now_ms();
+	free(src);			/* the arrays are the RIB's now */
+}
+
+static int
+rib_load_store(struct rib *r)
+{
+	struct rib_src *src;
+	int ret = 0;
+
+	if (r->d->store == NULL)
+		return 0;		/* no store (tests): nothing to place routes with */
+	src = rib_src_read(r->d->store, r->d->conf.base.node_name, &ret);
+	if (src == NULL)
+		return ret;
+	rib_src_apply(r, src);
 	return 0;
 }
 
@@ -825,6 +892,10 @@ rib_refresh(struct rib *r, bool force)
 
 	if (r == NULL || r->fixed)
 		return;
+	if (r->async) {			/* the store worker reads, off the loop */
+		r->want_read = true;
+		return;
+	}
 	if (!force && r->last_refresh && now < r->last_refresh + RIB_REFRESH_MIN) {
 		if (r->refresh_due == 0)
 			r->refresh_due = r->last_refresh + RIB_REFRESH_MIN;
@@ -838,6 +909,52 @@ rib_refresh(struct rib *r, bool force)
 			  "advertising routes without aggregation or communities");
 }
 
+void
+rib_nat_recheck(struct rib *r)
+{
+	if (r != NULL && !r->fixed)
+		nat_sync(r->d, r->nets, r->n_nets);
+}
+
+void
+rib_set_async(struct rib *r, bool on)
+{
+	if (r == NULL)
+		return;
+	r->async = on;
+	r->refresh_due = r->next_periodic = 0;
+}
+
+bool
+rib_take_want(struct rib *r)
+{
+	bool w = r != NULL && r->want_read;
+
+	if (w)
+		r->want_read = false;
+	return w;
+}
+
+/* The store did not answer in time: place the pending routes with what
+ * the RIB knows (a /32 where the block is not known yet; the read, when
+ * it comes, moves it into its block). */
+static void
+place_pending(struct rib *r)
+{
+	struct rib_entry *e;
+	uint32_t pos;
+
+	r->place_due = 0;
+	if (r->n_pending == 0)
+		return;
+	RIB_FOR_EACH(r, pos, e)
+		if (e->flags & RE_PENDING) {
+			e->flags &= ~RE_PENDING;
+			entry_apply(r, e);
+		}
+	r->n_pending = 0;
+}
+
 uint64_t
 rib_timers(struct rib *r, uint64_t now)
 {
@@ -845,12 +962,16 @@ rib_timers(struct rib *r, uint64_t now)
 
 	if (r == NULL)
 		return 0;
+	if (now != 0 && r->place_due && r->place_due <= now)
+		place_pending(r);
 	if (now != 0 && ((r->refresh_due && r->refresh_due <= now) ||
 			 (r->next_periodic && r->next_periodic <= now)))
 		rib_refresh(r, true);
 	due = r->next_periodic;
 	if (r->refresh_due && (due == 0 || r->refresh_due < due))
 		due = r->refresh_due;
+	if (r->place_due && (due == 0 || r->place_due < due))
+		due = r->place_due;
 	return due;
 }
 
@@ -906,6 +1027,16 @@ rib_kernel_add(struct rib *r, const struct prefix *p, int ifindex, uint32_t gen)
 	 * borrowed address).  Re-read the store first when allowed. */
 	miss = e->net == RIB_NET_NONE ||
 	       (r->nets[e->net].aggregate && block_find(r, p) == NULL);
+	if (miss && r->async) {
+		/* ask the store worker and wait for it (a block claimed just
+		 * before this route: its aggregate, not a /32 first) */
+		r->want_read = true;
+		e->flags |= RE_PENDING;
+		r->n_pending++;
+		if (r->place_due == 0)
+			r->place_due = ld_now_ms() + RIB_PLACE_WAIT_MS;
+		return 0;
+	}
 	if (miss && !r->fixed) {
 		uint64_t now = ld_now_ms();
 

@@ -62,6 +62,12 @@ bgp_router_id(const struct bgp *b)
 }
 
 uint32_t
+bgp_cluster_id(const struct bgp *b)
+{
+	return b->rr ? b->cluster_id : bgp_router_id(b);
+}
+
+uint32_t
 bgp_jitter(struct bgp *b, uint32_t ms)
 {
 	uint32_t x = b->rng;

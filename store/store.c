@@ -338,3 +338,34 @@ store_unlock(struct store_lock *l)
 	if (l != NULL)
 		l->ops->unlock(l);
 }
+
+int
+store_watch_match(const struct store_watch *w, const char *key)
+{
+	for (size_t i = 0; i < w->n_dirs; i++) {
+		size_t len = strlen(w->dirs[i]);
+
+		if (strncmp(key, w->dirs[i], len) == 0 && (key[len] == '/' || key[len] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+int
+store_watch(struct store *s, const struct store_watch *w, struct lf_err *reterr)
+{
+	if (w->n_dirs == 0 || w->cb == NULL || w->stop_fd < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < w->n_dirs; i++) {
+		int r = store_key_check_data(w->dirs[i]);
+
+		if (r < 0) {
+			lf_err_details(be_err(reterr), "cannot watch \"%.100s\": not a key",
+				       w->dirs[i]);
+			return r;
+		}
+	}
+	if (s->ops->watch == NULL)
+		return -EOPNOTSUPP;
+	return s->ops->watch(s->be, w, be_err(reterr));
+}

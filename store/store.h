@@ -148,4 +148,46 @@ void store_unlock(struct store_lock *l);	/* NULL-safe */
  * removed, or -errno. */
 int  store_sweep(struct store *s, struct lf_err *reterr);
 
+/* Following the store.  store_watch() reports every change of a key under
+ * one of w->dirs (directory keys: "networks", "bgp"; a key "networks/a"
+ * and "networks/x/y" are under "networks") to w->cb, in the calling
+ * thread, which it blocks: run it in a thread of its own.  First comes
+ * STORE_EV_READY, once the watch is in place: every change made after it
+ * is reported, so a caller that (re)reads what it follows after READY
+ * misses nothing.  Then one STORE_EV_PUT or STORE_EV_DEL per change, with
+ * the key (a backend may also report the directory a change happened in,
+ * or a change twice; never fewer).  Values are not passed: read them.
+ * Returns 0 once w->stop_fd is readable (it is not drained), -errno when
+ * the watch is lost (etcd went away or compacted what we had not seen,
+ * the kernel's inotify queue overflowed): the caller waits a little,
+ * watches again and re-reads on that watch's READY.  -EOPNOTSUPP when the
+ * backend cannot watch: the caller polls.
+ *   etcd:   one POST /v3/watch stream (a create_request per dir) on a
+ *           connection of its own, through the endpoints in turn
+ *   file:   inotify on the dirs and every directory below them
+ *   memory: the changes made through the same store (unit tests) */
+enum store_ev_type {
+	STORE_EV_READY,
+	STORE_EV_PUT,
+	STORE_EV_DEL,
+};
+
+struct store_event {
+	enum store_ev_type type;
+	const char *key;		/* NULL for READY */
+};
+
+struct store_watch {
+	const char *const *dirs;
+	size_t n_dirs;
+	int stop_fd;			/* readable: return 0 */
+	void (*cb)(const struct store_event *ev, void *arg);
+	void *arg;
+};
+
+int  store_watch(struct store *s, const struct store_watch *w, struct lf_err *reterr);
+/* Is key under one of w's dirs? (for backends that see more than they
+ * were asked for) */
+int  store_watch_match(const struct store_watch *w, const char *key);
+
 #endif

@@ -20,6 +20,7 @@
 struct leafnet_conf;
 struct lf_err;
 struct store;
+struct store_watch;
 
 #define STORE_KEY_MAX    1024
 #define STORE_LOCK_DIR   "locks"	/* reserved first component */
@@ -60,6 +61,8 @@ struct store_ops {
 	int  (*same)(void *be, const char *a, const char *b, struct lf_err *reterr);
 	/* optional (NULL: nothing to bound): store_set_deadline() */
 	void (*deadline)(void *be, unsigned ms);
+	/* optional (NULL: -EOPNOTSUPP): store_watch(); w->dirs checked */
+	int  (*watch)(void *be, const struct store_watch *w, struct lf_err *reterr);
 };
 
 extern const struct store_ops store_file_ops;	/* store_file.c */
@@ -86,5 +89,11 @@ void *store_backend_of(struct store *s, const struct store_ops *ops);
  * and puts text in reterr->details, until the next store_mem_fail() (err 0
  * stops failing).  be: store_backend_of(s, &store_mem_ops). */
 void store_mem_fail(void *be, const char *key_prefix, int err, const char *text);
+
+/* store_file.c: the directory fd of a file store's be (store_file_watch.c) */
+int  store_file_rootfd(void *be);
+/* store_file_watch.c, store_etcd_watch.c */
+int  store_file_watch(void *be, const struct store_watch *w, struct lf_err *reterr);
+int  store_etcd_watch(void *be, const struct store_watch *w, struct lf_err *reterr);
 
 #endif

@@ -727,4 +727,5 @@ const struct store_ops store_etcd_ops = {
 	.lock		= etcd_lock,
 	.unlock		= etcd_unlock,
 	.deadline	= etcd_deadline,
+	.watch		= store_etcd_watch,
 };

@@ -742,6 +742,12 @@ file_sweep(void *be, struct lf_err *reterr)
 	return sweep_dir(s->rootfd, 0, true);
 }
 
+int
+store_file_rootfd(void *be)
+{
+	return ((struct file_store *)be)->rootfd;
+}
+
 const struct store_ops store_file_ops = {
 	.name		= "file",
 	.open		= file_open,
@@ -755,4 +761,5 @@ const struct store_ops store_file_ops = {
 	.unlock		= file_unlock,
 	.sweep		= file_sweep,
 	.same		= file_same,
+	.watch		= store_file_watch,
 };

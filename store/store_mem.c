@@ -10,11 +10,14 @@
  * (store_open_ops()) links this file.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dbuf.h"
 #include "err.h"
@@ -35,6 +38,22 @@ struct mem_store {
 	char  *fail_prefix;		/* NULL: no failures */
 	int    fail_err;
 	char   fail_text[LF_ERR_DETAILS_MAX];
+	/* store_watch(): the changes since the oldest watcher started, and a
+	 * pipe per watcher to wake it */
+	struct mem_ev  *evs;
+	size_t n_evs, cap_evs;
+	struct mem_watcher *watchers;
+};
+
+struct mem_ev {
+	enum store_ev_type type;
+	char *key;
+};
+
+struct mem_watcher {
+	struct mem_watcher *next;
+	int wake[2];			/* a byte per batch of changes */
+	size_t pos;			/* the next of m->evs to report */
 };
 
 struct mem_lock {
@@ -52,6 +71,29 @@ mem_failing(struct mem_store *m, const char *key, struct lf_err *reterr)
 		return 0;
 	lf_err_details(reterr, "%s", m->fail_text);
 	return m->fail_err;
+}
+
+/* m->mu held: a change for the watchers (none: nothing kept). */
+static void
+mem_note(struct mem_store *m, enum store_ev_type type, const char *key)
+{
+	char *k;
+
+	if (m->watchers == NULL || GROW(m->evs, m->cap_evs, m->n_evs + 1) < 0 ||
+	    (k = strdup(key)) == NULL)
+		return;
+	m->evs[m->n_evs].type = type;
+	m->evs[m->n_evs++].key = k;
+	for (struct mem_watcher *w = m->watchers; w != NULL; w = w->next)
+		(void)!write(w->wake[1], "", 1);
+}
+
+static void
+mem_evs_clear(struct mem_store *m)
+{
+	for (size_t i = 0; i < m->n_evs; i++)
+		free(m->evs[i].key);
+	m->n_evs = 0;
 }
 
 static struct mem_kv *
@@ -90,6 +132,8 @@ mem_free(void *be)
 		free(m->kv[i].val);
 	}
 	free(m->kv);
+	mem_evs_clear(m);
+	free(m->evs);
 	store_names_free(m->held, m->n_held);	/* locks still held die too */
 	free(m->fail_prefix);
 	pthread_cond_destroy(&m->unlocked);
@@ -145,6 +189,7 @@ mem_set(struct mem_store *m, const char *key, const char *val, bool create)
 	if (kv != NULL) {
 		free(kv->val);
 		kv->val = v;
+		mem_note(m, STORE_EV_PUT, key);
 		return 0;
 	}
 	if (!create || (k = strdup(key)) == NULL || GROW(m->kv, m->cap, m->n + 1) < 0) {
@@ -155,12 +200,14 @@ mem_set(struct mem_store *m, const char *key, const char *val, bool create)
 	m->kv[m->n].key = k;
 	m->kv[m->n].val = v;
 	m->n++;
+	mem_note(m, STORE_EV_PUT, key);
 	return 0;
 }
 
 static void
 mem_remove(struct mem_store *m, struct mem_kv *kv)
 {
+	mem_note(m, STORE_EV_DEL, kv->key);
 	free(kv->key);
 	free(kv->val);
 	*kv = m->kv[--m->n];
@@ -334,6 +381,85 @@ mem_unlock(struct store_lock *base)
 	free(l);
 }
 
+/* ---- watch ------------------------------------------------------------ */
+
+/* The changes made through this store, reported from the watcher's own
+ * thread; an injected failure (store_mem_fail()) on a watched dir ends the
+ * watch with it, as a lost etcd stream would. */
+static int
+mem_watch(void *be, const struct store_watch *sw, struct lf_err *reterr)
+{
+	struct mem_store *m = be;
+	struct mem_watcher w = { .wake = { -1, -1 } };
+	int r = 0;
+
+	if (pipe2(w.wake, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	pthread_mutex_lock(&m->mu);
+	for (size_t i = 0; i < sw->n_dirs && r == 0; i++)
+		r = mem_failing(m, sw->dirs[i], reterr);
+	if (r == 0) {
+		w.pos = m->n_evs;
+		w.next = m->watchers;
+		m->watchers = &w;
+	}
+	pthread_mutex_unlock(&m->mu);
+	if (r < 0)
+		goto out_close;
+	sw->cb(&(struct store_event){ .type = STORE_EV_READY }, sw->arg);
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = sw->stop_fd, .events = POLLIN },
+			{ .fd = w.wake[0], .events = POLLIN },
+		};
+		char buf[64];
+
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
+			r = -errno;
+			break;
+		}
+		if (pfd[0].revents)
+			break;
+		while (read(w.wake[0], buf, sizeof(buf)) > 0)
+			;
+		pthread_mutex_lock(&m->mu);
+		for (size_t i = 0; i < sw->n_dirs && r == 0; i++)
+			r = mem_failing(m, sw->dirs[i], reterr);
+		while (r == 0 && w.pos < m->n_evs) {
+			struct mem_ev ev = m->evs[w.pos++];
+			char *key = strdup(ev.key);
+
+			if (key == NULL) {
+				r = -ENOMEM;
+				break;
+			}
+			/* the callback may use the store: not under m->mu */
+			pthread_mutex_unlock(&m->mu);
+			if (store_watch_match(sw, key))
+				sw->cb(&(struct store_event){ .type = ev.type, .key = key },
+				       sw->arg);
+			free(key);
+			pthread_mutex_lock(&m->mu);
+		}
+		pthread_mutex_unlock(&m->mu);
+		if (r < 0)
+			break;
+	}
+	pthread_mutex_lock(&m->mu);
+	for (struct mem_watcher **pp = &m->watchers; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == &w) {
+			*pp = w.next;
+			break;
+		}
+	if (m->watchers == NULL)
+		mem_evs_clear(m);
+	pthread_mutex_unlock(&m->mu);
+out_close:
+	(void)close(w.wake[0]);
+	(void)close(w.wake[1]);
+	return r;
+}
+
 const struct store_ops store_mem_ops = {
 	.name		= "memory",
 	.open		= mem_open,
@@ -345,4 +471,5 @@ const struct store_ops store_mem_ops = {
 	.list		= mem_list,
 	.lock		= mem_lock,
 	.unlock		= mem_unlock,
+	.watch		= mem_watch,
 };

@@ -1,7 +1,8 @@
 #!/bin/bash
 # CNI STATUS and leafnetd: 51 "limited connectivity" only when BGP is
-# configured for this node (a global peer, a peer of this node, or the
-# node-to-node mesh with another node that has a router IP) and leafnetd
+# configured for this node (a global peer, a peer of this node, the
+# node-to-node mesh with another node that has a router IP, or route
+# reflection with a reflector node of its AS) and leafnetd
 # does not answer on its control socket, or answers with no session
 # Established.  Without BGP configuration STATUS is 0 whether or not
 # leafnetd runs.  A BIRD ToR brings a session up: 0 again.
@@ -95,5 +96,23 @@ nctl_ok "node-mesh on" bgp node-mesh on
 status_51 "mesh on, node2 has a router IP, no leafnetd: STATUS 51" "leafnetd is not answering"
 nctl_ok "node-mesh off again" bgp node-mesh off
 status_0 "mesh off again: STATUS 0"
+
+# ------------------------------------------------ route reflector nodes
+# node3, in this node's AS (the default): as a reflector, node1 peers with
+# it whether the mesh is on or off.
+nctl_ok "node set node3" node set node3 --router-ip=10.0.0.3/24
+status_0 "mesh off, node3 a plain node: STATUS 0"
+nctl_ok "node rr node3 on" node rr node3 on
+status_51 "mesh off, node3 a reflector of this node's AS, no leafnetd: STATUS 51" \
+	"leafnetd is not answering"
+nctl_ok "node rr node3 off" node rr node3 off
+nctl_ok "node rr node2 on" node rr node2 on
+status_0 "mesh off, only a reflector of another AS (node2): STATUS 0"
+nctl_ok "node rr node2 off" node rr node2 off
+nctl_ok "node rr node1 on" node rr node1 on
+status_51 "this node a reflector, node3 of its AS its client, no leafnetd: STATUS 51" \
+	"leafnetd is not answering"
+nctl_ok "node rr node1 off" node rr node1 off
+status_0 "no reflector left, mesh off: STATUS 0"
 
 t_done

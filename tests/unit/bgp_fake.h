@@ -184,13 +184,74 @@ fake_kr_set(const struct prefix *p, const struct ipaddr *nh, size_t n)
 		memcpy(fake_kr[i].nh, nh, fake_kr[i].n * sizeof(*nh));
 }
 
+/* Next hops: usable unless a test says otherwise (fake_nh_set). */
+#define FAKE_NH_MAX 64
+static struct fake_nh {
+	struct ipaddr a;
+	enum ld_nh_state state;
+	bool tracked;
+} fake_nh[FAKE_NH_MAX];
+static size_t fake_n_nh;
+
+static struct fake_nh *
+fake_nh_find(const struct ipaddr *a, bool create)
+{
+	for (size_t i = 0; i < fake_n_nh; i++)
+		if (ipaddr_eq(&fake_nh[i].a, a))
+			return &fake_nh[i];
+	if (!create || fake_n_nh == FAKE_NH_MAX)
+		abort();
+	fake_nh[fake_n_nh] = (struct fake_nh){ *a, LD_NH_USABLE, false };
+	return &fake_nh[fake_n_nh++];
+}
+
+/* Next hops the BGP side is watching now. */
+static __attribute__((unused)) size_t
+fake_nh_tracked(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < fake_n_nh; i++)
+		n += fake_nh[i].tracked;
+	return n;
+}
+
+/* What the local side's resolver would say of next hop s from now on;
+ * a tracked one is told at once (NH_STATE), as kroute.c does. */
+static __attribute__((unused)) void
+fake_nh_set(struct bgp *b, const char *s, enum ld_nh_state st)
+{
+	struct ipaddr a;
+	struct fake_nh *nh;
+
+	memset(&a, 0, sizeof(a));
+	if (ipaddr_parse(s, &a) < 0)
+		abort();
+	nh = fake_nh_find(&a, true);
+	nh->state = st;
+	if (nh->tracked && msgq_put_nh(&fake_side_of(b)->to_bgp, LD_MSG_NH_STATE,
+	    &a, st) < 0)
+		abort();
+}
+
 /* The local side's handler of the BGP side's messages. */
 static void
 fake_local_msg(const struct ld_msg *m, void *arg)
 {
 	struct fake_side *fs = arg;
+	struct fake_nh *nh;
 
 	switch (m->type) {
+	case LD_MSG_NH_TRACK:
+		nh = fake_nh_find(&m->p.addr, true);
+		nh->tracked = true;
+		if (msgq_put_nh(&fs->to_bgp, LD_MSG_NH_STATE, &m->p.addr,
+		    nh->state) < 0)
+			abort();
+		break;
+	case LD_MSG_NH_UNTRACK:
+		fake_nh_find(&m->p.addr, true)->tracked = false;
+		break;
 	case LD_MSG_KR_CHANGE:
 		fake_kr_set(&m->p, m->u.kr.nh, m->u.kr.n);
 		break;

@@ -370,6 +370,90 @@ test_node_peers(void **state)
 	free(list);
 }
 
+/* ---------------------------------------------------- route reflector */
+
+static void
+test_node_rr(void **state)
+{
+	struct tmpstore *f = *state;
+	struct bgp_node_set_req set = { .node = "rr1" };
+	struct bgp_node node;
+	struct lf_err err = { 0 };
+	struct ipaddr cid, zero = { 0 }, v6;
+	char buf[IPADDR_STRLEN], *text = NULL;
+	uint64_t rev;
+
+	assert_int_equal(bgpconf_parse_router_ip("10.0.0.1/24", NULL, &set.router_ip4, NULL), 0);
+	assert_int_equal(bgpconf_node_set(f->s, &set, NULL), 0);
+	/* a record without the members reads as no reflector */
+	assert_int_equal(bgpconf_node_get(f->s, "rr1", &node, NULL), 0);
+	assert_false(node.rr);
+	assert_int_equal(node.cluster_id.family, 0);
+	bgpconf_node_done(&node);
+	assert_int_equal(store_get(f->s, "nodes/rr1", &text, NULL), 0);
+	assert_null(strstr(text, "\"rr\""));		/* plain nodes: left out */
+	free(text);
+
+	rev = revision(f->s);
+	assert_int_equal(bgpconf_node_rr(f->s, "rr1", true, NULL, NULL), 0);
+	assert_int_equal(revision(f->s), rev + 1);
+	assert_int_equal(bgpconf_node_rr(f->s, "rr1", true, &zero, NULL), 1);	/* already */
+	assert_int_equal(revision(f->s), rev + 1);
+	assert_int_equal(bgpconf_node_get(f->s, "rr1", &node, NULL), 0);
+	assert_true(node.rr);
+	assert_int_equal(node.cluster_id.family, 0);	/* the router id */
+	assert_string_equal(ipaddr_fmt(&node.router_ip4.addr, buf, sizeof(buf)), "10.0.0.1");
+	bgpconf_node_done(&node);
+
+	assert_int_equal(ipaddr_parse("244.0.0.1", &cid), 0);
+	assert_int_equal(bgpconf_node_rr(f->s, "rr1", true, &cid, NULL), 0);
+	assert_int_equal(bgpconf_node_get(f->s, "rr1", &node, NULL), 0);
+	assert_true(node.rr);
+	assert_string_equal(ipaddr_fmt(&node.cluster_id, buf, sizeof(buf)), "244.0.0.1");
+	bgpconf_node_done(&node);
+	assert_int_equal(store_get(f->s, "nodes/rr1", &text, NULL), 0);
+	assert_non_null(strstr(text, "\"cluster_id\""));
+	free(text);
+
+	/* a new node: the record is made */
+	assert_int_equal(bgpconf_node_rr(f->s, "rr2", true, &cid, NULL), 0);
+	assert_int_equal(bgpconf_node_get(f->s, "rr2", &node, NULL), 0);
+	assert_true(node.rr);
+	bgpconf_node_done(&node);
+
+	/* refusals, nothing written */
+	rev = revision(f->s);
+	assert_int_equal(ipaddr_parse("fd00::1", &v6), 0);
+	assert_int_equal(bgpconf_node_rr(f->s, "rr1", true, &v6, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "IPv4"));
+	lf_err_clear(&err);
+	assert_int_equal(ipaddr_parse("0.0.0.0", &zero), 0);
+	assert_int_equal(bgpconf_node_rr(f->s, "rr1", true, &zero, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "--cluster-id"));
+	lf_err_clear(&err);
+	assert_int_equal(bgpconf_node_rr(f->s, "rr1", false, &cid, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "'on'"));
+	assert_int_equal(bgpconf_node_rr(f->s, "bad/name", true, NULL, NULL), -EINVAL);
+	assert_int_equal(revision(f->s), rev);
+
+	/* off forgets the cluster id, keeps the rest */
+	assert_int_equal(bgpconf_node_rr(f->s, "rr1", false, NULL, NULL), 0);
+	assert_int_equal(bgpconf_node_rr(f->s, "rr1", false, NULL, NULL), 1);
+	assert_int_equal(bgpconf_node_get(f->s, "rr1", &node, NULL), 0);
+	assert_false(node.rr);
+	assert_int_equal(node.cluster_id.family, 0);
+	assert_int_equal(node.router_ip4.addr.family, AF_INET);
+	bgpconf_node_done(&node);
+
+	/* a damaged cluster id names the key */
+	assert_int_equal(store_put(f->s, "nodes/rr3",
+				   "{\"name\":\"rr3\",\"rr\":true,\"cluster_id\":\"fd00::1\"}",
+				   NULL), 0);
+	lf_err_clear(&err);
+	assert_true(bgpconf_node_get(f->s, "rr3", &node, &err) < 0);
+	assert_non_null(strstr(err.msg, "nodes/rr3.cluster_id"));
+}
+
 /* ------------------------------------------------------------ create */
 
 static struct bgp_create_req
@@ -855,6 +939,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_defaults_and_set, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_global_peers, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_node_peers, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_node_rr, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_create_bgp, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_adds, setup, tmpstore_teardown),
 		cmocka_unit_test(test_parse_options),

@@ -64,6 +64,7 @@ test_defaults(void **state)
 	assert_string_equal(c.log_file, "");
 	assert_int_equal(c.log_level, LOG_LVL_INFO);
 	assert_true(c.fsync);
+	assert_false(c.bgp_nexthop_onlink);
 	assert_string_equal(c.metrics_listen, "127.0.0.1:9474");
 	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
 	if (strlen(host) < sizeof(c.node_name))
@@ -81,7 +82,7 @@ test_full(void **state)
 		   "  \"etcd_endpoints\": \"http://10.0.0.1:2379,http://10.0.0.2:2379\",\n"
 		   "  \"control_socket\": \"/run/lf/ctl.sock\", \"node_name\": \"node-1\",\n"
 		   "  \"log_file\": \"/var/log/leafnet.log\", \"log_level\": \"debug\",\n"
-		   "  \"fsync\": false }\n");
+		   "  \"fsync\": false, \"bgp_nexthop_onlink\": true }\n");
 	assert_int_equal(conf_load(path, &c, &e), 0);
 	assert_int_equal(e.code, 0);
 	assert_string_equal(c.path, path);
@@ -93,6 +94,7 @@ test_full(void **state)
 	assert_string_equal(c.log_file, "/var/log/leafnet.log");
 	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
 	assert_false(c.fsync);
+	assert_true(c.bgp_nexthop_onlink);
 }
 
 static void
@@ -155,6 +157,7 @@ test_bad(void **state)
 		{ "{\"fsync\": true, \"fsync\": false}", "\"fsync\" appears twice" },
 		{ "{\"log_level\": \"verbose\"}", "log_level: \"verbose\"" },
 		{ "{\"log_level\": 3}", "log_level: expected a string" },
+		{ "{\"bgp_nexthop_onlink\": \"yes\"}", "bgp_nexthop_onlink" },
 		{ "{\"datastore\": \"redis\"}", "datastore: \"redis\"" },
 		{ "{\"datastore\": \"etcd\", \"etcd_endpoints\": \"\"}", "etcd_endpoints" },
 		{ "{\"state_dir\": \"\"}", "state_dir: must not be empty" },

@@ -523,14 +523,15 @@ test_active_and_collision(void **state)
 	close(lfd);
 }
 
-/* Connect-retry back-off: refused connects double the wait up to 120 s. */
+/* Connect retry: BGP_QUICK_TRIES refused connects are retried after ~1 s,
+ * then the wait doubles from 5 s up to 120 s. */
 static void
 test_connect_backoff(void **state)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	socklen_t sl = sizeof(sin);
 	struct peer_conf pc;
-	uint64_t t0, waits[8];
+	uint64_t t0, waits[BGP_QUICK_TRIES + 8];
 	int lfd, n = 0;
 
 	(void)state;
@@ -545,7 +546,7 @@ test_connect_backoff(void **state)
 	pc.port = ntohs(sin.sin_port);
 	conf_one(D, pc);
 	t0 = fake_now;
-	while (n < 7) {
+	while (n < BGP_QUICK_TRIES + 7) {
 		usleep(2000);
 		fake_turn(D);		/* connection refused -> Active */
 		if (strcmp(peer_state(D, "127.0.0.1"), "Active") != 0)
@@ -558,12 +559,15 @@ test_connect_backoff(void **state)
 		waits[n++] = fake_now - t0;
 		t0 = fake_now;
 	}
-	/* 5, 10, 20, 40, 80, 120, 120 s, each with up to 25 % jitter off */
-	assert_true(waits[0] >= 3750 && waits[0] <= 5200);
-	assert_true(waits[1] >= 7500 && waits[1] <= 10200);
-	assert_true(waits[2] >= 15000 && waits[2] <= 20200);
-	assert_true(waits[5] >= 90000 && waits[5] <= 120200);
-	assert_true(waits[6] >= 90000 && waits[6] <= 120200);
+	/* 1 s quick ones; then 5, 10, 20, 40, 80, 120, 120 s, each with up to
+	 * 25 % jitter off */
+	for (int i = 0; i < BGP_QUICK_TRIES; i++)
+		assert_true(waits[i] >= 750 && waits[i] <= 1200);
+	assert_true(waits[BGP_QUICK_TRIES] >= 3750 && waits[BGP_QUICK_TRIES] <= 5200);
+	assert_true(waits[BGP_QUICK_TRIES + 1] >= 7500 && waits[BGP_QUICK_TRIES + 1] <= 10200);
+	assert_true(waits[BGP_QUICK_TRIES + 2] >= 15000 && waits[BGP_QUICK_TRIES + 2] <= 20200);
+	assert_true(waits[BGP_QUICK_TRIES + 5] >= 90000 && waits[BGP_QUICK_TRIES + 5] <= 120200);
+	assert_true(waits[BGP_QUICK_TRIES + 6] >= 90000 && waits[BGP_QUICK_TRIES + 6] <= 120200);
 }
 
 /* Reconfiguration: unchanged peers keep the session, changed ones get
