@@ -194,28 +194,42 @@ protocol kernel { ipv4 { export all; }; }
 EOF
 }
 
-# fab_frr_tor_conf R: ToR R's bgpd configuration (FRR), AS per rack.
+# fab_frr_tor_conf MODEL R: ToR R's bgpd configuration (FRR).
 fab_frr_tor_conf() {
-	local r=$1 h
+	local m=$1 r=$2 tas h
+	tas=$(fab_tor_as "$m" "$r")
 	cat <<EOF
 frr defaults datacenter
 hostname tor$r
-router bgp 6500$r
+router bgp $tas
  bgp router-id $(fab_tor_ip "$r")
  no bgp ebgp-requires-policy
- neighbor rack peer-group
- neighbor rack remote-as internal
 EOF
+	case $m in
+	as-per-server)
+		for h in $(fab_hosts_of "$r"); do
+			printf ' neighbor %s remote-as %s\n' "$(fab_host_ip "$h")" "$(fab_host_as "$m" "$h")"
+		done
+		printf ' neighbor %s remote-as 65000\n' "$(fab_spine_ip "$r")"
+		return ;;
+	as-per-rack)
+		printf ' neighbor rack peer-group\n neighbor rack remote-as internal\n' ;;
+	downward-default)
+		printf ' neighbor rack peer-group\n neighbor rack remote-as 64512\n' ;;
+	esac
 	for h in $(fab_hosts_of "$r"); do
 		printf ' neighbor %s peer-group rack\n' "$(fab_host_ip "$h")"
 	done
-	cat <<EOF
- neighbor $(fab_spine_ip "$r") remote-as 65000
- address-family ipv4 unicast
-  neighbor rack route-reflector-client
-  neighbor rack next-hop-self
- exit-address-family
-EOF
+	printf ' neighbor %s remote-as 65000\n address-family ipv4 unicast\n' "$(fab_spine_ip "$r")"
+	case $m in
+	as-per-rack)
+		printf '  neighbor rack route-reflector-client\n  neighbor rack next-hop-self\n' ;;
+	downward-default)
+		printf '  neighbor rack prefix-list default-only out\n' ;;
+	esac
+	printf ' exit-address-family\n'
+	[ "$m" = downward-default ] && printf 'ip prefix-list default-only seq 5 permit 0.0.0.0/0\n'
+	return 0
 }
 
 # fab_gobgp_tor_conf R: ToR R's gobgpd configuration (TOML), AS per rack.
@@ -302,7 +316,7 @@ fab_tor_start() {
 	FAB_TOR_IMPL[$r]=$impl
 	case $impl in
 	bird)  fab_bird_start "tor$r" "${FAB_NS[tor$r]}" "$(fab_bird_tor_conf "$m" "$r")" ;;
-	frr)   frr_start "tor$r" "${FAB_NS[tor$r]}" "$(fab_frr_tor_conf "$r")" ;;
+	frr)   frr_start "tor$r" "${FAB_NS[tor$r]}" "$(fab_frr_tor_conf "$m" "$r")" ;;
 	gobgp) gobgp_start "tor$r" "${FAB_NS[tor$r]}" "$(fab_gobgp_tor_conf "$r")" ;;
 	*)     bail "ToR $r" "unknown implementation '$impl'" ;;
 	esac
@@ -328,7 +342,7 @@ frr_start() {
 	chown -R frr:frr "$d" || bail "chown $d"
 	for i in zebra bgpd; do
 		ip netns exec "$ns" "/usr/lib/frr/$i" -d -f "$d/$i.conf" -i "$d/$i.pid" \
-			-z "$d/zserv.api" --vty_socket "$d" -P 0 --log "file:$d/$i.log" \
+			-z "$d/zserv.api" --vty_socket "$d" -P 0 --log "file:$d/$i.log" --log-level debug \
 			>>"$d/$i.stderr" 2>&1 || bail "start FRR $i for $name" "$(tail -3 "$d/$i.stderr" "$d/$i.log" 2>/dev/null | xargs)"
 		t_register_pid "$(cat "$d/$i.pid")"
 	done
@@ -427,6 +441,36 @@ fab_tor_count() {
 	case ${FAB_TOR_IMPL[$1]} in
 	bird) bird_count "tor$1" master4 ;;
 	*)    fab_tor_routes "$1" | grep -c . ;;
+	esac
+}
+
+# fab_tor_exported R HOST: the prefixes ToR R sends HOST, sorted.
+fab_tor_exported() {
+	case ${FAB_TOR_IMPL[$1]} in
+	bird)  birdq "tor$1" show route export "$2" | awk '$1 ~ /\// { print $1 }' | sort ;;
+	frr)   frr_vtysh "tor$1" "show bgp ipv4 unicast neighbors $(fab_host_ip "$2") advertised-routes json" |
+			jq -r '.advertisedRoutes | keys[]' 2>/dev/null | sort ;;
+	gobgp) gobgp_cli "tor$1" neighbor "$(fab_host_ip "$2")" adj-out -a ipv4 -j |
+			jq -r 'keys[]' 2>/dev/null | sort ;;
+	esac
+}
+
+# fab_tor_as_path R PREFIX: the AS_PATH of ToR R's best route for PREFIX.
+fab_tor_as_path() {
+	case ${FAB_TOR_IMPL[$1]} in
+	bird) bird_attr "tor$1" "$2" BGP.as_path | xargs ;;
+	frr)  frr_vtysh "tor$1" "show bgp ipv4 unicast $2 json" |
+		jq -r '.paths[] | select(.bestpath.overall) | .aspath.string' 2>/dev/null | xargs ;;
+	esac
+}
+
+# fab_tor_peer_as R HOST: the AS ToR R has learned HOST is in (from its OPEN).
+fab_tor_peer_as() {
+	case ${FAB_TOR_IMPL[$1]} in
+	bird) birdq "tor$1" show protocols all "$2" | awk '$1 == "Neighbor" && $2 == "AS:" { print $3 }' ;;
+	frr)  frr_vtysh "tor$1" "show bgp neighbors $(fab_host_ip "$2") json" |
+		jq -r --arg a "$(fab_host_ip "$2")" '.[$a] | "\(.remoteAs) \(.bgpState)"' 2>/dev/null |
+		awk '$2 == "Established" { print $1 }' ;;
 	esac
 }
 

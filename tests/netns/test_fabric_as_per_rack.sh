@@ -53,7 +53,7 @@ netctl node bgp peer add 10.2.0.254 as 65002 --node host22'
 fab_assert_readme netctl-as-per-rack "${NETCTL#?}"
 case $TOR in
 bird)  fab_assert_readme bird-tor-as-per-rack "$(fab_bird_tor_conf $MODEL 1)" ;;
-frr)   fab_assert_readme frr-tor-as-per-rack "$(fab_frr_tor_conf 1)" ;;
+frr)   fab_assert_readme frr-tor-as-per-rack "$(fab_frr_tor_conf $MODEL 1)" ;;
 gobgp) fab_assert_readme gobgp-tor-as-per-rack "$(fab_gobgp_tor_conf 1)" ;;
 esac
 fab_assert_readme bird-spine-as-per-rack "$(fab_bird_spine_conf $MODEL)"

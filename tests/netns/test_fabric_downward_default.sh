@@ -16,8 +16,8 @@
 # the spine), exported to each host: the default only; the spine: the 4
 # blocks and its default; every host: only the default via its ToR (proto
 # 77); a container in rack 1 pings one in rack 2 (TTL 59: host, ToR, spine,
-# ToR, host), one in its own rack through the ToR (TTL 61).  Then ToR 1
-# goes wrong the way ToRs do (exports everything and its connected uplink
+# ToR, host), one in its own rack through the ToR (TTL 61).  Then (BIRD
+# ToRs) ToR 1 goes wrong the way ToRs do (exports everything and its connected uplink
 # network): host11 and host12 still install only the default, the import
 # policy drops the rest; switched to `all` for host11, the uplink network
 # shows up in host11's kernel, and back to `default` it goes.
@@ -26,6 +26,7 @@
 . "$(dirname "$0")/../fabric.sh"
 t_init
 t_require "$BIN/leafnet" "$BIN/netctl" "$BIN/leafnetd" bird birdc ping
+TOR=${FABRIC_TOR:-bird}
 MODEL=downward-default
 
 # ------------------------------------------------- what the operator types
@@ -42,7 +43,10 @@ netctl node bgp peer add 10.1.0.254 as 65001 --node host12
 netctl node bgp peer add 10.2.0.254 as 65001 --node host21
 netctl node bgp peer add 10.2.0.254 as 65001 --node host22'
 fab_assert_readme netctl-downward-default "${NETCTL#?}"
-fab_assert_readme bird-tor-downward-default "$(fab_bird_tor_conf $MODEL 1)"
+case $TOR in
+bird) fab_assert_readme bird-tor-downward-default "$(fab_bird_tor_conf $MODEL 1)" ;;
+frr)  fab_assert_readme frr-tor-downward-default "$(fab_frr_tor_conf $MODEL 1)" ;;
+esac
 fab_assert_readme bird-spine-downward-default "$(fab_bird_spine_conf $MODEL)"
 
 # set_import HOST all|default|none: leafnetd's import policy on HOST (the
@@ -57,8 +61,8 @@ set_import() {
 
 fab_topology
 fab_spine_start $MODEL
-fab_tor_start $MODEL 1 bird
-fab_tor_start $MODEL 2 bird
+fab_tor_start $MODEL 1 "$TOR"
+fab_tor_start $MODEL 2 "$TOR"
 fab_netctl "$NETCTL"
 for h in $FAB_HOSTS; do set_import "$h" default; done
 fab_leafnetd_start
@@ -88,8 +92,8 @@ assert_eq "tor2: own hosts direct, the default via the spine, nothing of rack 1"
 	"$(fab_tor_routes 2)"
 for h in $FAB_HOSTS; do
 	r=$(fab_rack "$h")
-	assert_eq "tor$r: exports exactly one route to $h: the default" "0.0.0.0/0" \
-		"$(birdq "tor$r" show route export "$h" | awk '$1 ~ /\// { print $1 }' | xargs)"
+	assert_eq "tor$r ($TOR): exports exactly one route to $h: the default" "0.0.0.0/0" \
+		"$(fab_tor_exported $r "$h" | xargs)"
 done
 assert_eq "spine: the 4 blocks (via their ToRs) and its own default" \
 	"$(printf '%s\n' "$B11 10.0.1.2" "$B12 10.0.1.2" "$B21 10.0.2.2" "$B22 10.0.2.2" | sort)" \
@@ -110,6 +114,10 @@ fab_assert_ping "inside rack 1: host11b's container pings host12's through the T
 	host11b host12 61
 
 # ------------------------------------------- a ToR that sends too much
+if [ "$TOR" != bird ]; then
+	fab_stop_all
+	t_done
+fi
 # ToR 1 misconfigured: its hosts get everything it has, and its connected
 # uplink network (10.0.1.0/30) too.  Only leafnetd's import policy stands
 # between that and the hosts' kernels.
@@ -119,7 +127,7 @@ fab_assert_ping "inside rack 1: host11b's container pings host12's through the T
 assert_match "tor1 reconfigured (export all, its uplink network)" \
 	"$(birdq tor1 configure)" 'Reconfigured'
 for i in $(seq 1 50); do
-	n=$(birdq tor1 show route export host11 | awk '$1 ~ /\// { print $1 }' | sort | xargs)
+	n=$(fab_tor_exported 1 host11 | xargs)
 	[ "$n" = "$(printf '%s\n' 0.0.0.0/0 10.0.1.0/30 "$B12" | sort | xargs)" ] && break
 	sleep 0.1
 done
