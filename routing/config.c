@@ -115,6 +115,22 @@ peer_push(struct ld_conf *c, size_t *cap, const struct peer_conf *p)
 	return 0;
 }
 
+static enum peer_import
+import_of(enum bgpconf_import i)
+{
+	return i == BGPCONF_IMPORT_DEFAULT ? PEER_IMPORT_DEFAULT :
+	       i == BGPCONF_IMPORT_NONE ? PEER_IMPORT_NONE : PEER_IMPORT_ALL;
+}
+
+/* A global or node-specific peer's import policy: its own, else the
+ * store's (`netctl bgp import`), else the config file's bgp_import
+ * (bgpconf_import_resolve() has the order and why). */
+static enum peer_import
+peer_import(const struct ld_conf *c, const struct bgp_peer *bp, const struct bgp_config *bc)
+{
+	return import_of(bgpconf_import_resolve(bp->import, bc->import, c->base.bgp_import));
+}
+
 static void
 peer_from_store(struct peer_conf *pc, const struct bgp_peer *bp, enum peer_type type,
 		enum peer_import import, const struct bgp_config *bc)
@@ -141,7 +157,6 @@ static int
 conf_peers(struct ld_conf *c, struct store *s, const struct bgp_config *bc,
 	   const struct bgp_node *self, char *err, size_t errsize)
 {
-	enum peer_import imp = PEER_IMPORT_ALL;
 	struct bgp_peer *globals = NULL;
 	struct bgp_node *nodes = NULL;
 	size_t n_globals = 0, n_nodes = 0, cap = 0;
@@ -150,13 +165,9 @@ conf_peers(struct ld_conf *c, struct store *s, const struct bgp_config *bc,
 	struct peer_conf pc;
 	int r;
 
-	if (strcmp(c->base.bgp_import, "default") == 0)
-		imp = PEER_IMPORT_DEFAULT;
-	else if (strcmp(c->base.bgp_import, "none") == 0)
-		imp = PEER_IMPORT_NONE;
-
 	for (size_t i = 0; self && i < self->n_peers; i++) {
-		peer_from_store(&pc, &self->peers[i], PEER_TYPE_NODE, imp, bc);
+		peer_from_store(&pc, &self->peers[i], PEER_TYPE_NODE,
+				peer_import(c, &self->peers[i], bc), bc);
 		if ((r = peer_push(c, &cap, &pc)) < 0)
 			return conf_err(err, errsize, "out of memory");
 	}
@@ -165,7 +176,8 @@ conf_peers(struct ld_conf *c, struct store *s, const struct bgp_config *bc,
 		return conf_err(err, errsize, "reading the global BGP peers: %s",
 				store_err_text(&e, et, sizeof(et)));
 	for (size_t i = 0; i < n_globals && r >= 0; i++) {
-		peer_from_store(&pc, &globals[i], PEER_TYPE_GLOBAL, imp, bc);
+		peer_from_store(&pc, &globals[i], PEER_TYPE_GLOBAL,
+				peer_import(c, &globals[i], bc), bc);
 		r = peer_push(c, &cap, &pc);
 	}
 	free(globals);
