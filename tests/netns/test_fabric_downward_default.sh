@@ -19,8 +19,9 @@
 # ToR, host), one in its own rack through the ToR (TTL 61).  Then (BIRD
 # ToRs) ToR 1 goes wrong the way ToRs do (exports everything and its connected uplink
 # network): host11 and host12 still install only the default, the import
-# policy drops the rest; switched to `all` for host11, the uplink network
-# shows up in host11's kernel, and back to `default` it goes.
+# policy (`netctl bgp import default`) drops the rest; with `--import=all`
+# on host11's ToR peer the uplink network shows up in host11's kernel, and
+# back to the global policy (`--import=inherit`) it goes.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../bird.sh"
 . "$(dirname "$0")/../fabric.sh"
@@ -41,7 +42,8 @@ netctl node set host22 --router-ip=10.2.0.2/24
 netctl node bgp peer add 10.1.0.254 as 65001 --node host11
 netctl node bgp peer add 10.1.0.254 as 65001 --node host12
 netctl node bgp peer add 10.2.0.254 as 65001 --node host21
-netctl node bgp peer add 10.2.0.254 as 65001 --node host22'
+netctl node bgp peer add 10.2.0.254 as 65001 --node host22
+netctl bgp import default'
 fab_assert_readme netctl-downward-default "${NETCTL#?}"
 case $TOR in
 bird) fab_assert_readme bird-tor-downward-default "$(fab_bird_tor_conf $MODEL 1)" ;;
@@ -49,22 +51,13 @@ frr)  fab_assert_readme frr-tor-downward-default "$(fab_frr_tor_conf $MODEL 1)" 
 esac
 fab_assert_readme bird-spine-downward-default "$(fab_bird_spine_conf $MODEL)"
 
-# set_import HOST all|default|none: leafnetd's import policy on HOST (the
-# config file key bgp_import, picked up on SIGHUP).
-set_import() {
-	local f=${FAB_CONF[$1]}
-	jq --arg v "$2" '.bgp_import = $v' "$f" >"$f.new" && mv "$f.new" "$f" ||
-		bail "bgp_import $2 on $1"
-	[ -n "${LD_PID[$1]:-}" ] && kill -HUP "${LD_PID[$1]}"
-	return 0
-}
-
 fab_topology
 fab_spine_start $MODEL
 fab_tor_start $MODEL 1 "$TOR"
 fab_tor_start $MODEL 2 "$TOR"
 fab_netctl "$NETCTL"
-for h in $FAB_HOSTS; do set_import "$h" default; done
+T_CONF=${FAB_CONF[host22]} nctl bgp import
+assert_eq "netctl bgp import: default (seen from another host)" default "$NCTL_OUT"
 fab_leafnetd_start
 fab_assert_established 30
 fab_containers
@@ -138,11 +131,16 @@ for h in host11 host12; do
 	assert_eq "$h (import default): still only the default in the kernel" \
 		"default 10.1.0.254" "$(fab_learned "$h")"
 done
-set_import host11 all
+# per peer, as an operator would for one host: the ToR peer's own --import
+T_CONF=${FAB_CONF[host11]} nctl_ok "host11's ToR peer --import=all" \
+	node bgp peer add 10.1.0.254 as 65001 --node host11 --import=all
+T_CONF=${FAB_CONF[host11]} nctl node bgp peer show --node host11 -o json
+assert_eq "node bgp peer show: host11's ToR peer imports all" all "$(jqv "$NCTL_OUT" '.[0].import')"
 assert_eventually "host11 with import all: the uplink network shows up (host12's block is an AS-path loop)" \
 	"$(printf '%s\n' "default 10.1.0.254" "10.0.1.0/30 10.1.0.254" | sort)" fab_learned host11
-set_import host11 default
-assert_eventually "host11 back to import default: only the default again" \
+T_CONF=${FAB_CONF[host11]} nctl_ok "host11's ToR peer --import=inherit" \
+	node bgp peer add 10.1.0.254 as 65001 --node host11 --import=inherit
+assert_eventually "host11 back to the global import default: only the default again" \
 	"default 10.1.0.254" fab_learned host11
 assert_eq "host12 never saw more than the default" "default 10.1.0.254" "$(fab_learned host12)"
 if ld_wait_established host11 10.1.0.254 30; then
