@@ -56,7 +56,7 @@ bird)  fab_assert_readme bird-tor-as-per-rack "$(fab_bird_tor_conf $MODEL 1)" ;;
 frr)   fab_assert_readme frr-tor-as-per-rack "$(fab_frr_tor_conf $MODEL 1)" ;;
 gobgp) fab_assert_readme gobgp-tor-as-per-rack "$(fab_gobgp_tor_conf 1)" ;;
 esac
-fab_assert_readme bird-spine-as-per-rack "$(fab_bird_spine_conf $MODEL)"
+fab_assert_readme bird-spine "$(fab_bird_spine_conf $MODEL)"
 
 fab_topology
 fab_spine_start $MODEL

@@ -39,7 +39,7 @@ case $TOR in
 bird) fab_assert_readme bird-tor-as-per-server "$(fab_bird_tor_conf $MODEL 1)" ;;
 frr)  fab_assert_readme frr-tor-as-per-server "$(fab_frr_tor_conf $MODEL 1)" ;;
 esac
-fab_assert_readme bird-spine-as-per-server "$(fab_bird_spine_conf $MODEL)"
+fab_assert_readme bird-spine "$(fab_bird_spine_conf $MODEL)"
 
 fab_topology
 fab_spine_start $MODEL
