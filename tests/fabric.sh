@@ -326,7 +326,10 @@ fab_tor_start() {
 #
 # zebra + bgpd in the ToR's netns, as user frr, with every file (config,
 # pid, zserv socket, vty sockets, log) under $T_TMP/frr-NAME; vtysh reaches
-# them with --vty_socket.  zebra programs the netns' FIB.
+# them with --vty_socket.  zebra programs the netns' FIB.  The daemons
+# are stopped with SIGTERM also when the test fails (the EXIT trap runs
+# frr_stop_all before lib.sh's cleanup): killed, FRR leaves its log
+# buffers in /var/tmp/frr/DAEMON.PID behind.
 
 declare -A FRR_DIR=()
 
@@ -335,6 +338,7 @@ frr_start() {
 	t_require /usr/lib/frr/zebra /usr/lib/frr/bgpd vtysh
 	d=$T_TMP/frr-$name
 	FRR_DIR[$name]=$d
+	trap 'frr_stop_all; t_cleanup' EXIT
 	mkdir -p "$d" || bail "mkdir $d"
 	chmod o+x "$T_TMP"	# the daemons run as frr: let them reach their dir
 	printf 'hostname %s\n' "$name" >"$d/zebra.conf"
@@ -355,14 +359,25 @@ frr_start() {
 
 frr_vtysh() { local name=$1; shift; timeout 10 vtysh --vty_socket "${FRR_DIR[$name]}" -c "$*" 2>&1; }
 
+# frr_stop NAME: SIGTERM to bgpd and zebra, wait, SIGKILL if need be (and
+# then remove the log buffer directory the killed daemon left).
 frr_stop() {
-	local name=$1 i pid
+	local name=$1 i pid n
 	for i in bgpd zebra; do
 		pid=$(cat "${FRR_DIR[$name]}/$i.pid" 2>/dev/null) || continue
-		kill -TERM "$pid" 2>/dev/null
-		for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null
+		rm -f "${FRR_DIR[$name]}/$i.pid"
+		kill -TERM "$pid" 2>/dev/null || continue
+		for n in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		if kill -KILL "$pid" 2>/dev/null; then
+			sleep 0.1
+			kill -0 "$pid" 2>/dev/null || rm -rf "/var/tmp/frr/$i.$pid"
+		fi
 	done
+}
+
+frr_stop_all() {
+	local name
+	for name in "${!FRR_DIR[@]}"; do frr_stop "$name"; done
 }
 
 # --------------------------------------------------------------- GoBGP
