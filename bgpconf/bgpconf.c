@@ -337,6 +337,10 @@ bgpconf_parse_max_prefix(const char *s, const char *what, struct bgp_peer *ret,
 				  "%s%sgive the most routes the peer may send, "
 				  "N[,warning|restart=MIN] (e.g. 1000)", nz(what), sep(what));
 	len = comma ? (size_t)(comma - s) : strlen(s);
+	if (len == 1 && s[0] == '0')
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "%s%s0 would refuse every route: give 1-4294967295 "
+				  "(no limit is the default)", nz(what), sep(what));
 	if (parse_digits(s, len, UINT32_MAX, &n) < 0 || n == 0)
 		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "%s%s'%.*s' is not a route count: use 1-4294967295, "

@@ -25,21 +25,46 @@ enum {
 	OPT_NEIGHBOR_AS,
 	OPT_NEIGHBOR,
 	OPT_IMPORT,
+	OPT_NO_PASSWORD,
+	OPT_TTL_SECURITY,
+	OPT_NO_TTL_SECURITY,
+	OPT_MAX_PREFIX,
+	OPT_NO_MAX_PREFIX,
 };
 
 /* The per-peer option flags of `bgp peer add`, `node bgp peer add` and
  * `bgp create` (for its neighbor). */
 #define PEER_OPTS \
-	{ "password", required_argument, NULL, OPT_PASSWORD }, \
-	{ "import",   required_argument, NULL, OPT_IMPORT }
+	{ "password",        required_argument, NULL, OPT_PASSWORD }, \
+	{ "no-password",     no_argument,       NULL, OPT_NO_PASSWORD }, \
+	{ "ttl-security",    no_argument,       NULL, OPT_TTL_SECURITY }, \
+	{ "no-ttl-security", no_argument,       NULL, OPT_NO_TTL_SECURITY }, \
+	{ "max-prefix",      required_argument, NULL, OPT_MAX_PREFIX }, \
+	{ "no-max-prefix",   no_argument,       NULL, OPT_NO_MAX_PREFIX }, \
+	{ "import",          required_argument, NULL, OPT_IMPORT }
 
 struct peer_opts {
 	const char *password;
+	bool no_password;
+	int ttl;			/* -1 not given, 0 off, 1 on */
+	const char *max_prefix;
+	bool no_max_prefix;
 	const char *import;
+	const char *first;		/* the first option flag given, for errors */
+	const char *clash;		/* "--x and --no-x" */
 };
 
 #define PEER_OPTS_HELP \
 	"  --password=KEY       TCP MD5 key (RFC 2385), at most 80 characters\n" \
+	"  --no-password        drop the TCP MD5 key\n" \
+	"  --ttl-security       GTSM (RFC 5082): a directly connected peer; TTL 255 out,\n" \
+	"                       only TTL 255 accepted in (the peer must do the same)\n" \
+	"  --no-ttl-security    turn GTSM off\n" \
+	"  --max-prefix=N[,warning|restart=MIN]\n" \
+	"                       more than N routes accepted from the peer: Cease (RFC 4486),\n" \
+	"                       its routes removed, down for MIN minutes (default 5);\n" \
+	"                       ',warning': log it and keep the session\n" \
+	"  --no-max-prefix      no limit (the default)\n" \
 	"  --import=POLICY      what this peer's routes may be: default (only 0/0, ::/0),\n" \
 	"                       all, none, or inherit ('netctl bgp import', the default)\n"
 
@@ -106,6 +131,12 @@ peer_opts_apply(struct netctl *ctx, const struct peer_opts *o, struct bgp_peer *
 	struct lf_err err = { 0 };
 	unsigned set = 0;
 
+	if (o->clash)
+		return out_usage_error(ctx, "%s: give one of them", o->clash);
+	if (o->no_password) {
+		p->password[0] = '\0';
+		set |= BGPCONF_SET_PASSWORD;
+	}
 	if (o->password) {
 		if (o->password[0] == '\0')
 			return out_usage_error(ctx, "--password is empty; leave it out for no "
@@ -121,6 +152,21 @@ peer_opts_apply(struct netctl *ctx, const struct peer_opts *o, struct bgp_peer *
 			return out_usage_error(ctx, "%s", err.msg);
 		set |= BGPCONF_SET_IMPORT;
 	}
+	if (o->ttl >= 0) {
+		p->ttl_security = o->ttl == 1;
+		set |= BGPCONF_SET_TTL;
+	}
+	if (o->max_prefix) {
+		if (bgpconf_parse_max_prefix(o->max_prefix, "--max-prefix", p, &err) < 0)
+			return out_usage_error(ctx, "%s", err.msg);
+		set |= BGPCONF_SET_MAX_PREFIX;
+	}
+	if (o->no_max_prefix) {
+		p->max_prefix = 0;
+		p->max_prefix_warning = false;
+		p->max_prefix_restart = 0;
+		set |= BGPCONF_SET_MAX_PREFIX;
+	}
 	*ret_set = set;
 	return 0;
 }
@@ -129,17 +175,45 @@ peer_opts_apply(struct netctl *ctx, const struct peer_opts *o, struct bgp_peer *
 static int
 peer_opt(int c, struct peer_opts *o)
 {
+	static const struct { int c; const char *name; } names[] = {
+		{ OPT_PASSWORD, "--password" }, { OPT_NO_PASSWORD, "--no-password" },
+		{ OPT_TTL_SECURITY, "--ttl-security" },
+		{ OPT_NO_TTL_SECURITY, "--no-ttl-security" },
+		{ OPT_MAX_PREFIX, "--max-prefix" }, { OPT_NO_MAX_PREFIX, "--no-max-prefix" },
+		{ OPT_IMPORT, "--import" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) && names[i].c != c; i++)
+		;
+	if (i == sizeof(names) / sizeof(names[0]))
+		return 0;
+	if (!o->first)
+		o->first = names[i].name;
 	switch (c) {
-	case OPT_PASSWORD:	o->password = optarg; return 1;
-	case OPT_IMPORT:	o->import = optarg; return 1;
+	case OPT_PASSWORD:	o->password = optarg; break;
+	case OPT_NO_PASSWORD:	o->no_password = true; break;
+	case OPT_TTL_SECURITY:
+	case OPT_NO_TTL_SECURITY:
+		if (o->ttl >= 0 && o->ttl != (c == OPT_TTL_SECURITY))
+			o->clash = "--ttl-security and --no-ttl-security";
+		o->ttl = c == OPT_TTL_SECURITY;
+		break;
+	case OPT_MAX_PREFIX:	o->max_prefix = optarg; break;
+	case OPT_NO_MAX_PREFIX:	o->no_max_prefix = true; break;
+	case OPT_IMPORT:	o->import = optarg; break;
 	}
-	return 0;
+	if (o->password && o->no_password)
+		o->clash = "--password and --no-password";
+	if (o->max_prefix && o->no_max_prefix)
+		o->clash = "--max-prefix and --no-max-prefix";
+	return 1;
 }
 
 static bool
 peer_opts_given(const struct peer_opts *o)
 {
-	return o->password || o->import;
+	return o->first != NULL;
 }
 
 /* ------------------------------------------------------------ peer tables */
@@ -239,6 +313,16 @@ peer_json(const struct bgp_peer *p, const char *node)
 	    !(p->import != BGPCONF_IMPORT_UNSET
 	      ? cJSON_AddStringToObject(o, "import", bgpconf_import_name(p->import))
 	      : cJSON_AddNullToObject(o, "import")) ||
+	    !cJSON_AddBoolToObject(o, "ttl_security", p->ttl_security) ||
+	    !cJSON_AddNumberToObject(o, "max_prefix", p->max_prefix) ||
+	    !(p->max_prefix
+	      ? cJSON_AddStringToObject(o, "max_prefix_action",
+					p->max_prefix_warning ? "warning" : "restart")
+	      : cJSON_AddNullToObject(o, "max_prefix_action")) ||
+	    !(p->max_prefix && !p->max_prefix_warning
+	      ? cJSON_AddNumberToObject(o, "max_prefix_restart", p->max_prefix_restart ?
+					p->max_prefix_restart : BGPCONF_MAXPFX_RESTART_DEFAULT)
+	      : cJSON_AddNullToObject(o, "max_prefix_restart")) ||
 	    !(node ? cJSON_AddStringToObject(o, "node", node)
 		   : cJSON_AddNullToObject(o, "node")) ||
 	    !cJSON_AddStringToObject(o, "created", out_time(p->created, tm, sizeof(tm)))) {
@@ -321,7 +405,7 @@ parse_peer_args(struct netctl *ctx, int argc, char **argv, bool node_form,
 		NETCTL_COMMON_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct peer_args a = { 0 };
+	struct peer_args a = { .opts.ttl = -1 };
 	int c;
 
 	*ret_exit = check_negative_as(ctx, argc, argv);
@@ -481,8 +565,7 @@ peer_run(struct netctl *ctx, const char *node, const struct peer_args *a,
 	if (strcmp(w[0], "add") && strcmp(w[0], "remove") && strcmp(w[0], "show"))
 		return out_usage_error(ctx, "unknown peer verb '%s': use add, remove or show", w[0]);
 	if (peer_opts_given(&a->opts) && strcmp(w[0], "add") != 0)
-		return out_usage_error(ctx, "--%s goes with 'peer add'",
-				       a->opts.password ? "password" : "import");
+		return out_usage_error(ctx, "%s goes with 'peer add'", a->opts.first);
 	if (strcmp(w[0], "show") == 0 && nw > 1)
 		return out_usage_error(ctx, "unexpected argument '%s' (peer show takes none)", w[1]);
 	if (netctl_store(ctx, &s, &ret) < 0)
@@ -737,7 +820,7 @@ bgp_cmd_create(struct netctl *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rip = NULL, *as = NULL, *nas = NULL, *nb = NULL;
-	struct peer_opts po = { 0 };
+	struct peer_opts po = { .ttl = -1 };
 	char p[PREFIX_STRLEN], a[IPADDR_STRLEN];
 	struct bgp_create_req req;
 	struct lf_err err = { 0 };

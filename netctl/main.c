@@ -29,6 +29,7 @@ const struct netctl_cmd netctl_cmds[] = {
 	  "remove damaged records, freeing what they held", ipam_repair_help },
 	{ "bgp", "create", bgp_cmd_create,
 	  "HOST --router-ip=IP/LEN --as=N --neighbor-as=N --neighbor=IP [--password=KEY]\n"
+	  "        [--ttl-security] [--max-prefix=N[,warning|restart=MIN]]\n"
 	  "        [--import=default|all|none|inherit]",
 	  "set a node's AS and router IP and peer it with its ToR", bgp_create_help },
 	{ "bgp", "default-node-as", bgp_cmd_default_node_as, "[N]",
@@ -39,7 +40,8 @@ const struct netctl_cmd netctl_cmds[] = {
 	  "show or set what leafnetd installs from global and node peers (default all)",
 	  bgp_import_help },
 	{ "bgp", "peer", bgp_cmd_peer,
-	  "add IP as N [--password=KEY] [--import=POLICY] | remove IP | show",
+	  "add IP as N [--password=KEY] [--ttl-security] [--max-prefix=N[,warning|restart=MIN]]\n"
+	  "        [--import=POLICY] | remove IP | show",
 	  "manage the global BGP peers (peers of every node)", bgp_peer_help },
 	{ "node", "ls", node_cmd_ls, "",
 	  "list the nodes: AS, router IPs, node-specific peers", NULL },
@@ -51,8 +53,8 @@ const struct netctl_cmd netctl_cmds[] = {
 	  "set a node's router IP and AS (no peer; for the mesh or a reflector)",
 	  node_set_help },
 	{ "node", "bgp", node_cmd_bgp,
-	  "peer add IP as N [--password=KEY] [--import=POLICY] | peer remove IP | peer show\n"
-	  "        [--node NAME]",
+	  "peer add IP as N [--password=KEY] [--ttl-security] [--max-prefix=N[,...]]\n"
+	  "        [--import=POLICY] | peer remove IP | peer show  [--node NAME]",
 	  "manage this node's (or --node NAME's) own BGP peers", node_bgp_help },
 	{ "trace", NULL, trace_cmd, "ADDR",
 	  "explain an address end to end: network, block, owner, veth, route, BGP",

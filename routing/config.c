@@ -55,8 +55,8 @@ ld_peer_type_name(enum peer_type t)
 	return "?";
 }
 
-static const char *
-import_name(enum peer_import i)
+const char *
+ld_peer_import_name(enum peer_import i)
 {
 	return i == PEER_IMPORT_ALL ? "all" : i == PEER_IMPORT_DEFAULT ? "default" : "none";
 }
@@ -142,6 +142,12 @@ peer_from_store(struct peer_conf *pc, const struct bgp_peer *bp, enum peer_type 
 	pc->type = type;
 	pc->import = import;
 	snprintf(pc->password, sizeof(pc->password), "%s", bp->password);
+	pc->ttl_security = bp->ttl_security;
+	pc->max_prefix = bp->max_prefix;
+	pc->max_prefix_warning = bp->max_prefix_warning;
+	if (bp->max_prefix && !bp->max_prefix_warning)
+		pc->max_prefix_restart = bp->max_prefix_restart ? bp->max_prefix_restart
+								: BGPCONF_MAXPFX_RESTART_DEFAULT;
 	pc->hold_time = bc->hold_time;
 	pc->connect_retry = LD_CONNECT_RETRY;
 }
@@ -376,7 +382,7 @@ ld_conf_to_json(const struct ld_conf *c)
 		cJSON_AddNumberToObject(p, "as", pc->remote_as);
 		cJSON_AddNumberToObject(p, "port", pc->port);
 		cJSON_AddStringToObject(p, "type", ld_peer_type_name(pc->type));
-		cJSON_AddStringToObject(p, "import", import_name(pc->import));
+		cJSON_AddStringToObject(p, "import", ld_peer_import_name(pc->import));
 		cJSON_AddBoolToObject(p, "ibgp", pc->remote_as == c->local_as);
 		cJSON_AddBoolToObject(p, "passive", pc->passive);
 		cJSON_AddBoolToObject(p, "rr_client", pc->rr_client);
@@ -384,6 +390,14 @@ ld_conf_to_json(const struct ld_conf *c)
 		cJSON_AddNumberToObject(p, "hold_time", pc->hold_time);
 		cJSON_AddNumberToObject(p, "connect_retry", pc->connect_retry);
 		cJSON_AddNumberToObject(p, "max_prefix", pc->max_prefix);
+		if (pc->max_prefix) {
+			cJSON_AddStringToObject(p, "max_prefix_action",
+						pc->max_prefix_warning ? "warning" : "restart");
+			if (!pc->max_prefix_warning)
+				cJSON_AddNumberToObject(p, "max_prefix_restart",
+							pc->max_prefix_restart);
+		}
+		cJSON_AddBoolToObject(p, "ttl_security", pc->ttl_security);
 		if (pc->name[0])
 			cJSON_AddStringToObject(p, "node", pc->name);
 	}

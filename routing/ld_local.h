@@ -61,6 +61,7 @@ void ld_conf_done(struct ld_conf *c);			/* NULL-safe */
 /* The normalized config as JSON text (malloc'd), for -n. */
 char *ld_conf_to_json(const struct ld_conf *c);
 const char *ld_peer_type_name(enum peer_type t);	/* "node-to-node mesh" ... */
+const char *ld_peer_import_name(enum peer_import i);	/* "all", "default", "none" */
 /* Reload if forced or bgp/revision moved; keeps the running config on
  * error (-EINVAL, err says why; err may be NULL).  1 when reloaded. */
 int  ld_conf_check(struct ld *d, bool force, char *err, size_t errsize);

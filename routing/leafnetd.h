@@ -64,6 +64,9 @@ struct peer_conf {
 	uint16_t connect_retry;		/* seconds (default 5 for a DC fabric) */
 	uint32_t max_prefix;		/* 0 = unlimited */
 	char name[LEAFNET_NAME_MAX];	/* mesh: the other node's name */
+	bool ttl_security;		/* GTSM (RFC 5082): TTL 255 out, >= 255 in */
+	bool max_prefix_warning;	/* past max_prefix: log, keep the session */
+	uint16_t max_prefix_restart;	/* else minutes down after the Cease (5) */
 };
 
 struct ld_conf {
@@ -133,6 +136,13 @@ struct peer_status {
 	uint64_t updates_in, updates_out;
 	uint64_t flaps;			/* Established -> down transitions */
 	char last_error[128];		/* "" = none yet */
+	/* its options, as running */
+	enum peer_import import;
+	bool password_set, ttl_security;
+	uint32_t max_prefix;		/* 0 = none */
+	bool max_prefix_warning;
+	uint16_t max_prefix_restart;	/* minutes */
+	time_t down_until;		/* wall clock end of a max-prefix hold-down; 0 = none */
 };
 size_t bgp_peer_count(const struct bgp *b);
 int    bgp_peer_status(const struct bgp *b, size_t i, struct peer_status *ret);

@@ -221,6 +221,62 @@ expect 0 "remove it" "" bgp peer remove 192.0.2.31
 expect 0 "remove the import peer" "" bgp peer remove 192.0.2.30
 expect 0 "back to bgp import all" "" bgp import all
 
+# ------------------------------------------------------------ session security options
+opts_of() {	# opts_of IP: ttl_security max_prefix action restart (global peer, json)
+	nctl bgp peer show -o json
+	jqv "$NCTL_OUT" ".[] | select(.ip == \"$1\") | \"\(.ttl_security) \(.max_prefix) \(.max_prefix_action) \(.max_prefix_restart)\""
+}
+rec() { jq -c "$2" "$T_TMP/state/bgp/peers/$1" 2>/dev/null; }
+expect 0 "peer add --ttl-security --max-prefix=1000" "" bgp peer add 192.0.2.40 as 65040 \
+	--ttl-security --max-prefix=1000
+assert_eq "json: GTSM on, limit 1000, restart after 5 min" "true 1000 restart 5" "$(opts_of 192.0.2.40)"
+assert_eq "stored members" '[true,1000,"restart",5]' \
+	"$(rec 192.0.2.40 '[.ttl_security, .max_prefix, .max_prefix_action, .max_prefix_restart]')"
+assert_eq "json of a peer without: off" "false 0 null null" "$(opts_of 192.0.2.20)"
+nctl bgp peer show
+assert_match "table shows them" "$(grep 192.0.2.40 <<<"$NCTL_OUT")" '\| 65040 +\| ttl-security max-prefix=1000 +\|$'
+rev=$(revision)
+expect 0 "max-prefix ,warning (ttl-security kept)" "" bgp peer add 192.0.2.40 as 65040 --max-prefix=10,warning
+assert_contains "says the options now" "$NCTL_OUT" "options now ttl-security max-prefix=10,warning"
+assert_eq "json warning" "true 10 warning null" "$(opts_of 192.0.2.40)"
+assert_eq "no restart stored with warning" '["warning",null]' "$(rec 192.0.2.40 '[.max_prefix_action, .max_prefix_restart]')"
+expect 0 "max-prefix ,restart=30" "" bgp peer add 192.0.2.40 as 65040 --max-prefix=10,restart=30
+assert_eq "json restart 30" "true 10 restart 30" "$(opts_of 192.0.2.40)"
+assert_eq "two changes, two revisions" $((rev + 2)) "$(revision)"
+expect 0 "the same again" "" bgp peer add 192.0.2.40 as 65040 --max-prefix=10,restart=30 --ttl-security
+assert_contains "already" "$NCTL_OUT" "already configured"
+assert_eq "no change, no revision" $((rev + 2)) "$(revision)"
+expect 0 "--no-max-prefix --no-ttl-security --password" "" bgp peer add 192.0.2.40 as 65040 \
+	--no-max-prefix --no-ttl-security --password=pw40
+assert_eq "json off again" "false 0 null null" "$(opts_of 192.0.2.40)"
+assert_eq "nothing of them stored" '[null,null,null,"pw40"]' \
+	"$(rec 192.0.2.40 '[.ttl_security, .max_prefix, .max_prefix_action, .password]')"
+expect 0 "--no-password" "" bgp peer add 192.0.2.40 as 65040 --no-password
+assert_eq "password gone" null "$(rec 192.0.2.40 .password)"
+expect 0 "-ttl-security Go-style, -max-prefix value form" "" bgp peer add 192.0.2.40 as 65040 \
+	-ttl-security -max-prefix 7
+assert_eq "json after Go-style" "true 7 restart 5" "$(opts_of 192.0.2.40)"
+expect 2 "--max-prefix=0" "--max-prefix: 0 would refuse every route" bgp peer add 192.0.2.41 as 65041 --max-prefix=0
+expect 2 "--max-prefix=abc" "--max-prefix: 'abc' is not a route count" bgp peer add 192.0.2.41 as 65041 --max-prefix=abc
+expect 2 "--max-prefix too big" "'4294967296' is not a route count" bgp peer add 192.0.2.41 as 65041 --max-prefix=4294967296
+expect 2 "--max-prefix= empty" "--max-prefix: give the most routes" bgp peer add 192.0.2.41 as 65041 --max-prefix=
+expect 2 "--max-prefix=10,warn" "after the count comes 'warning'" bgp peer add 192.0.2.41 as 65041 --max-prefix=10,warn
+expect 2 "--max-prefix=10,restart=0" "restart=MIN takes the minutes" bgp peer add 192.0.2.41 as 65041 --max-prefix=10,restart=0
+expect 2 "--max-prefix=10,restart=65536" "1-65535" bgp peer add 192.0.2.41 as 65041 --max-prefix=10,restart=65536
+expect 2 "--max-prefix without a value" "--max-prefix needs a value" bgp peer add 192.0.2.41 as 65041 --max-prefix
+expect 2 "--ttl-security=yes" "--ttl-security takes no value" bgp peer add 192.0.2.41 as 65041 --ttl-security=yes
+expect 2 "--ttl-security and --no-ttl-security" "--ttl-security and --no-ttl-security: give one of them" \
+	bgp peer add 192.0.2.41 as 65041 --ttl-security --no-ttl-security
+expect 2 "--password and --no-password" "--password and --no-password" \
+	bgp peer add 192.0.2.41 as 65041 --password=x --no-password
+expect 2 "--max-prefix and --no-max-prefix" "--max-prefix and --no-max-prefix" \
+	bgp peer add 192.0.2.41 as 65041 --max-prefix=5 --no-max-prefix
+expect 2 "--ttl-security only with add" "--ttl-security goes with 'peer add'" bgp peer show --ttl-security
+expect 2 "--max-prefix only with add" "--max-prefix goes with 'peer add'" bgp peer remove 192.0.2.40 --max-prefix=3
+unchanged "peer add with a bad --max-prefix" bgp peer add 192.0.2.40 as 65040 --max-prefix=-5
+unchanged "peer add, clashing flags" bgp peer add 192.0.2.40 as 65040 --ttl-security --no-ttl-security
+expect 0 "remove the options peer" "" bgp peer remove 192.0.2.40
+
 # ------------------------------------------------------------ node peers
 expect 0 "node bgp peer show, none yet" "" node bgp peer show
 assert_contains "node has no peers" "$NCTL_OUT" "No node specific IPv4 BGP peers defined for node h1."
@@ -257,6 +313,17 @@ nctl node bgp peer show -o json
 assert_eq "node peer json import" default "$(jqv "$NCTL_OUT" '.[] | select(.ip == "172.16.0.1") | .import')"
 expect 2 "node peer add --import=bad" "--import: 'x' is not an import policy" node bgp peer add 172.16.0.1 as 65100 --import=x
 expect 0 "node peer --import=inherit" "" node bgp peer add 172.16.0.1 as 65100 --import=inherit
+expect 0 "node peer add --ttl-security --max-prefix=5,warning --node h2" "" \
+	node bgp peer add 172.16.1.1 as 65101 --ttl-security --max-prefix=5,warning --node h2
+nctl node bgp peer show --node h2 -o json
+assert_eq "node peer options in json" "true 5 warning" \
+	"$(jqv "$NCTL_OUT" '.[] | select(.ip == "172.16.1.1") | "\(.ttl_security) \(.max_prefix) \(.max_prefix_action)"')"
+nctl node bgp peer show --node h2
+assert_match "node peer table options" "$(grep 172.16.1.1 <<<"$NCTL_OUT")" 'ttl-security max-prefix=5,warning +\|$'
+expect 2 "node peer add --max-prefix=bad" "--max-prefix: 'x' is not a route count" \
+	node bgp peer add 172.16.1.1 as 65101 --max-prefix=x --node h2
+expect 0 "node peer options off" "" node bgp peer add 172.16.1.1 as 65101 --no-ttl-security \
+	--no-max-prefix --node h2
 expect 2 "bad --node" "not a valid node name" node bgp peer show --node=a/b
 expect 2 "node bgp without 'peer'" "expected 'peer'" node bgp show
 expect 1 "node peer remove unknown" "198.51.100.1 is not a BGP peer of node h1" \
@@ -281,6 +348,17 @@ nctl node bgp peer show --node h3 -o json
 assert_eq "create: neighbor import stored" default "$(jqv "$NCTL_OUT" '.[] | select(.ip == "10.0.3.254") | .import')"
 expect 2 "create: --import=bad" "--import: 'bad' is not an import policy" bgp create h3 \
 	--router-ip=10.0.3.1/24 --as=65003 --neighbor-as=65000 --neighbor=10.0.3.254 --import=bad
+expect 0 "bgp create --ttl-security --max-prefix=100 --password" "" bgp create h3 \
+	--router-ip=10.0.3.1/24 --as=65003 --neighbor-as=65000 --neighbor=10.0.3.254 --ttl-security \
+	--max-prefix=100 --password=p3
+nctl node bgp peer show --node h3 -o json
+assert_eq "create: neighbor options (import kept)" "true 100 restart 5 true default" \
+	"$(jqv "$NCTL_OUT" '.[] | select(.ip == "10.0.3.254") | "\(.ttl_security) \(.max_prefix) \(.max_prefix_action) \(.max_prefix_restart) \(.password_set) \(.import)"')"
+expect 2 "create: --max-prefix=10,x" "after the count comes 'warning'" bgp create h3 \
+	--router-ip=10.0.3.1/24 --as=65003 --neighbor-as=65000 --neighbor=10.0.3.254 --max-prefix=10,x
+expect 0 "bgp create: options off again" "" bgp create h3 --router-ip=10.0.3.1/24 --as=65003 \
+	--neighbor-as=65000 --neighbor=10.0.3.254 --no-ttl-security --no-max-prefix --no-password \
+	--import=inherit
 
 good=(--router-ip=10.0.4.1/24 --as=65004 --neighbor-as=65000 --neighbor=10.0.4.254)
 expect 2 "create: bad --neighbor" "--neighbor: 255.255.255.255 is the broadcast address" \
