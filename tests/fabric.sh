@@ -505,6 +505,19 @@ fab_learned() {
 		awk '{ nh = "-"; for (i = 2; i < NF; i++) if ($i == "via") nh = $(i + 1); print $1, nh }' | sort
 }
 
+# fab_assert_learned WHAT HOST EXPECTED TIMEOUT: HOST's fab_learned
+# becomes EXPECTED within TIMEOUT seconds.
+fab_assert_learned() {
+	local got i
+	for i in $(seq 1 $(($4 * 10))); do
+		got=$(fab_learned "$2")
+		[ "$got" = "$3" ] && { ok "$1"; return 0; }
+		sleep 0.1
+	done
+	notok "$1" "expected '$(echo $3)' within $4 s, got '$(echo $got)'"
+	return 1
+}
+
 # fab_block ADDR: the /26 block an address is in (10.100.0.0/16, /26 blocks).
 fab_block() {
 	local a b c d

@@ -26,7 +26,7 @@
 . "$(dirname "$0")/../bird.sh"
 . "$(dirname "$0")/../fabric.sh"
 t_init
-t_require "$BIN/leafnet" "$BIN/netctl" "$BIN/leafnetd" bird birdc ping
+t_require "$BIN/leafnet" "$BIN/netctl" "$BIN/leafnetd" bird birdc ping curl
 TOR=${FABRIC_TOR:-bird}
 MODEL=downward-default
 
@@ -114,6 +114,15 @@ fi
 # ToR 1 misconfigured: its hosts get everything it has, and its connected
 # uplink network (10.0.1.0/30) too.  Only leafnetd's import policy stands
 # between that and the hosts' kernels.
+# nlri_in HOST: prefixes HOST's leafnetd was sent by its ToR, before the
+# import policy (leafnet_bgp_peer_prefixes_received_total, its metrics)
+nlri_in() {
+	ip netns exec "${FAB_NS[$1]}" curl -s --max-time 2 http://127.0.0.1:9474/metrics |
+		awk '/^leafnet_bgp_peer_prefixes_received_total\{/ { print $NF }'
+}
+declare -A N0
+for h in host11 host12; do N0[$h]=$(nlri_in $h); done
+diag "prefixes sent to host11, host12 before: ${N0[host11]}, ${N0[host12]}"
 { printf 'log "%s" all;\n' "$(bird_log tor1)"
   fab_bird_tor_conf $MODEL 1 | sed 's/export where net = 0.0.0.0\/0;/export all;/'
   printf 'protocol direct uplink { ipv4; interface "spine"; }\n'; } >"$(bird_conf tor1)"
@@ -126,7 +135,15 @@ for i in $(seq 1 50); do
 done
 assert_eq "tor1 now exports to host11: the default, its uplink, host12's block" \
 	"$(printf '%s\n' 0.0.0.0/0 10.0.1.0/30 "$B12" | sort | xargs)" "$n"
-sleep 1	# what tor1 sent has reached the hosts (UPDATEs are immediate)
+for h in host11 host12; do
+	for i in $(seq 1 100); do
+		[ "$(nlri_in $h)" -gt "${N0[$h]}" ] 2>/dev/null && break
+		sleep 0.1
+	done
+	assert_eq "$h has been sent more than the default now (metrics: prefixes received before the import policy)" \
+		yes "$([ "$(nlri_in $h)" -gt "${N0[$h]}" ] 2>/dev/null && echo yes || echo "no: ${N0[$h]} -> $(nlri_in $h)")"
+done
+sleep 0.5	# a route accepted by mistake would be in the kernel by now (same turn)
 for h in host11 host12; do
 	assert_eq "$h (import default): still only the default in the kernel" \
 		"default 10.1.0.254" "$(fab_learned "$h")"
@@ -136,12 +153,14 @@ T_CONF=${FAB_CONF[host11]} nctl_ok "host11's ToR peer --import=all" \
 	node bgp peer add 10.1.0.254 as 65001 --node host11 --import=all
 T_CONF=${FAB_CONF[host11]} nctl node bgp peer show --node host11 -o json
 assert_eq "node bgp peer show: host11's ToR peer imports all" all "$(jqv "$NCTL_OUT" '.[0].import')"
-assert_eventually "host11 with import all: the uplink network shows up (host12's block is an AS-path loop)" \
-	"$(printf '%s\n' "default 10.1.0.254" "10.0.1.0/30 10.1.0.254" | sort)" fab_learned host11
+# (a wider policy: leafnetd asks the ToR for its routes again, ROUTE-REFRESH;
+# BIRD answers within a few seconds)
+fab_assert_learned "host11 with import all: the uplink network shows up (host12's block is an AS-path loop)" \
+	host11 "$(printf '%s\n' "default 10.1.0.254" "10.0.1.0/30 10.1.0.254" | sort)" 20
 T_CONF=${FAB_CONF[host11]} nctl_ok "host11's ToR peer --import=inherit" \
 	node bgp peer add 10.1.0.254 as 65001 --node host11 --import=inherit
-assert_eventually "host11 back to the global import default: only the default again" \
-	"default 10.1.0.254" fab_learned host11
+fab_assert_learned "host11 back to the global import default: only the default again" \
+	host11 "default 10.1.0.254" 20
 assert_eq "host12 never saw more than the default" "default 10.1.0.254" "$(fab_learned host12)"
 if ld_wait_established host11 10.1.0.254 30; then
 	ok "host11: session with ToR 1 Established again"
