@@ -39,7 +39,6 @@
 
 declare -A FAB_NS=() FAB_CONF=() FAB_CADDR=() FAB_CNS=() FAB_TOR_IMPL=()
 FAB_HOSTS="host11 host12 host21 host22"
-FAB_SUBNET=10.100.0.0/16
 
 fab_rack()      { local h=$1; printf '%s' "${h:4:1}"; }          # host21 -> 2
 fab_host_ip()   { local h=$1; printf '10.%s.0.%s' "${h:4:1}" "${h:5:1}"; }
@@ -331,10 +330,10 @@ fab_tor_start() {
 # frr_stop_all before lib.sh's cleanup): killed, FRR leaves its log
 # buffers in /var/tmp/frr/DAEMON.PID behind.
 
-declare -A FRR_DIR=()
+declare -A FRR_DIR=() FRR_PIDS=()
 
 frr_start() {
-	local name=$1 ns=$2 text=$3 d i d_ok=
+	local name=$1 ns=$2 text=$3 d i pid d_ok=
 	t_require /usr/lib/frr/zebra /usr/lib/frr/bgpd vtysh
 	d=$T_TMP/frr-$name
 	FRR_DIR[$name]=$d
@@ -348,7 +347,9 @@ frr_start() {
 		ip netns exec "$ns" "/usr/lib/frr/$i" -d -f "$d/$i.conf" -i "$d/$i.pid" \
 			-z "$d/zserv.api" --vty_socket "$d" -P 0 --log "file:$d/$i.log" --log-level debug \
 			>>"$d/$i.stderr" 2>&1 || bail "start FRR $i for $name" "$(tail -3 "$d/$i.stderr" "$d/$i.log" 2>/dev/null | xargs)"
-		t_register_pid "$(cat "$d/$i.pid")"
+		pid=$(cat "$d/$i.pid")
+		t_register_pid "$pid"
+		FRR_PIDS[$name]+="$pid:$(t_pid_start "$pid") "
 	done
 	for i in $(seq 1 50); do
 		vtysh --vty_socket "$d" -c 'show bgp summary json' >/dev/null 2>&1 && d_ok=1 && break
@@ -359,20 +360,22 @@ frr_start() {
 
 frr_vtysh() { local name=$1; shift; timeout 10 vtysh --vty_socket "${FRR_DIR[$name]}" -c "$*" 2>&1; }
 
-# frr_stop NAME: SIGTERM to bgpd and zebra, wait, SIGKILL if need be (and
-# then remove the log buffer directory the killed daemon left).
+# frr_stop NAME: SIGTERM to bgpd and zebra (while they are the processes
+# we started: t_pid_ours), wait, SIGKILL if need be (and then remove the
+# log buffer directory the killed daemon left).
 frr_stop() {
-	local name=$1 i pid n
-	for i in bgpd zebra; do
-		pid=$(cat "${FRR_DIR[$name]}/$i.pid" 2>/dev/null) || continue
-		rm -f "${FRR_DIR[$name]}/$i.pid"
+	local name=$1 e pid n
+	for e in ${FRR_PIDS[$name]:-}; do
+		pid=${e%%:*}
+		t_pid_ours "$e" || continue
 		kill -TERM "$pid" 2>/dev/null || continue
-		for n in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		if kill -KILL "$pid" 2>/dev/null; then
+		for n in $(seq 1 50); do t_pid_ours "$e" || break; sleep 0.1; done
+		if t_pid_ours "$e" && kill -KILL "$pid" 2>/dev/null; then
 			sleep 0.1
-			kill -0 "$pid" 2>/dev/null || rm -rf "/var/tmp/frr/$i.$pid"
+			rm -rf /var/tmp/frr/*."$pid"
 		fi
 	done
+	FRR_PIDS[$name]=
 }
 
 frr_stop_all() {
@@ -395,12 +398,12 @@ gobgp_start() {
 	printf '%s\n' "$text" >"$d/gobgpd.toml"
 	ip netns exec "$ns" gobgpd -t toml -f "$d/gobgpd.toml" --api-hosts 127.0.0.1:50051 \
 		-l info >"$d/gobgpd.log" 2>&1 &
-	GOBGP_PID[$name]=$!
+	GOBGP_PID[$name]=$!:$(t_pid_start $!)
 	GOBGP_NS[$name]=$ns
 	t_register_pid "$!"
 	for i in $(seq 1 50); do
 		ip netns exec "$ns" gobgp global >/dev/null 2>&1 && return 0
-		kill -0 "${GOBGP_PID[$name]}" 2>/dev/null ||
+		t_pid_ours "${GOBGP_PID[$name]}" ||
 			bail "start gobgpd $name" "exited: $(tail -3 "$d/gobgpd.log" | xargs)"
 		sleep 0.1
 	done
@@ -410,13 +413,14 @@ gobgp_start() {
 gobgp_cli() { local name=$1; shift; ip netns exec "${GOBGP_NS[$name]}" timeout 10 gobgp "$@" 2>&1; }
 
 gobgp_stop() {
-	local pid=${GOBGP_PID[$1]:-}
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	local e=${GOBGP_PID[$1]:-} n
+	[ -n "$e" ] || return 0
 	GOBGP_PID[$1]=
+	t_pid_ours "$e" || return 0
+	kill -TERM "${e%%:*}" 2>/dev/null
+	for n in $(seq 1 50); do t_pid_ours "$e" || break; sleep 0.1; done
+	t_pid_ours "$e" && kill -KILL "${e%%:*}" 2>/dev/null
+	wait "${e%%:*}" 2>/dev/null
 }
 
 # gobgp_fib_sync NAME: put GoBGP's best paths into its netns' FIB (proto
@@ -518,7 +522,8 @@ fab_assert_learned() {
 	return 1
 }
 
-# fab_block ADDR: the /26 block an address is in (10.100.0.0/16, /26 blocks).
+# fab_block ADDR: the /26 block an address is in (the tests' network is
+# 10.100.0.0/16 with the default /26 blocks).
 fab_block() {
 	local a b c d
 	IFS=. read -r a b c d <<<"$1"
@@ -541,10 +546,10 @@ fab_netctl() {
 	ok "the operator's netctl commands all succeed"
 }
 
-# fab_leafnetd_start: leafnetd in every host, then every host's ToR
-# session Established in `netctl status`.
+# fab_leafnetd_start: leafnetd in every host (fab_assert_established
+# then waits for the sessions).
 fab_leafnetd_start() {
-	local h r
+	local h
 	for h in $FAB_HOSTS; do
 		ld_start "$h" "${FAB_NS[$h]}" "${FAB_CONF[$h]}"
 	done
