@@ -351,7 +351,7 @@ frr_start() {
 		t_register_pid "$pid"
 		FRR_PIDS[$name]+="$pid:$(t_pid_start "$pid") "
 	done
-	for i in $(seq 1 50); do
+	for i in $(seq 1 200); do	# 20 s: a loaded machine is slow
 		vtysh --vty_socket "$d" -c 'show bgp summary json' >/dev/null 2>&1 && d_ok=1 && break
 		sleep 0.1
 	done
@@ -401,13 +401,13 @@ gobgp_start() {
 	GOBGP_PID[$name]=$!:$(t_pid_start $!)
 	GOBGP_NS[$name]=$ns
 	t_register_pid "$!"
-	for i in $(seq 1 50); do
+	for i in $(seq 1 200); do	# 20 s: a loaded machine is slow
 		ip netns exec "$ns" gobgp global >/dev/null 2>&1 && return 0
 		t_pid_ours "${GOBGP_PID[$name]}" ||
 			bail "start gobgpd $name" "exited: $(tail -3 "$d/gobgpd.log" | xargs)"
 		sleep 0.1
 	done
-	bail "start gobgpd $name" "gobgp gets no answer within 5 s"
+	bail "start gobgpd $name" "gobgp gets no answer within 20 s"
 }
 
 gobgp_cli() { local name=$1; shift; ip netns exec "${GOBGP_NS[$name]}" timeout 10 gobgp "$@" 2>&1; }
