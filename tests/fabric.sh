@@ -555,6 +555,18 @@ fab_leafnetd_start() {
 	done
 }
 
+# fab_status_json HOST: `netctl status -o json` of HOST; tried up to 10
+# times (on a loaded machine netctl's 3 s for leafnetd's answer may run out).
+fab_status_json() {
+	local i st
+	for i in $(seq 1 10); do
+		st=$(ld_status "$1" -o json)
+		jq -e .peers >/dev/null 2>&1 <<<"$st" && break
+		sleep 0.5
+	done
+	printf '%s' "$st"
+}
+
 # fab_assert_established TIMEOUT: `netctl status` of every host shows its
 # ToR Established (and nothing else: node-mesh is off in every model).
 fab_assert_established() {
@@ -566,7 +578,7 @@ fab_assert_established() {
 		else
 			notok "$h: netctl status shows ToR $tor Established" "$(ld_status "$h" | xargs | cut -c1-300)"
 		fi
-		st=$(ld_status "$h" -o json)
+		st=$(fab_status_json "$h")
 		n=$(jq '.peers | length' <<<"$st" 2>/dev/null)
 		assert_eq "$h: its only peer is the ToR" "1 $tor" "$n $(jq -r '.peers[0].address' <<<"$st" 2>/dev/null)"
 	done

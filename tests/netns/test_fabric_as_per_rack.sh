@@ -110,8 +110,8 @@ for h in $FAB_HOSTS; do
 	host22) exp="$B21 10.2.0.1|$B11 10.2.0.254|$B12 10.2.0.254" ;;
 	esac
 	exp=$(tr '|' '\n' <<<"$exp" | sort)
-	assert_eventually "$h: learned the 3 other blocks (rack mate direct, other rack via tor$r)" \
-		"$exp" fab_learned "$h"
+	fab_assert_learned "$h: learned the 3 other blocks (rack mate direct, other rack via tor$r)" \
+		"$h" "$exp" 20
 done
 
 # ---------------------------------------------------------------- traffic

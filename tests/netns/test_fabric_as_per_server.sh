@@ -74,7 +74,7 @@ for h in $FAB_HOSTS; do
 	r=$(fab_rack "$h")
 	as=$(fab_host_as $MODEL "$h")
 	assert_eq "$h: leafnetd runs as AS $as (netctl status -o json)" "$as" \
-		"$(jqv "$(ld_status "$h" -o json)" '.as')"
+		"$(jqv "$(fab_status_json "$h")" '.as')"
 	assert_eq "tor$r ($TOR): $h's session is up in AS $as" "$as" "$(fab_tor_peer_as $r "$h")"
 	assert_eq "tor$r: $h's OPEN says AS 23456 (AS_TRANS) in the 2-octet field" "as=23456" \
 		"$(open_log $r "$h")"
@@ -129,8 +129,8 @@ for h in $FAB_HOSTS; do
 	host22) exp="$B21 10.2.0.1|$B11 10.2.0.254|$B12 10.2.0.254" ;;
 	esac
 	exp=$(tr '|' '\n' <<<"$exp" | sort)
-	assert_eventually "$h: learned the 3 other blocks (rack mate direct, other rack via tor$r)" \
-		"$exp" fab_learned "$h"
+	fab_assert_learned "$h: learned the 3 other blocks (rack mate direct, other rack via tor$r)" \
+		"$h" "$exp" 20
 done
 
 # ---------------------------------------------------------------- traffic

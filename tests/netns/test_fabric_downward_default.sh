@@ -95,8 +95,8 @@ assert_eq "spine: 5 routes in its table" 5 "$(bird_count spine master4)"
 
 # --------------------------------------------------------- the hosts' tables
 for h in $FAB_HOSTS; do
-	assert_eventually "$h: learned only the default, via its ToR" \
-		"default $(fab_tor_ip "$(fab_rack "$h")")" fab_learned "$h"
+	fab_assert_learned "$h: learned only the default, via its ToR" \
+		"$h" "default $(fab_tor_ip "$(fab_rack "$h")")" 20
 done
 
 # ---------------------------------------------------------------- traffic
