@@ -273,6 +273,131 @@ bgpconf_check_node_name(const char *name, struct lf_err *reterr)
 	return 0;
 }
 
+const char *
+bgpconf_import_name(enum bgpconf_import i)
+{
+	switch (i) {
+	case BGPCONF_IMPORT_ALL:	return "all";
+	case BGPCONF_IMPORT_DEFAULT:	return "default";
+	case BGPCONF_IMPORT_NONE:	return "none";
+	case BGPCONF_IMPORT_UNSET:	break;
+	}
+	return "inherit";
+}
+
+int
+bgpconf_parse_import(const char *s, bool allow_inherit, const char *what,
+		     enum bgpconf_import *ret, struct lf_err *reterr)
+{
+	static const enum bgpconf_import all[] = {
+		BGPCONF_IMPORT_ALL, BGPCONF_IMPORT_DEFAULT, BGPCONF_IMPORT_NONE,
+		BGPCONF_IMPORT_UNSET,
+	};
+	size_t i;
+
+	for (i = 0; s && i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(s, bgpconf_import_name(all[i])) == 0 &&
+		    (all[i] != BGPCONF_IMPORT_UNSET || allow_inherit)) {
+			*ret = all[i];
+			return 0;
+		}
+	return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+			  "%s%s'%s' is not an import policy: use default (only the "
+			  "default routes), all or none%s", nz(what), sep(what),
+			  s ? s : "", allow_inherit ? ", or inherit for the global "
+			  "policy (netctl bgp import)" : "");
+}
+
+enum bgpconf_import
+bgpconf_import_resolve(enum bgpconf_import peer, enum bgpconf_import global,
+		       const char *file_key)
+{
+	if (peer != BGPCONF_IMPORT_UNSET)
+		return peer;
+	if (global != BGPCONF_IMPORT_UNSET)
+		return global;
+	if (file_key && strcmp(file_key, "default") == 0)
+		return BGPCONF_IMPORT_DEFAULT;
+	if (file_key && strcmp(file_key, "none") == 0)
+		return BGPCONF_IMPORT_NONE;
+	return BGPCONF_IMPORT_ALL;
+}
+
+int
+bgpconf_parse_max_prefix(const char *s, const char *what, struct bgp_peer *ret,
+			 struct lf_err *reterr)
+{
+	const char *comma = s ? strchr(s, ',') : NULL;
+	uint64_t n, min = BGPCONF_MAXPFX_RESTART_DEFAULT;
+	bool warning = false;
+	size_t len;
+
+	if (s == NULL || s[0] == '\0')
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "%s%sgive the most routes the peer may send, "
+				  "N[,warning|restart=MIN] (e.g. 1000)", nz(what), sep(what));
+	len = comma ? (size_t)(comma - s) : strlen(s);
+	if (len == 1 && s[0] == '0')
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "%s%s0 would refuse every route: give 1-4294967295 "
+				  "(no limit is the default)", nz(what), sep(what));
+	if (parse_digits(s, len, UINT32_MAX, &n) < 0 || n == 0)
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "%s%s'%.*s' is not a route count: use 1-4294967295, "
+				  "as in N[,warning|restart=MIN] (e.g. 1000)", nz(what),
+				  sep(what), (int)len, s);
+	if (comma && strcmp(comma + 1, "warning") == 0) {
+		warning = true;
+	} else if (comma && strncmp(comma + 1, "restart=", 8) == 0) {
+		if (parse_digits(comma + 9, strlen(comma + 9), BGPCONF_MAXPFX_RESTART_MAX,
+				 &min) < 0 || min == 0)
+			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+					  "%s%s'%s': restart=MIN takes the minutes the "
+					  "session stays down, 1-%d (e.g. %llu,restart=10)",
+					  nz(what), sep(what), s, BGPCONF_MAXPFX_RESTART_MAX,
+					  (unsigned long long)n);
+	} else if (comma) {
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "%s%s'%s': after the count comes 'warning' (log and "
+				  "keep the session) or 'restart=MIN' (tear down, stay "
+				  "down MIN minutes; the default, 5)", nz(what), sep(what), s);
+	}
+	ret->max_prefix = (uint32_t)n;
+	ret->max_prefix_warning = warning;
+	ret->max_prefix_restart = warning ? 0 : (uint16_t)min;
+	return 0;
+}
+
+const char *
+bgpconf_max_prefix_fmt(const struct bgp_peer *p, char *buf, size_t size)
+{
+	if (p->max_prefix == 0)
+		snprintf(buf, size, "%s", "");
+	else if (p->max_prefix_warning)
+		snprintf(buf, size, "%u,warning", p->max_prefix);
+	else if (p->max_prefix_restart != 0 &&
+		 p->max_prefix_restart != BGPCONF_MAXPFX_RESTART_DEFAULT)
+		snprintf(buf, size, "%u,restart=%u", p->max_prefix, p->max_prefix_restart);
+	else
+		snprintf(buf, size, "%u", p->max_prefix);
+	return buf;
+}
+
+const char *
+bgpconf_peer_opts_fmt(const struct bgp_peer *p, char *buf, size_t size)
+{
+	char mp[BGPCONF_MAXPFX_STRLEN];
+
+	bgpconf_max_prefix_fmt(p, mp, sizeof(mp));
+	snprintf(buf, size, "%s%s%s%s%s%s", p->password[0] ? " md5" : "",
+		 p->ttl_security ? " ttl-security" : "", mp[0] ? " max-prefix=" : "", mp,
+		 p->import != BGPCONF_IMPORT_UNSET ? " import=" : "",
+		 p->import != BGPCONF_IMPORT_UNSET ? bgpconf_import_name(p->import) : "");
+	if (buf[0] == ' ')
+		memmove(buf, buf + 1, strlen(buf));
+	return buf;
+}
+
 int
 bgpconf_check_peer(const struct bgp_peer *p, struct lf_err *reterr)
 {
@@ -295,6 +420,12 @@ bgpconf_check_peer(const struct bgp_peer *p, struct lf_err *reterr)
 			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 					  "--password: control characters are "
 					  "not allowed");
+	if (p->import > BGPCONF_IMPORT_NONE)
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "--import: not default, all, none or inherit");
+	if (p->max_prefix && p->max_prefix_warning && p->max_prefix_restart)
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "--max-prefix: warning and restart=MIN exclude each other");
 	return 0;
 }
 
@@ -316,7 +447,9 @@ bgpconf_config_to_json(const struct bgp_config *c)
 	    cJSON_AddBoolToObject(o, "node_mesh", c->node_mesh) &&
 	    cJSON_AddNumberToObject(o, "listen_port", c->listen_port) &&
 	    cJSON_AddNumberToObject(o, "keepalive", c->keepalive) &&
-	    cJSON_AddNumberToObject(o, "hold_time", c->hold_time))
+	    cJSON_AddNumberToObject(o, "hold_time", c->hold_time) &&
+	    (c->import == BGPCONF_IMPORT_UNSET ||
+	     cJSON_AddStringToObject(o, "import", bgpconf_import_name(c->import))))
 		text = json_print(o);
 	cJSON_Delete(o);
 	return text;
@@ -339,6 +472,23 @@ get_u16(const cJSON *o, const char *key, uint16_t *ret, const char *ctx,
 				  "%s%s: %u is out of range (0-65535)", ctx, key, v);
 	*ret = (uint16_t)v;
 	return 0;
+}
+
+/* An optional "import" member: absent is UNSET. */
+static int
+get_import(const cJSON *o, const char *ctx, enum bgpconf_import *ret,
+	   struct lf_err *reterr)
+{
+	char buf[16];
+	int r;
+
+	r = json_get_str(o, "import", buf, sizeof(buf), false, ctx, reterr);
+	if (r == -ENOENT)
+		return 0;
+	if (r == 0 && (bgpconf_parse_import(buf, false, NULL, ret, NULL) < 0))
+		r = lf_err_set(reterr, LF_E_DECODE, -EINVAL,
+			       "%simport: '%s' is not all, default or none", ctx, buf);
+	return r;
 }
 
 int
@@ -374,6 +524,8 @@ bgpconf_config_from_json(const char *text, struct bgp_config *ret, struct lf_err
 	if (r == 0)
 		r = get_u16(o, "hold_time", &c.hold_time, ctx, reterr);
 	if (r == 0)
+		r = get_import(o, ctx, &c.import, reterr);
+	if (r == 0)
 		*ret = c;
 out_delete:
 	cJSON_Delete(o);
@@ -388,11 +540,63 @@ peer_to_json(const struct bgp_peer *p)
 	if (!o || !json_add_addr(o, "ip", &p->addr) ||
 	    !cJSON_AddNumberToObject(o, "as", p->as) ||
 	    (p->password[0] && !cJSON_AddStringToObject(o, "password", p->password)) ||
+	    (p->ttl_security && !cJSON_AddBoolToObject(o, "ttl_security", 1)) ||
+	    (p->max_prefix &&
+	     (!cJSON_AddNumberToObject(o, "max_prefix", p->max_prefix) ||
+	      !cJSON_AddStringToObject(o, "max_prefix_action",
+				       p->max_prefix_warning ? "warning" : "restart") ||
+	      (!p->max_prefix_warning &&
+	       !cJSON_AddNumberToObject(o, "max_prefix_restart", p->max_prefix_restart ?
+					p->max_prefix_restart : BGPCONF_MAXPFX_RESTART_DEFAULT)))) ||
+	    (p->import != BGPCONF_IMPORT_UNSET &&
+	     !cJSON_AddStringToObject(o, "import", bgpconf_import_name(p->import))) ||
 	    !cJSON_AddNumberToObject(o, "created", (double)p->created)) {
 		cJSON_Delete(o);
 		return NULL;
 	}
 	return o;
+}
+
+/* The options of a peer record; absent ones stay off (older records). */
+static int
+peer_opts_from_json(const cJSON *o, const char *ctx, struct bgp_peer *p,
+		    struct lf_err *reterr)
+{
+	char action[16] = "restart";
+	uint16_t min = BGPCONF_MAXPFX_RESTART_DEFAULT;
+	int r;
+
+	r = json_get_bool(o, "ttl_security", &p->ttl_security, false, ctx, reterr);
+	if (r == -ENOENT)
+		r = 0;
+	if (r == 0)
+		r = json_get_u32(o, "max_prefix", &p->max_prefix, false, ctx, reterr);
+	if (r == -ENOENT)
+		r = 0;
+	if (r == 0)
+		r = json_get_str(o, "max_prefix_action", action, sizeof(action), false,
+				 ctx, reterr);
+	if (r == -ENOENT)
+		r = 0;
+	if (r == 0 && strcmp(action, "restart") != 0 && strcmp(action, "warning") != 0)
+		r = lf_err_set(reterr, LF_E_DECODE, -EINVAL,
+			       "%smax_prefix_action: '%s' is not restart or warning", ctx,
+			       action);
+	if (r == 0)
+		r = get_u16(o, "max_prefix_restart", &min, ctx, reterr);
+	if (r == 0 && min == 0)
+		r = lf_err_set(reterr, LF_E_DECODE, -EINVAL,
+			       "%smax_prefix_restart: 0 is out of range (1-%d minutes)",
+			       ctx, BGPCONF_MAXPFX_RESTART_MAX);
+	if (r == 0)
+		r = get_import(o, ctx, &p->import, reterr);
+	if (r < 0)
+		return r;
+	if (p->max_prefix) {
+		p->max_prefix_warning = strcmp(action, "warning") == 0;
+		p->max_prefix_restart = p->max_prefix_warning ? 0 : min;
+	}
+	return 0;
 }
 
 int
@@ -420,6 +624,8 @@ bgpconf_peer_from_json(const cJSON *o, const char *ctx, struct bgp_peer *ret,
 		if (r == -ENOENT)
 			r = 0;
 	}
+	if (r == 0)
+		r = peer_opts_from_json(o, ctx, &p, reterr);
 	if (r < 0)
 		return r;
 	it = cJSON_GetObjectItemCaseSensitive(o, "created");

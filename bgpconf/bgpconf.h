@@ -3,15 +3,26 @@
  *
  * Store layout (every value a JSON document):
  *   "bgp/config"       {"default_node_as": 64511, "node_mesh": true,
- *                       "listen_port": 179, "keepalive": 30, "hold_time": 90}
+ *                       "listen_port": 179, "keepalive": 30, "hold_time": 90,
+ *                       "import": "default"}
  *                      absent = all defaults; absent members = their default.
+ *                      "import" (`netctl bgp import`) only once set: absent,
+ *                      leafnetd uses its config file's bgp_import.
  *   "bgp/revision"     {"revision": N, "changed": UNIX-TIME}
  *                      bumped on every change, after the change is written,
  *                      so a daemon that reads revision N then the config sees
  *                      at least revision N's config.  Absent = 0.
  *   "bgp/peers/<ip>"   a global peer (every node peers with it):
  *                      {"ip": "192.0.2.1", "as": 65000, "password": "...",
- *                       "created": UNIX-TIME}  ("password" only when set)
+ *                       "ttl_security": true, "max_prefix": 1000,
+ *                       "max_prefix_action": "restart", "max_prefix_restart": 5,
+ *                       "import": "default", "created": UNIX-TIME}
+ *                      Every option only when set: "password" (TCP MD5),
+ *                      "ttl_security" (GTSM), "max_prefix" with its action
+ *                      ("restart": tear down, stay down max_prefix_restart
+ *                      minutes; "warning": log only), "import" (else the
+ *                      global policy).  Records written before these
+ *                      options existed read as "none of them set".
  *   "nodes/<node>"     a node record, its node-specific peers inside it so
  *                      a node's whole BGP setup changes in one atomic write:
  *                      {"name": "h1", "as": 0, "router_ip4": "10.0.0.1/24",
@@ -56,6 +67,23 @@ struct lf_err;
 #define BGPCONF_NODE_PEERS_MAX	64
 #define BGPCONF_AS_STRLEN	16
 #define BGPCONF_LOCK		"bgpconf"
+#define BGPCONF_MAXPFX_RESTART_DEFAULT	5	/* minutes down after a tear down */
+#define BGPCONF_MAXPFX_RESTART_MAX	65535
+#define BGPCONF_MAXPFX_STRLEN	40	/* "4294967295,restart=65535" */
+
+/* What leafnetd installs from a global or node-specific peer (the node
+ * mesh always takes everything).  Which one holds: the peer's own, else
+ * the global one in "bgp/config" (`netctl bgp import`), else the config
+ * file's bgp_import on that host, else all: the narrower the scope, the
+ * more it wins; the store beats the file because netctl writes it and an
+ * operator who just ran `netctl bgp import` expects it to hold
+ * everywhere (the file stays for hosts set up before the command). */
+enum bgpconf_import {
+	BGPCONF_IMPORT_UNSET = 0,	/* the next one in that order */
+	BGPCONF_IMPORT_ALL,
+	BGPCONF_IMPORT_DEFAULT,		/* only 0.0.0.0/0 and ::/0: "downward default" */
+	BGPCONF_IMPORT_NONE,
+};
 
 struct bgp_config {
 	uint32_t default_node_as;
@@ -63,6 +91,7 @@ struct bgp_config {
 	uint16_t listen_port;
 	uint16_t keepalive;		/* seconds */
 	uint16_t hold_time;		/* seconds, 0 or >= 3 */
+	enum bgpconf_import import;	/* UNSET: the config file's bgp_import */
 };
 
 struct bgp_peer {
@@ -70,7 +99,22 @@ struct bgp_peer {
 	uint32_t as;
 	char     password[BGPCONF_PASSWORD_MAX + 1];	/* "" = no TCP MD5 */
 	long long created;		/* unix time; 0 = unknown */
+	/* options (all off by default) */
+	bool     ttl_security;		/* GTSM (RFC 5082): TTL 255 both ways */
+	uint32_t max_prefix;		/* accepted routes, both families; 0 = no limit */
+	bool     max_prefix_warning;	/* past it: log and keep the session */
+	uint16_t max_prefix_restart;	/* else tear down, stay down this many
+					 * minutes (1-65535; 0 read as 5) */
+	enum bgpconf_import import;	/* UNSET: the global policy */
 };
+
+/* Which options a change names (bgpconf_peer_set, bgp_create_req.set):
+ * those are taken from the request, the others stay as stored. */
+#define BGPCONF_SET_PASSWORD	0x01u
+#define BGPCONF_SET_TTL		0x02u	/* ttl_security */
+#define BGPCONF_SET_MAX_PREFIX	0x04u	/* max_prefix, _warning, _restart */
+#define BGPCONF_SET_IMPORT	0x08u
+#define BGPCONF_SET_ALL		0x0fu
 
 struct bgp_node {
 	char     name[LEAFNET_NAME_MAX];
@@ -91,6 +135,8 @@ struct bgp_create_req {
 	uint32_t as;
 	struct prefix router_ip;	/* with its length; host bits kept */
 	struct bgp_peer neighbor;
+	unsigned set;			/* BGPCONF_SET_*: the neighbor's options
+					 * to change when it is already a peer */
 };
 
 /* ---- values (no store) ---- */
@@ -117,6 +163,29 @@ int  bgpconf_parse_router_ip(const char *s, const char *what,
 			     struct prefix *ret, struct lf_err *reterr);
 /* 1-63 of [A-Za-z0-9._-], starting with a letter or digit. */
 bool bgpconf_node_name_valid(const char *name);
+/* "all", "default", "none"; "inherit" for UNSET. */
+const char *bgpconf_import_name(enum bgpconf_import i);
+/* "all", "default", "none", and with allow_inherit "inherit" (UNSET: a
+ * peer follows the global policy).  what names the flag.  -EINVAL. */
+int  bgpconf_parse_import(const char *s, bool allow_inherit, const char *what,
+			  enum bgpconf_import *ret, struct lf_err *reterr);
+/* The policy that holds for a global or node-specific peer (see enum
+ * bgpconf_import): the peer's, else the global one, else file_key (the
+ * config file's bgp_import: "all", "default", "none"), else ALL. */
+enum bgpconf_import bgpconf_import_resolve(enum bgpconf_import peer,
+					   enum bgpconf_import global,
+					   const char *file_key);
+/* "N", "N,warning" or "N,restart=MIN" (N 1-4294967295, MIN 1-65535,
+ * default 5) into ret's max_prefix, max_prefix_warning and
+ * max_prefix_restart.  what names the flag.  -EINVAL. */
+int  bgpconf_parse_max_prefix(const char *s, const char *what, struct bgp_peer *ret,
+			      struct lf_err *reterr);
+/* The same form back ("" when there is no limit); restart=MIN only when
+ * it is not the default. */
+const char *bgpconf_max_prefix_fmt(const struct bgp_peer *p, char *buf, size_t size);
+/* The options that are set, for people: "md5 ttl-security max-prefix=N
+ * import=default" ("" when none). */
+const char *bgpconf_peer_opts_fmt(const struct bgp_peer *p, char *buf, size_t size);
 
 /* ---- global config ---- */
 
@@ -124,16 +193,25 @@ bool bgpconf_node_name_valid(const char *name);
 int  bgpconf_get(struct store *s, struct bgp_config *ret, struct lf_err *reterr);
 int  bgpconf_set_default_as(struct store *s, uint32_t as, struct lf_err *reterr);
 int  bgpconf_set_mesh(struct store *s, bool on, struct lf_err *reterr);
+/* The global import policy (not UNSET: -EINVAL); 1 when it was already so. */
+int  bgpconf_set_import(struct store *s, enum bgpconf_import imp, struct lf_err *reterr);
 /* 0 when never changed. */
 int  bgpconf_revision(struct store *s, uint64_t *ret, struct lf_err *reterr);
 
 /* ---- peers: node NULL = global peers, else that node's peers ---- */
 
-/* 0 added; 1 when the same peer (address, AS, password) is already there
- * (nothing changes); -EEXIST when the address is a peer with another AS or
- * password.  Adding a node peer creates the node record if needed. */
+/* 0 added; 1 when the same peer (address, AS, password, options) is
+ * already there (nothing changes); -EEXIST when the address is a peer with
+ * another AS, password or options.  Adding a node peer creates the node
+ * record if needed. */
 int  bgpconf_peer_add(struct store *s, const char *node,
 		      const struct bgp_peer *p, struct lf_err *reterr);
+/* Add p, or change the peer already at p's address: the options `set`
+ * names (BGPCONF_SET_*) are taken from p, the others are kept.  Its AS
+ * must be p's (-EEXIST otherwise: remove the peer first).  0 added, 1
+ * nothing to change, 2 changed. */
+int  bgpconf_peer_set(struct store *s, const char *node, const struct bgp_peer *p,
+		      unsigned set, struct lf_err *reterr);
 /* -ENOENT when no such peer (or no such node). */
 int  bgpconf_peer_remove(struct store *s, const char *node,
 			 const struct ipaddr *addr, struct lf_err *reterr);
@@ -155,7 +233,9 @@ void bgpconf_node_done(struct bgp_node *n);		/* NULL-safe */
 void bgpconf_nodes_free(struct bgp_node *nodes, size_t n);	/* NULL-safe */
 /* Set the node's AS and router IP (of the router IP's family) and add the
  * neighbor as a node-specific peer, under one lock and in one write: all
- * of it or nothing.  The neighbor may already be a peer with the same AS. */
+ * of it or nothing.  The neighbor may already be a peer with the same AS:
+ * then the options req->set names change, the others stay.  0 changed, 1
+ * nothing to change. */
 int  bgpconf_node_create_bgp(struct store *s, const struct bgp_create_req *req,
 			     struct lf_err *reterr);
 

@@ -148,7 +148,7 @@ bgpconf_get(struct store *s, struct bgp_config *ret, struct lf_err *reterr)
  * already so. */
 static int
 config_change(struct store *s, const uint32_t *as, const bool *mesh,
-	      struct lf_err *reterr)
+	      const enum bgpconf_import *imp, struct lf_err *reterr)
 {
 	struct bgp_config old, c;
 	struct store_lock *lock;
@@ -183,8 +183,10 @@ config_change(struct store *s, const uint32_t *as, const bool *mesh,
 		c.default_node_as = *as;
 	if (mesh)
 		c.node_mesh = *mesh;
+	if (imp)
+		c.import = *imp;
 	if (!damaged && c.default_node_as == old.default_node_as &&
-	    c.node_mesh == old.node_mesh) {
+	    c.node_mesh == old.node_mesh && c.import == old.import) {
 		r = 1;
 		goto out_unlock;
 	}
@@ -206,13 +208,23 @@ bgpconf_set_default_as(struct store *s, uint32_t as, struct lf_err *reterr)
 {
 	int r = bgpconf_check_as(as, "default node AS", reterr);
 
-	return r < 0 ? r : config_change(s, &as, NULL, reterr);
+	return r < 0 ? r : config_change(s, &as, NULL, NULL, reterr);
 }
 
 int
 bgpconf_set_mesh(struct store *s, bool on, struct lf_err *reterr)
 {
-	return config_change(s, NULL, &on, reterr);
+	return config_change(s, NULL, &on, NULL, reterr);
+}
+
+int
+bgpconf_set_import(struct store *s, enum bgpconf_import imp, struct lf_err *reterr)
+{
+	if (imp != BGPCONF_IMPORT_ALL && imp != BGPCONF_IMPORT_DEFAULT &&
+	    imp != BGPCONF_IMPORT_NONE)
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "import: use default, all or none");
+	return config_change(s, NULL, NULL, &imp, reterr);
 }
 
 /* ------------------------------------------------------------ nodes */
@@ -391,6 +403,22 @@ peer_load(struct store *s, const struct ipaddr *a, struct bgp_peer *ret,
 	return r;
 }
 
+static bool
+peer_opts_eq(const struct bgp_peer *a, const struct bgp_peer *b)
+{
+	uint16_t ra = a->max_prefix_restart, rb = b->max_prefix_restart;
+
+	if (a->max_prefix && !a->max_prefix_warning && ra == 0)
+		ra = BGPCONF_MAXPFX_RESTART_DEFAULT;
+	if (b->max_prefix && !b->max_prefix_warning && rb == 0)
+		rb = BGPCONF_MAXPFX_RESTART_DEFAULT;
+	return strcmp(a->password, b->password) == 0 &&
+	       a->ttl_security == b->ttl_security && a->max_prefix == b->max_prefix &&
+	       (a->max_prefix == 0 || (a->max_prefix_warning == b->max_prefix_warning &&
+				       ra == rb)) &&
+	       a->import == b->import;
+}
+
 /* 1: the same peer is there; -EEXIST: another one with that address. */
 static int
 peer_same(const struct bgp_peer *old, const struct bgp_peer *p, const char *where,
@@ -410,7 +438,30 @@ peer_same(const struct bgp_peer *old, const struct bgp_peer *p, const char *wher
 				  "it first to change it", a, where,
 				  old->password[0] ? "a different password"
 						   : "no password");
+	if (!peer_opts_eq(old, p))
+		return lf_err_set(reterr, LF_E_INVALID, -EEXIST,
+				  "%s is already a %s BGP peer with other options: "
+				  "remove it first to change it", a, where);
 	return 1;
+}
+
+/* old with the options `set` names taken from p. */
+static void
+peer_merge(const struct bgp_peer *old, const struct bgp_peer *p, unsigned set,
+	   struct bgp_peer *ret)
+{
+	*ret = *old;
+	if (set & BGPCONF_SET_PASSWORD)
+		memcpy(ret->password, p->password, sizeof(ret->password));
+	if (set & BGPCONF_SET_TTL)
+		ret->ttl_security = p->ttl_security;
+	if (set & BGPCONF_SET_MAX_PREFIX) {
+		ret->max_prefix = p->max_prefix;
+		ret->max_prefix_warning = p->max_prefix_warning;
+		ret->max_prefix_restart = p->max_prefix_restart;
+	}
+	if (set & BGPCONF_SET_IMPORT)
+		ret->import = p->import;
 }
 
 static const struct bgp_peer *
@@ -493,53 +544,101 @@ node_peer_insert(struct bgp_node *n, const struct bgp_peer *p, struct lf_err *re
 	return 0;
 }
 
+/* Insert p in n, or change the options `set` names of the peer already
+ * there with p's AS (*existed = true); 1 when that changes nothing. */
 static int
-global_peer_add_locked(struct store *s, const struct bgp_peer *p,
-		       struct lf_err *reterr)
+node_peer_upsert(struct bgp_node *n, const struct bgp_peer *p, unsigned set,
+		 bool *existed, struct lf_err *reterr)
 {
-	struct bgp_peer old;
-	char key[KEY_MAX], *text;
+	struct bgp_peer *old = (struct bgp_peer *)peer_find(n, &p->addr), merged;
+
+	*existed = old != NULL;
+	if (!old)
+		return node_peer_insert(n, p, reterr);
+	if (old->as != p->as)
+		return peer_same(old, p, "node-specific", reterr);
+	peer_merge(old, p, set, &merged);
+	if (peer_opts_eq(old, &merged))
+		return 1;
+	*old = merged;
+	return 0;
+}
+
+/* A global peer: strict (bgpconf_peer_add) or set (bgpconf_peer_set). */
+static int
+global_peer_put_locked(struct store *s, const struct bgp_peer *p, bool strict,
+		       unsigned set, struct lf_err *reterr)
+{
+	struct bgp_peer old, merged;
+	char key[KEY_MAX], *text, *old_text = NULL;
 	int r;
 
-	r = peer_load(s, &p->addr, &old, NULL, reterr);
-	if (r == 0)
+	r = peer_load(s, &p->addr, &old, &old_text, reterr);
+	if (r == 0 && (strict || old.as != p->as)) {
+		free(old_text);
 		return peer_same(&old, p, "global", reterr);
-	if (r != -ENOENT)
+	}
+	if (r == 0) {
+		peer_merge(&old, p, set, &merged);
+		if (peer_opts_eq(&old, &merged)) {
+			free(old_text);
+			return 1;
+		}
+		p = &merged;
+	} else if (r != -ENOENT) {
 		return r;
-	r = check_not_node_peer(s, &p->addr, reterr);
-	if (r < 0)
+	} else if ((r = check_not_node_peer(s, &p->addr, reterr)) < 0) {
 		return r;
+	}
 	text = bgpconf_peer_to_text(p);
-	if (!text)
+	if (!text) {
+		free(old_text);
 		return bgpconf_oom(reterr);
+	}
 	peer_key(&p->addr, key, sizeof(key));
-	r = commit(s, key, text, NULL, reterr);
+	r = commit(s, key, text, old_text, reterr);
 	free(text);
+	if (r == 0 && old_text)
+		r = 2;
+	free(old_text);
 	return r;
 }
+
+struct node_peer_arg {
+	const struct bgp_peer *p;
+	bool strict;
+	unsigned set;
+	bool existed;
+};
 
 static int
 node_peer_add_fn(struct store *s, struct bgp_node *n, const void *arg, struct lf_err *reterr)
 {
-	const struct bgp_peer *p = arg;
+	struct node_peer_arg *a = (struct node_peer_arg *)arg;
 	int r;
 
-	r = check_not_global(s, &p->addr, reterr);
-	if (r == 0)
-		r = node_peer_insert(n, p, reterr);
+	r = check_not_global(s, &a->p->addr, reterr);
+	if (r == 0 && a->strict)
+		r = node_peer_insert(n, a->p, reterr);
+	else if (r == 0)
+		r = node_peer_upsert(n, a->p, a->set, &a->existed, reterr);
 	return r;
 }
 
 static int
-node_peer_add_locked(struct store *s, const char *node, const struct bgp_peer *p,
-		     struct lf_err *reterr)
+node_peer_put_locked(struct store *s, const char *node, const struct bgp_peer *p,
+		     bool strict, unsigned set, struct lf_err *reterr)
 {
-	return node_update(s, node, true, node_peer_add_fn, p, reterr);
+	struct node_peer_arg a = { p, strict, set, false };
+	int r;
+
+	r = node_update(s, node, true, node_peer_add_fn, &a, reterr);
+	return r == 0 && a.existed ? 2 : r;
 }
 
-int
-bgpconf_peer_add(struct store *s, const char *node, const struct bgp_peer *p,
-		 struct lf_err *reterr)
+static int
+peer_put(struct store *s, const char *node, const struct bgp_peer *p, bool strict,
+	 unsigned set, struct lf_err *reterr)
 {
 	struct store_lock *lock;
 	struct bgp_peer v = *p;
@@ -556,11 +655,25 @@ bgpconf_peer_add(struct store *s, const char *node, const struct bgp_peer *p,
 	if (r < 0)
 		return r;
 	if (node)
-		r = node_peer_add_locked(s, node, &v, reterr);
+		r = node_peer_put_locked(s, node, &v, strict, set, reterr);
 	else
-		r = global_peer_add_locked(s, &v, reterr);
+		r = global_peer_put_locked(s, &v, strict, set, reterr);
 	store_unlock(lock);
 	return r;
+}
+
+int
+bgpconf_peer_add(struct store *s, const char *node, const struct bgp_peer *p,
+		 struct lf_err *reterr)
+{
+	return peer_put(s, node, p, true, BGPCONF_SET_ALL, reterr);
+}
+
+int
+bgpconf_peer_set(struct store *s, const char *node, const struct bgp_peer *p,
+		 unsigned set, struct lf_err *reterr)
+{
+	return peer_put(s, node, p, false, set, reterr);
 }
 
 static int
@@ -730,6 +843,7 @@ static int
 create_bgp_fn(struct store *s, struct bgp_node *n, const void *arg, struct lf_err *reterr)
 {
 	const struct create_bgp_arg *cb = arg;
+	bool existed;
 	int r;
 
 	n->as = cb->req->as;
@@ -739,7 +853,7 @@ create_bgp_fn(struct store *s, struct bgp_node *n, const void *arg, struct lf_er
 		n->router_ip6 = cb->req->router_ip;
 	r = check_not_global(s, &cb->nb->addr, reterr);
 	if (r == 0)
-		r = node_peer_insert(n, cb->nb, reterr);
+		r = node_peer_upsert(n, cb->nb, cb->req->set, &existed, reterr);
 	return r == 1 ? 0 : r;		/* the same neighbor: fine */
 }
 

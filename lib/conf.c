@@ -133,7 +133,7 @@ conf_read_file(const char *path, char **ret)
 		goto out_close;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		r = -EISDIR;
+		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;	/* a device, a FIFO */
 		goto out_close;
 	}
 	if (st.st_size > CONF_FILE_MAX) {
@@ -407,7 +407,7 @@ conf_load(const char *path, struct leafnet_conf *ret, struct lf_err *reterr)
 	if (r < 0)
 		return lf_err_set(reterr, LF_E_INVALID, r,
 				  "cannot read config file %s: %s", path,
-				  strerror(-r));
+				  r == -EINVAL ? "not a regular file" : strerror(-r));
 	if (strlen(path) >= sizeof(c.path)) {
 		free(text);
 		return lf_err_set(reterr, LF_E_INVALID, -ENAMETOOLONG,

@@ -17,7 +17,9 @@
  *   "bgp_listen_address": ""   leafnetd's BGP listener ("" = any, v4 and v6)
  *   "bgp_port":       179      port leafnetd listens on for BGP
  *   "bgp_import":     "all"    routes installed from global and node-specific
- *                              peers: "all" | "default" (only 0/0, ::/0) | "none"
+ *                              peers: "all" | "default" (only 0/0, ::/0) | "none";
+ *                              `netctl bgp import` (the store) and a peer's own
+ *                              --import win over it (bgpconf.h)
  *   "bgp_nexthop_onlink": false  a learned route whose next hop resolves through
  *                              a route (not a connected network) is installed "via
  *                              NEXTHOP dev DEV onlink", not via that route's gateway

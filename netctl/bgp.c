@@ -24,33 +24,88 @@ enum {
 	OPT_AS,
 	OPT_NEIGHBOR_AS,
 	OPT_NEIGHBOR,
+	OPT_IMPORT,
+	OPT_NO_PASSWORD,
+	OPT_TTL_SECURITY,
+	OPT_NO_TTL_SECURITY,
+	OPT_MAX_PREFIX,
+	OPT_NO_MAX_PREFIX,
 };
+
+/* The per-peer option flags of `bgp peer add`, `node bgp peer add` and
+ * `bgp create` (for its neighbor). */
+#define PEER_OPTS \
+	{ "password",        required_argument, NULL, OPT_PASSWORD }, \
+	{ "no-password",     no_argument,       NULL, OPT_NO_PASSWORD }, \
+	{ "ttl-security",    no_argument,       NULL, OPT_TTL_SECURITY }, \
+	{ "no-ttl-security", no_argument,       NULL, OPT_NO_TTL_SECURITY }, \
+	{ "max-prefix",      required_argument, NULL, OPT_MAX_PREFIX }, \
+	{ "no-max-prefix",   no_argument,       NULL, OPT_NO_MAX_PREFIX }, \
+	{ "import",          required_argument, NULL, OPT_IMPORT }
+
+struct peer_opts {
+	const char *password;
+	bool no_password;
+	int ttl;			/* -1 not given, 0 off, 1 on */
+	const char *max_prefix;
+	bool no_max_prefix;
+	const char *import;
+	const char *first;		/* the first option flag given, for errors */
+	const char *clash;		/* "--x and --no-x" */
+};
+
+#define PEER_OPTS_HELP \
+	"  --password=KEY       TCP MD5 key (RFC 2385), at most 80 characters\n" \
+	"  --no-password        drop the TCP MD5 key\n" \
+	"  --ttl-security       GTSM (RFC 5082): a directly connected peer; TTL 255 out,\n" \
+	"                       only TTL 255 accepted in (the peer must do the same)\n" \
+	"  --no-ttl-security    turn GTSM off\n" \
+	"  --max-prefix=N[,warning|restart=MIN]\n" \
+	"                       more than N routes accepted from the peer: Cease (RFC 4486),\n" \
+	"                       its routes removed, down for MIN minutes (default 5);\n" \
+	"                       ',warning': log it and keep the session\n" \
+	"  --no-max-prefix      no limit (the default)\n" \
+	"  --import=POLICY      what this peer's routes may be: default (only 0/0, ::/0),\n" \
+	"                       all, none, or inherit ('netctl bgp import', the default)\n"
 
 const char bgp_peer_help[] =
 	"Verbs:\n"
-	"  add IP as N [--password=KEY]   peer with IP (IPv4 or IPv6) in AS N (decimal or\n"
-	"                                 asdot X.Y); --password sets a TCP MD5 key\n"
-	"  remove IP                      stop peering with IP\n"
-	"  show                           list the peers, IPv4 and IPv6 tables\n"
+	"  add IP as N [FLAGS]   peer with IP (IPv4 or IPv6) in AS N (decimal or asdot X.Y);\n"
+	"                        adding a peer again changes the options given, keeps the rest\n"
+	"  remove IP             stop peering with IP\n"
+	"  show                  list the peers, IPv4 and IPv6 tables\n"
+	"\nFlags of 'add':\n"
+	PEER_OPTS_HELP
 	"\nGlobal peers are peers of every node; 'netctl node bgp peer' manages the\n"
 	"peers of one node.\n";
+
+const char bgp_import_help[] =
+	"  default   install only the default routes (0.0.0.0/0, ::/0) the peers send:\n"
+	"            the \"downward default\" fabric model\n"
+	"  all       install every route (the default)\n"
+	"  none      install nothing\n"
+	"\nApplies to global and node-specific peers (the node mesh always takes\n"
+	"everything).  A peer's own --import wins; without this setting leafnetd uses\n"
+	"bgp_import from its config file.  Without a value: show it.\n";
 
 const char node_bgp_help[] =
 	"Flags:\n"
 	"  --node NAME          the node (default: node_name from the config, else the hostname)\n"
-	"  --password=KEY       with 'peer add': TCP MD5 key (at most 80 characters)\n"
+	"\nFlags of 'peer add' (adding a peer again changes the options given):\n"
+	PEER_OPTS_HELP
 	"\nExamples:\n"
 	"  netctl node bgp peer add 10.0.0.254 as 65000\n"
 	"  netctl node bgp peer remove 10.0.0.254 --node h2\n"
 	"  netctl node bgp peer show\n";
 
 const char bgp_create_help[] =
-	"Flags (all required but --password):\n"
+	"Flags (these four required):\n"
 	"  --router-ip=IP/LEN   the node's own address on the fabric and its prefix length\n"
 	"  --as=N               the node's AS (1-4294967295 or asdot X.Y)\n"
 	"  --neighbor=IP        the ToR (or other router) to peer with\n"
 	"  --neighbor-as=N      the neighbor's AS\n"
-	"  --password=KEY       TCP MD5 key for the neighbor session\n"
+	"The neighbor's options (on a neighbor already there: the ones given change):\n"
+	PEER_OPTS_HELP
 	"\nSets the node's AS and router IP and adds the neighbor as a peer of that node,\n"
 	"all at once or not at all.  Example:\n"
 	"  netctl bgp create host1 --router-ip=10.0.0.1/24 --as=65001 \\\n"
@@ -67,22 +122,125 @@ parse_as(struct netctl *ctx, const char *s, const char *what, uint32_t *ret)
 	return 0;
 }
 
-/* ------------------------------------------------------------ peer tables */
-
-/* A calicoctl-style boxed table of two columns. */
-static void
-box_rule(size_t w1, size_t w2)
+/* The option flags into p and the BGPCONF_SET_* bits they name; 0 or the
+ * exit status of a usage error. */
+static int
+peer_opts_apply(struct netctl *ctx, const struct peer_opts *o, struct bgp_peer *p,
+		unsigned *ret_set)
 {
-	printf("+%.*s+%.*s+\n", (int)w1 + 2,
-	       "----------------------------------------------------------------",
-	       (int)w2 + 2, "----------------------------------------------------------------");
+	struct lf_err err = { 0 };
+	unsigned set = 0;
+
+	if (o->clash)
+		return out_usage_error(ctx, "%s: give one of them", o->clash);
+	if (o->no_password) {
+		p->password[0] = '\0';
+		set |= BGPCONF_SET_PASSWORD;
+	}
+	if (o->password) {
+		if (o->password[0] == '\0')
+			return out_usage_error(ctx, "--password is empty; leave it out for no "
+					       "TCP MD5 key");
+		if (strlen(o->password) > BGPCONF_PASSWORD_MAX)
+			return out_usage_error(ctx, "--password: at most %d characters (the TCP "
+					       "MD5 key limit)", BGPCONF_PASSWORD_MAX);
+		snprintf(p->password, sizeof(p->password), "%s", o->password);
+		set |= BGPCONF_SET_PASSWORD;
+	}
+	if (o->import) {
+		if (bgpconf_parse_import(o->import, true, "--import", &p->import, &err) < 0)
+			return out_usage_error(ctx, "%s", err.msg);
+		set |= BGPCONF_SET_IMPORT;
+	}
+	if (o->ttl >= 0) {
+		p->ttl_security = o->ttl == 1;
+		set |= BGPCONF_SET_TTL;
+	}
+	if (o->max_prefix) {
+		if (bgpconf_parse_max_prefix(o->max_prefix, "--max-prefix", p, &err) < 0)
+			return out_usage_error(ctx, "%s", err.msg);
+		set |= BGPCONF_SET_MAX_PREFIX;
+	}
+	if (o->no_max_prefix) {
+		p->max_prefix = 0;
+		p->max_prefix_warning = false;
+		p->max_prefix_restart = 0;
+		set |= BGPCONF_SET_MAX_PREFIX;
+	}
+	*ret_set = set;
+	return 0;
 }
 
+/* A peer option flag: 1 when c was one (stored in o), else 0. */
+static int
+peer_opt(int c, struct peer_opts *o)
+{
+	static const struct { int c; const char *name; } names[] = {
+		{ OPT_PASSWORD, "--password" }, { OPT_NO_PASSWORD, "--no-password" },
+		{ OPT_TTL_SECURITY, "--ttl-security" },
+		{ OPT_NO_TTL_SECURITY, "--no-ttl-security" },
+		{ OPT_MAX_PREFIX, "--max-prefix" }, { OPT_NO_MAX_PREFIX, "--no-max-prefix" },
+		{ OPT_IMPORT, "--import" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) && names[i].c != c; i++)
+		;
+	if (i == sizeof(names) / sizeof(names[0]))
+		return 0;
+	if (!o->first)
+		o->first = names[i].name;
+	switch (c) {
+	case OPT_PASSWORD:	o->password = optarg; break;
+	case OPT_NO_PASSWORD:	o->no_password = true; break;
+	case OPT_TTL_SECURITY:
+	case OPT_NO_TTL_SECURITY:
+		if (o->ttl >= 0 && o->ttl != (c == OPT_TTL_SECURITY))
+			o->clash = "--ttl-security and --no-ttl-security";
+		o->ttl = c == OPT_TTL_SECURITY;
+		break;
+	case OPT_MAX_PREFIX:	o->max_prefix = optarg; break;
+	case OPT_NO_MAX_PREFIX:	o->no_max_prefix = true; break;
+	case OPT_IMPORT:	o->import = optarg; break;
+	}
+	if (o->password && o->no_password)
+		o->clash = "--password and --no-password";
+	if (o->max_prefix && o->no_max_prefix)
+		o->clash = "--max-prefix and --no-max-prefix";
+	return 1;
+}
+
+static bool
+peer_opts_given(const struct peer_opts *o)
+{
+	return o->first != NULL;
+}
+
+/* ------------------------------------------------------------ peer tables */
+
+#define OPTS_STRLEN 160
+
+/* A calicoctl-style boxed table of two columns, and a third (w3 > 0). */
+static void
+box_rule(size_t w1, size_t w2, size_t w3)
+{
+	static const char dashes[] =
+		"--------------------------------------------------------------------------------"
+		"--------------------------------------------------------------------------------";
+
+	printf("+%.*s+%.*s+", (int)w1 + 2, dashes, (int)w2 + 2, dashes);
+	if (w3)
+		printf("%.*s+", (int)w3 + 2, dashes);
+	printf("\n");
+}
+
+/* The Options column (md5, ttl-security, max-prefix, import) only when a
+ * peer of the table has one: without, the table is calicoctl's. */
 static void
 box_peers(const char *heading, const struct bgp_peer *peers, size_t n, int family)
 {
-	char a[IPADDR_STRLEN], as[BGPCONF_AS_STRLEN];
-	size_t i, w1 = strlen(heading), w2 = strlen("AS Num");
+	char a[IPADDR_STRLEN], as[BGPCONF_AS_STRLEN], o[OPTS_STRLEN];
+	size_t i, w1 = strlen(heading), w2 = strlen("AS Num"), w3 = 0;
 
 	for (i = 0; i < n; i++) {
 		if (peers[i].addr.family != family)
@@ -91,17 +249,27 @@ box_peers(const char *heading, const struct bgp_peer *peers, size_t n, int famil
 			w1 = strlen(a);
 		if (strlen(bgpconf_as_fmt(peers[i].as, as, sizeof(as))) > w2)
 			w2 = strlen(as);
+		if (strlen(bgpconf_peer_opts_fmt(&peers[i], o, sizeof(o))) > w3)
+			w3 = strlen(o);
 	}
-	box_rule(w1, w2);
-	printf("| %-*s | %-*s |\n", (int)w1, heading, (int)w2, "AS Num");
-	box_rule(w1, w2);
+	if (w3 && w3 < strlen("Options"))
+		w3 = strlen("Options");
+	box_rule(w1, w2, w3);
+	printf("| %-*s | %-*s |", (int)w1, heading, (int)w2, "AS Num");
+	if (w3)
+		printf(" %-*s |", (int)w3, "Options");
+	printf("\n");
+	box_rule(w1, w2, w3);
 	for (i = 0; i < n; i++) {
 		if (peers[i].addr.family != family)
 			continue;
-		printf("| %-*s | %-*s |\n", (int)w1, ipaddr_fmt(&peers[i].addr, a, sizeof(a)),
+		printf("| %-*s | %-*s |", (int)w1, ipaddr_fmt(&peers[i].addr, a, sizeof(a)),
 		       (int)w2, bgpconf_as_fmt(peers[i].as, as, sizeof(as)));
+		if (w3)
+			printf(" %-*s |", (int)w3, bgpconf_peer_opts_fmt(&peers[i], o, sizeof(o)));
+		printf("\n");
 	}
-	box_rule(w1, w2);
+	box_rule(w1, w2, w3);
 }
 
 static void
@@ -142,6 +310,19 @@ peer_json(const struct bgp_peer *p, const char *node)
 	    !cJSON_AddNumberToObject(o, "as", p->as) ||
 	    !cJSON_AddStringToObject(o, "family", p->addr.family == AF_INET ? "ipv4" : "ipv6") ||
 	    !cJSON_AddBoolToObject(o, "password_set", p->password[0] != '\0') ||
+	    !(p->import != BGPCONF_IMPORT_UNSET
+	      ? cJSON_AddStringToObject(o, "import", bgpconf_import_name(p->import))
+	      : cJSON_AddNullToObject(o, "import")) ||
+	    !cJSON_AddBoolToObject(o, "ttl_security", p->ttl_security) ||
+	    !cJSON_AddNumberToObject(o, "max_prefix", p->max_prefix) ||
+	    !(p->max_prefix
+	      ? cJSON_AddStringToObject(o, "max_prefix_action",
+					p->max_prefix_warning ? "warning" : "restart")
+	      : cJSON_AddNullToObject(o, "max_prefix_action")) ||
+	    !(p->max_prefix && !p->max_prefix_warning
+	      ? cJSON_AddNumberToObject(o, "max_prefix_restart", p->max_prefix_restart ?
+					p->max_prefix_restart : BGPCONF_MAXPFX_RESTART_DEFAULT)
+	      : cJSON_AddNullToObject(o, "max_prefix_restart")) ||
 	    !(node ? cJSON_AddStringToObject(o, "node", node)
 		   : cJSON_AddNullToObject(o, "node")) ||
 	    !cJSON_AddStringToObject(o, "created", out_time(p->created, tm, sizeof(tm)))) {
@@ -189,7 +370,7 @@ peer_show(struct netctl *ctx, struct store *s, const char *node)
 struct peer_args {
 	const char *words[8];	/* positionals: peer? add IP as N */
 	size_t n_words;
-	const char *password;
+	struct peer_opts opts;
 	const char *node;
 };
 
@@ -219,12 +400,12 @@ parse_peer_args(struct netctl *ctx, int argc, char **argv, bool node_form,
 		struct peer_args *ret, int *ret_exit)
 {
 	static const struct option opts[] = {
-		{ "password", required_argument, NULL, OPT_PASSWORD },
+		PEER_OPTS,
 		{ "node",     required_argument, NULL, OPT_NODE },
 		NETCTL_COMMON_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct peer_args a = { 0 };
+	struct peer_args a = { .opts.ttl = -1 };
 	int c;
 
 	*ret_exit = check_negative_as(ctx, argc, argv);
@@ -233,10 +414,9 @@ parse_peer_args(struct netctl *ctx, int argc, char **argv, bool node_form,
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long_only(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
+		if (peer_opt(c, &a.opts))
+			continue;
 		switch (c) {
-		case OPT_PASSWORD:
-			a.password = optarg;
-			break;
 		case OPT_NODE:
 			if (!node_form) {
 				*ret_exit = out_usage_error(ctx, "--node belongs to 'netctl node bgp "
@@ -267,9 +447,10 @@ peer_add(struct netctl *ctx, struct store *s, const char *node, const struct pee
 	 const char *const *w, size_t nw)
 {
 	const char *scope = node ? "node-specific" : "global";
-	char ab[IPADDR_STRLEN], as[BGPCONF_AS_STRLEN];
+	char ab[IPADDR_STRLEN], as[BGPCONF_AS_STRLEN], opts[OPTS_STRLEN];
 	struct lf_err err = { 0 };
 	struct bgp_peer p;
+	unsigned set = 0;
 	cJSON *root;
 	int r;
 
@@ -286,23 +467,27 @@ peer_add(struct netctl *ctx, struct store *s, const char *node, const struct pee
 		return out_usage_error(ctx, "unexpected argument '%s'", w[4]);
 	if (parse_as(ctx, w[3], NULL, &p.as))
 		return NETCTL_EXIT_USAGE;
-	if (a->password) {
-		if (a->password[0] == '\0')
-			return out_usage_error(ctx, "--password is empty; leave it out for no "
-					       "TCP MD5 key");
-		if (strlen(a->password) > BGPCONF_PASSWORD_MAX)
-			return out_usage_error(ctx, "--password: at most %d characters (the TCP "
-					       "MD5 key limit)", BGPCONF_PASSWORD_MAX);
-		snprintf(p.password, sizeof(p.password), "%s", a->password);
-	}
-	r = bgpconf_peer_add(s, node, &p, &err);
+	if ((r = peer_opts_apply(ctx, &a->opts, &p, &set)) != 0)
+		return r;
+	r = bgpconf_peer_set(s, node, &p, set, &err);
 	if (r < 0)
 		return out_lf_fail(&err, r, "cannot add the BGP peer");
+	if (r == 2) {
+		/* what is stored now, to show it */
+		struct bgp_peer *peers = NULL;
+		size_t n = 0;
+
+		if (bgpconf_peer_list(s, node, &peers, &n, NULL) == 0)
+			for (size_t i = 0; i < n; i++)
+				if (ipaddr_eq(&peers[i].addr, &p.addr))
+					p = peers[i];
+		free(peers);
+	}
 	ipaddr_fmt(&p.addr, ab, sizeof(ab));
 	bgpconf_as_fmt(p.as, as, sizeof(as));
 	if (ctx->output == NETCTL_OUT_JSON) {
 		root = peer_json(&p, node);
-		if (root && !cJSON_AddBoolToObject(root, "changed", r == 0)) {
+		if (root && !cJSON_AddBoolToObject(root, "changed", r != 1)) {
 			cJSON_Delete(root);
 			root = NULL;
 		}
@@ -313,6 +498,10 @@ peer_add(struct netctl *ctx, struct store *s, const char *node, const struct pee
 	if (r == 1)
 		printf("%s BGP peer %s (AS %s)%s%s is already configured\n", scope, ab, as,
 		       node ? " of node " : "", node ? node : "");
+	else if (r == 2)
+		printf("changed %s BGP peer %s (AS %s)%s%s: options now %s\n", scope, ab, as,
+		       node ? " of node " : "", node ? node : "",
+		       bgpconf_peer_opts_fmt(&p, opts, sizeof(opts))[0] ? opts : "none");
 	else
 		printf("added %s BGP peer %s (AS %s)%s%s\n", scope, ab, as,
 		       node ? " to node " : "", node ? node : "");
@@ -375,8 +564,8 @@ peer_run(struct netctl *ctx, const char *node, const struct peer_args *a,
 				       "peer show");
 	if (strcmp(w[0], "add") && strcmp(w[0], "remove") && strcmp(w[0], "show"))
 		return out_usage_error(ctx, "unknown peer verb '%s': use add, remove or show", w[0]);
-	if (a->password && strcmp(w[0], "add") != 0)
-		return out_usage_error(ctx, "--password goes with 'peer add'");
+	if (peer_opts_given(&a->opts) && strcmp(w[0], "add") != 0)
+		return out_usage_error(ctx, "%s goes with 'peer add'", a->opts.first);
 	if (strcmp(w[0], "show") == 0 && nw > 1)
 		return out_usage_error(ctx, "unexpected argument '%s' (peer show takes none)", w[1]);
 	if (netctl_store(ctx, &s, &ret) < 0)
@@ -561,6 +750,55 @@ bgp_cmd_node_mesh(struct netctl *ctx, int argc, char **argv)
 	return out_json_done(root);
 }
 
+/* netctl bgp import [default|all|none] */
+int
+bgp_cmd_import(struct netctl *ctx, int argc, char **argv)
+{
+	struct lf_err err = { 0 };
+	enum bgpconf_import imp = BGPCONF_IMPORT_UNSET, eff;
+	struct bgp_config c;
+	struct store *s;
+	const char *val;
+	cJSON *root;
+	int r, ret;
+
+	if (one_value(ctx, argc, argv, &val, &ret) < 0)
+		return ret;
+	if (val && bgpconf_parse_import(val, false, "bgp import", &imp, &err) < 0)
+		return out_usage_error(ctx, "%s", err.msg);
+	if (netctl_store(ctx, &s, &ret) < 0)
+		return ret;
+	r = val ? bgpconf_set_import(s, imp, &err) : bgpconf_get(s, &c, &err);
+	if (r < 0)
+		return out_lf_fail(&err, r, "BGP import policy");
+	if (val)
+		c.import = imp;
+	eff = bgpconf_import_resolve(BGPCONF_IMPORT_UNSET, c.import, ctx->conf.bgp_import);
+	if (ctx->output == NETCTL_OUT_TABLE) {
+		if (val)
+			printf("BGP import policy %s %s\n", r == 1 ? "is already" : "set to",
+			       bgpconf_import_name(imp));
+		else if (c.import != BGPCONF_IMPORT_UNSET)
+			printf("%s\n", bgpconf_import_name(c.import));
+		else
+			printf("%s (not set: leafnetd uses bgp_import from its config file, "
+			       "\"%s\" in %s)\n", bgpconf_import_name(eff), ctx->conf.bgp_import,
+			       ctx->conf.path[0] ? ctx->conf.path : "the built-in defaults");
+		return NETCTL_EXIT_OK;
+	}
+	root = cJSON_CreateObject();
+	if (root && (!cJSON_AddStringToObject(root, "import", bgpconf_import_name(eff)) ||
+		     !(c.import != BGPCONF_IMPORT_UNSET
+		       ? cJSON_AddStringToObject(root, "stored", bgpconf_import_name(c.import))
+		       : cJSON_AddNullToObject(root, "stored")) ||
+		     !cJSON_AddStringToObject(root, "config_file", ctx->conf.bgp_import) ||
+		     (val && !cJSON_AddBoolToObject(root, "changed", r == 0)))) {
+		cJSON_Delete(root);
+		root = NULL;
+	}
+	return out_json_done(root);
+}
+
 /* ------------------------------------------------------------ create */
 
 static const struct netctl_operand host_operand = {
@@ -577,11 +815,12 @@ bgp_cmd_create(struct netctl *ctx, int argc, char **argv)
 		{ "as",          required_argument, NULL, OPT_AS },
 		{ "neighbor-as", required_argument, NULL, OPT_NEIGHBOR_AS },
 		{ "neighbor",    required_argument, NULL, OPT_NEIGHBOR },
-		{ "password",    required_argument, NULL, OPT_PASSWORD },
+		PEER_OPTS,
 		NETCTL_COMMON_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *rip = NULL, *as = NULL, *nas = NULL, *nb = NULL, *pw = NULL;
+	const char *rip = NULL, *as = NULL, *nas = NULL, *nb = NULL;
+	struct peer_opts po = { .ttl = -1 };
 	char p[PREFIX_STRLEN], a[IPADDR_STRLEN];
 	struct bgp_create_req req;
 	struct lf_err err = { 0 };
@@ -592,12 +831,13 @@ bgp_cmd_create(struct netctl *ctx, int argc, char **argv)
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long_only(argc, argv, NETCTL_COMMON_SHORT, opts, NULL)) != -1) {
+		if (peer_opt(c, &po))
+			continue;
 		switch (c) {
 		case OPT_ROUTER_IP: rip = optarg; break;
 		case OPT_AS:        as = optarg; break;
 		case OPT_NEIGHBOR_AS: nas = optarg; break;
 		case OPT_NEIGHBOR:  nb = optarg; break;
-		case OPT_PASSWORD:  pw = optarg; break;
 		default:
 			if (netctl_opt_common(ctx, c, argv, &ret))
 				return ret;
@@ -617,12 +857,11 @@ bgp_cmd_create(struct netctl *ctx, int argc, char **argv)
 	if (parse_as(ctx, as, "--as", &req.as) || parse_as(ctx, nas, "--neighbor-as",
 							    &req.neighbor.as))
 		return NETCTL_EXIT_USAGE;
-	if (pw) {
-		if (!pw[0] || strlen(pw) > BGPCONF_PASSWORD_MAX)
-			return out_usage_error(ctx, "--password: give 1-%d characters",
-					       BGPCONF_PASSWORD_MAX);
-		snprintf(req.neighbor.password, sizeof(req.neighbor.password), "%s", pw);
-	}
+	if (po.password && (!po.password[0] || strlen(po.password) > BGPCONF_PASSWORD_MAX))
+		return out_usage_error(ctx, "--password: give 1-%d characters",
+				       BGPCONF_PASSWORD_MAX);
+	if ((ret = peer_opts_apply(ctx, &po, &req.neighbor, &req.set)) != 0)
+		return ret;
 
 	if (netctl_store(ctx, &s, &ret) < 0)
 		return ret;

@@ -28,13 +28,20 @@ const struct netctl_cmd netctl_cmds[] = {
 	{ "ipam", "repair", ipam_cmd_repair, "KEY... | --all",
 	  "remove damaged records, freeing what they held", ipam_repair_help },
 	{ "bgp", "create", bgp_cmd_create,
-	  "HOST --router-ip=IP/LEN --as=N --neighbor-as=N --neighbor=IP [--password=KEY]",
+	  "HOST --router-ip=IP/LEN --as=N --neighbor-as=N --neighbor=IP [--password=KEY]\n"
+	  "        [--ttl-security] [--max-prefix=N[,warning|restart=MIN]]\n"
+	  "        [--import=default|all|none|inherit]",
 	  "set a node's AS and router IP and peer it with its ToR", bgp_create_help },
 	{ "bgp", "default-node-as", bgp_cmd_default_node_as, "[N]",
 	  "show or set the AS of nodes without their own (default 64511)", NULL },
 	{ "bgp", "node-mesh", bgp_cmd_node_mesh, "[on|off]",
 	  "show or set the full node-to-node iBGP mesh (default on)", NULL },
-	{ "bgp", "peer", bgp_cmd_peer, "add IP as N [--password=KEY] | remove IP | show",
+	{ "bgp", "import", bgp_cmd_import, "[default|all|none]",
+	  "show or set what leafnetd installs from global and node peers (default all)",
+	  bgp_import_help },
+	{ "bgp", "peer", bgp_cmd_peer,
+	  "add IP as N [--password=KEY] [--ttl-security] [--max-prefix=N[,warning|restart=MIN]]\n"
+	  "        [--import=POLICY] | remove IP | show",
 	  "manage the global BGP peers (peers of every node)", bgp_peer_help },
 	{ "node", "ls", node_cmd_ls, "",
 	  "list the nodes: AS, router IPs, node-specific peers", NULL },
@@ -49,7 +56,8 @@ const struct netctl_cmd netctl_cmds[] = {
 	  "make a node a BGP route reflector for the nodes of its AS (or not)",
 	  node_rr_help },
 	{ "node", "bgp", node_cmd_bgp,
-	  "peer add IP as N [--password=KEY] | peer remove IP | peer show  [--node NAME]",
+	  "peer add IP as N [--password=KEY] [--ttl-security] [--max-prefix=N[,...]]\n"
+	  "        [--import=POLICY] | peer remove IP | peer show  [--node NAME]",
 	  "manage this node's (or --node NAME's) own BGP peers", node_bgp_help },
 	{ "trace", NULL, trace_cmd, "ADDR",
 	  "explain an address end to end: network, block, owner, veth, route, BGP",

@@ -135,6 +135,8 @@ int network_cmd_update(struct netctl *ctx, int argc, char **argv);
 extern const char bgp_peer_help[];
 extern const char bgp_create_help[];
 extern const char node_bgp_help[];
+extern const char bgp_import_help[];
+int bgp_cmd_import(struct netctl *ctx, int argc, char **argv);
 int bgp_cmd_create(struct netctl *ctx, int argc, char **argv);
 int bgp_cmd_default_node_as(struct netctl *ctx, int argc, char **argv);
 int bgp_cmd_node_mesh(struct netctl *ctx, int argc, char **argv);

@@ -44,6 +44,12 @@
  * than this: a younger one may still see the tail of an OPEN collision
  * (RFC 4271 §6.8), not a restart, and is refused with Cease/7. */
 #define BGP_RESTART_GUARD_MS	3000
+/* GTSM (RFC 5082) for a directly connected peer (TrustRadius 0): we send
+ * with TTL / hop limit 255 and accept nothing that arrives lower, so no
+ * packet from beyond the link (where it would have lost at least one)
+ * gets in.  A peer one router away arrives with 254: refused. */
+#define BGP_GTSM_TTL		255
+#define BGP_MAXPFX_RESTART_MIN	5	/* minutes down, when the config says none */
 
 /* RFC 4271 §8.1 events, the ones this speaker uses.  Mandatory events
  * keep their RFC numbers in the comments. */
@@ -148,6 +154,11 @@ struct peer {
 
 	struct rde_peer	*rde;		/* the RDE's per-peer state (rde_out.c) */
 	bool		 reset_pending;	/* out of resources: Cease/8 */
+
+	/* max-prefix (session.c, rde.c) */
+	uint64_t	 maxpfx_until;	/* ld_now_ms() the hold-down ends; 0 = none */
+	int		 maxpfx_family;	/* of the route that went past the limit */
+	bool		 maxpfx_warned;	/* the warning form said so already */
 };
 
 struct rde;
@@ -177,7 +188,21 @@ struct bgp {
 /* session.c */
 int		 session_attach(struct peer *p, struct bgp_conn *c, int fd,
 		    bool outgoing);
+/* TCP_NODELAY; TTL 255 for eBGP and GTSM peers; IP_MINTTL /
+ * IPV6_MINHOPCOUNT 255 for GTSM peers (before connect() or right after
+ * accept()). */
 void		 session_sockopts(struct peer *p, int fd);
+/* A connection accepted from p's address, before it may touch p's
+ * session: false (close it) while a max-prefix hold-down runs, or when p
+ * uses GTSM and the connection's SYN arrived with a TTL below 255. */
+bool		 session_accept_ok(struct peer *p, int fd);
+/* More routes than p's max-prefix (restart form): Cease/1 (RFC 4486),
+ * routes removed, and no session for max_prefix_restart minutes. */
+void		 session_maxpfx_exceeded(struct peer *p);
+/* Take the options an Established session can change without a reset
+ * (import policy, max-prefix) from pc: 0, or -1 when it needs a reset
+ * after all (a wider import policy and a peer without route refresh). */
+int		 session_reconf(struct peer *p, const struct peer_conf *pc);
 /* TCP MD5 key for addr on fd ("" removes it). */
 int		 session_md5(int fd, const struct ipaddr *addr,
 		    const char *password);
@@ -259,6 +284,8 @@ void		 rde_decide_all(struct bgp *b);
 /* The session came up or asked for a refresh: queue the whole table. */
 void		 rde_peer_up(struct peer *p);
 void		 rde_peer_refresh(struct peer *p);
+/* The import policy changed: drop the routes it no longer accepts. */
+void		 rde_peer_reimport(struct peer *p);
 int		 rde_peer_new(struct peer *p);
 void		 rde_peer_free(struct peer *p);		/* NULL-safe */
 void		 rde_out_clear(struct peer *p);

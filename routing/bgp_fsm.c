@@ -382,9 +382,7 @@ recv_update(struct peer *p)
 		    p->err.reason ? p->err.reason : "",
 		    bgp_err_action_name(p->err.action));
 	if (rde_update(p, &u, &p->err) < 0) {
-		/* max-prefix exceeded: rde.c logged it */
-		fsm_error(p, BGP_EV_UPDATE, BGP_ERRC_CEASE,
-		    BGP_ERRS_CEASE_MAXPFX, NULL, 0);
+		session_maxpfx_exceeded(p);	/* Cease/1, hold-down */
 		return;
 	}
 	if (u.flags & BGP_UPD_F_EOR)

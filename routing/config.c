@@ -70,8 +70,8 @@ ld_peer_role_name(enum peer_type t, bool rr_client)
 	return "tor";
 }
 
-static const char *
-import_name(enum peer_import i)
+const char *
+ld_peer_import_name(enum peer_import i)
 {
 	return i == PEER_IMPORT_ALL ? "all" : i == PEER_IMPORT_DEFAULT ? "default" : "none";
 }
@@ -130,6 +130,22 @@ peer_push(struct ld_conf *c, size_t *cap, const struct peer_conf *p)
 	return 0;
 }
 
+static enum peer_import
+import_of(enum bgpconf_import i)
+{
+	return i == BGPCONF_IMPORT_DEFAULT ? PEER_IMPORT_DEFAULT :
+	       i == BGPCONF_IMPORT_NONE ? PEER_IMPORT_NONE : PEER_IMPORT_ALL;
+}
+
+/* A global or node-specific peer's import policy: its own, else the
+ * store's (`netctl bgp import`), else the config file's bgp_import
+ * (bgpconf_import_resolve() has the order and why). */
+static enum peer_import
+peer_import(const struct ld_conf *c, const struct bgp_peer *bp, const struct bgp_config *bc)
+{
+	return import_of(bgpconf_import_resolve(bp->import, bc->import, c->base.bgp_import));
+}
+
 static void
 peer_from_store(struct peer_conf *pc, const struct bgp_peer *bp, enum peer_type type,
 		enum peer_import import, const struct bgp_config *bc)
@@ -141,6 +157,12 @@ peer_from_store(struct peer_conf *pc, const struct bgp_peer *bp, enum peer_type 
 	pc->type = type;
 	pc->import = import;
 	snprintf(pc->password, sizeof(pc->password), "%s", bp->password);
+	pc->ttl_security = bp->ttl_security;
+	pc->max_prefix = bp->max_prefix;
+	pc->max_prefix_warning = bp->max_prefix_warning;
+	if (bp->max_prefix && !bp->max_prefix_warning)
+		pc->max_prefix_restart = bp->max_prefix_restart ? bp->max_prefix_restart
+								: BGPCONF_MAXPFX_RESTART_DEFAULT;
 	pc->hold_time = bc->hold_time;
 	pc->connect_retry = LD_CONNECT_RETRY;
 }
@@ -156,7 +178,6 @@ static int
 conf_peers(struct ld_conf *c, struct store *s, const struct bgp_config *bc,
 	   const struct bgp_node *self, char *err, size_t errsize)
 {
-	enum peer_import imp = PEER_IMPORT_ALL;
 	struct bgp_peer *globals = NULL;
 	struct bgp_node *nodes = NULL;
 	size_t n_globals = 0, n_nodes = 0, cap = 0;
@@ -166,13 +187,9 @@ conf_peers(struct ld_conf *c, struct store *s, const struct bgp_config *bc,
 	bool as_rr;
 	int r;
 
-	if (strcmp(c->base.bgp_import, "default") == 0)
-		imp = PEER_IMPORT_DEFAULT;
-	else if (strcmp(c->base.bgp_import, "none") == 0)
-		imp = PEER_IMPORT_NONE;
-
 	for (size_t i = 0; self && i < self->n_peers; i++) {
-		peer_from_store(&pc, &self->peers[i], PEER_TYPE_NODE, imp, bc);
+		peer_from_store(&pc, &self->peers[i], PEER_TYPE_NODE,
+				peer_import(c, &self->peers[i], bc), bc);
 		if ((r = peer_push(c, &cap, &pc)) < 0)
 			return conf_err(err, errsize, "out of memory");
 	}
@@ -181,7 +198,8 @@ conf_peers(struct ld_conf *c, struct store *s, const struct bgp_config *bc,
 		return conf_err(err, errsize, "reading the global BGP peers: %s",
 				store_err_text(&e, et, sizeof(et)));
 	for (size_t i = 0; i < n_globals && r >= 0; i++) {
-		peer_from_store(&pc, &globals[i], PEER_TYPE_GLOBAL, imp, bc);
+		peer_from_store(&pc, &globals[i], PEER_TYPE_GLOBAL,
+				peer_import(c, &globals[i], bc), bc);
 		r = peer_push(c, &cap, &pc);
 	}
 	free(globals);
@@ -405,7 +423,7 @@ ld_conf_to_json(const struct ld_conf *c)
 		cJSON_AddNumberToObject(p, "as", pc->remote_as);
 		cJSON_AddNumberToObject(p, "port", pc->port);
 		cJSON_AddStringToObject(p, "type", ld_peer_type_name(pc->type));
-		cJSON_AddStringToObject(p, "import", import_name(pc->import));
+		cJSON_AddStringToObject(p, "import", ld_peer_import_name(pc->import));
 		cJSON_AddBoolToObject(p, "ibgp", pc->remote_as == c->local_as);
 		cJSON_AddBoolToObject(p, "passive", pc->passive);
 		cJSON_AddBoolToObject(p, "rr_client", pc->rr_client);
@@ -413,6 +431,14 @@ ld_conf_to_json(const struct ld_conf *c)
 		cJSON_AddNumberToObject(p, "hold_time", pc->hold_time);
 		cJSON_AddNumberToObject(p, "connect_retry", pc->connect_retry);
 		cJSON_AddNumberToObject(p, "max_prefix", pc->max_prefix);
+		if (pc->max_prefix) {
+			cJSON_AddStringToObject(p, "max_prefix_action",
+						pc->max_prefix_warning ? "warning" : "restart");
+			if (!pc->max_prefix_warning)
+				cJSON_AddNumberToObject(p, "max_prefix_restart",
+							pc->max_prefix_restart);
+		}
+		cJSON_AddBoolToObject(p, "ttl_security", pc->ttl_security);
 		if (pc->name[0])
 			cJSON_AddStringToObject(p, "node", pc->name);
 	}

@@ -170,6 +170,20 @@ ctl_status(struct ld *d)
 		cJSON_AddNumberToObject(p, "received", (double)ps.prefixes_received);
 		cJSON_AddNumberToObject(p, "unusable", (double)ps.prefixes_unusable);
 		cJSON_AddNumberToObject(p, "sent", (double)ps.prefixes_sent);
+		/* the options it runs with (never the password itself) */
+		cJSON_AddStringToObject(p, "import", ld_peer_import_name(ps.import));
+		cJSON_AddBoolToObject(p, "password_set", ps.password_set);
+		cJSON_AddBoolToObject(p, "ttl_security", ps.ttl_security);
+		cJSON_AddNumberToObject(p, "max_prefix", ps.max_prefix);
+		if (ps.max_prefix) {
+			cJSON_AddStringToObject(p, "max_prefix_action",
+						ps.max_prefix_warning ? "warning" : "restart");
+			if (!ps.max_prefix_warning)
+				cJSON_AddNumberToObject(p, "max_prefix_restart",
+							ps.max_prefix_restart);
+		}
+		if (ps.down_until)
+			cJSON_AddNumberToObject(p, "down_until", (double)ps.down_until);
 		cJSON_AddNumberToObject(p, "flaps", (double)ps.flaps);
 		{
 			cJSON *gr = cJSON_AddObjectToObject(p, "graceful_restart");

@@ -65,6 +65,7 @@ void ld_conf_done(struct ld_conf *c);			/* NULL-safe */
 /* The normalized config as JSON text (malloc'd), for -n. */
 char *ld_conf_to_json(const struct ld_conf *c);
 const char *ld_peer_type_name(enum peer_type t);	/* "node-to-node mesh" ... */
+const char *ld_peer_import_name(enum peer_import i);	/* "all", "default", "none" */
 /* What the peer is to us: "rr-client" (we reflect to it), "rr" (a route
  * reflector node), "mesh", "tor" (a configured global or node peer). */
 const char *ld_peer_role_name(enum peer_type t, bool rr_client);

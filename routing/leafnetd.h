@@ -67,6 +67,9 @@ struct peer_conf {
 	uint16_t connect_retry;		/* seconds (default 5 for a DC fabric) */
 	uint32_t max_prefix;		/* 0 = unlimited */
 	char name[LEAFNET_NAME_MAX];	/* mesh: the other node's name */
+	bool ttl_security;		/* GTSM (RFC 5082): TTL 255 out, >= 255 in */
+	bool max_prefix_warning;	/* past max_prefix: log, keep the session */
+	uint16_t max_prefix_restart;	/* else minutes down after the Cease (5) */
 };
 
 struct ld_conf {
@@ -140,6 +143,13 @@ struct peer_status {
 	uint64_t updates_in, updates_out;
 	uint64_t flaps;			/* Established -> down transitions */
 	char last_error[128];		/* "" = none yet */
+	/* its options, as running */
+	enum peer_import import;
+	bool password_set, ttl_security;
+	uint32_t max_prefix;		/* 0 = none */
+	bool max_prefix_warning;
+	uint16_t max_prefix_restart;	/* minutes */
+	time_t down_until;		/* wall clock end of a max-prefix hold-down; 0 = none */
 	/* graceful restart (RFC 4724) */
 	bool gr;			/* the peer advertised the capability */
 	uint16_t gr_time;		/* its restart time, s */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "ld_local.h"
@@ -97,6 +98,12 @@ listener_open(struct ld *d, const struct ipaddr *addr, uint16_t port)
 		return r;
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* keep each connection's SYN: GTSM checks the TTL it came with
+	 * (session_accept_ok), since the shared listener cannot have one
+	 * peer's minimum TTL */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_SAVE_SYN, &one, sizeof(one)) < 0)
+		log_debug("BGP listener: TCP_SAVE_SYN: %s (GTSM then relies on "
+			  "the minimum TTL set after accept)", strerror(errno));
 	/* any: one socket for both families */
 	if (family == AF_INET6 && !addr->family)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));

@@ -28,7 +28,27 @@ peer_conf_eq(const struct peer_conf *a, const struct peer_conf *b)
 	    strcmp(a->password, b->password) == 0 &&
 	    a->hold_time == b->hold_time &&
 	    a->connect_retry == b->connect_retry &&
-	    a->max_prefix == b->max_prefix && strcmp(a->name, b->name) == 0;
+	    a->max_prefix == b->max_prefix && strcmp(a->name, b->name) == 0 &&
+	    a->ttl_security == b->ttl_security &&
+	    a->max_prefix_warning == b->max_prefix_warning &&
+	    a->max_prefix_restart == b->max_prefix_restart;
+}
+
+/* a and b differ at most in what a running session can take without a
+ * reset (session_reconf): the import policy and max-prefix.  A password
+ * or GTSM change resets the session: both ends must change together, and
+ * a new TCP connection is where the new key and minimum TTL hold from
+ * the first segment. */
+static bool
+peer_conf_soft_eq(const struct peer_conf *a, const struct peer_conf *b)
+{
+	struct peer_conf t = *b;
+
+	t.import = a->import;
+	t.max_prefix = a->max_prefix;
+	t.max_prefix_warning = a->max_prefix_warning;
+	t.max_prefix_restart = a->max_prefix_restart;
+	return peer_conf_eq(a, &t);
 }
 
 static struct peer *
@@ -56,6 +76,8 @@ peer_apply_conf(struct peer *p, const struct peer_conf *pc)
 		p->conf.hold_time = BGP_HOLD_MIN;
 	p->ebgp = p->conf.remote_as != p->bgp->local_as;
 	p->retry_s = p->conf.connect_retry;
+	p->maxpfx_until = 0;		/* a new configuration: try it now */
+	p->maxpfx_warned = false;
 }
 
 static struct peer *
@@ -192,6 +214,9 @@ bgp_configure(struct bgp *b, const struct ld_conf *conf)
 					rde_peer_refresh(p);
 				continue;
 			}
+			if (!identity && peer_conf_soft_eq(&p->conf, pc) &&
+			    session_reconf(p, pc) == 0)
+				continue;	/* import / max-prefix, live */
 			log_info("neighbor %s: configuration changed, "
 			    "restarting the session", peer_addr(p));
 			if (p->conn.fd >= 0 && p->state >= BGP_STATE_OPENSENT)
@@ -250,6 +275,10 @@ bgp_accept(struct bgp *b, int fd, const struct ipaddr *from,
 		log_info("bgp: connection from %s port %u refused: not a "
 		    "configured neighbor", ipaddr_fmt(&a, s, sizeof(s)),
 		    from_port);
+		close(fd);
+		return;
+	}
+	if (!session_accept_ok(p, fd)) {	/* GTSM, max-prefix hold-down */
 		close(fd);
 		return;
 	}
@@ -449,6 +478,19 @@ bgp_peer_status(const struct bgp *b, size_t i, struct peer_status *ret)
 	ret->updates_out = p->updates_out;
 	ret->flaps = p->flaps;
 	(void)snprintf(ret->last_error, sizeof(ret->last_error), "%s", p->last_error);
+	ret->import = p->conf.import;
+	ret->password_set = p->conf.password[0] != '\0';
+	ret->ttl_security = p->conf.ttl_security;
+	ret->max_prefix = p->conf.max_prefix;
+	ret->max_prefix_warning = p->conf.max_prefix_warning;
+	ret->max_prefix_restart = p->conf.max_prefix_restart;
+	if (p->maxpfx_until != 0) {
+		uint64_t now = ld_now_ms();
+
+		if (now < p->maxpfx_until)
+			ret->down_until = time(NULL) +
+			    (time_t)((p->maxpfx_until - now + 999) / 1000);
+	}
 	ret->gr = p->gr;
 	ret->gr_time = p->gr_time;
 	ret->gr_restarting = (p->gr_flags & BGP_GR_F_RESTART) != 0;

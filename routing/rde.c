@@ -447,12 +447,23 @@ announce_nlri(struct peer *peer, const struct bgp_nlri *n,
 			    peer_addr(peer));
 			return -ENOMEM;
 		}
-		if (peer->conf.max_prefix > 0 &&
-		    peer->prefixes_received > peer->conf.max_prefix) {
-			log_warnx("neighbor %s: max-prefix %u exceeded",
-			    peer_addr(peer), peer->conf.max_prefix);
-			return -ERANGE;
+		if (peer->conf.max_prefix == 0)
+			continue;
+		if (peer->prefixes_received <= peer->conf.max_prefix) {
+			peer->maxpfx_warned = false;	/* below again: re-arm */
+			continue;
 		}
+		if (!peer->conf.max_prefix_warning) {
+			peer->maxpfx_family = p.addr.family;
+			return -ERANGE;		/* session_maxpfx_exceeded() */
+		}
+		if (!peer->maxpfx_warned)
+			log_warnx("neighbor %s: %llu routes, more than max-prefix "
+			    "%u (warning only: the session stays)",
+			    peer_addr(peer),
+			    (unsigned long long)peer->prefixes_received,
+			    peer->conf.max_prefix);
+		peer->maxpfx_warned = true;
 	}
 	return 0;
 }
@@ -581,6 +592,21 @@ rde_decide_all(struct bgp *b)
 
 	HTAB_FOR_EACH_SAFE(&b->rde->ptab, i, hn, nx)
 		prefix_decide(b, HTAB_ENTRY(hn, struct rde_prefix, hn));
+}
+
+void
+rde_peer_reimport(struct peer *peer)
+{
+	struct rde *r = peer->bgp->rde;
+	struct rde_prefix *rp;
+	struct hnode *hn, *nx;
+	size_t i;
+
+	HTAB_FOR_EACH_SAFE(&r->ptab, i, hn, nx) {
+		rp = HTAB_ENTRY(hn, struct rde_prefix, hn);
+		if (!import_ok(peer, &rp->p))
+			(void)path_set(peer, &rp->p, NULL);
+	}
 }
 
 void

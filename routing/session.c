@@ -1,7 +1,9 @@
 /* session.c — BGP peers: configuration, TCP connections (active and
- * passive open, socket options, TCP MD5), bounded read and write buffers,
- * message framing, timers and status.  What a message means is decided in
- * bgp_fsm.c; routes are handled in rde.c.
+ * passive open, socket options, TCP MD5, GTSM), bounded read and write
+ * buffers, message framing, timers and status; the max-prefix tear down
+ * and hold-down, and the options a running session takes without a reset
+ * (session_reconf).  What a message means is decided in bgp_fsm.c;
+ * routes are handled in rde.c.
  *
  * Memory per peer is bounded: one BGP_RBUF_SIZE read buffer (messages are
  * at most 4096 octets, a read never takes more than fits) and a write
@@ -168,15 +170,29 @@ bgp_listener_keys(struct bgp *b, int fd)
 	return ret;
 }
 
+/* GTSM's receive side on one socket: nothing below TTL (hop limit) 255
+ * reaches it.  An IPv4 peer may sit on a dual-stack IPv6 socket (v4-mapped:
+ * IPv4 packets, IP_MINTTL still applies), so the option follows the
+ * peer's family, not the socket's. */
+static int
+gtsm_minttl(struct peer *p, int fd)
+{
+	int v = BGP_GTSM_TTL;
+
+	if (p->conf.addr.family == AF_INET)
+		return setsockopt(fd, IPPROTO_IP, IP_MINTTL, &v, sizeof(v));
+	return setsockopt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, &v, sizeof(v));
+}
+
 void
 session_sockopts(struct peer *p, int fd)
 {
-	int one = 1, ttl = 255;
+	int one = 1, ttl = BGP_GTSM_TTL;
 
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
 		log_debug("neighbor %s: TCP_NODELAY: %s", peer_addr(p),
 		    strerror(errno));
-	if (!p->ebgp)
+	if (!p->ebgp && !p->conf.ttl_security)
 		return;
 	/* a directly connected eBGP peer: send with TTL 255 so a peer
 	 * using GTSM (RFC 5082) accepts our packets */
@@ -185,6 +201,66 @@ session_sockopts(struct peer *p, int fd)
 	else
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl,
 		    sizeof(ttl));
+	if (p->conf.ttl_security && gtsm_minttl(p, fd) < 0)
+		log_warnx("neighbor %s: GTSM: cannot set the minimum TTL: %s",
+		    peer_addr(p), strerror(errno));
+}
+
+/* The TTL (hop limit) the connection's SYN arrived with, from the copy
+ * the listener keeps (TCP_SAVE_SYN, listener.c): the IP header first.
+ * -1 when there is none (a SYN cookie, an old kernel). */
+static int
+saved_syn_ttl(int fd)
+{
+	uint8_t syn[512];
+	socklen_t len = sizeof(syn);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_SAVED_SYN, syn, &len) < 0 || len < 20)
+		return -1;
+	if ((syn[0] >> 4) == 4)
+		return syn[8];
+	if ((syn[0] >> 4) == 6 && len >= 40)
+		return syn[7];
+	return -1;
+}
+
+bool
+session_accept_ok(struct peer *p, int fd)
+{
+	uint64_t now = ld_now_ms();
+	int ttl;
+
+	/* read (and so free) the saved SYN of every connection */
+	ttl = saved_syn_ttl(fd);
+	if (p->maxpfx_until != 0 && now < p->maxpfx_until) {
+		log_info("neighbor %s: connection refused: down for max-prefix "
+		    "for %llu more s", peer_addr(p),
+		    (unsigned long long)(p->maxpfx_until - now + 999) / 1000);
+		return false;
+	}
+	if (!p->conf.ttl_security)
+		return true;
+	/* The listener is shared by every peer, so it has no minimum TTL of
+	 * its own: GTSM is checked here, on the SYN that opened this
+	 * connection, before the connection can collide with or replace
+	 * the session; then the socket gets the minimum TTL at once, so
+	 * nothing later on it (an OPEN, a RST) can come from further
+	 * away either. */
+	if (ttl >= 0 && ttl < BGP_GTSM_TTL) {
+		log_warnx("neighbor %s: connection refused: its SYN arrived with "
+		    "TTL %d, GTSM (RFC 5082) wants %d (a directly connected "
+		    "peer sending with 255)", peer_addr(p), ttl, BGP_GTSM_TTL);
+		return false;
+	}
+	if (ttl < 0)
+		log_debug("neighbor %s: no saved SYN (a SYN cookie?): GTSM "
+		    "relies on the socket's minimum TTL alone", peer_addr(p));
+	if (gtsm_minttl(p, fd) < 0) {
+		log_warnx("neighbor %s: connection refused: GTSM: cannot set "
+		    "the minimum TTL: %s", peer_addr(p), strerror(errno));
+		return false;
+	}
+	return true;
 }
 
 static void conn_io(int fd, short revents, void *arg);
@@ -443,6 +519,113 @@ session_check_reset(struct peer *p)
 	session_send_notification(p, &p->conn, BGP_ERRC_CEASE,
 	    BGP_ERRS_CEASE_RESOURCES, NULL, 0);
 	bgp_fsm(p, BGP_EV_TCP_FAILS);
+}
+
+void
+session_maxpfx_exceeded(struct peer *p)
+{
+	uint16_t afi = p->maxpfx_family == AF_INET6 ? BGP_AFI_IPV6 :
+	    BGP_AFI_IPV4;
+	uint32_t lim = p->conf.max_prefix;
+	uint32_t min = p->conf.max_prefix_restart ? p->conf.max_prefix_restart :
+	    BGP_MAXPFX_RESTART_MIN;
+	uint8_t data[7], junk[4096];
+	int i;
+
+	log_warnx("neighbor %s: more than max-prefix %u routes: Cease, routes "
+	    "removed, no session for %u min", peer_addr(p), lim, min);
+	/* RFC 4486 §4: AFI, SAFI and the upper bound */
+	data[0] = (uint8_t)(afi >> 8);
+	data[1] = (uint8_t)afi;
+	data[2] = BGP_SAFI_UNICAST;
+	data[3] = (uint8_t)(lim >> 24);
+	data[4] = (uint8_t)(lim >> 16);
+	data[5] = (uint8_t)(lim >> 8);
+	data[6] = (uint8_t)lim;
+	session_send_notification(p, &p->conn, BGP_ERRC_CEASE,
+	    BGP_ERRS_CEASE_MAXPFX, data, sizeof(data));
+	/* what it sent since, unread, would turn our close into a RST that
+	 * can overtake the NOTIFICATION: read it away first (bounded) */
+	for (i = 0; p->conn.fd >= 0 && i < 64; i++)
+		if (recv(p->conn.fd, junk, sizeof(junk), MSG_DONTWAIT) <= 0)
+			break;
+	/* a Stop, not a TCP failure: the routes go now and are never kept
+	 * as a graceful-restart peer's stale ones */
+	bgp_fsm(p, BGP_EV_STOP);
+	p->maxpfx_until = ld_now_ms() + min * 60000ULL;
+	peer_timer_set(p, &p->idlehold, min * 60000ULL);
+	(void)snprintf(p->info, sizeof(p->info), "sent Cease: Maximum Number "
+	    "of Prefixes Reached (%u); down for %u min", lim, min);
+}
+
+/* ALL > DEFAULT > NONE */
+static int
+import_rank(enum peer_import i)
+{
+	return i == PEER_IMPORT_ALL ? 2 : i == PEER_IMPORT_DEFAULT ? 1 : 0;
+}
+
+static void
+send_route_refresh(struct peer *p)
+{
+	struct bgp_route_refresh rr = { .subtype = BGP_RR_NORMAL,
+	    .safi = BGP_SAFI_UNICAST };
+	uint8_t buf[64];
+	int len;
+
+	for (int k = 0; k < 2; k++) {
+		if (!(k == 0 ? p->af_v4 : p->af_v6))
+			continue;
+		rr.afi = k == 0 ? BGP_AFI_IPV4 : BGP_AFI_IPV6;
+		if ((len = bgp_rr_encode(&rr, buf, sizeof(buf))) > 0)
+			(void)session_send(p, &p->conn, buf, (size_t)len);
+	}
+	session_flush_conn(p, &p->conn);
+}
+
+int
+session_reconf(struct peer *p, const struct peer_conf *pc)
+{
+	enum peer_import old = p->conf.import;
+	bool wider = import_rank(pc->import) > import_rank(old);
+
+	if (p->state != BGP_STATE_ESTABLISHED || (wider && !p->rrefresh))
+		return -1;
+	p->conf.import = pc->import;
+	p->conf.max_prefix = pc->max_prefix;
+	p->conf.max_prefix_warning = pc->max_prefix_warning;
+	p->conf.max_prefix_restart = pc->max_prefix_restart;
+	p->maxpfx_warned = false;
+	log_info("neighbor %s: import %s, max-prefix %u%s: applied to the "
+	    "running session", peer_addr(p),
+	    pc->import == PEER_IMPORT_ALL ? "all" :
+	    pc->import == PEER_IMPORT_DEFAULT ? "default" : "none",
+	    pc->max_prefix, pc->max_prefix && pc->max_prefix_warning ?
+	    " (warning)" : "");
+	if (pc->import != old) {
+		rde_peer_reimport(p);
+		if (wider) {
+			/* what the old policy refused was never kept: ask
+			 * for the table again (RFC 2918) */
+			log_info("neighbor %s: wider import policy: asking "
+			    "for its routes again (ROUTE-REFRESH)", peer_addr(p));
+			send_route_refresh(p);
+		}
+	}
+	if (p->conf.max_prefix > 0 &&
+	    p->prefixes_received > p->conf.max_prefix) {
+		if (!p->conf.max_prefix_warning)
+			session_maxpfx_exceeded(p);
+		else {
+			log_warnx("neighbor %s: %llu routes, more than "
+			    "max-prefix %u (warning only: the session stays)",
+			    peer_addr(p),
+			    (unsigned long long)p->prefixes_received,
+			    p->conf.max_prefix);
+			p->maxpfx_warned = true;
+		}
+	}
+	return 0;
 }
 
 /* ---- reading ---- */

@@ -12,7 +12,7 @@ PACKAGES="
 	build-essential make gcc pkg-config
 	libmnl-dev libcjson-dev libcmocka-dev libnftables-dev nftables
 	iproute2 iputils-ping procps jq python3
-	containernetworking-plugins bird2
+	containernetworking-plugins bird2 frr gobgpd
 	ca-certificates clang libclang-rt-14-dev valgrind
 	libmicrohttpd-dev curl docker.io busybox-static
 	libcurl4-openssl-dev etcd-server etcd-client prometheus
@@ -54,4 +54,12 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
 # shellcheck disable=SC2086  # word splitting of the package list is wanted
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+# The tests run FRR's daemons in their own namespaces; the package's
+# system service (zebra in the machine's own namespace) is not wanted.
+case " $missing " in
+*" frr "*)
+	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+		$SUDO systemctl disable --now frr.service >/dev/null 2>&1 || true
+	fi ;;
+esac
 echo "install-deps: done"

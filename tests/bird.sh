@@ -23,7 +23,7 @@
 # namespace with a given config, stop it cleanly (SIGTERM, so ASan's leak
 # check runs), and poll `netctl status` for a peer's state.
 
-declare -A BIRD_NS=() BIRD_PID=() BIRD_ASYNC=()
+declare -A BIRD_NS=() BIRD_PID=() BIRD_START=() BIRD_ASYNC=()
 BIRD_DEFAULT=
 BIRD_TIMERS=${BIRD_TIMERS:-"connect delay time 1; connect retry time 2; error wait time 1, 4;"}
 
@@ -156,26 +156,29 @@ bird_start() {
 	ip netns exec "$ns" bird -f ${BIRD_ARGS:-} -c "$conf" -s "$sock" -P "$T_TMP/bird/$name.pid" \
 		>>"$T_TMP/bird/$name.stderr" 2>&1 &
 	BIRD_PID[$name]=$!
+	BIRD_START[$name]=$(t_pid_start $!)
 	t_register_pid "$!"
-	for i in $(seq 1 50); do
+	# up to 20 s: a loaded machine (many tests at once) can be that slow
+	for i in $(seq 1 200); do
 		birdc -s "$sock" show status >/dev/null 2>&1 && return 0
 		kill -0 "${BIRD_PID[$name]}" 2>/dev/null ||
 			bail "start bird $name" "exited: $(tail -3 "$T_TMP/bird/$name.stderr" "$(bird_log "$name")" 2>/dev/null)"
 		sleep 0.1
 	done
-	bail "start bird $name" "no answer on $sock within 5 s"
+	bail "start bird $name" "no answer on $sock within 20 s"
 }
 
 # bird_stop NAME: SIGTERM by PID (BIRD sends Cease to its peers), wait.
 bird_stop() {
 	local pid=${BIRD_PID[$1]:-} i
 	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
+	# (by PID only while it is still our BIRD: the number may be reused)
+	t_pid_ours "$pid:${BIRD_START[$1]:-}" && kill -TERM "$pid" 2>/dev/null
 	for i in $(seq 1 50); do
-		kill -0 "$pid" 2>/dev/null || break
+		t_pid_ours "$pid:${BIRD_START[$1]:-}" || break
 		sleep 0.1
 	done
-	kill -KILL "$pid" 2>/dev/null
+	t_pid_ours "$pid:${BIRD_START[$1]:-}" && kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	BIRD_PID[$1]=
 }
@@ -310,7 +313,7 @@ assert_bird_established() {
 
 # --------------------------------------------------------------- leafnetd
 
-declare -A LD_PID=() LD_NS=() LD_CONF=()
+declare -A LD_PID=() LD_START=() LD_NS=() LD_CONF=()
 
 # ld_conf FILE NODE STATE-DIR: a leafnet config for one host (its own
 # control socket and log), in the same form as t_init's.
@@ -334,16 +337,18 @@ ld_start() {
 		LEAFNET_CONF="$conf" "$BIN/leafnetd" --config "$conf" -d \
 		>>"$T_TMP/leafnetd-$tag.log" 2>&1 &
 	LD_PID[$tag]=$!
+	LD_START[$tag]=$(t_pid_start $!)
 	LD_NS[$tag]=$ns
 	LD_CONF[$tag]=$conf
 	t_register_pid "$!"
-	for i in $(seq 1 50); do
+	# up to 20 s: a loaded machine (many tests at once) can be that slow
+	for i in $(seq 1 200); do
 		[ -S "$sock" ] && return 0
 		kill -0 "${LD_PID[$tag]}" 2>/dev/null ||
 			bail "start leafnetd $tag" "exited: $(tail -5 "$T_TMP/leafnetd-$tag.log" | xargs)"
 		sleep 0.1
 	done
-	bail "start leafnetd $tag" "no control socket $sock within 5 s"
+	bail "start leafnetd $tag" "no control socket $sock within 20 s"
 }
 
 # ld_stop TAG: SIGTERM (Cease to the peers, clean exit), wait up to 5 s;
@@ -351,12 +356,13 @@ ld_start() {
 ld_stop() {
 	local pid=${LD_PID[$1]:-} i rc
 	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
+	# (by PID only while it is still our leafnetd: the number may be reused)
+	t_pid_ours "$pid:${LD_START[$1]:-}" && kill -TERM "$pid" 2>/dev/null
 	for i in $(seq 1 50); do
-		kill -0 "$pid" 2>/dev/null || break
+		t_pid_ours "$pid:${LD_START[$1]:-}" || break
 		sleep 0.1
 	done
-	kill -KILL "$pid" 2>/dev/null
+	t_pid_ours "$pid:${LD_START[$1]:-}" && kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	rc=$?
 	LD_PID[$1]=

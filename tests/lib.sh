@@ -95,13 +95,35 @@ t_cgroup2() {
 
 # ---------------------------------------------------------------- cleanup
 
-t_register_pid() { T_PIDS+=("$@"); }
+# A PID is remembered with its process's start time (field 22 of
+# /proc/PID/stat): the cleanup kills it only while that same process lives.
+# A stopped daemon's PID stays registered, and with many tests at once the
+# kernel hands the number to someone else's process soon (pid_max is often
+# 32768); killing by number alone would kill that one.
+t_pid_start() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	st=${st##*) }
+	set -- $st
+	printf '%s' "${20}"
+}
+
+t_register_pid() {
+	local p
+	for p in "$@"; do T_PIDS+=("$p:$(t_pid_start "$p")"); done
+}
+
+# t_pid_ours ENTRY: the registered process (PID:START) is still running.
+t_pid_ours() {
+	local pid=${1%%:*} st=${1#*:}
+	[ -n "$st" ] && [ "$(t_pid_start "$pid")" = "$st" ]
+}
 
 t_cleanup() {
 	local pid ns p
 	trap - EXIT INT TERM
 	for pid in "${T_PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null
+		t_pid_ours "$pid" && kill -KILL "${pid%%:*}" 2>/dev/null
 	done
 	for ns in "${T_NS[@]}"; do
 		# Anything still running inside a namespace we made is ours
@@ -111,7 +133,7 @@ t_cleanup() {
 		done
 	done
 	for pid in "${T_PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
+		wait "${pid%%:*}" 2>/dev/null
 	done
 	for ns in "${T_NS[@]}"; do
 		ip netns del "$ns" 2>/dev/null

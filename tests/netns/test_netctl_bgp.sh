@@ -29,7 +29,7 @@ expect() {
 # Everything netctl shows about BGP, plus the revision counter.
 snapshot() {
 	local out=
-	for cmd in "bgp peer show" "node ls" "bgp default-node-as" "bgp node-mesh"; do
+	for cmd in "bgp peer show" "node ls" "bgp default-node-as" "bgp node-mesh" "bgp import"; do
 		nctl $cmd -o json
 		out+=$(printf '%s' "$NCTL_OUT" | jq -S -c . 2>/dev/null || echo BAD-JSON)
 	done
@@ -115,14 +115,14 @@ expected_v4='+----------------------+------------+
 | 10.0.0.1             | 4200000000 |
 | 192.0.2.20           | 65020      |
 +----------------------+------------+'
-expected_v6='+----------------------+--------+
-| Global IPv6 BGP Peer | AS Num |
-+----------------------+--------+
-| 2001:db8::1          | 65546  |
-| fd00::99             | 65099  |
-+----------------------+--------+'
-assert_eq "IPv4 table, boxed and sorted" "$expected_v4" "$(head -6 <<<"$NCTL_OUT")"
-assert_eq "IPv6 table after a blank line" "$expected_v6" "$(tail -n +8 <<<"$NCTL_OUT")"
+expected_v6='+----------------------+--------+---------+
+| Global IPv6 BGP Peer | AS Num | Options |
++----------------------+--------+---------+
+| 2001:db8::1          | 65546  | md5     |
+| fd00::99             | 65099  | md5     |
++----------------------+--------+---------+'
+assert_eq "IPv4 table, boxed and sorted (no options: two columns)" "$expected_v4" "$(head -6 <<<"$NCTL_OUT")"
+assert_eq "IPv6 table after a blank line, an Options column" "$expected_v6" "$(tail -n +8 <<<"$NCTL_OUT")"
 assert_not_contains "passwords never shown" "$NCTL_OUT" "s3cret"
 
 expect 0 "peer show -o json" "" bgp peer show -o json
@@ -137,9 +137,15 @@ assert_not_contains "json: no password text" "$NCTL_OUT" "s3cret"
 rev=$(revision)
 expect 1 "duplicate with another AS refused" "already a global BGP peer with AS 65020" \
 	bgp peer add 192.0.2.20 as 65021
-expect 1 "duplicate with another password refused" "different password" \
-	bgp peer add 2001:db8::1 as 65546 --password=other
 assert_eq "refusals do not bump the revision" "$rev" "$(revision)"
+expect 0 "adding again with another password changes it" "" \
+	bgp peer add 2001:db8::1 as 65546 --password=other
+assert_contains "it says so" "$NCTL_OUT" "changed global BGP peer 2001:db8::1 (AS 65546): options now md5"
+assert_eq "a change bumps the revision" $((rev + 1)) "$(revision)"
+assert_eq "the new password is stored" other "$(jq -r .password "$T_TMP/state/bgp/peers/2001:db8::1")"
+expect 0 "adding again without --password keeps it" "" bgp peer add 2001:db8::1 as 65546
+assert_contains "nothing to change" "$NCTL_OUT" "already configured"
+assert_eq "still the new password" other "$(jq -r .password "$T_TMP/state/bgp/peers/2001:db8::1")"
 expect 2 "multicast peer refused" "multicast" bgp peer add 224.0.0.5 as 65000
 expect 2 "broadcast peer refused" "broadcast" bgp peer add 255.255.255.255 as 65000
 expect 2 "0.0.0.0 refused" "0.0.0.0" bgp peer add 0.0.0.0 as 65000
@@ -164,6 +170,112 @@ expect 1 "remove an unknown peer names it" "10.0.0.1 is not a global BGP peer" \
 unchanged "remove unknown peer" bgp peer remove 198.51.100.7
 expect 0 "remove v6 peer (-o json)" "" bgp peer remove fd00::99 -o json
 assert_eq "remove json" "fd00::99 true" "$(jqv "$NCTL_OUT" '"\(.ip) \(.removed)"')"
+
+# ------------------------------------------------------------ import policy
+expect 0 "bgp import shows the default" "" bgp import
+assert_match "not set: the config file's bgp_import" "$NCTL_OUT" '^all \(not set: leafnetd uses bgp_import from its config file, "all" in '
+nctl bgp import -o json
+assert_eq "bgp import json (unset)" "all null all" "$(jqv "$NCTL_OUT" '"\(.import) \(.stored) \(.config_file)"')"
+rev=$(revision)
+expect 0 "bgp import default" "" bgp import default
+assert_eq "bgp import default says so" "BGP import policy set to default" "$NCTL_OUT"
+assert_eq "bgp import bumps the revision" $((rev + 1)) "$(revision)"
+assert_eq "stored in bgp/config" default "$(jq -r .import "$T_TMP/state/bgp/config")"
+nctl bgp import
+assert_eq "bgp import reads back" default "$NCTL_OUT"
+expect 0 "bgp import default again" "" bgp import default -o json
+assert_eq "json: not changed" "default false" "$(jqv "$NCTL_OUT" '"\(.stored) \(.changed)"')"
+assert_eq "same value: revision unchanged" $((rev + 1)) "$(revision)"
+expect 2 "bgp import bogus refused" "bgp import: 'some' is not an import policy: use default" \
+	bgp import some
+expect 2 "bgp import inherit refused (peers only)" "'inherit' is not an import policy" \
+	bgp import inherit
+expect 2 "bgp import two values" "unexpected argument" bgp import all none
+unchanged "bad bgp import" bgp import everything
+expect 0 "other global settings keep it" "" bgp default-node-as 65000
+nctl bgp import
+assert_eq "still default" default "$NCTL_OUT"
+
+expect 0 "peer add --import=default" "" bgp peer add 192.0.2.30 as 65030 --import=default
+nctl bgp peer show -o json
+assert_eq "json import of the peer" default "$(jqv "$NCTL_OUT" '.[] | select(.ip == "192.0.2.30") | .import')"
+assert_eq "json import of a peer without: null" null "$(jqv "$NCTL_OUT" '.[] | select(.ip == "192.0.2.20") | .import')"
+nctl bgp peer show
+assert_match "table: Options column for IPv4 now" "$(head -2 <<<"$NCTL_OUT" | tail -1)" '\| Options +\|$'
+assert_match "table: the peer's options" "$(grep 192.0.2.30 <<<"$NCTL_OUT")" '\| 65030 +\| import=default +\|$'
+rev=$(revision)
+expect 0 "peer add again --import=none" "" bgp peer add 192.0.2.30 as 65030 --import=none
+assert_contains "changed, says so" "$NCTL_OUT" "options now import=none"
+assert_eq "one revision" $((rev + 1)) "$(revision)"
+expect 0 "peer add again --import=inherit -o json" "" bgp peer add 192.0.2.30 as 65030 --import=inherit -o json
+assert_eq "json: changed, import null" "true null" "$(jqv "$NCTL_OUT" '"\(.changed) \(.import)"')"
+assert_eq "no import member stored" null "$(jq -r .import "$T_TMP/state/bgp/peers/192.0.2.30")"
+expect 2 "--import=bogus names the flag" "--import: 'bogus' is not an import policy" \
+	bgp peer add 192.0.2.31 as 65031 --import=bogus
+expect 2 "--import= empty" "--import: '' is not an import policy" \
+	bgp peer add 192.0.2.31 as 65031 --import=
+expect 2 "--import only with add" "--import goes with 'peer add'" bgp peer remove 192.0.2.30 --import=all
+unchanged "peer add with a bad --import" bgp peer add 192.0.2.31 as 65031 --import=most
+expect 0 "Go-style -import=all" "" bgp peer add 192.0.2.31 as 65031 -import=all
+expect 0 "remove it" "" bgp peer remove 192.0.2.31
+expect 0 "remove the import peer" "" bgp peer remove 192.0.2.30
+expect 0 "back to bgp import all" "" bgp import all
+
+# ------------------------------------------------------------ session security options
+opts_of() {	# opts_of IP: ttl_security max_prefix action restart (global peer, json)
+	nctl bgp peer show -o json
+	jqv "$NCTL_OUT" ".[] | select(.ip == \"$1\") | \"\(.ttl_security) \(.max_prefix) \(.max_prefix_action) \(.max_prefix_restart)\""
+}
+rec() { jq -c "$2" "$T_TMP/state/bgp/peers/$1" 2>/dev/null; }
+expect 0 "peer add --ttl-security --max-prefix=1000" "" bgp peer add 192.0.2.40 as 65040 \
+	--ttl-security --max-prefix=1000
+assert_eq "json: GTSM on, limit 1000, restart after 5 min" "true 1000 restart 5" "$(opts_of 192.0.2.40)"
+assert_eq "stored members" '[true,1000,"restart",5]' \
+	"$(rec 192.0.2.40 '[.ttl_security, .max_prefix, .max_prefix_action, .max_prefix_restart]')"
+assert_eq "json of a peer without: off" "false 0 null null" "$(opts_of 192.0.2.20)"
+nctl bgp peer show
+assert_match "table shows them" "$(grep 192.0.2.40 <<<"$NCTL_OUT")" '\| 65040 +\| ttl-security max-prefix=1000 +\|$'
+rev=$(revision)
+expect 0 "max-prefix ,warning (ttl-security kept)" "" bgp peer add 192.0.2.40 as 65040 --max-prefix=10,warning
+assert_contains "says the options now" "$NCTL_OUT" "options now ttl-security max-prefix=10,warning"
+assert_eq "json warning" "true 10 warning null" "$(opts_of 192.0.2.40)"
+assert_eq "no restart stored with warning" '["warning",null]' "$(rec 192.0.2.40 '[.max_prefix_action, .max_prefix_restart]')"
+expect 0 "max-prefix ,restart=30" "" bgp peer add 192.0.2.40 as 65040 --max-prefix=10,restart=30
+assert_eq "json restart 30" "true 10 restart 30" "$(opts_of 192.0.2.40)"
+assert_eq "two changes, two revisions" $((rev + 2)) "$(revision)"
+expect 0 "the same again" "" bgp peer add 192.0.2.40 as 65040 --max-prefix=10,restart=30 --ttl-security
+assert_contains "already" "$NCTL_OUT" "already configured"
+assert_eq "no change, no revision" $((rev + 2)) "$(revision)"
+expect 0 "--no-max-prefix --no-ttl-security --password" "" bgp peer add 192.0.2.40 as 65040 \
+	--no-max-prefix --no-ttl-security --password=pw40
+assert_eq "json off again" "false 0 null null" "$(opts_of 192.0.2.40)"
+assert_eq "nothing of them stored" '[null,null,null,"pw40"]' \
+	"$(rec 192.0.2.40 '[.ttl_security, .max_prefix, .max_prefix_action, .password]')"
+expect 0 "--no-password" "" bgp peer add 192.0.2.40 as 65040 --no-password
+assert_eq "password gone" null "$(rec 192.0.2.40 .password)"
+expect 0 "-ttl-security Go-style, -max-prefix value form" "" bgp peer add 192.0.2.40 as 65040 \
+	-ttl-security -max-prefix 7
+assert_eq "json after Go-style" "true 7 restart 5" "$(opts_of 192.0.2.40)"
+expect 2 "--max-prefix=0" "--max-prefix: 0 would refuse every route" bgp peer add 192.0.2.41 as 65041 --max-prefix=0
+expect 2 "--max-prefix=abc" "--max-prefix: 'abc' is not a route count" bgp peer add 192.0.2.41 as 65041 --max-prefix=abc
+expect 2 "--max-prefix too big" "'4294967296' is not a route count" bgp peer add 192.0.2.41 as 65041 --max-prefix=4294967296
+expect 2 "--max-prefix= empty" "--max-prefix: give the most routes" bgp peer add 192.0.2.41 as 65041 --max-prefix=
+expect 2 "--max-prefix=10,warn" "after the count comes 'warning'" bgp peer add 192.0.2.41 as 65041 --max-prefix=10,warn
+expect 2 "--max-prefix=10,restart=0" "restart=MIN takes the minutes" bgp peer add 192.0.2.41 as 65041 --max-prefix=10,restart=0
+expect 2 "--max-prefix=10,restart=65536" "1-65535" bgp peer add 192.0.2.41 as 65041 --max-prefix=10,restart=65536
+expect 2 "--max-prefix without a value" "--max-prefix needs a value" bgp peer add 192.0.2.41 as 65041 --max-prefix
+expect 2 "--ttl-security=yes" "--ttl-security takes no value" bgp peer add 192.0.2.41 as 65041 --ttl-security=yes
+expect 2 "--ttl-security and --no-ttl-security" "--ttl-security and --no-ttl-security: give one of them" \
+	bgp peer add 192.0.2.41 as 65041 --ttl-security --no-ttl-security
+expect 2 "--password and --no-password" "--password and --no-password" \
+	bgp peer add 192.0.2.41 as 65041 --password=x --no-password
+expect 2 "--max-prefix and --no-max-prefix" "--max-prefix and --no-max-prefix" \
+	bgp peer add 192.0.2.41 as 65041 --max-prefix=5 --no-max-prefix
+expect 2 "--ttl-security only with add" "--ttl-security goes with 'peer add'" bgp peer show --ttl-security
+expect 2 "--max-prefix only with add" "--max-prefix goes with 'peer add'" bgp peer remove 192.0.2.40 --max-prefix=3
+unchanged "peer add with a bad --max-prefix" bgp peer add 192.0.2.40 as 65040 --max-prefix=-5
+unchanged "peer add, clashing flags" bgp peer add 192.0.2.40 as 65040 --ttl-security --no-ttl-security
+expect 0 "remove the options peer" "" bgp peer remove 192.0.2.40
 
 # ------------------------------------------------------------ node peers
 expect 0 "node bgp peer show, none yet" "" node bgp peer show
@@ -195,6 +307,23 @@ expect 1 "a global peer cannot also be a node peer" "already a global BGP peer" 
 expect 1 "a node peer cannot also be a global peer" "already a BGP peer of node h1" \
 	bgp peer add 172.16.0.1 as 65100
 expect 1 "node peer conflicting AS" "with AS 65100 (not 65999)" node bgp peer add 172.16.0.1 as 65999
+expect 0 "node peer add --import=default on an existing peer" "" node bgp peer add 172.16.0.1 as 65100 --import=default
+assert_contains "node peer changed" "$NCTL_OUT" "changed node-specific BGP peer 172.16.0.1 (AS 65100) of node h1: options now import=default"
+nctl node bgp peer show -o json
+assert_eq "node peer json import" default "$(jqv "$NCTL_OUT" '.[] | select(.ip == "172.16.0.1") | .import')"
+expect 2 "node peer add --import=bad" "--import: 'x' is not an import policy" node bgp peer add 172.16.0.1 as 65100 --import=x
+expect 0 "node peer --import=inherit" "" node bgp peer add 172.16.0.1 as 65100 --import=inherit
+expect 0 "node peer add --ttl-security --max-prefix=5,warning --node h2" "" \
+	node bgp peer add 172.16.1.1 as 65101 --ttl-security --max-prefix=5,warning --node h2
+nctl node bgp peer show --node h2 -o json
+assert_eq "node peer options in json" "true 5 warning" \
+	"$(jqv "$NCTL_OUT" '.[] | select(.ip == "172.16.1.1") | "\(.ttl_security) \(.max_prefix) \(.max_prefix_action)"')"
+nctl node bgp peer show --node h2
+assert_match "node peer table options" "$(grep 172.16.1.1 <<<"$NCTL_OUT")" 'ttl-security max-prefix=5,warning +\|$'
+expect 2 "node peer add --max-prefix=bad" "--max-prefix: 'x' is not a route count" \
+	node bgp peer add 172.16.1.1 as 65101 --max-prefix=x --node h2
+expect 0 "node peer options off" "" node bgp peer add 172.16.1.1 as 65101 --no-ttl-security \
+	--no-max-prefix --node h2
 expect 2 "bad --node" "not a valid node name" node bgp peer show --node=a/b
 expect 2 "node bgp without 'peer'" "expected 'peer'" node bgp show
 expect 1 "node peer remove unknown" "198.51.100.1 is not a BGP peer of node h1" \
@@ -212,6 +341,24 @@ assert_eq "create json" "h3 65003 2001:db8:3::1/64 2001:db8:3::fe" \
 	"$(jqv "$NCTL_OUT" '"\(.node) \(.as) \(.router_ip) \(.neighbor)"')"
 expect 0 "bgp create again: no change" "" bgp create h3 --router-ip=10.0.3.1/24 --as=65003 \
 	--neighbor-as=65000 --neighbor=10.0.3.254
+assert_contains "create again says so" "$NCTL_OUT" "(already so)"
+expect 0 "bgp create --import=default: the neighbor's option changes" "" bgp create h3 \
+	--router-ip=10.0.3.1/24 --as=65003 --neighbor-as=65000 --neighbor=10.0.3.254 --import=default
+nctl node bgp peer show --node h3 -o json
+assert_eq "create: neighbor import stored" default "$(jqv "$NCTL_OUT" '.[] | select(.ip == "10.0.3.254") | .import')"
+expect 2 "create: --import=bad" "--import: 'bad' is not an import policy" bgp create h3 \
+	--router-ip=10.0.3.1/24 --as=65003 --neighbor-as=65000 --neighbor=10.0.3.254 --import=bad
+expect 0 "bgp create --ttl-security --max-prefix=100 --password" "" bgp create h3 \
+	--router-ip=10.0.3.1/24 --as=65003 --neighbor-as=65000 --neighbor=10.0.3.254 --ttl-security \
+	--max-prefix=100 --password=p3
+nctl node bgp peer show --node h3 -o json
+assert_eq "create: neighbor options (import kept)" "true 100 restart 5 true default" \
+	"$(jqv "$NCTL_OUT" '.[] | select(.ip == "10.0.3.254") | "\(.ttl_security) \(.max_prefix) \(.max_prefix_action) \(.max_prefix_restart) \(.password_set) \(.import)"')"
+expect 2 "create: --max-prefix=10,x" "after the count comes 'warning'" bgp create h3 \
+	--router-ip=10.0.3.1/24 --as=65003 --neighbor-as=65000 --neighbor=10.0.3.254 --max-prefix=10,x
+expect 0 "bgp create: options off again" "" bgp create h3 --router-ip=10.0.3.1/24 --as=65003 \
+	--neighbor-as=65000 --neighbor=10.0.3.254 --no-ttl-security --no-max-prefix --no-password \
+	--import=inherit
 
 good=(--router-ip=10.0.4.1/24 --as=65004 --neighbor-as=65000 --neighbor=10.0.4.254)
 expect 2 "create: bad --neighbor" "--neighbor: 255.255.255.255 is the broadcast address" \

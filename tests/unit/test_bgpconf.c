@@ -584,6 +584,352 @@ test_concurrent_adds(void **state)
 	assert_int_equal(revision(f->s), NPROC);
 }
 
+/* ------------------------------------------------------------ options */
+
+static void
+test_parse_options(void **state)
+{
+	static const struct {
+		const char *s; int ret; uint32_t n; bool warn; uint16_t min; const char *fmt;
+	} mp[] = {
+		{ "1000", 0, 1000, false, 5, "1000" },
+		{ "1", 0, 1, false, 5, "1" },
+		{ "4294967295", 0, 4294967295U, false, 5, "4294967295" },
+		{ "10,warning", 0, 10, true, 0, "10,warning" },
+		{ "10,restart=1", 0, 10, false, 1, "10,restart=1" },
+		{ "10,restart=5", 0, 10, false, 5, "10" },
+		{ "10,restart=65535", 0, 10, false, 65535, "10,restart=65535" },
+		{ "0", -EINVAL, 0, 0, 0, NULL },
+		{ "", -EINVAL, 0, 0, 0, NULL },
+		{ "-1", -EINVAL, 0, 0, 0, NULL },
+		{ "4294967296", -EINVAL, 0, 0, 0, NULL },
+		{ "10,", -EINVAL, 0, 0, 0, NULL },
+		{ "10,warn", -EINVAL, 0, 0, 0, NULL },
+		{ "10,restart=0", -EINVAL, 0, 0, 0, NULL },
+		{ "10,restart=65536", -EINVAL, 0, 0, 0, NULL },
+		{ "10,restart=", -EINVAL, 0, 0, 0, NULL },
+		{ "10,warning,restart=3", -EINVAL, 0, 0, 0, NULL },
+		{ "abc", -EINVAL, 0, 0, 0, NULL },
+	};
+	char buf[BGPCONF_MAXPFX_STRLEN], opts[160];
+	enum bgpconf_import imp;
+	struct lf_err err;
+	struct bgp_peer p;
+	size_t i;
+	(void)state;
+
+	for (i = 0; i < sizeof(mp) / sizeof(mp[0]); i++) {
+		memset(&p, 0, sizeof(p));
+		lf_err_clear(&err);
+		assert_int_equal(bgpconf_parse_max_prefix(mp[i].s, "--max-prefix", &p, &err),
+				 mp[i].ret);
+		if (mp[i].ret < 0) {
+			assert_int_equal(err.code, LF_E_INVALID);
+			assert_non_null(strstr(err.msg, "--max-prefix: "));
+			assert_int_equal(p.max_prefix, 0);	/* untouched */
+			continue;
+		}
+		assert_int_equal(p.max_prefix, mp[i].n);
+		assert_int_equal(p.max_prefix_warning, mp[i].warn);
+		assert_int_equal(p.max_prefix_restart, mp[i].min);
+		assert_string_equal(bgpconf_max_prefix_fmt(&p, buf, sizeof(buf)), mp[i].fmt);
+	}
+	memset(&p, 0, sizeof(p));
+	assert_string_equal(bgpconf_max_prefix_fmt(&p, buf, sizeof(buf)), "");
+	assert_string_equal(bgpconf_peer_opts_fmt(&p, opts, sizeof(opts)), "");
+	snprintf(p.password, sizeof(p.password), "x");
+	p.ttl_security = true;
+	p.import = BGPCONF_IMPORT_DEFAULT;
+	assert_int_equal(bgpconf_parse_max_prefix("7,warning", NULL, &p, NULL), 0);
+	assert_string_equal(bgpconf_peer_opts_fmt(&p, opts, sizeof(opts)),
+			    "md5 ttl-security max-prefix=7,warning import=default");
+
+	assert_int_equal(bgpconf_parse_import("default", false, NULL, &imp, NULL), 0);
+	assert_int_equal(imp, BGPCONF_IMPORT_DEFAULT);
+	assert_int_equal(bgpconf_parse_import("all", false, NULL, &imp, NULL), 0);
+	assert_int_equal(imp, BGPCONF_IMPORT_ALL);
+	assert_int_equal(bgpconf_parse_import("none", false, NULL, &imp, NULL), 0);
+	assert_int_equal(imp, BGPCONF_IMPORT_NONE);
+	assert_int_equal(bgpconf_parse_import("inherit", true, NULL, &imp, NULL), 0);
+	assert_int_equal(imp, BGPCONF_IMPORT_UNSET);
+	lf_err_clear(&err);
+	assert_int_equal(bgpconf_parse_import("inherit", false, "bgp import", &imp, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "bgp import: 'inherit' is not an import policy"));
+	lf_err_clear(&err);
+	assert_int_equal(bgpconf_parse_import("Default", true, "--import", &imp, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "--import: 'Default'"));
+	assert_non_null(strstr(err.msg, "inherit"));
+	assert_int_equal(bgpconf_parse_import(NULL, true, NULL, &imp, NULL), -EINVAL);
+
+	/* per peer > global (store) > config file > all */
+	assert_int_equal(bgpconf_import_resolve(BGPCONF_IMPORT_NONE, BGPCONF_IMPORT_DEFAULT,
+						"all"), BGPCONF_IMPORT_NONE);
+	assert_int_equal(bgpconf_import_resolve(BGPCONF_IMPORT_UNSET, BGPCONF_IMPORT_DEFAULT,
+						"none"), BGPCONF_IMPORT_DEFAULT);
+	assert_int_equal(bgpconf_import_resolve(BGPCONF_IMPORT_UNSET, BGPCONF_IMPORT_UNSET,
+						"none"), BGPCONF_IMPORT_NONE);
+	assert_int_equal(bgpconf_import_resolve(BGPCONF_IMPORT_UNSET, BGPCONF_IMPORT_UNSET,
+						"default"), BGPCONF_IMPORT_DEFAULT);
+	assert_int_equal(bgpconf_import_resolve(BGPCONF_IMPORT_UNSET, BGPCONF_IMPORT_UNSET,
+						NULL), BGPCONF_IMPORT_ALL);
+	assert_int_equal(bgpconf_import_resolve(BGPCONF_IMPORT_UNSET, BGPCONF_IMPORT_UNSET,
+						"bogus"), BGPCONF_IMPORT_ALL);
+}
+
+static void
+test_global_import(void **state)
+{
+	struct tmpstore *f = *state;
+	struct bgp_config c;
+	struct lf_err err = { 0 };
+	char *text = NULL;
+
+	assert_int_equal(bgpconf_get(f->s, &c, NULL), 0);
+	assert_int_equal(c.import, BGPCONF_IMPORT_UNSET);
+	assert_int_equal(bgpconf_set_import(f->s, BGPCONF_IMPORT_DEFAULT, NULL), 0);
+	assert_int_equal(revision(f->s), 1);
+	assert_int_equal(bgpconf_set_import(f->s, BGPCONF_IMPORT_DEFAULT, NULL), 1);
+	assert_int_equal(revision(f->s), 1);
+	assert_int_equal(bgpconf_set_import(f->s, BGPCONF_IMPORT_UNSET, &err), -EINVAL);
+	assert_int_equal(err.code, LF_E_INVALID);
+	assert_int_equal(revision(f->s), 1);
+	/* other global changes keep it */
+	assert_int_equal(bgpconf_set_default_as(f->s, 65000, NULL), 0);
+	assert_int_equal(bgpconf_set_mesh(f->s, false, NULL), 0);
+	assert_int_equal(bgpconf_get(f->s, &c, NULL), 0);
+	assert_int_equal(c.import, BGPCONF_IMPORT_DEFAULT);
+	assert_int_equal(c.default_node_as, 65000);
+	assert_int_equal(store_get(f->s, "bgp/config", &text, NULL), 0);
+	assert_non_null(strstr(text, "\"import\":\"default\""));
+	free(text);
+	assert_int_equal(bgpconf_set_import(f->s, BGPCONF_IMPORT_ALL, NULL), 0);
+	assert_int_equal(bgpconf_get(f->s, &c, NULL), 0);
+	assert_int_equal(c.import, BGPCONF_IMPORT_ALL);
+
+	/* a record from before: no "import"; a bad one is damaged */
+	assert_int_equal(store_put(f->s, "bgp/config",
+				   "{\"default_node_as\": 65001, \"node_mesh\": true}", NULL), 0);
+	assert_int_equal(bgpconf_get(f->s, &c, NULL), 0);
+	assert_int_equal(c.import, BGPCONF_IMPORT_UNSET);
+	assert_int_equal(c.default_node_as, 65001);
+	assert_int_equal(store_put(f->s, "bgp/config", "{\"import\": \"some\"}", NULL), 0);
+	lf_err_clear(&err);
+	assert_int_equal(bgpconf_get(f->s, &c, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "bgp/config.import: 'some'"));
+	/* writing it anew repairs it */
+	assert_int_equal(bgpconf_set_import(f->s, BGPCONF_IMPORT_NONE, NULL), 0);
+	assert_int_equal(bgpconf_get(f->s, &c, NULL), 0);
+	assert_int_equal(c.import, BGPCONF_IMPORT_NONE);
+}
+
+static void
+test_peer_options(void **state)
+{
+	struct tmpstore *f = *state;
+	struct bgp_peer p, q, *list = NULL;
+	struct lf_err err = { 0 };
+	char *text = NULL;
+	size_t n = 0;
+	uint64_t rev;
+
+	/* a new peer with every option */
+	p = peer("192.0.2.1", 65001, "k1");
+	p.ttl_security = true;
+	p.import = BGPCONF_IMPORT_DEFAULT;
+	assert_int_equal(bgpconf_parse_max_prefix("100,restart=7", NULL, &p, NULL), 0);
+	assert_int_equal(bgpconf_peer_set(f->s, NULL, &p, BGPCONF_SET_ALL, NULL), 0);
+	assert_int_equal(store_get(f->s, "bgp/peers/192.0.2.1", &text, NULL), 0);
+	assert_non_null(strstr(text, "\"ttl_security\":true"));
+	assert_non_null(strstr(text, "\"max_prefix\":100"));
+	assert_non_null(strstr(text, "\"max_prefix_action\":\"restart\""));
+	assert_non_null(strstr(text, "\"max_prefix_restart\":7"));
+	assert_non_null(strstr(text, "\"import\":\"default\""));
+	free(text);
+	assert_int_equal(bgpconf_peer_list(f->s, NULL, &list, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_true(list[0].ttl_security);
+	assert_int_equal(list[0].max_prefix, 100);
+	assert_false(list[0].max_prefix_warning);
+	assert_int_equal(list[0].max_prefix_restart, 7);
+	assert_int_equal(list[0].import, BGPCONF_IMPORT_DEFAULT);
+	assert_string_equal(list[0].password, "k1");
+	free(list);
+	rev = revision(f->s);
+
+	/* the same again: nothing changes; strict add agrees */
+	assert_int_equal(bgpconf_peer_set(f->s, NULL, &p, BGPCONF_SET_ALL, NULL), 1);
+	assert_int_equal(bgpconf_peer_add(f->s, NULL, &p, NULL), 1);
+	/* naming no option: nothing changes, whatever q holds */
+	q = peer("192.0.2.1", 65001, NULL);
+	assert_int_equal(bgpconf_peer_set(f->s, NULL, &q, 0, NULL), 1);
+	assert_int_equal(revision(f->s), rev);
+	/* strict add with other options: refused */
+	lf_err_clear(&err);
+	q = p;
+	q.ttl_security = false;
+	assert_int_equal(bgpconf_peer_add(f->s, NULL, &q, &err), -EEXIST);
+	assert_non_null(strstr(err.msg, "other options"));
+
+	/* change one option: the others stay */
+	q = peer("192.0.2.1", 65001, NULL);
+	q.import = BGPCONF_IMPORT_NONE;
+	assert_int_equal(bgpconf_peer_set(f->s, NULL, &q, BGPCONF_SET_IMPORT, NULL), 2);
+	assert_int_equal(revision(f->s), rev + 1);
+	q = peer("192.0.2.1", 65001, NULL);
+	assert_int_equal(bgpconf_parse_max_prefix("5,warning", NULL, &q, NULL), 0);
+	assert_int_equal(bgpconf_peer_set(f->s, NULL, &q, BGPCONF_SET_MAX_PREFIX |
+					  BGPCONF_SET_TTL, NULL), 2);
+	assert_int_equal(bgpconf_peer_list(f->s, NULL, &list, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_false(list[0].ttl_security);
+	assert_int_equal(list[0].max_prefix, 5);
+	assert_true(list[0].max_prefix_warning);
+	assert_int_equal(list[0].import, BGPCONF_IMPORT_NONE);
+	assert_string_equal(list[0].password, "k1");	/* not named: kept */
+	assert_true(list[0].created > 0);
+	free(list);
+	/* password and import off again */
+	q = peer("192.0.2.1", 65001, NULL);
+	assert_int_equal(bgpconf_peer_set(f->s, NULL, &q, BGPCONF_SET_PASSWORD |
+					  BGPCONF_SET_IMPORT | BGPCONF_SET_MAX_PREFIX, NULL), 2);
+	assert_int_equal(store_get(f->s, "bgp/peers/192.0.2.1", &text, NULL), 0);
+	assert_null(strstr(text, "password"));
+	assert_null(strstr(text, "import"));
+	assert_null(strstr(text, "max_prefix"));
+	assert_null(strstr(text, "ttl_security"));
+	free(text);
+	/* another AS: refused, nothing written */
+	rev = revision(f->s);
+	lf_err_clear(&err);
+	q = peer("192.0.2.1", 65009, NULL);
+	assert_int_equal(bgpconf_peer_set(f->s, NULL, &q, BGPCONF_SET_ALL, &err), -EEXIST);
+	assert_non_null(strstr(err.msg, "with AS 65001 (not 65009)"));
+	assert_int_equal(revision(f->s), rev);
+
+	/* node peers: the same rules, inside the node record */
+	p = peer("10.0.0.254", 500, NULL);
+	p.ttl_security = true;
+	assert_int_equal(bgpconf_peer_set(f->s, "h1", &p, BGPCONF_SET_ALL, NULL), 0);
+	assert_int_equal(bgpconf_peer_set(f->s, "h1", &p, BGPCONF_SET_ALL, NULL), 1);
+	q = peer("10.0.0.254", 500, "md5key");
+	assert_int_equal(bgpconf_peer_set(f->s, "h1", &q, BGPCONF_SET_PASSWORD, NULL), 2);
+	assert_int_equal(bgpconf_peer_list(f->s, "h1", &list, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_true(list[0].ttl_security);
+	assert_string_equal(list[0].password, "md5key");
+	free(list);
+	q = peer("10.0.0.254", 501, NULL);
+	assert_int_equal(bgpconf_peer_set(f->s, "h1", &q, BGPCONF_SET_ALL, NULL), -EEXIST);
+	/* a global peer cannot become a node peer this way either */
+	q = peer("192.0.2.1", 65001, NULL);
+	assert_int_equal(bgpconf_peer_set(f->s, "h1", &q, 0, NULL), -EEXIST);
+}
+
+static void
+test_create_options(void **state)
+{
+	struct tmpstore *f = *state;
+	struct bgp_create_req req;
+	struct bgp_peer *list = NULL;
+	size_t n = 0;
+
+	memset(&req, 0, sizeof(req));
+	req.node = "h1";
+	req.as = 65001;
+	assert_int_equal(bgpconf_parse_router_ip("10.0.0.1/24", NULL, &req.router_ip, NULL), 0);
+	req.neighbor = peer("10.0.0.254", 500, NULL);
+	req.neighbor.import = BGPCONF_IMPORT_DEFAULT;
+	req.set = BGPCONF_SET_IMPORT;
+	assert_int_equal(bgpconf_node_create_bgp(f->s, &req, NULL), 0);
+	assert_int_equal(bgpconf_node_create_bgp(f->s, &req, NULL), 1);
+	/* again with another option named: changed, import kept */
+	req.neighbor = peer("10.0.0.254", 500, NULL);
+	req.neighbor.ttl_security = true;
+	req.set = BGPCONF_SET_TTL;
+	assert_int_equal(bgpconf_node_create_bgp(f->s, &req, NULL), 0);
+	assert_int_equal(bgpconf_peer_list(f->s, "h1", &list, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_true(list[0].ttl_security);
+	assert_int_equal(list[0].import, BGPCONF_IMPORT_DEFAULT);
+	free(list);
+	/* a password not named stays */
+	req.neighbor = peer("10.0.0.254", 500, "pw");
+	req.set = BGPCONF_SET_PASSWORD;
+	assert_int_equal(bgpconf_node_create_bgp(f->s, &req, NULL), 0);
+	req.neighbor = peer("10.0.0.254", 500, NULL);
+	req.set = 0;
+	assert_int_equal(bgpconf_node_create_bgp(f->s, &req, NULL), 1);
+	assert_int_equal(bgpconf_peer_list(f->s, "h1", &list, &n, NULL), 0);
+	assert_string_equal(list[0].password, "pw");
+	free(list);
+}
+
+/* Records as older leafnet wrote them, and damaged options. */
+static void
+test_option_records(void **state)
+{
+	struct tmpstore *f = *state;
+	struct bgp_peer *list = NULL;
+	struct bgp_node node;
+	char **bad = NULL;
+	size_t n = 0, n_bad = 0, i;
+
+	assert_int_equal(store_put(f->s, "bgp/peers/192.0.2.1",
+				   "{\"ip\": \"192.0.2.1\", \"as\": 65001, \"password\": \"x\", "
+				   "\"created\": 1700000000}", NULL), 0);
+	assert_int_equal(store_put(f->s, "bgp/peers/192.0.2.2",
+				   "{\"ip\": \"192.0.2.2\", \"as\": 65002, \"max_prefix\": 50}",
+				   NULL), 0);
+	assert_int_equal(store_put(f->s, "bgp/peers/192.0.2.3",
+				   "{\"ip\": \"192.0.2.3\", \"as\": 65003, \"import\": \"most\"}",
+				   NULL), 0);
+	assert_int_equal(store_put(f->s, "bgp/peers/192.0.2.4",
+				   "{\"ip\": \"192.0.2.4\", \"as\": 65004, \"max_prefix\": 5, "
+				   "\"max_prefix_action\": \"shrug\"}", NULL), 0);
+	assert_int_equal(store_put(f->s, "bgp/peers/192.0.2.5",
+				   "{\"ip\": \"192.0.2.5\", \"as\": 65005, \"max_prefix\": 5, "
+				   "\"max_prefix_restart\": 0}", NULL), 0);
+	assert_int_equal(store_put(f->s, "bgp/peers/192.0.2.6",
+				   "{\"ip\": \"192.0.2.6\", \"as\": 65006, \"ttl_security\": 1}",
+				   NULL), 0);
+	assert_int_equal(store_put(f->s, "nodes/h1",
+				   "{\"name\": \"h1\", \"as\": 0, \"peers\": [{\"ip\": "
+				   "\"10.0.0.254\", \"as\": 500, \"ttl_security\": true, "
+				   "\"max_prefix\": 9, \"max_prefix_action\": \"warning\"}]}",
+				   NULL), 0);
+
+	assert_int_equal(bgpconf_peer_list(f->s, NULL, &list, &n, NULL), 0);
+	assert_int_equal(n, 2);		/* 3, 4, 5 and 6 are damaged: skipped */
+	assert_peer(&list[0], "192.0.2.1", 65001);
+	assert_false(list[0].ttl_security);
+	assert_int_equal(list[0].max_prefix, 0);
+	assert_int_equal(list[0].import, BGPCONF_IMPORT_UNSET);
+	assert_string_equal(list[0].password, "x");
+	assert_peer(&list[1], "192.0.2.2", 65002);
+	assert_int_equal(list[1].max_prefix, 50);	/* action, minutes: defaults */
+	assert_false(list[1].max_prefix_warning);
+	assert_int_equal(list[1].max_prefix_restart, BGPCONF_MAXPFX_RESTART_DEFAULT);
+	free(list);
+	assert_int_equal(bgpconf_damaged(f->s, &bad, &n_bad, NULL), 0);
+	assert_int_equal(n_bad, 4);
+	for (i = 0; i < n_bad; i++)
+		assert_non_null(strstr(bad[i], "bgp/peers/192.0.2."));
+	assert_non_null(strstr(bad[0], "import: 'most'"));
+	assert_non_null(strstr(bad[1], "max_prefix_action: 'shrug'"));
+	assert_non_null(strstr(bad[2], "max_prefix_restart"));
+	assert_non_null(strstr(bad[3], "ttl_security"));
+	store_names_free(bad, n_bad);
+
+	assert_int_equal(bgpconf_node_get(f->s, "h1", &node, NULL), 0);
+	assert_int_equal(node.n_peers, 1);
+	assert_true(node.peers[0].ttl_security);
+	assert_int_equal(node.peers[0].max_prefix, 9);
+	assert_true(node.peers[0].max_prefix_warning);
+	assert_int_equal(node.peers[0].max_prefix_restart, 0);
+	bgpconf_node_done(&node);
+}
+
 int
 main(void)
 {
@@ -596,6 +942,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_node_rr, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_create_bgp, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_adds, setup, tmpstore_teardown),
+		cmocka_unit_test(test_parse_options),
+		cmocka_unit_test_setup_teardown(test_global_import, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_peer_options, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_create_options, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_option_records, setup, tmpstore_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -130,6 +130,10 @@ test_lookup_order(void **state)
 	/* a directory is not a config file */
 	assert_int_equal(conf_load(tmpdir, &c, &e), -EISDIR);
 	lf_err_clear(&e);
+	/* nor is a device (it used to be reported as "Is a directory") */
+	assert_int_equal(conf_load("/dev/null", &c, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "/dev/null: not a regular file"));
+	lf_err_clear(&e);
 	/* an empty object is all defaults */
 	write_conf("{}");
 	assert_int_equal(conf_load(path, &c, &e), 0);

@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include "bgp_fake.h"
 #include "log.h"
 
@@ -610,6 +613,277 @@ test_reconfigure(void **state)
 	assert_int_equal(bgp_peer_count(D), 1);
 }
 
+static const uint32_t path65000[] = { 65000 };
+
+/* A connection the daemon closed: EOF (or a reset) on our end. */
+static bool
+closed_by_daemon(int fd)
+{
+	uint8_t b[64];
+	ssize_t n;
+
+	for (int i = 0; i < 50; i++) {
+		n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+			return true;
+		if (n < 0)
+			usleep(2000);
+	}
+	return false;
+}
+
+/* max-prefix, restart form: past the limit Cease/1 with AFI, SAFI and the
+ * limit (RFC 4486), the routes gone, connections refused for the
+ * restart minutes, then it comes back. */
+static void
+test_max_prefix(void **state)
+{
+	static const char *const three[] = { "10.9.0.0/24", "10.9.1.0/24", "10.9.2.0/24" };
+	static const char *const one[] = { "10.9.3.0/24" };
+	struct peer_conf pc;
+	struct peer_status st;
+	struct ipaddr a = A("192.0.2.2");
+	const uint8_t *m;
+	size_t len;
+	long i;
+	int fd, sv[2];
+
+	(void)state;
+	pc = pconf("192.0.2.2", 65000, PEER_TYPE_NODE, PEER_IMPORT_ALL, true);
+	pc.max_prefix = 3;
+	pc.max_prefix_restart = 2;
+	conf_one(D, pc);
+	fd = bring_up(D, "192.0.2.2", 65000, "192.0.2.2", 90, &rx);
+	remote_update(fd, AF_INET, three, 3, path65000, 1, "192.0.2.2", -1, -1);
+	fake_turn(D);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Established");
+	assert_int_equal(fake_kr_count("10.9.2.0/24"), 1);
+	assert_int_equal(peer_stat(D, "192.0.2.2").prefixes_received, 3);
+
+	remote_update(fd, AF_INET, one, 1, path65000, 1, "192.0.2.2", -1, -1);
+	fake_turn(D);
+	rx_read(fd, &rx);
+	assert_int_equal(rx_notification(&rx), BGP_ERRC_CEASE << 8 | BGP_ERRS_CEASE_MAXPFX);
+	i = rx_find(&rx, BGP_MSG_NOTIFICATION);
+	m = rx_msg(&rx, (size_t)i, &len);
+	assert_int_equal(len, 21 + 7);
+	assert_memory_equal(m + 21, "\x00\x01\x01\x00\x00\x00\x03", 7);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Idle");
+	for (size_t k = 0; k < 3; k++)
+		assert_int_equal(fake_kr_count(three[k]), 0);	/* removed */
+	st = peer_stat(D, "192.0.2.2");
+	assert_true(st.down_until >= time(NULL) + 110 && st.down_until <= time(NULL) + 121);
+	assert_non_null(strstr(st.info, "Maximum Number of Prefixes Reached (3); down for 2 min"));
+	assert_int_equal(st.prefixes_received, 0);
+	close(fd);
+
+	/* it reconnects at once: refused while the hold-down runs */
+	fake_now += 60000;
+	fake_turn(D);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	bgp_accept(D, sv[0], &a, 40002);
+	assert_true(closed_by_daemon(sv[1]));
+	close(sv[1]);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Idle");
+
+	/* two minutes on: back (passive, so Active) and accepted again */
+	fake_now += 60001;
+	fake_turn(D);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Active");
+	assert_int_equal(peer_stat(D, "192.0.2.2").down_until, 0);
+	fd = bring_up(D, "192.0.2.2", 65000, "192.0.2.2", 90, &rx);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Established");
+	close(fd);
+	fake_turn(D);		/* EOF: Idle, back-off */
+
+	/* a configuration change lifts a hold-down at once */
+	fd = bring_up(D, "192.0.2.2", 65000, "192.0.2.2", 90, &rx);
+	fake_turn(D);
+	remote_update(fd, AF_INET, three, 3, path65000, 1, "192.0.2.2", -1, -1);
+	remote_update(fd, AF_INET, one, 1, path65000, 1, "192.0.2.2", -1, -1);
+	fake_turn(D);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Idle");
+	close(fd);
+	pc.max_prefix = 10;
+	conf_one(D, pc);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Active");
+	fd = bring_up(D, "192.0.2.2", 65000, "192.0.2.2", 90, &rx);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Established");
+	close(fd);
+}
+
+/* The warning form keeps the session; max-prefix and import changes reach
+ * an Established session without a reset. */
+static void
+test_max_prefix_warning_and_live_changes(void **state)
+{
+	static const char *const three[] = { "10.9.0.0/24", "10.9.1.0/24", "10.9.2.0/24" };
+	static const char *const dflt[] = { "0.0.0.0/0" };
+	struct peer_conf pc;
+	long i;
+	int fd;
+	const uint8_t *m;
+	size_t len;
+	bool v4 = false, v6 = false;
+
+	(void)state;
+	pc = pconf("192.0.2.2", 65000, PEER_TYPE_NODE, PEER_IMPORT_ALL, true);
+	pc.max_prefix = 2;
+	pc.max_prefix_warning = true;
+	conf_one(D, pc);
+	fd = bring_up(D, "192.0.2.2", 65000, "192.0.2.2", 90, &rx);
+	remote_update(fd, AF_INET, three, 3, path65000, 1, "192.0.2.2", -1, -1);
+	remote_update(fd, AF_INET, dflt, 1, path65000, 1, "192.0.2.2", -1, -1);
+	fake_turn(D);
+	rx_read(fd, &rx);
+	assert_int_equal(rx_notification(&rx), -1);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Established");
+	assert_int_equal(fake_kr_count("10.9.2.0/24"), 1);	/* all kept */
+	assert_int_equal(peer_stat(D, "192.0.2.2").prefixes_received, 4);
+
+	/* a higher limit, the restart form: applied, no reset */
+	pc.max_prefix = 10;
+	pc.max_prefix_warning = false;
+	pc.max_prefix_restart = 5;
+	conf_one(D, pc);
+	fake_turn(D);
+	rx_read(fd, &rx);
+	assert_int_equal(rx_notification(&rx), -1);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Established");
+
+	/* import narrowed: the other routes go at once, no reset, no refresh */
+	pc.import = PEER_IMPORT_DEFAULT;
+	conf_one(D, pc);
+	fake_turn(D);
+	rx_read(fd, &rx);
+	assert_int_equal(rx.nmsg, 0);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Established");
+	assert_int_equal(fake_kr_count("10.9.0.0/24"), 0);
+	assert_int_equal(fake_kr_count("0.0.0.0/0"), 1);
+	assert_int_equal(peer_stat(D, "192.0.2.2").prefixes_received, 1);
+
+	/* widened: ROUTE-REFRESH for both families, the resent routes taken */
+	pc.import = PEER_IMPORT_ALL;
+	conf_one(D, pc);
+	fake_turn(D);
+	rx_read(fd, &rx);
+	assert_int_equal(rx_notification(&rx), -1);
+	for (i = 0; i < (long)rx.nmsg; i++) {
+		if (rx_type(&rx, (size_t)i) != BGP_MSG_ROUTE_REFRESH)
+			continue;
+		m = rx_msg(&rx, (size_t)i, &len);
+		assert_int_equal(len, 23);
+		v4 |= m[19] == 0 && m[20] == 1 && m[22] == 1;
+		v6 |= m[19] == 0 && m[20] == 2 && m[22] == 1;
+	}
+	assert_true(v4 && v6);
+	remote_update(fd, AF_INET, three, 3, path65000, 1, "192.0.2.2", -1, -1);
+	fake_turn(D);
+	assert_int_equal(fake_kr_count("10.9.1.0/24"), 1);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Established");
+
+	/* a lower limit than what it holds: Cease/1 right away */
+	pc.max_prefix = 2;
+	conf_one(D, pc);
+	fake_turn(D);
+	rx_read(fd, &rx);
+	assert_int_equal(rx_notification(&rx), BGP_ERRC_CEASE << 8 | BGP_ERRS_CEASE_MAXPFX);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Idle");
+	assert_int_equal(fake_kr_count("0.0.0.0/0"), 0);
+	close(fd);
+	pc.max_prefix = 0;
+	conf_one(D, pc);		/* a GTSM change, on the other hand: a reset */
+	fd = bring_up(D, "192.0.2.2", 65000, "192.0.2.2", 90, &rx);
+	assert_string_equal(peer_state(D, "192.0.2.2"), "Established");
+	pc.ttl_security = true;
+	conf_one(D, pc);
+	rx_read(fd, &rx);
+	assert_int_equal(rx_notification(&rx), BGP_ERRC_CEASE << 8 | BGP_ERRS_CEASE_CONFCHANGE);
+	close(fd);
+}
+
+/* GTSM on accept, over loopback TCP (no router: the TTL arrives as sent):
+ * a SYN below 255 is refused before it touches the peer, one at 255 is
+ * taken and its socket gets IP_MINTTL 255; without GTSM any TTL is fine. */
+static int
+gtsm_connect(int lfd, const struct sockaddr_in *sin, int ttl, int *ret_accepted)
+{
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(c >= 0);
+	assert_int_equal(setsockopt(c, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)), 0);
+	assert_int_equal(connect(c, (const struct sockaddr *)sin, sizeof(*sin)), 0);
+	*ret_accepted = accept(lfd, NULL, NULL);
+	assert_true(*ret_accepted >= 0);
+	return c;
+}
+
+static void
+test_gtsm_accept(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+	struct ipaddr lo = A("127.0.0.1");
+	struct peer_conf pc;
+	int lfd, c, afd, one = 1, v;
+	bool found = false;
+
+	(void)state;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(setsockopt(lfd, IPPROTO_TCP, TCP_SAVE_SYN, &one, sizeof(one)), 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &sl), 0);
+
+	pc = pconf("127.0.0.1", 65000, PEER_TYPE_NODE, PEER_IMPORT_ALL, true);
+	pc.ttl_security = true;
+	conf_one(D, pc);
+	assert_string_equal(peer_state(D, "127.0.0.1"), "Active");
+
+	c = gtsm_connect(lfd, &sin, 254, &afd);		/* one hop away */
+	bgp_accept(D, afd, &lo, 40010);
+	assert_string_equal(peer_state(D, "127.0.0.1"), "Active");
+	assert_true(closed_by_daemon(c));
+	close(c);
+	c = gtsm_connect(lfd, &sin, 1, &afd);
+	bgp_accept(D, afd, &lo, 40011);
+	assert_string_equal(peer_state(D, "127.0.0.1"), "Active");
+	assert_true(closed_by_daemon(c));
+	close(c);
+
+	c = gtsm_connect(lfd, &sin, 255, &afd);		/* directly connected */
+	bgp_accept(D, afd, &lo, 40012);
+	assert_string_equal(peer_state(D, "127.0.0.1"), "OpenSent");
+	for (int i = 0; i < FAKE_IO_MAX; i++) {
+		socklen_t vl = sizeof(v);
+
+		if (fake_io[i].cb == NULL || fake_io[i].fd != afd)
+			continue;
+		assert_int_equal(getsockopt(afd, IPPROTO_IP, IP_MINTTL, &v, &vl), 0);
+		assert_int_equal(v, 255);
+		assert_int_equal(getsockopt(afd, IPPROTO_IP, IP_TTL, &v, &vl), 0);
+		assert_int_equal(v, 255);
+		found = true;
+	}
+	assert_true(found);
+	close(c);
+	fake_turn(D);
+
+	/* GTSM off: TTL 64 is fine, and no minimum TTL on the socket */
+	pc.ttl_security = false;
+	conf_one(D, pc);
+	c = gtsm_connect(lfd, &sin, 64, &afd);
+	bgp_accept(D, afd, &lo, 40013);
+	assert_string_equal(peer_state(D, "127.0.0.1"), "OpenSent");
+	sl = sizeof(v);
+	assert_int_equal(getsockopt(afd, IPPROTO_IP, IP_MINTTL, &v, &sl), 0);
+	assert_int_equal(v, 0);
+	close(c);
+	close(lfd);
+}
+
 int
 main(void)
 {
@@ -629,6 +903,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_connect_backoff, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reconfigure, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_max_prefix, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_max_prefix_warning_and_live_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gtsm_accept, setup,
 		    teardown),
 	};
 
