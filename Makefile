@@ -156,7 +156,7 @@ UT_LIBS_test_docker_translate := $(MHD_LIBS)
 # tests/unit/bgp_fake.h playing the local side, the local side's alone.
 RT_CODEC   := $(call obj,$(addprefix routing/,bgp_msg.c bgp_attr.c bgp_update.c))
 RT_BGP     := $(RT_CODEC) $(call obj,$(addprefix routing/,bgp_fsm.c peer.c rde.c rde_nexthop.c rde_out.c \
-              rde_rr.c session.c msg.c))
+              rde_rr.c session.c msg.c gr.c))
 UT_test_msg              := lib
 UT_OBJS_test_msg         := $(call obj,routing/msg.c)
 UT_test_bgp_msg          := lib
@@ -173,6 +173,8 @@ UT_test_rde_nexthop      := lib
 UT_OBJS_test_rde_nexthop := $(RT_BGP)
 UT_test_nexthop          := lib
 UT_OBJS_test_nexthop     := $(call obj,routing/nexthop.c)
+UT_test_gr               := lib
+UT_OBJS_test_gr          := $(RT_BGP)
 UT_test_rib              := ipam
 UT_OBJS_test_rib         := $(call obj,$(addprefix routing/,rib.c loop.c msg.c nat.c))
 UT_LIBS_test_rib         := $(NFT_LIBS)

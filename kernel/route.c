@@ -204,6 +204,70 @@ route_parse(const struct nlmsghdr *nlh, struct route *ret)
 	return 0;
 }
 
+int
+route_parse_hops(const struct nlmsghdr *nlh, struct route_nh *hops, size_t max)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	const struct rtmsg *rtm;
+	size_t alen, n = 0;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)))
+		return -EBADMSG;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	alen = ipaddr_len(rtm->rtm_family);
+	if (!alen || mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb) < 0)
+		return -EBADMSG;
+	if (!tb[RTA_MULTIPATH]) {
+		if (max == 0 || (!tb[RTA_GATEWAY] && !tb[RTA_OIF]))
+			return 0;
+		memset(&hops[0], 0, sizeof(hops[0]));
+		if (tb[RTA_GATEWAY] && mnl_attr_get_payload_len(tb[RTA_GATEWAY]) == alen) {
+			hops[0].gw.family = rtm->rtm_family;
+			memcpy(hops[0].gw.u.b, mnl_attr_get_payload(tb[RTA_GATEWAY]), alen);
+		}
+		if (tb[RTA_OIF])
+			hops[0].oif = (int)mnl_attr_get_u32(tb[RTA_OIF]);
+		if (rtm->rtm_flags & RTNH_F_ONLINK)
+			hops[0].flags |= ROUTE_F_ONLINK;
+		return 1;
+	}
+	{
+		const char *p = mnl_attr_get_payload(tb[RTA_MULTIPATH]);
+		size_t left = mnl_attr_get_payload_len(tb[RTA_MULTIPATH]);
+
+		while (left >= sizeof(struct rtnexthop) && n < max) {
+			const struct rtnexthop *rtnh = (const void *)p;
+			size_t len = rtnh->rtnh_len;
+
+			if (len < sizeof(*rtnh) || len > left)
+				return -EBADMSG;
+			memset(&hops[n], 0, sizeof(hops[n]));
+			hops[n].oif = rtnh->rtnh_ifindex;
+			if (rtnh->rtnh_flags & RTNH_F_ONLINK)
+				hops[n].flags |= ROUTE_F_ONLINK;
+			/* the hop's attributes follow it (RTNH_DATA) */
+			for (const struct nlattr *a = (const void *)(p + RTNH_ALIGN(sizeof(*rtnh)));
+			     (const char *)a + sizeof(*a) <= p + len &&
+			     a->nla_len >= sizeof(*a) && (const char *)a + a->nla_len <= p + len;
+			     a = (const void *)((const char *)a + NLA_ALIGN(a->nla_len))) {
+				if ((a->nla_type & NLA_TYPE_MASK) != RTA_GATEWAY ||
+				    a->nla_len != NLA_HDRLEN + alen)
+					continue;
+				hops[n].gw.family = rtm->rtm_family;
+				memcpy(hops[n].gw.u.b, (const char *)a + NLA_HDRLEN, alen);
+				break;
+			}
+			n++;
+			len = RTNH_ALIGN(len);
+			if (len >= left)
+				break;
+			p += len;
+			left -= len;
+		}
+	}
+	return (int)n;
+}
+
 static int
 route_dump_cb(const struct nlmsghdr *nlh, void *arg)
 {

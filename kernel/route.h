@@ -50,6 +50,11 @@ int route_build(struct nl *nl, void *buf, size_t size, uint16_t type, uint16_t f
  * -ENOMSG: not a route message; -EBADMSG: malformed. */
 int route_parse(const struct nlmsghdr *nlh, struct route *ret);
 
+/* The next hops of a route message: its RTA_GATEWAY / RTA_OIF / ONLINK,
+ * or those of every hop of its RTA_MULTIPATH, at most max of them into
+ * hops.  Returns how many (0: none), or -EBADMSG. */
+int route_parse_hops(const struct nlmsghdr *nlh, struct route_nh *hops, size_t max);
+
 /* add: CREATE|EXCL (-EEXIST when present); replace: CREATE|REPLACE. */
 int route_add(struct nl *nl, const struct route *rt);
 int route_replace(struct nl *nl, const struct route *rt);

@@ -124,10 +124,17 @@ status_print(const cJSON *root)
 		snprintf(row->cell[2], sizeof(row->cell[2]), "%s", cJSON_IsTrue(up) ? "up" : "start");
 		status_since(cJSON_IsNumber(since) ? since->valuedouble : 0, row->cell[3],
 			     sizeof(row->cell[3]));
+		const cJSON *gr = cJSON_GetObjectItemCaseSensitive(p, "graceful_restart");
+		const cJSON *stale = cJSON_GetObjectItemCaseSensitive(gr, "stale_routes");
+		char grs[48] = "";
+
+		if (cJSON_IsNumber(stale) && stale->valuedouble > 0)
+			snprintf(grs, sizeof(grs), " (graceful restart: %.0f stale routes)",
+				 stale->valuedouble);
 		if (info[0] && strcmp(info, state) != 0)
-			snprintf(row->cell[4], sizeof(row->cell[4]), "%s %.120s", state, info);
+			snprintf(row->cell[4], sizeof(row->cell[4]), "%s %.100s%s", state, info, grs);
 		else
-			snprintf(row->cell[4], sizeof(row->cell[4]), "%s", state);
+			snprintf(row->cell[4], sizeof(row->cell[4]), "%s%s", state, grs);
 	}
 	status_table("IPv4 BGP status", rows4, n4);
 	printf("\n");

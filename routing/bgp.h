@@ -1,7 +1,7 @@
 /* bgp.h — the BGP side's private declarations, shared by session.c
  * (sockets, buffers), peer.c (the set of peers), bgp_fsm.c (the RFC 4271
- * §8 state machine), rde.c (Adj-RIB-In, best path) and rde_out.c
- * (Adj-RIB-Out queues).  Nothing outside those files includes this; the
+ * §8 state machine), rde.c (Adj-RIB-In, best path), rde_out.c
+ * (Adj-RIB-Out queues) and gr.c (graceful restart).  Nothing outside those files includes this; the
  * local side sees leafnetd.h and msg.h only.
  */
 #ifndef LEAFNET_BGP_H
@@ -25,11 +25,24 @@
 #define BGP_QUICK_TRIES		30		/* ... this many times, then back off */
 #define BGP_HOLD_OPENSENT_S	240		/* RFC 4271 §8: "large" */
 #define BGP_GR_TIME		120		/* restart time advertised */
+/* Graceful restart (RFC 4724, gr.c).  As the restarting speaker: route
+ * selection waits at most this long for the peers' End-of-RIB (seconds,
+ * never minutes: a dead peer must not freeze a restarted node).  As the
+ * helper: a peer's stale routes live at most its restart time, capped
+ * here, while it is down, and at most BGP_GR_STALE_S for its End-of-RIB
+ * once it is back. */
+#define BGP_GR_DEFER_S		10
+#define BGP_GR_RESTART_MAX_S	BGP_GR_TIME
+#define BGP_GR_STALE_S		60
+#define GR_AF_V4		0x1	/* family bits of the gr_* fields */
+#define GR_AF_V6		0x2
 #define BGP_LOCAL_PREF_DEF	100
 #define BGP_PEER_CONNECT_MS	30000		/* a connect(2) may take */
-/* A connection from a graceful-restart peer while Established replaces
- * the session only once it is older than this: a younger one may still
- * see the tail of an OPEN collision (RFC 4271 §6.8), not a restart. */
+/* A connection from a graceful-restart peer while Established is held as
+ * a second connection, and its valid OPEN replaces the session (RFC 4724
+ * §4.2; a bare TCP connection never does), only once the session is older
+ * than this: a younger one may still see the tail of an OPEN collision
+ * (RFC 4271 §6.8), not a restart, and is refused with Cease/7. */
 #define BGP_RESTART_GUARD_MS	3000
 /* GTSM (RFC 5082) for a directly connected peer (TrustRadius 0): we send
  * with TTL / hop limit 255 and accept nothing that arrives lower, so no
@@ -69,6 +82,8 @@ struct bgp_conn {
 	bool		 outgoing;	/* we called connect() */
 	bool		 connecting;	/* connect() in progress */
 	bool		 open_sent;
+	bool		 notified;	/* we sent a NOTIFICATION on it (kept
+					 * by session_close, reset on attach) */
 	bool		 pollout;	/* POLLOUT currently requested */
 	uint8_t		*rbuf;		/* BGP_RBUF_SIZE */
 	size_t		 rlen;
@@ -127,6 +142,16 @@ struct peer {
 	uint64_t	 flaps;		/* Established -> anything else */
 	char		 last_error[128];	/* the last info that was not "Established" */
 
+	/* graceful restart (RFC 4724, gr.c), from its last OPEN */
+	uint16_t	 gr_time;	/* its restart time, s */
+	uint8_t		 gr_flags;	/* its R and N bits (BGP_GR_F_*) */
+	uint8_t		 gr_af;		/* families in its capability (GR_AF_*) */
+	uint8_t		 gr_fwd;	/* ... with forwarding state kept (F) */
+	uint8_t		 gr_eor;	/* End-of-RIB received this session */
+	uint8_t		 gr_stale_af;	/* families whose stale paths we keep */
+	uint64_t	 gr_stale;	/* stale paths in the Adj-RIB-In */
+	struct ld_timer	 gr_timer;	/* down: restart time; up: End-of-RIB */
+
 	struct rde_peer	*rde;		/* the RDE's per-peer state (rde_out.c) */
 	bool		 reset_pending;	/* out of resources: Cease/8 */
 
@@ -153,6 +178,11 @@ struct bgp {
 	struct peer	*peers;
 	struct rde	*rde;
 	uint32_t	 rng;
+
+	/* graceful restart as the restarting speaker (gr.c) */
+	bool		 gr_restarting;	/* R bit sent; route selection deferred */
+	uint64_t	 gr_kept;	/* learned routes the kernel kept for us */
+	struct ld_timer	 gr_defer;	/* Selection_Deferral_Timer */
 };
 
 /* session.c */
@@ -208,6 +238,36 @@ const char	*bgp_event_name(enum bgp_event ev);
 /* An OPEN on the colliding connection: settle which one stays. */
 void		 bgp_collision(struct peer *p);
 
+/* gr.c: graceful restart (RFC 4724), both roles */
+/* Our capability for an OPEN: restart time, R while deferring, F for
+ * both families (the workload routes are the kernel's, and the learned
+ * ones outlive us). */
+void		 gr_open_caps(const struct bgp *b, struct bgp_caps *c);
+/* Take what the peer's OPEN says about graceful restart. */
+void		 gr_open_negotiate(struct peer *p, const struct bgp_open *o);
+/* Leaving Established on ev: keep the peer's routes as stale? */
+bool		 gr_retain(const struct peer *p, enum bgp_event ev);
+/* The session went down and gr_retain() said so: mark its routes stale,
+ * start the restart timer. */
+void		 gr_peer_down(struct peer *p);
+/* The session is Established: drop what the new OPEN does not preserve,
+ * wait for End-of-RIB for the rest. */
+void		 gr_peer_up(struct peer *p);
+/* End-of-RIB for afi/safi from p. */
+void		 gr_eor(struct peer *p, uint16_t afi, uint8_t safi);
+/* The peer stops (deconfigured, config change, shutdown): no stale
+ * routes survive it. */
+void		 gr_stop(struct peer *p);
+/* Run due restart / stale-path timers and the deferral timer; returns
+ * the earlier of next and their next due time (0 = none). */
+uint64_t	 gr_timers(struct bgp *b, uint64_t now, uint64_t next);
+/* LD_MSG_GR_KEPT from the local side. */
+void		 gr_local_msg(struct bgp *b, const struct ld_msg *m);
+/* Route selection is waiting for End-of-RIB (RFC 4724 §4.1). */
+bool		 gr_deferring(const struct bgp *b);
+/* Re-check whether the deferral can end (a peer came up or left). */
+void		 gr_check_deferral(struct bgp *b);
+
 /* rde.c */
 int		 rde_init(struct bgp *b);
 void		 rde_free(struct bgp *b);
@@ -216,6 +276,11 @@ int		 rde_update(struct peer *p, const struct bgp_update *u,
 		    const struct bgp_err *err);
 /* The session went down: forget what it told us, fix the kernel. */
 void		 rde_peer_down(struct peer *p);
+/* Remove p's paths of family (0: all), or only its stale ones; returns
+ * how many went. */
+size_t		 rde_peer_flush(struct peer *p, int family, bool stale_only);
+/* Route selection for every prefix (the deferral is over). */
+void		 rde_decide_all(struct bgp *b);
 /* The session came up or asked for a refresh: queue the whole table. */
 void		 rde_peer_up(struct peer *p);
 void		 rde_peer_refresh(struct peer *p);

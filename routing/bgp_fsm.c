@@ -25,11 +25,12 @@
  *    collision detection (§6.8) runs between OpenSent/OpenConfirm and a
  *    second connection, and a connection arriving in Established is
  *    closed with Cease/7 -- unless the peer negotiated graceful restart:
- *    then it has restarted without its old connection's FIN or RST
- *    reaching us (a host reboot), and the new connection replaces the
- *    dead session at once (RFC 4724 §4.2; see bgp_accept()).  We are not
- *    a restart helper: the old session's routes go with it and come back
- *    with the new session's UPDATEs.
+ *    then it may have restarted without its old connection's FIN or RST
+ *    reaching us (a host reboot).  The new connection is held as the
+ *    second one, and only a valid OPEN on it replaces the session (RFC
+ *    4724 §4.2, bgp_collision()): a bare TCP connection from the peer's
+ *    address never touches it.  The old session's routes stay, stale,
+ *    until the new one's End-of-RIB (gr.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -83,7 +84,10 @@ change_state(struct peer *p, enum bgp_state state, enum bgp_event ev)
 	if (old == BGP_STATE_ESTABLISHED) {
 		p->flaps++;
 		rde_out_clear(p);
-		rde_peer_down(p);
+		if (gr_retain(p, ev))
+			gr_peer_down(p);	/* keep its routes, stale */
+		else
+			rde_peer_down(p);
 	}
 	if (state == BGP_STATE_ESTABLISHED) {
 		p->retry_s = p->conf.connect_retry;
@@ -91,6 +95,7 @@ change_state(struct peer *p, enum bgp_state state, enum bgp_event ev)
 		p->up_ms = ld_now_ms();
 		(void)snprintf(p->info, sizeof(p->info), "Established");
 		rde_peer_up(p);
+		gr_peer_up(p);
 	}
 }
 
@@ -128,15 +133,35 @@ retry_wait(struct peer *p)
 }
 
 /* Drop the session: Idle, then start again after the back-off (quick:
- * after retry_wait()). */
+ * after retry_wait()).  An Established session that dies while a
+ * graceful-restart peer's new connection waits for its OPEN (bgp_accept())
+ * hands over to it: that is the restarted peer, and our OPEN is already
+ * on its way. */
 static void
 fsm_down_after(struct peer *p, enum bgp_event ev, bool quick)
 {
+	bool handover = p->state == BGP_STATE_ESTABLISHED &&
+	    p->coll.fd >= 0 && p->coll.open_sent &&
+	    (ev == BGP_EV_TCP_FAILS || ev == BGP_EV_HOLD_TIMER);
+	struct bgp_conn tmp;
+
 	session_close(p, &p->conn);
-	session_close(p, &p->coll);
+	if (!handover)
+		session_close(p, &p->coll);
 	timers_stop(p);
 	change_state(p, BGP_STATE_IDLE, ev);
-	peer_timer_set(p, &p->idlehold, quick ? retry_wait(p) : backoff(p));
+	if (!handover) {
+		peer_timer_set(p, &p->idlehold, quick ? retry_wait(p) :
+		    backoff(p));
+		return;
+	}
+	log_info("neighbor %s: the new connection takes over", peer_addr(p));
+	tmp = p->conn;			/* swap: buffers stay allocated */
+	p->conn = p->coll;
+	p->coll = tmp;
+	timer_stop(&p->conn.timer);
+	peer_timer_set(p, &p->hold, BGP_HOLD_OPENSENT_S * 1000ULL);
+	change_state(p, BGP_STATE_OPENSENT, BGP_EV_TCP_CONFIRMED);
 }
 
 static void
@@ -249,15 +274,16 @@ open_negotiate(struct peer *p, const struct bgp_open *o)
 	p->keepalive_s = h / 3;
 	p->as4 = (o->caps.flags & BGP_CAPS_F_AS4) != 0;
 	p->rrefresh = (o->caps.flags & BGP_CAPS_F_RR) != 0;
-	p->gr = (o->caps.flags & BGP_CAPS_F_GR) != 0;
+	gr_open_negotiate(p, o);
 	p->af_v4 = caps_has_mp(&o->caps, BGP_AFI_IPV4);
 	p->af_v6 = caps_has_mp(&o->caps, BGP_AFI_IPV6);
 	log_info("neighbor %s: OPEN AS %u id %s hold %u s (negotiated %u), "
-	    "%s%s%s%s%s", peer_addr(p), o->as,
+	    "%s%s%s%s%s%s", peer_addr(p), o->as,
 	    inet_ntoa((struct in_addr){ htonl(o->bgpid) }), o->holdtime, h,
 	    p->af_v4 ? "ipv4 " : "", p->af_v6 ? "ipv6 " : "",
 	    p->as4 ? "as4 " : "", p->rrefresh ? "route-refresh " : "",
-	    p->gr ? "graceful-restart" : "");
+	    p->gr ? "graceful-restart" : "",
+	    p->gr_flags & BGP_GR_F_RESTART ? " (restarting)" : "");
 }
 
 static void
@@ -355,8 +381,12 @@ recv_update(struct peer *p)
 		    bgp_suberr_name(p->err.code, p->err.subcode),
 		    p->err.reason ? p->err.reason : "",
 		    bgp_err_action_name(p->err.action));
-	if (rde_update(p, &u, &p->err) < 0)
+	if (rde_update(p, &u, &p->err) < 0) {
 		session_maxpfx_exceeded(p);	/* Cease/1, hold-down */
+		return;
+	}
+	if (u.flags & BGP_UPD_F_EOR)
+		gr_eor(p, u.eor_afi, u.eor_safi);
 }
 
 static void
@@ -397,6 +427,7 @@ bgp_fsm(struct peer *p, enum bgp_event ev)
 		session_close(p, &p->coll);
 		timers_stop(p);
 		change_state(p, BGP_STATE_IDLE, ev);
+		gr_stop(p);
 		return;
 	}
 	if (ev == BGP_EV_HDR_ERR || ev == BGP_EV_OPEN_ERR ||
@@ -550,6 +581,42 @@ bgp_fsm(struct peer *p, enum bgp_event ev)
 	}
 }
 
+/* A valid OPEN on a second connection while Established.  A peer that
+ * negotiated graceful restart has restarted (RFC 4724 §4.2): the old
+ * session is closed without a NOTIFICATION (its other end is gone), its
+ * routes stay as stale (gr_retain() on BGP_EV_OPEN), and the new
+ * connection carries on from OpenSent with this OPEN.  Anyone else gets
+ * Cease/7 on the new connection (RFC 4271 §6.8). */
+static void
+fsm_replace(struct peer *p)
+{
+	struct bgp_conn tmp;
+
+	if (!p->gr) {
+		log_info("neighbor %s: OPEN on a second connection while "
+		    "Established: Cease/Connection Collision Resolution",
+		    peer_addr(p));
+		session_send_notification(p, &p->coll, BGP_ERRC_CEASE,
+		    BGP_ERRS_CEASE_COLLISION, NULL, 0);
+		session_close(p, &p->coll);
+		return;
+	}
+	log_info("neighbor %s: valid OPEN on a new connection while "
+	    "Established: the peer restarted (graceful restart); replacing "
+	    "the old session", peer_addr(p));
+	(void)snprintf(p->info, sizeof(p->info), "peer restarted");
+	session_close(p, &p->conn);
+	timers_stop(p);
+	change_state(p, BGP_STATE_IDLE, BGP_EV_OPEN);
+	tmp = p->conn;			/* swap: buffers stay allocated */
+	p->conn = p->coll;
+	p->coll = tmp;
+	timer_stop(&p->conn.timer);
+	peer_timer_set(p, &p->hold, BGP_HOLD_OPENSENT_S * 1000ULL);
+	change_state(p, BGP_STATE_OPENSENT, BGP_EV_TCP_CONFIRMED);
+	bgp_fsm(p, BGP_EV_OPEN);	/* p->msg is still this OPEN */
+}
+
 /* RFC 4271 §6.8: an OPEN arrived on the second connection (p->coll).  The
  * connection opened by the speaker with the higher BGP identifier stays;
  * the other one gets Cease/Connection Collision Resolution. */
@@ -571,10 +638,13 @@ bgp_collision(struct peer *p)
 		remote_wins = o.bgpid > local;
 	else			/* RFC 6286 §2.3: same id (eBGP), larger AS */
 		remote_wins = o.as > p->bgp->local_as;
+	if (p->state == BGP_STATE_ESTABLISHED) {
+		fsm_replace(p);
+		return;
+	}
 	/* the second connection is always the one the peer opened; it only
 	 * replaces ours if ours was opened by us and the peer wins */
-	if (p->state == BGP_STATE_ESTABLISHED || !remote_wins ||
-	    !p->conn.outgoing) {
+	if (!remote_wins || !p->conn.outgoing) {
 		log_info("neighbor %s: collision: keeping the %s connection",
 		    peer_addr(p), p->conn.outgoing ? "outgoing" : "first");
 		session_send_notification(p, &p->coll, BGP_ERRC_CEASE,

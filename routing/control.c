@@ -2,7 +2,12 @@
  *
  * Protocol: one JSON object per line each way (requests: ctl/ctl_proto.h).
  *   {"cmd":"status"}  -> {"running":true,"node":..,"as":..,"router_id":..,
- *                         "routes":N,"advertised":N,"resyncs":N,"peers":[..]}
+ *                         "routes":N,"advertised":N,"resyncs":N,
+ *                         "graceful_restart":{"restarting","kept_routes",
+ *                         "deferral_left_ms","stale_learned"},"peers":[{..,
+ *                         "flaps","graceful_restart":{"capable",
+ *                         "restart_time","restarting","stale_routes",
+ *                         "stale_expires_ms"}}]}
  *   {"cmd":"reload"}  -> {"ok":true,"revision":N} | {"error":".."}
  *   {"cmd":"routes"}  -> {"local":[{"prefix","network","kernel","advertised",
  *                         "aggregate","communities"}],"learned":[{"prefix","nexthops"}]}
@@ -129,6 +134,20 @@ ctl_status(struct ld *d)
 	cJSON_AddNumberToObject(o, "routes", (double)rib_count(d->rib));
 	cJSON_AddNumberToObject(o, "advertised", (double)rib_exported(d->rib));
 	cJSON_AddNumberToObject(o, "resyncs", (double)kroute_resyncs(d));
+	{
+		cJSON *gr = cJSON_AddObjectToObject(o, "graceful_restart");
+		uint64_t kept, left;
+		bool restarting;
+
+		bgp_gr_status(d->bgp, &restarting, &kept, &left);
+		if (gr != NULL) {
+			cJSON_AddBoolToObject(gr, "restarting", restarting);
+			cJSON_AddNumberToObject(gr, "kept_routes", (double)kept);
+			cJSON_AddNumberToObject(gr, "deferral_left_ms", (double)left);
+			cJSON_AddNumberToObject(gr, "stale_learned",
+						(double)kroute_stale_count(d));
+		}
+	}
 	peers = cJSON_AddArrayToObject(o, "peers");
 	for (size_t i = 0; peers && i < n; i++) {
 		struct peer_status ps;
@@ -165,6 +184,18 @@ ctl_status(struct ld *d)
 		}
 		if (ps.down_until)
 			cJSON_AddNumberToObject(p, "down_until", (double)ps.down_until);
+		cJSON_AddNumberToObject(p, "flaps", (double)ps.flaps);
+		{
+			cJSON *gr = cJSON_AddObjectToObject(p, "graceful_restart");
+
+			if (gr == NULL)
+				continue;
+			cJSON_AddBoolToObject(gr, "capable", ps.gr);
+			cJSON_AddNumberToObject(gr, "restart_time", ps.gr_time);
+			cJSON_AddBoolToObject(gr, "restarting", ps.gr_restarting);
+			cJSON_AddNumberToObject(gr, "stale_routes", (double)ps.gr_stale);
+			cJSON_AddNumberToObject(gr, "stale_expires_ms", (double)ps.gr_stale_ms);
+		}
 	}
 	return o;
 }

@@ -46,6 +46,9 @@ ld_local_msg(const struct ld_msg *m, void *arg)
 	case LD_MSG_NH_UNTRACK:
 		kroute_nh_msg(d, m);
 		break;
+	case LD_MSG_KR_SWEEP:
+		kroute_sweep(d);
+		break;
 	case LD_MSG_LOCAL_DUMP_REQ:
 		if (d->rib != NULL)
 			rib_dump(d->rib, m->id);
@@ -205,7 +208,10 @@ ld_run(const char *config_path, bool debug)
 		ld_stop(&d, "startup failed");
 		return r;
 	}
-	ld_exchange(&d);		/* the first dump's routes */
+	/* the first dump's routes, and LD_MSG_GR_KEPT (kroute_open()): the
+	 * BGP side knows it is restarting before any OPEN goes out, as every
+	 * connection completes in a loop turn */
+	ld_exchange(&d);
 	log_info("leafnetd running: node %s, AS %u, %zu peers, %zu workload routes",
 		 d.conf.base.node_name, d.conf.local_as, d.conf.n_peers, rib_count(d.rib));
 

@@ -23,8 +23,15 @@
  * routes costs a handful of system calls, not 1,000 round trips.  They are
  * installed with rtm_protocol LEAFNET_RTPROT_LEARNED (77, lib/leafnet.h):
  * never mistaken for workload routes, and never another daemon's (FRR and
- * others use RTPROT_BGP, 186).  At start and stop only protocol 77 is
- * flushed.  ECMP through RTA_MULTIPATH (route_build()).
+ * others use RTPROT_BGP, 186).  ECMP through RTA_MULTIPATH (route_build()).
+ *
+ * Graceful restart (RFC 4724, routing/gr.c): the learned routes a killed
+ * or restarted leafnetd left are kept at start, as installed, marked stale
+ * and wanted by nobody yet, and the BGP side is told (LD_MSG_GR_KEPT).  A
+ * KR_CHANGE whose hops resolve to what the kernel has only clears the
+ * mark (no netlink request at all); at LD_MSG_KR_SWEEP (route selection
+ * done) what is still stale is removed.  At a clean stop every learned
+ * route goes.
  *
  * This is the only file that writes routes (route.h) for leafnetd.
  */
@@ -76,6 +83,7 @@ struct learned {
 	bool probed;			/* ... done; until a retry, not again */
 	bool timed;			/* the back-off's retry is running */
 	bool soon;			/* retry_due brought forward by a change */
+	bool stale;			/* a previous run's, not wanted again yet */
 	uint32_t retry_ms;		/* current back-off; 0: none */
 	uint64_t retry_due;		/* refused: try again then; 0: no */
 	uint64_t refused;		/* when it last was */
@@ -103,6 +111,7 @@ struct kroute {
 	size_t resyncs;
 	struct htab learned;		/* struct learned by prefix */
 	size_t n_installed;		/* ... with a route in the kernel */
+	size_t n_stale;			/* ... a previous run's, stale */
 	struct nh_table *nh;		/* next-hop resolution (nexthop.c) */
 	bool kernel_changed;		/* a kernel route, address or link did */
 	struct prefix *todo;		/* learned routes to look at again */
@@ -505,6 +514,12 @@ kroute_learned_count(const struct ld *d)
 
 static void kr_sync(struct ld *d, struct learned *l);
 
+static int
+kr_hop_qcmp(const void *a, const void *b)
+{
+	return route_nh_cmp(a, b);	/* the order nh_route_hops() returns */
+}
+
 static bool
 hops_eq(const struct route_nh *a, size_t na, const struct route_nh *b, size_t nb)
 {
@@ -550,6 +565,8 @@ learned_new(struct kroute *kr, const struct prefix *p)
 static void
 learned_free(struct kroute *kr, struct learned *l)
 {
+	if (l->stale)
+		kr->n_stale--;
 	if (l->retry_due)
 		kr->n_retry--;
 	if (l->n_inst)
@@ -785,12 +802,22 @@ kr_sync(struct ld *d, struct learned *l)
 	char a[PREFIX_STRLEN];
 	struct route rt;
 	size_t n;
+	bool kept = false;
 	int r;
 
+	if (l->stale) {
+		if (l->n == 0)
+			return;		/* a previous run's: only the sweep */
+		l->stale = false;	/* wanted again (graceful restart) */
+		kr->n_stale--;
+		kept = true;
+	}
 	if (l->npend > 0)		/* judge against what the kernel has */
 		kr_batch_send(d);
 	n = kr_want(kr, l, hops);
 	if (hops_eq(hops, n, l->inst, l->n_inst)) {
+		if (kept)		/* the kernel has it already */
+			(void)nh_learned_set(kr->nh, &l->p, l->nh, l->n);
 		if (l->n == 0 && l->n_inst == 0 && l->npend == 0)
 			learned_free(kr, l);
 		return;
@@ -1085,60 +1112,135 @@ kroute_learned_walk(struct ld *d,
 }
 
 /* Routes of LEAFNET_RTPROT_LEARNED left by a previous run (one that was
- * killed and could not remove them), and only those: other daemons'
- * routes (FRR's zebra uses RTPROT_BGP) are none of ours.  With graceful
- * restart (RFC 4724) we would keep them until the peers' End-of-RIB and
- * then delete only the stale ones; until then a restart starts clean.
- *
- * The dump only collects them: a request on the same socket while the
- * dump is being read would swallow the rest of the dump (its answers are
- * skipped as stale) and leave the dump waiting for an NLMSG_DONE that
- * never comes -- leafnetd hung at start after any crash.  Then they go
- * in batches. */
-struct kr_stale {
-	struct route *rt;
-	size_t n, cap;
+ * killed, or restarted), and only those: other daemons' routes (FRR's
+ * zebra uses RTPROT_BGP) are none of ours.  They keep forwarding while we
+ * are away and come back: each is adopted into the learned table as
+ * installed (every hop of it: RTA_MULTIPATH, or a kernel that dumps IPv6
+ * ECMP hop by hop), wanted by nobody and marked stale, and the BGP side
+ * defers route selection until the peers' End-of-RIB (gr.c).  The dump
+ * only collects: a request on the same socket while the dump is being
+ * read would swallow the rest of it. */
+struct kr_adopt {
+	struct kroute *kr;
+	size_t n;
+	int err;
 };
 
 static int
-kr_stale_cb(const struct route *rt, void *arg)
+kr_adopt_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	struct kr_stale *st = arg;
+	struct kr_adopt *ka = arg;
+	struct kroute *kr = ka->kr;
+	struct route_nh hops[ROUTE_NH_MAX];
+	struct learned *l;
+	struct route rt;
+	size_t have;
+	int n;
 
-	if (GROW(st->rt, st->cap, st->n + 1) < 0)
-		return -ENOMEM;
-	st->rt[st->n++] = *rt;
-	return 0;
+	if (nlh->nlmsg_type != RTM_NEWROUTE || route_parse(nlh, &rt) < 0 ||
+	    rt.protocol != LEAFNET_RTPROT_LEARNED || rt.type != RTN_UNICAST ||
+	    rt.table != RT_TABLE_MAIN)
+		return MNL_CB_OK;
+	prefix_mask(&rt.dst);
+	if ((l = learned_find(kr, &rt.dst)) == NULL) {
+		if ((l = learned_new(kr, &rt.dst)) == NULL) {
+			ka->err = -ENOMEM;
+			return MNL_CB_OK;
+		}
+		l->stale = true;
+		kr->n_stale++;
+		ka->n++;
+	}
+	have = l->n_inst;
+	if (have > 0)
+		memcpy(hops, l->inst, have * sizeof(hops[0]));
+	/* none (not one we make): kept without, so never "the same", and
+	 * swept at the end */
+	if ((n = route_parse_hops(nlh, hops + have, ROUTE_NH_MAX - have)) < 0)
+		n = 0;
+	have += (size_t)n;
+	if (have == 0) {		/* still "installed", so it is removed */
+		memset(hops, 0, sizeof(hops[0]));
+		have = 1;
+	}
+	qsort(hops, have, sizeof(hops[0]), kr_hop_qcmp);
+	if (arr_set((void **)&l->inst, hops, have, sizeof(hops[0])) < 0) {
+		ka->err = -ENOMEM;
+		return MNL_CB_OK;
+	}
+	if (l->n_inst == 0)
+		kr->n_installed++;
+	l->n_inst = (uint8_t)have;
+	/* until it is wanted again, it resolves next hops through its
+	 * kernel gateways (a recursive route behind it stays usable) */
+	{
+		struct ipaddr gw[ROUTE_NH_MAX];
+		size_t m = 0;
+
+		for (size_t i = 0; i < have; i++)
+			if (hops[i].gw.family)
+				gw[m++] = hops[i].gw;
+		(void)nh_learned_set(kr->nh, &l->p, gw, m);
+	}
+	return MNL_CB_OK;
 }
 
 static void
-kr_flush_stale(struct ld *d)
+kr_adopt_stale(struct ld *d)
 {
-	struct kroute *kr = d->kr;
-	struct kr_stale st = { 0 };
-	size_t gone = 0;
+	char buf[NL_MSG_SIZE] = { 0 };
+	struct kr_adopt ka = { .kr = d->kr };
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
 	int r;
 
-	r = route_dump(&kr->req, AF_UNSPEC, 0, LEAFNET_RTPROT_LEARNED, kr_stale_cb, &st);
-	if (r < 0)
-		log_warnx("dumping stale learned routes (protocol %d): %s",
-			  LEAFNET_RTPROT_LEARNED, strerror(-r));
-	kr->bfail = 0;
-	for (size_t i = 0; i < st.n; i++) {
-		struct route del;
-
-		/* by prefix, protocol and table: every next hop of it goes */
-		kr_route_init(&del, &st.rt[i].dst, true);
-		del.table = st.rt[i].table;
-		if (kr_stage(d, &del, NULL, 0, NULL, false) == 0)
-			gone++;
+	nlh = nl_msg(&d->kr->req, buf, RTM_GETROUTE, 0);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_UNSPEC;
+	r = nl_dump(&d->kr->req, nlh, kr_adopt_cb, &ka);
+	if (r < 0 || ka.err < 0)
+		log_warnx("dumping the learned routes (protocol %d) a previous run left: %s",
+			  LEAFNET_RTPROT_LEARNED, strerror(r < 0 ? -r : -ka.err));
+	if (ka.n == 0)
+		return;
+	log_info("graceful restart: %zu learned routes (protocol %d) of a previous run "
+		 "kept in the kernel, stale until the peers' End-of-RIB",
+		 ka.n, LEAFNET_RTPROT_LEARNED);
+	if (msgq_put_ctl(&d->to_bgp, LD_MSG_GR_KEPT, (uint32_t)ka.n) < 0) {
+		/* without the deferral nothing would sweep them: now then */
+		log_warnx("graceful restart: out of memory; removing them now");
+		kroute_sweep(d);
 	}
-	kr_batch_send(d);
-	gone -= kr->bfail < gone ? kr->bfail : gone;
+}
+
+void
+kroute_sweep(struct ld *d)
+{
+	struct kroute *kr = d->kr;
+	struct hnode *hn, *nx;
+	size_t i, gone = 0;
+
+	if (kr == NULL || kr->n_stale == 0)
+		return;
+	HTAB_FOR_EACH_SAFE(&kr->learned, i, hn, nx) {
+		struct learned *l = HTAB_ENTRY(hn, struct learned, hn);
+
+		if (!l->stale)
+			continue;
+		l->stale = false;
+		kr->n_stale--;
+		gone++;
+		kr_sync(d, l);		/* nothing wanted: a delete */
+	}
 	if (gone > 0)
-		log_info("removed %zu learned routes (protocol %d) a previous run left behind",
-			 gone, LEAFNET_RTPROT_LEARNED);
-	free(st.rt);
+		log_info("graceful restart: removing %zu stale learned routes (protocol %d) "
+			 "no peer advertised again", gone, LEAFNET_RTPROT_LEARNED);
+}
+
+size_t
+kroute_stale_count(const struct ld *d)
+{
+	return d->kr ? d->kr->n_stale : 0;
 }
 
 /* ---- life ------------------------------------------------------------- */
@@ -1172,7 +1274,7 @@ kroute_open(struct ld *d)
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	}
-	kr_flush_stale(d);
+	kr_adopt_stale(d);
 	/* subscribe before the dump: a change during the dump is then seen
 	 * again as an event, which the RIB takes idempotently */
 	r = kr_mon_open(d);

@@ -183,6 +183,8 @@ void rib_set_sources(struct rib *r, const struct network *nets, size_t n_nets,
 
 /* kroute.c */
 int  kroute_open(struct ld *d);
+/* Learned routes a previous run left (protocol 77) are kept, stale, and
+ * announced to the BGP side (LD_MSG_GR_KEPT on d->to_bgp). */
 void kroute_close(struct ld *d);		/* removes our learned routes */
 /* Targeted check of one prefix (the control "notify" fast path). */
 int  kroute_check(struct ld *d, const struct prefix *p);
@@ -194,6 +196,10 @@ void kroute_learned_msg(struct ld *d, const struct ld_msg *m);
 /* A NH_TRACK / NH_UNTRACK message: watch a next hop (answered at once
  * with NH_STATE, then again whenever its state changes) or stop. */
 void kroute_nh_msg(struct ld *d, const struct ld_msg *m);
+/* LD_MSG_KR_SWEEP: stage the removal of every learned route still stale
+ * (graceful restart: a previous run's, not advertised again). */
+void kroute_sweep(struct ld *d);
+size_t kroute_stale_count(const struct ld *d);		/* stale learned routes */
 /* Send the staged batch (one netlink batch per turn, N requests then N
  * ACKs, extack of each failure logged), then what that and the kernel's
  * changes lead to: next hops re-resolved (NH_STATE to the BGP side),

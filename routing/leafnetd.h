@@ -150,8 +150,18 @@ struct peer_status {
 	bool max_prefix_warning;
 	uint16_t max_prefix_restart;	/* minutes */
 	time_t down_until;		/* wall clock end of a max-prefix hold-down; 0 = none */
+	/* graceful restart (RFC 4724) */
+	bool gr;			/* the peer advertised the capability */
+	uint16_t gr_time;		/* its restart time, s */
+	bool gr_restarting;		/* its last OPEN had the R bit */
+	uint64_t gr_stale;		/* its routes we keep as stale */
+	uint64_t gr_stale_ms;		/* ... at most this much longer */
 };
 size_t bgp_peer_count(const struct bgp *b);
 int    bgp_peer_status(const struct bgp *b, size_t i, struct peer_status *ret);
+/* Our own restart: route selection deferred (restarting), the learned
+ * routes the kernel kept, the deferral time left. */
+void   bgp_gr_status(const struct bgp *b, bool *ret_restarting, uint64_t *ret_kept,
+		     uint64_t *ret_left_ms);
 
 #endif

@@ -5,12 +5,14 @@
  *        |  to_local: LD_MSG_KR_CHANGE / KR_DELETE  (install / remove a
  *        |            learned route), LD_MSG_LOCAL_DUMP_REQ (send me the
  *        |            whole table: a peer came up or asked for a refresh),
- *        v            LD_MSG_NH_TRACK / NH_UNTRACK (watch a next hop)
+ *        |            LD_MSG_NH_TRACK / NH_UNTRACK (watch a next hop),
+ *        v            LD_MSG_KR_SWEEP (graceful restart: drop the stale rest)
  *   local side (kroute.c nexthop.c rib.c nat.c config.c control.c)
  *        |  to_bgp:   LD_MSG_LOCAL_ADV / LOCAL_WD (advertise / withdraw a
  *        |            local prefix; id 0: a change for every peer, id N:
  *        |            part of the answer to dump N), LD_MSG_LOCAL_DUMP_END,
- *        v            LD_MSG_NH_STATE (a watched next hop is usable or not)
+ *        |            LD_MSG_NH_STATE (a watched next hop is usable or not),
+ *        v            LD_MSG_GR_KEPT (the kernel kept id learned routes)
  *   BGP side
  *
  * Neither side calls the other.  A message is a flat struct with no
@@ -44,6 +46,13 @@ enum ld_msg_type {
 	LD_MSG_NH_UNTRACK,		/* BGP -> local: p.addr is no longer used */
 	LD_MSG_NH_STATE,		/* local -> BGP: p.addr is u.nh.state (an
 					 * answer to NH_TRACK, then every change) */
+	/* graceful restart (RFC 4724) as the restarting speaker */
+	LD_MSG_GR_KEPT,			/* local -> BGP: id learned routes of a
+					 * previous run are still in the
+					 * kernel, marked stale */
+	LD_MSG_KR_SWEEP,		/* BGP -> local: route selection is
+					 * done; remove the learned routes
+					 * still stale */
 };
 
 /* What the local side says of a next hop (RFC 4271 §5.1.3, §9.1.2.1). */

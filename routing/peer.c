@@ -250,6 +250,7 @@ bgp_configure(struct bgp *b, const struct ld_conf *conf)
 			(void)session_md5(b->listener_fd, &p->conf.addr, "");
 		peer_remove(p, BGP_ERRS_CEASE_DECONFIG, NULL);
 	}
+	gr_check_deferral(b);		/* a peer it waited for may be gone */
 	return 0;
 }
 
@@ -281,19 +282,6 @@ bgp_accept(struct bgp *b, int fd, const struct ipaddr *from,
 		close(fd);
 		return;
 	}
-	if (p->state == BGP_STATE_ESTABLISHED && p->gr &&
-	    ld_now_ms() - p->up_ms >= BGP_RESTART_GUARD_MS) {
-		/* RFC 4724 §4.2: a peer that negotiated graceful restart and
-		 * connects while we still hold its session has restarted,
-		 * and its old connection is dead (a reboot: no FIN or RST
-		 * reached us).  Refusing would keep it out until our hold
-		 * timer expires; drop the old session and take this one. */
-		log_info("neighbor %s: new connection while Established: the "
-		    "peer restarted (graceful restart); replacing the old "
-		    "session", peer_addr(p));
-		bgp_fsm(p, BGP_EV_TCP_FAILS);
-		(void)snprintf(p->info, sizeof(p->info), "peer restarted");
-	}
 	if (p->state == BGP_STATE_IDLE && !timer_running(&p->idlehold)) {
 		log_info("neighbor %s: connection refused: peer is stopped",
 		    peer_addr(p));
@@ -313,6 +301,18 @@ bgp_accept(struct bgp *b, int fd, const struct ipaddr *from,
 			goto refuse;
 		bgp_fsm(p, BGP_EV_TCP_CONFIRMED);
 		return;
+	case BGP_STATE_ESTABLISHED:
+		if (!p->gr || ld_now_ms() - p->up_ms < BGP_RESTART_GUARD_MS)
+			break;
+		/* RFC 4724 §4.2: a peer that negotiated graceful restart
+		 * and connects while we hold its session may have
+		 * restarted without its old connection's FIN or RST
+		 * reaching us (a reboot).  Only a valid OPEN on the new
+		 * connection says so (bgp_collision()); until then the
+		 * session stays as it is. */
+		log_info("neighbor %s: new connection while Established; "
+		    "waiting for its OPEN (graceful restart)", peer_addr(p));
+		/* FALLTHROUGH */
 	case BGP_STATE_OPENSENT:
 	case BGP_STATE_OPENCONFIRM:
 		/* RFC 4271 §6.8: keep both until the second OPEN tells
@@ -330,26 +330,25 @@ bgp_accept(struct bgp *b, int fd, const struct ipaddr *from,
 			return;
 		}
 		peer_timer_set(p, &c->timer, BGP_HOLD_OPENSENT_S * 1000ULL);
-		log_info("neighbor %s: second connection (collision), "
-		    "waiting for its OPEN", peer_addr(p));
+		if (p->state != BGP_STATE_ESTABLISHED)
+			log_info("neighbor %s: second connection (collision), "
+			    "waiting for its OPEN", peer_addr(p));
 		return;
-	case BGP_STATE_ESTABLISHED:
-		log_info("neighbor %s: connection while Established: "
-		    "Cease/Connection Collision Resolution", peer_addr(p));
-		{
-			uint8_t buf[BGP_NOTIF_MIN_LEN];
-			struct bgp_notification n = {
-				.code = BGP_ERRC_CEASE,
-				.subcode = BGP_ERRS_CEASE_COLLISION,
-			};
-			int len = bgp_notification_encode(&n, buf, sizeof(buf));
+	}
+	/* Established, no graceful restart (or too young to be one) */
+	log_info("neighbor %s: connection while Established: "
+	    "Cease/Connection Collision Resolution", peer_addr(p));
+	{
+		uint8_t buf[BGP_NOTIF_MIN_LEN];
+		struct bgp_notification n = {
+			.code = BGP_ERRC_CEASE,
+			.subcode = BGP_ERRS_CEASE_COLLISION,
+		};
+		int len = bgp_notification_encode(&n, buf, sizeof(buf));
 
-			if (len > 0)
-				(void)send(fd, buf, (size_t)len,
-				    MSG_NOSIGNAL | MSG_DONTWAIT);
-		}
-		close(fd);
-		return;
+		if (len > 0)
+			(void)send(fd, buf, (size_t)len,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
 	}
 refuse:
 	close(fd);
@@ -404,7 +403,7 @@ bgp_timers(struct bgp *b, uint64_t now)
 		next = next_due(next, &p->hold);
 		next = next_due(next, &p->keepalive);
 	}
-	return next;
+	return gr_timers(b, now, next);
 }
 
 void
@@ -492,5 +491,27 @@ bgp_peer_status(const struct bgp *b, size_t i, struct peer_status *ret)
 			ret->down_until = time(NULL) +
 			    (time_t)((p->maxpfx_until - now + 999) / 1000);
 	}
+	ret->gr = p->gr;
+	ret->gr_time = p->gr_time;
+	ret->gr_restarting = (p->gr_flags & BGP_GR_F_RESTART) != 0;
+	ret->gr_stale = p->gr_stale;
+	if (timer_running(&p->gr_timer)) {
+		uint64_t now = ld_now_ms();
+
+		ret->gr_stale_ms = p->gr_timer.due > now ?
+		    p->gr_timer.due - now : 0;
+	}
 	return 0;
+}
+
+void
+bgp_gr_status(const struct bgp *b, bool *ret_restarting, uint64_t *ret_kept,
+    uint64_t *ret_left_ms)
+{
+	uint64_t now = ld_now_ms();
+
+	*ret_restarting = b != NULL && b->gr_restarting;
+	*ret_kept = b != NULL ? b->gr_kept : 0;
+	*ret_left_ms = *ret_restarting && b->gr_defer.due > now ?
+	    b->gr_defer.due - now : 0;
 }

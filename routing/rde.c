@@ -264,6 +264,15 @@ prefix_decide(struct bgp *b, struct rde_prefix *rp)
 	char s[PREFIX_STRLEN];
 	int rc;
 
+	if (gr_deferring(b)) {
+		/* RFC 4724 §4.1: no selection before the peers' End-of-RIB;
+		 * rde_decide_all() runs it for every prefix then */
+		if (rp->paths == NULL) {
+			htab_remove(&r->ptab, &rp->hn);
+			free(rp);
+		}
+		return;
+	}
 	for (x = rp->paths; x != NULL; x = x->next)
 		if (rde_nh_usable(x->a->nh) &&
 		    (best == NULL || path_cmp(x, best, false) < 0))
@@ -351,10 +360,16 @@ path_set(struct peer *peer, const struct prefix *p, struct rde_aset *a)
 			return 0;
 		*pp = x->next;
 		rde_nh_unlink(x);
+		if (x->stale)
+			peer->gr_stale--;
 		aset_put(r, x->a);
 		free(x);
 		peer->prefixes_received--;
 	} else if (x != NULL) {
+		if (x->stale) {		/* refreshed after a restart */
+			x->stale = false;
+			peer->gr_stale--;
+		}
 		if (x->a == a)
 			return 0;	/* the same route again */
 		rde_nh_unlink(x);
@@ -372,6 +387,7 @@ path_set(struct peer *peer, const struct prefix *p, struct rde_aset *a)
 		x->a = a;
 		x->peer = peer;
 		x->rp = rp;
+		x->stale = false;
 		x->next = rp->paths;
 		rp->paths = x;
 		rde_nh_link(x);
@@ -483,7 +499,6 @@ withdraw_all(struct peer *peer, const struct bgp_update *u)
 	withdraw_nlri(peer, &u->mp_unreach);
 }
 
-static void peer_flush_family(struct peer *peer, int family);
 
 int
 rde_update(struct peer *peer, const struct bgp_update *u,
@@ -501,8 +516,8 @@ rde_update(struct peer *peer, const struct bgp_update *u,
 		return 0;
 	}
 	if (err->action == BGP_ERR_AFISAFI_DISABLE) {
-		peer_flush_family(peer, err->afi == BGP_AFI_IPV6 ?
-		    AF_INET6 : AF_INET);
+		(void)rde_peer_flush(peer, err->afi == BGP_AFI_IPV6 ?
+		    AF_INET6 : AF_INET, false);
 		return 0;
 	}
 	if (err->action == BGP_ERR_TREAT_AS_WITHDRAW) {
@@ -544,20 +559,39 @@ rde_update(struct peer *peer, const struct bgp_update *u,
 	return rc == -ERANGE ? -1 : 0;
 }
 
-static void
-peer_flush_family(struct peer *peer, int family)
+size_t
+rde_peer_flush(struct peer *peer, int family, bool stale_only)
 {
 	struct rde *r = peer->bgp->rde;
 	struct rde_prefix *rp;
+	struct rde_path *x;
 	struct hnode *hn, *nx;
-	size_t i;
+	size_t i, n = 0;
 
 	/* prefix_decide may free the entry, never the chain's next one */
 	HTAB_FOR_EACH_SAFE(&r->ptab, i, hn, nx) {
 		rp = HTAB_ENTRY(hn, struct rde_prefix, hn);
-		if (family == 0 || rp->p.addr.family == family)
-			(void)path_set(peer, &rp->p, NULL);
+		if (family != 0 && rp->p.addr.family != family)
+			continue;
+		for (x = rp->paths; x != NULL; x = x->next)
+			if (x->peer == peer)
+				break;
+		if (x == NULL || (stale_only && !x->stale))
+			continue;
+		(void)path_set(peer, &rp->p, NULL);
+		n++;
 	}
+	return n;
+}
+
+void
+rde_decide_all(struct bgp *b)
+{
+	struct hnode *hn, *nx;
+	size_t i;
+
+	HTAB_FOR_EACH_SAFE(&b->rde->ptab, i, hn, nx)
+		prefix_decide(b, HTAB_ENTRY(hn, struct rde_prefix, hn));
 }
 
 void
@@ -584,7 +618,8 @@ rde_peer_down(struct peer *peer)
 		log_info("neighbor %s: withdrawing %llu learned routes",
 		    peer_addr(peer),
 		    (unsigned long long)peer->prefixes_received);
-	peer_flush_family(peer, 0);
+	(void)rde_peer_flush(peer, 0, false);
 	peer->prefixes_received = 0;
 	peer->prefixes_unusable = 0;
+	peer->gr_stale = 0;
 }

@@ -258,6 +258,10 @@ bgp_msg(const struct ld_msg *m, void *arg)
 		break;
 	case LD_MSG_NH_STATE:
 		rde_nh_state(b, m);
+		gr_check_deferral(b);	/* it may wait for this answer */
+		break;
+	case LD_MSG_GR_KEPT:
+		gr_local_msg(b, m);
 		break;
 	default:
 		log_warnx("rde: unexpected message %u from the local side",
@@ -412,6 +416,8 @@ rde_flush_peer(struct peer *peer)
 
 	if (peer->state != BGP_STATE_ESTABLISHED || r == NULL)
 		return;
+	if (gr_deferring(peer->bgp))
+		return;		/* our table waits for route selection */
 again:
 	while (rp->head != NULL &&
 	    session_wpending(&peer->conn) < BGP_WBUF_HIWAT) {

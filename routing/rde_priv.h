@@ -44,6 +44,7 @@ struct rde_path {
 	struct rde_aset	*a;
 	struct rde_prefix *rp;		/* the prefix it is a path to */
 	struct rde_path	*nh_next, **nh_pprev;	/* on its next hop's list */
+	bool		 stale;		/* kept across the peer's restart (gr.c) */
 };
 
 /* A next hop the paths use, and what the local side says of it: a path

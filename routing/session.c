@@ -284,6 +284,7 @@ session_attach(struct peer *p, struct bgp_conn *c, int fd, bool outgoing)
 	c->outgoing = outgoing;
 	c->connecting = false;
 	c->open_sent = false;
+	c->notified = false;
 	c->rlen = 0;
 	c->wlen = c->woff = 0;
 	c->pollout = outgoing;
@@ -449,18 +450,12 @@ session_send_open(struct peer *p, struct bgp_conn *c)
 	o.version = BGP_VERSION;
 	o.holdtime = p->conf.hold_time;
 	o.bgpid = bgp_router_id(p->bgp);
-	o.caps.flags = BGP_CAPS_F_MP | BGP_CAPS_F_RR | BGP_CAPS_F_AS4 |
-	    BGP_CAPS_F_GR;
+	o.caps.flags = BGP_CAPS_F_MP | BGP_CAPS_F_RR | BGP_CAPS_F_AS4;
 	o.caps.as4 = p->bgp->local_as;
 	o.caps.n_mp = 2;
 	o.caps.mp[0] = (struct bgp_afisafi){ BGP_AFI_IPV4, BGP_SAFI_UNICAST };
 	o.caps.mp[1] = (struct bgp_afisafi){ BGP_AFI_IPV6, BGP_SAFI_UNICAST };
-	/* graceful restart (RFC 4724): restart time only; we keep no
-	 * forwarding state across a restart yet, so no F bits */
-	o.caps.gr_time = BGP_GR_TIME;
-	o.caps.n_gr = 2;
-	o.caps.gr[0] = (struct bgp_gr_af){ BGP_AFI_IPV4, BGP_SAFI_UNICAST, 0 };
-	o.caps.gr[1] = (struct bgp_gr_af){ BGP_AFI_IPV6, BGP_SAFI_UNICAST, 0 };
+	gr_open_caps(p->bgp, &o.caps);	/* graceful restart (RFC 4724) */
 	if ((len = bgp_open_encode(&o, buf, sizeof(buf))) < 0)
 		return len;
 	c->open_sent = true;
@@ -505,6 +500,7 @@ session_send_notification(struct peer *p, struct bgp_conn *c, uint8_t code,
 		    bgp_err_name(code), bgp_suberr_name(code, subcode));
 	if ((len = bgp_notification_encode(&n, buf, sizeof(buf))) < 0)
 		return;
+	c->notified = true;
 	/* a NOTIFICATION goes out even past the high-water mark; if even
 	 * the hard cap is hit, the session is being dropped anyway */
 	if (session_send(p, c, buf, (size_t)len) == 0)

@@ -11,7 +11,7 @@ set -eu
 PACKAGES="
 	build-essential make gcc pkg-config
 	libmnl-dev libcjson-dev libcmocka-dev libnftables-dev nftables
-	iproute2 iputils-ping procps jq
+	iproute2 iputils-ping procps jq python3
 	containernetworking-plugins bird2 frr gobgpd
 	ca-certificates clang libclang-rt-14-dev valgrind
 	libmicrohttpd-dev curl docker.io busybox-static

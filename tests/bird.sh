@@ -57,7 +57,8 @@ bird_raw() { printf '%s\n' "$2" >>"$(bird_conf "$1")"; }
 # EXPORT: fib (a ToR: every route except the default routes it hands out
 # goes to the netns' FIB, ECMP merged), all, or none.  LEARN-FILTER (optional, e.g.
 # "krt_source = 76"): learn alien kernel routes matching it (how Calico's
-# BIRD picks up workload routes), scanning every 10 s.
+# BIRD picks up workload routes), scanning every 10 s.  BIRD_KERNEL_EXTRA
+# adds options (e.g. "persist; graceful restart;").
 bird_kernel() {
 	local name=$1 exp=$2 learn=${3:-} e4 e6 imp4 imp6 extra=
 	case $exp in
@@ -73,8 +74,8 @@ bird_kernel() {
 	fi
 	cat >>"$(bird_conf "$name")" <<-EOF
 
-	protocol kernel kernel4 { $extra merge paths on; ipv4 { $imp4 $e4 }; }
-	protocol kernel kernel6 { $extra merge paths on; ipv6 { $imp6 $e6 }; }
+	protocol kernel kernel4 { $extra merge paths on; ${BIRD_KERNEL_EXTRA:-} ipv4 { $imp4 $e4 }; }
+	protocol kernel kernel6 { $extra merge paths on; ${BIRD_KERNEL_EXTRA:-} ipv6 { $imp6 $e6 }; }
 	EOF
 }
 
@@ -144,14 +145,15 @@ bird_rr_client() {
 }
 
 # bird_start NAME: check the config (bird -p), then run BIRD in the
-# foreground inside its netns; wait until birdc answers.
+# foreground inside its netns; wait until birdc answers.  BIRD_ARGS adds
+# options (e.g. -R: graceful restart recovery after `birdc graceful restart`).
 bird_start() {
 	local name=$1 ns=${BIRD_NS[$1]} conf sock out i
 	conf=$(bird_conf "$name")
 	sock=$(bird_sock "$name")
 	out=$(bird -p -c "$conf" 2>&1) || bail "bird config $name" "bird -p -c $conf: $out"
 	rm -f "$sock"
-	ip netns exec "$ns" bird -f -c "$conf" -s "$sock" -P "$T_TMP/bird/$name.pid" \
+	ip netns exec "$ns" bird -f ${BIRD_ARGS:-} -c "$conf" -s "$sock" -P "$T_TMP/bird/$name.pid" \
 		>>"$T_TMP/bird/$name.stderr" 2>&1 &
 	BIRD_PID[$name]=$!
 	BIRD_START[$name]=$(t_pid_start $!)

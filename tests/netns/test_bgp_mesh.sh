@@ -284,9 +284,9 @@ ping_ok "hostB restarted -> container on hostC -> container on hostB" "${CT[C]}"
 # Its old connections die silently (an nft rule in hostC drops every packet
 # of them, as a host that lost power sends nothing), leafnetd is SIGKILLed
 # and started again.  hostA and hostB still hold Established sessions; the
-# new connections must replace them at once (the peers negotiated graceful
-# restart, RFC 4724 §4.2), not wait for a 90 s hold timer.  The sessions
-# are older than leafnetd's 3 s collision guard by then.
+# new connections' OPENs must replace them at once (the peers negotiated
+# graceful restart, RFC 4724 §4.2), not wait for a 90 s hold timer.  The
+# sessions are older than leafnetd's 3 s collision guard by then.
 sleep 3
 CNS=${HOSTNS[C]}
 ip netns exec "$CNS" nft add table inet lftmesh &&

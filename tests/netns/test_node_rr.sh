@@ -22,8 +22,9 @@
 # own AS in the path; every client pings every other client's container
 # directly (TTL 62: the reflectors forward nothing); rr1's leafnetd
 # SIGKILLed by PID mid-ping: no ping lost, routes unchanged, everything
-# still learned from rr2; DEL withdraws through rr2 alone; rr1 restarted
-# is back for everyone.
+# still learned from rr2 (rr1's kept as stale: graceful restart); DEL
+# withdraws through rr2 alone, rr1's stale copy goes at its End-of-RIB
+# once rr1 is restarted, and reflection is back for everyone.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../bird.sh"
 t_init
@@ -229,8 +230,9 @@ assert_match "c1 -> c2 is direct, not through a reflector (TTL 62)" \
 # ------------------------------------------------- rr1 killed by PID
 # A 20 ms ping from c1's container to c3's runs while rr1's leafnetd is
 # SIGKILLed: the clients' sessions to rr1 drop (its kernel closes the
-# sockets), the routes learned from rr1 go, those from rr2 stay; the
-# kernel route never changes, so no packet is lost.
+# sockets), the routes learned from rr1 stay as stale (graceful restart
+# helper, RFC 4724), those from rr2 stay; the kernel route never changes,
+# so no packet is lost.
 ROUTES_BEFORE=$(for l in $CLIENTS; do ip -n "${HOSTNS[$l]}" -4 route show proto 77; done | sort)
 ip netns exec "${CT[c1]}" ping -i 0.02 -c 150 -W 1 "${ADDR[c3]}" >"$T_TMP/ping-kill.out" 2>&1 &
 PING=$!
@@ -259,12 +261,20 @@ bird_up() { [ "$(bird_proto_state obs rr1)" = Established ] && echo yes || echo 
 # (BIRD, a graceful-restart helper, keeps what rr1 sent as stale routes)
 assert_wait "rr1 killed -> BIRD's session to rr1 is down" 5 no bird_up
 
-# DEL with rr2 alone: withdrawn everywhere
+# DEL with rr2 alone: rr2 withdraws it at once; the copy rr1 reflected
+# before it died stays, stale, in the clients (a withdrawal cannot come
+# through a dead peer) until rr1 is back and sends its End-of-RIB, or
+# its restart time runs out
+stale_from() {
+	jq -r --arg p "$2" '[(.peers // [])[] | select(.address == $p) |
+		.graceful_restart.stale_routes][0] // empty' <<<"$(ld_status "$1" -o json)" 2>/dev/null
+}
 T_CONF=${CONF[c2]} cni_del "${HOSTNS[c2]}" ctr-rr-c2 "${CT[c2]}" eth0
 cni_expect_ok "DEL the container on c2"
 for o in c1 c3 c4; do
-	assert_wait "DEL (rr2 alone) -> c2's /32 withdrawn from $o's kernel" 3 "" \
-		learned "${HOSTNS[$o]}" "${ADDR[c2]}/32"
+	assert_wait "DEL (rr2 alone) -> rr2 withdrew c2's /32 from $o" 3 2 received "$o" "${RIP[rr2]}"
+	assert_eq "DEL (rr2 alone) -> $o keeps rr1's three routes, stale, until rr1 is back" 3 \
+		"$(stale_from "$o" "${RIP[rr1]}")"
 done
 
 # ------------------------------------------------------ rr1 restarted
@@ -272,6 +282,8 @@ ld_start rr1 "${HOSTNS[rr1]}" "${CONF[rr1]}"
 for l in $NODES; do expect_up "$l" "rr1 restarted"; done
 for l in c1 c3 c4; do
 	assert_wait "rr1 restarted -> $l holds the two other /32s from rr1 again" 5 2 received "$l" "${RIP[rr1]}"
+	assert_wait "rr1 restarted -> its End-of-RIB removed the stale copy: c2's /32 gone from $l's kernel" 5 "" \
+		learned "${HOSTNS[$l]}" "${ADDR[c2]}/32"
 done
 assert_bird_route "rr1 restarted -> BIRD has c3's /32 again" obs "${ADDR[c3]}/32" "${RIP[c3]}" 10
 assert_eq "rr1 restarted -> BIRD: c3's /32 has CLUSTER_LIST $CID" "$CID" \

@@ -5,10 +5,12 @@
 # holds a proto 186 route (RTPROT_BGP: what FRR's zebra would have put
 # there) and a stale proto 77 route (what a killed leafnetd left).
 #
-# Checks: the stale 77 route is flushed at start, the 186 route survives
-# leafnetd's start, its learning routes (as proto 77, ECMP-free, via the
-# ToR) and its stop; at stop every proto 77 route goes and 186 stays.  The
-# packaged rt_protos.d file names 76 and 77 the way iproute2 reads it.
+# Checks: the stale 77 route is kept at start (graceful restart: a killed
+# leafnetd's routes keep forwarding) and removed at the ToR's End-of-RIB,
+# since the ToR does not advertise it; the 186 route survives leafnetd's
+# start, its learning routes (as proto 77, ECMP-free, via the ToR) and its
+# stop; at stop every proto 77 route goes and 186 stays.  The packaged
+# rt_protos.d file names 76 and 77 the way iproute2 reads it.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../bird.sh"
 t_init
@@ -53,17 +55,21 @@ nctl_ok "node-mesh off" bgp node-mesh off
 
 # ------------------------------------------------------------ start, learn
 ld_start n1 "$H" "$T_CONF"
-assert_eventually "start: the stale proto 77 route is flushed" 0 \
-	count_lines ip -n "$H" -4 route show proto 77 exact 10.97.0.0/24
-assert_eq "start: the proto 186 routes are left alone" 2 "$(n186)"
-assert_match "start: leafnetd says what it flushed" \
-	"$(cat "$T_TMP/leafnetd-n1.log")" 'removed 1 learned routes \(protocol 77\)'
+assert_match "start: the stale proto 77 route is kept, stale (graceful restart)" \
+	"$(cat "$T_TMP/leafnetd-n1.log")" '1 learned routes \(protocol 77\) of a previous run kept'
 if ld_wait_established n1 10.0.0.254 10; then
 	ok "session with the ToR Established"
 else
 	notok "session with the ToR Established" "$(ld_status n1 | xargs | cut -c1-300)"
 	bird_diag tor
 fi
+assert_eventually "the ToR's End-of-RIB: the stale proto 77 route nobody advertises is gone" 0 \
+	count_lines ip -n "$H" -4 route show proto 77 exact 10.97.0.0/24
+assert_eq "start: the proto 186 routes are left alone" 2 "$(n186)"
+assert_match "start: leafnetd says what it removed" \
+	"$(cat "$T_TMP/leafnetd-n1.log")" 'removing 1 stale learned routes \(protocol 77\)'
+assert_eq "status JSON: no stale learned route left" 0 \
+	"$(jqv "$(ld_status n1 -o json)" '.graceful_restart.stale_learned')"
 assert_eventually "learned: 10.99.1.0/24 via the ToR as proto 77" 1 \
 	count_lines ip -n "$H" -4 route show proto 77 exact 10.99.1.0/24 via 10.0.0.254
 assert_eventually "learned: the default as proto 77" 1 \

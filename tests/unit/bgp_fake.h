@@ -163,6 +163,8 @@ static struct fake_kr {
 	struct ipaddr nh[16];
 } fake_kr[FAKE_KR_MAX];		/* current state per prefix */
 static size_t fake_n_kr, fake_kr_calls;
+static size_t fake_sweeps;		/* LD_MSG_KR_SWEEP received */
+static size_t fake_kr_at_sweep;		/* fake_kr_calls when it came */
 
 static void
 fake_kr_set(const struct prefix *p, const struct ipaddr *nh, size_t n)
@@ -257,6 +259,10 @@ fake_local_msg(const struct ld_msg *m, void *arg)
 		break;
 	case LD_MSG_KR_DELETE:
 		fake_kr_set(&m->p, NULL, 0);
+		break;
+	case LD_MSG_KR_SWEEP:
+		fake_sweeps++;
+		fake_kr_at_sweep = fake_kr_calls;
 		break;
 	case LD_MSG_LOCAL_DUMP_REQ:
 		for (size_t i = 0; i < fake_n_local; i++)
