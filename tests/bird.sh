@@ -354,18 +354,22 @@ ld_start() {
 # ld_stop TAG: SIGTERM (Cease to the peers, clean exit), wait up to 5 s;
 # returns leafnetd's exit status (137 when it had to be killed).
 ld_stop() {
-	local pid=${LD_PID[$1]:-} i rc
+	local pid=${LD_PID[$1]:-} st=${LD_START[$1]:-} i rc
 	[ -n "$pid" ] || return 0
-	# (by PID only while it is still our leafnetd: the number may be reused)
-	t_pid_ours "$pid:${LD_START[$1]:-}" && kill -TERM "$pid" 2>/dev/null
+	# (by PID only while it is still our leafnetd: the number may be reused;
+	# a test that started leafnetd itself set LD_PID alone: take the start
+	# time now, while our child still holds the number)
+	[ -n "$st" ] || st=$(t_pid_start "$pid")
+	t_pid_ours "$pid:$st" && kill -TERM "$pid" 2>/dev/null
 	for i in $(seq 1 50); do
-		t_pid_ours "$pid:${LD_START[$1]:-}" || break
+		t_pid_ours "$pid:$st" || break
 		sleep 0.1
 	done
-	t_pid_ours "$pid:${LD_START[$1]:-}" && kill -KILL "$pid" 2>/dev/null
+	t_pid_ours "$pid:$st" && kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	rc=$?
 	LD_PID[$1]=
+	LD_START[$1]=
 	return "$rc"
 }
 

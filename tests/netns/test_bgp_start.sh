@@ -55,6 +55,7 @@ for round in 1 2 3 4 5; do
 			ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
 			"$BIN/leafnetd" --config "${CONF[$l]}" -d >>"$T_TMP/leafnetd-$l.log" 2>&1 &
 		LD_PID[$l]=$!
+		LD_START[$l]=$(t_pid_start $!)
 		LD_NS[$l]=${HOSTNS[$l]}
 		LD_CONF[$l]=${CONF[$l]}
 		t_register_pid "$!"
