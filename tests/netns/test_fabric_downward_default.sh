@@ -88,6 +88,12 @@ for h in $FAB_HOSTS; do
 	assert_eq "tor$r ($TOR): exports exactly one route to $h: the default" "0.0.0.0/0" \
 		"$(fab_tor_exported $r "$h" | xargs)"
 done
+# (the ToRs pass the blocks on to the spine after their own table settled:
+# an FRR ToR under load takes seconds more)
+for _ in $(seq 1 300); do
+	[ "$(bird_count spine master4)" = 5 ] && break
+	sleep 0.1
+done
 assert_eq "spine: the 4 blocks (via their ToRs) and its own default" \
 	"$(printf '%s\n' "$B11 10.0.1.2" "$B12 10.0.1.2" "$B21 10.0.2.2" "$B22 10.0.2.2" | sort)" \
 	"$(birdq spine show route primary table master4 | awk '$1 ~ /\// { p = $1 } $1 == "via" { print p, $2 }' | sort)"
