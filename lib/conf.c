@@ -176,14 +176,25 @@ conf_check_keys(const cJSON *root, struct lf_err *reterr)
 		for (size_t i = 0; i < sizeof(conf_keys) / sizeof(*conf_keys); i++)
 			if (strcmp(it->string, conf_keys[i]) == 0)
 				known = true;
-		if (!known)
+		if (!known) {
+			/* the list from the table itself, so it cannot
+			 * drift from what the parser takes */
+			char list[LF_ERR_MSG_MAX];
+			size_t len = 0;
+
+			list[0] = '\0';
+			for (size_t i = 0; i < sizeof(conf_keys) / sizeof(*conf_keys) &&
+			    len < sizeof(list); i++) {
+				int n = snprintf(list + len, sizeof(list) - len,
+				    "%s%s", i > 0 ? ", " : "", conf_keys[i]);
+				if (n < 0)
+					break;
+				len += (size_t)n;
+			}
 			return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
-					  "unknown key \"%s\" (known: state_dir, "
-					  "datastore, etcd_endpoints, control_socket, "
-					  "node_name, log_file, log_level, fsync, "
-					  "bgp_listen_address, bgp_port, bgp_import, "
-					  "docker_socket, metrics_listen, bgp_nexthop_onlink)",
-					  it->string);
+					  "unknown key \"%.64s\" (known: %s)",
+					  it->string, list);
+		}
 		for (const cJSON *o = root->child; o != it; o = o->next)
 			if (strcmp(o->string, it->string) == 0)
 				return lf_err_set(reterr, LF_E_INVALID,

@@ -53,7 +53,7 @@ enum lf_field {
 	LF_F_MTU,
 };
 
-#define LF_ERR_MSG_MAX     256
+#define LF_ERR_MSG_MAX     512	/* conf's unknown-key message lists every key */
 #define LF_ERR_DETAILS_MAX 512
 
 struct lf_err {
