@@ -6,6 +6,7 @@
 #include "prefix.h"
 
 struct nl;
+struct nl_batch;
 
 #define ADDR_F_NODAD    (1U << 0)	/* IPv6: skip duplicate address detection */
 #define ADDR_F_REPLACE  (1U << 1)	/* CREATE|REPLACE instead of CREATE|EXCL */
@@ -21,6 +22,8 @@ struct addr_info {
 
 /* Add p (address + prefix length) to ifindex. */
 int addr_add(struct nl *nl, int ifindex, const struct prefix *p, unsigned flags);
+/* The same request into a batch (nl.h); -ENOBUFS when it is full. */
+int addr_add_put(struct nl_batch *b, int ifindex, const struct prefix *p, unsigned flags);
 /* Addresses of family (AF_UNSPEC: all) on ifindex (0: every interface). */
 int addr_dump(struct nl *nl, int family, int ifindex,
 	      int (*cb)(const struct addr_info *ai, void *arg), void *arg);

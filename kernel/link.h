@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 struct nl;
+struct nl_batch;
+struct nlmsghdr;
 
 #define LINK_ALIAS_MAX   256		/* IFALIASZ */
 #define LINK_KIND_MAX    16
@@ -37,6 +39,14 @@ struct link_veth {
 	unsigned n_queues;		/* tx and rx queues of both sides; 0: the
 					 * kernel's default (veth: one per CPU,
 					 * then cut to one in use) */
+	bool up;			/* this side IFF_UP from the start (no
+					 * request of its own; the peer cannot be:
+					 * veth opens a side only once its peer is
+					 * linked, -ENOTCONN) */
+	bool echo;			/* NLM_F_ECHO: the kernel answers with the
+					 * new link (this side; IFLA_LINK is the
+					 * peer's index) before the ACK -- since
+					 * Linux 6.2; older ones only ACK */
 };
 
 struct link_change {
@@ -55,6 +65,12 @@ struct link_change {
 int link_get(struct nl *nl, const char *ifname, int ifindex, struct link_info *ret);
 /* Create a veth pair (add semantics: -EEXIST if ifname exists). */
 int link_veth_add(struct nl *nl, const struct link_veth *v);
+/* The same two requests into a batch (nl.h); -ENOBUFS when it is full. */
+int link_veth_put(struct nl_batch *b, const struct link_veth *v);
+int link_change_put(struct nl_batch *b, int ifindex, const char *ifname,
+		    const struct link_change *c);
+/* An RTM_NEWLINK message (a dump's, an echo's) into *ret; -EBADMSG. */
+int link_parse(const struct nlmsghdr *nlh, struct link_info *ret);
 /* Change the link with ifindex (> 0) or else the one named ifname.  Without
  * NLM_F_CREATE this never makes a link: -ENODEV when there is none. */
 int link_change(struct nl *nl, int ifindex, const char *ifname, const struct link_change *c);
