@@ -146,6 +146,8 @@ ctl_status(struct ld *d)
 		cJSON_AddStringToObject(p, "info", ps.info);
 		cJSON_AddNumberToObject(p, "received", (double)ps.prefixes_received);
 		cJSON_AddNumberToObject(p, "sent", (double)ps.prefixes_sent);
+		cJSON_AddNumberToObject(p, "updates_received", (double)ps.updates_in);
+		cJSON_AddNumberToObject(p, "updates_sent", (double)ps.updates_out);
 	}
 	return o;
 }
