@@ -371,7 +371,8 @@ attach_veth_leftover(struct attach_ctx *c, const char *alias, int *ret_renamed)
 			       c->host_ifname);
 	if (!(li.flags & IFF_UP) && strcmp(li.kind, "veth") == 0) {
 		char tomb[IFNAMSIZ];
-		struct link_change ch = { .ifname = tomb, .alias = alias };
+		struct link_change ch = { .ifname = tomb, .alias = alias,
+					  .group = LEAFNET_TOMB_GROUP };
 
 		snprintf(tomb, sizeof(tomb), LEAFNET_TOMB_PREFIX "%x", (unsigned)li.ifindex);
 		r = link_change(&c->host, li.ifindex, NULL, &ch);

@@ -149,6 +149,9 @@ int detach_workload(struct store *s, const struct detach_req *req, struct lf_err
 /* Delete the link with ifindex from a netlink socket of its own (so it may
  * run in a forked child).  Already gone is success.  0 or -errno. */
 int detach_link_delete(int ifindex);
+/* The same for a CNI DEL's pair, and with it every other pair on its way
+ * out (LEAFNET_TOMB_GROUP), in one request.  0 or -errno. */
+int detach_tombs_delete(int ifindex);
 
 /* Verify the kernel state matches what attach_workload() made for req with
  * the addresses in `expect` (host veth, container interface and its

@@ -36,10 +36,30 @@ detach_link_delete(int ifindex)
 	return r == -ENODEV ? 0 : r;
 }
 
+int
+detach_tombs_delete(int ifindex)
+{
+	struct nl nl;
+	int r;
+
+	r = nl_open(&nl);
+	if (r < 0)
+		return r;
+	/* every pair on its way out in one unregistration (many DELs at once
+	 * then cost the kernel one set of RCU grace periods, not one each);
+	 * then ours by index, should it not be in the group */
+	r = link_del_group(&nl, LEAFNET_TOMB_GROUP);
+	if (r == 0 || r == -ENODEV || r == -EOPNOTSUPP || r == -EINVAL)
+		r = ifindex > 0 ? link_del(&nl, NULL, ifindex) : 0;
+	nl_close(&nl);
+	return r == -ENODEV ? 0 : r;
+}
+
 bool
 attach_is_tomb(const struct link_info *li)
 {
-	return strncmp(li->ifname, LEAFNET_TOMB_PREFIX, strlen(LEAFNET_TOMB_PREFIX)) == 0 &&
+	return (strncmp(li->ifname, LEAFNET_TOMB_PREFIX, strlen(LEAFNET_TOMB_PREFIX)) == 0 ||
+		li->group == LEAFNET_TOMB_GROUP) &&
 	       strncmp(li->alias, ATTACH_ALIAS_TAG, strlen(ATTACH_ALIAS_TAG)) == 0;
 }
 
@@ -89,7 +109,8 @@ tomb_rename_peer(struct nl *cont, const struct link_info *host, const char *name
  * the pair lives), down (its routes in the container go with it) and with
  * the owner's alias (a veth killed before its alias was set has none yet:
  * a tombstone is the prefix and the alias tag together, attach_is_tomb()).
- * Then the host side down, under its own name: our host routes go at once.
+ * Then the host side down, under its own name, into LEAFNET_TOMB_GROUP
+ * (the deleters delete the group at once): our host routes go at once.
  * Renaming costs the kernel ~0.15 ms (sysfs, the per-device sysctl tables
  * of both families are made again), a down ~0.05 ms; deleting a veth
  * 10-30 ms of RCU teardown.  The host name stays taken until the caller's
@@ -105,7 +126,7 @@ static int
 detach_tombstone(struct nl *nl, const struct link_info *li, const char *netns,
 		 const char *alias, struct lf_err *reterr)
 {
-	struct link_change ch = { .down = true, .alias = alias };
+	struct link_change ch = { .down = true, .alias = alias, .group = LEAFNET_TOMB_GROUP };
 	char tomb[IFNAMSIZ];
 	struct nl cont;
 	int r;

@@ -23,7 +23,10 @@
  * cost a node with many pods a full link dump per DEL.  The child has no
  * descriptors of ours — above all not the runtime's stdout pipe, which the
  * runtime reads to EOF — and deletes by ifindex, never by name, so it
- * cannot hit a veth a later ADD re-created under the same name.  One fork,
+ * cannot hit a veth a later ADD re-created under the same name; first it
+ * deletes every pair on its way out (LEAFNET_TOMB_GROUP) in one request, so
+ * a node's many concurrent DELs cost the kernel one teardown, not one
+ * each, and the later deleters find nothing left to do.  One fork,
  * not two: the runtime waits for this process and its pipes, not for its
  * children; once we exit the child is reparented (to init or the nearest
  * subreaper) and reaped there, as a grandchild would be, and the second
@@ -39,7 +42,7 @@ delete_link_later(int ifindex)
 
 	pid = fork();
 	if (pid < 0) {
-		(void)detach_link_delete(ifindex);
+		(void)detach_tombs_delete(ifindex);
 		return;
 	}
 	if (pid > 0)
@@ -52,7 +55,7 @@ delete_link_later(int ifindex)
 		(void)dup2(fd, STDERR_FILENO);
 	}
 	(void)close_range(3, ~0U, 0);
-	(void)detach_link_delete(ifindex);
+	(void)detach_tombs_delete(ifindex);
 	_exit(0);
 }
 

@@ -37,6 +37,7 @@ link_attr_cb(const struct nlattr *attr, void *data)
 			return MNL_CB_ERROR;
 		break;
 	case IFLA_MTU:
+	case IFLA_GROUP:
 	case IFLA_LINK:
 	case IFLA_LINK_NETNSID:
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
@@ -85,6 +86,8 @@ link_parse(const struct nlmsghdr *nlh, struct link_info *li)
 		attr_strcpy(li->alias, sizeof(li->alias), tb[IFLA_IFALIAS]);
 	if (tb[IFLA_MTU])
 		li->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	if (tb[IFLA_GROUP])
+		li->group = mnl_attr_get_u32(tb[IFLA_GROUP]);
 	if (tb[IFLA_LINK])
 		li->peer_ifindex = (int)mnl_attr_get_u32(tb[IFLA_LINK]);
 	li->peer_netnsid = tb[IFLA_LINK_NETNSID] ? (int)mnl_attr_get_u32(tb[IFLA_LINK_NETNSID])
@@ -236,6 +239,8 @@ link_change_build(struct nl *nl, void *buf, int ifindex, const char *ifname,
 		mnl_attr_put_u32(nlh, IFLA_MTU, c->mtu);
 	if (c->alias)
 		mnl_attr_put_strz(nlh, IFLA_IFALIAS, c->alias);
+	if (c->group)
+		mnl_attr_put_u32(nlh, IFLA_GROUP, c->group);
 	if (c->n_v4conf) {
 		struct nlattr *spec, *inet, *conf;
 
@@ -304,6 +309,20 @@ link_del(struct nl *nl, const char *ifname, int ifindex)
 			return -EINVAL;
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
 	}
+	return nl_talk(nl, nlh);
+}
+
+int
+link_del_group(struct nl *nl, uint32_t group)
+{
+	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
+	struct nlmsghdr *nlh;
+
+	if (group == 0)
+		return -EINVAL;		/* the default group: every link */
+	nlh = nl_msg(nl, buf, RTM_DELLINK, 0);
+	link_hdr(nlh, 0);
+	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
 	return nl_talk(nl, nlh);
 }
 

@@ -25,6 +25,7 @@ struct link_info {
 	int peer_ifindex;		/* IFLA_LINK: a veth's peer, in the peer's netns */
 	int peer_netnsid;		/* IFLA_LINK_NETNSID: the peer's netns as this
 					 * netns numbers it; -1: the same netns */
+	uint32_t group;			/* IFLA_GROUP (0: the default group) */
 	char alias[LINK_ALIAS_MAX];	/* "" when none */
 	char kind[LINK_KIND_MAX];	/* "veth", "" for plain devices */
 };
@@ -57,6 +58,7 @@ struct link_change {
 	const char *alias;		/* NULL: keep */
 	bool up;			/* bring it up (false: leave the state alone) */
 	bool down;			/* take it down (wins over up) */
+	uint32_t group;			/* IFLA_GROUP; 0: keep */
 	size_t n_v4conf;		/* net.ipv4.conf.<if>.* via IFLA_AF_SPEC */
 	struct { int id; uint32_t val; } v4conf[LINK_V4CONF_MAX];	/* IPV4_DEVCONF_* */
 };
@@ -78,6 +80,11 @@ int link_set_up(struct nl *nl, int ifindex);
 int link_set_down(struct nl *nl, int ifindex);
 /* Delete by ifindex (> 0) or else by name; -ENODEV when there is none. */
 int link_del(struct nl *nl, const char *ifname, int ifindex);
+/* Delete every link of the socket's netns in group (> 0), in one request:
+ * the kernel unregisters them together (one set of RCU grace periods).
+ * -ENODEV when the group is empty; -EOPNOTSUPP when one of them cannot be
+ * deleted (nothing is then). */
+int link_del_group(struct nl *nl, uint32_t group);
 /* Call cb for every link of the socket's netns. */
 int link_dump(struct nl *nl, int (*cb)(const struct link_info *li, void *arg), void *arg);
 
