@@ -278,7 +278,7 @@ nl_talk_batch_cb(struct nl *nl, void *buf, size_t len, size_t n,
 	struct nlmsghdr *nlh = buf;
 	int left = (int)len, r = 0;
 	uint32_t first;
-	size_t got = 0, k = 0;
+	size_t k = 0;
 	ssize_t rn;
 
 	if (!nl || !nl->sock)
@@ -287,14 +287,22 @@ nl_talk_batch_cb(struct nl *nl, void *buf, size_t len, size_t n,
 		r = -EINVAL;
 	if (r < 0)
 		goto out_fail_rest;
+	/* The kernel runs the requests of one sendmsg in order and answers
+	 * one without NLM_F_ACK only when it fails: only the last asks for
+	 * its ACK, and once that is read every request not answered has
+	 * succeeded.  A batch of 128 is two recvmsg, not 128. */
 	first = nlh->nlmsg_seq;
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
-		nlh->nlmsg_flags |= NLM_F_ACK;
+	for (size_t i = 0; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left), i++) {
+		if (i + 1 == n)
+			nlh->nlmsg_flags |= NLM_F_ACK;
+		else
+			nlh->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+	}
 	if (mnl_socket_sendto(nl->sock, buf, len) < 0) {
 		r = -errno;
 		goto out_fail_rest;
 	}
-	while (got < n) {
+	while (!acked[n - 1]) {
 		rn = mnl_socket_recvfrom(nl->sock, rbuf, sizeof(rbuf));
 		if (rn < 0) {
 			if (errno == EINTR)
@@ -330,10 +338,13 @@ nl_talk_batch_cb(struct nl *nl, void *buf, size_t len, size_t n,
 				nl_extack(nl, nlh, off);
 			}
 			acked[i] = true;
-			got++;
 			done(i, err, arg);
 		}
 	}
+	nl->ext[0] = '\0';
+	for (k = 0; k < n; k++)
+		if (!acked[k])
+			done(k, 0, arg);
 	return 0;
 out_fail_rest:
 	nl->ext[0] = '\0';

@@ -52,8 +52,9 @@ int  nl_talk_cb(struct nl *nl, struct nlmsghdr *nlh, nl_cb cb, void *arg);
 int  nl_dump(struct nl *nl, struct nlmsghdr *nlh, nl_cb cb, void *arg);
 
 /* Send the n requests built back to back in buf (len bytes, each with
- * nl_msg(), so their seqs are consecutive; NLM_F_ACK is added here) in one
- * sendmsg, then read their n ACKs.  done(i, err, arg) runs once for each
+ * nl_msg(), so their seqs are consecutive) in one sendmsg, then read the
+ * answers up to the last request's ACK (only it asks for one: the kernel
+ * answers the others only when they fail).  done(i, err, arg) runs once for each
  * request i (err 0 or -errno; nl->ext holds the kernel's text for that
  * failure while done runs).  n <= NL_BATCH_MAX.  Returns 0, or -errno
  * when the socket failed (then done() got that error for every request
