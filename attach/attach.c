@@ -3,9 +3,15 @@
  * (detach_workload() is in attach_detach.c, CHECK and GC in attach_check.c).
  *
  * Kernel work: one netlink socket in the host netns and one opened inside
- * the container's netns, reused for every step; one dump only, of the
- * container's (small) main table for default routes, which tells a first
- * interface from a secondary one.  A ledger (what has been allocated,
+ * the container's netns, reused for every step, and four round trips in
+ * all (nl_batch: several requests per sendmsg, every ACK read back): the
+ * veth pair made with both sides up and the host side's alias and
+ * proxy_arp/forwarding set; one dump of the container's (small) main table
+ * for default routes, which tells a first interface from a secondary one;
+ * the container side (lo up, addresses, gateway neighbours, routes); the
+ * host side (gateway addresses, host routes last).  The kernel echoes the
+ * new veth (NLM_F_ECHO, Linux 6.2+), so no lookup of either side is
+ * needed; older kernels get one.  A ledger (what has been allocated,
  * whether the veth exists) lets any failure undo exactly what this call
  * did: deleting the host veth takes its peer, the peer's addresses,
  * neighbours and routes (default or, on a secondary interface, subnet
@@ -47,7 +53,7 @@ struct attach_ctx {
 	int nsfd;
 	char host_ifname[IFNAMSIZ];
 	uint8_t host_mac[6], cont_mac[6];
-	int host_ifindex, cont_ifindex;
+	int host_ifindex, cont_ifindex;	/* from the veth's echo, else looked up */
 	size_t n_ips;
 	struct attach_ip ips[ATTACH_MAX_IPS];
 	size_t n_routes;		/* container routes made (they go with the veth) */
@@ -295,15 +301,107 @@ random_mac(uint8_t mac[6])
 	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);	/* unicast, locally administered */
 }
 
-/* Step 2: the veth pair, peer born in the container's netns. */
+/* The kernel's echo of the new veth: its index and its peer's. */
+static int
+veth_echo_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct attach_ctx *c = arg;
+	struct link_info li;
+
+	if (link_parse(nlh, &li) < 0 || strcmp(li.ifname, c->host_ifname) != 0)
+		return 0;
+	c->host_ifindex = li.ifindex;
+	c->cont_ifindex = li.peer_ifindex;
+	return 0;
+}
+
+/* The pair and, in the same round trip, the host side's alias (the kernel
+ * ignores IFLA_IFALIAS when it creates a link: set it right away, so GC
+ * can tell whose veth this is even if we die now) and, for IPv4,
+ * net.ipv4.conf.<veth>.proxy_arp=1 and forwarding=1.  The error is the
+ * first failed request's; *ret_create tells whether the pair was made. */
+static int
+attach_veth_batch(struct attach_ctx *c, const struct link_veth *v, const char *alias,
+		  bool *ret_create)
+{
+	struct link_change ch = { .alias = alias };
+	struct nl_batch b;
+	bool v4 = false;
+	int r;
+
+	for (size_t i = 0; i < c->n_ips; i++)
+		v4 |= c->ips[i].addr.addr.family == AF_INET;
+	if (v4) {
+		ch.n_v4conf = 2;
+		ch.v4conf[0].id = IPV4_DEVCONF_PROXY_ARP;
+		ch.v4conf[0].val = 1;
+		ch.v4conf[1].id = IPV4_DEVCONF_FORWARDING;
+		ch.v4conf[1].val = 1;
+	}
+	c->host_ifindex = c->cont_ifindex = 0;
+	nl_batch_init(&b, &c->host, veth_echo_cb, c);
+	if ((r = link_veth_put(&b, v)) < 0 ||
+	    (r = link_change_put(&b, 0, c->host_ifname, &ch)) < 0)
+		return r;
+	r = nl_batch_send(&b);
+	*ret_create = b.err[0] == 0;
+	return r;
+}
+
+/* An ADD finds a veth of our name: a retried ADD of the same container
+ * and ifname left it, or the container's DEL did (it keeps the host name
+ * until its deleter runs: a re-attach right after DEL).  A DEL'd one is
+ * down and its workload side already a tombstone: renaming the host side
+ * to one too frees the name at the cost of a rename, and the DEL's deleter
+ * (or GC) deletes the pair.  Anything else is deleted now (its peer may
+ * hold the ifname in the container).  0: try the create again;
+ * *ret_renamed is the index of the veth renamed (0: none was). */
+static int
+attach_veth_leftover(struct attach_ctx *c, const char *alias, int *ret_renamed)
+{
+	struct link_info li;
+	int r;
+
+	*ret_renamed = 0;
+	r = link_get(&c->host, c->host_ifname, 0, &li);
+	if (r == -ENODEV)
+		return 0;		/* a concurrent DEL, GC or reaper got there */
+	if (r < 0)
+		return nl_fail(&c->host, c->reterr, r, "looking up leftover veth %s",
+			       c->host_ifname);
+	if (!(li.flags & IFF_UP) && strcmp(li.kind, "veth") == 0) {
+		char tomb[IFNAMSIZ];
+		struct link_change ch = { .ifname = tomb, .alias = alias,
+					  .group = LEAFNET_TOMB_GROUP };
+
+		snprintf(tomb, sizeof(tomb), LEAFNET_TOMB_PREFIX "%x", (unsigned)li.ifindex);
+		r = link_change(&c->host, li.ifindex, NULL, &ch);
+		if (r == 0 || r == -ENODEV) {
+			log_debug("attach: veth %s of a detached workload renamed to %s",
+				  c->host_ifname, tomb);
+			*ret_renamed = r == 0 ? li.ifindex : 0;
+			return 0;
+		}
+	}
+	r = link_del(&c->host, NULL, li.ifindex);
+	if (r < 0 && r != -ENODEV)
+		return nl_fail(&c->host, c->reterr, r, "deleting leftover veth %s",
+			       c->host_ifname);
+	if (r == 0)
+		log_debug("attach: deleted leftover veth %s", c->host_ifname);
+	return 0;
+}
+
+/* Step 2: the veth pair, peer born in the container's netns under its
+ * final name, both sides up from the start. */
 static int
 attach_veth(struct attach_ctx *c)
 {
 	const struct attach_req *req = c->req;
 	char alias[LINK_ALIAS_MAX];
-	struct link_change ch = { 0 };
 	struct link_veth v = { 0 };
-	int r;
+	bool made = false;
+	int r, renamed = 0;
 
 	(void)attach_alias(req->network, req->ifname, req->container_id, alias, sizeof(alias));
 	random_mac(c->host_mac);
@@ -311,54 +409,58 @@ attach_veth(struct attach_ctx *c)
 		memcpy(c->cont_mac, req->mac, 6);
 	else
 		random_mac(c->cont_mac);
-	/* The peer is born in the container's netns under its final name:
-	 * renaming it there afterwards would cost the kernel a second round
-	 * of sysfs and notifier work (~0.15 ms of an ADD). */
+	/* Born in the container's netns under its final name: renaming it
+	 * there afterwards would cost the kernel a second round of sysfs and
+	 * notifier work (~0.15 ms of an ADD).  The host side is up from the
+	 * start (a request less); the workload side cannot be (veth opens a
+	 * side only once its peer is linked: -ENOTCONN), step 3 brings it up. */
 	v.ifname = c->host_ifname;
 	v.peer_ifname = req->ifname;
 	v.peer_nsfd = c->nsfd;
 	v.mtu = req->mtu ? req->mtu : ATTACH_MTU_DEFAULT;
 	v.mac = c->host_mac;
 	v.peer_mac = c->cont_mac;
+	v.up = true;
+	v.echo = true;
 	/* One queue each way, as the kernel ends up using anyway: left to
 	 * it, a veth is made with a queue per CPU and then cut down to one,
 	 * which costs an expedited RCU grace period and sysfs churn while
 	 * holding the RTNL (~0.1 ms of an ADD). */
 	v.n_queues = 1;
-	r = link_veth_add(&c->host, &v);
-	if (r == -EEXIST) {
-		/* Either a veth with our name is left over from an ADD of this
-		 * same container that was killed half way (the name is a hash
-		 * of the container id and ifname; deleting it takes its peer
-		 * too), or the container has an interface called ifname.
-		 * Asked only now, not before every create: the common case
-		 * pays no extra round trip. */
-		r = link_del(&c->host, c->host_ifname, 0);
-		if (r < 0 && r != -ENODEV)
-			return nl_fail(&c->host, c->reterr, r, "deleting leftover veth %s",
-				       c->host_ifname);
-		if (r == 0)
-			log_debug("attach: deleted leftover veth %s", c->host_ifname);
-		/* -ENODEV: no veth of ours (or a concurrent DEL, GC or reaper
-		 * deleted it first): one more try tells which */
-		r = link_veth_add(&c->host, &v);
+	r = attach_veth_batch(c, &v, alias, &made);
+	if (!made && r == -EEXIST) {
+		/* Either a veth with our name is left (see above), or the
+		 * container has an interface called ifname.  Asked only now,
+		 * not before every create: the common case pays no extra
+		 * round trip. */
+		r = attach_veth_leftover(c, alias, &renamed);
+		if (r < 0)
+			return r;
+		r = attach_veth_batch(c, &v, alias, &made);
+		if (!made && r == -EEXIST && renamed > 0) {
+			/* its workload side still held ifname in the container
+			 * (an ADD killed before it brought the veth up): delete
+			 * the pair now */
+			r = link_del(&c->host, NULL, renamed);
+			if (r < 0 && r != -ENODEV)
+				return nl_fail(&c->host, c->reterr, r,
+					       "deleting leftover veth %s", c->host_ifname);
+			r = attach_veth_batch(c, &v, alias, &made);
+		}
 	}
-	if (r == -EEXIST)
+	if (made)
+		c->veth_made = true;
+	if (!made && r == -EEXIST)
 		return lf_err_set_field(c->reterr, LF_E_EXISTS, LF_F_IFNAME, r,
 					"interface %s already exists in the container's netns "
 					"%s; pick another interface name or remove it",
 					req->ifname, req->netns);
-	if (r < 0)
+	if (!made)
 		return nl_fail(&c->host, c->reterr, r, "creating veth %s (peer %s in %s)",
 			       c->host_ifname, req->ifname, req->netns);
-	c->veth_made = true;
-	/* The kernel ignores IFLA_IFALIAS when it creates a link: set it
-	 * right away, so GC can tell whose veth this is even if we die now. */
-	ch.alias = alias;
-	r = link_change(&c->host, 0, c->host_ifname, &ch);
 	if (r < 0)
-		return nl_fail(&c->host, c->reterr, r, "setting alias of veth %s",
-			       c->host_ifname);
+		return nl_fail(&c->host, c->reterr, r, "setting alias%s of veth %s",
+			       c->n_ips ? " and proxy_arp/forwarding" : "", c->host_ifname);
 	return 0;
 }
 
@@ -393,39 +495,65 @@ cont_route_made(const struct attach_ctx *c, const struct prefix *dst)
 }
 
 /* The container route for ip: its family's default route via the gateway,
- * or — on a secondary interface, whose family has a default route already —
+ * or -- on a secondary interface, whose family has a default route already --
  * a route to ip's subnet via the gateway, so traffic to that network
- * leaves through this interface.  *have_default gains the family when the
+ * leaves through this interface.  -EINVAL (with the error set) when no
+ * subnet is known for a secondary interface. */
+static int
+attach_cont_route_for(struct attach_ctx *c, const struct attach_ip *ip, unsigned have_default,
+		      struct route *rt)
+{
+	int fam = ip->addr.addr.family;
+	unsigned fbit = fam == AF_INET ? IPAM_F_V4 : IPAM_F_V6;
+	char s[PREFIX_STRLEN];
+
+	memset(rt, 0, sizeof(*rt));
+	rt->gateway = ip->gateway;
+	rt->oif = c->cont_ifindex;
+	rt->protocol = RTPROT_BOOT;
+	rt->scope = RT_SCOPE_UNIVERSE;
+	rt->flags = ROUTE_F_ONLINK;
+	if (!(have_default & fbit)) {
+		rt->dst.addr.family = fam;
+		return 0;
+	}
+	if (ip->subnet.addr.family != fam)
+		return lf_err_set(c->reterr, LF_E_INVALID, -EINVAL,
+				  "container %s already has an IPv%c default route "
+				  "and no subnet is known for %s, so %s cannot be "
+				  "routed as a secondary interface",
+				  c->req->netns, fam == AF_INET ? '4' : '6',
+				  prefix_fmt(&ip->addr, s, sizeof(s)), c->req->ifname);
+	rt->dst = ip->subnet;
+	prefix_mask(&rt->dst);
+	return 0;
+}
+
+static void
+attach_cont_route_made(struct attach_ctx *c, const struct route *rt)
+{
+	if (c->n_routes < ATTACH_MAX_IPS) {
+		c->routes[c->n_routes].dst = rt->dst;
+		c->routes[c->n_routes].gateway = rt->gateway;
+		c->n_routes++;
+	}
+}
+
+/* The container route for ip, one request at a time: when the batched
+ * one found its route taken.  *have_default gains the family when the
  * default route turns out to be taken. */
 static int
 attach_cont_route(struct attach_ctx *c, const struct attach_ip *ip, unsigned *have_default)
 {
-	int fam = ip->addr.addr.family;
-	unsigned fbit = fam == AF_INET ? IPAM_F_V4 : IPAM_F_V6;
+	unsigned fbit = ip->addr.addr.family == AF_INET ? IPAM_F_V4 : IPAM_F_V6;
 	char s[PREFIX_STRLEN], g[IPADDR_STRLEN];
-	struct route rt = { 0 };
+	struct route rt;
 	int r;
 
-	rt.gateway = ip->gateway;
-	rt.oif = c->cont_ifindex;
-	rt.protocol = RTPROT_BOOT;
-	rt.scope = RT_SCOPE_UNIVERSE;
-	rt.flags = ROUTE_F_ONLINK;
 	for (;;) {
-		if (!(*have_default & fbit)) {
-			memset(&rt.dst, 0, sizeof(rt.dst));
-			rt.dst.addr.family = fam;
-		} else {
-			if (ip->subnet.addr.family != fam)
-				return lf_err_set(c->reterr, LF_E_INVALID, -EINVAL,
-						  "container %s already has an IPv%c default route "
-						  "and no subnet is known for %s, so %s cannot be "
-						  "routed as a secondary interface",
-						  c->req->netns, fam == AF_INET ? '4' : '6',
-						  prefix_fmt(&ip->addr, s, sizeof(s)), c->req->ifname);
-			rt.dst = ip->subnet;
-			prefix_mask(&rt.dst);
-		}
+		r = attach_cont_route_for(c, ip, *have_default, &rt);
+		if (r < 0)
+			return r;
 		if (cont_route_made(c, &rt.dst))
 			return 0;	/* an earlier address of ours made it */
 		r = route_add(&c->cont, &rt);
@@ -445,64 +573,132 @@ attach_cont_route(struct attach_ctx *c, const struct attach_ip *ip, unsigned *ha
 		return nl_fail(&c->cont, c->reterr, r, "container %s: adding route %s via %s on %s",
 			       c->req->netns, prefix_fmt(&rt.dst, s, sizeof(s)),
 			       ipaddr_fmt(&rt.gateway, g, sizeof(g)), c->req->ifname);
-	if (c->n_routes < ATTACH_MAX_IPS) {
-		c->routes[c->n_routes].dst = rt.dst;
-		c->routes[c->n_routes].gateway = rt.gateway;
-		c->n_routes++;
-	}
+	attach_cont_route_made(c, &rt);
 	return 0;
 }
 
-/* Step 3: the container side. */
+/* Step 3: the container side: it and lo up, the addresses, a permanent
+ * neighbour for each gateway and the routes, in
+ * one round trip after the dump that tells whether this is the
+ * container's first interface of each family or a secondary one (Multus'
+ * net1, a second leafnet network). */
 static int
 attach_container(struct attach_ctx *c)
 {
 	const struct attach_req *req = c->req;
-	struct link_change ch = { .up = true };
-	struct link_info li;
+	struct link_change up = { .up = true };
+	enum { K_UP, K_LO, K_ADDR, K_NEIGH, K_ROUTE } kind[NL_BATCH_REQS];
+	size_t what[NL_BATCH_REQS];
+	struct route rts[ATTACH_MAX_IPS];
+	bool batched[ATTACH_MAX_IPS] = { false };
 	unsigned fams = 0, have_default = 0;
+	struct nl_batch b;
+	size_t k = 0;
 	int r;
 
-	r = link_get(&c->cont, req->ifname, 0, &li);
-	if (r < 0)
-		return nl_fail(&c->cont, c->reterr, r, "container %s: looking up new veth peer %s",
-			       req->netns, req->ifname);
-	c->cont_ifindex = li.ifindex;
-	c->host_ifindex = li.peer_ifindex;	/* IFLA_LINK: the host side's index */
-	if (li.has_mac)
-		memcpy(c->cont_mac, li.mac, 6);
+	if (c->cont_ifindex <= 0) {
+		/* no echo from the kernel (before 6.2): look the peer up */
+		struct link_info li;
 
-	r = link_change(&c->cont, c->cont_ifindex, NULL, &ch);
-	if (r < 0)
-		return nl_fail(&c->cont, c->reterr, r, "container %s: bringing %s up",
-			       req->netns, req->ifname);
-	r = link_set_up(&c->cont, 1);	/* lo is always ifindex 1 */
-	if (r < 0)
-		return nl_fail(&c->cont, c->reterr, r, "container %s: bringing lo up", req->netns);
-
-	for (size_t i = 0; i < c->n_ips; i++) {
-		r = addr_add(&c->cont, c->cont_ifindex, &c->ips[i].addr, ADDR_F_NODAD);
+		r = link_get(&c->cont, req->ifname, 0, &li);
 		if (r < 0)
-			return attach_cont_fail(c, r, "adding address", &c->ips[i].addr);
-		fams |= c->ips[i].addr.addr.family == AF_INET ? IPAM_F_V4 : IPAM_F_V6;
+			return nl_fail(&c->cont, c->reterr, r,
+				       "container %s: looking up new veth peer %s",
+				       req->netns, req->ifname);
+		c->cont_ifindex = li.ifindex;
+		c->host_ifindex = li.peer_ifindex;	/* IFLA_LINK: the host side's index */
 	}
-	/* Is this the container's first interface of each family, or a
-	 * secondary one (Multus' net1, a second leafnet network)?  One dump of
-	 * the container's small main table, of the families we use. */
+	for (size_t i = 0; i < c->n_ips; i++)
+		fams |= c->ips[i].addr.addr.family == AF_INET ? IPAM_F_V4 : IPAM_F_V6;
 	r = route_dump(&c->cont, fams == IPAM_F_V4 ? AF_INET : fams == IPAM_F_V6 ? AF_INET6
 						: AF_UNSPEC, 0, 0, cont_default_cb, &have_default);
 	if (r < 0)
 		return nl_fail(&c->cont, c->reterr, r, "container %s: listing routes", req->netns);
-	for (size_t i = 0; i < c->n_ips; i++) {
-		const struct attach_ip *ip = &c->ips[i];
+
+	nl_batch_init(&b, &c->cont, NULL, NULL);
+	r = link_change_put(&b, c->cont_ifindex, NULL, &up);
+	kind[k] = K_UP;
+	what[k++] = 0;
+	if (r == 0)
+		r = link_change_put(&b, 1, NULL, &up);	/* lo is always ifindex 1 */
+	kind[k] = K_LO;
+	what[k++] = 0;
+	for (size_t i = 0; r == 0 && i < c->n_ips; i++) {
+		r = addr_add_put(&b, c->cont_ifindex, &c->ips[i].addr, ADDR_F_NODAD);
+		kind[k] = K_ADDR;
+		what[k++] = i;
+	}
+	for (size_t i = 0; r == 0 && i < c->n_ips; i++) {
+		r = neigh_set_permanent_put(&b, c->cont_ifindex, &c->ips[i].gateway, c->host_mac);
+		kind[k] = K_NEIGH;
+		what[k++] = i;
+	}
+	for (size_t i = 0; r == 0 && i < c->n_ips; i++) {
+		bool dup = false;
+
+		r = attach_cont_route_for(c, &c->ips[i], have_default, &rts[i]);
+		if (r < 0)
+			return r;
+		for (size_t j = 0; j < i; j++)
+			dup |= batched[j] && prefix_eq(&rts[j].dst, &rts[i].dst);
+		if (dup)
+			continue;	/* an earlier address of ours makes it */
+		r = route_add_put(&b, &rts[i]);
+		batched[i] = true;
+		kind[k] = K_ROUTE;
+		what[k++] = i;
+	}
+	if (r < 0)
+		return lf_err_set(c->reterr, LF_E_INTERNAL, r, "container %s: %s", req->netns,
+				  strerror(-r));
+	(void)nl_batch_send(&b);
+	for (size_t j = 0; j < k; j++) {
+		const struct attach_ip *ip = &c->ips[what[j]];
 		struct prefix gwp;
 
-		prefix_from_addr(&ip->gateway, &gwp);
-		r = neigh_set_permanent(&c->cont, c->cont_ifindex, &ip->gateway, c->host_mac);
-		if (r < 0)
+		r = b.err[j];
+		if (kind[j] == K_ROUTE && r == 0)
+			attach_cont_route_made(c, &rts[what[j]]);
+		if (r == 0)
+			continue;
+		switch (kind[j]) {
+		case K_UP:
+			return nl_fail(&c->cont, c->reterr, r, "container %s: bringing %s up",
+				       req->netns, req->ifname);
+		case K_LO:
+			return nl_fail(&c->cont, c->reterr, r, "container %s: bringing lo up",
+				       req->netns);
+		case K_ADDR:
+			return attach_cont_fail(c, r, "adding address", &ip->addr);
+		case K_NEIGH:
+			prefix_from_addr(&ip->gateway, &gwp);
 			return attach_cont_fail(c, r, "adding permanent neighbour for gateway",
 						&gwp);
-		r = attach_cont_route(c, ip, &have_default);
+		case K_ROUTE:
+			break;
+		}
+	}
+	/* A route taken since the dump (a concurrent ADD of another interface
+	 * made the default route first): the slow way, which tells. */
+	for (size_t j = 0; j < k; j++) {
+		if (kind[j] != K_ROUTE || b.err[j] == 0)
+			continue;
+		if (b.err[j] != -EEXIST) {
+			char s[PREFIX_STRLEN], g[IPADDR_STRLEN];
+			const struct route *rt = &rts[what[j]];
+
+			if (b.failed == (int)j)
+				return nl_fail(&c->cont, c->reterr, b.err[j],
+					       "container %s: adding route %s via %s on %s",
+					       req->netns, prefix_fmt(&rt->dst, s, sizeof(s)),
+					       ipaddr_fmt(&rt->gateway, g, sizeof(g)), req->ifname);
+			return lf_err_set(c->reterr, LF_E_KERNEL, b.err[j],
+					  "container %s: adding route %s via %s on %s: %s",
+					  req->netns, prefix_fmt(&rt->dst, s, sizeof(s)),
+					  ipaddr_fmt(&rt->gateway, g, sizeof(g)), req->ifname,
+					  strerror(-b.err[j]));
+		}
+		r = attach_cont_route(c, &c->ips[what[j]], &have_default);
 		if (r < 0)
 			return r;
 	}
@@ -528,52 +724,43 @@ attach_peer_local(struct attach_ctx *c)
 	return 0;
 }
 
-/* Each IPv4 gateway as a /32 on the host veth.  The host owns the
- * address, so it answers the workload's ARP for it and its pings whatever
- * its routing table says; the same /32 on many veths is fine (each gets its
- * own local route), and it goes with the veth.  A CNI workload's gateway
- * is scope host: still local, but never the source the host picks for its
- * own traffic to the workload (a scope link address on the veth would be,
- * for every host route "dev veth scope link").  Docker mode keeps it
- * global, as it always was. */
-static int
-attach_host_gateways(struct attach_ctx *c)
-{
-	unsigned flags = ADDR_F_REPLACE | (c->req->peer_in_caller_ns ? 0 : ADDR_F_SCOPE_HOST);
-	struct ipaddr done = { 0 };	/* the gateway just added (they repeat) */
-	char s[PREFIX_STRLEN];
-	int r;
-
-	for (size_t i = 0; i < c->n_ips; i++) {
-		struct prefix gw;
-
-		if (c->ips[i].gateway.family != AF_INET || ipaddr_eq(&c->ips[i].gateway, &done))
-			continue;
-		prefix_from_addr(&c->ips[i].gateway, &gw);
-		r = addr_add(&c->host, c->host_ifindex, &gw, flags);
-		if (r < 0)
-			return nl_fail(&c->host, c->reterr, r, "adding gateway %s to veth %s",
-				       prefix_fmt(&gw, s, sizeof(s)), c->host_ifname);
-		done = c->ips[i].gateway;
-	}
-	return 0;
-}
-
 static bool
 ipaddr_is_linklocal6(const struct ipaddr *a)
 {
 	return a->family == AF_INET6 && a->u.b[0] == 0xfe && (a->u.b[1] & 0xc0) == 0x80;
 }
 
-/* Step 4: the host side. */
+/* Step 4: the host side (up, with proxy_arp and forwarding, since step 2),
+ * in one round trip: what the workload's gateways need, then the host
+ * routes, last, for they make the workload reachable (and leafnetd
+ * advertise it).
+ *
+ * Each IPv4 gateway as a /32 on the host veth.  The host owns the
+ * address, so it answers the workload's ARP for it and its pings whatever
+ * its routing table says; the same /32 on many veths is fine (each gets its
+ * own local route), and it goes with the veth.  A CNI workload's gateway
+ * is scope host: still local, but never the source the host picks for its
+ * own traffic to the workload (a scope link address on the veth would be,
+ * for every host route "dev veth scope link").  Docker mode keeps it
+ * global, as it always was.
+ *
+ * IPv6: a link-local gateway lives on the veth itself.  A global one is
+ * answered by proxy NDP, and the veth still gets fe80::1 without DAD:
+ * until its own link-local address has finished DAD (a second or more)
+ * the host could not send neighbour solicitations to the workload, and v6
+ * would be dead. */
 static int
 attach_host(struct attach_ctx *c)
 {
-	struct link_change ch = { .up = true };
-	bool v4 = false, proxy_ndp = false;
-	struct ipaddr ll_done = { 0 };	/* link-local address already on the veth */
+	unsigned gwflags = ADDR_F_REPLACE | (c->req->peer_in_caller_ns ? 0 : ADDR_F_SCOPE_HOST);
+	struct prefix pfx[NL_BATCH_REQS];
+	const char *what[NL_BATCH_REQS];
+	struct ipaddr gw4_done = { 0 }, ll_done = { 0 };
+	bool proxy_ndp = false;
 	char s[PREFIX_STRLEN];
-	int r;
+	struct nl_batch b;
+	size_t k = 0;
+	int r = 0;
 
 	if (c->host_ifindex <= 0) {
 		struct link_info li;
@@ -584,49 +771,37 @@ attach_host(struct attach_ctx *c)
 				       c->host_ifname);
 		c->host_ifindex = li.ifindex;
 	}
-	for (size_t i = 0; i < c->n_ips; i++)
-		v4 |= c->ips[i].addr.addr.family == AF_INET;
-	if (v4) {
-		/* net.ipv4.conf.<veth>.proxy_arp=1 and forwarding=1 in the same
-		 * request that brings the veth up */
-		ch.n_v4conf = 2;
-		ch.v4conf[0].id = IPV4_DEVCONF_PROXY_ARP;
-		ch.v4conf[0].val = 1;
-		ch.v4conf[1].id = IPV4_DEVCONF_FORWARDING;
-		ch.v4conf[1].val = 1;
-	}
-	r = link_change(&c->host, c->host_ifindex, NULL, &ch);
-	if (r < 0)
-		return nl_fail(&c->host, c->reterr, r, "bringing veth %s up (proxy_arp, forwarding)",
-			       c->host_ifname);
-
-	for (size_t i = 0; i < c->n_ips; i++) {
+	nl_batch_init(&b, &c->host, NULL, NULL);
+	for (size_t i = 0; r == 0 && i < c->n_ips; i++) {
 		const struct attach_ip *ip = &c->ips[i];
 		struct prefix gw;
 
+		if (ip->gateway.family == AF_INET) {
+			if (ipaddr_eq(&ip->gateway, &gw4_done))
+				continue;	/* they repeat */
+			prefix_from_addr(&ip->gateway, &pfx[k]);
+			what[k++] = "adding gateway";
+			r = addr_add_put(&b, c->host_ifindex, &pfx[k - 1], gwflags);
+			gw4_done = ip->gateway;
+			continue;
+		}
 		if (ip->addr.addr.family != AF_INET6)
 			continue;
-		/* A link-local gateway lives on the veth itself.  A global one
-		 * is answered by proxy NDP, and the veth still gets fe80::1
-		 * without DAD: until its own link-local address has finished
-		 * DAD (a second or more) the host could not send neighbour
-		 * solicitations to the workload, and v6 would be dead. */
 		if (ipaddr_is_linklocal6(&ip->gateway))
 			gw.addr = ip->gateway;
 		else
 			(void)ipaddr_parse(LEAFNET_GW6_DEFAULT, &gw.addr);
 		gw.len = 64;
 		if (!ipaddr_eq(&gw.addr, &ll_done)) {
-			r = addr_add(&c->host, c->host_ifindex, &gw,
-				     ADDR_F_NODAD | ADDR_F_REPLACE);
-			if (r < 0)
-				return nl_fail(&c->host, c->reterr, r, "adding %s to veth %s",
-					       prefix_fmt(&gw, s, sizeof(s)), c->host_ifname);
+			pfx[k] = gw;
+			what[k++] = "adding";
+			r = addr_add_put(&b, c->host_ifindex, &gw, ADDR_F_NODAD | ADDR_F_REPLACE);
 			ll_done = gw.addr;
 		}
-		if (ipaddr_is_linklocal6(&ip->gateway))
+		if (r < 0 || ipaddr_is_linklocal6(&ip->gateway))
 			continue;
 		if (!proxy_ndp) {
+			/* no netlink for it (IPv6 devconf is read-only there) */
 			r = sysctl_net_if("ipv6", c->host_ifname, "proxy_ndp", "1");
 			if (r < 0)
 				return lf_err_set(c->reterr, LF_E_KERNEL, r,
@@ -634,25 +809,30 @@ attach_host(struct attach_ctx *c)
 						  c->host_ifname, strerror(-r));
 			proxy_ndp = true;
 		}
-		prefix_from_addr(&ip->gateway, &gw);
-		r = neigh_add_proxy(&c->host, c->host_ifindex, &ip->gateway);
-		if (r < 0)
-			return nl_fail(&c->host, c->reterr, r, "adding proxy NDP entry for %s on %s",
-				       prefix_fmt(&gw, s, sizeof(s)), c->host_ifname);
+		prefix_from_addr(&ip->gateway, &pfx[k]);
+		what[k++] = "adding proxy NDP entry for";
+		r = neigh_add_proxy_put(&b, c->host_ifindex, &ip->gateway);
 	}
-
-	for (size_t i = 0; i < c->n_ips; i++) {
+	for (size_t i = 0; r == 0 && i < c->n_ips; i++) {
 		struct route rt = { 0 };
 
 		rt.dst = c->ips[i].addr;
 		rt.oif = c->host_ifindex;
 		rt.protocol = LEAFNET_RTPROT;
 		rt.scope = RT_SCOPE_LINK;
-		r = route_replace(&c->host, &rt);
-		if (r < 0)
-			return nl_fail(&c->host, c->reterr, r, "adding host route %s dev %s",
-				       prefix_fmt(&rt.dst, s, sizeof(s)), c->host_ifname);
+		pfx[k] = rt.dst;
+		what[k++] = "adding host route";
+		r = route_replace_put(&b, &rt);
 	}
+	if (r < 0)
+		return lf_err_set(c->reterr, LF_E_INTERNAL, r, "veth %s: %s", c->host_ifname,
+				  strerror(-r));
+	r = nl_batch_send(&b);
+	if (r < 0 && b.failed >= 0 && (size_t)b.failed < k)
+		return nl_fail(&c->host, c->reterr, r, "%s %s on veth %s", what[b.failed],
+			       prefix_fmt(&pfx[b.failed], s, sizeof(s)), c->host_ifname);
+	if (r < 0)
+		return nl_fail(&c->host, c->reterr, r, "veth %s", c->host_ifname);
 	return 0;
 }
 
@@ -726,8 +906,6 @@ attach_workload(struct store *s, const struct attach_req *req,
 		goto out_rollback;
 	attach_test_pause("after-addr");
 	r = attach_host(&c);
-	if (r == 0)
-		r = attach_host_gateways(&c);
 	if (r < 0)
 		goto out_rollback;
 

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/wait.h>
 
 #include "attach.h"
 #include "cni.h"
@@ -14,17 +13,25 @@
 #include "log.h"
 #include "store.h"
 
-/* Delete the tombstoned veth (detach_workload() renamed both sides and took
- * them down: the ifname is free already) from a detached grandchild, so DEL
- * does not wait for the kernel's teardown of a veth (RCU grace periods,
- * 10-30 ms) that no one needs to see finish: its routes are gone and its
- * addresses released.  A tombstone whose deleter was killed is left to CNI
- * GC (attach_gc reaps every lfx veth with our alias): sweeping all links
- * here would cost a node with many pods a full link dump per DEL.  The
- * grandchild has no descriptors of ours — above all not the
- * runtime's stdout pipe, which the runtime reads to EOF — and deletes by
- * ifindex, never by name, so it cannot hit a veth a later ADD re-created
- * under the same name.  If fork fails the delete happens here.  This
+/* Delete the detached veth (detach_workload() renamed the workload side to
+ * a tombstone and took both sides down: the ifname is free already) from a
+ * detached child, so DEL does not wait for the kernel's teardown of a veth
+ * (RCU grace periods, 10-30 ms) that no one needs to see finish: its
+ * routes are gone and its addresses released.  A veth whose deleter was
+ * killed is left to CNI GC (attach_gc reaps every lfx veth with our alias
+ * and every lfn veth whose owner is gone): sweeping all links here would
+ * cost a node with many pods a full link dump per DEL.  The child has no
+ * descriptors of ours — above all not the runtime's stdout pipe, which the
+ * runtime reads to EOF — and deletes by ifindex, never by name, so it
+ * cannot hit a veth a later ADD re-created under the same name; first it
+ * deletes every pair on its way out (LEAFNET_TOMB_GROUP) in one request, so
+ * a node's many concurrent DELs cost the kernel one teardown, not one
+ * each, and the later deleters find nothing left to do.  One fork,
+ * not two: the runtime waits for this process and its pipes, not for its
+ * children; once we exit the child is reparented (to init or the nearest
+ * subreaper) and reaped there, as a grandchild would be, and the second
+ * fork and wait cost DEL ~0.2 ms.  Its own session, so a signal to our
+ * process group spares it.  If fork fails the delete happens here.  This
  * binary is single-threaded, so forking is safe; leafnet-docker, which is
  * not, lets detach_workload() delete synchronously. */
 static void
@@ -35,16 +42,11 @@ delete_link_later(int ifindex)
 
 	pid = fork();
 	if (pid < 0) {
-		(void)detach_link_delete(ifindex);
+		(void)detach_tombs_delete(ifindex);
 		return;
 	}
-	if (pid > 0) {
-		(void)waitpid(pid, NULL, 0);
+	if (pid > 0)
 		return;
-	}
-	/* first child: hand over to a grandchild that init will reap */
-	if (fork() != 0)
-		_exit(0);
 	(void)setsid();
 	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (fd >= 0) {
@@ -53,7 +55,7 @@ delete_link_later(int ifindex)
 		(void)dup2(fd, STDERR_FILENO);
 	}
 	(void)close_range(3, ~0U, 0);
-	(void)detach_link_delete(ifindex);
+	(void)detach_tombs_delete(ifindex);
 	_exit(0);
 }
 

@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "ctl_proto.h"
 #include "dbuf.h"
+#include "hash.h"
 #include "json.h"
 #include "prefix.h"
 
@@ -129,9 +130,36 @@ out:
 
 /* One request, no answer awaited: nonblocking connect and one send into
  * the fresh socket's empty buffer; it fits or it is dropped. */
+/* A leafnetd found absent (no socket, or nobody listening on it) is not
+ * tried again for a second: a CNI ADD or DEL sends it two or three
+ * one-way notices, and each failed attempt costs a socket, a connect and
+ * the request's JSON for nothing.  Per socket path (its hash); atomics,
+ * for leafnet-docker's threads. */
+#define CTL_ABSENT_NS 1000000000ULL
+static _Atomic uint64_t ctl_absent_hash, ctl_absent_until;
+
+static bool
+ctl_known_absent(uint64_t h)
+{
+	return ctl_absent_hash == h && clock_now_ns() < ctl_absent_until;
+}
+
+static void
+ctl_note_absent(uint64_t h, int err)
+{
+	if (err != -ENOENT && err != -ECONNREFUSED) {
+		if (ctl_absent_hash == h)
+			ctl_absent_until = 0;
+		return;
+	}
+	ctl_absent_until = clock_now_ns() + CTL_ABSENT_NS;
+	ctl_absent_hash = h;
+}
+
 static int
 ctl_send_oneway(const char *sockpath, const struct ctl_req *req)
 {
+	uint64_t h;
 	char *text;
 	size_t len;
 	ssize_t n;
@@ -139,12 +167,16 @@ ctl_send_oneway(const char *sockpath, const struct ctl_req *req)
 
 	if (sockpath == NULL || sockpath[0] == '\0')
 		return 0;
+	h = hash_fnv1a64(HASH_FNV64_INIT, sockpath, strlen(sockpath));
+	if (ctl_known_absent(h))
+		return -ENOENT;
 	text = ctl_req_format(req);
 	if (text == NULL)
 		return -ENOMEM;
 	len = strlen(text);
 	text[len++] = '\n';	/* json_print leaves room: it printed a '\0' */
 	fd = ctl_connect(sockpath);
+	ctl_note_absent(h, fd < 0 ? fd : 0);
 	if (fd < 0) {
 		free(text);
 		return fd;

@@ -30,10 +30,10 @@ addr_msg(struct nl *nl, void *buf, uint16_t type, uint16_t flags, int ifindex,
 	return 0;
 }
 
-int
-addr_add(struct nl *nl, int ifindex, const struct prefix *p, unsigned flags)
+static int
+addr_add_build(struct nl *nl, void *buf, int ifindex, const struct prefix *p, unsigned flags,
+	       struct nlmsghdr **ret)
 {
-	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
 	struct nlmsghdr *nlh;
 	uint16_t nlf = NLM_F_CREATE;
 	int r;
@@ -53,7 +53,30 @@ addr_add(struct nl *nl, int ifindex, const struct prefix *p, unsigned flags)
 		ifa->ifa_flags |= IFA_F_NODAD;
 		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
 	}
-	return nl_talk(nl, nlh);
+	*ret = nlh;
+	return 0;
+}
+
+int
+addr_add(struct nl *nl, int ifindex, const struct prefix *p, unsigned flags)
+{
+	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
+	struct nlmsghdr *nlh;
+	int r;
+
+	r = addr_add_build(nl, buf, ifindex, p, flags, &nlh);
+	return r < 0 ? r : nl_talk(nl, nlh);
+}
+
+int
+addr_add_put(struct nl_batch *b, int ifindex, const struct prefix *p, unsigned flags)
+{
+	struct nlmsghdr *nlh;
+	void *buf = nl_batch_buf(b);
+
+	if (buf == NULL)
+		return -ENOBUFS;
+	return addr_add_build(b->nl, buf, ifindex, p, flags, &nlh);
 }
 
 struct addr_dump_arg {

@@ -6,6 +6,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <net/if.h>
 
 #include "link.h"
 #include "nl.h"
@@ -36,6 +37,7 @@ link_attr_cb(const struct nlattr *attr, void *data)
 			return MNL_CB_ERROR;
 		break;
 	case IFLA_MTU:
+	case IFLA_GROUP:
 	case IFLA_LINK:
 	case IFLA_LINK_NETNSID:
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
@@ -64,7 +66,7 @@ attr_strcpy(char *dst, size_t size, const struct nlattr *attr)
 }
 
 /* Parse an RTM_NEWLINK message into *li. */
-static int
+int
 link_parse(const struct nlmsghdr *nlh, struct link_info *li)
 {
 	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
@@ -84,6 +86,8 @@ link_parse(const struct nlmsghdr *nlh, struct link_info *li)
 		attr_strcpy(li->alias, sizeof(li->alias), tb[IFLA_IFALIAS]);
 	if (tb[IFLA_MTU])
 		li->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	if (tb[IFLA_GROUP])
+		li->group = mnl_attr_get_u32(tb[IFLA_GROUP]);
 	if (tb[IFLA_LINK])
 		li->peer_ifindex = (int)mnl_attr_get_u32(tb[IFLA_LINK]);
 	li->peer_netnsid = tb[IFLA_LINK_NETNSID] ? (int)mnl_attr_get_u32(tb[IFLA_LINK_NETNSID])
@@ -140,17 +144,22 @@ link_get(struct nl *nl, const char *ifname, int ifindex, struct link_info *ret)
 	return 0;
 }
 
-int
-link_veth_add(struct nl *nl, const struct link_veth *v)
+static int
+link_veth_build(struct nl *nl, void *buf, const struct link_veth *v, struct nlmsghdr **ret)
 {
-	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
 	struct nlattr *linkinfo, *data, *peer;
+	struct ifinfomsg *ifi;
 	struct nlmsghdr *nlh;
 
 	if (!v->ifname || !v->peer_ifname)
 		return -EINVAL;
-	nlh = nl_msg(nl, buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-	link_hdr(nlh, 0);
+	nlh = nl_msg(nl, buf, RTM_NEWLINK,
+		     NLM_F_CREATE | NLM_F_EXCL | (v->echo ? NLM_F_ECHO : 0));
+	ifi = link_hdr(nlh, 0);
+	if (v->up) {
+		ifi->ifi_flags = IFF_UP;
+		ifi->ifi_change = IFF_UP;
+	}
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->ifname);
 	if (v->mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
@@ -179,13 +188,36 @@ link_veth_add(struct nl *nl, const struct link_veth *v)
 	mnl_attr_nest_end(nlh, peer);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, linkinfo);
-	return nl_talk(nl, nlh);
+	*ret = nlh;
+	return 0;
 }
 
 int
-link_change(struct nl *nl, int ifindex, const char *ifname, const struct link_change *c)
+link_veth_add(struct nl *nl, const struct link_veth *v)
 {
 	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
+	struct nlmsghdr *nlh;
+	int r;
+
+	r = link_veth_build(nl, buf, v, &nlh);
+	return r < 0 ? r : nl_talk(nl, nlh);
+}
+
+int
+link_veth_put(struct nl_batch *b, const struct link_veth *v)
+{
+	struct nlmsghdr *nlh;
+	void *buf = nl_batch_buf(b);
+
+	if (buf == NULL)
+		return -ENOBUFS;
+	return link_veth_build(b->nl, buf, v, &nlh);
+}
+
+static int
+link_change_build(struct nl *nl, void *buf, int ifindex, const char *ifname,
+		  const struct link_change *c, struct nlmsghdr **ret)
+{
 	struct ifinfomsg *ifi;
 	struct nlmsghdr *nlh;
 
@@ -207,6 +239,8 @@ link_change(struct nl *nl, int ifindex, const char *ifname, const struct link_ch
 		mnl_attr_put_u32(nlh, IFLA_MTU, c->mtu);
 	if (c->alias)
 		mnl_attr_put_strz(nlh, IFLA_IFALIAS, c->alias);
+	if (c->group)
+		mnl_attr_put_u32(nlh, IFLA_GROUP, c->group);
 	if (c->n_v4conf) {
 		struct nlattr *spec, *inet, *conf;
 
@@ -219,7 +253,31 @@ link_change(struct nl *nl, int ifindex, const char *ifname, const struct link_ch
 		mnl_attr_nest_end(nlh, inet);
 		mnl_attr_nest_end(nlh, spec);
 	}
-	return nl_talk(nl, nlh);
+	*ret = nlh;
+	return 0;
+}
+
+int
+link_change(struct nl *nl, int ifindex, const char *ifname, const struct link_change *c)
+{
+	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
+	struct nlmsghdr *nlh;
+	int r;
+
+	r = link_change_build(nl, buf, ifindex, ifname, c, &nlh);
+	return r < 0 ? r : nl_talk(nl, nlh);
+}
+
+int
+link_change_put(struct nl_batch *b, int ifindex, const char *ifname,
+		const struct link_change *c)
+{
+	struct nlmsghdr *nlh;
+	void *buf = nl_batch_buf(b);
+
+	if (buf == NULL)
+		return -ENOBUFS;
+	return link_change_build(b->nl, buf, ifindex, ifname, c, &nlh);
 }
 
 int
@@ -251,6 +309,20 @@ link_del(struct nl *nl, const char *ifname, int ifindex)
 			return -EINVAL;
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
 	}
+	return nl_talk(nl, nlh);
+}
+
+int
+link_del_group(struct nl *nl, uint32_t group)
+{
+	char buf[NL_MSG_SIZE] = { 0 };	/* attribute padding goes to the kernel too */
+	struct nlmsghdr *nlh;
+
+	if (group == 0)
+		return -EINVAL;		/* the default group: every link */
+	nlh = nl_msg(nl, buf, RTM_DELLINK, 0);
+	link_hdr(nlh, 0);
+	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
 	return nl_talk(nl, nlh);
 }
 

@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 struct nl;
+struct nl_batch;
+struct nlmsghdr;
 
 #define LINK_ALIAS_MAX   256		/* IFALIASZ */
 #define LINK_KIND_MAX    16
@@ -23,6 +25,7 @@ struct link_info {
 	int peer_ifindex;		/* IFLA_LINK: a veth's peer, in the peer's netns */
 	int peer_netnsid;		/* IFLA_LINK_NETNSID: the peer's netns as this
 					 * netns numbers it; -1: the same netns */
+	uint32_t group;			/* IFLA_GROUP (0: the default group) */
 	char alias[LINK_ALIAS_MAX];	/* "" when none */
 	char kind[LINK_KIND_MAX];	/* "veth", "" for plain devices */
 };
@@ -37,6 +40,14 @@ struct link_veth {
 	unsigned n_queues;		/* tx and rx queues of both sides; 0: the
 					 * kernel's default (veth: one per CPU,
 					 * then cut to one in use) */
+	bool up;			/* this side IFF_UP from the start (no
+					 * request of its own; the peer cannot be:
+					 * veth opens a side only once its peer is
+					 * linked, -ENOTCONN) */
+	bool echo;			/* NLM_F_ECHO: the kernel answers with the
+					 * new link (this side; IFLA_LINK is the
+					 * peer's index) before the ACK -- since
+					 * Linux 6.2; older ones only ACK */
 };
 
 struct link_change {
@@ -47,6 +58,7 @@ struct link_change {
 	const char *alias;		/* NULL: keep */
 	bool up;			/* bring it up (false: leave the state alone) */
 	bool down;			/* take it down (wins over up) */
+	uint32_t group;			/* IFLA_GROUP; 0: keep */
 	size_t n_v4conf;		/* net.ipv4.conf.<if>.* via IFLA_AF_SPEC */
 	struct { int id; uint32_t val; } v4conf[LINK_V4CONF_MAX];	/* IPV4_DEVCONF_* */
 };
@@ -55,6 +67,12 @@ struct link_change {
 int link_get(struct nl *nl, const char *ifname, int ifindex, struct link_info *ret);
 /* Create a veth pair (add semantics: -EEXIST if ifname exists). */
 int link_veth_add(struct nl *nl, const struct link_veth *v);
+/* The same two requests into a batch (nl.h); -ENOBUFS when it is full. */
+int link_veth_put(struct nl_batch *b, const struct link_veth *v);
+int link_change_put(struct nl_batch *b, int ifindex, const char *ifname,
+		    const struct link_change *c);
+/* An RTM_NEWLINK message (a dump's, an echo's) into *ret; -EBADMSG. */
+int link_parse(const struct nlmsghdr *nlh, struct link_info *ret);
 /* Change the link with ifindex (> 0) or else the one named ifname.  Without
  * NLM_F_CREATE this never makes a link: -ENODEV when there is none. */
 int link_change(struct nl *nl, int ifindex, const char *ifname, const struct link_change *c);
@@ -62,6 +80,11 @@ int link_set_up(struct nl *nl, int ifindex);
 int link_set_down(struct nl *nl, int ifindex);
 /* Delete by ifindex (> 0) or else by name; -ENODEV when there is none. */
 int link_del(struct nl *nl, const char *ifname, int ifindex);
+/* Delete every link of the socket's netns in group (> 0), in one request:
+ * the kernel unregisters them together (one set of RCU grace periods).
+ * -ENODEV when the group is empty; -EOPNOTSUPP when one of them cannot be
+ * deleted (nothing is then). */
+int link_del_group(struct nl *nl, uint32_t group);
 /* Call cb for every link of the socket's netns. */
 int link_dump(struct nl *nl, int (*cb)(const struct link_info *li, void *arg), void *arg);
 

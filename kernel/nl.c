@@ -266,12 +266,19 @@ int
 nl_talk_batch(struct nl *nl, void *buf, size_t len, size_t n,
 	      void (*done)(size_t i, int err, void *arg), void *arg)
 {
+	return nl_talk_batch_cb(nl, buf, len, n, done, NULL, arg);
+}
+
+int
+nl_talk_batch_cb(struct nl *nl, void *buf, size_t len, size_t n,
+		 void (*done)(size_t i, int err, void *arg), nl_cb cb, void *arg)
+{
 	char rbuf[NL_RECV_SIZE];
 	bool acked[NL_BATCH_MAX] = { false };
 	struct nlmsghdr *nlh = buf;
 	int left = (int)len, r = 0;
 	uint32_t first;
-	size_t got = 0, k = 0;
+	size_t k = 0;
 	ssize_t rn;
 
 	if (!nl || !nl->sock)
@@ -280,14 +287,22 @@ nl_talk_batch(struct nl *nl, void *buf, size_t len, size_t n,
 		r = -EINVAL;
 	if (r < 0)
 		goto out_fail_rest;
+	/* The kernel runs the requests of one sendmsg in order and answers
+	 * one without NLM_F_ACK only when it fails: only the last asks for
+	 * its ACK, and once that is read every request not answered has
+	 * succeeded.  A batch of 128 is two recvmsg, not 128. */
 	first = nlh->nlmsg_seq;
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
-		nlh->nlmsg_flags |= NLM_F_ACK;
+	for (size_t i = 0; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left), i++) {
+		if (i + 1 == n)
+			nlh->nlmsg_flags |= NLM_F_ACK;
+		else
+			nlh->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+	}
 	if (mnl_socket_sendto(nl->sock, buf, len) < 0) {
 		r = -errno;
 		goto out_fail_rest;
 	}
-	while (got < n) {
+	while (!acked[n - 1]) {
 		rn = mnl_socket_recvfrom(nl->sock, rbuf, sizeof(rbuf));
 		if (rn < 0) {
 			if (errno == EINTR)
@@ -302,11 +317,17 @@ nl_talk_batch(struct nl *nl, void *buf, size_t len, size_t n,
 			size_t i = nlh->nlmsg_seq - first, off;
 			int err;
 
-			/* only our ACKs; a stale answer to an earlier request
-			 * (one whose wait was cut short) is skipped */
-			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != nl->portid ||
-			    nlh->nlmsg_seq - first >= n || acked[i] ||
-			    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+			/* only answers to us; a stale answer to an earlier
+			 * request (one whose wait was cut short) is skipped */
+			if (nlh->nlmsg_pid != nl->portid || nlh->nlmsg_seq - first >= n ||
+			    acked[i])
+				continue;
+			if (nlh->nlmsg_type != NLMSG_ERROR) {
+				if (cb && nlh->nlmsg_type >= NLMSG_MIN_TYPE)
+					(void)cb(nlh, arg);
+				continue;
+			}
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
 				continue;
 			err = e->error < 0 ? e->error : -e->error;
 			nl->ext[0] = '\0';
@@ -317,10 +338,13 @@ nl_talk_batch(struct nl *nl, void *buf, size_t len, size_t n,
 				nl_extack(nl, nlh, off);
 			}
 			acked[i] = true;
-			got++;
 			done(i, err, arg);
 		}
 	}
+	nl->ext[0] = '\0';
+	for (k = 0; k < n; k++)
+		if (!acked[k])
+			done(k, 0, arg);
 	return 0;
 out_fail_rest:
 	nl->ext[0] = '\0';
@@ -328,6 +352,94 @@ out_fail_rest:
 		if (k >= NL_BATCH_MAX || !acked[k])
 			done(k, r, arg);
 	return r;
+}
+
+void
+nl_batch_init(struct nl_batch *b, struct nl *nl, nl_cb cb, void *arg)
+{
+	b->nl = nl;
+	b->cb = cb;
+	b->arg = arg;
+	b->len = 0;
+	b->n = 0;
+	b->pending = NULL;
+	b->failed = -1;
+	memset(b->buf, 0, sizeof(b->buf));
+}
+
+/* Count the request built at b->pending, if one was. */
+static void
+nl_batch_close(struct nl_batch *b)
+{
+	struct nlmsghdr *nlh = b->pending;
+
+	b->pending = NULL;
+	if (nlh == NULL || nlh->nlmsg_len < sizeof(*nlh))
+		return;			/* the builder gave up before nl_msg() */
+	b->len += MNL_ALIGN(nlh->nlmsg_len);
+	b->n++;
+}
+
+void *
+nl_batch_buf(struct nl_batch *b)
+{
+	nl_batch_close(b);
+	if (b->n >= NL_BATCH_REQS || b->len + NL_BATCH_MSG_MAX > sizeof(b->buf))
+		return NULL;
+	b->pending = b->buf + b->len;
+	return b->pending;
+}
+
+struct nl_batch_run {
+	struct nl_batch *b;
+	char ext[NL_EXT_MAX];
+};
+
+static void
+nl_batch_done(size_t i, int err, void *arg)
+{
+	struct nl_batch_run *run = arg;
+	struct nl_batch *b = run->b;
+
+	if (i >= NL_BATCH_REQS)
+		return;
+	b->err[i] = err;
+	if (err < 0 && (b->failed < 0 || (size_t)b->failed > i)) {
+		b->failed = (int)i;
+		snprintf(run->ext, sizeof(run->ext), "%s", b->nl->ext);
+	}
+}
+
+static int
+nl_batch_data(const struct nlmsghdr *nlh, void *arg)
+{
+	struct nl_batch_run *run = arg;
+
+	return run->b->cb ? run->b->cb(nlh, run->b->arg) : MNL_CB_OK;
+}
+
+int
+nl_batch_send(struct nl_batch *b)
+{
+	struct nl_batch_run run = { .b = b };
+	size_t n;
+	int r;
+
+	nl_batch_close(b);
+	n = b->n;
+	b->failed = -1;
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		b->err[i] = 0;
+	r = nl_talk_batch_cb(b->nl, b->buf, b->len, n, nl_batch_done, nl_batch_data, &run);
+	memset(b->buf, 0, b->len);
+	b->len = 0;
+	b->n = 0;
+	if (r < 0 && b->failed < 0)
+		b->failed = 0;
+	snprintf(b->nl->ext, sizeof(b->nl->ext), "%s", run.ext);
+	return b->failed >= 0 ? b->err[b->failed] : 0;
 }
 
 int

@@ -96,6 +96,29 @@ route_send(struct nl *nl, uint16_t type, uint16_t flags, const struct route *rt)
 	return nl_talk(nl, nlh);
 }
 
+static int
+route_put(struct nl_batch *b, uint16_t type, uint16_t flags, const struct route *rt)
+{
+	struct nlmsghdr *nlh;
+	void *buf = nl_batch_buf(b);
+
+	if (buf == NULL)
+		return -ENOBUFS;
+	return route_build(b->nl, buf, NL_BATCH_MSG_MAX, type, flags, rt, NULL, 0, &nlh);
+}
+
+int
+route_add_put(struct nl_batch *b, const struct route *rt)
+{
+	return route_put(b, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, rt);
+}
+
+int
+route_replace_put(struct nl_batch *b, const struct route *rt)
+{
+	return route_put(b, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, rt);
+}
+
 int
 route_add(struct nl *nl, const struct route *rt)
 {

@@ -7,6 +7,7 @@
 #include "prefix.h"
 
 struct nl;
+struct nl_batch;
 struct nlmsghdr;
 
 #define ROUTE_F_ONLINK  (1U << 0)	/* RTNH_F_ONLINK: gateway is on the link */
@@ -58,6 +59,9 @@ int route_parse_hops(const struct nlmsghdr *nlh, struct route_nh *hops, size_t m
 /* add: CREATE|EXCL (-EEXIST when present); replace: CREATE|REPLACE. */
 int route_add(struct nl *nl, const struct route *rt);
 int route_replace(struct nl *nl, const struct route *rt);
+/* The same requests into a batch (nl.h); -ENOBUFS when it is full. */
+int route_add_put(struct nl_batch *b, const struct route *rt);
+int route_replace_put(struct nl_batch *b, const struct route *rt);
 /* -ESRCH when there is no such route. */
 int route_del(struct nl *nl, const struct route *rt);
 /* Unicast routes of family (AF_UNSPEC: both) in table (0: main) whose

@@ -21,11 +21,15 @@
 #define LEAFNET_IFPREFIX        "lfn"
 /* Docker mode: the workload side before libnetwork moves it. */
 #define LEAFNET_DOCKER_IFPREFIX "lfd"
-/* A detached veth on its way out (CNI DEL renames both sides, so the
- * workload's ifname and the host name are free at once, and deletes the
- * pair later): prefix + the host side's ifindex in hex, on both sides.
- * Never a live workload: GC and every DEL delete whatever carries it. */
+/* A detached veth on its way out (CNI DEL renames the workload side, so
+ * the workload's ifname is free at once, and deletes the pair later):
+ * prefix + the host side's ifindex in hex.  The host side keeps its name
+ * (an ADD of the same owner renames it to the tombstone name first) and is
+ * put in LEAFNET_TOMB_GROUP, so one RTM_DELLINK of that group deletes
+ * every pair on its way out at once.  With our alias, either mark is never
+ * a live workload: GC and every DEL's deleter delete whatever carries it. */
 #define LEAFNET_TOMB_PREFIX     "lfx"
+#define LEAFNET_TOMB_GROUP      0x6c6678u	/* IFLA_GROUP, "lfx" */
 /* IFLA_IFALIAS of every host veth: "leafnet:<network>:<ifname>:<container id>" */
 #define LEAFNET_ALIAS_TAG       "leafnet:"
 

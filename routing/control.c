@@ -170,6 +170,8 @@ ctl_status(struct ld *d)
 		cJSON_AddNumberToObject(p, "received", (double)ps.prefixes_received);
 		cJSON_AddNumberToObject(p, "unusable", (double)ps.prefixes_unusable);
 		cJSON_AddNumberToObject(p, "sent", (double)ps.prefixes_sent);
+		cJSON_AddNumberToObject(p, "updates_received", (double)ps.updates_in);
+		cJSON_AddNumberToObject(p, "updates_sent", (double)ps.updates_out);
 		/* the options it runs with (never the password itself) */
 		cJSON_AddStringToObject(p, "import", ld_peer_import_name(ps.import));
 		cJSON_AddBoolToObject(p, "password_set", ps.password_set);

@@ -37,11 +37,14 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
+#include <linux/filter.h>
 #include <linux/rtnetlink.h>
 
 #include "addr.h"
@@ -307,6 +310,31 @@ kr_event_cb(const struct nlmsghdr *nlh, void *arg)
 
 static void kr_mon_cb(int fd, short revents, void *arg);
 
+/* The kernel tells the monitor about our own learned routes too, each
+ * notification carrying the port id of the socket whose request made it
+ * (nlmsg_pid): 100,000 installs would be 100,000 messages read and thrown
+ * away, enough to overflow the monitor into a resync dump of the whole
+ * table.  A socket filter drops them in the kernel (zebra does the same
+ * for its own changes).  Everything else passes, workload routes (the
+ * plugins' sockets) and the kernel's own (port id 0) alike. */
+static void
+kr_mon_filter(struct kroute *kr)
+{
+	struct sock_filter code[] = {
+		/* a word load is big-endian: compare with htonl() of the id */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_pid)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(kr->req.portid), 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	};
+	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
+
+	if (kr->req.portid != 0 &&
+	    setsockopt(kr->mon_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		log_debug("route monitor: no socket filter for our own routes: %s",
+			  strerror(errno));
+}
+
 static int
 kr_mon_open(struct ld *d)
 {
@@ -325,6 +353,7 @@ kr_mon_open(struct ld *d)
 	 * size must stick, so it uses the plain option */
 	if (test || setsockopt(kr->mon_fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		(void)setsockopt(kr->mon_fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	kr_mon_filter(kr);
 	if (mnl_socket_bind(kr->mon, groups, MNL_SOCKET_AUTOPID) < 0) {
 		r = -errno;
 		mnl_socket_close(kr->mon);

@@ -164,7 +164,7 @@ cni_conf gwnet 1.1.0
 cni_del "$H" ctr-caps-gw2 "$C2" eth0
 cni_expect_ok "DEL ctr-caps-gw2"
 gw_addrs() { ip -n "$H" -4 -o addr show | grep -cE '169\.254\.1\.1|192\.168\.61\.254'; }
-assert_eq "no leafnet veth left" "" "$(host_veths "$H")"
+assert_eventually "no leafnet veth left (DEL's deleter runs after it)" "" host_veths "$H"
 assert_eventually "no gateway address left in the host (it goes with the veths)" 0 gw_addrs
 assert_eq "no allocation left on public" 0 "$(alloc_count public)"
 t_done

@@ -172,7 +172,7 @@ assert_contains "... recorded in the installed leafnet.conf's state dir" \
 cni_with_prev
 CNI_PLUGIN=$R5/opt/cni/bin/leafnet CNI_PATH_DIR=$R5/opt/cni/bin cni_del "$H" k8s1 "$C1" eth0
 cni_expect_ok "DEL by the installed plugin"
-assert_eq "... no veth left" "" "$(host_veths "$H")"
+assert_eventually "... no veth left (DEL's deleter runs after it)" "" host_veths "$H"
 
 # ------------------------------------------------------------ uninstall
 inst "$R" --conflist "$T_TMP/mtu.conflist" --name 10-leafnet.conflist --uninstall

@@ -1,0 +1,465 @@
+/* nodebench — the measuring half of bench/node_bench: a full node's worth
+ * of pods ADDed (then DELed) through a CNI plugin, PARALLEL at a time, the
+ * way a kubelet starts many pods at once.
+ *
+ *   nodebench prep --netns-prefix NAME --count N
+ *   nodebench run --plugin BIN --conf FILE [--env K=V]... --path DIR
+ *            --netns-prefix NAME --count N [--parallel 50] --cmd ADD|DEL
+ *            [--tor NETNS] [--addrs FILE]
+ *
+ * prep: in each of /run/netns/NAME-1 .. NAME-N (made before with
+ *   `ip -batch`, which is fast): IPv6 off for every interface that will be
+ *   made there (net.ipv6.conf.{all,default}.disable_ipv6=1) and lo up.
+ *   IPv6 is off because the kernel's neighbour tables are shared by every
+ *   namespace (gc_thresh3 1024 entries): 2,000 interfaces sending DAD,
+ *   MLD and router solicitations fill the IPv6 one with multicast entries
+ *   and would make other namespaces' neighbour lookups fail.  Both
+ *   plugins get the same namespaces.
+ * run: container NAME-i (CNI_CONTAINERID node-<i>) for i = 1..N, at most
+ *   PARALLEL plugin processes at a time (a new one starts as soon as one
+ *   exits).  Every call must succeed.  Prints one line
+ *     run n=N parallel=P wall=MS p50=MS p99=MS max=MS
+ *         [covered=C late=MS routes=R]
+ *   With --tor (ADD only): the moment the last ADD returns, the ToR's IPv4
+ *   FIB is read (netlink, inside NETNS) and each address the ADDs returned
+ *   is looked up in it (any route but the default covering it, e.g. its
+ *   block's aggregate): covered=C of N; if C < N, it is read again every
+ *   millisecond until all are (late = ms after the last ADD, -1 after 10 s);
+ *   routes = the ToR's non-default routes then.  --addrs writes the
+ *   addresses, one a line.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <math.h>
+#include <sched.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/rtnetlink.h>
+#include <cJSON.h>
+
+#include "link.h"
+#include "netns.h"
+#include "nl.h"
+#include "route.h"
+
+#define MAX_ENV		16
+#define MAX_EXTRA	4
+#define LATE_LIMIT_MS	10000.0
+
+struct call {
+	pid_t pid;
+	int fd_in, fd_out, fd_err;
+	unsigned i;
+	double t0;
+};
+
+static const char *plugin, *conf_text, *cni_path = "/usr/lib/cni", *ns_prefix, *cmd;
+static const char *extra_env[MAX_EXTRA];
+static size_t n_extra;
+static unsigned count, parallel = 50;
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void
+die(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "nodebench: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static int
+memfd_with(const char *name, const char *text)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+	size_t len = text ? strlen(text) : 0, off = 0;
+
+	if (fd < 0)
+		die("memfd_create: %s", strerror(errno));
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+
+		if (w < 0)
+			die("memfd write: %s", strerror(errno));
+		off += (size_t)w;
+	}
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+static char *
+slurp_fd(int fd)
+{
+	off_t len = lseek(fd, 0, SEEK_END);
+	char *buf;
+
+	if (len < 0)
+		len = 0;
+	buf = calloc(1, (size_t)len + 1);
+	if (buf == NULL)
+		die("%s", "out of memory");
+	if (len > 0 && pread(fd, buf, (size_t)len, 0) != len)
+		die("%s", "cannot read a plugin's output");
+	return buf;
+}
+
+static char *
+slurp(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *s;
+
+	if (fd < 0)
+		die("cannot open %s", path);
+	s = slurp_fd(fd);
+	close(fd);
+	return s;
+}
+
+static void
+call_start(struct call *c, unsigned i)
+{
+	char e_cmd[64], e_cid[64], e_ns[256], e_path[1024];
+	char *envp[MAX_ENV], *argv[] = { (char *)plugin, NULL };
+	posix_spawn_file_actions_t fa;
+	size_t n = 0;
+	int err;
+
+	c->i = i;
+	c->fd_in = memfd_with("stdin", conf_text);
+	c->fd_out = memfd_with("stdout", NULL);
+	c->fd_err = memfd_with("stderr", NULL);
+	snprintf(e_cmd, sizeof(e_cmd), "CNI_COMMAND=%s", cmd);
+	snprintf(e_cid, sizeof(e_cid), "CNI_CONTAINERID=node-%u", i);
+	snprintf(e_ns, sizeof(e_ns), "CNI_NETNS=/run/netns/%s-%u", ns_prefix, i);
+	snprintf(e_path, sizeof(e_path), "CNI_PATH=%s", cni_path);
+	envp[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	envp[n++] = e_cmd;
+	envp[n++] = e_cid;
+	envp[n++] = e_ns;
+	envp[n++] = "CNI_IFNAME=eth0";
+	envp[n++] = e_path;
+	for (size_t k = 0; k < n_extra; k++)
+		envp[n++] = (char *)extra_env[k];
+	envp[n] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, c->fd_in, 0);
+	posix_spawn_file_actions_adddup2(&fa, c->fd_out, 1);
+	posix_spawn_file_actions_adddup2(&fa, c->fd_err, 2);
+	c->t0 = now_ms();
+	err = posix_spawn(&c->pid, plugin, &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	if (err)
+		die("posix_spawn: %s", strerror(err));
+}
+
+/* The first IP address of a CNI result, "" when there is none. */
+static void
+result_addr(const char *out, char *buf, size_t size)
+{
+	cJSON *root = cJSON_Parse(out), *ips, *ip, *a;
+
+	buf[0] = '\0';
+	ips = cJSON_GetObjectItemCaseSensitive(root, "ips");
+	ip = cJSON_IsArray(ips) ? cJSON_GetArrayItem(ips, 0) : NULL;
+	a = ip ? cJSON_GetObjectItemCaseSensitive(ip, "address") : NULL;
+	if (cJSON_IsString(a)) {
+		snprintf(buf, size, "%s", a->valuestring);
+		buf[strcspn(buf, "/")] = '\0';
+	}
+	cJSON_Delete(root);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* ------------------------------------------------------- the ToR's FIB */
+
+struct fib {
+	size_t n, cap;
+	struct prefix *v;
+};
+
+static int
+fib_cb(const struct route *rt, void *arg)
+{
+	struct fib *f = arg;
+
+	if (rt->dst.len == 0)
+		return 0;		/* the default covers everything: not ours */
+	if (f->n == f->cap) {
+		f->cap = f->cap ? 2 * f->cap : 256;
+		f->v = realloc(f->v, f->cap * sizeof(*f->v));
+		if (f->v == NULL)
+			return -ENOMEM;
+	}
+	f->v[f->n++] = rt->dst;
+	return 0;
+}
+
+static int
+fib_read(struct nl *tor, struct fib *f)
+{
+	int r, tries = 0;
+
+	do {
+		f->n = 0;
+		r = route_dump(tor, AF_INET, 0, 0, fib_cb, f);
+	} while (r == -EINTR && ++tries < 5);
+	return r;
+}
+
+static unsigned
+fib_covered(const struct fib *f, const struct ipaddr *addrs, unsigned n, bool *done)
+{
+	unsigned c = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		for (size_t k = 0; !done[i] && k < f->n; k++)
+			done[i] = prefix_contains(&f->v[k], &addrs[i]);
+		c += done[i];
+	}
+	return c;
+}
+
+static void
+check_tor(const char *tor_ns, const struct ipaddr *addrs, unsigned n, double t_last)
+{
+	struct fib f = { 0 };
+	bool *done = calloc(n, sizeof(bool));
+	unsigned covered, first;
+	double late = 0;
+	struct nl tor;
+	int r;
+
+	if (done == NULL)
+		die("%s", "out of memory");
+	r = nl_open_netns(&tor, tor_ns);
+	if (r < 0)
+		die("cannot open a netlink socket in the ToR's netns: %s", strerror(-r));
+	if ((r = fib_read(&tor, &f)) < 0)
+		die("reading the ToR's FIB: %s", strerror(-r));
+	first = covered = fib_covered(&f, addrs, n, done);
+	while (covered < n) {
+		late = now_ms() - t_last;
+		if (late > LATE_LIMIT_MS) {
+			late = -1;
+			break;
+		}
+		usleep(1000);
+		if ((r = fib_read(&tor, &f)) < 0)
+			die("reading the ToR's FIB: %s", strerror(-r));
+		covered = fib_covered(&f, addrs, n, done);
+	}
+	printf(" covered=%u late=%.1f routes=%zu", first, late, f.n);
+	nl_close(&tor);
+	free(f.v);
+	free(done);
+}
+
+/* ----------------------------------------------------------- the run */
+
+static void
+run(const char *tor_ns, const char *addrs_path)
+{
+	struct call *calls = calloc(parallel, sizeof(*calls));
+	double *lat = calloc(count, sizeof(double));
+	struct ipaddr *addrs = calloc(count, sizeof(*addrs));
+	unsigned next = 1, running = 0, finished = 0, n_addrs = 0;
+	FILE *af = NULL;
+	double t0, t_last;
+
+	if (!calls || !lat || !addrs)
+		die("%s", "out of memory");
+	if (addrs_path && !(af = fopen(addrs_path, "w")))
+		die("cannot write %s", addrs_path);
+	t0 = now_ms();
+	while (finished < count) {
+		int status;
+		pid_t pid;
+		size_t k;
+
+		while (running < parallel && next <= count) {
+			for (k = 0; calls[k].pid != 0; k++)
+				;
+			call_start(&calls[k], next++);
+			running++;
+		}
+		while ((pid = waitpid(-1, &status, 0)) < 0)
+			if (errno != EINTR)
+				die("waitpid: %s", strerror(errno));
+		for (k = 0; k < parallel && calls[k].pid != pid; k++)
+			;
+		if (k == parallel)
+			continue;	/* not ours (a plugin's own child) */
+		lat[finished++] = now_ms() - calls[k].t0;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			char *o = slurp_fd(calls[k].fd_out), *e = slurp_fd(calls[k].fd_err);
+
+			fprintf(stderr, "nodebench: %s %s for node-%u failed (status 0x%x)\n"
+				"--- stdout ---\n%s\n--- stderr ---\n%s\n", plugin, cmd,
+				calls[k].i, status, o, e);
+			exit(1);
+		}
+		if (strcmp(cmd, "ADD") == 0) {
+			char *o = slurp_fd(calls[k].fd_out), a[64];
+
+			result_addr(o, a, sizeof(a));
+			if (a[0] && ipaddr_parse(a, &addrs[n_addrs]) == 0)
+				n_addrs++;
+			if (af && a[0])
+				fprintf(af, "%s\n", a);
+			free(o);
+		}
+		close(calls[k].fd_in);
+		close(calls[k].fd_out);
+		close(calls[k].fd_err);
+		calls[k].pid = 0;
+		running--;
+	}
+	t_last = now_ms();
+	qsort(lat, count, sizeof(double), cmp_double);
+	printf("run n=%u parallel=%u wall=%.1f p50=%.3f p99=%.3f max=%.3f", count, parallel,
+	       t_last - t0, lat[(count - 1) / 2], lat[(size_t)ceil(0.99 * count) - 1],
+	       lat[count - 1]);
+	if (tor_ns && strcmp(cmd, "ADD") == 0)
+		check_tor(tor_ns, addrs, n_addrs, t_last);
+	printf("\n");
+	if (af)
+		fclose(af);
+	free(calls);
+	free(lat);
+	free(addrs);
+}
+
+/* ---------------------------------------------------------- prep */
+
+static void
+write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		die("cannot write %s", path);
+	close(fd);
+}
+
+static void
+prep(void)
+{
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	if (self < 0)
+		die("%s", "cannot open our own netns");
+	for (unsigned i = 1; i <= count; i++) {
+		char path[256];
+		struct nl nl;
+		int fd, r;
+
+		snprintf(path, sizeof(path), "/run/netns/%s-%u", ns_prefix, i);
+		fd = netns_open(path);
+		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+			die("cannot enter %s", path);
+		close(fd);
+		/* /proc/sys/net shows the netns of whoever opens it */
+		write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+		write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+		if ((r = nl_open(&nl)) < 0 || (r = link_set_up(&nl, 1)) < 0)
+			die("lo up: %s", strerror(-r));
+		nl_close(&nl);
+		if (setns(self, CLONE_NEWNET) < 0)
+			die("%s", "cannot return to our netns");
+	}
+	close(self);
+}
+
+static void
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+		"usage: nodebench prep --netns-prefix NAME --count N\n"
+		"       nodebench run --plugin BIN --conf FILE [--env K=V]... --path DIR\n"
+		"                 --netns-prefix NAME --count N [--parallel P] --cmd ADD|DEL\n"
+		"                 [--tor NETNS] [--addrs FILE]\n");
+	exit(status);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "plugin", required_argument, NULL, 'p' },
+		{ "conf", required_argument, NULL, 'c' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "path", required_argument, NULL, 'P' },
+		{ "netns-prefix", required_argument, NULL, 'n' },
+		{ "count", required_argument, NULL, 'N' },
+		{ "parallel", required_argument, NULL, 'j' },
+		{ "cmd", required_argument, NULL, 'C' },
+		{ "tor", required_argument, NULL, 't' },
+		{ "addrs", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *mode, *tor = NULL, *addrs = NULL;
+	int c;
+
+	if (argc < 2)
+		usage(2);
+	mode = argv[1];
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': plugin = optarg; break;
+		case 'c': conf_text = slurp(optarg); break;
+		case 'e':
+			if (n_extra == MAX_EXTRA)
+				die("%s", "too many --env");
+			extra_env[n_extra++] = optarg;
+			break;
+		case 'P': cni_path = optarg; break;
+		case 'n': ns_prefix = optarg; break;
+		case 'N': count = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'j': parallel = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'C': cmd = optarg; break;
+		case 't': tor = optarg; break;
+		case 'a': addrs = optarg; break;
+		case 'h': usage(0); break;
+		default: usage(2);
+		}
+	}
+	if (!ns_prefix || count == 0)
+		usage(2);
+	if (strcmp(mode, "prep") == 0) {
+		prep();
+		return 0;
+	}
+	if (strcmp(mode, "run") != 0 || !plugin || !conf_text || !cmd || parallel == 0 ||
+	    (strcmp(cmd, "ADD") != 0 && strcmp(cmd, "DEL") != 0))
+		usage(2);
+	run(tor, addrs);
+	return 0;
+}
