@@ -75,8 +75,17 @@ for round in 1 2 3 4 5; do
 	fi
 	for l in A B; do
 		log=$(sed -n '1,/-> Established/p' "$T_TMP/leafnetd-$l.log")
-		assert_not_contains "round $round, host$l: no connect retry or idle hold before Established" \
-			"$log" "Timer_Expires"
+		# A retry is only wrong when the peer was already listening: on a
+		# loaded machine (the sanitizer pass) the other leafnetd can start
+		# more than the ~1 s quick retry later, refuse the first connect
+		# and make this side's retry timer fire.  That is start-up skew,
+		# not the old connect-before-listen order.
+		if grep -q "Connection refused" <<<"$log"; then
+			ok "round $round, host$l: its first connect came before the peer listened (refused): a retry is expected"
+		else
+			assert_not_contains "round $round, host$l: no connect retry or idle hold before Established" \
+				"$log" "Timer_Expires"
+		fi
 		assert_match "round $round, host$l: listening before connecting" \
 			"$(grep -m2 -E 'BGP listening|-> (Connect|Active)' <<<"$log" | head -1)" "BGP listening"
 	done
