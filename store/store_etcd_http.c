@@ -354,6 +354,8 @@ transport_forced_curl(bool *ret, struct lf_err *reterr)
 	*ret = v != NULL && strcmp(v, "curl") == 0;
 	if (v == NULL || *v == '\0' || *ret || strcmp(v, "evhttp") == 0)
 		return 0;
+	/* logged too: a caller may put its own words over reterr's */
+	log_warnx("etcd: LEAFNET_ETCD_TRANSPORT=\"%.40s\": not curl or evhttp", v);
 	lf_err_details(reterr, "LEAFNET_ETCD_TRANSPORT=\"%.40s\": not curl or evhttp", v);
 	return -EINVAL;
 }
