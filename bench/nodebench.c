@@ -5,7 +5,7 @@
  *   nodebench prep --netns-prefix NAME --count N
  *   nodebench run --plugin BIN --conf FILE [--env K=V]... --path DIR
  *            --netns-prefix NAME --count N [--parallel 50] --cmd ADD|DEL
- *            [--tor NETNS] [--addrs FILE]
+ *            [--tor NETNS] [--addrs FILE] [--cid-prefix NAME]
  *
  * prep: in each of /run/netns/NAME-1 .. NAME-N (made before with
  *   `ip -batch`, which is fast): IPv6 off for every interface that will be
@@ -15,7 +15,7 @@
  *   MLD and router solicitations fill the IPv6 one with multicast entries
  *   and would make other namespaces' neighbour lookups fail.  Both
  *   plugins get the same namespaces.
- * run: container NAME-i (CNI_CONTAINERID node-<i>) for i = 1..N, at most
+ * run: container NAME-i (CNI_CONTAINERID node-<i>, or --cid-prefix's) for i = 1..N, at most
  *   PARALLEL plugin processes at a time (a new one starts as soon as one
  *   exits).  Every call must succeed.  Prints one line
  *     run n=N parallel=P wall=MS p50=MS p99=MS max=MS
@@ -64,6 +64,9 @@ struct call {
 };
 
 static const char *plugin, *conf_text, *cni_path = "/usr/lib/cni", *ns_prefix, *cmd;
+/* CNI_CONTAINERID is CID_PREFIX-<i>: several simulated hosts sharing one
+ * store (bench/cluster_bench) need container ids of their own */
+static const char *cid_prefix = "node";
 static const char *extra_env[MAX_EXTRA];
 static size_t n_extra;
 static unsigned count, parallel = 50;
@@ -137,7 +140,7 @@ slurp(const char *path)
 static void
 call_start(struct call *c, unsigned i)
 {
-	char e_cmd[64], e_cid[64], e_ns[256], e_path[1024];
+	char e_cmd[64], e_cid[128], e_ns[256], e_path[1024];
 	char *envp[MAX_ENV], *argv[] = { (char *)plugin, NULL };
 	posix_spawn_file_actions_t fa;
 	size_t n = 0;
@@ -148,7 +151,7 @@ call_start(struct call *c, unsigned i)
 	c->fd_out = memfd_with("stdout", NULL);
 	c->fd_err = memfd_with("stderr", NULL);
 	snprintf(e_cmd, sizeof(e_cmd), "CNI_COMMAND=%s", cmd);
-	snprintf(e_cid, sizeof(e_cid), "CNI_CONTAINERID=node-%u", i);
+	snprintf(e_cid, sizeof(e_cid), "CNI_CONTAINERID=%s-%u", cid_prefix, i);
 	snprintf(e_ns, sizeof(e_ns), "CNI_NETNS=/run/netns/%s-%u", ns_prefix, i);
 	snprintf(e_path, sizeof(e_path), "CNI_PATH=%s", cni_path);
 	envp[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
@@ -319,8 +322,8 @@ run(const char *tor_ns, const char *addrs_path)
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			char *o = slurp_fd(calls[k].fd_out), *e = slurp_fd(calls[k].fd_err);
 
-			fprintf(stderr, "nodebench: %s %s for node-%u failed (status 0x%x)\n"
-				"--- stdout ---\n%s\n--- stderr ---\n%s\n", plugin, cmd,
+			fprintf(stderr, "nodebench: %s %s for %s-%u failed (status 0x%x)\n"
+				"--- stdout ---\n%s\n--- stderr ---\n%s\n", plugin, cmd, cid_prefix,
 				calls[k].i, status, o, e);
 			exit(1);
 		}
@@ -403,7 +406,7 @@ usage(int status)
 		"usage: nodebench prep --netns-prefix NAME --count N\n"
 		"       nodebench run --plugin BIN --conf FILE [--env K=V]... --path DIR\n"
 		"                 --netns-prefix NAME --count N [--parallel P] --cmd ADD|DEL\n"
-		"                 [--tor NETNS] [--addrs FILE]\n");
+		"                 [--tor NETNS] [--addrs FILE] [--cid-prefix NAME]\n");
 	exit(status);
 }
 
@@ -421,6 +424,7 @@ main(int argc, char **argv)
 		{ "cmd", required_argument, NULL, 'C' },
 		{ "tor", required_argument, NULL, 't' },
 		{ "addrs", required_argument, NULL, 'a' },
+		{ "cid-prefix", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -447,6 +451,7 @@ main(int argc, char **argv)
 		case 'C': cmd = optarg; break;
 		case 't': tor = optarg; break;
 		case 'a': addrs = optarg; break;
+		case 'I': cid_prefix = optarg; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
