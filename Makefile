@@ -21,9 +21,10 @@ endif
 PKGS     = libmnl libcjson
 # libresolv: the etcd store's base64 (b64_ntop/b64_pton), linked from
 # glibc's libresolv.a (below).
-# libcurl: headers only.  The etcd store dlopen()s libcurl.so.4 when it is
-# used (store/store_etcd_http.c says why), so no binary links it.
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
+# libcurl, libevent: headers only.  The etcd store dlopen()s libevent-2.1.so.7
+# (http:// endpoints) and libcurl.so.4 (https://, the watch) when it is used
+# (store/store_etcd_http.c says why), so no binary links either.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl libevent 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmnl -lcjson)
 # libmicrohttpd: leafnet-docker's HTTP side and leafnetd's metrics (routing/metrics.c)
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)

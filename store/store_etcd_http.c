@@ -1,16 +1,29 @@
-/* store_etcd_http.c — the etcd backend's transport: one libcurl easy handle
- * per store (keep-alive), POSTs of JSON to etcd's v3 gateway, endpoint
- * failover, timeouts, errors as -errno plus a text naming the endpoint
- * (written to the caller's reterr, never kept here).  The JSON and base64
- * of requests and answers are store_etcd_json.c's; what is sent where is
+/* store_etcd_http.c — the etcd backend's transport: POSTs of JSON to
+ * etcd's v3 gateway, endpoint failover, timeouts, the deadline and the
+ * fast-fail, errors as -errno plus a text naming the endpoint (written to
+ * the caller's reterr, never kept here).  The JSON and base64 of requests
+ * and answers are store_etcd_json.c's; what is sent where is
  * store_etcd.c's business (the mapping is described there).
  *
- * libcurl is not linked but loaded with dlopen() when the first etcd store
- * is opened.  Linked, it drags ~30 shared libraries (TLS, Kerberos, LDAP,
- * ...) into every binary, and the dynamic loader then cost each CNI plugin
- * exec ~5 ms — more than the whole ADD — on hosts that use the file store.
- * <curl/curl.h> still gives us the types and constants; the nine entry
- * points we call go through the table below.
+ * Two HTTP clients carry the requests, chosen per endpoint by its scheme:
+ *   http://   libevent's evhttp (store_etcd_evhttp.c): a CNI plugin is a
+ *             process per ADD, and libcurl costs it 8-12 ms to load (32
+ *             shared objects) where libevent costs ~0.45 ms;
+ *   https://  libcurl, one easy handle per store (keep-alive), here: TLS
+ *             and whatever else libcurl's defaults give.
+ * LEAFNET_ETCD_TRANSPORT=curl in the environment sends every endpoint
+ * through libcurl (tests compare the two; a way back if evhttp
+ * misbehaves somewhere); =evhttp or unset is the choice above.  When
+ * libevent cannot be loaded, http:// endpoints fall back to libcurl.
+ * The store's watch (store_etcd_watch.c, leafnetd only) stays on libcurl.
+ *
+ * Neither library is linked: each is loaded with dlopen() when the first
+ * etcd store that needs it is opened.  Linked, libcurl drags ~30 shared
+ * libraries (TLS, Kerberos, LDAP, ...) into every binary, and the dynamic
+ * loader then cost each CNI plugin exec ~5 ms — more than the whole ADD —
+ * on hosts that use the file store; libevent would cost them less, but
+ * still something, for nothing.  <curl/curl.h> still gives us the types
+ * and constants; the nine entry points we call go through the table below.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -18,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -193,6 +207,35 @@ etcd_may_send(struct etcd_store *e, const char *what, long *ret_budget,
 	return 0;
 }
 
+/* One request to endpoint i through libcurl. */
+static void
+curl_try(struct etcd_store *e, size_t i, const char *path, const char *body,
+	 long left, long connect_ms, struct etcd_try *t)
+{
+	char url[512];
+	CURLcode rc;
+	int r;
+
+	snprintf(url, sizeof(url), "%s%s", e->eps[i], path);
+	e->resp.len = 0;
+	e->curl_err[0] = '\0';
+	(void)lc.easy_setopt(e->curl, CURLOPT_URL, url);
+	(void)lc.easy_setopt(e->curl, CURLOPT_POSTFIELDS, body);
+	(void)lc.easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, left);
+	(void)lc.easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+	rc = lc.easy_perform(e->curl);
+	if (rc == CURLE_OK) {
+		t->r = 0;
+		(void)lc.easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &t->status);
+		return;
+	}
+	t->r = r = curl_errno(e, rc);
+	t->not_sent = curl_not_connected(e, rc);
+	t->no_answer = curl_no_answer(rc);
+	snprintf(t->err, sizeof(t->err), "%s", r != -EIO && r != -EFBIG ? strerror(-r) :
+		 e->curl_err[0] ? e->curl_err : lc.easy_strerror(rc));
+}
+
 /* POST body to path on the endpoints in turn; the answer's JSON goes to
  * *ret.  Called with e->mu held.  The whole request (every endpoint tried)
  * takes at most ETCD_TOTAL_MS (or what is left before the deadline); when
@@ -204,9 +247,9 @@ etcd_post(struct etcd_store *e, const char *path, const char *body, const char *
 {
 	char msg[LF_ERR_DETAILS_MAX - 120];
 	size_t tried = 0, msglen = 0;
-	long status = 0, budget = 0;
+	long budget = 0;
 	uint64_t start;
-	CURLcode rc = CURLE_OK;
+	struct etcd_try t = { .r = -EIO };
 	cJSON *resp;
 	int r = -EIO;
 
@@ -217,39 +260,34 @@ etcd_post(struct etcd_store *e, const char *path, const char *body, const char *
 	for (; tried < e->n_eps; tried++) {
 		size_t i = (e->cur + tried) % e->n_eps;
 		long left = budget - (long)(clock_now_ms() - start);
-		char url[512];
+		long connect_ms = left < ETCD_CONNECT_MS ? left : ETCD_CONNECT_MS;
 
+		memset(&t, 0, sizeof(t));
 		if (left <= 0) {
-			rc = CURLE_OPERATION_TIMEDOUT;
-			r = -ETIMEDOUT;
+			t.r = -ETIMEDOUT;
+			t.no_answer = true;
 			break;
 		}
-		snprintf(url, sizeof(url), "%s%s", e->eps[i], path);
-		e->resp.len = 0;
-		e->curl_err[0] = '\0';
-		(void)lc.easy_setopt(e->curl, CURLOPT_URL, url);
-		(void)lc.easy_setopt(e->curl, CURLOPT_POSTFIELDS, body);
-		(void)lc.easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, left);
-		(void)lc.easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS,
-				     left < ETCD_CONNECT_MS ? left : ETCD_CONNECT_MS);
-		rc = lc.easy_perform(e->curl);
-		if (rc == CURLE_OK) {
+		if (e->via[i] == ETCD_VIA_CURL)
+			curl_try(e, i, path, body, left, connect_ms, &t);
+		else
+			etcd_ev_post(e, i, path, body, left, connect_ms, &t);
+		if (t.r == 0) {
 			e->cur = i;
 			break;
 		}
-		r = curl_errno(e, rc);
 		if (msglen < sizeof(msg))
 			msglen += (size_t)snprintf(msg + msglen, sizeof(msg) - msglen,
 						   "%setcd %s: %s", msglen ? "; " : "", e->eps[i],
-						   r != -EIO && r != -EFBIG ? strerror(-r) :
-						   e->curl_err[0] ? e->curl_err : lc.easy_strerror(rc));
-		if (!curl_not_connected(e, rc))
+						   t.err);
+		if (!t.not_sent)
 			break;
 	}
-	if (rc != CURLE_OK) {
+	if (t.r < 0) {
+		r = t.r;
 		if (msglen == 0)
 			eps_list(e, msg, sizeof(msg));
-		if (curl_no_answer(rc)) {
+		if (t.no_answer) {
 			e->down_until_ms = clock_now_ms() + ETCD_DOWN_MS;
 			e->down_err = r;
 			snprintf(e->down_msg, sizeof(e->down_msg), "%.*s (%.70s)",
@@ -260,9 +298,8 @@ etcd_post(struct etcd_store *e, const char *path, const char *body, const char *
 		return r;
 	}
 	e->down_until_ms = 0;
-	(void)lc.easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
 	resp = e->resp.len ? cJSON_Parse(e->resp.data) : NULL;
-	if (status != 200 || resp == NULL || cJSON_GetObjectItemCaseSensitive(resp, "error")) {
+	if (t.status != 200 || resp == NULL || cJSON_GetObjectItemCaseSensitive(resp, "error")) {
 		const cJSON *emsg = cJSON_GetObjectItemCaseSensitive(resp, "error");
 
 		r = resp != NULL && cJSON_IsString(emsg) ?
@@ -270,7 +307,7 @@ etcd_post(struct etcd_store *e, const char *path, const char *body, const char *
 		snprintf(msg, sizeof(msg), "etcd %s%s: %s (HTTP %ld)", e->eps[e->cur], path,
 			 cJSON_IsString(emsg) ? emsg->valuestring :
 			 resp == NULL ? "answer is not JSON (is this etcd's client URL?)" :
-			 "unexpected answer", status);
+			 "unexpected answer", t.status);
 		log_debug("store: %s: %s", what, msg);
 		lf_err_details(reterr, "%s (%.70s)", msg, what);
 		cJSON_Delete(resp);
@@ -308,20 +345,58 @@ parse_endpoints(struct etcd_store *e, const char *list)
 	return e->n_eps > 0 ? 0 : -EINVAL;
 }
 
+/* LEAFNET_ETCD_TRANSPORT: "curl" sends every endpoint through libcurl. */
+static int
+transport_forced_curl(bool *ret, struct lf_err *reterr)
+{
+	const char *v = getenv("LEAFNET_ETCD_TRANSPORT");
+
+	*ret = v != NULL && strcmp(v, "curl") == 0;
+	if (v == NULL || *v == '\0' || *ret || strcmp(v, "evhttp") == 0)
+		return 0;
+	/* logged too: a caller may put its own words over reterr's */
+	log_warnx("etcd: LEAFNET_ETCD_TRANSPORT=\"%.40s\": not curl or evhttp", v);
+	lf_err_details(reterr, "LEAFNET_ETCD_TRANSPORT=\"%.40s\": not curl or evhttp", v);
+	return -EINVAL;
+}
+
 int
 etcd_conn_init(struct etcd_store *e, const struct leafnet_conf *conf, struct lf_err *reterr)
 {
+	bool force_curl, need_curl = false, need_ev = false;
 	int r;
 
-	(void)pthread_once(&etcd_curl_once, etcd_curl_init);
-	if (etcd_curl_init_rc != CURLE_OK) {
-		lf_err_details(reterr, "cannot load %s (install libcurl4)", ETCD_LIBCURL);
-		return -ELIBACC;
-	}
+	if ((r = transport_forced_curl(&force_curl, reterr)) < 0)
+		return r;
 	if ((r = parse_endpoints(e, conf->etcd_endpoints)) < 0) {
 		lf_err_details(reterr, "etcd_endpoints \"%.200s\": not a list of URLs",
 			       conf->etcd_endpoints);
 		return r;
+	}
+	for (size_t i = 0; i < e->n_eps; i++) {
+		e->via[i] = !force_curl && strncasecmp(e->eps[i], "http://", 7) == 0 ?
+			    ETCD_VIA_EVHTTP : ETCD_VIA_CURL;
+		need_ev |= e->via[i] == ETCD_VIA_EVHTTP;
+	}
+	if (need_ev && etcd_ev_load() < 0) {
+		log_debug("etcd: cannot load libevent-2.1.so.7: http:// endpoints through %s",
+			  ETCD_LIBCURL);
+		for (size_t i = 0; i < e->n_eps; i++)
+			e->via[i] = ETCD_VIA_CURL;
+		need_ev = false;
+	}
+	for (size_t i = 0; i < e->n_eps; i++)
+		need_curl |= e->via[i] == ETCD_VIA_CURL;
+	if (need_ev && (r = etcd_ev_open(e)) < 0)
+		return r;
+	if (!need_curl)
+		return 0;
+	(void)pthread_once(&etcd_curl_once, etcd_curl_init);
+	if (etcd_curl_init_rc != CURLE_OK) {
+		lf_err_details(reterr, "cannot load %s (install libcurl4)%s", ETCD_LIBCURL,
+			       force_curl ? "" : ": needed for https:// endpoints, "
+			       "and for http:// ones without libevent-2.1.so.7 (libevent-2.1-7)");
+		return -ELIBACC;
 	}
 	e->hdrs = lc.slist_append(NULL, "Content-Type: application/json");
 	e->curl = lc.easy_init();
@@ -349,6 +424,7 @@ etcd_conn_done(struct etcd_store *e)
 		lc.easy_cleanup(e->curl);
 	if (e->hdrs != NULL)
 		lc.slist_free_all(e->hdrs);
+	etcd_ev_close(e);
 	for (size_t i = 0; i < e->n_eps; i++)
 		free(e->eps[i]);
 	dbuf_free(&e->resp);
