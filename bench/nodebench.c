@@ -5,7 +5,7 @@
  *   nodebench prep --netns-prefix NAME --count N
  *   nodebench run --plugin BIN --conf FILE [--env K=V]... --path DIR
  *            --netns-prefix NAME --count N [--parallel 50] --cmd ADD|DEL
- *            [--tor NETNS] [--addrs FILE]
+ *            [--tor NETNS] [--addrs FILE] [--cid-prefix NAME] [--retries N]
  *
  * prep: in each of /run/netns/NAME-1 .. NAME-N (made before with
  *   `ip -batch`, which is fast): IPv6 off for every interface that will be
@@ -15,10 +15,10 @@
  *   MLD and router solicitations fill the IPv6 one with multicast entries
  *   and would make other namespaces' neighbour lookups fail.  Both
  *   plugins get the same namespaces.
- * run: container NAME-i (CNI_CONTAINERID node-<i>) for i = 1..N, at most
+ * run: container NAME-i (CNI_CONTAINERID node-<i>, or --cid-prefix's) for i = 1..N, at most
  *   PARALLEL plugin processes at a time (a new one starts as soon as one
  *   exits).  Every call must succeed.  Prints one line
- *     run n=N parallel=P wall=MS p50=MS p99=MS max=MS
+ *     run n=N parallel=P wall=MS p50=MS p99=MS max=MS retried=R
  *         [covered=C late=MS routes=R]
  *   With --tor (ADD only): the moment the last ADD returns, the ToR's IPv4
  *   FIB is read (netlink, inside NETNS) and each address the ADDs returned
@@ -64,9 +64,16 @@ struct call {
 };
 
 static const char *plugin, *conf_text, *cni_path = "/usr/lib/cni", *ns_prefix, *cmd;
+/* CNI_CONTAINERID is CID_PREFIX-<i>: several simulated hosts sharing one
+ * store (bench/cluster_bench) need container ids of their own */
+static const char *cid_prefix = "node";
 static const char *extra_env[MAX_EXTRA];
 static size_t n_extra;
 static unsigned count, parallel = 50;
+/* --retries: a failed call is run again (as a kubelet retries a pod's
+ * sandbox) up to this many times in all, its latency counted from its first
+ * try; 0 (default): the first failure ends the run */
+static unsigned retries, retried;
 
 static double
 now_ms(void)
@@ -137,7 +144,7 @@ slurp(const char *path)
 static void
 call_start(struct call *c, unsigned i)
 {
-	char e_cmd[64], e_cid[64], e_ns[256], e_path[1024];
+	char e_cmd[64], e_cid[128], e_ns[256], e_path[1024];
 	char *envp[MAX_ENV], *argv[] = { (char *)plugin, NULL };
 	posix_spawn_file_actions_t fa;
 	size_t n = 0;
@@ -148,7 +155,7 @@ call_start(struct call *c, unsigned i)
 	c->fd_out = memfd_with("stdout", NULL);
 	c->fd_err = memfd_with("stderr", NULL);
 	snprintf(e_cmd, sizeof(e_cmd), "CNI_COMMAND=%s", cmd);
-	snprintf(e_cid, sizeof(e_cid), "CNI_CONTAINERID=node-%u", i);
+	snprintf(e_cid, sizeof(e_cid), "CNI_CONTAINERID=%s-%u", cid_prefix, i);
 	snprintf(e_ns, sizeof(e_ns), "CNI_NETNS=/run/netns/%s-%u", ns_prefix, i);
 	snprintf(e_path, sizeof(e_path), "CNI_PATH=%s", cni_path);
 	envp[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
@@ -315,12 +322,27 @@ run(const char *tor_ns, const char *addrs_path)
 			;
 		if (k == parallel)
 			continue;	/* not ours (a plugin's own child) */
+		if ((!WIFEXITED(status) || WEXITSTATUS(status) != 0) && retried < retries) {
+			char *o = slurp_fd(calls[k].fd_out);
+			double first = calls[k].t0;
+
+			retried++;
+			fprintf(stderr, "nodebench: %s %s for %s-%u failed (status 0x%x), retried: %.200s\n",
+				plugin, cmd, cid_prefix, calls[k].i, status, o);
+			free(o);
+			close(calls[k].fd_in);
+			close(calls[k].fd_out);
+			close(calls[k].fd_err);
+			call_start(&calls[k], calls[k].i);
+			calls[k].t0 = first;
+			continue;
+		}
 		lat[finished++] = now_ms() - calls[k].t0;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			char *o = slurp_fd(calls[k].fd_out), *e = slurp_fd(calls[k].fd_err);
 
-			fprintf(stderr, "nodebench: %s %s for node-%u failed (status 0x%x)\n"
-				"--- stdout ---\n%s\n--- stderr ---\n%s\n", plugin, cmd,
+			fprintf(stderr, "nodebench: %s %s for %s-%u failed (status 0x%x)\n"
+				"--- stdout ---\n%s\n--- stderr ---\n%s\n", plugin, cmd, cid_prefix,
 				calls[k].i, status, o, e);
 			exit(1);
 		}
@@ -342,9 +364,9 @@ run(const char *tor_ns, const char *addrs_path)
 	}
 	t_last = now_ms();
 	qsort(lat, count, sizeof(double), cmp_double);
-	printf("run n=%u parallel=%u wall=%.1f p50=%.3f p99=%.3f max=%.3f", count, parallel,
-	       t_last - t0, lat[(count - 1) / 2], lat[(size_t)ceil(0.99 * count) - 1],
-	       lat[count - 1]);
+	printf("run n=%u parallel=%u wall=%.1f p50=%.3f p99=%.3f max=%.3f retried=%u", count,
+	       parallel, t_last - t0, lat[(count - 1) / 2], lat[(size_t)ceil(0.99 * count) - 1],
+	       lat[count - 1], retried);
 	if (tor_ns && strcmp(cmd, "ADD") == 0)
 		check_tor(tor_ns, addrs, n_addrs, t_last);
 	printf("\n");
@@ -403,7 +425,8 @@ usage(int status)
 		"usage: nodebench prep --netns-prefix NAME --count N\n"
 		"       nodebench run --plugin BIN --conf FILE [--env K=V]... --path DIR\n"
 		"                 --netns-prefix NAME --count N [--parallel P] --cmd ADD|DEL\n"
-		"                 [--tor NETNS] [--addrs FILE]\n");
+		"                 [--tor NETNS] [--addrs FILE] [--cid-prefix NAME]\n"
+		"                 [--retries N]\n");
 	exit(status);
 }
 
@@ -421,6 +444,8 @@ main(int argc, char **argv)
 		{ "cmd", required_argument, NULL, 'C' },
 		{ "tor", required_argument, NULL, 't' },
 		{ "addrs", required_argument, NULL, 'a' },
+		{ "cid-prefix", required_argument, NULL, 'I' },
+		{ "retries", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -447,6 +472,8 @@ main(int argc, char **argv)
 		case 'C': cmd = optarg; break;
 		case 't': tor = optarg; break;
 		case 'a': addrs = optarg; break;
+		case 'I': cid_prefix = optarg; break;
+		case 'R': retries = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}

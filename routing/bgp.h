@@ -85,6 +85,11 @@ struct bgp_conn {
 	bool		 notified;	/* we sent a NOTIFICATION on it (kept
 					 * by session_close, reset on attach) */
 	bool		 pollout;	/* POLLOUT currently requested */
+	bool		 restart;	/* second connection accepted while
+					 * Established: a graceful-restart
+					 * candidate, not an OPEN collision */
+	bool		 held;		/* its OPEN waits in rbuf until our own
+					 * connect() settles (bgp_collision_hold) */
 	uint8_t		*rbuf;		/* BGP_RBUF_SIZE */
 	size_t		 rlen;
 	uint8_t		*wbuf;		/* grows up to BGP_WBUF_MAX */
@@ -237,6 +242,8 @@ void		 bgp_fsm(struct peer *p, enum bgp_event ev);
 const char	*bgp_event_name(enum bgp_event ev);
 /* An OPEN on the colliding connection: settle which one stays. */
 void		 bgp_collision(struct peer *p);
+bool		 bgp_collision_hold(struct peer *p);
+void		 session_resume(struct peer *p, struct bgp_conn *c);
 
 /* gr.c: graceful restart (RFC 4724), both roles */
 /* Our capability for an OPEN: restart time, R while deferring, F for

@@ -21,9 +21,14 @@
  *    its own connect delay (BIRD's is at least 1 s);
  *  - while that back-off runs, an incoming connection is accepted (as if
  *    the start had happened), so a restarted peer reconnects at once;
- *  - a connection accepted in Connect replaces our connect() in progress;
- *    collision detection (§6.8) runs between OpenSent/OpenConfirm and a
- *    second connection, and a connection arriving in Established is
+ *  - collision detection (§6.8) runs between our connection in Connect,
+ *    OpenSent or OpenConfirm and a second connection from the peer: both
+ *    are kept until the OPEN on the peer's one gives its BGP identifier,
+ *    and the connection opened by the higher identifier stays on both
+ *    ends (in Connect, an OPEN the peer's connection loses with is held
+ *    until our connect() settles, bgp_collision_hold(); our connection
+ *    failing first hands over to the peer's, fsm_take_coll()).  A
+ *    connection arriving in Established is
  *    closed with Cease/7 -- unless the peer negotiated graceful restart:
  *    then it may have restarted without its old connection's FIN or RST
  *    reaching us (a host reboot).  The new connection is held as the
@@ -132,19 +137,50 @@ retry_wait(struct peer *p)
 	return backoff(p);
 }
 
+/* Before Established, our connection is gone (refused, reset, timed out,
+ * ended by the peer -- with Cease/7 when the peer settled a collision in
+ * favour of its own connection) while the peer's second connection is
+ * open with our OPEN on it: carry on with that one, in OpenSent, instead
+ * of dropping both and starting over after a retry.  An OPEN that
+ * arrived on it meanwhile (held, bgp_collision_hold()) is handled now. */
+static bool
+fsm_take_coll(struct peer *p, enum bgp_event ev)
+{
+	struct bgp_conn tmp;
+
+	if (p->coll.fd < 0 || !p->coll.open_sent || p->coll.restart)
+		return false;
+	log_info("neighbor %s: our connection is gone (%s); carrying on with "
+	    "the peer's", peer_addr(p), bgp_event_name(ev));
+	session_close(p, &p->conn);
+	tmp = p->conn;			/* swap: buffers stay allocated */
+	p->conn = p->coll;
+	p->coll = tmp;
+	timer_stop(&p->conn.timer);
+	timers_stop(p);
+	peer_timer_set(p, &p->hold, BGP_HOLD_OPENSENT_S * 1000ULL);
+	change_state(p, BGP_STATE_OPENSENT, ev);
+	session_resume(p, &p->conn);
+	return true;
+}
+
 /* Drop the session: Idle, then start again after the back-off (quick:
  * after retry_wait()).  An Established session that dies while a
  * graceful-restart peer's new connection waits for its OPEN (bgp_accept())
  * hands over to it: that is the restarted peer, and our OPEN is already
- * on its way. */
+ * on its way.  Before Established, a second connection takes over
+ * (fsm_take_coll()). */
 static void
 fsm_down_after(struct peer *p, enum bgp_event ev, bool quick)
 {
 	bool handover = p->state == BGP_STATE_ESTABLISHED &&
-	    p->coll.fd >= 0 && p->coll.open_sent &&
+	    p->coll.fd >= 0 && p->coll.open_sent && p->coll.restart &&
 	    (ev == BGP_EV_TCP_FAILS || ev == BGP_EV_HOLD_TIMER);
 	struct bgp_conn tmp;
 
+	if (p->state != BGP_STATE_ESTABLISHED && p->state != BGP_STATE_IDLE &&
+	    fsm_take_coll(p, ev))
+		return;
 	session_close(p, &p->conn);
 	if (!handover)
 		session_close(p, &p->coll);
@@ -455,14 +491,23 @@ bgp_fsm(struct peer *p, enum bgp_event ev)
 	case BGP_STATE_CONNECT:
 		switch (ev) {
 		case BGP_EV_CONNRETRY_TIMER:
+			if (fsm_take_coll(p, ev))
+				break;
 			session_close(p, &p->conn);
 			fsm_connect(p, ev);
 			break;
 		case BGP_EV_TCP_ACKED:
 		case BGP_EV_TCP_CONFIRMED:
 			fsm_tcp_up(p, ev);
+			/* the peer's connection, accepted while ours was in
+			 * progress, may hold its OPEN: settle it now that
+			 * ours has our OPEN too */
+			if (p->state == BGP_STATE_OPENSENT && p->coll.held)
+				session_resume(p, &p->coll);
 			break;
 		case BGP_EV_TCP_FAILS:
+			if (fsm_take_coll(p, ev))
+				break;
 			session_close(p, &p->conn);
 			change_state(p, BGP_STATE_ACTIVE, ev);
 			break;
@@ -501,6 +546,8 @@ bgp_fsm(struct peer *p, enum bgp_event ev)
 			fsm_hold_expired(p, ev);
 			break;
 		case BGP_EV_TCP_FAILS:
+			if (fsm_take_coll(p, ev))
+				break;
 			/* RFC 4271 §8.2.2: back to Active, retry later */
 			session_close(p, &p->conn);
 			timer_stop(&p->hold);
@@ -617,15 +664,56 @@ fsm_replace(struct peer *p)
 	bgp_fsm(p, BGP_EV_OPEN);	/* p->msg is still this OPEN */
 }
 
+/* RFC 4271 §6.8: the connection the peer opened wins when its BGP
+ * identifier is the higher one (RFC 6286 §2.3: equal identifiers, eBGP
+ * only, the larger AS). */
+static bool
+collision_remote_wins(const struct peer *p, const struct bgp_open *o)
+{
+	uint32_t local = bgp_router_id(p->bgp);
+
+	if (o->bgpid != local)
+		return o->bgpid > local;
+	return o->as > p->bgp->local_as;
+}
+
+/* An OPEN on the second connection while our own connect() is still in
+ * progress (Connect).  If the peer's connection wins, bgp_collision()
+ * settles it at once.  If ours wins, ours is not up yet: the OPEN is held
+ * (true: left unread) until it is -- then bgp_collision() refuses the
+ * peer's connection with Cease/7 -- or until it fails, and then the
+ * peer's connection carries the session (fsm_take_coll()).  Deciding
+ * either way here on our own would not be the peer's decision, and
+ * refusing the peer's connection before ours is up could leave none. */
+bool
+bgp_collision_hold(struct peer *p)
+{
+	struct bgp_open o;
+	struct bgp_err err;
+
+	if (p->state != BGP_STATE_CONNECT || p->conn.fd < 0 ||
+	    !p->conn.connecting)
+		return false;
+	if (bgp_open_decode(p->msg, p->msg_len, &o, &err) < 0)
+		return false;		/* bgp_collision() answers it */
+	if (collision_remote_wins(p, &o))
+		return false;
+	if (!p->coll.held)
+		log_info("neighbor %s: collision: our id is higher, holding "
+		    "the OPEN on the peer's connection until ours is up",
+		    peer_addr(p));
+	return true;
+}
+
 /* RFC 4271 §6.8: an OPEN arrived on the second connection (p->coll).  The
  * connection opened by the speaker with the higher BGP identifier stays;
- * the other one gets Cease/Connection Collision Resolution. */
+ * the other one gets Cease/Connection Collision Resolution.  Both ends
+ * decide alike, so exactly one connection survives. */
 void
 bgp_collision(struct peer *p)
 {
 	struct bgp_open o;
 	struct bgp_conn tmp;
-	uint32_t local = bgp_router_id(p->bgp);
 	bool remote_wins;
 
 	if (recv_open(p, &o) < 0) {
@@ -634,17 +722,26 @@ bgp_collision(struct peer *p)
 		session_close(p, &p->coll);
 		return;
 	}
-	if (o.bgpid != local)
-		remote_wins = o.bgpid > local;
-	else			/* RFC 6286 §2.3: same id (eBGP), larger AS */
-		remote_wins = o.as > p->bgp->local_as;
+	remote_wins = collision_remote_wins(p, &o);
 	if (p->state == BGP_STATE_ESTABLISHED) {
-		fsm_replace(p);
+		if (p->coll.restart) {	/* accepted while Established */
+			fsm_replace(p);
+			return;
+		}
+		/* accepted during the OPEN exchange: the peer confirmed our
+		 * session with its KEEPALIVE, so it settled the collision
+		 * for this one (RFC 4271 §6.8: Established stays) */
+		log_info("neighbor %s: collision: keeping the Established "
+		    "connection", peer_addr(p));
+		session_send_notification(p, &p->coll, BGP_ERRC_CEASE,
+		    BGP_ERRS_CEASE_COLLISION, NULL, 0);
+		session_close(p, &p->coll);
 		return;
 	}
 	/* the second connection is always the one the peer opened; it only
-	 * replaces ours if ours was opened by us and the peer wins */
-	if (!remote_wins || !p->conn.outgoing) {
+	 * replaces ours if ours was opened by us and the peer wins -- or
+	 * if ours is gone */
+	if (p->conn.fd >= 0 && (!remote_wins || !p->conn.outgoing)) {
 		log_info("neighbor %s: collision: keeping the %s connection",
 		    peer_addr(p), p->conn.outgoing ? "outgoing" : "first");
 		session_send_notification(p, &p->coll, BGP_ERRC_CEASE,
@@ -652,8 +749,10 @@ bgp_collision(struct peer *p)
 		session_close(p, &p->coll);
 		return;
 	}
-	log_info("neighbor %s: collision: the peer's id is higher, keeping "
-	    "its connection", peer_addr(p));
+	log_info("neighbor %s: collision: %s, keeping its connection",
+	    peer_addr(p), p->conn.fd < 0 ? "ours is gone" :
+	    "the peer's id is higher");
+	/* (no NOTIFICATION on a connect() still in progress) */
 	session_send_notification(p, &p->conn, BGP_ERRC_CEASE,
 	    BGP_ERRS_CEASE_COLLISION, NULL, 0);
 	session_close(p, &p->conn);
@@ -661,7 +760,7 @@ bgp_collision(struct peer *p)
 	p->conn = p->coll;
 	p->coll = tmp;
 	timer_stop(&p->conn.timer);
-	timer_stop(&p->keepalive);
+	timers_stop(p);
 	peer_timer_set(p, &p->hold, BGP_HOLD_OPENSENT_S * 1000ULL);
 	change_state(p, BGP_STATE_OPENSENT, BGP_EV_TCP_CONFIRMED);
 	bgp_fsm(p, BGP_EV_OPEN);	/* p->msg is still this OPEN */

@@ -291,11 +291,13 @@ bgp_accept(struct bgp *b, int fd, const struct ipaddr *from,
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	session_sockopts(p, fd);
 	switch (p->state) {
-	case BGP_STATE_IDLE:
 	case BGP_STATE_CONNECT:
+		if (p->conn.fd >= 0)
+			goto second;
+		/* FALLTHROUGH */
+	case BGP_STATE_IDLE:
 	case BGP_STATE_ACTIVE:
-		/* no OPEN exchanged yet: the accepted connection replaces a
-		 * connect() still in progress */
+		/* no connection of ours: this one is the session's */
 		session_close(p, &p->conn);
 		if (session_attach(p, &p->conn, fd, false) < 0)
 			goto refuse;
@@ -315,8 +317,14 @@ bgp_accept(struct bgp *b, int fd, const struct ipaddr *from,
 		/* FALLTHROUGH */
 	case BGP_STATE_OPENSENT:
 	case BGP_STATE_OPENCONFIRM:
-		/* RFC 4271 §6.8: keep both until the second OPEN tells
-		 * which one stays */
+	second:
+		/* RFC 4271 §6.8: keep both until the OPEN on this one tells
+		 * which one stays (bgp_collision()).  In Connect too: the
+		 * peer is connecting to us at the same instant we connect to
+		 * it, and its end of our connect() is its second connection:
+		 * replacing ours by this one here, as both ends would, lost
+		 * both connections.  The BGP identifiers settle it the same
+		 * way on both ends. */
 		c = &p->coll;
 		if (c->fd >= 0) {
 			session_send_notification(p, c, BGP_ERRC_CEASE,
@@ -325,6 +333,7 @@ bgp_accept(struct bgp *b, int fd, const struct ipaddr *from,
 		}
 		if (session_attach(p, c, fd, false) < 0)
 			goto refuse;
+		c->restart = p->state == BGP_STATE_ESTABLISHED;
 		if (session_send_open(p, c) < 0) {
 			session_close(p, c);
 			return;

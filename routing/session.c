@@ -285,6 +285,7 @@ session_attach(struct peer *p, struct bgp_conn *c, int fd, bool outgoing)
 	c->connecting = false;
 	c->open_sent = false;
 	c->notified = false;
+	c->restart = c->held = false;
 	c->rlen = 0;
 	c->wlen = c->woff = 0;
 	c->pollout = outgoing;
@@ -350,6 +351,7 @@ session_close(struct peer *p, struct bgp_conn *c)
 	c->rlen = 0;
 	c->wlen = c->woff = 0;
 	c->connecting = c->open_sent = c->pollout = false;
+	c->restart = c->held = false;
 	timer_stop(&c->timer);
 }
 
@@ -709,6 +711,15 @@ conn_input(struct peer *p, int fd)
 			break;
 		p->msg = c->rbuf + off;
 		p->msg_len = h.len;
+		if (c == &p->coll && h.type == BGP_MSG_OPEN &&
+		    bgp_collision_hold(p)) {
+			/* left in the buffer, unread, until our connect()
+			 * settles: session_resume() */
+			c->held = true;
+			p->msg = NULL;
+			p->msg_len = 0;
+			break;
+		}
 		p->msgs_in++;
 		if (h.type == BGP_MSG_UPDATE && c == &p->conn)
 			p->updates_in++;
@@ -726,6 +737,17 @@ conn_input(struct peer *p, int fd)
 	if (off > 0 && off < c->rlen)
 		memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 	c->rlen -= off;
+}
+
+/* Handle what waits in c's read buffer (an OPEN held by
+ * bgp_collision_hold(), now that the connection it waited for settled). */
+void
+session_resume(struct peer *p, struct bgp_conn *c)
+{
+	if (c->fd < 0 || c->rlen == 0)
+		return;
+	c->held = false;
+	conn_input(p, c->fd);
 }
 
 void
@@ -785,6 +807,11 @@ conn_io(int fd, short revents, void *arg)
 	}
 	if (!(revents & (POLLIN | POLLERR | POLLHUP)))
 		return;
+	if (c->rlen == BGP_RBUF_SIZE) {	/* a held OPEN and a full buffer */
+		session_failed(p, c, "too much data before its OPEN was "
+		    "handled");
+		return;
+	}
 	n = read(fd, c->rbuf + c->rlen, BGP_RBUF_SIZE - c->rlen);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)

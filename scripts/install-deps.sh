@@ -15,7 +15,7 @@ PACKAGES="
 	containernetworking-plugins bird2 frr gobgpd
 	ca-certificates clang libclang-rt-14-dev valgrind
 	libmicrohttpd-dev curl docker.io busybox-static
-	libcurl4-openssl-dev etcd-server etcd-client prometheus
+	libcurl4-openssl-dev libevent-dev etcd-server etcd-client prometheus
 	debhelper scdoc lintian debootstrap man-db git
 	${LEAFNET_DEPS_EXTRA:-}
 "

@@ -7,6 +7,11 @@
  * Errors travel in the caller's struct lf_err (store.h); the store object
  * keeps no error state. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,6 +27,7 @@
 struct store {
 	const struct store_ops *ops;
 	void *be;
+	char local_dir[PATH_MAX];	/* store_lock_local(): conf->state_dir */
 };
 
 /* The backends conf->datastore may name; "" is the first. */
@@ -68,6 +74,7 @@ store_open_ops(const struct store_ops *ops, const struct leafnet_conf *conf,
 	}
 	s->ops = ops;
 	s->be = be;
+	snprintf(s->local_dir, sizeof(s->local_dir), "%s", conf->state_dir);
 	*ret = s;
 	return 0;
 }
@@ -368,4 +375,144 @@ store_watch(struct store *s, const struct store_watch *w, struct lf_err *reterr)
 	if (s->ops->watch == NULL)
 		return -EOPNOTSUPP;
 	return s->ops->watch(s->be, w, be_err(reterr));
+}
+
+/* ---- get_many, txn ------------------------------------------------------- */
+
+void
+store_kv_free(struct store_kv *kvs, size_t n)
+{
+	for (size_t i = 0; kvs != NULL && i < n; i++) {
+		free(kvs[i].val);
+		kvs[i].val = NULL;
+	}
+}
+
+int
+store_get_many(struct store *s, struct store_kv *kvs, size_t n, struct lf_err *reterr)
+{
+	struct lf_err *e = be_err(reterr);
+	int r;
+
+	if (n == 0)
+		return 0;
+	if (kvs == NULL || n > STORE_TXN_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if ((r = store_key_check_data(kvs[i].key)) < 0)
+			return bad_key(e, r, "key", kvs[i].key);
+		kvs[i].val = NULL;
+		kvs[i].ver[0] = '\0';
+	}
+	r = s->ops->get_many(s->be, kvs, n, e);
+	if (r < 0) {
+		store_kv_free(kvs, n);
+		log_debug("store: get %s (+%zu keys): %s", kvs[0].key, n - 1, strerror(-r));
+	}
+	return r;
+}
+
+int
+store_txn(struct store *s, const struct store_cmp *cmp, size_t n_cmp,
+	  const struct store_op *ops, size_t n_ops, unsigned flags,
+	  struct store_kv *cur, struct lf_err *reterr)
+{
+	struct lf_err *e = be_err(reterr);
+	int r;
+
+	if ((n_cmp > 0 && cmp == NULL) || (n_ops > 0 && ops == NULL) ||
+	    n_cmp + n_ops == 0 || n_cmp + n_ops > STORE_TXN_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < n_cmp; i++) {
+		if ((r = store_key_check_data(cmp[i].key)) < 0)
+			return bad_key(e, r, "key", cmp[i].key);
+		if (cmp[i].ver != NULL && strlen(cmp[i].ver) >= STORE_VER_MAX)
+			return -EINVAL;
+	}
+	for (size_t i = 0; i < n_ops; i++)
+		if ((r = store_key_check_data(ops[i].key)) < 0)
+			return bad_key(e, r, "key", ops[i].key);
+	r = s->ops->txn(s->be, cmp, n_cmp, ops, n_ops, flags, cur, e);
+	if (r < 0 && r != -EAGAIN) {
+		log_debug("store: txn %s (+%zu keys): %s",
+			  n_ops ? ops[0].key : cmp[0].key, n_cmp + n_ops - 1, strerror(-r));
+	}
+	return r;
+}
+
+/* ---- host-local locks ---------------------------------------------------- */
+
+struct local_lock {
+	struct store_lock base;
+	int fd;
+};
+
+static void
+local_unlock(struct store_lock *base)
+{
+	struct local_lock *l = (struct local_lock *)base;
+
+	(void)flock(l->fd, LOCK_UN);
+	(void)close(l->fd);
+	free(l);
+}
+
+/* Only its unlock is ever called through this table. */
+static const struct store_ops local_lock_ops = {
+	.name	= "local-lock",
+	.unlock	= local_unlock,
+};
+
+/* The file backend's own locks are flock(2) already, and the memory
+ * backend's are local to the process anyway:
+ * use them.  Other backends get a flock on <state_dir>/locks/<name>.lock
+ * ('/' written '_'), the directory made when missing. */
+int
+store_lock_local(struct store *s, const char *name, struct store_lock **ret,
+		 struct lf_err *reterr)
+{
+	struct lf_err *e = be_err(reterr);
+	char path[PATH_MAX + STORE_KEY_MAX];
+	struct local_lock *l;
+	size_t off;
+	int fd, r;
+
+	if ((r = store_key_check(name)) < 0)
+		return bad_key(e, r, "lock name", name);
+	if (ret == NULL)
+		return -EINVAL;
+	if (s->ops != &store_etcd_ops)
+		return s->ops->lock(s->be, name, ret, e);
+	if (s->local_dir[0] == '\0')
+		return -ENOENT;
+	off = (size_t)snprintf(path, sizeof(path), "%s/" STORE_LOCK_DIR, s->local_dir);
+	if (off >= sizeof(path) - 8 - strlen(name))
+		return -ENAMETOOLONG;
+	(void)mkdir(s->local_dir, 0700);
+	(void)mkdir(path, 0700);
+	snprintf(path + off, sizeof(path) - off, "/%s.lock", name);
+	for (char *p = path + off + 1; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = -errno;
+		lf_err_details(e, "cannot open local lock %.200s: %s", path, strerror(-r));
+		return r;
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			r = -errno;
+			(void)close(fd);
+			return r;
+		}
+	}
+	if ((l = malloc(sizeof(*l))) == NULL) {
+		(void)close(fd);
+		return -ENOMEM;
+	}
+	l->base.ops = &local_lock_ops;
+	l->fd = fd;
+	*ret = &l->base;
+	return 0;
 }

@@ -137,6 +137,70 @@ void store_set_deadline(struct store *s, unsigned ms);
  * those as LF_E_AGAIN whatever code the caller gave. */
 int  store_err_transient(int ret);
 
+/* Reading several keys at once, and compare-and-swap.
+ *
+ * A version token (ver) names one stored value of a key: it changes with
+ * every write of the key, and "" means absent.  etcd: the key's
+ * mod_revision; memory: a store-wide write counter; file: the file's
+ * inode number and ctime in ns ("<ino>.<sec>.<nsec>"): every write of a
+ * file store key makes a new file (temp + rename), so a new inode, and a
+ * reused inode number has a later ctime.  (A generation counter inside the
+ * value would make the store parse values it treats as opaque; an
+ * in-place write, STORE_F_INPLACE, is not for keys used in a txn.)
+ *
+ * store_get_many() fills kvs[i].val (malloc'd, NULL when absent) and
+ * kvs[i].ver for n keys; etcd: one txn of range requests.  A key that is
+ * damaged (a directory where a value belongs) reads as absent with ver
+ * "dir" on the file backend, so a txn expecting absence fails on it.
+ *
+ * store_txn(): when every cmp[i] holds (the key's version is cmp[i].ver,
+ * "" = absent) do every op (val NULL = delete) at once, all or none, and
+ * return 0; otherwise change nothing and return -EAGAIN with, when cur
+ * is not NULL, cur[0..n_cmp) filled like store_get_many() for the
+ * compared keys (their current values), so the caller can retry without
+ * reading again.  cur is written only then (it may be the very array
+ * cmp's versions point into), and its vals must be NULL or freed first.  Free cur with store_kv_free().  An op's key need not be
+ * compared (a blind write); deleting an absent key is no error.
+ *   etcd:   one POST /v3/kv/txn (compares MOD or CREATE revision; the
+ *           failure branch ranges the compared keys)
+ *   file:   flock on locks/txn/<key>.lock of every key of the txn, taken
+ *           in sorted order (no deadlock), compare by stat, then puts by
+ *           temp + rename (a put expecting absence by link(2), so it is
+ *           exclusive even against writers that do not lock), deletes
+ *           last.  A process killed part way leaves a prefix of the ops
+ *           done, each complete (rename/link are atomic one by one): ops
+ *           are applied in the order given, so the caller puts first what
+ *           the rest depend on.  Puts of one val (the same pointer) that
+ *           expect absence are one file, hard-linked (store_same_record).
+ *   memory: under its mutex. */
+#define STORE_VER_MAX 48
+struct store_kv {
+	const char *key;
+	char *val;			/* out: malloc'd, NULL when absent */
+	char ver[STORE_VER_MAX];	/* out: "" when absent */
+};
+struct store_cmp {
+	const char *key;
+	const char *ver;		/* "" or NULL: must be absent */
+};
+struct store_op {
+	const char *key;
+	const char *val;		/* NULL: delete */
+};
+int  store_get_many(struct store *s, struct store_kv *kvs, size_t n, struct lf_err *reterr);
+int  store_txn(struct store *s, const struct store_cmp *cmp, size_t n_cmp,
+	       const struct store_op *ops, size_t n_ops, unsigned flags,
+	       struct store_kv *cur, struct lf_err *reterr);
+void store_kv_free(struct store_kv *kvs, size_t n);	/* frees vals, sets them NULL */
+
+/* A lock that is local to this host whatever the backend: flock(2) on
+ * <dir>/<name>.lock, dir being conf->state_dir's "locks" (file backend)
+ * or conf->run_dir... see store.c.  For serialising work on one node (the
+ * ADDs of one node in one network) without a round trip to etcd; never a
+ * substitute for a txn where other hosts write too. */
+int  store_lock_local(struct store *s, const char *name, struct store_lock **ret,
+		      struct lf_err *reterr);
+
 /* Exclusive lock called `name` (a key-like string); blocks until held. */
 int  store_lock(struct store *s, const char *name, struct store_lock **ret,
 		struct lf_err *reterr);

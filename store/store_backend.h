@@ -21,9 +21,13 @@ struct leafnet_conf;
 struct lf_err;
 struct store;
 struct store_watch;
+struct store_kv;
+struct store_cmp;
+struct store_op;
 
 #define STORE_KEY_MAX    1024
 #define STORE_LOCK_DIR   "locks"	/* reserved first component */
+#define STORE_TXN_MAX    64		/* keys in one store_txn / store_get_many */
 
 /* Every backend's lock starts with this; store_unlock() dispatches on it. */
 struct store_lock {
@@ -61,6 +65,15 @@ struct store_ops {
 	int  (*same)(void *be, const char *a, const char *b, struct lf_err *reterr);
 	/* optional (NULL: nothing to bound): store_set_deadline() */
 	void (*deadline)(void *be, unsigned ms);
+	/* store_get_many(): every kvs[i].key checked, val NULL and ver ""
+	 * on entry */
+	int  (*get_many)(void *be, struct store_kv *kvs, size_t n, struct lf_err *reterr);
+	/* store_txn(): keys checked; on a failed compare -EAGAIN and (cur
+	 * not NULL) cur[i] filled for cmp[i].key, written only after the
+	 * compares (it may alias the versions) */
+	int  (*txn)(void *be, const struct store_cmp *cmp, size_t n_cmp,
+		    const struct store_op *ops, size_t n_ops, unsigned flags,
+		    struct store_kv *cur, struct lf_err *reterr);
 	/* optional (NULL: -EOPNOTSUPP): store_watch(); w->dirs checked */
 	int  (*watch)(void *be, const struct store_watch *w, struct lf_err *reterr);
 };

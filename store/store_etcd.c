@@ -25,6 +25,12 @@
  *                         poll (serializable range, 1 ms doubling to 50 ms)
  *                         until the key is gone, then try again
  *   store_unlock          revoke the lease (etcd deletes the key with it)
+ *   store_get_many        one txn without compares whose success branch
+ *                         ranges every key; ver = mod_revision
+ *   store_txn             one txn: compare MOD revision == ver (or CREATE
+ *                         revision == 0 for absent), success the puts and
+ *                         deleteranges, failure ranges the compared keys
+ *                         (the caller's retry needs no read)
  * STORE_F_VOLATILE and STORE_F_INPLACE are hints without meaning here:
  * every write is durable (raft + WAL fsync) and atomic.
  *
@@ -356,6 +362,149 @@ etcd_del(void *be, const char *key, unsigned flags, struct lf_err *reterr)
 	if (r == 0 && etcd_json_int(resp, "deleted") == 0)
 		r = -ENOENT;
 	cJSON_Delete(resp);
+	return r;
+}
+
+/* ---- get_many, txn ------------------------------------------------------- */
+
+/* Append {"request_range": {key}} for key. */
+static bool
+txn_add_range(cJSON *arr, const char *key)
+{
+	cJSON *op = cJSON_CreateObject(), *rng;
+	char *k = full_key(key);
+	bool ok = op != NULL && k != NULL &&
+		  (rng = cJSON_AddObjectToObject(op, "request_range")) != NULL &&
+		  etcd_json_add_b64(rng, "key", k, strlen(k));
+
+	free(k);
+	if (ok)
+		cJSON_AddItemToArray(arr, op);
+	else
+		cJSON_Delete(op);
+	return ok;
+}
+
+/* The range answers of a txn's taken branch into kvs[0..n). */
+static int
+txn_ranges(const cJSON *resp, struct store_kv *kvs, size_t n)
+{
+	const cJSON *rs = cJSON_GetObjectItemCaseSensitive(resp, "responses");
+	const cJSON *it = rs ? rs->child : NULL;
+
+	for (size_t i = 0; i < n; i++, it = it ? it->next : NULL) {
+		const cJSON *rr = cJSON_GetObjectItemCaseSensitive(it, "response_range");
+		const cJSON *kv = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rr, "kvs"), 0);
+		const cJSON *val;
+		int r;
+
+		kvs[i].val = NULL;
+		kvs[i].ver[0] = '\0';
+		if (kv == NULL)
+			continue;
+		val = cJSON_GetObjectItemCaseSensitive(kv, "value");
+		r = etcd_b64_decode(cJSON_IsString(val) ? val->valuestring : "", &kvs[i].val, NULL);
+		if (r < 0)
+			return r;
+		snprintf(kvs[i].ver, sizeof(kvs[i].ver), "%lld",
+			 etcd_json_int(kv, "mod_revision"));
+	}
+	return 0;
+}
+
+static int
+etcd_get_many(void *be, struct store_kv *kvs, size_t n, struct lf_err *reterr)
+{
+	struct etcd_store *e = be;
+	cJSON *req = cJSON_CreateObject(), *succ, *resp = NULL;
+	char what[80];
+	int r = -ENOMEM;
+
+	if (req == NULL || (succ = cJSON_AddArrayToObject(req, "success")) == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (!txn_add_range(succ, kvs[i].key))
+			goto out;
+	what_key(what, sizeof(what), "get", kvs[0].key);
+	if ((r = etcd_call(e, "/v3/kv/txn", req, what, &resp, reterr)) < 0)
+		goto out;
+	r = txn_ranges(resp, kvs, n);
+out:
+	cJSON_Delete(resp);
+	cJSON_Delete(req);
+	return r;
+}
+
+static bool
+txn_add_cmp(cJSON *arr, const struct store_cmp *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *k = full_key(c->key);
+	bool absent = c->ver == NULL || c->ver[0] == '\0';
+	bool ok = o != NULL && k != NULL && etcd_json_add_b64(o, "key", k, strlen(k)) &&
+		  cJSON_AddStringToObject(o, "result", "EQUAL") &&
+		  cJSON_AddStringToObject(o, "target", absent ? "CREATE" : "MOD") &&
+		  cJSON_AddStringToObject(o, absent ? "create_revision" : "mod_revision",
+					  absent ? "0" : c->ver);
+
+	free(k);
+	if (ok)
+		cJSON_AddItemToArray(arr, o);
+	else
+		cJSON_Delete(o);
+	return ok;
+}
+
+static bool
+txn_add_op(cJSON *arr, const struct store_op *op)
+{
+	cJSON *o = cJSON_CreateObject(), *x;
+	char *k = full_key(op->key);
+	bool ok = o != NULL && k != NULL &&
+		  (x = cJSON_AddObjectToObject(o, op->val ? "request_put"
+							  : "request_delete_range")) != NULL &&
+		  etcd_json_add_b64(x, "key", k, strlen(k)) &&
+		  (op->val == NULL || etcd_json_add_b64(x, "value", op->val, strlen(op->val)));
+
+	free(k);
+	if (ok)
+		cJSON_AddItemToArray(arr, o);
+	else
+		cJSON_Delete(o);
+	return ok;
+}
+
+static int
+etcd_txn(void *be, const struct store_cmp *cmp, size_t n_cmp, const struct store_op *ops,
+	 size_t n_ops, unsigned flags, struct store_kv *cur, struct lf_err *reterr)
+{
+	struct etcd_store *e = be;
+	cJSON *req = cJSON_CreateObject(), *c, *succ, *fail, *resp = NULL;
+	char what[80];
+	int r = -ENOMEM;
+
+	(void)flags;
+	if (req == NULL || (c = cJSON_AddArrayToObject(req, "compare")) == NULL ||
+	    (succ = cJSON_AddArrayToObject(req, "success")) == NULL ||
+	    (fail = cJSON_AddArrayToObject(req, "failure")) == NULL)
+		goto out;
+	for (size_t i = 0; i < n_cmp; i++)
+		if (!txn_add_cmp(c, &cmp[i]) || (cur != NULL && !txn_add_range(fail, cmp[i].key)))
+			goto out;
+	for (size_t i = 0; i < n_ops; i++)
+		if (!txn_add_op(succ, &ops[i]))
+			goto out;
+	what_key(what, sizeof(what), "txn", n_ops ? ops[0].key : cmp[0].key);
+	if ((r = etcd_call(e, "/v3/kv/txn", req, what, &resp, reterr)) < 0)
+		goto out;
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "succeeded"))) {
+		r = cur != NULL ? txn_ranges(resp, cur, n_cmp) : 0;
+		if (r == 0)
+			r = -EAGAIN;
+	}
+out:
+	cJSON_Delete(resp);
+	cJSON_Delete(req);
 	return r;
 }
 
@@ -726,6 +875,8 @@ const struct store_ops store_etcd_ops = {
 	.list		= etcd_list,
 	.lock		= etcd_lock,
 	.unlock		= etcd_unlock,
+	.get_many	= etcd_get_many,
+	.txn		= etcd_txn,
 	.deadline	= etcd_deadline,
 	.watch		= store_etcd_watch,
 };

@@ -6,6 +6,10 @@
  *                              locked by their writer until renamed;
  *                              store_sweep() removes those of dead writers
  *   locks/<name>.lock          flock(2) targets ("locks/" is reserved)
+ *   locks/txn/<key_>.lock      store_txn()'s per-key locks; each holds the
+ *                              key's write generation (part of its
+ *                              version token: an inode number alone may
+ *                              be reused, and ctime is jiffy-coarse)
  *
  * Every path is resolved relative to one directory fd opened at
  * store_open(), so a request costs a handful of syscalls: put is
@@ -742,6 +746,291 @@ file_sweep(void *be, struct lf_err *reterr)
 	return sweep_dir(s->rootfd, 0, true);
 }
 
+/* ---- get_many, txn ------------------------------------------------------- */
+
+#define TXN_LOCK_DIR STORE_LOCK_DIR "/txn"
+
+/* "locks/txn/<key, '/' as '_'>.lock".  Two keys may map to one name
+ * ("a_b/c", "a/b_c"): they then share a lock and a generation, which
+ * costs a spurious conflict at worst. */
+static int
+txn_lock_path(char *buf, size_t size, const char *key)
+{
+	size_t off = strlen(TXN_LOCK_DIR) + 1;
+
+	if (strlen(key) > NAME_MAX - 5 ||
+	    snprintf(buf, size, TXN_LOCK_DIR "/%s.lock", key) >= (int)size)
+		return -ENAMETOOLONG;
+	for (char *p = buf + off; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	return 0;
+}
+
+static unsigned long long
+gen_read(int fd)
+{
+	char buf[24];
+	ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtoull(buf, NULL, 10);
+}
+
+static void
+gen_bump(int fd)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%020llu\n", gen_read(fd) + 1);
+	(void)!pwrite(fd, buf, strlen(buf), 0);
+}
+
+/* Value and version of kv->key; lfd is its txn lock (open) or -1. */
+static int
+read_kv(struct file_store *s, struct store_kv *kv, int lfd)
+{
+	char lpath[NAME_MAX + 32];
+	struct stat st;
+	int fd, r;
+	bool own = false;
+
+	kv->val = NULL;
+	kv->ver[0] = '\0';
+	fd = openat(s->rootfd, kv->key, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	if ((r = stat_regular(fd, &st)) < 0) {
+		(void)close(fd);
+		if (r != -EISDIR)
+			return r;
+		snprintf(kv->ver, sizeof(kv->ver), "dir");	/* damaged: not absent */
+		return 0;
+	}
+	{
+		struct dbuf b = DBUF_INIT;
+		long n;
+
+		if ((r = dbuf_reserve(&b, (size_t)st.st_size + 4096)) == 0 &&
+		    (n = dbuf_read_fd(&b, fd, SIZE_MAX)) < 0)
+			r = (int)n;
+		if (r == 0 && (kv->val = dbuf_steal(&b)) == NULL)
+			r = -ENOMEM;
+		dbuf_free(&b);
+	}
+	(void)close(fd);
+	if (r < 0)
+		return r;
+	if (lfd < 0 && txn_lock_path(lpath, sizeof(lpath), kv->key) == 0) {
+		lfd = openat(s->rootfd, lpath, O_RDONLY | O_CLOEXEC);
+		own = lfd >= 0;
+	}
+	snprintf(kv->ver, sizeof(kv->ver), "%llx.%llx.%lx.%llu",
+		 (unsigned long long)st.st_ino, (unsigned long long)st.st_ctim.tv_sec,
+		 (long)st.st_ctim.tv_nsec, gen_read(lfd));
+	if (own)
+		(void)close(lfd);
+	return 0;
+}
+
+static int
+file_get_many(void *be, struct store_kv *kvs, size_t n, struct lf_err *reterr)
+{
+	struct file_store *s = be;
+	int r = 0;
+
+	(void)reterr;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = read_kv(s, &kvs[i], -1);
+	return r;
+}
+
+struct txn_lock {
+	char path[NAME_MAX + 32];
+	int fd;
+};
+
+static int
+txn_lock_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct txn_lock *)a)->path, ((const struct txn_lock *)b)->path);
+}
+
+/* The lock fd of key among the n taken. */
+static int
+txn_lock_fd(const struct txn_lock *l, size_t n, const char *key)
+{
+	struct txn_lock k;
+
+	if (txn_lock_path(k.path, sizeof(k.path), key) < 0)
+		return -1;
+	const struct txn_lock *x = bsearch(&k, l, n, sizeof(*l), txn_lock_cmp);
+	return x ? x->fd : -1;
+}
+
+static int
+txn_lock_take(struct file_store *s, struct txn_lock *l)
+{
+	int r;
+
+	l->fd = openat(s->rootfd, l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (l->fd < 0 && errno == ENOENT) {
+		if ((r = mkdir_p(s->rootfd, TXN_LOCK_DIR, 0700, s->fsync)) < 0)
+			return r;
+		l->fd = openat(s->rootfd, l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	}
+	if (l->fd < 0)
+		return -errno;
+	while (flock(l->fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+static bool
+cmp_absent(const struct store_cmp *cmp, size_t n_cmp, const char *key)
+{
+	for (size_t i = 0; i < n_cmp; i++)
+		if (strcmp(cmp[i].key, key) == 0)
+			return cmp[i].ver == NULL || cmp[i].ver[0] == '\0';
+	return false;
+}
+
+struct txn_tmp {
+	const char *val;
+	int dirfd, fd;
+	char name[64];
+};
+
+/* The puts expected absent, exclusively (link(2)); one temp file per
+ * distinct val.  -EEXIST: one exists after all (a writer that takes no
+ * txn lock); the ones made here are removed again. */
+static int
+txn_creates(struct file_store *s, const struct store_cmp *cmp, size_t n_cmp,
+	    const struct store_op *ops, size_t n_ops, bool sync, bool *created)
+{
+	struct txn_tmp tmps[STORE_TXN_MAX];
+	size_t n_tmps = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < n_ops && r == 0; i++) {
+		struct txn_tmp *t = NULL;
+		const char *leaf;
+
+		created[i] = false;
+		if (ops[i].val == NULL || !cmp_absent(cmp, n_cmp, ops[i].key))
+			continue;
+		for (size_t k = 0; k < n_tmps && !t; k++)
+			if (tmps[k].val == ops[i].val)
+				t = &tmps[k];
+		if (t == NULL) {
+			t = &tmps[n_tmps];
+			t->val = ops[i].val;
+			if ((r = open_parent(s, ops[i].key, true, &t->dirfd, &leaf)) < 0)
+				break;
+			if ((r = write_tmp(sync, t->dirfd, t->val, t->name, sizeof(t->name),
+					   &t->fd)) < 0) {
+				(void)close(t->dirfd);
+				break;
+			}
+			n_tmps++;
+		}
+		if ((r = link_key(s, t->dirfd, t->name, ops[i].key)) == 0)
+			created[i] = true;
+	}
+	for (size_t k = 0; k < n_tmps; k++) {
+		(void)unlinkat(tmps[k].dirfd, tmps[k].name, 0);
+		(void)close(tmps[k].fd);
+		(void)close(tmps[k].dirfd);
+	}
+	for (size_t i = 0; r == 0 && sync && i < n_ops; i++)
+		if (created[i])
+			r = sync_parent(s, ops[i].key);
+	if (r < 0)
+		for (size_t i = 0; i < n_ops; i++)
+			if (created[i])
+				(void)unlinkat(s->rootfd, ops[i].key, 0);
+	return r;
+}
+
+static int
+file_txn(void *be, const struct store_cmp *cmp, size_t n_cmp, const struct store_op *ops,
+	 size_t n_ops, unsigned flags, struct store_kv *cur, struct lf_err *reterr)
+{
+	struct file_store *s = be;
+	struct txn_lock locks[2 * STORE_TXN_MAX];
+	bool created[STORE_TXN_MAX], ok = true;
+	size_t n_locks = 0, k;
+	int r = 0;
+
+	/* every key's lock, deduplicated, in sorted order */
+	for (size_t i = 0; i < n_cmp + n_ops; i++) {
+		const char *key = i < n_cmp ? cmp[i].key : ops[i - n_cmp].key;
+
+		if ((r = txn_lock_path(locks[n_locks].path, sizeof(locks[0].path), key)) < 0)
+			return r;
+		locks[n_locks++].fd = -1;
+	}
+	qsort(locks, n_locks, sizeof(locks[0]), txn_lock_cmp);
+	for (size_t i = k = 0; i < n_locks; i++)
+		if (k == 0 || strcmp(locks[k - 1].path, locks[i].path) != 0)
+			locks[k++] = locks[i];
+	n_locks = k;
+	for (k = 0; k < n_locks && r == 0; k++)
+		r = txn_lock_take(s, &locks[k]);
+	if (r < 0)
+		goto out_unlock;
+
+	for (size_t i = 0; i < n_cmp && r == 0 && ok; i++) {
+		struct store_kv kv = { .key = cmp[i].key };
+
+		r = read_kv(s, &kv, txn_lock_fd(locks, n_locks, cmp[i].key));
+		ok = r == 0 && strcmp(kv.ver, cmp[i].ver ? cmp[i].ver : "") == 0;
+		free(kv.val);
+	}
+	if (r == 0 && ok) {
+		bool sync = s->fsync && !(flags & STORE_F_VOLATILE);
+
+		r = txn_creates(s, cmp, n_cmp, ops, n_ops, sync, created);
+		if (r == -EEXIST)
+			ok = false, r = 0;
+		/* then the replacing puts, then the deletes */
+		for (size_t i = 0; r == 0 && ok && i < n_ops; i++)
+			if (ops[i].val != NULL && !created[i])
+				r = file_put(s, ops[i].key, ops[i].val, flags & ~STORE_F_INPLACE,
+					     reterr);
+		for (size_t i = 0; r == 0 && ok && i < n_ops; i++)
+			if (ops[i].val == NULL) {
+				r = file_del(s, ops[i].key, flags, reterr);
+				if (r == -ENOENT)
+					r = 0;
+			}
+		for (size_t i = 0; ok && i < n_ops; i++)
+			gen_bump(txn_lock_fd(locks, n_locks, ops[i].key));
+	}
+	if (r == 0 && !ok) {
+		r = -EAGAIN;
+		for (size_t i = 0; cur != NULL && i < n_cmp; i++) {
+			int x;
+
+			cur[i].key = cmp[i].key;
+			x = read_kv(s, &cur[i], txn_lock_fd(locks, n_locks, cmp[i].key));
+
+			if (x < 0)
+				r = x;
+		}
+	}
+out_unlock:
+	for (size_t i = 0; i < n_locks; i++)
+		if (locks[i].fd >= 0) {
+			(void)flock(locks[i].fd, LOCK_UN);
+			(void)close(locks[i].fd);
+		}
+	return r;
+}
+
 int
 store_file_rootfd(void *be)
 {
@@ -759,6 +1048,8 @@ const struct store_ops store_file_ops = {
 	.list		= file_list,
 	.lock		= file_lock,
 	.unlock		= file_unlock,
+	.get_many	= file_get_many,
+	.txn		= file_txn,
 	.sweep		= file_sweep,
 	.same		= file_same,
 	.watch		= store_file_watch,

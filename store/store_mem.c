@@ -26,12 +26,14 @@
 
 struct mem_kv {
 	char *key, *val;
+	unsigned long long rev;		/* m->rev when last written */
 };
 
 struct mem_store {
 	pthread_mutex_t mu;		/* guards everything below */
 	pthread_cond_t  unlocked;
 	struct mem_kv  *kv;		/* unsorted; a fake needs no index */
+	unsigned long long rev;		/* writes so far: the version tokens */
 	size_t n, cap;
 	char **held;			/* names of the locks held */
 	size_t n_held, cap_held;
@@ -189,6 +191,7 @@ mem_set(struct mem_store *m, const char *key, const char *val, bool create)
 	if (kv != NULL) {
 		free(kv->val);
 		kv->val = v;
+		kv->rev = ++m->rev;
 		mem_note(m, STORE_EV_PUT, key);
 		return 0;
 	}
@@ -199,6 +202,7 @@ mem_set(struct mem_store *m, const char *key, const char *val, bool create)
 	}
 	m->kv[m->n].key = k;
 	m->kv[m->n].val = v;
+	m->kv[m->n].rev = ++m->rev;
 	m->n++;
 	mem_note(m, STORE_EV_PUT, key);
 	return 0;
@@ -460,6 +464,78 @@ out_close:
 	return r;
 }
 
+/* m->mu held: key's value and version into kv (absent: NULL, ""). */
+static int
+mem_read_kv(struct mem_store *m, struct store_kv *kv)
+{
+	struct mem_kv *x = mem_find(m, kv->key);
+
+	kv->val = NULL;
+	kv->ver[0] = '\0';
+	if (x == NULL)
+		return 0;
+	if ((kv->val = strdup(x->val)) == NULL)
+		return -ENOMEM;
+	snprintf(kv->ver, sizeof(kv->ver), "%llu", x->rev);
+	return 0;
+}
+
+static int
+mem_get_many(void *be, struct store_kv *kvs, size_t n, struct lf_err *reterr)
+{
+	struct mem_store *m = be;
+	int r = 0;
+
+	pthread_mutex_lock(&m->mu);
+	for (size_t i = 0; i < n && r == 0; i++)
+		if ((r = mem_failing(m, kvs[i].key, reterr)) == 0)
+			r = mem_read_kv(m, &kvs[i]);
+	pthread_mutex_unlock(&m->mu);
+	return r;
+}
+
+static int
+mem_txn(void *be, const struct store_cmp *cmp, size_t n_cmp, const struct store_op *ops,
+	size_t n_ops, unsigned flags, struct store_kv *cur, struct lf_err *reterr)
+{
+	struct mem_store *m = be;
+	bool ok = true;
+	int r = 0;
+
+	(void)flags;
+	pthread_mutex_lock(&m->mu);
+	for (size_t i = 0; i < n_cmp && r == 0; i++) {
+		struct mem_kv *x = mem_find(m, cmp[i].key);
+		char ver[STORE_VER_MAX] = "";
+
+		if ((r = mem_failing(m, cmp[i].key, reterr)) < 0)
+			break;
+		if (x != NULL)
+			snprintf(ver, sizeof(ver), "%llu", x->rev);
+		if (strcmp(ver, cmp[i].ver ? cmp[i].ver : "") != 0)
+			ok = false;
+	}
+	for (size_t i = 0; i < n_ops && r == 0; i++)
+		r = mem_failing(m, ops[i].key, reterr);
+	if (r == 0 && !ok) {
+		r = -EAGAIN;
+		for (size_t i = 0; cur != NULL && i < n_cmp; i++)
+			if ((cur[i].key = cmp[i].key, mem_read_kv(m, &cur[i])) < 0)
+				r = -ENOMEM;
+	}
+	/* a fake: out of memory part way is not undone */
+	for (size_t i = 0; r == 0 && i < n_ops; i++) {
+		struct mem_kv *x;
+
+		if (ops[i].val != NULL)
+			r = mem_set(m, ops[i].key, ops[i].val, true);
+		else if ((x = mem_find(m, ops[i].key)) != NULL)
+			mem_remove(m, x);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return r;
+}
+
 const struct store_ops store_mem_ops = {
 	.name		= "memory",
 	.open		= mem_open,
@@ -471,5 +547,7 @@ const struct store_ops store_mem_ops = {
 	.list		= mem_list,
 	.lock		= mem_lock,
 	.unlock		= mem_unlock,
+	.get_many	= mem_get_many,
+	.txn		= mem_txn,
 	.watch		= mem_watch,
 };

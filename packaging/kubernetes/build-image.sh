@@ -94,10 +94,10 @@ for b in "$ROOT"/usr/bin/* "$ROOT"/usr/lib/cni/*; do
 	copy_libs "$b"
 done
 
-# Loaded at run time, so ldd does not name them: libcurl (etcd datastore)
+# Loaded at run time, so ldd does not name them: libcurl and libevent (etcd datastore)
 # and glibc's NSS modules (etcd endpoints given by host name).
 LIBDIR=$(dirname "$(ldd "$ROOT/usr/bin/leafnetd" | awk '/libc\.so/ { print $3 }')")
-for l in libcurl.so.4 libnss_files.so.2 libnss_dns.so.2; do
+for l in libcurl.so.4 libevent-2.1.so.7 libnss_files.so.2 libnss_dns.so.2; do
 	[ -e "$LIBDIR/$l" ] || { echo "build-image: note: $LIBDIR/$l not found, not in the image" >&2; continue; }
 	mkdir -p "$ROOT$LIBDIR"
 	cp -L "$LIBDIR/$l" "$ROOT$LIBDIR/$l"

@@ -72,7 +72,7 @@ if [ -x "$UNIT" ]; then
 		timeout -k 5 180 "$UNIT" >"$log" 2>&1
 	rc=$?
 	# only the etcd group's cases (the file group runs in make check)
-	sed -n '/Running 13 test/,$p' "$log" >"$log.etcd"
+	sed -n '/Running 15 test/,$p' "$log" >"$log.etcd"
 	n=0
 	while read -r name; do
 		n=$((n + 1))
@@ -82,7 +82,7 @@ if [ -x "$UNIT" ]; then
 			notok "unit store_etcd: $name" "$(grep -A3 -F "$name" "$log.etcd" | grep -iE 'fail|error|assert' | head -2 | tr '\n' ' ')"
 		fi
 	done < <(sed -n 's/^\[ RUN      \] //p' "$log.etcd")
-	[ "$n" -ge 13 ] || notok "unit store_etcd ran" "$n of 13 cases ran (exit $rc; see $log)"
+	[ "$n" -ge 15 ] || notok "unit store_etcd ran" "$n of 15 cases ran (exit $rc; see $log)"
 	assert_eq "unit test_store exits 0 against etcd" 0 "$rc"
 else
 	notok "unit test_store" "$UNIT not built (make)"

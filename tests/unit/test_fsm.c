@@ -523,6 +523,265 @@ test_active_and_collision(void **state)
 	close(lfd);
 }
 
+/* ---- simultaneous connect (RFC 4271 §6.8), two speakers in one process ----
+ *
+ * D (id 10.0.0.1, AS 65001) and D2 (id 10.0.0.9, AS 65002) each connect
+ * to a loopback listener of the test's; the test accepts each connection
+ * and hands it to the other speaker's bgp_accept(), so the two TCP
+ * connections join D and D2 directly, as two nodes starting at the same
+ * instant.  The connection D2 opened (higher id) must be the one both
+ * keep, with no retry (the fake clock never moves, so no timer can
+ * fire) and no NOTIFICATION but Cease/7. */
+
+struct simul {
+	int la, lb;		/* listeners D2 and D connect to */
+	int fa, fb;		/* accepted: D2's connection, D's connection */
+};
+
+static int
+simul_listener(uint16_t *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+	int fd;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static void
+simul_start(struct simul *s)
+{
+	struct peer_conf pc;
+	struct ld_conf c;
+	uint16_t pa, pb;
+
+	s->la = simul_listener(&pa);
+	s->lb = simul_listener(&pb);
+	pc = pconf("127.0.0.1", 65002, PEER_TYPE_GLOBAL, PEER_IMPORT_DEFAULT,
+	    false);
+	pc.port = pb;
+	conf_one(D, pc);
+	pc = pconf("127.0.0.1", 65001, PEER_TYPE_GLOBAL, PEER_IMPORT_DEFAULT,
+	    false);
+	pc.port = pa;
+	lconf(&c, 65002, &pc, 1);
+	c.router_id = A("10.0.0.9");
+	assert_int_equal(bgp_configure(D2, &c), 0);
+	assert_string_equal(peer_state(D, "127.0.0.1"), "Connect");
+	assert_string_equal(peer_state(D2, "127.0.0.1"), "Connect");
+	s->fb = accept(s->lb, NULL, NULL);	/* D -> D2 */
+	s->fa = accept(s->la, NULL, NULL);	/* D2 -> D */
+	assert_true(s->fa >= 0 && s->fb >= 0);
+	(void)fcntl(s->fa, F_SETFL, O_NONBLOCK);
+	(void)fcntl(s->fb, F_SETFL, O_NONBLOCK);
+}
+
+/* Run one fd's callback as the loop would, for `ev`. */
+static void
+simul_io(int fd, short ev)
+{
+	struct fake_io *io = fake_io_find(fd);
+
+	assert_non_null(io);
+	io->cb(io->fd, ev, io->arg);
+}
+
+static void
+simul_accept_d2(struct simul *s)
+{
+	struct ipaddr lo = A("127.0.0.1");
+
+	bgp_accept(D2, s->fb, &lo, 40000);
+	s->fb = -1;
+}
+
+static void
+simul_accept_d(struct simul *s)
+{
+	struct ipaddr lo = A("127.0.0.1");
+
+	bgp_accept(D, s->fa, &lo, 40001);
+	s->fa = -1;
+}
+
+/* Both Established on one connection, the one D2 opened. */
+static void
+simul_check(struct simul *s)
+{
+	struct peer *p = D->peers, *p2 = D2->peers;
+	struct sockaddr_storage a, b;
+	socklen_t la = sizeof(a), lb = sizeof(b);
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (strcmp(peer_state(D, "127.0.0.1"), "Established") == 0 &&
+		    strcmp(peer_state(D2, "127.0.0.1"), "Established") == 0 &&
+		    p->coll.fd < 0 && p2->coll.fd < 0)
+			break;
+		usleep(1000);
+		fake_turn(D);
+		fake_turn(D2);
+	}
+	assert_string_equal(peer_state(D, "127.0.0.1"), "Established");
+	assert_string_equal(peer_state(D2, "127.0.0.1"), "Established");
+	assert_int_equal(p->coll.fd, -1);
+	assert_int_equal(p2->coll.fd, -1);
+	assert_false(p->conn.outgoing);		/* D accepted it */
+	assert_true(p2->conn.outgoing);		/* D2 opened it */
+	/* the same TCP connection on both ends */
+	assert_int_equal(getsockname(p->conn.fd, (struct sockaddr *)&a, &la), 0);
+	assert_int_equal(getpeername(p2->conn.fd, (struct sockaddr *)&b, &lb), 0);
+	assert_int_equal(la, lb);
+	assert_memory_equal(&a, &b, la);
+	/* never down, never retried, nothing but the collision said */
+	assert_int_equal(p->flaps, 0);
+	assert_int_equal(p2->flaps, 0);
+	assert_int_equal(p->quick_tries, 0);
+	assert_int_equal(p2->quick_tries, 0);
+	assert_true(p->last_error[0] == '\0' ||
+	    strstr(p->last_error, "Collision") != NULL);
+	assert_true(p2->last_error[0] == '\0' ||
+	    strstr(p2->last_error, "Collision") != NULL);
+	close(s->la);
+	close(s->lb);
+}
+
+/* The race itself: each accepts the other's connection while its own
+ * connect() is still in progress (both in Connect). */
+static void
+test_simul_both_connect(void **state)
+{
+	struct simul s;
+
+	(void)state;
+	simul_start(&s);
+	simul_accept_d2(&s);
+	simul_accept_d(&s);
+	assert_string_equal(peer_state(D, "127.0.0.1"), "Connect");
+	assert_string_equal(peer_state(D2, "127.0.0.1"), "Connect");
+	assert_true(D->peers->coll.fd >= 0);	/* both kept */
+	assert_true(D->peers->conn.fd >= 0);
+	simul_check(&s);
+}
+
+/* The same accepts, the other order of the two accepts and the loop
+ * handling D2's side first. */
+static void
+test_simul_both_connect_other_order(void **state)
+{
+	struct simul s;
+
+	(void)state;
+	simul_start(&s);
+	simul_accept_d(&s);
+	simul_accept_d2(&s);
+	fake_turn(D2);
+	fake_turn(D);
+	simul_check(&s);
+}
+
+/* The higher id (D2) is still in Connect when the lower one's OPEN
+ * arrives on the connection D2 accepted: held until D2's own connect()
+ * is up, then refused with Cease/7. */
+static void
+test_simul_hold_for_own_connect(void **state)
+{
+	struct simul s;
+	struct peer *p2 = D2->peers;
+
+	(void)state;
+	simul_start(&s);
+	p2 = D2->peers;
+	simul_io(D->peers->conn.fd, POLLOUT);	/* D: connected, OPEN out */
+	assert_string_equal(peer_state(D, "127.0.0.1"), "OpenSent");
+	simul_accept_d2(&s);			/* D2 still in Connect */
+	usleep(20000);
+	simul_io(p2->coll.fd, POLLIN);		/* D's OPEN reaches D2 */
+	assert_string_equal(peer_state(D2, "127.0.0.1"), "Connect");
+	assert_true(p2->coll.held);
+	assert_true(p2->coll.fd >= 0);
+	simul_accept_d(&s);
+	simul_check(&s);
+}
+
+/* The lower id (D) gets the higher one's OPEN on the connection it
+ * accepted while its own connect() is in progress: the peer's wins at
+ * once, D's connect() is dropped. */
+static void
+test_simul_lower_takes_peer_at_once(void **state)
+{
+	struct simul s;
+	struct peer *p = D->peers;
+
+	(void)state;
+	simul_start(&s);
+	p = D->peers;
+	simul_io(D2->peers->conn.fd, POLLOUT);	/* D2: connected, OPEN out */
+	simul_accept_d(&s);			/* D still in Connect */
+	usleep(20000);
+	simul_io(p->coll.fd, POLLIN);
+	assert_string_equal(peer_state(D, "127.0.0.1"), "OpenConfirm");
+	assert_int_equal(p->coll.fd, -1);	/* its connect() is gone */
+	assert_false(p->conn.outgoing);
+	/* D2 gets D's end of its own connect() only now, in OpenSent */
+	simul_accept_d2(&s);
+	simul_check(&s);
+}
+
+/* The connection the higher id must keep fails before its OPEN: the
+ * peer's connection, held so far, carries the session instead of a
+ * retry. */
+static void
+test_simul_own_fails_peer_takes_over(void **state)
+{
+	struct simul s;
+	struct peer *p = D->peers, *p2 = D2->peers;
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int i;
+
+	(void)state;
+	simul_start(&s);
+	p = D->peers;
+	p2 = D2->peers;
+	simul_io(p->conn.fd, POLLOUT);		/* D: OpenSent */
+	simul_accept_d2(&s);
+	usleep(20000);
+	simul_io(p2->coll.fd, POLLIN);		/* held at D2 */
+	assert_true(p2->coll.held);
+	/* D2's own connection is reset by the other end (never reached D) */
+	assert_int_equal(setsockopt(s.fa, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)), 0);
+	close(s.fa);
+	s.fa = -1;
+	for (i = 0; i < 200 && p2->conn.outgoing; i++) {
+		usleep(1000);
+		fake_turn(D2);
+	}
+	assert_false(p2->conn.outgoing);	/* it took D's connection */
+	assert_int_equal(p2->coll.fd, -1);
+	for (i = 0; i < 500; i++) {
+		if (strcmp(peer_state(D, "127.0.0.1"), "Established") == 0 &&
+		    strcmp(peer_state(D2, "127.0.0.1"), "Established") == 0)
+			break;
+		usleep(1000);
+		fake_turn(D);
+		fake_turn(D2);
+	}
+	assert_string_equal(peer_state(D, "127.0.0.1"), "Established");
+	assert_string_equal(peer_state(D2, "127.0.0.1"), "Established");
+	assert_true(p->conn.outgoing);
+	assert_int_equal(p->flaps + p2->flaps, 0);
+	close(s.la);
+	close(s.lb);
+}
+
 /* Connect retry: BGP_QUICK_TRIES refused connects are retried after ~1 s,
  * then the wait doubles from 5 s up to 120 s. */
 static void
@@ -902,6 +1161,16 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connect_backoff, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_simul_both_connect,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_simul_both_connect_other_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_simul_hold_for_own_connect, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_simul_lower_takes_peer_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_simul_own_fails_peer_takes_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconfigure, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_max_prefix, setup,

@@ -989,6 +989,179 @@ test_etcd_lock_keepalive(void **state)
 	store_free(s);
 }
 
+/* store_get_many and store_txn: versions, compare-and-swap, a conflict
+ * returning the current values, absence compares, deletes, retry. */
+static void
+test_txn(void **state)
+{
+	struct store *s = open_store();
+	struct store_kv kv[3] = { { .key = "t/a" }, { .key = "t/b" }, { .key = "t/c" } };
+	struct store_kv cur[2];
+	char *v;
+	(void)state;
+
+	(void)store_delete(s, "t/a", NULL);
+	(void)store_delete(s, "t/b", NULL);
+	(void)store_delete(s, "t/c", NULL);
+	assert_int_equal(store_put(s, "t/a", "1", NULL), 0);
+	assert_int_equal(store_get_many(s, kv, 3, NULL), 0);
+	assert_string_equal(kv[0].val, "1");
+	assert_string_not_equal(kv[0].ver, "");
+	assert_null(kv[1].val);
+	assert_string_equal(kv[1].ver, "");
+	assert_null(kv[2].val);
+
+	/* CAS on a's version and b absent: applied */
+	struct store_cmp c1[2] = { { "t/a", kv[0].ver }, { "t/b", "" } };
+	struct store_op o1[3] = { { "t/a", "2" }, { "t/b", "x" }, { "t/c", "same" } };
+	assert_int_equal(store_txn(s, c1, 2, o1, 3, STORE_F_VOLATILE, cur, NULL), 0);
+	assert_int_equal(store_get(s, "t/a", &v, NULL), 0);
+	assert_string_equal(v, "2");
+	free(v);
+	assert_int_equal(store_get(s, "t/b", &v, NULL), 0);
+	assert_string_equal(v, "x");
+	free(v);
+
+	/* the same again: a's version moved, b exists: -EAGAIN, nothing
+	 * written, the current values returned */
+	struct store_op o2[2] = { { "t/a", "3" }, { "t/c", NULL } };
+	assert_int_equal(store_txn(s, c1, 2, o2, 2, 0, cur, NULL), -EAGAIN);
+	assert_string_equal(cur[0].val, "2");
+	assert_string_not_equal(cur[0].ver, kv[0].ver);
+	assert_string_equal(cur[1].val, "x");
+	assert_int_equal(store_get(s, "t/a", &v, NULL), 0);
+	assert_string_equal(v, "2");
+	free(v);
+	assert_int_equal(store_get(s, "t/c", &v, NULL), 0);
+	free(v);
+
+	/* retry with what the conflict returned, no read: applied, c deleted */
+	struct store_cmp c2[2] = { { "t/a", cur[0].ver }, { "t/b", cur[1].ver } };
+	assert_int_equal(store_txn(s, c2, 2, o2, 2, 0, NULL, NULL), 0);
+	store_kv_free(cur, 2);
+	assert_int_equal(store_get(s, "t/a", &v, NULL), 0);
+	assert_string_equal(v, "3");
+	free(v);
+	assert_int_equal(store_get(s, "t/c", &v, NULL), -ENOENT);
+	/* a stale version after the write fails; deleting an absent key in a
+	 * txn is no error */
+	struct store_op o3[2] = { { "t/a", "4" }, { "t/zz", NULL } };
+	assert_int_equal(store_txn(s, c2, 1, o3, 1, 0, NULL, NULL), -EAGAIN);
+	assert_int_equal(store_txn(s, NULL, 0, &o3[1], 1, 0, NULL, NULL), 0);
+	store_kv_free(kv, 3);
+	/* bad keys are refused before the backend sees them */
+	struct store_op bad = { "locks/x", "1" };
+	assert_int_equal(store_txn(s, NULL, 0, &bad, 1, 0, NULL, NULL), -EINVAL);
+	store_free(s);
+}
+
+/* Many processes (threads for the fake) increment one counter by CAS
+ * only, retrying on conflict with the values the conflict returned: no
+ * increment is lost. */
+#define TXN_WORKERS 8
+#define TXN_INCR    25
+static void
+txn_worker(struct store *shared)
+{
+	struct store *s = shared ? shared : open_store();
+	struct store_kv kv = { .key = "t/ctr" };
+
+	assert_int_equal(store_get_many(s, &kv, 1, NULL), 0);
+	for (int i = 0; i < TXN_INCR; i++) {
+		for (;;) {
+			char buf[32];
+			struct store_cmp c = { kv.key, kv.ver };
+			struct store_op o = { kv.key, buf };
+			int r;
+
+			snprintf(buf, sizeof(buf), "%ld", kv.val ? strtol(kv.val, NULL, 10) + 1 : 1);
+			store_kv_free(&kv, 1);
+			r = store_txn(s, &c, 1, &o, 1, STORE_F_VOLATILE, &kv, NULL);
+			if (r == 0) {
+				assert_int_equal(store_get_many(s, &kv, 1, NULL), 0);
+				break;
+			}
+			assert_int_equal(r, -EAGAIN);
+		}
+	}
+	store_kv_free(&kv, 1);
+	if (!shared)
+		store_free(s);
+}
+
+/* the fake lives in one store object: the threads share it */
+static void *
+txn_thread(void *arg)
+{
+	txn_worker(arg);
+	return NULL;
+}
+
+static void
+test_txn_counter(void **state)
+{
+	struct store *s = open_store();
+	char *v;
+	(void)state;
+
+	(void)store_delete(s, "t/ctr", NULL);
+	if (kind == BE_MEM) {
+		pthread_t th[TXN_WORKERS];
+
+		for (int i = 0; i < TXN_WORKERS; i++)
+			assert_int_equal(pthread_create(&th[i], NULL, txn_thread, s), 0);
+		for (int i = 0; i < TXN_WORKERS; i++)
+			pthread_join(th[i], NULL);
+	} else {
+		pid_t pids[TXN_WORKERS];
+
+		for (int i = 0; i < TXN_WORKERS; i++) {
+			pids[i] = fork();
+			assert_true(pids[i] >= 0);
+			if (pids[i] == 0) {
+				txn_worker(NULL);
+				_exit(0);
+			}
+		}
+		for (int i = 0; i < TXN_WORKERS; i++) {
+			int st;
+
+			assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+			assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		}
+	}
+	assert_int_equal(store_get(s, "t/ctr", &v, NULL), 0);
+	assert_int_equal(strtol(v, NULL, 10), TXN_WORKERS * TXN_INCR);
+	free(v);
+	store_free(s);
+}
+
+/* File backend: puts of one value that expect absence are one file
+ * (hard links), and a damaged key (a directory) is never "absent". */
+static void
+test_txn_file(void **state)
+{
+	struct store *s = open_store();
+	const char *val = "{}";
+	struct store_cmp c[2] = { { "t/l1", "" }, { "t/l2", "" } };
+	struct store_op o[2] = { { "t/l1", val }, { "t/l2", val } };
+	char path[PATH_MAX + 16];
+	(void)state;
+
+	assert_int_equal(store_txn(s, c, 2, o, 2, 0, NULL, NULL), 0);
+	assert_int_equal(store_same_record(s, "t/l1", "t/l2", NULL), 1);
+	snprintf(path, sizeof(path), "%s/t/dmg", conf.state_dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	struct store_cmp cd = { "t/dmg", "" };
+	struct store_op od = { "t/dmg", "v" };
+	struct store_kv cur;
+	assert_int_equal(store_txn(s, &cd, 1, &od, 1, 0, &cur, NULL), -EAGAIN);
+	assert_null(cur.val);
+	assert_string_equal(cur.ver, "dir");
+	assert_int_equal(rmdir(path), 0);
+	store_free(s);
+}
+
 int
 main(void)
 {
@@ -1005,6 +1178,9 @@ main(void)
 		cmocka_unit_test(test_put_inplace),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_lock_threads),
+		cmocka_unit_test(test_txn),
+		cmocka_unit_test(test_txn_counter),
+		cmocka_unit_test(test_txn_file),
 	};
 	const struct CMUnitTest mem_tests[] = {
 		cmocka_unit_test(test_open),
@@ -1017,6 +1193,8 @@ main(void)
 		cmocka_unit_test(test_lock_threads),
 		cmocka_unit_test(test_mem_fail),
 		cmocka_unit_test(test_err_threads),
+		cmocka_unit_test(test_txn),
+		cmocka_unit_test(test_txn_counter),
 	};
 	const struct CMUnitTest etcd_tests[] = {
 		cmocka_unit_test(test_open),
@@ -1032,6 +1210,8 @@ main(void)
 		cmocka_unit_test(test_etcd_failover),
 		cmocka_unit_test(test_etcd_lock_killed),
 		cmocka_unit_test(test_etcd_lock_keepalive),
+		cmocka_unit_test(test_txn),
+		cmocka_unit_test(test_txn_counter),
 	};
 	const char *ep = getenv("LEAFNET_TEST_ETCD");
 	int r;
