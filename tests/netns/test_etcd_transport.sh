@@ -152,6 +152,9 @@ for tr in evhttp curl; do
 	assert_eq "$tr: refused first endpoint: the next one answers" "tnet" \
 		"$(jqv "$NCTL_OUT" '.[].name' | tr '\n' ' ' | sed 's/ $//')" || diag "$NCTL_ERR"
 
+	# a neighbour entry left FAILED by the last try would make the
+	# connect fail at once (unreachable) instead of hanging
+	ip -n "$E" neigh flush dev "$BH_A" 2>/dev/null
 	tctl "$tr" "$BLACKHOLE, $LOCAL" network ls -o json
 	assert_eq "$tr: black-holed first endpoint: the next one answers" "tnet" \
 		"$(jqv "$NCTL_OUT" '.[].name' | tr '\n' ' ' | sed 's/ $//')" || diag "$NCTL_ERR"
