@@ -83,10 +83,12 @@ for case in higher lower; do
 	assert_eq "BIRD id $rid: leafnetd still Established 2 s later" Established "$(ld_peer_state n1 10.0.0.254)"
 	assert_eq "BIRD id $rid: BIRD still Established 2 s later" Established "$(bird_proto_state tor node1)"
 	log=$(cat "$T_TMP/leafnetd-n1.log")
-	if [ $case = lower ] && grep -q "our connection is gone (ConnectRetryTimer_Expires)" <<<"$log"; then
+	if grep -q "our connection is gone (ConnectRetryTimer_Expires)" <<<"$log"; then
 		# the hold is bounded by the connect retry timer (~1 s): our SYN,
 		# dropped, had not been retransmitted by then, so the peer's
-		# connection carries the session (fsm_take_coll), no retry
+		# connection carries the session (fsm_take_coll), no retry.  With
+		# BIRD's id higher it happens when BIRD's OPEN is late (a loaded
+		# machine: seen in the whole suite's run); BIRD's wins either way
 		want="bird's"
 		ok "BIRD id $rid: our connect() outlasted the connect retry timer: BIRD's connection taken over"
 	else
