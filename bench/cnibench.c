@@ -593,5 +593,7 @@ int main(int argc, char **argv)
 	bench_concurrent(&ln, &r_ln);
 	bench_concurrent(&ptp, &r_ptp);
 	print_report(&r_ln, &r_ptp, &r_floor);
+	free((char *)ln.cni.conf);
+	free((char *)ptp.cni.conf);
 	return 0;
 }
