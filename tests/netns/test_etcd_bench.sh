@@ -11,6 +11,7 @@
 #     allocations in the store), 0 lock keys left in etcd, every allocation
 #     gone from etcd after the DELs;
 #   - etcd's requests per ADD and per DEL were counted (some Txn or Put),
+#     and those of single calls alone (claiming a block, inside it, a DEL),
 #     the ratio and its PASS/FAIL printed, the borrowed share a percentage;
 #   - the table is printed, and the bench left nothing behind: none of its
 #     namespaces, no etcd under its temp dir.
@@ -44,7 +45,7 @@ in_range() {
 	fi
 }
 
-for p in e.add:4:20 f.add:1:20 e.del:4:20 f.del:1:20 t.add:4:48; do
+for p in c.add:1:1 s.add:1:1 s.del:1:1 c.del:1:1 e.add:4:20 f.add:1:20 e.del:4:20 f.del:1:20 t.add:4:48; do
 	IFS=: read -r ph hosts n <<<"$p"
 	assert_ne "$ph: a result line" "" "$(val "phase=$ph" cmd)"
 	assert_eq "$ph: $hosts host(s)" "$hosts" "$(val "phase=$ph" hosts)"
@@ -73,6 +74,11 @@ in_range "tight: pool ~78 % full" "$(val summary=1 tight_fill_pct)" 70 85
 in_range "etcd requests per ADD (total)" "$(val per_add total)" 1 100000
 in_range "etcd writes per ADD (Txn + Put)" "$(awk -v a="$(val per_add Txn)" -v b="$(val per_add Put)" 'BEGIN { print a + b }')" 0.5 100000
 in_range "etcd requests per DEL (total)" "$(val per_del total)" 1 100000
+in_range "etcd requests of one ADD alone, in its block (total)" "$(val alone_per_add total)" 1 1000
+in_range "etcd requests of one ADD claiming a block (total)" "$(val claim_per_add total)" 1 1000
+in_range "etcd requests of one DEL alone (total)" "$(val alone_per_del total)" 1 1000
+assert_match "the uncontended lines" "$(cat "$OUT")" 'one ADD alone \(h1, no contention\), in its block: .*total='
+
 
 assert_match "the table: the header" "$(cat "$OUT")" 'etcd \(4 hosts\) +file \(1 host\) +etcd/file'
 assert_match "the table: ADD wall row" "$(cat "$OUT")" 'ADD wall ms +[0-9.]+ +[0-9.]+ +[0-9.]+'
