@@ -87,6 +87,24 @@ assert_match "the ratio line" "$(cat "$OUT")" 'etcd/file ADD wall: [0-9.]+ \(tar
 assert_match "the borrowed line" "$(cat "$OUT")" 'borrowed \(advertised as /32\): [0-9]+ of 48 pods = [0-9.]+ % \(target <= 10 %\): (PASS|FAIL)'
 grep -qE "$SAN_PATTERN" "$T_TMP/bench.err" && notok "no sanitizer report in the bench's output" "see $T_TMP/bench.err"
 
+# The duplicate check itself can fail: a stand-in plugin (a script, not
+# leafnet) that gives every container the same address, 3 calls from 2
+# hosts -> etcdbench counts 2 duplicates and names them.
+mkns FH1; mkns FH2
+cat >"$T_TMP/sameaddr" <<'EOS'
+#!/bin/sh
+cat >/dev/null
+printf '{"cniVersion":"1.0.0","ips":[{"address":"10.77.0.1/32"}]}\n'
+EOS
+chmod +x "$T_TMP/sameaddr"
+echo '{}' >"$T_TMP/empty.json"
+"$(dirname "$BIN")/bench/etcdbench" --plugin "$T_TMP/sameaddr" --conf "$T_TMP/empty.json" --cmd ADD \
+	--host "$FH1|/nonexistent|none|a|2" --host "$FH2|/nonexistent|none|b|1" \
+	>"$T_TMP/dup.out" 2>"$T_TMP/dup.err"
+assert_match "etcdbench counts duplicate addresses (stand-in plugin: one address for all)" \
+	"$(cat "$T_TMP/dup.out")" 'n=3 .* addrs=3 unique=1 dups=2$'
+assert_match "... and names them" "$(cat "$T_TMP/dup.err")" 'DUPLICATE address 10\.77\.0\.1: '
+
 assert_ne "the bench named its temp dir" "" "$BTMP"
 assert_eq "no namespace of the bench left" "" \
 	"$(ip netns list | awk '{ print $1 }' | grep -E "^(lft-etcd_bench-$BPID-|lfeb-$BPID-)" | head -3 | xargs)"
