@@ -238,6 +238,12 @@ store_delete_ex(struct store *s, const char *key, unsigned flags, struct lf_err 
 	return r;
 }
 
+const char *
+store_backend_name(const struct store *s)
+{
+	return s->ops->name;
+}
+
 int
 store_same_record(struct store *s, const char *a, const char *b, struct lf_err *reterr)
 {

@@ -111,6 +111,10 @@ int  store_create_many(struct store *s, const char *const *keys, size_t n,
 		       const char *val, unsigned flags, size_t *ret_existing,
 		       struct lf_err *reterr);
 
+/* The backend's name (conf->datastore: "file", "etcd", "memory"), for a
+ * caller that picks between equivalent ways by cost (the IPAM's hint). */
+const char *store_backend_name(const struct store *s);
+
 /* 1 when keys a and b are one record made by one store_create_many() and
  * neither was replaced since (the `file` backend's hard links: it still
  * holds when the record itself is damaged, so a damaged owner record can
