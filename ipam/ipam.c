@@ -918,10 +918,16 @@ prefetch_hints(struct alloc_ctx *c)
 	}
 	if (c->n_pre == 0)
 		return 0;
-	r = store_get_many(c->s, c->pre, c->n_pre, c->reterr);
-	if (r < 0)
-		return store_err_set(c->reterr, LF_E_IO, r, "reading allocations of network %s",
-				     c->req->network);
+	r = store_get_many(c->s, c->pre, c->n_pre, NULL);
+	if (r < 0) {
+		/* only a read ahead: one unreadable key fails all of it, so
+		 * forget it and let the probes ask key by key (and say what
+		 * cannot be read, if it matters) */
+		store_kv_free(c->pre, c->n_pre);
+		c->n_pre = 0;
+		c->hb_state[0] = c->hb_state[1] = 0;
+		return 0;
+	}
 	for (int fi = 0; fi < 2; fi++) {
 		const struct store_kv *kv = &c->pre[bidx[fi]];
 		cJSON *o;

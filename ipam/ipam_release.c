@@ -68,15 +68,114 @@ release_recovered(struct store *s, const char *net, const char *cid, const char 
 	return released;
 }
 
+static void
+key_copy(char *dst, size_t size, const char *src)
+{
+	if (snprintf(dst, size, "%s", src) >= (int)size)
+		dst[size - 1] = '\0';
+}
+
+#define RELEASE_RETRY   0x7fff	/* release_once(): the txn found a change (never a count) */
+#define RELEASE_RETRIES 32
+
+/* One attempt of ipam_release() with this host's lock held: the owner
+ * record (one read), its allocation records (one store_get_many), and one
+ * store_txn deleting the allocations still the owner's and then the owner
+ * key, each compared with the version read — so a release never deletes
+ * an allocation made meanwhile by someone else (ADDs take no network
+ * lock).  RELEASE_RETRY when a compare failed (nothing deleted). */
+static int
+release_once(struct store *s, const char *network, const char *container_id,
+	     const char *ifname, char *key, size_t size, struct lf_err *reterr)
+{
+	char akeys[IPAM_MAX_ADDRS][IPAM_KEY_MAX], over[STORE_VER_MAX];
+	struct store_kv kv[IPAM_MAX_ADDRS];
+	struct store_cmp cmp[IPAM_MAX_ADDRS + 1];
+	struct store_op ops[IPAM_MAX_ADDRS + 1];
+	struct ipam_record rec;
+	struct ipam_index x;
+	size_t n_ops = 0;
+	char *text;
+	int r, n = 0;
+
+	(void)ipam_key_owner(key, size, network, container_id, ifname);
+	r = ipam_get_ver(s, key, &text, over);
+	if (r == -ENOENT)
+		return 0;		/* nothing held: done */
+	if (r == 0) {
+		r = ipam_index_parse(text, &x);
+		free(text);
+		if (r == 0 && !ipam_owner_is(&x.owner, container_id, ifname))
+			return 0;	/* hash collision: not ours */
+	}
+	if (ipam_rec_broken(r) || r == -EISDIR)	/* damaged owner record: recover */
+		return release_recovered(s, network, container_id, ifname, key, size);
+	if (r < 0)
+		return r;
+	memset(kv, 0, sizeof(kv));
+	for (size_t i = 0; i < x.n_addrs; i++) {
+		r = ipam_key_alloc(akeys[i], sizeof(akeys[i]), network, &x.addrs[i]);
+		if (r < 0) {
+			key_copy(key, size, akeys[i]);
+			return r;
+		}
+		kv[i].key = akeys[i];
+	}
+	r = x.n_addrs ? store_get_many(s, kv, x.n_addrs, NULL) : 0;
+	if (r < 0) {
+		/* which one cannot be read: say so (key by key) */
+		for (size_t i = 0; i < x.n_addrs; i++) {
+			char ver[STORE_VER_MAX];
+			int e = ipam_get_ver(s, akeys[i], &text, ver);
+
+			if (e == 0)
+				free(text);
+			if (e < 0 && e != -ENOENT && e != -EISDIR) {
+				key_copy(key, size, akeys[i]);
+				return e;
+			}
+		}
+		return r;
+	}
+	for (size_t i = 0; i < x.n_addrs; i++) {
+		if (!kv[i].val && !kv[i].ver[0])
+			continue;		/* gone already */
+		if (!kv[i].val) {		/* a directory: damaged, listed in our record */
+			r = store_delete_ex(s, akeys[i], STORE_F_VOLATILE, reterr);
+			if (r < 0 && r != -ENOENT) {
+				key_copy(key, size, akeys[i]);
+				goto out;
+			}
+			n += r == 0;
+			continue;
+		}
+		/* someone else's now: leave it; damaged: listed in our owner
+		 * record and only this host's ADDs of this owner write it */
+		r = ipam_record_parse(kv[i].val, network, &x.addrs[i], &rec);
+		if (r == 0 && !ipam_owner_is(&rec.owner, container_id, ifname))
+			continue;
+		cmp[n_ops] = (struct store_cmp){ akeys[i], kv[i].ver };
+		ops[n_ops++] = (struct store_op){ akeys[i], NULL };
+	}
+	cmp[n_ops] = (struct store_cmp){ key, over };
+	ops[n_ops++] = (struct store_op){ key, NULL };		/* the owner key last */
+	r = store_txn(s, cmp, n_ops, ops, n_ops, STORE_F_VOLATILE, NULL, reterr);
+	if (r == -EAGAIN)
+		r = RELEASE_RETRY;
+	else if (r == 0)
+		r = n + (int)n_ops - 1;
+out:
+	store_kv_free(kv, x.n_addrs);
+	return r;
+}
+
 int
 ipam_release(struct store *s, const char *network, const char *container_id,
 	     const char *ifname, struct lf_err *reterr)
 {
 	char key[IPAM_KEY_MAX];
-	struct ipam_record rec;
 	struct store_lock *lock;
-	struct ipam_index x;
-	int r, n = 0;
+	int r;
 
 	r = ipam_name_check(network, reterr);
 	if (r < 0)
@@ -84,50 +183,25 @@ ipam_release(struct store *s, const char *network, const char *container_id,
 	if (!container_id || !ifname)
 		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "container id and interface name are required");
-	r = ipam_lock(s, network, &lock, reterr);
+	/* this host's lock: its ADDs and DELs of the network, see ipam.c */
+	r = ipam_lock_local(s, network, &lock, reterr);
 	if (r < 0)
 		return r;
-	(void)ipam_key_owner(key, sizeof(key), network, container_id, ifname);
-	r = ipam_index_get(s, network, container_id, ifname, &x);
-	if (r == -ENOENT || r == -ENOTUNIQ) {
-		r = 0;			/* nothing held: done */
-		goto out_unlock;
-	}
-	if (ipam_rec_broken(r)) {	/* damaged owner record: recover */
-		r = release_recovered(s, network, container_id, ifname, key, sizeof(key));
-		if (r < 0)
-			goto out_io;
-		goto out_unlock;
+	for (int attempt = 0;; attempt++) {
+		r = release_once(s, network, container_id, ifname, key, sizeof(key), reterr);
+		if (r != RELEASE_RETRY)
+			break;
+		if (attempt == RELEASE_RETRIES) {
+			r = lf_err_set(reterr, LF_E_AGAIN, -EAGAIN,
+				       "releasing %.64s/%s in network %s: the store changed "
+				       "under every attempt; retry", container_id, ifname, network);
+			goto out_unlock;
+		}
 	}
 	if (r < 0)
-		goto out_io;
-	for (size_t i = 0; i < x.n_addrs; i++) {
-		r = ipam_key_alloc(key, sizeof(key), network, &x.addrs[i]);
-		if (r < 0)
-			goto out_io;
-		r = held_by(s, network, &x.addrs[i], container_id, ifname, &rec);
-		if (r < 0)
-			goto out_io;
-		if (r == 0)
-			continue;
-		r = store_delete_ex(s, key, STORE_F_VOLATILE, reterr);
-		if (r == 0)
-			n++;
-		else if (r != -ENOENT)
-			goto out_io;
-	}
-	r = ipam_key_owner(key, sizeof(key), network, container_id, ifname);
-	if (r == 0)
-		r = store_delete_ex(s, key, STORE_F_VOLATILE, reterr);
-	if (r < 0 && r != -ENOENT)
-		goto out_io;
-	r = n;
-	goto out_unlock;
-
-out_io:
-	(void)store_err_set(reterr, LF_E_IO, r,
-			    "releasing %.64s/%s in network %s (record %s)", container_id,
-			    ifname, network, key);
+		(void)store_err_set(reterr, LF_E_IO, r,
+				    "releasing %.64s/%s in network %s (record %s)", container_id,
+				    ifname, network, key);
 out_unlock:
 	store_unlock(lock);
 	return r;
