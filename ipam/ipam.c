@@ -1,12 +1,33 @@
 /* ipam.c — allocate and release addresses of a network.
  *
- * Everything that changes a network's allocations runs under the network's
- * store lock ("ipam-<net>").  Addresses are chosen first (probing
- * "alloc/<net>/<addr>"), then claimed together with the owner index in one
- * store_create_many(): each "alloc/<net>/<addr>" is an exclusive create,
- * so even without the lock no address is ever owned twice; the owner index
- * comes last, and a crash in between leaves at worst an allocation whose
- * index is missing, which GC releases.
+ * Locks and compare-and-swap.  An ADD (ipam_alloc) and a DEL (ipam_release)
+ * take no network-wide lock: only this host's lock of the network
+ * ("ipam-local-<net>", store_lock_local: a flock, no round trip), which
+ * serialises the ADDs and DELs of one host — the users of this node's hint
+ * and of the owner records of this node's containers.  Across hosts the
+ * store's compare-and-swap protects what the network lock ("ipam-<net>",
+ * on etcd a lease-held key: several requests shared by every host) used
+ * to: the commit is one store_txn that expects every new alloc key absent
+ * (so no address is ever owned twice: another host's ADD, a borrow or a
+ * static ADD of the same address fails one of the two txns), every newly
+ * claimed block key absent (no block claimed twice), the owner key as read,
+ * and the network record at the version read (a network deleted, recreated
+ * or changed meanwhile fails the txn; the retry reads it again and says
+ * "not found").  A failed txn writes nothing; the ADD starts again from
+ * its reads (up to CAS_RETRIES times, then also under the network lock, as
+ * GC and admin are).  A DEL deletes in one txn comparing the versions it
+ * read, so it never frees an allocation someone made meanwhile.  GC,
+ * purge, repair and network create/update/delete still take the network
+ * lock among themselves, and delete by compare-and-delete too (see
+ * ipam_release_locked, ipam_delete_broken, network_delete,
+ * ipam_purge_network).
+ *
+ * The hot path (this node's hint block has a free address after the hint,
+ * no owner record yet): one store_get_many (network, owner key, hint), one
+ * store_get_many (the hint's block claim and the AHEAD_ADDRS alloc keys
+ * after the hint), one store_txn — three etcd requests, no lock key.
+ * Whatever the read ahead does not answer is asked key by key as before
+ * (full block, exhaustion, first ADD of a node, repeated ADDs).
  *
  * Allocation records, owner index and hints are written STORE_F_VOLATILE
  * (atomic, not fsync'd): after a power loss every workload is gone, the
@@ -22,14 +43,12 @@
  * they are the node's affinity, kept so its routes stay aggregated.  Only
  * deleting the network (ipam_purge_network) drops them.
  *
- * The hot path (this node's current block has a free address after the
- * hint) costs: the network record, the owner index (absent), the hint, the
- * hint's block claim, one lookup per probed address, one file created and
- * linked under the allocation and index keys, and the hint overwritten in
- * place — no directory is listed.  The node's block claims are listed only
- * when that block is full, and the whole allocation directory only once
- * direct probing gets long (full blocks, exhaustion).  On a disk the one
- * file creation (~0.15 ms on ext4) is most of it.
+ * On the file store the commit is the same txn: every key's txn lock, a
+ * stat per compared key, one file created and linked under the allocation
+ * and index keys; the hint is rewritten in place after it (hint_inplace)
+ * — no directory is listed.  The node's block claims are listed only when
+ * that block is full, and the whole allocation directory only once direct
+ * probing gets long (full blocks, exhaustion).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -99,6 +99,9 @@ int  ipam_get_ver(struct store *s, const char *key, char **ret_text, char *ret_v
 /* Delete key if its version is still ver (compare-and-delete): 0, or
  * -EAGAIN when it changed meanwhile (nothing deleted). */
 int  ipam_delete_cas(struct store *s, const char *key, const char *ver);
+/* Delete the allocation record of a if it is still damaged (unreadable):
+ * 0, -ENOENT when gone, -EAGAIN when readable now or changed meanwhile. */
+int  ipam_delete_broken(struct store *s, const char *net, const struct ipaddr *a);
 /* By full key, no ownership check. */
 int  ipam_index_read(struct store *s, const char *key, struct ipam_index *ret);
 /* n_addrs == 0 deletes the index. */

@@ -675,36 +675,86 @@ ipam_addr_describe(struct store *s, const struct network *n, const char *node,
 }
 
 int
+ipam_delete_broken(struct store *s, const char *net, const struct ipaddr *a)
+{
+	char key[IPAM_KEY_MAX], ver[STORE_VER_MAX], *text;
+	struct ipam_record rec;
+	int r;
+
+	if ((r = ipam_key_alloc(key, sizeof(key), net, a)) < 0)
+		return r;
+	r = ipam_get_ver(s, key, &text, ver);
+	if (r == 0) {
+		r = ipam_record_parse(text, net, a, &rec);
+		free(text);
+		if (r == 0)
+			return -EAGAIN;	/* readable now: a new allocation */
+	} else if (r != -EISDIR) {
+		return r;
+	}
+	if (strcmp(ver, "dir") == 0)	/* a directory: no version to keep */
+		return store_delete_ex(s, key, STORE_F_VOLATILE, NULL);
+	return ipam_delete_cas(s, key, ver);
+}
+
+int
 ipam_release_locked(struct store *s, const char *net, const struct ipam_record *r)
 {
+	char key[IPAM_KEY_MAX], okey[IPAM_KEY_MAX], ver[STORE_VER_MAX];
 	struct ipam_record cur;
 	struct ipam_index x;
-	char key[IPAM_KEY_MAX];
 	size_t j = 0;
+	char *text;
 	int ret;
 
-	ret = ipam_record_get(s, net, &r->addr, &cur);
-	if (ret == -ENOENT)
-		return 0;
-	if (ret == 0 && !ipam_owner_is(&cur.owner, r->owner.container_id, r->owner.ifname))
-		return 0;		/* handed to someone else meanwhile */
+	/* ADDs and DELs take no network lock (ipam.c): what was read is
+	 * deleted only if it is still that value (compare-and-delete), so an
+	 * address released and handed out again meanwhile stays allocated */
 	ret = ipam_key_alloc(key, sizeof(key), net, &r->addr);
 	if (ret < 0)
 		return ret;
-	ret = store_delete_ex(s, key, STORE_F_VOLATILE, NULL);
+	ret = ipam_get_ver(s, key, &text, ver);
 	if (ret == -ENOENT)
 		return 0;
+	if (ret == 0) {
+		ret = ipam_record_parse(text, net, &r->addr, &cur);
+		free(text);
+		if (ret == 0 && (!ipam_owner_is(&cur.owner, r->owner.container_id,
+						r->owner.ifname) || cur.created != r->created))
+			return 0;	/* handed to someone else meanwhile */
+	} else if (ret != -EISDIR) {
+		return ret;
+	}
+	ret = ipam_delete_cas(s, key, ver);
+	if (ret == -EAGAIN)
+		return 0;		/* changed since: not the one judged */
 	if (ret < 0)
 		return ret;
 
-	if (ipam_index_get(s, net, r->owner.container_id, r->owner.ifname, &x) == 0) {
-		for (size_t i = 0; i < x.n_addrs; i++)
-			if (!ipaddr_eq(&x.addrs[i], &r->addr))
-				x.addrs[j++] = x.addrs[i];
-		if (j != x.n_addrs) {
-			x.n_addrs = j;
-			(void)ipam_index_put(s, net, &x);	/* GC mends it otherwise */
+	/* the owner record, compared too: the owner's own ADD may rewrite it */
+	if (ipam_key_owner(okey, sizeof(okey), net, r->owner.container_id, r->owner.ifname) == 0 &&
+	    ipam_get_ver(s, okey, &text, ver) == 0) {
+		if (ipam_index_parse(text, &x) == 0 &&
+		    ipam_owner_is(&x.owner, r->owner.container_id, r->owner.ifname)) {
+			for (size_t i = 0; i < x.n_addrs; i++)
+				if (!ipaddr_eq(&x.addrs[i], &r->addr))
+					x.addrs[j++] = x.addrs[i];
+			if (j != x.n_addrs) {
+				const struct store_cmp cmp = { okey, ver };
+				struct store_op op = { okey, NULL };
+				char *nt = NULL;
+
+				x.n_addrs = j;
+				if (j > 0 && (nt = ipam_index_to_json(&x)) == NULL)
+					goto out;
+				op.val = nt;
+				/* a conflict: GC mends it otherwise */
+				(void)store_txn(s, &cmp, 1, &op, 1, STORE_F_VOLATILE, NULL, NULL);
+				free(nt);
+			}
 		}
+out:
+		free(text);
 	}
 	return 1;
 }

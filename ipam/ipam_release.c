@@ -228,9 +228,9 @@ ipam_release_addr(struct store *s, const char *network, const struct ipaddr *a,
 	r = ipam_record_get(s, network, a, &rec);
 	if (r == -ENOENT) {
 		r = 0;
-	} else if (ipam_rec_broken(r)) {	/* unreadable: just drop it */
-		r = store_delete_ex(s, key, STORE_F_VOLATILE, reterr);
-		r = r == 0 ? 1 : r == -ENOENT ? 0 : r;
+	} else if (ipam_rec_broken(r)) {	/* unreadable: just drop it, unless rewritten */
+		r = ipam_delete_broken(s, network, a);
+		r = r == 0 ? 1 : r == -ENOENT || r == -EAGAIN ? 0 : r;
 	} else if (r == 0) {
 		r = ipam_release_locked(s, network, &rec);
 	}
