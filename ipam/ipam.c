@@ -68,7 +68,8 @@
 #define DIRECT_PROBES 32	/* then list alloc/<net> once and search in memory */
 #define MAX_TOUCHED   (2 * IPAM_MAX_ADDRS)
 #define AHEAD_ADDRS   12	/* alloc keys read ahead after each hint */
-#define PREFETCH_MAX  (2 * (1 + AHEAD_ADDRS))
+#define PREFETCH_MAX  (3 + 2 * (1 + AHEAD_ADDRS))
+#define NOTE_MAX      256	/* the hint kept with this host's lock */
 #define CAS_RETRIES   16	/* conflicts before the network lock is taken too */
 #define CAS_RETRY     1		/* alloc_once(): a txn compare failed, start again */
 
@@ -103,7 +104,9 @@ struct alloc_ctx {
 	struct store_kv pre[PREFETCH_MAX];
 	char pre_key[PREFETCH_MAX][IPAM_KEY_MAX];
 	size_t n_pre;
-	int hb_state[2];		/* 0 unknown, 1 hblock[] claimed, 2 unclaimed */
+	int hb_state[2];		/* 0 unknown, 1 hblock[] claimed, 2 unclaimed,
+					 * -1 asked for (pre[hb_idx[]]) */
+	size_t hb_idx[2];
 	struct ipam_block hblock[2];
 	char net_ver[STORE_VER_MAX];	/* compared by the commit's txn */
 	char owner_ver[STORE_VER_MAX];
@@ -896,59 +899,69 @@ mk_block(char *buf, size_t size, const char *net, const void *p)
 	return ipam_key_block(buf, size, net, p);
 }
 
-/* The hot path's second read: for each family's hint, its block claim and
- * the alloc keys of the AHEAD_ADDRS addresses after it in that block, in
- * one store_get_many.  What it finds is only a start: an address found
- * free here is compared absent by the commit's txn. */
+/* Read ahead, for each family's hint h[fi] (blocks[fi] its block when
+ * known, else from the network): its block claim and the alloc keys of
+ * the AHEAD_ADDRS addresses after it in that block.  What is found there
+ * is only a start: an address found free is compared absent by the
+ * commit's txn. */
 static int
-prefetch_hints(struct alloc_ctx *c)
+prefetch_add(struct alloc_ctx *c, const struct ipaddr *h, const struct prefix *blocks)
 {
-	size_t bidx[2] = { 0, 0 };
 	int r;
 
 	for (int fi = 0; fi < 2; fi++) {
-		const struct network_subnet *sn;
+		const struct network_subnet *sn = NULL;
 		struct prefix p;
 		struct ipaddr a;
 		uint64_t hoff;
 
-		if (!ipaddr_is_set(&c->hint[fi]) || !(sn = subnet_of(c->net, &c->hint[fi])))
+		if (!ipaddr_is_set(&h[fi]))
 			continue;
-		p.addr = c->hint[fi];
-		p.len = (uint8_t)ipam_block_len(c->net, sn);
-		prefix_mask(&p);
-		if (prefix_offset(&p, &c->hint[fi], &hoff) < 0)
+		if (blocks) {
+			p = blocks[fi];
+		} else {
+			if (!(sn = subnet_of(c->net, &h[fi])))
+				continue;
+			p.addr = h[fi];
+			p.len = (uint8_t)ipam_block_len(c->net, sn);
+			prefix_mask(&p);
+		}
+		if (prefix_offset(&p, &h[fi], &hoff) < 0)
 			continue;
-		bidx[fi] = c->n_pre;
+		c->hb_idx[fi] = c->n_pre;
 		if ((r = pre_add(c, mk_block, &p)) < 0)
 			return r;
 		c->hblock[fi].cidr = p;
-		c->hb_state[fi] = -1;		/* asked for */
+		c->hb_state[fi] = -1;
 		for (uint64_t off = hoff + 1, k = 0; off < prefix_size(&p) && k < AHEAD_ADDRS;
 		     off++) {
 			if (prefix_nth(&p, off, &a) < 0)
 				break;
-			if (addr_reserved(sn, &a))
+			if (sn && addr_reserved(sn, &a))
 				continue;
 			if ((r = pre_add(c, mk_alloc, &a)) < 0)
 				return r;
 			k++;
 		}
 	}
-	if (c->n_pre == 0)
-		return 0;
-	r = store_get_many(c->s, c->pre, c->n_pre, NULL);
-	if (r < 0) {
-		/* only a read ahead: one unreadable key fails all of it, so
-		 * forget it and let the probes ask key by key (and say what
-		 * cannot be read, if it matters) */
-		store_kv_free(c->pre, c->n_pre);
-		c->n_pre = 0;
-		c->hb_state[0] = c->hb_state[1] = 0;
-		return 0;
-	}
+	return 0;
+}
+
+/* Forget the read ahead from pre[from] on. */
+static void
+prefetch_drop(struct alloc_ctx *c, size_t from)
+{
+	store_kv_free(c->pre + from, c->n_pre - from);
+	c->n_pre = from;
+	c->hb_state[0] = c->hb_state[1] = 0;
+}
+
+/* The block claims read ahead, into hb_state[]/hblock[]. */
+static void
+prefetch_parse(struct alloc_ctx *c)
+{
 	for (int fi = 0; fi < 2; fi++) {
-		const struct store_kv *kv = &c->pre[bidx[fi]];
+		const struct store_kv *kv = &c->pre[c->hb_idx[fi]];
 		cJSON *o;
 
 		if (c->hb_state[fi] != -1)
@@ -966,7 +979,103 @@ prefetch_hints(struct alloc_ctx *c)
 			c->hb_state[fi] = 1;
 		}
 	}
+}
+
+/* The second read of the hot path, when the first could not guess the
+ * hints (no note, or a stale one): one store_get_many. */
+static int
+prefetch_hints(struct alloc_ctx *c)
+{
+	size_t from = c->n_pre;
+	int r;
+
+	if ((r = prefetch_add(c, c->hint, NULL)) < 0)
+		return r;
+	if (c->n_pre == from)
+		return 0;
+	r = store_get_many(c->s, c->pre + from, c->n_pre - from, NULL);
+	if (r < 0) {
+		/* only a read ahead: one unreadable key fails all of it, so
+		 * forget it and let the probes ask key by key (and say what
+		 * cannot be read, if it matters) */
+		prefetch_drop(c, from);
+		return 0;
+	}
+	prefetch_parse(c);
 	return 0;
+}
+
+/* The note kept with this host's lock (store_lock_note_get): the node and
+ * the hint and its block per family, "<node> <v4> <block> <v6> <block>",
+ * "-" for none (two configs of one host may name two nodes).  It
+ * lets the first read also fetch the hint's block and the addresses after
+ * it; it is checked against the hint and network read then. */
+static bool
+note_parse(const char *note, const char *node, struct ipaddr *h, struct prefix *b)
+{
+	char t[4][PREFIX_STRLEN + 1], nn[LEAFNET_NAME_MAX + 1];
+	bool any = false;
+
+	memset(h, 0, 2 * sizeof(*h));
+	if (sscanf(note, "%63s %48s %48s %48s %48s", nn, t[0], t[1], t[2], t[3]) != 5 ||
+	    strcmp(nn, node) != 0)
+		return false;
+	for (int fi = 0; fi < 2; fi++) {
+		if (strcmp(t[2 * fi], "-") == 0)
+			continue;
+		if (ipaddr_parse(t[2 * fi], &h[fi]) < 0 ||
+		    prefix_parse(t[2 * fi + 1], 0, &b[fi]) < 0)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+static void
+note_save(struct alloc_ctx *c, struct store_lock *lock)
+{
+	char note[NOTE_MAX], a[IPADDR_STRLEN], p[PREFIX_STRLEN];
+	size_t len = (size_t)snprintf(note, sizeof(note), "%s ", c->req->node);
+
+	for (int fi = 0; fi < 2; fi++) {
+		const struct network_subnet *sn;
+		struct prefix b;
+
+		if (!ipaddr_is_set(&c->hint[fi]) || !(sn = subnet_of(c->net, &c->hint[fi]))) {
+			len += (size_t)snprintf(note + len, sizeof(note) - len, "- - ");
+			continue;
+		}
+		b.addr = c->hint[fi];
+		b.len = (uint8_t)ipam_block_len(c->net, sn);
+		prefix_mask(&b);
+		len += (size_t)snprintf(note + len, sizeof(note) - len, "%s %s ",
+					ipaddr_fmt(&c->hint[fi], a, sizeof(a)),
+					prefix_fmt(&b, p, sizeof(p)));
+	}
+	(void)store_lock_note_set(lock, note);	/* only a guess for next time */
+}
+
+/* Did the note guess the hints read (and their blocks, the network's)? */
+static bool
+note_matches(struct alloc_ctx *c, const struct ipaddr *h, const struct prefix *b)
+{
+	for (int fi = 0; fi < 2; fi++) {
+		const struct network_subnet *sn;
+		struct prefix p;
+
+		if (ipaddr_is_set(&h[fi]) != ipaddr_is_set(&c->hint[fi]))
+			return false;
+		if (!ipaddr_is_set(&h[fi]))
+			continue;
+		if (!ipaddr_eq(&h[fi], &c->hint[fi]) || !(sn = subnet_of(c->net, &h[fi])))
+			return false;
+		p.addr = h[fi];
+		p.len = (uint8_t)ipam_block_len(c->net, sn);
+		prefix_mask(&p);
+		if (!prefix_eq(&p, &b[fi]))
+			return false;
+	}
+	return true;
 }
 
 /* ipam_addr_describe() without a read where the block is known: the
@@ -1005,26 +1114,39 @@ describe(struct alloc_ctx *c, const struct ipaddr *a, struct ipam_addr *ret)
  * read (nothing written; reterr untouched). */
 static int
 alloc_once(struct store *s, const struct ipam_req *req, struct network *net,
-	   struct ipam_addr *ret, size_t max, size_t *ret_n, struct lf_err *reterr)
+	   struct store_lock *lock, struct ipam_addr *ret, size_t max, size_t *ret_n,
+	   bool *ret_had, struct lf_err *reterr)
 {
 	struct alloc_ctx c = { .s = s, .req = req, .reterr = reterr, .now = time(NULL) };
-	char keys[3][IPAM_KEY_MAX];
-	struct store_kv kv[3] = { { .key = keys[0] }, { .key = keys[1] }, { .key = keys[2] } };
-	struct ipaddr res[MAX_TOUCHED];
+	struct store_kv *kv = c.pre;
+	struct ipaddr res[MAX_TOUCHED], ghint[2];
 	struct ipam_addr desc[IPAM_MAX_ADDRS];
+	struct prefix gblock[2];
 	struct ipam_index old;
+	char note[NOTE_MAX];
 	size_t n_res = 0;
-	bool intact = false, index_exists = false;
+	bool intact = false, index_exists = false, guessed = false;
 	int r;
 
-	/* 1. one read: the network, the owner key, this node's hint */
-	snprintf(keys[0], sizeof(keys[0]), "networks/%s", req->network);
-	r = ipam_key_owner(keys[1], sizeof(keys[1]), req->network, req->owner.container_id,
-			   req->owner.ifname);
+	/* 1. one read: the network, the owner key, this node's hint and —
+	 * guessed from the note this host keeps with its lock — the hint's
+	 * block and the addresses after the hint */
+	snprintf(c.pre_key[0], sizeof(c.pre_key[0]), "networks/%s", req->network);
+	r = ipam_key_owner(c.pre_key[1], sizeof(c.pre_key[1]), req->network,
+			   req->owner.container_id, req->owner.ifname);
 	if (r < 0)
 		return lf_err_set(reterr, LF_E_INVALID, r, "invalid owner key");
-	snprintf(keys[2], sizeof(keys[2]), "hints/%s/%s", req->network, req->node);
-	r = store_get_many(s, kv, 3, reterr);
+	snprintf(c.pre_key[2], sizeof(c.pre_key[2]), "hints/%s/%s", req->network, req->node);
+	for (c.n_pre = 0; c.n_pre < 3; c.n_pre++)
+		c.pre[c.n_pre].key = c.pre_key[c.n_pre];
+	if (store_lock_note_get(lock, note, sizeof(note)) > 0 && note_parse(note, req->node, ghint, gblock))
+		guessed = prefetch_add(&c, ghint, gblock) == 0;
+	r = store_get_many(s, c.pre, c.n_pre, reterr);
+	if (r < 0 && c.n_pre > 3) {	/* the read ahead may be what fails */
+		prefetch_drop(&c, 3);
+		guessed = false;
+		r = store_get_many(s, c.pre, 3, reterr);
+	}
 	if (r < 0)
 		return store_err_set(reterr, LF_E_IO, r, "allocating in network %s", req->network);
 	{
@@ -1038,14 +1160,14 @@ alloc_once(struct store *s, const struct ipam_req *req, struct network *net,
 		r = network_get(s, req->network, net, reterr);
 		if (r == 0)
 			r = CAS_RETRY;
-		goto out_kv;
+		goto out_free;
 	}
 	snprintf(c.net_ver, sizeof(c.net_ver), "%s", kv[0].ver);
 	snprintf(c.owner_ver, sizeof(c.owner_ver), "%s", kv[1].ver);
 	c.net = net;
 	r = families_check(&c);
 	if (r < 0)
-		goto out_kv;
+		goto out_free;
 	if (kv[1].val || kv[1].ver[0]) {	/* the owner holds something: look */
 		r = existing_load(&c, &old, &intact, &index_exists);
 		if (r < 0)
@@ -1053,14 +1175,24 @@ alloc_once(struct store *s, const struct ipam_req *req, struct network *net,
 	} else {
 		memset(&old, 0, sizeof(old));
 	}
+	if (ret_had)
+		*ret_had = old.n_addrs > 0;
 
 	if (intact) {		/* a repeated ADD: the same answer */
 		n_res = old.n_addrs;
 		memcpy(res, old.addrs, n_res * sizeof(res[0]));
 	} else {
 		hint_load(&c, kv[2].val);
-		/* 2. one read: the hints' blocks, the addresses after them */
-		r = prefetch_hints(&c);
+		if (guessed && note_matches(&c, ghint, gblock)) {
+			prefetch_parse(&c);
+			r = 0;
+		} else {
+			/* 2. one more read: the hints' blocks, the addresses
+			 * after them */
+			if (guessed)
+				prefetch_drop(&c, 3);
+			r = prefetch_hints(&c);
+		}
 		if (r == 0)
 			r = alloc_all(&c, &old, res, &n_res);
 		if (r == 0 && n_res > IPAM_MAX_ADDRS)
@@ -1099,6 +1231,8 @@ alloc_once(struct store *s, const struct ipam_req *req, struct network *net,
 			goto out_rollback;
 		if (hint_inplace(&c))
 			hint_save(&c);
+		if (!hint_inplace(&c))	/* etcd: the note guesses the next read */
+			note_save(&c, lock);
 	}
 	memcpy(ret, desc, n_res * sizeof(desc[0]));
 	*ret_n = n_res;
@@ -1118,14 +1252,20 @@ out_free:
 	free(c.blocks);
 	free(c.used);
 	store_kv_free(c.pre, c.n_pre);
-out_kv:
-	store_kv_free(kv, 3);
 	return r;
 }
 
 int
 ipam_alloc(struct store *s, const struct ipam_req *req,
 	   struct ipam_addr *ret, size_t max, size_t *ret_n, struct lf_err *reterr)
+{
+	return ipam_alloc_ex(s, req, ret, max, ret_n, NULL, reterr);
+}
+
+int
+ipam_alloc_ex(struct store *s, const struct ipam_req *req,
+	      struct ipam_addr *ret, size_t max, size_t *ret_n, bool *ret_had,
+	      struct lf_err *reterr)
 {
 	struct store_lock *lock, *glock = NULL;
 	struct network net;
@@ -1146,7 +1286,7 @@ ipam_alloc(struct store *s, const struct ipam_req *req,
 			if (r < 0)
 				break;
 		}
-		r = alloc_once(s, req, &net, ret, max, ret_n, reterr);
+		r = alloc_once(s, req, &net, lock, ret, max, ret_n, ret_had, reterr);
 		if (r != CAS_RETRY)
 			break;
 		if (attempt == 2 * CAS_RETRIES) {

@@ -40,9 +40,8 @@ held_by(struct store *s, const char *net, const struct ipaddr *a, const char *ci
  * records still give it (ipam_owner_recover), then the owner key. */
 static int
 release_recovered(struct store *s, const char *net, const char *cid, const char *ifname,
-		  char *key, size_t size)
+		  char *key, size_t size, struct ipaddr *addrs, size_t *ret_n)
 {
-	struct ipaddr addrs[IPAM_MAX_ADDRS];
 	bool broken[IPAM_MAX_ADDRS];
 	size_t n = 0;
 	int r, released = 0;
@@ -52,6 +51,7 @@ release_recovered(struct store *s, const char *net, const char *cid, const char 
 		snprintf(key, size, "alloc/%s", net);
 		return r;
 	}
+	*ret_n = n;
 	for (size_t i = 0; i < n; i++) {
 		if ((r = ipam_key_alloc(key, size, net, &addrs[i])) < 0)
 			return r;
@@ -86,7 +86,8 @@ key_copy(char *dst, size_t size, const char *src)
  * lock).  RELEASE_RETRY when a compare failed (nothing deleted). */
 static int
 release_once(struct store *s, const char *network, const char *container_id,
-	     const char *ifname, char *key, size_t size, struct lf_err *reterr)
+	     const char *ifname, char *key, size_t size, struct ipaddr *held,
+	     size_t *n_held, struct lf_err *reterr)
 {
 	char akeys[IPAM_MAX_ADDRS][IPAM_KEY_MAX], over[STORE_VER_MAX];
 	struct store_kv kv[IPAM_MAX_ADDRS];
@@ -109,7 +110,8 @@ release_once(struct store *s, const char *network, const char *container_id,
 			return 0;	/* hash collision: not ours */
 	}
 	if (ipam_rec_broken(r) || r == -EISDIR)	/* damaged owner record: recover */
-		return release_recovered(s, network, container_id, ifname, key, size);
+		return release_recovered(s, network, container_id, ifname, key, size, held,
+					 n_held);
 	if (r < 0)
 		return r;
 	memset(kv, 0, sizeof(kv));
@@ -147,6 +149,7 @@ release_once(struct store *s, const char *network, const char *container_id,
 				goto out;
 			}
 			n += r == 0;
+			held[(*n_held)++] = x.addrs[i];
 			continue;
 		}
 		/* someone else's now: leave it; damaged: listed in our owner
@@ -156,6 +159,7 @@ release_once(struct store *s, const char *network, const char *container_id,
 			continue;
 		cmp[n_ops] = (struct store_cmp){ akeys[i], kv[i].ver };
 		ops[n_ops++] = (struct store_op){ akeys[i], NULL };
+		held[(*n_held)++] = x.addrs[i];
 	}
 	cmp[n_ops] = (struct store_cmp){ key, over };
 	ops[n_ops++] = (struct store_op){ key, NULL };		/* the owner key last */
@@ -173,9 +177,22 @@ int
 ipam_release(struct store *s, const char *network, const char *container_id,
 	     const char *ifname, struct lf_err *reterr)
 {
+	return ipam_release_ex(s, network, container_id, ifname, NULL, 0, NULL, reterr);
+}
+
+int
+ipam_release_ex(struct store *s, const char *network, const char *container_id,
+		const char *ifname, struct ipaddr *ret_addrs, size_t max, size_t *ret_n,
+		struct lf_err *reterr)
+{
+	struct ipaddr held[IPAM_MAX_ADDRS];
 	char key[IPAM_KEY_MAX];
 	struct store_lock *lock;
+	size_t n_held = 0;
 	int r;
+
+	if (ret_n)
+		*ret_n = 0;
 
 	r = ipam_name_check(network, reterr);
 	if (r < 0)
@@ -188,7 +205,9 @@ ipam_release(struct store *s, const char *network, const char *container_id,
 	if (r < 0)
 		return r;
 	for (int attempt = 0;; attempt++) {
-		r = release_once(s, network, container_id, ifname, key, sizeof(key), reterr);
+		n_held = 0;
+		r = release_once(s, network, container_id, ifname, key, sizeof(key), held,
+				 &n_held, reterr);
 		if (r != RELEASE_RETRY)
 			break;
 		if (attempt == RELEASE_RETRIES) {
@@ -202,6 +221,10 @@ ipam_release(struct store *s, const char *network, const char *container_id,
 		(void)store_err_set(reterr, LF_E_IO, r,
 				    "releasing %.64s/%s in network %s (record %s)", container_id,
 				    ifname, network, key);
+	else if (ret_n && ret_addrs) {
+		*ret_n = n_held < max ? n_held : max;
+		memcpy(ret_addrs, held, *ret_n * sizeof(held[0]));
+	}
 out_unlock:
 	store_unlock(lock);
 	return r;

@@ -469,6 +469,34 @@ static const struct store_ops local_lock_ops = {
 	.unlock	= local_unlock,
 };
 
+int
+store_lock_note_get(struct store_lock *base, char *buf, size_t size)
+{
+	struct local_lock *l = (struct local_lock *)base;
+	ssize_t n;
+
+	if (base == NULL || base->ops != &local_lock_ops || size == 0)
+		return -EOPNOTSUPP;
+	n = pread(l->fd, buf, size - 1, 0);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int
+store_lock_note_set(struct store_lock *base, const char *text)
+{
+	struct local_lock *l = (struct local_lock *)base;
+	size_t len = strlen(text);
+
+	if (base == NULL || base->ops != &local_lock_ops)
+		return -EOPNOTSUPP;
+	if (pwrite(l->fd, text, len, 0) != (ssize_t)len || ftruncate(l->fd, (off_t)len) < 0)
+		return -errno;
+	return 0;
+}
+
 /* The file backend's own locks are flock(2) already, and the memory
  * backend's are local to the process anyway:
  * use them.  Other backends get a flock on <state_dir>/locks/<name>.lock

@@ -205,6 +205,15 @@ void store_kv_free(struct store_kv *kvs, size_t n);	/* frees vals, sets them NUL
 int  store_lock_local(struct store *s, const char *name, struct store_lock **ret,
 		      struct lf_err *reterr);
 
+/* A note kept with a local lock, in its lock file (a few hundred bytes at
+ * most): what the holder wants the next holder on this host to know before
+ * it reads the store (the IPAM keeps its hint there, to read ahead the
+ * right keys in its first request).  Never authoritative: anyone may lose
+ * it.  -EOPNOTSUPP where the local lock is the backend's own (file,
+ * memory: there the store is local anyway).  get: the length read. */
+int  store_lock_note_get(struct store_lock *l, char *buf, size_t size);
+int  store_lock_note_set(struct store_lock *l, const char *text);
+
 /* Exclusive lock called `name` (a key-like string); blocks until held. */
 int  store_lock(struct store *s, const char *name, struct store_lock **ret,
 		struct lf_err *reterr);

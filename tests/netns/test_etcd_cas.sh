@@ -67,10 +67,12 @@ delta() {
 		<(echo "$1") <(echo "$2")
 }
 
-hconf() {	# hconf FILE NODE ENDPOINT
+hconf() {	# hconf FILE NODE ENDPOINT: each host its own state directory too
 	jq --arg node "$2" --arg ep "$3" --arg sock "$T_TMP/$2.sock" \
+		--arg state "$T_TMP/state-$2" \
 		'.datastore = "etcd" | .etcd_endpoints = $ep | .node_name = $node |
-		 .control_socket = $sock' "$T_TMP/leafnet.conf" >"$1" || bail "config $1"
+		 .control_socket = $sock | .state_dir = $state' "$T_TMP/leafnet.conf" >"$1" ||
+		bail "config $1"
 }
 CONF1=$T_TMP/host1.conf
 CONF2=$T_TMP/host2.conf
