@@ -933,8 +933,10 @@ prefetch_add(struct alloc_ctx *c, const struct ipaddr *h, const struct prefix *b
 			return r;
 		c->hblock[fi].cidr = p;
 		c->hb_state[fi] = -1;
-		for (uint64_t off = hoff + 1, k = 0; off < prefix_size(&p) && k < AHEAD_ADDRS;
-		     off++) {
+		/* on the file store a probe costs what reading ahead costs,
+		 * and the first probe usually hits: read the block only */
+		for (uint64_t off = hoff + 1, k = 0, ahead = hint_inplace(c) ? 0 : AHEAD_ADDRS;
+		     off < prefix_size(&p) && k < ahead; off++) {
 			if (prefix_nth(&p, off, &a) < 0)
 				break;
 			if (sn && addr_reserved(sn, &a))
