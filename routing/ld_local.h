@@ -190,6 +190,11 @@ struct network;
 struct ipam_block;
 void rib_set_sources(struct rib *r, const struct network *nets, size_t n_nets,
 		     const struct ipam_block *blocks, size_t n_blocks, const char *node);
+/* ... or as the store worker would hand them over (rib_src_apply()), as
+ * if read from a store read begun at started (ld_now_ms()); no pools. */
+struct rib_src *rib_src_make(const struct network *nets, size_t n_nets,
+			     const struct ipam_block *blocks, size_t n_blocks,
+			     const char *node, uint64_t started);
 
 /* kroute.c */
 int  kroute_open(struct ld *d);

@@ -36,6 +36,36 @@
  * RIB_REFRESH_PERIOD, and sooner (at most every RIB_REFRESH_MIN) when a
  * route shows up that the cache cannot place.  The blocks are one array
  * per refresh, found by prefix through a third htab.
+ *
+ * A block claimed a moment ago (issue 11 item 3: 1,000 pods on one node
+ * must cost a handful of UPDATEs, one per /26, not /32s first).  The first
+ * pods of a new block reach the RIB (route monitor, notify) before any
+ * store read can have told it of the block; advertised as /32s, they were
+ * withdrawn again when the read came (the node bench counted 20-70
+ * UPDATEs for 16 blocks under load).  Three parts, chosen together:
+ *   1. the attach core's notice names the block it allocated the address
+ *      in and whether it is borrowed (ctl_proto.h "block", "borrowed"),
+ *      so rib_note_block() takes a block of ours at once, before the route
+ *      is looked up: its first route goes out as the aggregate.  Such a
+ *      block is provisional (prov): a store read that began after the
+ *      notice and does not name it (or names it as another node's) drops
+ *      it, one that names it confirms it, and one begun before the notice
+ *      keeps it as it is (it cannot have seen the claim); none in
+ *      RIB_PROV_MS (a store down that long) drops it too.  A borrowed
+ *      address is advertised as is at once, as before.
+ *   2. with the store worker (rib_set_async()), a route no known block
+ *      holds is held (RE_PENDING) at most RIB_PLACE_WAIT_MS (200 ms) while
+ *      the RIB asks for a read (rib_take_want()); a plugin without the
+ *      notice's block, or a route seen by the monitor before the notice,
+ *      still gets its aggregate this way.  A read that began before the
+ *      newest pending route came (pend_newest; it was under way while the
+ *      block was claimed) no longer places the pending routes as /32s:
+ *      they wait for the next read, which it asks for, or place_due.
+ *   3. the BGP side already packs what one loop turn queues into UPDATEs
+ *      grouped by attributes (rde_out.c), withdrawals likewise, so the
+ *      fewer the changes, the fewer the UPDATEs; nothing to change there.
+ * The rule "is this route covered yet" is block_find() on the known
+ * blocks, whatever they are (nested blocks are block_find()'s business).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -921,6 +951,32 @@ rib_src_read(struct store *s, const char *node, bool alloc, int *ret_err)
 		}
 		free(ib);
 	}
+	return src;
+}
+
+struct rib_src *
+rib_src_make(const struct network *nets, size_t n_nets, const struct ipam_block *blocks,
+	     size_t n_blocks, const char *node, uint64_t started)
+{
+	struct rib_src *src = calloc(1, sizeof(*src));
+
+	if (src == NULL)
+		return NULL;
+	src->nets = calloc(n_nets ? n_nets : 1, sizeof(*src->nets));
+	src->blocks = calloc(n_blocks ? n_blocks : 1, sizeof(*src->blocks));
+	if (src->nets == NULL || src->blocks == NULL) {
+		rib_src_free(src);
+		return NULL;
+	}
+	memcpy(src->nets, nets, n_nets * sizeof(*nets));
+	src->n_nets = n_nets;
+	for (size_t i = 0; i < n_blocks; i++) {
+		src->blocks[i].cidr = blocks[i].cidr;
+		src->blocks[i].other = strcmp(blocks[i].node, node) != 0;
+	}
+	src->n_blocks = src->cap_blocks = n_blocks;
+	src->started = started;
+	snprintf(src->node, sizeof(src->node), "%s", node);
 	return src;
 }
 
