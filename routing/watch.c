@@ -88,6 +88,7 @@ struct watch {
 	bool stopping;
 	unsigned want;			/* WATCH_* to read */
 	bool watching;			/* a watch is up (READY seen, not lost) */
+	bool had_ready;			/* a READY came (watcher thread only) */
 	bool lost_logged;
 	uint64_t conf_rev, bad_rev;	/* last built / refused bgp/revision */
 	uint64_t nets_last, pools_last, safety_due, poll_due, retry_due;
@@ -137,7 +138,9 @@ watch_event(const struct store_event *ev, void *arg)
 	unsigned what = 0;
 
 	if (ev->type == STORE_EV_READY) {
-		what = WATCH_NETS | WATCH_POOLS | WATCH_CONF;
+		/* the first: ld_start() read the pool usage a moment ago */
+		what = WATCH_NETS | WATCH_CONF | (w->had_ready ? WATCH_POOLS : 0);
+		w->had_ready = true;
 	} else if (strncmp(ev->key, "bgp", 3) == 0) {
 		what = WATCH_CONF;
 	} else {
