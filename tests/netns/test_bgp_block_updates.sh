@@ -41,6 +41,59 @@ ip -n "$H" link set bu-n$$ name uplink && ip -n "$TOR" link set bu-t$$ name down
 ip -n "$H" addr add 10.0.0.1/24 dev uplink && ip -n "$TOR" addr add 10.0.0.254/24 dev down1 &&
 ip -n "$H" link set uplink up && ip -n "$TOR" link set down1 up || bail "addresses"
 
+# LEAFNET_TEST_STORE=etcd (test_bgp_block_updates_etcd.sh): the same on a
+# real etcd in a namespace of its own, E, which leafnetd reaches over a
+# slow link (tbf, 256 kbit/s towards leafnetd) and the plugins and netctl
+# over a fast one: leafnetd's store reads take seconds, as on a loaded
+# etcd, so only the notice's block (routing/rib.c) can keep a block's
+# first pods from going out as /32s.
+LD_CONF_FILE=$T_CONF
+if [ "${LEAFNET_TEST_STORE:-file}" = etcd ]; then
+	t_require etcd curl tc
+	mkns E
+	PORT=$((20000 + RANDOM % 20000))
+	for n in 1 2; do	# 1: fast, 2: slow; 10.253.n.1 on H, .2 on E
+		a=bue$n-$$ b=buh$n-$$
+		ip link add "${a:0:15}" netns "$E" type veth peer name "${b:0:15}" netns "$H" ||
+			bail "veth to etcd"
+		ip -n "$E" addr add "10.253.$n.2/30" dev "${a:0:15}" &&
+		ip -n "$H" addr add "10.253.$n.1/30" dev "${b:0:15}" &&
+		ip -n "$E" link set "${a:0:15}" up && ip -n "$H" link set "${b:0:15}" up ||
+			bail "veth to etcd up"
+	done
+	a=bue2-$$
+	ip netns exec "$E" tc qdisc add dev "${a:0:15}" root tbf rate ${LEAFNET_TEST_SLOW_RATE:-256kbit} burst 4kb latency 60s ||
+		bail "tbf on the slow link"
+	ip netns exec "$E" etcd --name lfbu --data-dir "$T_TMP/etcd" \
+		--listen-client-urls "http://127.0.0.1:$PORT,http://10.253.1.2:$PORT,http://10.253.2.2:$PORT" \
+		--advertise-client-urls "http://127.0.0.1:$PORT" \
+		--listen-peer-urls "http://127.0.0.1:$((PORT + 1))" \
+		--initial-advertise-peer-urls "http://127.0.0.1:$((PORT + 1))" \
+		--initial-cluster "lfbu=http://127.0.0.1:$((PORT + 1))" >>"$T_TMP/etcd.out" 2>&1 &
+	t_register_pid "$!"
+	for _ in $(seq 1 100); do
+		ip netns exec "$E" curl -sf -m 1 "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	LD_CONF_FILE=$T_TMP/leafnetd.conf
+	jq --arg ep "http://10.253.2.2:$PORT" '.datastore = "etcd" | .etcd_endpoints = $ep' \
+		"$T_CONF" >"$LD_CONF_FILE" || bail "leafnetd's etcd config"
+	jq --arg ep "http://10.253.1.2:$PORT" '.datastore = "etcd" | .etcd_endpoints = $ep' \
+		"$T_CONF" >"$T_CONF.new" && mv "$T_CONF.new" "$T_CONF" || bail "etcd config"
+	# netctl reaches etcd only from inside H
+	nctl() {
+		local f
+		T_CALLS=$((T_CALLS + 1))
+		f=$T_TMP/calls/netctl.$BASHPID.$T_CALLS
+		ip netns exec "$H" env LEAFNET_CONF="$T_CONF" timeout -k 2 60 "$BIN/netctl" "$@" \
+			>"$f.out" 2>"$f.err"
+		NCTL_RC=$?
+		NCTL_OUT=$(cat "$f.out")
+		NCTL_ERR=$(cat "$f.err")
+		return 0
+	}
+fi
+
 bird_init tor "$TOR" 10.0.0.254
 bird_kernel tor fib
 bird_peer tor node1 10.0.0.254 500 10.0.0.1 65002 none
@@ -50,7 +103,7 @@ nctl_ok "network pods (/26 blocks, aggregated)" network create pods --subnet=10.
 nctl_ok "bgp create" bgp create node1 --router-ip=10.0.0.1/24 --as=65002 \
 	--neighbor-as=500 --neighbor=10.0.0.254
 nctl_ok "node-mesh off" bgp node-mesh off
-ld_start n1 "$H" "$T_CONF"
+ld_start n1 "$H" "$LD_CONF_FILE"
 ld_wait_established n1 10.0.0.254 20 || bail "leafnetd's session to the ToR" "not Established"
 assert_bird_established "BIRD sees the session Established" tor node1 10
 
