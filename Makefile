@@ -107,7 +107,9 @@ $(BUILD)/obj/tests/%.o: DIR_CFLAGS = $(ALL_INC)
 $(BUILD)/obj/bench/%.o: DIR_CFLAGS = $(ALL_INC)
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
-BENCH_SRCS := $(wildcard bench/*.c)
+# bench/benchlib.c: what the bench drivers share, linked into each of them
+BENCH_LIB  := bench/benchlib.c
+BENCH_SRCS := $(filter-out $(BENCH_LIB),$(wildcard bench/*.c))
 
 BINS    := $(BUILD)/bin/leafnet $(BUILD)/bin/leafnet-ipam $(BUILD)/bin/netctl \
            $(BUILD)/bin/leafnetd $(BUILD)/bin/leafnet-docker $(BUILD)/bin/leafnet-install-cni
@@ -198,7 +200,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $$(UT_OBJS_$$*) $$(call archives,$
 	$(if $(UT_$*),,$(error $@: add UT_$* to the Makefile's unit test table))
 	$(call LINK,$(UT_LIBS_$*) -lcmocka)
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(call archives,$(LAYERS))
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(call obj,$(BENCH_LIB)) $(call archives,$(LAYERS))
 	$(call LINK,-lm)
 
 check: $(UNITS)

@@ -32,151 +32,28 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <getopt.h>
-#include <math.h>
 #include <sched.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "benchlib.h"
+
 #define WARMUP      5
-#define MAX_ENV     16
 
 struct plugin {
 	const char *name;
-	const char *path;
-	const char *conf;		/* CNI network config (stdin) */
-	const char *cni_path;
-	const char *extra_env;		/* "K=V" or NULL */
-};
-
-struct run {				/* one plugin process */
-	pid_t pid;
-	int fd_in, fd_out, fd_err;
-	int status;
+	struct bench_cni cni;		/* binary, config, CNI_PATH, extra K=V */
 };
 
 static const char *ns_prefix;
 static unsigned ns_count = 50;
 static unsigned iterations = 200;
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void die(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "cnibench: ");
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static int memfd_with(const char *name, const char *text)
-{
-	int fd = memfd_create(name, MFD_CLOEXEC);
-	size_t len = text ? strlen(text) : 0, off = 0;
-	ssize_t w;
-
-	if (fd < 0)
-		die("memfd_create: %s", strerror(errno));
-	while (off < len) {
-		w = write(fd, text + off, len - off);
-		if (w < 0)
-			die("memfd write: %s", strerror(errno));
-		off += (size_t)w;
-	}
-	lseek(fd, 0, SEEK_SET);
-	return fd;
-}
-
-static void dump_fd(const char *what, int fd)
-{
-	char buf[4096];
-	ssize_t r;
-
-	lseek(fd, 0, SEEK_SET);
-	fprintf(stderr, "--- %s ---\n", what);
-	while ((r = read(fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)r, stderr);
-	fputc('\n', stderr);
-}
-
-static void run_close(struct run *r)
-{
-	close(r->fd_in);
-	close(r->fd_out);
-	close(r->fd_err);
-}
-
-/* Prepare the fds (not timed), then spawn (timed by the caller). */
-static void run_prepare(struct run *r, const struct plugin *p)
-{
-	r->fd_in = memfd_with("stdin", p->conf);
-	r->fd_out = memfd_with("stdout", NULL);
-	r->fd_err = memfd_with("stderr", NULL);
-}
-
-static void run_start(struct run *r, const struct plugin *p, const char *cmd,
-		      const char *cid, const char *netns)
-{
-	char e_cmd[64], e_cid[128], e_ns[256], e_path[1024];
-	char *envp[MAX_ENV], *argv[] = { (char *)p->path, NULL };
-	posix_spawn_file_actions_t fa;
-	size_t n = 0;
-	int err;
-
-	snprintf(e_cmd, sizeof(e_cmd), "CNI_COMMAND=%s", cmd);
-	snprintf(e_cid, sizeof(e_cid), "CNI_CONTAINERID=%s", cid);
-	snprintf(e_ns, sizeof(e_ns), "CNI_NETNS=%s", netns);
-	snprintf(e_path, sizeof(e_path), "CNI_PATH=%s", p->cni_path);
-	envp[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-	envp[n++] = e_cmd;
-	envp[n++] = e_cid;
-	envp[n++] = e_ns;
-	envp[n++] = "CNI_IFNAME=eth0";
-	envp[n++] = e_path;
-	if (p->extra_env)
-		envp[n++] = (char *)p->extra_env;
-	envp[n] = NULL;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, r->fd_in, 0);
-	posix_spawn_file_actions_adddup2(&fa, r->fd_out, 1);
-	posix_spawn_file_actions_adddup2(&fa, r->fd_err, 2);
-	err = posix_spawn(&r->pid, p->path, &fa, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	if (err)
-		die("posix_spawn: %s", strerror(err));
-}
-
-static void run_wait(struct run *r)
-{
-	while (waitpid(r->pid, &r->status, 0) < 0)
-		if (errno != EINTR)
-			die("waitpid: %s", strerror(errno));
-}
-
-static void run_verify(struct run *r, const struct plugin *p, const char *cmd, const char *cid)
-{
-	if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0)
-		return;
-	fprintf(stderr, "cnibench: %s %s %s failed (status 0x%x)\n", p->name, cmd, cid, r->status);
-	dump_fd("stdout", r->fd_out);
-	dump_fd("stderr", r->fd_err);
-	exit(1);
-}
 
 static void netns_path(unsigned i, char *buf, size_t size)
 {
@@ -186,72 +63,32 @@ static void netns_path(unsigned i, char *buf, size_t size)
 /* One timed invocation; returns milliseconds. */
 static double invoke(const struct plugin *p, const char *cmd, const char *cid, const char *netns)
 {
-	struct run r;
-	double t0, t1;
-
-	run_prepare(&r, p);
-	t0 = now_ms();
-	run_start(&r, p, cmd, cid, netns);
-	run_wait(&r);
-	t1 = now_ms();
-	run_verify(&r, p, cmd, cid);
-	run_close(&r);
-	return t1 - t0;
-}
-
-struct stats {
-	double p50, p99, mean;
-	bool valid;
-};
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static struct stats stats_of(double *v, size_t n)
-{
-	struct stats s = { 0 };
-	double sum = 0;
-	size_t i;
-
-	if (n == 0)
-		return s;
-	qsort(v, n, sizeof(*v), cmp_double);
-	for (i = 0; i < n; i++)
-		sum += v[i];
-	s.p50 = v[(n - 1) / 2];
-	s.p99 = v[(size_t)ceil(0.99 * (double)n) - 1];
-	s.mean = sum / (double)n;
-	s.valid = true;
-	return s;
+	return bench_cni_invoke(&p->cni, p->name, cmd, cid, netns);
 }
 
 struct result {
-	struct stats add, del, version;
+	struct bench_stats add, del, version;
 	double conc_add, conc_del;	/* wall ms */
 	bool has_conc;
 };
 
 /* The cost of starting the plugin at all: VERSION does no I/O but the
  * exec, the dynamic linking and the reply. */
-static struct stats bench_version(const struct plugin *p)
+static struct bench_stats bench_version(const struct plugin *p)
 {
 	double *v = calloc(iterations, sizeof(double));
-	struct stats s;
+	struct bench_stats s;
 	unsigned i;
 
 	if (!v)
-		die("%s", "out of memory");
+		bench_die("%s", "out of memory");
 	for (i = 0; i < WARMUP + iterations; i++) {
 		double t = invoke(p, "VERSION", "bench-version", "/dev/null");
 
 		if (i >= WARMUP)
 			v[i - WARMUP] = t;
 	}
-	s = stats_of(v, iterations);
+	s = bench_stats(v, iterations);
 	free(v);
 	return s;
 }
@@ -264,7 +101,7 @@ static void bench_sequential(const struct plugin *p, struct result *res)
 	unsigned i;
 
 	if (!add || !del)
-		die("%s", "out of memory");
+		bench_die("%s", "out of memory");
 	fprintf(stderr, "# %s: %u sequential ADD+DEL (+%u warm-up)\n", p->name, iterations, WARMUP);
 	for (i = 0; i < WARMUP + iterations; i++) {
 		double a, d;
@@ -278,8 +115,8 @@ static void bench_sequential(const struct plugin *p, struct result *res)
 			del[i - WARMUP] = d;
 		}
 	}
-	res->add = stats_of(add, iterations);
-	res->del = stats_of(del, iterations);
+	res->add = bench_stats(add, iterations);
+	res->del = bench_stats(del, iterations);
 	free(add);
 	free(del);
 	res->version = bench_version(p);
@@ -287,28 +124,29 @@ static void bench_sequential(const struct plugin *p, struct result *res)
 
 static double concurrent(const struct plugin *p, const char *cmd)
 {
-	struct run *runs = calloc(ns_count, sizeof(*runs));
+	struct bench_call *runs = bench_calloc(ns_count, sizeof(*runs));
 	char cid[64], ns[256];
 	double t0, t1;
 	unsigned i;
 
-	if (!runs)
-		die("%s", "out of memory");
 	for (i = 0; i < ns_count; i++)
-		run_prepare(&runs[i], p);
-	t0 = now_ms();
+		bench_call_prepare(&runs[i], &p->cni);
+	t0 = bench_now_ms();
 	for (i = 0; i < ns_count; i++) {
 		snprintf(cid, sizeof(cid), "bench-%s-conc-%u", p->name, i);
 		netns_path(i, ns, sizeof(ns));
-		run_start(&runs[i], p, cmd, cid, ns);
+		bench_call_spawn(&runs[i], &p->cni, cmd, cid, ns);
 	}
 	for (i = 0; i < ns_count; i++)
-		run_wait(&runs[i]);
-	t1 = now_ms();
+		bench_call_wait(&runs[i]);
+	t1 = bench_now_ms();
 	for (i = 0; i < ns_count; i++) {
-		snprintf(cid, sizeof(cid), "bench-%s-conc-%u", p->name, i);
-		run_verify(&runs[i], p, cmd, cid);
-		run_close(&runs[i]);
+		char what[128];
+
+		snprintf(what, sizeof(what), "%s %s bench-%s-conc-%u", p->name, cmd, p->name, i);
+		if (!bench_call_ok(&runs[i]))
+			bench_call_fail(&runs[i], what);
+		bench_call_close(&runs[i]);
 	}
 	free(runs);
 	return t1 - t0;
@@ -369,7 +207,7 @@ static int nls_open_in(struct nls *s, int nsfd)
 		return -errno;
 	r = nls_open(s);
 	if (setns(host_nsfd, CLONE_NEWNET) < 0)
-		die("cannot return to the host netns: %s", strerror(errno));
+		bench_die("cannot return to the host netns: %s", strerror(errno));
 	return r;
 }
 
@@ -632,48 +470,30 @@ static void bench_floor(struct result *res)
 	int r;
 
 	if (!add || !del)
-		die("%s", "out of memory");
+		bench_die("%s", "out of memory");
 	fprintf(stderr, "# netlink floor: %u sequential ADD+DEL (+%u warm-up)\n", iterations, WARMUP);
 	for (i = 0; i < WARMUP + iterations; i++) {
 		double t0, t1, t2;
 
 		netns_path(i, ns, sizeof(ns));
-		t0 = now_ms();
+		t0 = bench_now_ms();
 		r = floor_add(ns, i);
-		t1 = now_ms();
+		t1 = bench_now_ms();
 		if (r < 0)
-			die("floor ADD failed: %s", strerror(-r));
+			bench_die("floor ADD failed: %s", strerror(-r));
 		r = floor_del(i);
-		t2 = now_ms();
+		t2 = bench_now_ms();
 		if (r < 0)
-			die("floor DEL failed: %s", strerror(-r));
+			bench_die("floor DEL failed: %s", strerror(-r));
 		if (i >= WARMUP) {
 			add[i - WARMUP] = t1 - t0;
 			del[i - WARMUP] = t2 - t1;
 		}
 	}
-	res->add = stats_of(add, iterations);
-	res->del = stats_of(del, iterations);
+	res->add = bench_stats(add, iterations);
+	res->del = bench_stats(del, iterations);
 	free(add);
 	free(del);
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long len;
-
-	if (!f)
-		die("cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	buf = calloc(1, (size_t)len + 1);
-	if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len)
-		die("cannot read %s", path);
-	fclose(f);
-	return buf;
 }
 
 static void print_ratio(const char *what, double num, double den, double target)
@@ -739,32 +559,33 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct plugin ln = { .name = "leafnet", .cni_path = "/usr/lib/cni" };
-	struct plugin ptp = { .name = "ptp", .cni_path = "/usr/lib/cni" };
+	struct plugin ln = { .name = "leafnet", .cni = { .cni_path = "/usr/lib/cni" } };
+	struct plugin ptp = { .name = "ptp", .cni = { .cni_path = "/usr/lib/cni" } };
 	struct result r_ln = { 0 }, r_ptp = { 0 }, r_floor = { 0 };
 	int c;
 
+	bench_prog = "cnibench";
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'l': ln.path = optarg; break;
-		case 'L': ln.conf = slurp(optarg); break;
-		case 'e': ln.extra_env = optarg; break;
-		case 'P': ln.cni_path = optarg; break;
-		case 'p': ptp.path = optarg; break;
-		case 'c': ptp.conf = slurp(optarg); break;
-		case 'q': ptp.cni_path = optarg; break;
+		case 'l': ln.cni.bin = optarg; break;
+		case 'L': ln.cni.conf = bench_slurp(optarg); break;
+		case 'e': bench_cni_env(&ln.cni, optarg); break;
+		case 'P': ln.cni.cni_path = optarg; break;
+		case 'p': ptp.cni.bin = optarg; break;
+		case 'c': ptp.cni.conf = bench_slurp(optarg); break;
+		case 'q': ptp.cni.cni_path = optarg; break;
 		case 'n': ns_prefix = optarg; break;
-		case 'N': ns_count = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'i': iterations = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'N': ns_count = bench_uint("netns-count", optarg, 1, 1000000); break;
+		case 'i': iterations = bench_uint("iterations", optarg, 1, 100000000); break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
 	}
-	if (!ln.path || !ln.conf || !ptp.path || !ptp.conf || !ns_prefix || ns_count == 0 ||
+	if (!ln.cni.bin || !ln.cni.conf || !ptp.cni.bin || !ptp.cni.conf || !ns_prefix || ns_count == 0 ||
 	    iterations == 0)
 		usage(2);
 	if (floor_init() < 0)
-		die("%s", "cannot open a netlink socket (root? inside the host netns?)");
+		bench_die("%s", "cannot open a netlink socket (root? inside the host netns?)");
 
 	bench_sequential(&ln, &r_ln);
 	bench_sequential(&ptp, &r_ptp);
@@ -772,5 +593,7 @@ int main(int argc, char **argv)
 	bench_concurrent(&ln, &r_ln);
 	bench_concurrent(&ptp, &r_ptp);
 	print_report(&r_ln, &r_ptp, &r_floor);
+	free((char *)ln.cni.conf);
+	free((char *)ptp.cni.conf);
 	return 0;
 }

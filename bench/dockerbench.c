@@ -17,41 +17,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <cJSON.h>
+
+#include "benchlib.h"
 
 #define WARMUP 5
 
 static const char *sock_path, *netid, *poolid, *cni_bin, *cni_conf, *cni_env, *ns_prefix;
+/* CNI_PATH=/nonexistent: leafnet calls no other plugin */
+static struct bench_cni cni_plugin = { .cni_path = "/nonexistent", .err_to_out = true };
 static unsigned ns_count = 50, iterations = 200;
 static int conn = -1;
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void
-die(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "dockerbench: ");
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	exit(1);
-}
 
 static void
 connect_plugin(void)
@@ -59,11 +41,11 @@ connect_plugin(void)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 	if (strlen(sock_path) >= sizeof(sa.sun_path))
-		die("socket path too long: %s", sock_path);
+		bench_die("socket path too long: %s", sock_path);
 	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
 	conn = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (conn < 0 || connect(conn, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("connect %s failed", sock_path);
+		bench_die("connect %s failed", sock_path);
 }
 
 static void
@@ -75,7 +57,7 @@ write_all(const char *p, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			die("write to the plugin: %s", strerror(errno));
+			bench_die("write to the plugin: %s", strerror(errno));
 		p += w;
 		n -= (size_t)w;
 	}
@@ -103,7 +85,7 @@ post(const char *method, cJSON *body)
 		ssize_t r = read(conn, buf + have, sizeof(buf) - 1 - have);
 
 		if (r <= 0)
-			die("reading the plugin's answer to %s", method);
+			bench_die("reading the plugin's answer to %s", method);
 		have += (size_t)r;
 		buf[have] = '\0';
 		hdr_end = strstr(buf, "\r\n\r\n");
@@ -111,21 +93,21 @@ post(const char *method, cJSON *body)
 			continue;
 		cl = strcasestr(buf, "Content-Length:");
 		if (!cl || cl > hdr_end)
-			die("no Content-Length in the answer to %s", method);
+			bench_die("no Content-Length in the answer to %s", method);
 		need = (size_t)(hdr_end + 4 - buf) + strtoul(cl + 15, NULL, 10);
 		if (have >= need)
 			break;
 	}
 	if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1 || status != 200)
-		die("HTTP error: %s", buf);
+		bench_die("HTTP error: %s", buf);
 	ans = cJSON_Parse(hdr_end + 4);
 	if (!ans)
-		die("unparsable answer: %s", hdr_end + 4);
+		bench_die("unparsable answer: %s", hdr_end + 4);
 	err = cJSON_GetObjectItem(ans, "Err");
 	if (!err)
 		err = cJSON_GetObjectItem(ans, "Error");
 	if (cJSON_IsString(err) && err->valuestring[0])
-		die("plugin error: %s", err->valuestring);
+		bench_die("plugin error: %s", err->valuestring);
 	return ans;
 }
 
@@ -185,72 +167,22 @@ leave_and_delete(const char *epid)
 	cJSON_Delete(post("NetworkDriver.DeleteEndpoint", ids(epid)));
 }
 
-/* One leafnet CNI call; returns milliseconds. */
+/* One leafnet CNI call (stderr into its stdout); returns milliseconds. */
 static double
 cni(const char *cmd, const char *cid, unsigned i)
 {
-	char e_cmd[64], e_cid[128], e_ns[256], *envp[8], *argv[] = { (char *)cni_bin, NULL };
-	posix_spawn_file_actions_t fa;
-	int in = memfd_create("stdin", MFD_CLOEXEC), out = memfd_create("out", MFD_CLOEXEC);
-	double t0, t1;
-	int status;
-	pid_t pid;
+	char ns[300];
 
-	if (in < 0 || out < 0 || write(in, cni_conf, strlen(cni_conf)) < 0)
-		die("memfd: %s", strerror(errno));
-	lseek(in, 0, SEEK_SET);
-	snprintf(e_cmd, sizeof(e_cmd), "CNI_COMMAND=%s", cmd);
-	snprintf(e_cid, sizeof(e_cid), "CNI_CONTAINERID=%s", cid);
-	snprintf(e_ns, sizeof(e_ns), "CNI_NETNS=/run/netns/%s-%u", ns_prefix, i % ns_count + 1);
-	envp[0] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-	envp[1] = e_cmd;
-	envp[2] = e_cid;
-	envp[3] = e_ns;
-	envp[4] = "CNI_IFNAME=eth0";
-	envp[5] = "CNI_PATH=/nonexistent";
-	envp[6] = (char *)cni_env;
-	envp[7] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in, 0);
-	posix_spawn_file_actions_adddup2(&fa, out, 1);
-	posix_spawn_file_actions_adddup2(&fa, out, 2);
-	t0 = now_ms();
-	if (posix_spawn(&pid, cni_bin, &fa, NULL, argv, envp) != 0)
-		die("posix_spawn %s failed", cni_bin);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			die("waitpid: %s", strerror(errno));
-	t1 = now_ms();
-	posix_spawn_file_actions_destroy(&fa);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char buf[2048] = "";
-		ssize_t r;
-
-		lseek(out, 0, SEEK_SET);
-		r = read(out, buf, sizeof(buf) - 1);
-		buf[r > 0 ? r : 0] = '\0';
-		fprintf(stderr, "dockerbench: leafnet %s %s failed: %s\n", cmd, cid, buf);
-		exit(1);
-	}
-	close(in);
-	close(out);
-	return t1 - t0;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
+	snprintf(ns, sizeof(ns), "/run/netns/%s-%u", ns_prefix, i % ns_count + 1);
+	return bench_cni_invoke(&cni_plugin, "leafnet", cmd, cid, ns);
 }
 
 static void
 row(const char *what, double *v, unsigned n)
 {
-	qsort(v, n, sizeof(*v), cmp_double);
-	printf("%-44s %8.2f %8.2f %8.2f\n", what, v[n / 2], v[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1],
-	       v[n - 1]);
+	struct bench_stats s = bench_stats(v, n);
+
+	printf("%-44s %8.2f %8.2f %8.2f\n", what, s.p50, s.p99, s.max);
 }
 
 int
@@ -267,6 +199,7 @@ main(int argc, char **argv)
 	char epid[80], cid[64], *addr;
 	int c;
 
+	bench_prog = "dockerbench";
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': sock_path = optarg; break;
@@ -276,14 +209,14 @@ main(int argc, char **argv)
 		case 'c': cni_conf = optarg; break;
 		case 'e': cni_env = optarg; break;
 		case 'x': ns_prefix = optarg; break;
-		case 'k': ns_count = (unsigned)atoi(optarg); break;
-		case 'i': iterations = (unsigned)atoi(optarg); break;
+		case 'k': ns_count = bench_uint("netns-count", optarg, 1, 1000000); break;
+		case 'i': iterations = bench_uint("iterations", optarg, 1, 100000000); break;
 		default: return 2;
 		}
 	}
 	if (!sock_path || !netid || !poolid || !cni_bin || !cni_conf || !cni_env || !ns_prefix ||
 	    !iterations || !ns_count)
-		die("%s", "usage: see the comment at the top of bench/dockerbench.c");
+		bench_die("%s", "usage: see the comment at the top of bench/dockerbench.c");
 	cj = calloc(iterations, sizeof(double));
 	ld = calloc(iterations, sizeof(double));
 	run = calloc(iterations, sizeof(double));
@@ -291,7 +224,10 @@ main(int argc, char **argv)
 	add = calloc(iterations, sizeof(double));
 	del = calloc(iterations, sizeof(double));
 	if (!cj || !ld || !run || !rm || !add || !del)
-		die("%s", "out of memory");
+		bench_die("%s", "out of memory");
+	cni_plugin.bin = cni_bin;
+	cni_plugin.conf = cni_conf;
+	bench_cni_env(&cni_plugin, cni_env);
 	connect_plugin();
 
 	for (unsigned i = 0; i < iterations + WARMUP; i++) {
@@ -299,18 +235,18 @@ main(int argc, char **argv)
 		unsigned k = i >= WARMUP ? i - WARMUP : 0;
 
 		snprintf(epid, sizeof(epid), "%016x%048x", i, 0xbe7c4u);
-		t0 = now_ms();
+		t0 = bench_now_ms();
 		addr = request_address();
-		t1 = now_ms();
+		t1 = bench_now_ms();
 		create_and_join(epid, addr);
-		t2 = now_ms();
+		t2 = bench_now_ms();
 		cJSON_Delete(post("NetworkDriver.ProgramExternalConnectivity", ids(epid)));
 		cJSON_Delete(post("NetworkDriver.EndpointOperInfo", ids(epid)));
-		t3 = now_ms();
+		t3 = bench_now_ms();
 		cJSON_Delete(post("NetworkDriver.RevokeExternalConnectivity", ids(epid)));
-		t4 = now_ms();
+		t4 = bench_now_ms();
 		leave_and_delete(epid);
-		t5 = now_ms();
+		t5 = bench_now_ms();
 		release_address(addr);
 		free(addr);
 		if (i < WARMUP)
@@ -318,7 +254,7 @@ main(int argc, char **argv)
 		cj[k] = t2 - t1;
 		ld[k] = t5 - t4;
 		run[k] = t3 - t0;
-		rm[k] = now_ms() - t3;
+		rm[k] = bench_now_ms() - t3;
 	}
 	for (unsigned i = 0; i < iterations + WARMUP; i++) {
 		unsigned k = i >= WARMUP ? i - WARMUP : 0;

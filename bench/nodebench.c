@@ -32,150 +32,46 @@
 #include <fcntl.h>
 #include <arpa/inet.h>
 #include <getopt.h>
-#include <math.h>
 #include <sched.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/rtnetlink.h>
 #include <cJSON.h>
 
+#include "benchlib.h"
 #include "link.h"
 #include "netns.h"
 #include "nl.h"
 #include "route.h"
 
-#define MAX_ENV		16
 #define MAX_EXTRA	4
 #define LATE_LIMIT_MS	10000.0
-
-struct call {
-	pid_t pid;
-	int fd_in, fd_out, fd_err;
-	unsigned i;
-	double t0;
-};
 
 static const char *plugin, *conf_text, *cni_path = "/usr/lib/cni", *ns_prefix, *cmd;
 /* CNI_CONTAINERID is CID_PREFIX-<i>: several simulated hosts sharing one
  * store (bench/cluster_bench) need container ids of their own */
 static const char *cid_prefix = "node";
-static const char *extra_env[MAX_EXTRA];
-static size_t n_extra;
+static struct bench_cni cni;
 static unsigned count, parallel = 50;
 /* --retries: a failed call is run again (as a kubelet retries a pod's
  * sandbox) up to this many times in all, its latency counted from its first
  * try; 0 (default): the first failure ends the run */
 static unsigned retries, retried;
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
+/* Start container i's call in slot c. */
 static void
-die(const char *fmt, const char *arg)
+call_start(struct bench_call *c, unsigned i)
 {
-	fprintf(stderr, "nodebench: ");
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	exit(1);
-}
+	char cid[160], ns[300];
 
-static int
-memfd_with(const char *name, const char *text)
-{
-	int fd = memfd_create(name, MFD_CLOEXEC);
-	size_t len = text ? strlen(text) : 0, off = 0;
-
-	if (fd < 0)
-		die("memfd_create: %s", strerror(errno));
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-
-		if (w < 0)
-			die("memfd write: %s", strerror(errno));
-		off += (size_t)w;
-	}
-	lseek(fd, 0, SEEK_SET);
-	return fd;
-}
-
-static char *
-slurp_fd(int fd)
-{
-	off_t len = lseek(fd, 0, SEEK_END);
-	char *buf;
-
-	if (len < 0)
-		len = 0;
-	buf = calloc(1, (size_t)len + 1);
-	if (buf == NULL)
-		die("%s", "out of memory");
-	if (len > 0 && pread(fd, buf, (size_t)len, 0) != len)
-		die("%s", "cannot read a plugin's output");
-	return buf;
-}
-
-static char *
-slurp(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char *s;
-
-	if (fd < 0)
-		die("cannot open %s", path);
-	s = slurp_fd(fd);
-	close(fd);
-	return s;
-}
-
-static void
-call_start(struct call *c, unsigned i)
-{
-	char e_cmd[64], e_cid[128], e_ns[256], e_path[1024];
-	char *envp[MAX_ENV], *argv[] = { (char *)plugin, NULL };
-	posix_spawn_file_actions_t fa;
-	size_t n = 0;
-	int err;
-
-	c->i = i;
-	c->fd_in = memfd_with("stdin", conf_text);
-	c->fd_out = memfd_with("stdout", NULL);
-	c->fd_err = memfd_with("stderr", NULL);
-	snprintf(e_cmd, sizeof(e_cmd), "CNI_COMMAND=%s", cmd);
-	snprintf(e_cid, sizeof(e_cid), "CNI_CONTAINERID=%s-%u", cid_prefix, i);
-	snprintf(e_ns, sizeof(e_ns), "CNI_NETNS=/run/netns/%s-%u", ns_prefix, i);
-	snprintf(e_path, sizeof(e_path), "CNI_PATH=%s", cni_path);
-	envp[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-	envp[n++] = e_cmd;
-	envp[n++] = e_cid;
-	envp[n++] = e_ns;
-	envp[n++] = "CNI_IFNAME=eth0";
-	envp[n++] = e_path;
-	for (size_t k = 0; k < n_extra; k++)
-		envp[n++] = (char *)extra_env[k];
-	envp[n] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, c->fd_in, 0);
-	posix_spawn_file_actions_adddup2(&fa, c->fd_out, 1);
-	posix_spawn_file_actions_adddup2(&fa, c->fd_err, 2);
-	c->t0 = now_ms();
-	err = posix_spawn(&c->pid, plugin, &fa, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	if (err)
-		die("posix_spawn: %s", strerror(err));
+	snprintf(cid, sizeof(cid), "%s-%u", cid_prefix, i);
+	snprintf(ns, sizeof(ns), "/run/netns/%s-%u", ns_prefix, i);
+	bench_call_prepare(c, &cni);
+	bench_call_spawn(c, &cni, cmd, cid, ns);
 }
 
 /* The first IP address of a CNI result, "" when there is none. */
@@ -193,14 +89,6 @@ result_addr(const char *out, char *buf, size_t size)
 		buf[strcspn(buf, "/")] = '\0';
 	}
 	cJSON_Delete(root);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* ------------------------------------------------------- the ToR's FIB */
@@ -263,22 +151,22 @@ check_tor(const char *tor_ns, const struct ipaddr *addrs, unsigned n, double t_l
 	int r;
 
 	if (done == NULL)
-		die("%s", "out of memory");
+		bench_die("out of memory");
 	r = nl_open_netns(&tor, tor_ns);
 	if (r < 0)
-		die("cannot open a netlink socket in the ToR's netns: %s", strerror(-r));
+		bench_die("cannot open a netlink socket in the ToR's netns: %s", strerror(-r));
 	if ((r = fib_read(&tor, &f)) < 0)
-		die("reading the ToR's FIB: %s", strerror(-r));
+		bench_die("reading the ToR's FIB: %s", strerror(-r));
 	first = covered = fib_covered(&f, addrs, n, done);
 	while (covered < n) {
-		late = now_ms() - t_last;
+		late = bench_now_ms() - t_last;
 		if (late > LATE_LIMIT_MS) {
 			late = -1;
 			break;
 		}
 		usleep(1000);
 		if ((r = fib_read(&tor, &f)) < 0)
-			die("reading the ToR's FIB: %s", strerror(-r));
+			bench_die("reading the ToR's FIB: %s", strerror(-r));
 		covered = fib_covered(&f, addrs, n, done);
 	}
 	printf(" covered=%u late=%.1f routes=%zu", first, late, f.n);
@@ -292,62 +180,56 @@ check_tor(const char *tor_ns, const struct ipaddr *addrs, unsigned n, double t_l
 static void
 run(const char *tor_ns, const char *addrs_path)
 {
-	struct call *calls = calloc(parallel, sizeof(*calls));
-	double *lat = calloc(count, sizeof(double));
-	struct ipaddr *addrs = calloc(count, sizeof(*addrs));
+	/* slot k: calls[k] runs container idx[k] (pid 0: free), first[k] its first try */
+	struct bench_call *calls = bench_calloc(parallel, sizeof(*calls));
+	unsigned *idx = bench_calloc(parallel, sizeof(*idx));
+	double *first = bench_calloc(parallel, sizeof(*first));
+	double *lat = bench_calloc(count, sizeof(double));
+	struct ipaddr *addrs = bench_calloc(count, sizeof(*addrs));
 	unsigned next = 1, running = 0, finished = 0, n_addrs = 0;
 	FILE *af = NULL;
 	double t0, t_last;
 
-	if (!calls || !lat || !addrs)
-		die("%s", "out of memory");
 	if (addrs_path && !(af = fopen(addrs_path, "w")))
-		die("cannot write %s", addrs_path);
-	t0 = now_ms();
+		bench_die("cannot write %s", addrs_path);
+	t0 = bench_now_ms();
 	while (finished < count) {
-		int status;
-		pid_t pid;
+		struct bench_call *c;
 		size_t k;
+		int r;
 
 		while (running < parallel && next <= count) {
 			for (k = 0; calls[k].pid != 0; k++)
 				;
-			call_start(&calls[k], next++);
+			idx[k] = next++;
+			call_start(&calls[k], idx[k]);
+			first[k] = calls[k].t0;
 			running++;
 		}
-		while ((pid = waitpid(-1, &status, 0)) < 0)
-			if (errno != EINTR)
-				die("waitpid: %s", strerror(errno));
-		for (k = 0; k < parallel && calls[k].pid != pid; k++)
-			;
-		if (k == parallel)
+		if ((r = bench_call_reap(calls, parallel)) < 0)
 			continue;	/* not ours (a plugin's own child) */
-		if ((!WIFEXITED(status) || WEXITSTATUS(status) != 0) && retried < retries) {
-			char *o = slurp_fd(calls[k].fd_out);
-			double first = calls[k].t0;
+		k = (size_t)r;
+		c = &calls[k];
+		if (!bench_call_ok(c) && retried < retries) {
+			char *o = bench_slurp_fd(c->fd_out);
 
 			retried++;
 			fprintf(stderr, "nodebench: %s %s for %s-%u failed (status 0x%x), retried: %.200s\n",
-				plugin, cmd, cid_prefix, calls[k].i, status, o);
+				plugin, cmd, cid_prefix, idx[k], c->status, o);
 			free(o);
-			close(calls[k].fd_in);
-			close(calls[k].fd_out);
-			close(calls[k].fd_err);
-			call_start(&calls[k], calls[k].i);
-			calls[k].t0 = first;
+			bench_call_close(c);
+			call_start(c, idx[k]);
 			continue;
 		}
-		lat[finished++] = now_ms() - calls[k].t0;
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			char *o = slurp_fd(calls[k].fd_out), *e = slurp_fd(calls[k].fd_err);
+		lat[finished++] = c->t1 - first[k];
+		if (!bench_call_ok(c)) {
+			char what[512];
 
-			fprintf(stderr, "nodebench: %s %s for %s-%u failed (status 0x%x)\n"
-				"--- stdout ---\n%s\n--- stderr ---\n%s\n", plugin, cmd, cid_prefix,
-				calls[k].i, status, o, e);
-			exit(1);
+			snprintf(what, sizeof(what), "%s %s for %s-%u", plugin, cmd, cid_prefix, idx[k]);
+			bench_call_fail(c, what);
 		}
 		if (strcmp(cmd, "ADD") == 0) {
-			char *o = slurp_fd(calls[k].fd_out), a[64];
+			char *o = bench_slurp_fd(c->fd_out), a[64];
 
 			result_addr(o, a, sizeof(a));
 			if (a[0] && ipaddr_parse(a, &addrs[n_addrs]) == 0)
@@ -356,16 +238,13 @@ run(const char *tor_ns, const char *addrs_path)
 				fprintf(af, "%s\n", a);
 			free(o);
 		}
-		close(calls[k].fd_in);
-		close(calls[k].fd_out);
-		close(calls[k].fd_err);
-		calls[k].pid = 0;
+		bench_call_close(c);
 		running--;
 	}
-	t_last = now_ms();
-	qsort(lat, count, sizeof(double), cmp_double);
+	t_last = bench_now_ms();
+	bench_sort(lat, count);
 	printf("run n=%u parallel=%u wall=%.1f p50=%.3f p99=%.3f max=%.3f retried=%u", count,
-	       parallel, t_last - t0, lat[(count - 1) / 2], lat[(size_t)ceil(0.99 * count) - 1],
+	       parallel, t_last - t0, bench_pct(lat, count, 0.5), bench_pct(lat, count, 0.99),
 	       lat[count - 1], retried);
 	if (tor_ns && strcmp(cmd, "ADD") == 0)
 		check_tor(tor_ns, addrs, n_addrs, t_last);
@@ -373,6 +252,8 @@ run(const char *tor_ns, const char *addrs_path)
 	if (af)
 		fclose(af);
 	free(calls);
+	free(idx);
+	free(first);
 	free(lat);
 	free(addrs);
 }
@@ -385,7 +266,7 @@ write_file(const char *path, const char *text)
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 
 	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		die("cannot write %s", path);
+		bench_die("cannot write %s", path);
 	close(fd);
 }
 
@@ -395,7 +276,7 @@ prep(void)
 	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 
 	if (self < 0)
-		die("%s", "cannot open our own netns");
+		bench_die("cannot open our own netns");
 	for (unsigned i = 1; i <= count; i++) {
 		char path[256];
 		struct nl nl;
@@ -404,16 +285,16 @@ prep(void)
 		snprintf(path, sizeof(path), "/run/netns/%s-%u", ns_prefix, i);
 		fd = netns_open(path);
 		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
-			die("cannot enter %s", path);
+			bench_die("cannot enter %s", path);
 		close(fd);
 		/* /proc/sys/net shows the netns of whoever opens it */
 		write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
 		write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
 		if ((r = nl_open(&nl)) < 0 || (r = link_set_up(&nl, 1)) < 0)
-			die("lo up: %s", strerror(-r));
+			bench_die("lo up: %s", strerror(-r));
 		nl_close(&nl);
 		if (setns(self, CLONE_NEWNET) < 0)
-			die("%s", "cannot return to our netns");
+			bench_die("cannot return to our netns");
 	}
 	close(self);
 }
@@ -452,6 +333,7 @@ main(int argc, char **argv)
 	const char *mode, *tor = NULL, *addrs = NULL;
 	int c;
 
+	bench_prog = "nodebench";
 	if (argc < 2)
 		usage(2);
 	mode = argv[1];
@@ -459,21 +341,21 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': plugin = optarg; break;
-		case 'c': conf_text = slurp(optarg); break;
+		case 'c': conf_text = bench_slurp(optarg); break;
 		case 'e':
-			if (n_extra == MAX_EXTRA)
-				die("%s", "too many --env");
-			extra_env[n_extra++] = optarg;
+			if (cni.n_env == MAX_EXTRA)
+				bench_die("too many --env");
+			bench_cni_env(&cni, optarg);
 			break;
 		case 'P': cni_path = optarg; break;
 		case 'n': ns_prefix = optarg; break;
-		case 'N': count = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'j': parallel = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'N': count = bench_uint("count", optarg, 1, 10000000); break;
+		case 'j': parallel = bench_uint("parallel", optarg, 1, 100000); break;
 		case 'C': cmd = optarg; break;
 		case 't': tor = optarg; break;
 		case 'a': addrs = optarg; break;
 		case 'I': cid_prefix = optarg; break;
-		case 'R': retries = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'R': retries = bench_uint("retries", optarg, 0, 100000000); break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -487,6 +369,9 @@ main(int argc, char **argv)
 	if (strcmp(mode, "run") != 0 || !plugin || !conf_text || !cmd || parallel == 0 ||
 	    (strcmp(cmd, "ADD") != 0 && strcmp(cmd, "DEL") != 0))
 		usage(2);
+	cni.bin = plugin;
+	cni.conf = conf_text;
+	cni.cni_path = cni_path;
 	run(tor, addrs);
 	return 0;
 }
