@@ -147,8 +147,10 @@ void rib_note_block(struct rib *r, const struct prefix *addr, const struct prefi
 /* A store read for the RIB: networks, blocks, and with alloc the pool
  * usage (the allocations; without, the pools keep the last counts read).
  * Thread-safe (touches no RIB): the store worker calls it; NULL and
- * *ret_err on failure.  rib_src_apply() takes it over on the loop (and
- * re-syncs the outbound NAT table with the networks). */
+ * *ret_err on failure (networks or a network's blocks unreadable); when
+ * only the allocations failed, the sources without them and *ret_err.
+ * rib_src_apply() takes it over on the loop (and re-syncs the outbound
+ * NAT table with the networks). */
 struct rib_src;
 struct rib_src *rib_src_read(struct store *s, const char *node, bool alloc, int *ret_err);
 /* Reads rib_src_read() made so far, and how many read allocations. */

@@ -50,8 +50,13 @@
  *      block is provisional (prov): a store read that began after the
  *      notice and does not name it (or names it as another node's) drops
  *      it, one that names it confirms it, and one begun before the notice
- *      keeps it as it is (it cannot have seen the claim); none in
- *      RIB_PROV_MS (a store down that long) drops it too.  A borrowed
+ *      keeps it as it is (it cannot have seen the claim), and so does a
+ *      read that failed.  The brief was to drop one the store does not
+ *      confirm "within some seconds"; on a slow etcd that turned every
+ *      pod of the block into a /32 (test_bgp_block_updates_etcd), so time
+ *      alone drops it only after RIB_PROV_MS (10 min, past the watch's
+ *      5-minute safety re-read: a backstop for a store that never answers
+ *      and for bugs, not the rule).  A borrowed
  *      address is advertised as is at once, as before.
  *   2. with the store worker (rib_set_async()), a route no known block
  *      holds is held (RE_PENDING) at most RIB_PLACE_WAIT_MS (200 ms) while
@@ -87,7 +92,7 @@
 					 * (only without the store worker) */
 #define RIB_PLACE_WAIT_MS	200	/* a route the RIB cannot place waits this
 					 * long for the store worker's read */
-#define RIB_PROV_MS		30000	/* a block only a notice named, which no
+#define RIB_PROV_MS		600000	/* a block only a notice named, which no
 					 * store read confirmed, is dropped then */
 #define RIB_BLOCK_LENS		8
 #define RIB_CHUNK_SHIFT		12
@@ -911,7 +916,7 @@ rib_src_read(struct store *s, const char *node, bool alloc, int *ret_err)
 {
 	struct rib_src *src = calloc(1, sizeof(*src));
 	size_t pools_cap = 0;
-	int ret;
+	int ret, alloc_err = 0;
 
 	if (src == NULL) {
 		*ret_err = -ENOMEM;
@@ -933,13 +938,29 @@ rib_src_read(struct store *s, const char *node, bool alloc, int *ret_err)
 		const struct network *net = &src->nets[i];
 		struct ipam_block *ib = NULL;
 		size_t n = 0;
+		int r = -EAGAIN;
 
 		/* every network's blocks: the aggregates need them, and the
 		 * pool usage the metrics show comes from the same read (its
-		 * allocations only when asked) */
-		if ((alloc ? ipam_blocks(s, net->name, &ib, &n)
-			   : ipam_block_claims(s, net->name, &ib, &n)) < 0)
-			continue;
+		 * allocations only when asked).  A network whose blocks cannot
+		 * be read fails the read: taken as "no blocks", it would turn
+		 * every aggregate into its /32s until the next read (a slow
+		 * etcd timing out did just that); allocations that cannot be
+		 * read only leave the pool counts as they were. */
+		if (alloc && alloc_err == 0) {
+			r = ipam_blocks(s, net->name, &ib, &n);
+			if (r < 0 && r != -ENOENT)
+				alloc_err = r;
+		}
+		if (r < 0 && r != -ENOENT)
+			r = ipam_block_claims(s, net->name, &ib, &n);
+		if (r == -ENOENT)
+			continue;		/* the network went meanwhile */
+		if (r < 0) {
+			*ret_err = r;
+			rib_src_free(src);
+			return NULL;
+		}
 		pools_add(&src->pools, &src->n_pools, &pools_cap, net, ib, n, node);
 		for (size_t k = 0; net->aggregate && k < n; k++) {
 			if (GROW(src->blocks, src->cap_blocks, src->n_blocks + 1) < 0)
@@ -950,6 +971,10 @@ rib_src_read(struct store *s, const char *node, bool alloc, int *ret_err)
 			src->n_blocks++;
 		}
 		free(ib);
+	}
+	if (alloc_err < 0) {
+		src->have_alloc = false;
+		*ret_err = alloc_err;
 	}
 	return src;
 }
@@ -1189,9 +1214,9 @@ rib_timers(struct rib *r, uint64_t now)
 
 			if (r->blocks[i].prov && !prov_live(&r->blocks[i], now))
 				log_warnx("local RIB: block %s not confirmed by the store in "
-					  "%d s: no aggregate for it",
+					  "%d min: no aggregate for it",
 					  prefix_fmt(&r->blocks[i].cidr, buf, sizeof(buf)),
-					  RIB_PROV_MS / 1000);
+					  RIB_PROV_MS / 60000);
 		}
 		if (!rib_resource(r, prov_live, NULL, now))
 			r->prov_due = now + 1000;	/* out of memory: later */

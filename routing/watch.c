@@ -349,6 +349,16 @@ reader_main(void *arg)
 			src = rib_src_read(d->store, w->node, take & WATCH_POOLS, &r);
 			if (src != NULL)
 				post(w, src, NULL, false, 0, NULL);
+			if (src != NULL && r < 0) {
+				/* networks and blocks read, the allocations not:
+				 * those again at their own pace, not in a second */
+				log_debug("store: pool usage not read (%s); again in %d s",
+					  strerror(-r), WATCH_POOLS_MIN_MS / 1000);
+				pthread_mutex_lock(&w->mu);
+				w->want |= WATCH_POOLS;
+				pthread_mutex_unlock(&w->mu);
+				r = 0;
+			}
 		}
 		if (r == 0 && (take & WATCH_CONF))
 			r = read_conf(w, take);

@@ -411,7 +411,7 @@ test_async_notice_block(void **state)
 	assert_int_equal(changes_n(), 1);
 	read_with("10.0.0.128/26", ld_now_ms() + 2);
 	/* confirmed: no expiry any more */
-	assert_int_equal(rib_timers(d.rib, ld_now_ms() + 31000), 0);
+	assert_int_equal(rib_timers(d.rib, ld_now_ms() + 601000), 0);
 	assert_int_equal(changes_n(), 1);
 	rib_kernel_del(d.rib, &a);
 	rib_kernel_del(d.rib, &b);
@@ -473,7 +473,7 @@ test_async_fresh_read_no_block(void **state)
 }
 
 /* No read at all: the /32 after the hold (<= 200 ms), and a provisional
- * block the store never confirms goes after RIB_PROV_MS; one the store
+ * block the store never confirms goes after RIB_PROV_MS (10 min); one the store
  * denies goes at once. */
 static void
 test_async_deadlines_and_denial(void **state)
@@ -494,7 +494,7 @@ test_async_deadlines_and_denial(void **state)
 	assert_int_equal(rib_kernel_add(d.rib, &c, 3, 1), 0);
 	assert_int_equal(changes_n(), 2);
 	expect(1, "10.0.0.128/26", false, true);
-	(void)rib_timers(d.rib, ld_now_ms() + 31000);	/* never confirmed */
+	(void)rib_timers(d.rib, ld_now_ms() + 601000);	/* never confirmed */
 	assert_int_equal(changes_n(), 4);
 	expect(2, "10.0.0.130/32", false, false);
 	expect(3, "10.0.0.128/26", true, false);
