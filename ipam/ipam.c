@@ -657,7 +657,9 @@ existing_load(struct alloc_ctx *c, struct ipam_index *x, bool *ret_intact,
 			x->addrs[j++] = x->addrs[i];
 		} else if (ipam_rec_broken(r)) {
 			/* listed in our owner record, its own record damaged:
-			 * ours (every writer holds the lock); mend it */
+			 * ours (an address is only ever written by the txn that
+			 * found it absent, and this owner's ADDs and DELs hold
+			 * this host's lock); mend it */
 			c->repair[c->n_repair++] = x->addrs[i];
 			x->addrs[j++] = x->addrs[i];
 		} else if (r < 0 && r != -ENOENT) {

@@ -13,8 +13,10 @@
  *   hints/<net>/<node>            {"v4","v6"}, blank-padded: last address
  *                                  this node handed out (round-robin start)
  * An ADD writes the owner record once, as one file hard-linked under the
- * allocation key of each new address and under the owner key
- * (store_create_many): one file creation instead of one per key.  A later
+ * allocation key of each new address and under the owner key (the puts of
+ * one val in its store_txn, each expected absent): one file creation
+ * instead of one per key.  Who writes what without the network lock:
+ * ipam.c's header.  A later
  * put or delete of one key leaves the other links alone, so a record under
  * an alloc key may list addresses its owner no longer holds; its "addrs"
  * are never read there.

@@ -17,9 +17,9 @@
 #include "ipam_private.h"
 
 /* 1 when a is still allocated to (cid, ifname), its record in *ret; 2 when
- * its record is damaged (the caller's owner record lists a, and every
- * writer of the key held the network lock: it is the owner's); 0 when it
- * is free or someone else's. */
+ * its record is damaged (the caller's owner record lists a, and a key is
+ * only written by the txn that found it absent: it is the owner's); 0 when
+ * it is free or someone else's. */
 static int
 held_by(struct store *s, const char *net, const struct ipaddr *a, const char *cid,
 	const char *ifname, struct ipam_record *ret)
