@@ -11,8 +11,11 @@
  *   - the chooser takes the largest free aligned sub-prefix, from the block
  *     with most free space (ties: the lower block), the highest such
  *     sub-prefix in it (the owner hands out from the start of its block);
- *     no longer than IPAM_SPLIT_MAX_ADDRS addresses, no shorter than
- *     ipam_split_min_len();
+ *     no more than IPAM_SPLIT_MAX_ADDRS addresses (so that the claim's
+ *     compares fit one txn; a block of more than 256 addresses therefore
+ *     never splits and its pool borrows single addresses as before —
+ *     comparing in chunks would not be one atomic claim), no fewer than
+ *     ipam_split_min_len() gives;
  *   - the claim is one store_txn(): absent are the sub-prefix's block key,
  *     every other nested key overlapping it (longer or shorter) and every
  *     allocation key inside it; then its block key is put.  So a concurrent

@@ -130,11 +130,15 @@ test_choose(void **state)
 	assert_int_equal(ipam_split_choose(b6, 1, u6, 1, &sn, "C", 122, &got), 0);
 	assert_string_equal(pf(&got), "fd00::20/123");
 	assert_int_equal(ipam_split_min_len(122, AF_INET6), 125);
-	/* big blocks: never more than 32 addresses in one nested block */
+	/* never more than 32 addresses in one nested block: a /24 block
+	 * splits into /27 .. /27 only, a /116 not at all (borrows) */
 	assert_int_equal(prefix_parse("fd00::/112", 0, &sn), 0);
 	struct ipam_block b7[] = { blk("fd00::/116", "A") };
-	assert_int_equal(ipam_split_choose(b7, 1, u6, 1, &sn, "C", 116, &got), 0);
-	assert_string_equal(pf(&got), "fd00::fe0/119");
+	assert_int_equal(ipam_split_choose(b7, 1, u6, 1, &sn, "C", 116, &got), -ENOSPC);
+	assert_int_equal(prefix_parse("10.0.0.0/16", 0, &sn), 0);
+	struct ipam_block b8[] = { blk("10.0.0.0/24", "A") };
+	assert_int_equal(ipam_split_choose(b8, 1, used, 1, &sn, "C", 24, &got), 0);
+	assert_string_equal(pf(&got), "10.0.0.224/27");
 }
 
 static void
