@@ -114,9 +114,9 @@ add_pod() {	# add_pod HOST TAG
 add_pod A a1
 add_pod B b1
 FAILS=0
+for i in $(seq 1 40); do [ -n "$(ipam_add D fill-d$i)" ] || FAILS=$((FAILS + 1)); done
 for i in $(seq 1 63); do [ -n "$(ipam_add B fill-b$i)" ] || FAILS=$((FAILS + 1)); done
 for i in $(seq 1 29); do [ -n "$(ipam_add B fill-b2$i)" ] || FAILS=$((FAILS + 1)); done
-for i in $(seq 1 40); do [ -n "$(ipam_add D fill-d$i)" ] || FAILS=$((FAILS + 1)); done
 assert_eq "filling allocations all succeeded" 0 "$FAILS"
 diag "a1 ${ADDR[a1]} b1 ${ADDR[b1]}; blocks: $(blocks_json | jq -r '[.blocks[] | "\(.cidr)=\(.node)"] | join(" ")')"
 assert_eq "hostA holds $NET.0/26" "$NET.0/26" "$(node_blocks hostA)"
@@ -165,13 +165,15 @@ diag "hostA's blocks now: $(node_blocks hostA)"
 CONC=$T_TMP/conc
 mkdir -p "$CONC"
 cni_conf_ipam
+PIDS=()
 for i in $(seq 1 20); do
 	for l in A C; do
 		( T_CONF=${CONF[$l]} cni_call "$CONC/$l.$i" "$BIN/leafnet-ipam" "${HOSTNS[$l]}" ADD \
 			"conc-$l-$i" "$(nspath "$DUMMY")" eth0 ) &
+		PIDS+=($!)
 	done
 done
-wait
+wait "${PIDS[@]}"	# not a bare wait: the leafnetds are children too
 NOK=0
 : >"$CONC/addrs"
 for f in "$CONC"/*.rc; do
