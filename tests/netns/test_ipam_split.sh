@@ -116,7 +116,7 @@ add_pod B b1
 FAILS=0
 for i in $(seq 1 40); do [ -n "$(ipam_add D fill-d$i)" ] || FAILS=$((FAILS + 1)); done
 for i in $(seq 1 63); do [ -n "$(ipam_add B fill-b$i)" ] || FAILS=$((FAILS + 1)); done
-for i in $(seq 1 29); do [ -n "$(ipam_add B fill-b2$i)" ] || FAILS=$((FAILS + 1)); done
+for i in $(seq 1 29); do [ -n "$(ipam_add B fill-bb$i)" ] || FAILS=$((FAILS + 1)); done
 assert_eq "filling allocations all succeeded" 0 "$FAILS"
 diag "a1 ${ADDR[a1]} b1 ${ADDR[b1]}; blocks: $(blocks_json | jq -r '[.blocks[] | "\(.cidr)=\(.node)"] | join(" ")')"
 assert_eq "hostA holds $NET.0/26" "$NET.0/26" "$(node_blocks hostA)"
