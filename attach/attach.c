@@ -283,8 +283,11 @@ attach_addresses(struct attach_ctx *c)
 	if (n == 0)
 		return lf_err_set(c->reterr, LF_E_POOL_EXHAUSTED, -ENOSPC,
 				  "network %s gave no address", req->network);
-	for (size_t i = 0; i < n && i < ATTACH_MAX_IPS; i++)
+	for (size_t i = 0; i < n && i < ATTACH_MAX_IPS; i++) {
 		attach_ip_set(&c->ips[i], &got[i].addr, &got[i].subnet, &got[i].gateway);
+		c->ips[i].block = got[i].block;
+		c->ips[i].borrowed = got[i].borrowed;
+	}
 	c->n_ips = n;
 	return 0;
 }
@@ -920,7 +923,9 @@ attach_workload(struct store *s, const struct attach_req *req,
 	memcpy(ret->routes, c.routes, sizeof(ret->routes));
 	/* leafnetd's fast path; its route monitor sees the routes anyway */
 	for (size_t i = 0; i < c.n_ips; i++)
-		(void)ctl_notify(req->ctl_socket, "add", &c.ips[i].addr);
+		(void)ctl_notify(req->ctl_socket, "add", &c.ips[i].addr,
+				 c.ips[i].block.addr.family ? &c.ips[i].block : NULL,
+				 c.ips[i].borrowed);
 	r = 0;
 	goto out_close_cont;
 

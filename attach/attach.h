@@ -67,6 +67,8 @@ struct attach_ip {
 	struct prefix addr;		/* as configured on the workload: /32, /128 */
 	struct prefix subnet;		/* the pool it came from (informational) */
 	struct ipaddr gateway;		/* workload's default gateway */
+	struct prefix block;		/* leafnet IPAM: its block (family 0 if not) */
+	bool borrowed;			/* ... another node's (leafnetd's notice) */
 };
 
 struct attach_req {

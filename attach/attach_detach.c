@@ -288,7 +288,7 @@ detach_workload(struct store *s, const struct detach_req *req, struct lf_err *re
 		struct prefix p;
 
 		prefix_from_addr(&held[i].addr, &p);
-		(void)ctl_notify(req->ctl_socket, "del", &p);
+		(void)ctl_notify(req->ctl_socket, "del", &p, NULL, false);
 	}
 	/* Hand the deletion to the caller only when all else went well: an
 	 * error return carries no ifindex, so then it happens here. */

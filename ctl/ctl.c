@@ -188,10 +188,15 @@ ctl_send_oneway(const char *sockpath, const struct ctl_req *req)
 }
 
 int
-ctl_notify(const char *sockpath, const char *op, const struct prefix *p)
+ctl_notify(const char *sockpath, const char *op, const struct prefix *p,
+	   const struct prefix *block, bool borrowed)
 {
 	struct ctl_req req = { .cmd = CTL_CMD_NOTIFY, .add = strcmp(op, "add") == 0,
-			       .prefix = *p };
+			       .prefix = *p, .has_block = block != NULL,
+			       .borrowed = borrowed };
+
+	if (block != NULL)
+		req.block = *block;
 
 	return ctl_send_oneway(sockpath, &req);
 }

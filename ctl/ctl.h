@@ -19,7 +19,11 @@ int ctl_request(const char *sockpath, const char *request_json,
  * monitor.  Best effort: never blocks (nonblocking connect and send, no
  * answer awaited), does nothing when sockpath is empty or leafnetd is not
  * running.  Returns 0 when the notice was handed over, else -errno. */
-int ctl_notify(const char *sockpath, const char *op, const struct prefix *p);
+int ctl_notify(const char *sockpath, const char *op, const struct prefix *p,
+	       const struct prefix *block, bool borrowed);
+/* block (NULL: unknown) is the IPAM block p's address came from and
+ * borrowed whether it is another node's: leafnetd's RIB then knows a block
+ * this node just claimed before its store read says so (ctl_proto.h). */
 
 /* Report one finished plugin operation to leafnetd's metrics (the "op"
  * request of ctl_proto.h): plugin "cni" | "cni-ipam" | "docker", verb as

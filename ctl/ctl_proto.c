@@ -41,6 +41,21 @@ notify_parse(const cJSON *o, struct ctl_req *r, struct lf_err *reterr)
 	if (prefix_parse(pfx, PREFIX_F_NO_LEN, &r->prefix) < 0)
 		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
 				  "prefix: \"%s\" is not a prefix like 10.0.0.5/32", pfx);
+	ret = json_get_str(o, "block", pfx, sizeof(pfx), false, NULL, reterr);
+	if (ret == -ENOENT)
+		return 0;		/* an older plugin: leafnetd reads the store */
+	if (ret < 0)
+		return ret;
+	if (prefix_parse(pfx, 0, &r->block) < 0 ||
+	    r->block.addr.family != r->prefix.addr.family ||
+	    !prefix_contains_prefix(&r->block, &r->prefix))
+		return lf_err_set(reterr, LF_E_INVALID, -EINVAL,
+				  "block: \"%s\" is not a prefix holding the notice's prefix",
+				  pfx);
+	if ((ret = json_get_bool(o, "borrowed", &r->borrowed, false, NULL, reterr)) < 0 &&
+	    ret != -ENOENT)
+		return ret;
+	r->has_block = true;
 	return 0;
 }
 
@@ -143,6 +158,10 @@ ctl_req_format(const struct ctl_req *r)
 	if (r->cmd == CTL_CMD_NOTIFY &&
 	    (!cJSON_AddStringToObject(o, "op", r->add ? "add" : "del") ||
 	     !json_add_prefix(o, "prefix", &r->prefix)))
+		goto out;
+	if (r->cmd == CTL_CMD_NOTIFY && r->has_block &&
+	    (!json_add_prefix(o, "block", &r->block) ||
+	     !cJSON_AddBoolToObject(o, "borrowed", r->borrowed)))
 		goto out;
 	if (r->cmd == CTL_CMD_OP &&
 	    (!cJSON_AddStringToObject(o, "plugin", r->plugin) ||

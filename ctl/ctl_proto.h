@@ -3,7 +3,12 @@
  * so both sides speak one definition.  One JSON object per line:
  *
  *   {"cmd":"status"}   {"cmd":"routes"}   {"cmd":"reload"}
- *   {"cmd":"notify","op":"add"|"del","prefix":"10.0.0.5/32"}
+ *   {"cmd":"notify","op":"add"|"del","prefix":"10.0.0.5/32"
+ *    [,"block":"10.0.0.0/26","borrowed":false]}
+ *       (the block: on "add", the block the attach core allocated the
+ *        address in, and whether that block is another node's, so
+ *        leafnetd's RIB aggregates a block it claimed a moment ago at once;
+ *        optional, leafnetd reads the store when it is missing)
  *   {"cmd":"op","plugin":"cni","verb":"ADD","result":"ok","ms":2.3}
  *       (a plugin reports one finished operation, for leafnetd's metrics;
  *        plugin "cni" | "cni-ipam" | "docker", verb [A-Za-z0-9_.-]{1,47},
@@ -35,6 +40,9 @@ struct ctl_req {
 	enum ctl_cmd cmd;
 	bool add;			/* notify: "add" (else "del") */
 	struct prefix prefix;		/* notify */
+	bool has_block;			/* notify: block and borrowed given */
+	struct prefix block;
+	bool borrowed;
 	char plugin[16];		/* op: "cni", "cni-ipam", "docker" */
 	char verb[CTL_OP_VERB_MAX];	/* op: "ADD", "NetworkDriver.Join", ... */
 	bool ok;			/* op: result "ok" (else "error") */

@@ -115,6 +115,10 @@ int ipam_lookup(struct store *s, const char *network, const char *container_id,
 int ipam_list(struct store *s, const char *network, struct ipam_record **ret, size_t *ret_n);
 /* Blocks of network; *ret malloc'd. */
 int ipam_blocks(struct store *s, const char *network, struct ipam_block **ret, size_t *ret_n);
+/* The same without reading the allocations (n_used stays 0): the claims
+ * alone, for leafnetd's aggregates (one listing of blocks/, none of alloc/). */
+int ipam_block_claims(struct store *s, const char *network, struct ipam_block **ret,
+		      size_t *ret_n);
 
 /* Pool usage of one network, for `netctl ipam show` (and metrics).
  * Sizes count usable addresses (never the subnet's network address, IPv4

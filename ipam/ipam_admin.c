@@ -150,6 +150,15 @@ ipam_blocks(struct store *s, const char *network, struct ipam_block **ret, size_
 	return 0;
 }
 
+int
+ipam_block_claims(struct store *s, const char *network, struct ipam_block **ret,
+		  size_t *ret_n)
+{
+	if (!network || !network_name_valid(network))
+		return -EINVAL;
+	return ipam_blocks_load(s, network, ret, ret_n);
+}
+
 /* ---- usage ------------------------------------------------------------ */
 
 static uint64_t

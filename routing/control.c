@@ -3,6 +3,7 @@
  * Protocol: one JSON object per line each way (requests: ctl/ctl_proto.h).
  *   {"cmd":"status"}  -> {"running":true,"node":..,"as":..,"router_id":..,
  *                         "routes":N,"advertised":N,"resyncs":N,
+ *                         "store_reads":{"sources":N,"allocations":N},
  *                         "graceful_restart":{"restarting","kept_routes",
  *                         "deferral_left_ms","stale_learned"},"peers":[{..,
  *                         "flaps","graceful_restart":{"capable",
@@ -11,10 +12,12 @@
  *   {"cmd":"reload"}  -> {"ok":true,"revision":N} | {"error":".."}
  *   {"cmd":"routes"}  -> {"local":[{"prefix","network","kernel","advertised",
  *                         "aggregate","communities"}],"learned":[{"prefix","nexthops"}]}
- *   {"cmd":"notify","op":"add"|"del","prefix":"10.0.0.5/32"}
+ *   {"cmd":"notify","op":"add"|"del","prefix":"10.0.0.5/32"[,"block":..,
+ *    "borrowed":bool]}
  *                     -> {"ok":true,"present":bool}   (the plugins' fast path:
  *                        a targeted look at the kernel route; idempotent with
- *                        the route monitor)
+ *                        the route monitor; the block tells the RIB of a block
+ *                        claimed a moment ago, rib_note_block())
  *   {"cmd":"op","plugin":"cni","verb":"ADD","result":"ok","ms":2.3}
  *                     -> no answer (a plugin's report for the metrics; the
  *                        plugin has hung up already)
@@ -134,6 +137,16 @@ ctl_status(struct ld *d)
 	cJSON_AddNumberToObject(o, "routes", (double)rib_count(d->rib));
 	cJSON_AddNumberToObject(o, "advertised", (double)rib_exported(d->rib));
 	cJSON_AddNumberToObject(o, "resyncs", (double)kroute_resyncs(d));
+	{
+		cJSON *sr = cJSON_AddObjectToObject(o, "store_reads");
+		uint64_t reads, alloc;
+
+		rib_store_reads(&reads, &alloc);
+		if (sr != NULL) {	/* networks + blocks; of them with allocations */
+			cJSON_AddNumberToObject(sr, "sources", (double)reads);
+			cJSON_AddNumberToObject(sr, "allocations", (double)alloc);
+		}
+	}
 	{
 		cJSON *gr = cJSON_AddObjectToObject(o, "graceful_restart");
 		uint64_t kept, left;
@@ -267,6 +280,11 @@ ctl_notify(struct ld *d, struct ctl_client *c, const struct ctl_req *req)
 	cJSON *o;
 	int r;
 
+	/* the block first: the route, found in the kernel next, is then
+	 * placed in it at once (rib.c: a block this node just claimed), or,
+	 * borrowed, goes out as is without the RIB's wait for the store */
+	if (req->add && req->has_block)
+		rib_note_block(d->rib, &req->prefix, &req->block, req->borrowed);
 	/* whatever op says, the kernel decides */
 	r = kroute_check(d, &req->prefix);
 	if (r < 0) {
@@ -275,6 +293,8 @@ ctl_notify(struct ld *d, struct ctl_client *c, const struct ctl_req *req)
 		ctl_error(c, msg);
 		return;
 	}
+	/* this node's allocations changed: the pool usage (watch.c) */
+	watch_want(d, WATCH_POOLS);
 	o = cJSON_CreateObject();
 	if (o) {
 		cJSON_AddBoolToObject(o, "ok", true);

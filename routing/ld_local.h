@@ -137,12 +137,24 @@ void rib_set_async(struct rib *r, bool on);
  * table someone flushed (daemon.c, every LD_NAT_CHECK_MS). */
 void rib_nat_recheck(struct rib *r);
 bool rib_take_want(struct rib *r);
-/* A store read for the RIB: networks, blocks, pool usage.  Thread-safe
- * (touches no RIB): the store worker calls it; NULL and *ret_err on
- * failure.  rib_src_apply() takes it over on the loop (and re-syncs the
- * outbound NAT table with the networks). */
+/* This node's attach core allocated addr (a /32, /128) in block, another
+ * node's when borrowed (the control "notify"): a block of ours the RIB
+ * does not know yet aggregates at once, until a store read confirms or
+ * denies it; a borrowed address is advertised as is without waiting for
+ * a read.  Call it before the route is looked up. */
+void rib_note_block(struct rib *r, const struct prefix *addr, const struct prefix *block,
+		    bool borrowed);
+/* A store read for the RIB: networks, blocks, and with alloc the pool
+ * usage (the allocations; without, the pools keep the last counts read).
+ * Thread-safe (touches no RIB): the store worker calls it; NULL and
+ * *ret_err on failure (networks or a network's blocks unreadable); when
+ * only the allocations failed, the sources without them and *ret_err.
+ * rib_src_apply() takes it over on the loop (and re-syncs the outbound
+ * NAT table with the networks). */
 struct rib_src;
-struct rib_src *rib_src_read(struct store *s, const char *node, int *ret_err);
+struct rib_src *rib_src_read(struct store *s, const char *node, bool alloc, int *ret_err);
+/* Reads rib_src_read() made so far, and how many read allocations. */
+void rib_store_reads(uint64_t *ret_reads, uint64_t *ret_alloc);
 void rib_src_apply(struct rib *r, struct rib_src *src);
 void rib_src_free(struct rib_src *src);			/* NULL-safe */
 
@@ -180,6 +192,11 @@ struct network;
 struct ipam_block;
 void rib_set_sources(struct rib *r, const struct network *nets, size_t n_nets,
 		     const struct ipam_block *blocks, size_t n_blocks, const char *node);
+/* ... or as the store worker would hand them over (rib_src_apply()), as
+ * if read from a store read begun at started (ld_now_ms()); no pools. */
+struct rib_src *rib_src_make(const struct network *nets, size_t n_nets,
+			     const struct ipam_block *blocks, size_t n_blocks,
+			     const char *node, uint64_t started);
 
 /* kroute.c */
 int  kroute_open(struct ld *d);

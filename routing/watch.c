@@ -4,12 +4,12 @@
  * Two threads (front ends may have them: ARCHITECTURE.md), both on
  * d->store, which the loop no longer touches once they run:
  *
- *   watcher  store_watch() on networks/, blocks/, alloc/ and bgp/ (etcd:
- *            one /v3/watch stream; file: inotify).  Each change marks
- *            what has to be read again (WATCH_NETS, _POOLS, _CONF) and
- *            wakes the reader; READY (the first, and every one after the
- *            watch was lost and came back) marks everything.  A lost watch
- *            is set up again after 1, 2, 4, 5, 5 ... s.
+ *   watcher  store_watch() on networks/, blocks/ and bgp/ (etcd: one
+ *            /v3/watch stream; file: inotify).  Each change marks what
+ *            has to be read again (WATCH_NETS, _CONF) and wakes the
+ *            reader; READY (the first, and every one after the watch was
+ *            lost and came back) marks everything.  A lost watch is set
+ *            up again after 1, 2, 4, 5, 5 ... s.
  *   reader   waits for marks, reads (rib_src_read(), ld_conf_build()) and
  *            hands the results to the loop: a mutex-guarded mailbox and
  *            an eventfd the loop polls (watch_cb()).  It is the only thread
@@ -30,6 +30,26 @@
  * RIB asks (a route it cannot place: rib_take_want()), allocations (pool
  * usage for the metrics only) at most every WATCH_POOLS_MIN_MS.  A failed
  * read is retried after WATCH_RETRY_MS.
+ *
+ * Allocations are not watched (issue 11: an idle cluster costs etcd ~0).
+ * alloc/ changes with every ADD and DEL on every host, and watching it
+ * made every leafnetd of a cluster re-read every network's alloc/ tree
+ * after every pod ADD anywhere (cluster_bench: 40-967 etcd Range requests
+ * per ADD at 10-50 nodes), all for one figure, the pool usage the metrics
+ * show.  That figure is now read (rib_src_read() with alloc):
+ *   - when this node's own attach core tells leafnetd of an ADD or DEL
+ *     (the control socket's "notify": control.c marks WATCH_POOLS), at
+ *     most every WATCH_POOLS_MIN_MS, and once more after the last one, so
+ *     this node's pods always show within WATCH_POOLS_MIN_MS;
+ *   - at start, when the watch comes back (READY), on the safety re-read
+ *     and while polling.
+ * Other hosts' ADDs show when one of those comes (at worst the safety
+ * re-read, WATCH_SAFETY_MS).  Deriving the count instead (+1/-1 per
+ * notify) was not chosen: a notify is a hint (a repeated ADD, a DEL of
+ * nothing, a lost datagram all look alike), so the count would drift and
+ * need the same read to be corrected; a read per WATCH_POOLS_MIN_MS of
+ * this node's own activity is cheap and exact.  A networks/blocks read
+ * lists blocks/ only (ipam_block_claims()), never alloc/.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,6 +88,7 @@ struct watch {
 	bool stopping;
 	unsigned want;			/* WATCH_* to read */
 	bool watching;			/* a watch is up (READY seen, not lost) */
+	bool had_ready;			/* a READY came (watcher thread only) */
 	bool lost_logged;
 	uint64_t conf_rev, bad_rev;	/* last built / refused bgp/revision */
 	uint64_t nets_last, pools_last, safety_due, poll_due, retry_due;
@@ -117,11 +138,11 @@ watch_event(const struct store_event *ev, void *arg)
 	unsigned what = 0;
 
 	if (ev->type == STORE_EV_READY) {
-		what = WATCH_NETS | WATCH_POOLS | WATCH_CONF;
+		/* the first: ld_start() read the pool usage a moment ago */
+		what = WATCH_NETS | WATCH_CONF | (w->had_ready ? WATCH_POOLS : 0);
+		w->had_ready = true;
 	} else if (strncmp(ev->key, "bgp", 3) == 0) {
 		what = WATCH_CONF;
-	} else if (strncmp(ev->key, "alloc", 5) == 0) {
-		what = WATCH_POOLS;
 	} else {
 		what = WATCH_NETS;		/* networks/, blocks/ */
 	}
@@ -157,7 +178,7 @@ watch_sleep(struct watch *w, uint64_t ms)
 static void *
 watcher_main(void *arg)
 {
-	static const char *const dirs[] = { "networks", "blocks", "alloc", "bgp" };
+	static const char *const dirs[] = { "networks", "blocks", "bgp" };
 	struct watch *w = arg;
 	struct store_watch sw = {
 		.dirs = dirs, .n_dirs = sizeof(dirs) / sizeof(dirs[0]),
@@ -294,17 +315,23 @@ reader_main(void *arg)
 		if (w->retry_due && now < w->retry_due) {
 			due = w->retry_due;
 		} else {
+			bool nets, pools;
+
 			w->retry_due = 0;
 			if (w->want & (WATCH_CONF | WATCH_REPLY))
 				take |= w->want & (WATCH_CONF | WATCH_FORCE | WATCH_REPLY);
-			if ((w->want & WATCH_URGENT) ||
-			    ((w->want & WATCH_NETS) && now >= w->nets_last + WATCH_NETS_MIN_MS) ||
-			    ((w->want & WATCH_POOLS) && now >= w->pools_last + WATCH_POOLS_MIN_MS))
-				take |= w->want & (WATCH_NETS | WATCH_POOLS | WATCH_URGENT);
-			else if (w->want & WATCH_NETS)
+			nets = (w->want & WATCH_URGENT) ||
+			       ((w->want & WATCH_NETS) && now >= w->nets_last + WATCH_NETS_MIN_MS);
+			pools = (w->want & WATCH_POOLS) && now >= w->pools_last + WATCH_POOLS_MIN_MS;
+			/* a pools read reads networks and blocks too */
+			if (nets || pools)
+				take |= w->want & (WATCH_NETS | WATCH_URGENT);
+			if (pools)
+				take |= WATCH_POOLS;
+			if (!nets && !pools && (w->want & WATCH_NETS))
 				due = w->nets_last + WATCH_NETS_MIN_MS;
-			else if (w->want & WATCH_POOLS)
-				due = w->pools_last + WATCH_POOLS_MIN_MS;
+			if (!pools && (w->want & WATCH_POOLS))
+				due = min_due(due, w->pools_last + WATCH_POOLS_MIN_MS);
 		}
 		if (take == 0) {
 			due = min_due(due, w->watching ? w->safety_due : w->poll_due);
@@ -313,13 +340,25 @@ reader_main(void *arg)
 		}
 		w->want &= ~take;
 		if (take & (WATCH_NETS | WATCH_POOLS | WATCH_URGENT))
-			w->nets_last = w->pools_last = now;
+			w->nets_last = now;
+		if (take & WATCH_POOLS)
+			w->pools_last = now;
 		pthread_mutex_unlock(&w->mu);
 
 		if (take & (WATCH_NETS | WATCH_POOLS | WATCH_URGENT)) {
-			src = rib_src_read(d->store, w->node, &r);
+			src = rib_src_read(d->store, w->node, take & WATCH_POOLS, &r);
 			if (src != NULL)
 				post(w, src, NULL, false, 0, NULL);
+			if (src != NULL && r < 0) {
+				/* networks and blocks read, the allocations not:
+				 * those again at their own pace, not in a second */
+				log_debug("store: pool usage not read (%s); again in %d s",
+					  strerror(-r), WATCH_POOLS_MIN_MS / 1000);
+				pthread_mutex_lock(&w->mu);
+				w->want |= WATCH_POOLS;
+				pthread_mutex_unlock(&w->mu);
+				r = 0;
+			}
 		}
 		if (r == 0 && (take & WATCH_CONF))
 			r = read_conf(w, take);

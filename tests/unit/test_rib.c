@@ -354,6 +354,182 @@ test_scale_100k(void **state)
 	assert_true(secs(&t0, &t1) < 1.0);
 }
 
+/* ---- with the store worker (rib_set_async): new blocks, notices ---------- */
+
+/* The RIB as leafnetd runs it: the store worker's reads, handed over. */
+static int
+setup_async(void **state)
+{
+	(void)state;
+	setup(state);
+	rib_free(d.rib);
+	d.rib = rib_new(&d);
+	assert_non_null(d.rib);
+	rib_set_async(d.rib, true);
+	rib_src_apply(d.rib, rib_src_make(nets, 2, blocks, 2, "n1", ld_now_ms()));
+	(void)rib_take_want(d.rib);
+	reset();
+	return 0;
+}
+
+/* blocks[] and one more of n1's */
+static void
+read_with(const char *cidr, uint64_t started)
+{
+	struct ipam_block more[3];
+
+	memcpy(more, blocks, sizeof(blocks));
+	memset(&more[2], 0, sizeof(more[2]));
+	if (cidr != NULL) {
+		more[2].cidr = P(cidr);
+		snprintf(more[2].node, sizeof(more[2].node), "n1");
+	}
+	rib_src_apply(d.rib, rib_src_make(nets, 2, more, cidr ? 3 : 2, "n1", started));
+}
+
+/* The notice names a block of ours the RIB does not know: the first route
+ * goes out as the aggregate, never as a /32, through a stale read (begun
+ * before the notice) and the confirming one. */
+static void
+test_async_notice_block(void **state)
+{
+	struct prefix a = P("10.0.0.130/32"), b = P("10.0.0.131/32");
+	struct prefix blk = P("10.0.0.128/26");
+	uint64_t before = ld_now_ms() - 1;
+
+	(void)state;
+	rib_note_block(d.rib, &a, &blk, false);
+	assert_int_equal(changes_n(), 0);	/* no route in it yet */
+	assert_int_equal(rib_kernel_add(d.rib, &a, 3, 1), 0);
+	assert_int_equal(changes_n(), 1);
+	expect(0, "10.0.0.128/26", false, true);
+	rib_note_block(d.rib, &b, &blk, false);	/* known now: nothing */
+	assert_int_equal(rib_kernel_add(d.rib, &b, 3, 1), 0);
+	read_with(NULL, before);		/* began before the claim */
+	assert_int_equal(changes_n(), 1);
+	read_with("10.0.0.128/26", ld_now_ms() + 1);	/* confirms it */
+	assert_int_equal(changes_n(), 1);
+	read_with("10.0.0.128/26", ld_now_ms() + 2);
+	/* confirmed: no expiry any more */
+	assert_int_equal(rib_timers(d.rib, ld_now_ms() + 601000), 0);
+	assert_int_equal(changes_n(), 1);
+	rib_kernel_del(d.rib, &a);
+	rib_kernel_del(d.rib, &b);
+	assert_int_equal(changes_n(), 2);
+	expect(1, "10.0.0.128/26", true, false);
+	assert_int_equal(rib_exported(d.rib), 0);
+}
+
+/* The route comes first (the route monitor), the notice after it. */
+static void
+test_async_route_then_notice(void **state)
+{
+	struct prefix a = P("10.0.0.140/32"), blk = P("10.0.0.128/26");
+
+	(void)state;
+	assert_int_equal(rib_kernel_add(d.rib, &a, 3, 1), 0);
+	assert_int_equal(changes_n(), 0);	/* held, a read asked for */
+	assert_true(rib_take_want(d.rib));
+	rib_note_block(d.rib, &a, &blk, false);
+	assert_int_equal(changes_n(), 1);
+	expect(0, "10.0.0.128/26", false, true);
+	/* the deadline finds nothing held */
+	(void)rib_timers(d.rib, ld_now_ms() + 1000);
+	assert_int_equal(changes_n(), 1);
+}
+
+/* A read begun before the route came does not name its new block (it was
+ * under way while the block was claimed): the route waits for the next
+ * read instead of going out as a /32. */
+static void
+test_async_stale_read(void **state)
+{
+	struct prefix a = P("10.0.0.200/32");
+	uint64_t before = ld_now_ms() - 1;
+
+	(void)state;
+	assert_int_equal(rib_kernel_add(d.rib, &a, 3, 1), 0);
+	assert_true(rib_take_want(d.rib));
+	read_with(NULL, before);
+	assert_int_equal(changes_n(), 0);	/* still held */
+	assert_true(rib_take_want(d.rib));	/* and another read asked for */
+	read_with("10.0.0.192/26", ld_now_ms() + 1);
+	assert_int_equal(changes_n(), 1);
+	expect(0, "10.0.0.192/26", false, true);
+}
+
+/* A read begun after the route came that names no block for it: the
+ * route is not ours to aggregate, out as a /32 at once. */
+static void
+test_async_fresh_read_no_block(void **state)
+{
+	struct prefix a = P("10.0.0.200/32");
+
+	(void)state;
+	assert_int_equal(rib_kernel_add(d.rib, &a, 3, 1), 0);
+	read_with(NULL, ld_now_ms() + 1);
+	assert_int_equal(changes_n(), 1);
+	expect(0, "10.0.0.200/32", false, false);
+}
+
+/* No read at all: the /32 after the hold (<= 200 ms), and a provisional
+ * block the store never confirms goes after RIB_PROV_MS (10 min); one the store
+ * denies goes at once. */
+static void
+test_async_deadlines_and_denial(void **state)
+{
+	struct prefix a = P("10.0.0.200/32"), c = P("10.0.0.130/32");
+	struct prefix blk = P("10.0.0.128/26");
+	uint64_t now = ld_now_ms(), due;
+
+	(void)state;
+	assert_int_equal(rib_kernel_add(d.rib, &a, 3, 1), 0);
+	due = rib_timers(d.rib, 0);
+	assert_true(due > 0 && due <= now + 200 + 5);
+	(void)rib_timers(d.rib, due);
+	assert_int_equal(changes_n(), 1);
+	expect(0, "10.0.0.200/32", false, false);
+
+	rib_note_block(d.rib, &c, &blk, false);
+	assert_int_equal(rib_kernel_add(d.rib, &c, 3, 1), 0);
+	assert_int_equal(changes_n(), 2);
+	expect(1, "10.0.0.128/26", false, true);
+	(void)rib_timers(d.rib, ld_now_ms() + 601000);	/* never confirmed */
+	assert_int_equal(changes_n(), 4);
+	expect(2, "10.0.0.130/32", false, false);
+	expect(3, "10.0.0.128/26", true, false);
+	rib_kernel_del(d.rib, &c);
+	reset();
+
+	rib_note_block(d.rib, &c, &blk, false);
+	assert_int_equal(rib_kernel_add(d.rib, &c, 3, 1), 0);
+	assert_int_equal(changes_n(), 1);
+	read_with(NULL, ld_now_ms() + 1);	/* the store says no */
+	assert_int_equal(changes_n(), 3);
+	expect(1, "10.0.0.130/32", false, false);
+	expect(2, "10.0.0.128/26", true, false);
+}
+
+/* A borrowed address goes out as a /32 at once, whichever comes first. */
+static void
+test_async_borrowed_notice(void **state)
+{
+	struct prefix a = P("10.0.0.70/32"), b = P("10.0.0.71/32");
+	struct prefix theirs = P("10.0.0.64/26");
+
+	(void)state;
+	rib_note_block(d.rib, &a, &theirs, true);
+	assert_int_equal(rib_kernel_add(d.rib, &a, 3, 1), 0);
+	assert_int_equal(changes_n(), 1);
+	expect(0, "10.0.0.70/32", false, false);
+	assert_int_equal(rib_kernel_add(d.rib, &b, 3, 1), 0);
+	assert_int_equal(changes_n(), 1);	/* held: no notice yet */
+	rib_note_block(d.rib, &b, &theirs, true);
+	assert_int_equal(changes_n(), 2);
+	expect(1, "10.0.0.71/32", false, false);
+	assert_int_equal(rib_timers(d.rib, 0), 0);	/* nothing held */
+}
+
 int
 main(void)
 {
@@ -367,6 +543,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_link_down_and_sweep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_link_lists_and_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scale_100k, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_notice_block, setup_async, teardown),
+		cmocka_unit_test_setup_teardown(test_async_route_then_notice, setup_async,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_async_stale_read, setup_async, teardown),
+		cmocka_unit_test_setup_teardown(test_async_fresh_read_no_block, setup_async,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_async_deadlines_and_denial, setup_async,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_async_borrowed_notice, setup_async,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
