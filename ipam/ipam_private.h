@@ -3,7 +3,9 @@
  *
  * Store layout (one network <net>):
  *   networks/<net>                network JSON (network.c)
- *   blocks/<net>/<cidr_>          {"node","cidr"}: a block claimed by node
+ *   blocks/<net>/<cidr_>          {"node","cidr"}: a block claimed by node;
+ *                                  also a nested block, inside another
+ *                                  node's block (ipam_split.c)
  *   owners/<net>/<hash>-<ifname>  {"container_id","ifname","handle","node",
  *                                  "created","addrs":[...]}: what one
  *                                  owner holds (the owner record)
