@@ -68,6 +68,8 @@ struct alloc_ctx {
 	bool used_loaded;
 	unsigned probes;
 	struct ipaddr hint[2];		/* [0] v4, [1] v6 */
+	struct prefix hb;		/* the hint's block as read, hb_lent its */
+	bool hb_known, hb_lent;		/* "lent" flag: see lent_away() */
 	bool hint_dirty;
 	struct ipaddr created[MAX_TOUCHED];	/* reserved by take() */
 	size_t n_created;
@@ -246,7 +248,9 @@ take(struct alloc_ctx *c, const struct ipaddr *a)
  * from b (ipam_split.c): taken for this node, whatever its allocations
  * say; 0 when not, -errno.  A nested block is never split again, so only
  * a top-level b is looked into: from the loaded blocks when the slow path
- * has them, else one store_get_many() of a's nested keys. */
+ * has them; on the hot path (the hint's block, just read) nothing when
+ * its record says nothing was lent, else one store_get_many() of a's
+ * nested keys. */
 static int
 lent_away(struct alloc_ctx *c, const struct network_subnet *sn, const struct prefix *b,
 	  const struct ipaddr *a)
@@ -262,6 +266,8 @@ lent_away(struct alloc_ctx *c, const struct network_subnet *sn, const struct pre
 		return bi >= 0 && c->blocks[bi].cidr.len > b->len &&
 		       strcmp(c->blocks[bi].node, c->req->node) != 0;
 	}
+	if (c->hb_known && !c->hb_lent && prefix_eq(b, &c->hb))
+		return 0;
 	r = ipam_nested_get(c->s, c->req->network, b, a, &nb);
 	if (r < 0)
 		return store_err_set(c->reterr, LF_E_IO, r, "reading the nested blocks of %s",
@@ -490,6 +496,9 @@ alloc_dynamic(struct alloc_ctx *c, const struct network_subnet *sn, struct ipadd
 		    prefix_offset(&hk.cidr, &c->hint[fi], &hoff) == 0) {
 			hb = hk.cidr;
 			have_hb = true;
+			c->hb = hk.cidr;
+			c->hb_lent = hk.lent;
+			c->hb_known = true;
 		}
 	}
 	if (have_hb) {

@@ -93,6 +93,8 @@ struct ipam_block {
 	struct prefix cidr;
 	char node[LEAFNET_NAME_MAX];
 	size_t n_used;
+	bool lent;			/* part of it is another node's nested
+					 * block ("lent": true in its record) */
 };
 
 /* Allocate (or return the existing) addresses for req->owner.  Errors:

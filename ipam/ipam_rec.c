@@ -401,6 +401,7 @@ block_read(struct store *s, const char *key, const struct prefix *cidr,
 		return r;
 	if (json_parse(text, &o, NULL) == 0) {
 		(void)json_get_str(o, "node", b.node, sizeof(b.node), false, NULL, NULL);
+		b.lent = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "lent"));
 		cJSON_Delete(o);
 	}
 	free(text);
@@ -605,8 +606,8 @@ ipam_block_get(struct store *s, const struct network *n, const struct ipaddr *a,
 	if (r < 0)
 		return -EINVAL;
 	r = block_read(s, key, &p, ret);
-	if (r < 0)
-		return r;
+	if (r < 0 || !ret->lent)
+		return r;	/* nothing nested in it: one read, as before */
 	r = ipam_nested_get(s, n->name, &p, a, ret);
 	return r < 0 ? r : 0;
 }

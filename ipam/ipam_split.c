@@ -18,14 +18,19 @@
  *     ipam_split_min_len() gives;
  *   - the claim is one store_txn(): absent are the sub-prefix's block key,
  *     every other nested key overlapping it (longer or shorter) and every
- *     allocation key inside it; then its block key is put.  So a concurrent
- *     split of an overlapping range, or an allocation inside the range by
+ *     allocation key inside it, and the parent block's record is the one
+ *     read; then its block key is put and the parent's record rewritten
+ *     with "lent": true (every other field kept).  So a concurrent split
+ *     of an overlapping range, or an allocation inside the range by
  *     anyone, makes exactly one of them win, with or without a network
- *     lock — provided the other side's commit also compares (for an
- *     allocation a in a top-level block B) the nested keys of a absent
- *     (ipam_nested_keys()).  Today every ADD holds the network lock, so
- *     the owner's exclusive create is enough; a lock-free ADD must put
- *     those keys in its commit txn.
+ *     lock — provided the other side's commit also compares either the
+ *     parent block's record version (the block CAS of issue 11: the split
+ *     changes it) or (for an allocation a in a top-level block B) the
+ *     nested keys of a absent (ipam_nested_keys()).  Today every ADD holds
+ *     the network lock, so the owner's exclusive create is enough.
+ *   - the "lent" flag keeps the hot path as cheap as before: the owner
+ *     reads its block's record anyway (ipam_block_get()) and looks for
+ *     nested blocks only in a block that has lent something.
  *   - a nested block stays with its claimer, like any block.
  */
 #include <errno.h>
@@ -213,7 +218,11 @@ ipam_split_claim(struct store *s, const char *net, const char *node,
 	unsigned min_len = ipam_split_min_len(block_len, sub->addr.family);
 	char (*keys)[IPAM_KEY_MAX] = NULL;
 	struct store_cmp *cmp = NULL;
-	struct store_op op;
+	struct store_op op[2];
+	struct store_kv pkv = { 0 };
+	struct prefix parent;
+	cJSON *po = NULL;
+	char *ptext = NULL;
 	uint64_t size = prefix_size(sub);
 	size_t n = 0, self = 0;
 	char *text = NULL;
@@ -228,9 +237,29 @@ ipam_split_claim(struct store *s, const char *net, const char *node,
 		r = -ENOMEM;
 		goto out;
 	}
-	/* the sub-prefix's own key (keys[self]) is the op's too */
-	if ((r = overlap_keys(net, sub, block_len, min_len, keys, MAXK, &n, &self)) < 0)
+	/* the parent's record, to compare and rewrite with "lent" */
+	parent = *sub;
+	parent.len = (uint8_t)block_len;
+	prefix_mask(&parent);
+	if ((r = ipam_key_block(keys[0], IPAM_KEY_MAX, net, &parent)) < 0)
 		goto out;
+	pkv.key = keys[0];
+	if ((r = store_get_many(s, &pkv, 1, reterr)) < 0)
+		goto out;
+	if (!pkv.val || json_parse(pkv.val, &po, NULL) < 0) {
+		r = -EAGAIN;	/* gone or unreadable: choose again */
+		goto out;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(po, "lent");
+	if (!cJSON_AddTrueToObject(po, "lent") || !(ptext = json_print(po))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* the sub-prefix's own key (keys[self]) is the op's too */
+	if ((r = overlap_keys(net, sub, block_len, min_len, keys + 1, MAXK - 1, &n, &self)) < 0)
+		goto out;
+	n++;
+	self++;
 	for (uint64_t off = 0; off < size; off++) {
 		struct ipaddr a;
 
@@ -245,7 +274,7 @@ ipam_split_claim(struct store *s, const char *net, const char *node,
 	}
 	for (size_t i = 0; i < n; i++) {
 		cmp[i].key = keys[i];
-		cmp[i].ver = "";
+		cmp[i].ver = i == 0 ? pkv.ver : "";
 	}
 	if (!(o = cJSON_CreateObject())) {
 		r = -ENOMEM;
@@ -258,11 +287,20 @@ ipam_split_claim(struct store *s, const char *net, const char *node,
 		r = -ENOMEM;
 		goto out;
 	}
-	op.key = keys[self];
-	op.val = text;
-	/* durable, like every block claim (flags 0) */
-	r = store_txn(s, cmp, n, &op, 1, 0, NULL, reterr);
+	op[0].key = keys[0];
+	op[0].val = ptext;
+	op[1].key = keys[self];
+	op[1].val = text;
+	/* durable, like every block claim (flags 0).  The parent's mark
+	 * first: the file backend applies ops in order, and a crash between
+	 * must leave a marked parent without a nested block (harmless: a
+	 * few lookups more), never a nested block the owner's hot path
+	 * would not look for. */
+	r = store_txn(s, cmp, n, op, 2, 0, NULL, reterr);
 out:
+	free(ptext);
+	cJSON_Delete(po);
+	store_kv_free(&pkv, 1);
 	free(text);
 	free(cmp);
 	free(keys);

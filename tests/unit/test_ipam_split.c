@@ -325,6 +325,16 @@ test_claim_races(void **state)
 	assert_int_equal(alloc1(f, "A", "a0", &a), 0);
 	assert_int_equal(prefix_parse("10.6.0.32/27", 0, &sub), 0);
 	assert_int_equal(ipam_split_claim(f->s, "pool", "E", &sub, 26, NULL), 0);
+	/* the parent's record is marked (the owner's hot path reads it) */
+	struct ipam_block *bl;
+	size_t nb;
+	assert_int_equal(ipam_blocks(f->s, "pool", &bl, &nb), 0);
+	assert_int_equal(nb, 2);
+	assert_string_equal(bl[0].node, "A");
+	assert_true(bl[0].lent);
+	assert_string_equal(bl[1].node, "E");
+	assert_false(bl[1].lent);
+	free(bl);
 	/* the same again, a /28 inside, a /29 inside: all lose */
 	assert_int_equal(ipam_split_claim(f->s, "pool", "F", &sub, 26, NULL), -EAGAIN);
 	assert_int_equal(prefix_parse("10.6.0.48/28", 0, &sub), 0);
