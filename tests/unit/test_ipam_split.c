@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "conf.h"
@@ -354,6 +355,65 @@ test_claim_races(void **state)
 	assert_int_equal(ipam_split_claim(f->s, "pool", "G", &sub, 26, NULL), -EINVAL);
 }
 
+static double
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* A /22 of 16 /26 blocks, each node's 48 used (75 % full): a node without
+ * a block gets nested ones; its ADDs (the splits included) against the
+ * owners' ADDs in their own blocks, on the file store.  Printed, with a
+ * loose bound (disks are noisy). */
+static void
+test_split_speed(void **state)
+{
+	struct tmpstore *f = *state;
+	struct ipam_addr a;
+	char node[16], cid[32];
+	double t0, own, split;
+	int n_split = 40, borrowed = 0;
+
+	mknet(f, "pool", "10.7.0.0/22", 26);
+	t0 = now_ms();
+	for (int k = 0; k < 48; k++)
+		for (int i = 0; i < 16; i++) {
+			snprintf(node, sizeof(node), "n%d", i);
+			snprintf(cid, sizeof(cid), "n%d-%d", i, k);
+			assert_int_equal(alloc1(f, node, cid, &a), 0);
+			assert_false(a.borrowed);
+		}
+	own = (now_ms() - t0) / (48 * 16);
+	double each[40], t_split = 0, t_hot = 0;
+	int n_splits = 0;
+	struct prefix last = { 0 };
+
+	for (int k = 0; k < n_split; k++) {
+		snprintf(cid, sizeof(cid), "x-%d", k);
+		t0 = now_ms();
+		assert_int_equal(alloc1(f, "x", cid, &a), 0);
+		each[k] = now_ms() - t0;
+		borrowed += a.borrowed;
+		if (!prefix_eq(&a.block, &last)) {	/* this ADD split a block */
+			n_splits++;
+			t_split += each[k];
+			last = a.block;
+		} else {
+			t_hot += each[k];
+		}
+	}
+	split = (t_split + t_hot) / n_split;
+	print_message("ADD: %.3f ms in an own block; a node without one: %.3f ms "
+		      "(%d splits: %.3f ms each, the other ADDs in its nested blocks "
+		      "%.3f ms; %d of %d borrowed)\n", own, split, n_splits,
+		      t_split / n_splits, t_hot / (n_split - n_splits), borrowed, n_split);
+	assert_int_equal(borrowed, 0);
+	assert_true(split < 4 * own + 1.0);
+}
+
 int
 main(void)
 {
@@ -362,6 +422,7 @@ main(void)
 		cmocka_unit_test(test_find_and_keys),
 		cmocka_unit_test_setup_teardown(test_split_alloc, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_claim_races, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_split_speed, setup, tmpstore_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
