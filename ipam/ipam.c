@@ -60,7 +60,8 @@ struct alloc_ctx {
 	const struct network *net;
 	struct lf_err *reterr;
 	time_t now;
-	struct ipam_block *blocks;	/* sorted, disjoint; grows on a claim */
+	struct ipam_block *blocks;	/* sorted (a nested block after its parent,
+					 * ipam_split.c); grows on a claim */
 	size_t n_blocks, cap_blocks;
 	bool blocks_loaded;		/* only the slow path lists them */
 	struct ipaddr *used;		/* loaded lazily, see is_used() */
@@ -341,7 +342,8 @@ claim_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 			return -ENOSPC;
 		if (r < 0)
 			return r;
-		/* c->blocks is sorted and disjoint: walk it alongside */
+		/* c->blocks is sorted, top-level blocks disjoint (nested
+		 * ones lie inside, after their parent): walk it alongside */
 		while (p < c->n_blocks) {
 			prefix_last(&c->blocks[p].cidr, &last);
 			if (ipaddr_cmp(&last, &b.addr) >= 0)
