@@ -29,6 +29,33 @@ setup(void **state)
 	return tmpstore_setup(state, "ipam_split");
 }
 
+/* The same on the etcd at $LEAFNET_TEST_ETCD (a throwaway one:
+ * tests/netns/test_ipam_split_etcd.sh starts it): network "pool" and its
+ * IPAM keys are removed first. */
+static int
+setup_etcd(void **state)
+{
+	struct tmpstore *f;
+	struct store *s = NULL;
+
+	if (tmpstore_setup(state, "ipam_split_etcd") < 0)
+		return -1;
+	f = *state;
+	snprintf(f->conf.datastore, sizeof(f->conf.datastore), "etcd");
+	snprintf(f->conf.etcd_endpoints, sizeof(f->conf.etcd_endpoints), "%s",
+		 getenv("LEAFNET_TEST_ETCD"));
+	if (store_open(&f->conf, &s, NULL) < 0) {
+		fprintf(stderr, "etcd at %s: cannot open it\n", f->conf.etcd_endpoints);
+		tmpstore_teardown(state);
+		return -1;
+	}
+	store_free(f->s);
+	f->s = s;
+	(void)ipam_purge_network(s, "pool");
+	(void)store_delete(s, "networks/pool", NULL);
+	return 0;
+}
+
 static struct ipam_block
 blk(const char *cidr, const char *node)
 {
@@ -425,5 +452,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_split_speed, setup, tmpstore_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	const struct CMUnitTest etcd_tests[] = {
+		cmocka_unit_test_setup_teardown(test_split_alloc, setup_etcd, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_claim_races, setup_etcd, tmpstore_teardown),
+	};
+	int r = cmocka_run_group_tests(tests, NULL, NULL);
+
+	if (getenv("LEAFNET_TEST_ETCD") && *getenv("LEAFNET_TEST_ETCD"))
+		r += cmocka_run_group_tests_name("etcd", etcd_tests, NULL, NULL);
+	return r;
 }
