@@ -159,6 +159,7 @@ UT_test_bgpconf          := bgpconf
 UT_test_network          := ipam
 UT_test_ipam             := ipam
 UT_test_ipam_corrupt     := ipam bgpconf
+UT_test_ipam_split       := ipam
 UT_test_attach           := attach
 UT_test_cni_parse        := $(DEPS_cni)
 UT_test_docker_translate := dockerplugin

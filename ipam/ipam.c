@@ -38,8 +38,13 @@
  * Where an address comes from, in order: the static address asked for;
  * this node's blocks, starting after the address this node handed out last
  * (round robin, like host-local, so a just-released address is not reused
- * while another is free); a newly claimed block; a single address borrowed
- * from another node's block.  Blocks are never given back by a release:
+ * while another is free); a newly claimed block; a nested block, a free
+ * aligned part of another node's block (ipam_split.c); a single address
+ * borrowed from another node's block.  Addresses inside a nested block
+ * another node claimed are never handed out from the block around it
+ * (lent_away()).  A commit that does not hold the network lock must
+ * compare the nested keys of each address absent (ipam_nested_keys()), as
+ * the split's txn compares the allocation keys absent.  Blocks are never given back by a release:
  * they are the node's affinity, kept so its routes stay aggregated.  Only
  * deleting the network (ipam_purge_network) drops them.
  *
@@ -79,7 +84,8 @@ struct alloc_ctx {
 	const struct network *net;
 	struct lf_err *reterr;
 	time_t now;
-	struct ipam_block *blocks;	/* sorted, disjoint; grows on a claim */
+	struct ipam_block *blocks;	/* sorted (a nested block after its parent,
+					 * ipam_split.c); grows on a claim */
 	size_t n_blocks, cap_blocks;
 	bool blocks_loaded;		/* only the slow path lists them */
 	struct ipaddr *used;		/* loaded lazily, see is_used() */
@@ -87,6 +93,8 @@ struct alloc_ctx {
 	bool used_loaded;
 	unsigned probes;
 	struct ipaddr hint[2];		/* [0] v4, [1] v6 */
+	struct prefix hb;		/* the hint's block as read, hb_lent its */
+	bool hb_known, hb_lent;		/* "lent" flag: see lent_away() */
 	bool hint_dirty;
 	struct ipaddr created[MAX_TOUCHED];	/* reserved by take() */
 	size_t n_created;
@@ -279,6 +287,12 @@ is_used(struct alloc_ctx *c, const struct ipaddr *a)
 	return 1;
 }
 
+static int
+addr_qcmp(const void *a, const void *b)
+{
+	return ipaddr_cmp(a, b);
+}
+
 /* Reserve a (found free by is_used()) for the owner.  Nothing is written
  * yet: commit() claims every reserved address at once, in one txn that
  * expects each alloc key absent — so all of one owner's allocations and
@@ -290,6 +304,37 @@ take(struct alloc_ctx *c, const struct ipaddr *a)
 		return -E2BIG;
 	c->created[c->n_created++] = *a;
 	return 0;
+}
+
+/* 1 when a, inside block b, lies in a nested block another node claimed
+ * from b (ipam_split.c): taken for this node, whatever its allocations
+ * say; 0 when not, -errno.  A nested block is never split again, so only
+ * a top-level b is looked into: from the loaded blocks when the slow path
+ * has them; on the hot path (the hint's block, just read) nothing when
+ * its record says nothing was lent, else one store_get_many() of a's
+ * nested keys. */
+static int
+lent_away(struct alloc_ctx *c, const struct network_subnet *sn, const struct prefix *b,
+	  const struct ipaddr *a)
+{
+	struct ipam_block nb;
+	int r;
+
+	if (b->len != ipam_block_len(c->net, sn))
+		return 0;
+	if (c->blocks_loaded) {
+		long bi = ipam_block_find(c->blocks, c->n_blocks, a);
+
+		return bi >= 0 && c->blocks[bi].cidr.len > b->len &&
+		       strcmp(c->blocks[bi].node, c->req->node) != 0;
+	}
+	if (c->hb_known && !c->hb_lent && prefix_eq(b, &c->hb))
+		return 0;
+	r = ipam_nested_get(c->s, c->req->network, b, a, &nb);
+	if (r < 0)
+		return store_err_set(c->reterr, LF_E_IO, r, "reading the nested blocks of %s",
+				     c->req->network);
+	return r > 0 && strcmp(nb.node, c->req->node) != 0;
 }
 
 /* First free address of b at offsets [from, to), claimed; -ENOENT if none. */
@@ -304,6 +349,11 @@ scan(struct alloc_ctx *c, const struct network_subnet *sn, const struct prefix *
 		if (prefix_nth(b, off, &a) < 0)
 			break;
 		if (addr_reserved(sn, &a))
+			continue;
+		r = lent_away(c, sn, b, &a);
+		if (r < 0)
+			return r;
+		if (r > 0)
 			continue;
 		r = is_used(c, &a);
 		if (r < 0)
@@ -353,7 +403,8 @@ claim_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 			return -ENOSPC;
 		if (r < 0)
 			return r;
-		/* c->blocks is sorted and disjoint: walk it alongside */
+		/* c->blocks is sorted, top-level blocks disjoint (nested
+		 * ones lie inside, after their parent): walk it alongside */
 		while (p < c->n_blocks) {
 			prefix_last(&c->blocks[p].cidr, &last);
 			if (ipaddr_cmp(&last, &b.addr) >= 0)
@@ -395,6 +446,89 @@ claim_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 	}
 }
 
+/* Insert block (cidr, this node) into c->blocks, kept in
+ * ipam_blocks_load()'s order (address, then length). */
+static int
+blocks_insert(struct alloc_ctx *c, const struct prefix *cidr)
+{
+	size_t p = 0;
+
+	if (GROW(c->blocks, c->cap_blocks, c->n_blocks + 1) < 0)
+		return -ENOMEM;
+	while (p < c->n_blocks) {
+		int d = ipaddr_cmp(&c->blocks[p].cidr.addr, &cidr->addr);
+
+		if (d > 0 || (d == 0 && c->blocks[p].cidr.len > cidr->len))
+			break;
+		p++;
+	}
+	memmove(&c->blocks[p + 1], &c->blocks[p], (c->n_blocks - p) * sizeof(*c->blocks));
+	memset(&c->blocks[p], 0, sizeof(*c->blocks));
+	c->blocks[p].cidr = *cidr;
+	snprintf(c->blocks[p].node, sizeof(c->blocks[p].node), "%s", c->req->node);
+	c->n_blocks++;
+	return 0;
+}
+
+/* No whole block left: claim the largest free aligned sub-prefix of
+ * another node's block as a nested block of this node (ipam_split.c), in
+ * one store_txn.  -ENOSPC when none of the minimum size is free anywhere,
+ * -EAGAIN when the txn lost to a concurrent claim or allocation (the
+ * blocks and allocations are read again for the retry).  The ADD's own
+ * allocation inside it is committed as usual, after: the nested block is
+ * this node's from the txn on, and a failed ADD keeps it (like a block
+ * claim, rollback() drops it). */
+static int
+split_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix *ret)
+{
+	unsigned len = ipam_block_len(c->net, sn);
+	struct ipaddr *all;
+	struct prefix sub;
+	size_t n_all;
+	int r;
+
+	if (c->n_claimed == MAX_TOUCHED)
+		return -E2BIG;
+	if (!c->used_loaded) {
+		r = ipam_used_load(c->s, c->req->network, &c->used, &c->n_used);
+		if (r < 0)
+			return r;
+		c->used_loaded = true;
+	}
+	/* what this call reserved counts as used too */
+	n_all = c->n_used + c->n_created;
+	all = calloc(n_all ? n_all : 1, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	memcpy(all, c->used, c->n_used * sizeof(*all));
+	memcpy(all + c->n_used, c->created, c->n_created * sizeof(*all));
+	qsort(all, n_all, sizeof(*all), addr_qcmp);
+	r = ipam_split_choose(c->blocks, c->n_blocks, all, n_all, &sn->cidr, c->req->node,
+			      len, &sub);
+	free(all);
+	if (r < 0)
+		return r;
+	r = ipam_split_claim(c->s, c->req->network, c->req->node, &sub, len, c->reterr);
+	if (r == -EAGAIN) {
+		free(c->blocks);
+		free(c->used);
+		c->blocks = NULL;
+		c->used = NULL;
+		c->n_blocks = c->cap_blocks = c->n_used = 0;
+		c->blocks_loaded = c->used_loaded = false;
+		r = blocks_load(c);
+		return r < 0 ? r : -EAGAIN;
+	}
+	if (r < 0)
+		return r;
+	c->claimed[c->n_claimed++] = sub;
+	r = blocks_insert(c, &sub);
+	if (r < 0)
+		return r;	/* the claim is in the undo log */
+	*ret = sub;
+	return 0;
+}
+
 static bool
 block_in_subnet(const struct alloc_ctx *c, size_t i, const struct network_subnet *sn)
 {
@@ -430,6 +564,9 @@ alloc_dynamic(struct alloc_ctx *c, const struct network_subnet *sn, struct ipadd
 		    prefix_offset(&hk.cidr, &c->hint[fi], &hoff) == 0) {
 			hb = hk.cidr;
 			have_hb = true;
+			c->hb = hk.cidr;
+			c->hb_lent = hk.lent;
+			c->hb_known = true;
 		}
 	}
 	if (have_hb) {
@@ -468,7 +605,20 @@ alloc_dynamic(struct alloc_ctx *c, const struct network_subnet *sn, struct ipadd
 		if (r != -ENOENT)
 			goto out_mine;
 	}
-	/* 5. borrow one address from another node's block */
+	/* 5. a nested block: a free part of another node's block */
+	for (int tries = 0; tries < 4; tries++) {
+		r = split_block(c, sn, &b);
+		if (r == -EAGAIN)
+			continue;
+		if (r == -ENOSPC)
+			break;
+		if (r < 0)
+			return r;
+		r = scan(c, sn, &b, 0, prefix_size(&b), ret);
+		if (r != -ENOENT)
+			goto out_mine;
+	}
+	/* 6. borrow one address from another node's block */
 	for (size_t j = 0; j < c->n_blocks; j++) {
 		if (block_mine(c, j) || !block_in_subnet(c, j, sn))
 			continue;
@@ -540,8 +690,26 @@ alloc_static(struct alloc_ctx *c, const struct ipaddr *a)
 	r = ipam_record_get(c->s, c->req->network, a, &rec);
 	if (r == 0 && ipam_owner_is(&rec.owner, me->container_id, me->ifname))
 		return 1;
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		struct ipam_block b;
+		char pbuf[PREFIX_STRLEN];
+		const struct network_subnet *sn = subnet_of(c->net, a);
+
+		/* inside another node's nested block: theirs, even free (its
+		 * aggregate routes the whole range to them) */
+		r = sn ? ipam_block_get(c->s, c->net, a, &b) : -ENOENT;
+		if (r < 0 && r != -ENOENT && r != -EINVAL)
+			return store_err_set(c->reterr, LF_E_IO, r, "reading the block of %s",
+					     abuf);
+		if (r == 0 && b.cidr.len > ipam_block_len(c->net, sn) &&
+		    strcmp(b.node, c->req->node) != 0)
+			return lf_err_set(c->reterr, LF_E_ADDR_IN_USE, -EADDRINUSE,
+					  "requested address %s in network %s lies in block %s "
+					  "that node %s claimed; ask for another address",
+					  abuf, c->req->network,
+					  prefix_fmt(&b.cidr, pbuf, sizeof(pbuf)), b.node);
 		return take(c, a);
+	}
 	if (r < 0 && !ipam_rec_broken(r))
 		return r;
 	if (r < 0)

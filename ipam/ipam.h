@@ -3,8 +3,12 @@
  * Per-host blocks: a node claims blocks (default /26, /122) of a network's
  * subnet ("blocks/<net>/<cidr_>" holds the owning node) and allocates inside
  * its own blocks first, so it can advertise one aggregate per block.  When
- * no block can be claimed it borrows a single free address from another
- * node's block (advertised as a /32 / /128).
+ * no block can be claimed it claims a free aligned part of another node's
+ * block as a nested block of its own (same record, "blocks/<net>/<sub>",
+ * down to an eighth of a block: ipam_split.c), advertised as its own
+ * aggregate; only when no such part is free anywhere does it borrow a
+ * single free address from another node's block (advertised as a /32 /
+ * /128).  The block's owner never hands out addresses of a part lent so.
  *
  * Allocations ("alloc/<net>/<addr>") record the owner; an index
  * ("owners/<net>/<owner-key>") maps (container id, ifname) to its
@@ -89,6 +93,8 @@ struct ipam_block {
 	struct prefix cidr;
 	char node[LEAFNET_NAME_MAX];
 	size_t n_used;
+	bool lent;			/* part of it is another node's nested
+					 * block ("lent": true in its record) */
 };
 
 /* Allocate (or return the existing) addresses for req->owner.  Errors:

@@ -259,6 +259,14 @@ ipam_usage(struct store *s, const struct network *n, struct ipam_usage *ret)
 		ub->cidr = blocks[i].cidr;
 		snprintf(ub->node, sizeof(ub->node), "%s", blocks[i].node);
 		ub->size = sn ? usable(&blocks[i].cidr, sn) : prefix_size(&blocks[i].cidr);
+		/* nested blocks (ipam_split.c) sort right after their parent:
+		 * the parent's size is what it has not lent */
+		for (size_t j = i + 1; j < n_blocks &&
+		     prefix_contains_prefix(&blocks[i].cidr, &blocks[j].cidr); j++) {
+			uint64_t ns = sn ? usable(&blocks[j].cidr, sn) : prefix_size(&blocks[j].cidr);
+
+			ub->size = ub->size > ns ? ub->size - ns : 0;
+		}
 		u.claimed = sat_add(u.claimed, ub->size);
 		if (!(x = usage_node(&u, &cap, blocks[i].node))) {
 			r = -ENOMEM;

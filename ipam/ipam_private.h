@@ -3,7 +3,9 @@
  *
  * Store layout (one network <net>):
  *   networks/<net>                network JSON (network.c)
- *   blocks/<net>/<cidr_>          {"node","cidr"}: a block claimed by node
+ *   blocks/<net>/<cidr_>          {"node","cidr"}: a block claimed by node;
+ *                                  also a nested block, inside another
+ *                                  node's block (ipam_split.c)
  *   owners/<net>/<hash>-<ifname>  {"container_id","ifname","handle","node",
  *                                  "created","addrs":[...]}: what one
  *                                  owner holds (the owner record)
@@ -109,10 +111,11 @@ int  ipam_index_read(struct store *s, const char *key, struct ipam_index *ret);
 /* n_addrs == 0 deletes the index. */
 int  ipam_index_put(struct store *s, const char *net, const struct ipam_index *x);
 
-/* Blocks of net sorted by address, n_used = 0.  *ret malloc'd. */
+/* Blocks of net sorted by address (a nested block right after the block
+ * holding it: by address, then length), n_used = 0.  *ret malloc'd. */
 int  ipam_blocks_load(struct store *s, const char *net, struct ipam_block **ret,
 		      size_t *ret_n);
-/* Index of the block holding a, or -1. blocks sorted as above. */
+/* Index of the innermost block holding a, or -1. blocks sorted as above. */
 long ipam_block_find(const struct ipam_block *b, size_t n, const struct ipaddr *a);
 /* Addresses with an allocation in net, sorted.  *ret malloc'd. */
 int  ipam_used_load(struct store *s, const char *net, struct ipaddr **ret, size_t *ret_n);
@@ -120,14 +123,45 @@ bool ipam_used_has(const struct ipaddr *used, size_t n, const struct ipaddr *a);
 
 /* The block length of sn's blocks (never shorter than sn). */
 unsigned ipam_block_len(const struct network *n, const struct network_subnet *sn);
-/* The claimed block holding a (one lookup, as every block of a network has
- * the same size); -ENOENT when unclaimed. */
+/* The innermost claimed block holding a (one lookup for the top-level
+ * block, as every one of a network has the same size, then one
+ * store_get_many() of its nested keys); -ENOENT when unclaimed. */
 int  ipam_block_get(struct store *s, const struct network *n, const struct ipaddr *a,
 		    struct ipam_block *ret);
 /* Describe an allocated address for the caller (subnet, gateway, block,
  * borrowed as seen from node). */
 int  ipam_addr_describe(struct store *s, const struct network *n, const char *node,
 			const struct ipaddr *a, struct ipam_addr *ret);
+
+/* ipam_split.c: nested blocks (see there for the rules). */
+#define IPAM_SPLIT_DEPTH	3	/* nested blocks down to block_len + 3 */
+#define IPAM_SPLIT_MAX_BITS	5	/* at most 32 addresses: one compare each, of
+					 * STORE_TXN_MAX (64) keys in one txn */
+#define IPAM_SPLIT_MAX_ADDRS	(1U << IPAM_SPLIT_MAX_BITS)
+/* The longest nested block length for blocks of block_len. */
+unsigned ipam_split_min_len(unsigned block_len, int family);
+/* The keys of the nested blocks that could hold a inside the top-level
+ * block `block` (one per length block->len + 1 .. min_len, shortest
+ * first), at most max; returns how many.  An allocation of a in block must
+ * find them all absent (or its own) — a lock-free commit compares them
+ * absent in its txn. */
+int  ipam_nested_keys(const char *net, const struct prefix *block, const struct ipaddr *a,
+		      unsigned min_len, char (*keys)[IPAM_KEY_MAX], size_t max);
+/* The innermost nested block of top-level block top holding a into *ret:
+ * 1, or 0 (*ret untouched) when none.  One store_get_many().  An
+ * unreadable nested claim counts as someone else's (node ""). */
+int  ipam_nested_get(struct store *s, const char *net, const struct prefix *top,
+		     const struct ipaddr *a, struct ipam_block *ret);
+/* Choose the sub-prefix to claim for node in subnet: blocks sorted as
+ * ipam_blocks_load(), used sorted (every allocation, and what this call
+ * reserved).  -ENOSPC when no free one of ipam_split_min_len() or larger. */
+int  ipam_split_choose(const struct ipam_block *blocks, size_t n, const struct ipaddr *used,
+		       size_t n_used, const struct prefix *subnet, const char *node,
+		       unsigned block_len, struct prefix *ret);
+/* Claim sub for node in one store_txn(); -EAGAIN when something overlapping
+ * was claimed or allocated meanwhile. */
+int  ipam_split_claim(struct store *s, const char *net, const char *node,
+		      const struct prefix *sub, unsigned block_len, struct lf_err *reterr);
 
 /* With the lock held: delete the allocation of a if it is still the one in
  * r (same owner), and drop it from its owner's index.  1 released, 0 not. */

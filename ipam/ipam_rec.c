@@ -486,6 +486,7 @@ block_read(struct store *s, const char *key, const struct prefix *cidr,
 		return r;
 	if (json_parse(text, &o, NULL) == 0) {
 		(void)json_get_str(o, "node", b.node, sizeof(b.node), false, NULL, NULL);
+		b.lent = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "lent"));
 		cJSON_Delete(o);
 	}
 	free(text);
@@ -565,9 +566,14 @@ ipam_block_find(const struct ipam_block *b, size_t n, const struct ipaddr *a)
 		else
 			hi = mid;
 	}
-	if (lo == 0 || !prefix_contains(&b[lo - 1].cidr, a))
-		return -1;
-	return (long)(lo - 1);
+	/* Walking back, the first block holding a is the innermost (nested
+	 * blocks sort after their parent).  A parent holding a holds every
+	 * block between it and a, and a block holds at most
+	 * 2^IPAM_SPLIT_DEPTH nested ones (ipam_split.c): so few steps. */
+	for (size_t i = lo, steps = 0; i-- > 0 && steps <= (1U << IPAM_SPLIT_DEPTH); steps++)
+		if (prefix_contains(&b[i].cidr, a))
+			return (long)i;
+	return -1;
 }
 
 static int
@@ -626,6 +632,45 @@ ipam_block_len(const struct network *n, const struct network_subnet *sn)
 }
 
 int
+ipam_nested_get(struct store *s, const char *net, const struct prefix *top,
+	   const struct ipaddr *a, struct ipam_block *ret)
+{
+	char keys[IPAM_SPLIT_DEPTH + 1][IPAM_KEY_MAX];
+	struct store_kv kv[IPAM_SPLIT_DEPTH + 1];
+	int n, r;
+
+	n = ipam_nested_keys(net, top, a, ipam_split_min_len(top->len, a->family),
+			     keys, IPAM_SPLIT_DEPTH + 1);
+	if (n <= 0)
+		return n;
+	memset(kv, 0, sizeof(kv));
+	for (int i = 0; i < n; i++)
+		kv[i].key = keys[i];
+	r = store_get_many(s, kv, (size_t)n, NULL);
+	if (r < 0)
+		return r;
+	for (int i = n; i-- > 0;) {	/* the longest is the innermost */
+		cJSON *o;
+
+		if (!kv[i].val && !kv[i].ver[0])
+			continue;	/* absent ("dir": damaged, counts as taken) */
+		memset(ret, 0, sizeof(*ret));
+		ret->cidr.addr = *a;
+		ret->cidr.len = (uint8_t)(top->len + 1 + i);
+		prefix_mask(&ret->cidr);
+		if (kv[i].val && json_parse(kv[i].val, &o, NULL) == 0) {
+			(void)json_get_str(o, "node", ret->node, sizeof(ret->node), false,
+					   NULL, NULL);
+			cJSON_Delete(o);
+		}
+		store_kv_free(kv, (size_t)n);
+		return 1;
+	}
+	store_kv_free(kv, (size_t)n);
+	return 0;
+}
+
+int
 ipam_block_get(struct store *s, const struct network *n, const struct ipaddr *a,
 	       struct ipam_block *ret)
 {
@@ -645,7 +690,11 @@ ipam_block_get(struct store *s, const struct network *n, const struct ipaddr *a,
 	r = ipam_key_block(key, sizeof(key), n->name, &p);
 	if (r < 0)
 		return -EINVAL;
-	return block_read(s, key, &p, ret);
+	r = block_read(s, key, &p, ret);
+	if (r < 0 || !ret->lent)
+		return r;	/* nothing nested in it: one read, as before */
+	r = ipam_nested_get(s, n->name, &p, a, ret);
+	return r < 0 ? r : 0;
 }
 
 int

@@ -485,7 +485,9 @@ net_find(const struct network *nets, size_t n, const struct prefix *p)
 	return RIB_NET_NONE;
 }
 
-/* The block that holds p, or NULL. */
+/* The innermost block of this node's that holds p, or NULL.  Only this
+ * node's blocks are indexed: another node's nested block inside one of
+ * ours never holds a local route (ipam.c hands out nothing there). */
 static struct rib_block *
 block_find(const struct rib *r, const struct prefix *p)
 {
@@ -531,8 +533,15 @@ blocks_index(struct rib *r)
 				  pfx_hash(b->cidr.addr.u.b, b->cidr.addr.family, b->cidr.len));
 		for (size_t l = 0; l < r->n_blens[f]; l++)
 			seen |= r->blens[f][l] == b->cidr.len;
-		if (!seen && r->n_blens[f] < RIB_BLOCK_LENS)
-			r->blens[f][r->n_blens[f]++] = b->cidr.len;
+		if (!seen && r->n_blens[f] < RIB_BLOCK_LENS) {
+			/* longest first: block_find() gives the innermost
+			 * block (a nested one, ipam_split.c) */
+			size_t l = r->n_blens[f]++;
+
+			for (; l > 0 && r->blens[f][l - 1] < b->cidr.len; l--)
+				r->blens[f][l] = r->blens[f][l - 1];
+			r->blens[f][l] = b->cidr.len;
+		}
 	}
 	return 0;
 }

@@ -201,9 +201,12 @@ ping_ok "agg: container on hostA -> container on hostB through the blocks" "${AC
 ping_ok "agg: container on hostB -> container on hostA" "${ACT[B]}" "${AGG[A]}"
 
 # A network of two /26 blocks: hostA and hostB claim them, hostC finds no
-# free block and borrows an address from one of them.  hostC advertises
-# that /32, which the block's owner and the third node must prefer to the
-# block (longest match).
+# free block and splits one of them (ipam_split.c): it claims the free
+# upper /27 of one as a nested block of its own and advertises that /27,
+# which the block's owner and the third node must prefer to the /26
+# (longest match).  Then hostC takes a static address inside hostB's
+# block, outside every block of its own: a borrowed address, advertised as
+# a /32 that wins over both.
 hctl A "network small (2 blocks)" network create small --subnet=192.168.3.0/25 --block-size=26
 declare -A SML SCT
 cni_conf small 1.1.0
@@ -214,21 +217,49 @@ for l in A B C; do
 	cni_expect_ok "ADD a container on host$l (small)" || bail "ADD small on host$l"
 	SML[$l]=$(jqv "$CNI_OUT" '.ips[0].address | sub("/.*"; "")')
 done
-diag "small: A ${SML[A]} B ${SML[B]} C ${SML[C]} (borrowed)"
+# the /27 holding hostC's address
+NEST=${SML[C]%.*}.$(( ${SML[C]##*.} & ~31 ))/27
+diag "small: A ${SML[A]} B ${SML[B]} C ${SML[C]} (nested block $NEST)"
+assert_match "hostC's address lies in the upper /27 of a /26 (a split, not a borrow)" \
+	"$NEST" '^192\.168\.3\.(32|96)/27$'
+for o in A B; do
+	assert_wait "host$o's kernel: hostC's nested $NEST via hostC" 3 10.0.0.3 \
+		learned "${HOSTNS[$o]}" "$NEST"
+	assert_eq "host$o's kernel: no /32 for hostC's nested-block container" "" \
+		"$(learned "${HOSTNS[$o]}" "${SML[C]}/32")"
+done
+ping_ok "nested: container on hostC -> container on hostA" "${SCT[C]}" "${SML[A]}"
+ping_ok "nested: container on hostA -> container on hostC" "${SCT[A]}" "${SML[C]}"
+ping_ok "nested: container on hostB -> container on hostC" "${SCT[B]}" "${SML[C]}"
+
+# borrowed: a static address in hostB's block (the second after its first)
+BOR=${SML[B]%.*}.$(( ${SML[B]##*.} + 2 ))
+mkcontainer c
+SCT[Cb]=$c
+T_CONF=${CONF[C]} cni_add "${HOSTNS[C]}" ctr-small-Cb "$c" eth0 CNI_ARGS="IP=$BOR"
+cni_expect_ok "ADD a container on hostC with a static address in hostB's block" ||
+	bail "static ADD on hostC"
+assert_eq "hostC's static container has $BOR" "$BOR" \
+	"$(jqv "$CNI_OUT" '.ips[0].address | sub("/.*"; "")')"
 for o in A B; do
 	assert_wait "host$o's kernel: hostC's borrowed /32 via hostC" 3 10.0.0.3 \
-		learned "${HOSTNS[$o]}" "${SML[C]}/32"
+		learned "${HOSTNS[$o]}" "$BOR/32"
 done
-ping_ok "borrowed: container on hostC -> container on hostA" "${SCT[C]}" "${SML[A]}"
-ping_ok "borrowed: container on hostA -> container on hostC" "${SCT[A]}" "${SML[C]}"
-ping_ok "borrowed: container on hostB -> container on hostC" "${SCT[B]}" "${SML[C]}"
+ping_ok "borrowed: container on hostB -> hostC's borrowed address" "${SCT[B]}" "$BOR"
+ping_ok "borrowed: hostC's borrowed address -> container on hostA" "${SCT[Cb]}" "${SML[A]}"
+T_CONF=${CONF[C]} cni_del "${HOSTNS[C]}" ctr-small-Cb "${SCT[Cb]}" eth0
+cni_expect_ok "DEL hostC's static container"
+for o in A B; do
+	assert_wait "DEL -> hostC's borrowed /32 gone from host$o's kernel" 3 "" \
+		learned "${HOSTNS[$o]}" "$BOR/32"
+done
 for l in A B C; do
 	T_CONF=${CONF[$l]} cni_del "${HOSTNS[$l]}" "ctr-small-$l" "${SCT[$l]}" eth0
 	cni_expect_ok "DEL the small container on host$l"
 done
 for o in A B; do
-	assert_wait "DEL -> hostC's borrowed /32 gone from host$o's kernel" 3 "" \
-		learned "${HOSTNS[$o]}" "${SML[C]}/32"
+	assert_wait "DEL -> hostC's nested block gone from host$o's kernel (no pod left in it)" 3 "" \
+		learned "${HOSTNS[$o]}" "$NEST"
 done
 
 # --------------------------------------------------------------- DEL

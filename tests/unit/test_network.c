@@ -500,6 +500,10 @@ test_usage(void **state)
 
 		snprintf(req.owner.container_id, sizeof(req.owner.container_id), "c%d", i);
 		snprintf(req.owner.ifname, sizeof(req.owner.ifname), "eth0");
+		if (i == 2) {	/* a dynamic one would get a nested block (ipam_split.c) */
+			req.n_static = 1;
+			assert_int_equal(ipaddr_parse("10.40.0.10", &req.statics[0]), 0);
+		}
 		assert_int_equal(ipam_alloc(f->s, &req, out, IPAM_MAX_ADDRS, &n_out, NULL), 0);
 	}
 	assert_int_equal(network_get(f->s, "small", &n, NULL), 0);
@@ -528,6 +532,29 @@ test_usage(void **state)
 	ipam_usage_done(&u);
 	ipam_usage_done(&u);		/* twice is fine */
 	ipam_usage_done(NULL);
+
+	/* node3 gets node1's free upper half as a nested block: its own,
+	 * not borrowed, and out of node1's size */
+	{
+		struct ipam_req req = { .network = "small", .node = "node3" };
+
+		snprintf(req.owner.container_id, sizeof(req.owner.container_id), "c3");
+		snprintf(req.owner.ifname, sizeof(req.owner.ifname), "eth0");
+		assert_int_equal(ipam_alloc(f->s, &req, out, IPAM_MAX_ADDRS, &n_out, NULL), 0);
+		assert_false(out[0].borrowed);
+	}
+	assert_int_equal(ipam_usage(f->s, &n, &u), 0);
+	assert_int_equal(u.claimed, 61);
+	assert_int_equal(u.borrowed, 1);
+	assert_int_equal(u.n_blocks, 2);
+	assert_int_equal(u.blocks[0].size, 61 - 31);	/* .32/27 holds the broadcast */
+	assert_int_equal(u.blocks[1].size, 31);
+	assert_string_equal(u.blocks[1].node, "node3");
+	assert_int_equal(u.blocks[1].used, 1);
+	assert_int_equal(u.n_nodes, 3);
+	assert_int_equal(u.nodes[2].borrowed, 0);
+	assert_int_equal(u.nodes[2].n_blocks, 1);
+	ipam_usage_done(&u);
 
 	/* an empty network, IPv6: sizes only */
 	mknet(&n, "v6", "fd00:40::/64", NULL);

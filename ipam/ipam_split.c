@@ -1,0 +1,308 @@
+/* ipam_split.c — nested blocks: when no whole block is left, a node claims
+ * an aligned, entirely free sub-prefix of another node's block as a block
+ * of its own ("blocks/<net>/<sub>", the same record as a block), so a
+ * nearly full pool stays aggregated instead of leaking /32s (issue 11).
+ *
+ * Rules (see ipam_private.h for the functions):
+ *   - only top-level blocks (of the subnet's block length) are split, and
+ *     a nested block is never split again: nesting is one level deep, so
+ *     the blocks that can hold an address are the top-level one and one
+ *     per length from block_len + 1 to ipam_split_min_len();
+ *   - the chooser takes the largest free aligned sub-prefix, from the block
+ *     with most free space (ties: the lower block), the highest such
+ *     sub-prefix in it (the owner hands out from the start of its block);
+ *     no more than IPAM_SPLIT_MAX_ADDRS addresses (so that the claim's
+ *     compares fit one txn; a block of more than 256 addresses therefore
+ *     never splits and its pool borrows single addresses as before —
+ *     comparing in chunks would not be one atomic claim), no fewer than
+ *     ipam_split_min_len() gives;
+ *   - the claim is one store_txn(): absent are the sub-prefix's block key,
+ *     every other nested key overlapping it (longer or shorter) and every
+ *     allocation key inside it, and the parent block's record is the one
+ *     read; then its block key is put and the parent's record rewritten
+ *     with "lent": true (every other field kept).  So a concurrent split
+ *     of an overlapping range, or an allocation inside the range by
+ *     anyone, makes exactly one of them win, with or without a network
+ *     lock — provided the other side's commit also compares either the
+ *     parent block's record version (the block CAS of issue 11: the split
+ *     changes it) or (for an allocation a in a top-level block B) the
+ *     nested keys of a absent (ipam_nested_keys()).  Today every ADD holds
+ *     the network lock, so the owner's exclusive create is enough.
+ *   - the "lent" flag keeps the hot path as cheap as before: the owner
+ *     reads its block's record anyway (ipam_block_get()) and looks for
+ *     nested blocks only in a block that has lent something.
+ *   - a nested block stays with its claimer, like any block.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cJSON.h>
+
+#include "err.h"
+#include "json.h"
+#include "store.h"
+#include "network.h"
+#include "ipam.h"
+#include "ipam_private.h"
+
+unsigned
+ipam_split_min_len(unsigned block_len, int family)
+{
+	unsigned max = prefix_maxlen(family);
+	unsigned min = block_len + IPAM_SPLIT_DEPTH;
+
+	/* never a nested block of fewer than 4 addresses: a /31 or /32 saves
+	 * nothing over a borrowed address */
+	if (min > max - 2)
+		min = max - 2;
+	return min;
+}
+
+int
+ipam_nested_keys(const char *net, const struct prefix *block, const struct ipaddr *a,
+		 unsigned min_len, char (*keys)[IPAM_KEY_MAX], size_t max)
+{
+	size_t n = 0;
+
+	for (unsigned len = block->len + 1u; len <= min_len && n < max; len++) {
+		struct prefix p = { .addr = *a, .len = (uint8_t)len };
+		int r;
+
+		prefix_mask(&p);
+		r = ipam_key_block(keys[n], sizeof(keys[n]), net, &p);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	return (int)n;
+}
+
+/* Number of used[] addresses inside p (used sorted). */
+static size_t
+used_in(const struct ipaddr *used, size_t n_used, const struct prefix *p)
+{
+	struct ipaddr last;
+	size_t lo = 0, hi = n_used, k = 0;
+
+	while (lo < hi) {		/* first used >= p's start */
+		size_t mid = lo + (hi - lo) / 2;
+		if (ipaddr_cmp(&used[mid], &p->addr) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	prefix_last(p, &last);
+	for (size_t i = lo; i < n_used && ipaddr_cmp(&used[i], &last) <= 0; i++)
+		k++;
+	return k;
+}
+
+/* Does any block other than blocks[self] overlap p? */
+static bool
+nested_overlaps(const struct ipam_block *blocks, size_t n, size_t self, const struct prefix *p)
+{
+	for (size_t j = self + 1; j < n; j++) {
+		if (!prefix_contains_prefix(&blocks[self].cidr, &blocks[j].cidr))
+			break;		/* sorted: past the parent */
+		if (prefix_overlaps(&blocks[j].cidr, p))
+			return true;
+	}
+	return false;
+}
+
+int
+ipam_split_choose(const struct ipam_block *blocks, size_t n, const struct ipaddr *used,
+		  size_t n_used, const struct prefix *subnet, const char *node,
+		  unsigned block_len, struct prefix *ret)
+{
+	int fam = subnet->addr.family;
+	unsigned max = prefix_maxlen(fam);
+	unsigned min_len = ipam_split_min_len(block_len, fam);
+	unsigned start = block_len + 1;
+
+	/* compares per txn: a sub-prefix's every address is one (etcd allows
+	 * 128 per txn by default) */
+	while (start <= max && max - start > IPAM_SPLIT_MAX_BITS)
+		start++;
+	for (unsigned len = start; len <= min_len; len++) {
+		bool found = false;
+		uint64_t best_free = 0;
+		struct prefix best = { 0 };
+
+		for (size_t i = 0; i < n; i++) {
+			const struct ipam_block *b = &blocks[i];
+			uint64_t fr, lent = 0;
+			struct prefix cand = { 0 };
+			bool have = false;
+
+			if (b->cidr.len != block_len || strcmp(b->node, node) == 0 ||
+			    !prefix_contains_prefix(subnet, &b->cidr))
+				continue;
+			for (size_t j = i + 1; j < n && prefix_contains_prefix(&b->cidr,
+									   &blocks[j].cidr); j++)
+				lent += prefix_size(&blocks[j].cidr);
+			fr = prefix_size(&b->cidr) - lent - used_in(used, n_used, &b->cidr);
+			if (found && fr <= best_free)
+				continue;	/* prefer the block with most free space */
+			for (uint64_t idx = ((uint64_t)1 << (len - block_len)); idx-- > 0;) {
+				struct prefix p;
+
+				if (prefix_subnet(&b->cidr, len, idx, &p) < 0)
+					continue;
+				if (used_in(used, n_used, &p) == 0 &&
+				    !nested_overlaps(blocks, n, i, &p)) {
+					cand = p;
+					have = true;
+					break;	/* the highest free one */
+				}
+			}
+			if (have) {
+				found = true;
+				best_free = fr;
+				best = cand;
+			}
+		}
+		if (found) {
+			*ret = best;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* Every block key that overlaps sub and could exist: the nested lengths
+ * from block_len + 1 to min_len, each the one containing sub (shorter) or
+ * each inside it (longer). */
+static int
+overlap_keys(const char *net, const struct prefix *sub, unsigned block_len,
+	     unsigned min_len, char (*keys)[IPAM_KEY_MAX], size_t max, size_t *ret_n,
+	     size_t *ret_self)
+{
+	size_t n = 0;
+	int r;
+
+	for (unsigned len = block_len + 1; len <= min_len; len++) {
+		if (len <= sub->len) {
+			struct prefix p = *sub;
+
+			p.len = (uint8_t)len;
+			prefix_mask(&p);
+			if (n == max)
+				return -E2BIG;
+			if (len == sub->len)
+				*ret_self = n;
+			if ((r = ipam_key_block(keys[n++], IPAM_KEY_MAX, net, &p)) < 0)
+				return r;
+			continue;
+		}
+		for (uint64_t idx = 0; idx < ((uint64_t)1 << (len - sub->len)); idx++) {
+			struct prefix p;
+
+			if (n == max)
+				return -E2BIG;
+			if ((r = prefix_subnet(sub, len, idx, &p)) < 0 ||
+			    (r = ipam_key_block(keys[n++], IPAM_KEY_MAX, net, &p)) < 0)
+				return r;
+		}
+	}
+	*ret_n = n;
+	return 0;
+}
+
+int
+ipam_split_claim(struct store *s, const char *net, const char *node,
+		 const struct prefix *sub, unsigned block_len, struct lf_err *reterr)
+{
+	enum { MAXK = 2 * IPAM_SPLIT_MAX_ADDRS + 2 * IPAM_SPLIT_DEPTH + 2 };
+	unsigned min_len = ipam_split_min_len(block_len, sub->addr.family);
+	char (*keys)[IPAM_KEY_MAX] = NULL;
+	struct store_cmp *cmp = NULL;
+	struct store_op op[2];
+	struct store_kv pkv = { 0 };
+	struct prefix parent;
+	cJSON *po = NULL;
+	char *ptext = NULL;
+	uint64_t size = prefix_size(sub);
+	size_t n = 0, self = 0;
+	char *text = NULL;
+	cJSON *o;
+	int r;
+
+	if (size > IPAM_SPLIT_MAX_ADDRS || sub->len <= block_len || sub->len > min_len)
+		return -EINVAL;
+	keys = calloc(MAXK, sizeof(*keys));
+	cmp = calloc(MAXK, sizeof(*cmp));
+	if (!keys || !cmp) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* the parent's record, to compare and rewrite with "lent" */
+	parent = *sub;
+	parent.len = (uint8_t)block_len;
+	prefix_mask(&parent);
+	if ((r = ipam_key_block(keys[0], IPAM_KEY_MAX, net, &parent)) < 0)
+		goto out;
+	pkv.key = keys[0];
+	if ((r = store_get_many(s, &pkv, 1, reterr)) < 0)
+		goto out;
+	if (!pkv.val || json_parse(pkv.val, &po, NULL) < 0) {
+		r = -EAGAIN;	/* gone or unreadable: choose again */
+		goto out;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(po, "lent");
+	if (!cJSON_AddTrueToObject(po, "lent") || !(ptext = json_print(po))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* the sub-prefix's own key (keys[self]) is the op's too */
+	if ((r = overlap_keys(net, sub, block_len, min_len, keys + 1, MAXK - 1, &n, &self)) < 0)
+		goto out;
+	n++;
+	self++;
+	for (uint64_t off = 0; off < size; off++) {
+		struct ipaddr a;
+
+		if (n == MAXK) {
+			r = -E2BIG;
+			goto out;
+		}
+		if ((r = prefix_nth(sub, off, &a)) < 0 ||
+		    (r = ipam_key_alloc(keys[n], IPAM_KEY_MAX, net, &a)) < 0)
+			goto out;
+		n++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cmp[i].key = keys[i];
+		cmp[i].ver = i == 0 ? pkv.ver : "";
+	}
+	if (!(o = cJSON_CreateObject())) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (cJSON_AddStringToObject(o, "node", node) && json_add_prefix(o, "cidr", sub))
+		text = json_print(o);
+	cJSON_Delete(o);
+	if (!text) {
+		r = -ENOMEM;
+		goto out;
+	}
+	op[0].key = keys[0];
+	op[0].val = ptext;
+	op[1].key = keys[self];
+	op[1].val = text;
+	/* durable, like every block claim (flags 0).  The parent's mark
+	 * first: the file backend applies ops in order, and a crash between
+	 * must leave a marked parent without a nested block (harmless: a
+	 * few lookups more), never a nested block the owner's hot path
+	 * would not look for. */
+	r = store_txn(s, cmp, n, op, 2, 0, NULL, reterr);
+out:
+	free(ptext);
+	cJSON_Delete(po);
+	store_kv_free(&pkv, 1);
+	free(text);
+	free(cmp);
+	free(keys);
+	return r;
+}
