@@ -102,6 +102,10 @@ struct alloc_ctx {
 	struct prefix claimed[MAX_TOUCHED];
 	size_t n_claimed;
 	char *claim_text[MAX_TOUCHED];	/* claimed[i]'s record, for the txn */
+	/* nested blocks claimed by split_block(): written at once by their
+	 * own txn (ipam_split_claim), not by the commit's; undone on failure */
+	struct prefix split[MAX_TOUCHED];
+	size_t n_split;
 	/* the owner's addresses whose allocation record is damaged (or whose
 	 * owner record was): commit() writes them anew */
 	struct ipaddr repair[IPAM_MAX_ADDRS];
@@ -487,7 +491,7 @@ split_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 	size_t n_all;
 	int r;
 
-	if (c->n_claimed == MAX_TOUCHED)
+	if (c->n_split == MAX_TOUCHED)
 		return -E2BIG;
 	if (!c->used_loaded) {
 		r = ipam_used_load(c->s, c->req->network, &c->used, &c->n_used);
@@ -521,7 +525,7 @@ split_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 	}
 	if (r < 0)
 		return r;
-	c->claimed[c->n_claimed++] = sub;
+	c->split[c->n_split++] = sub;
 	r = blocks_insert(c, &sub);
 	if (r < 0)
 		return r;	/* the claim is in the undo log */
@@ -734,6 +738,10 @@ rollback(struct alloc_ctx *c)
 		if (ipam_key_alloc(key, sizeof(key), c->req->network, &c->created[i]) == 0)
 			(void)store_delete_ex(c->s, key, STORE_F_VOLATILE, NULL);
 	/* block claims are written by the commit's txn with the allocations */
+	for (size_t i = 0; i < c->n_split; i++)
+		if (ipam_key_block(key, sizeof(key), c->req->network, &c->split[i]) == 0)
+			(void)store_delete(c->s, key, NULL);
+	c->n_split = 0;
 	for (size_t i = 0; c->committed && i < c->n_claimed; i++)
 		if (ipam_key_block(key, sizeof(key), c->req->network, &c->claimed[i]) == 0)
 			(void)store_delete(c->s, key, NULL);
@@ -943,7 +951,7 @@ put_mend(struct alloc_ctx *c, const char *key, const char *text)
 static int
 commit(struct alloc_ctx *c, const struct ipam_index *x, bool index_exists)
 {
-	enum { MAXK = 1 + 2 * MAX_TOUCHED + 2 };
+	enum { MAXK = 1 + 2 * MAX_TOUCHED + 2 + MAX_TOUCHED * IPAM_SPLIT_DEPTH + 2 };
 	char keys[MAXK][IPAM_KEY_MAX], hint[HINT_WIDTH + 1];
 	struct store_cmp cmp[MAXK];
 	struct store_op ops[MAXK];
@@ -972,6 +980,58 @@ commit(struct alloc_ctx *c, const struct ipam_index *x, bool index_exists)
 			goto out;
 		cmp[n_cmp++] = (struct store_cmp){ keys[nk], "" };
 		ops[n_ops++] = (struct store_op){ keys[nk], text };
+	}
+	/* Nested blocks (ipam_split.c): no other node may have claimed a
+	 * part of the block holding a new address since it was read.  A
+	 * split rewrites its parent block (the "lent" mark), so where the
+	 * block was read ahead its version is compared; else the nested keys
+	 * that could hold the address are compared absent, from the
+	 * innermost block known to hold it (this node's own nested block
+	 * needs no compare: it is never split again). */
+	for (size_t i = 0; i < c->n_created; i++) {
+		const struct ipaddr *a = &c->created[i];
+		const struct network_subnet *sn = subnet_of(c->net, a);
+		int fi = a->family == AF_INET6;
+		struct prefix top;
+		bool done = false;
+		int k;
+
+		if (!sn)
+			continue;
+		for (size_t j = 0; j < c->n_claimed && !done; j++)
+			done = prefix_contains(&c->claimed[j], a);	/* new: compared absent */
+		if (!done && c->hb_state[fi] == 1 && prefix_contains(&c->hblock[fi].cidr, a)) {
+			bool seen = false;
+
+			for (size_t j = 0; j < n_cmp && !seen; j++)
+				seen = strcmp(cmp[j].key, c->pre_key[c->hb_idx[fi]]) == 0;
+			if (!seen)
+				cmp[n_cmp++] = (struct store_cmp){ c->pre_key[c->hb_idx[fi]],
+								   c->pre[c->hb_idx[fi]].ver };
+			done = true;
+		}
+		if (done)
+			continue;
+		if (!c->blocks_loaded && (r = blocks_load(c)) < 0)
+			goto out;
+		top.addr = *a;
+		top.len = (uint8_t)ipam_block_len(c->net, sn);
+		prefix_mask(&top);
+		{
+			long bi = ipam_block_find(c->blocks, c->n_blocks, a);
+
+			if (bi >= 0 && prefix_contains_prefix(&top, &c->blocks[bi].cidr))
+				top = c->blocks[bi].cidr;	/* innermost known */
+		}
+		k = ipam_nested_keys(c->req->network, &top, a,
+				     ipam_split_min_len(ipam_block_len(c->net, sn), a->family),
+				     &keys[nk], MAXK - nk - 3);
+		if (k < 0) {
+			r = k;
+			goto out;
+		}
+		for (int j = 0; j < k; j++, nk++)
+			cmp[n_cmp++] = (struct store_cmp){ keys[nk], "" };
 	}
 	okey = nk;
 	r = ipam_key_owner(keys[nk++], sizeof(keys[0]), c->req->network,
@@ -1146,6 +1206,8 @@ prefetch_parse(struct alloc_ctx *c)
 			if (json_parse(kv->val, &o, NULL) == 0) {
 				(void)json_get_str(o, "node", c->hblock[fi].node,
 						   sizeof(c->hblock[fi].node), false, NULL, NULL);
+				c->hblock[fi].lent = cJSON_IsTrue(
+					cJSON_GetObjectItemCaseSensitive(o, "lent"));
 				cJSON_Delete(o);
 			}
 			c->hb_state[fi] = 1;
@@ -1258,16 +1320,19 @@ describe(struct alloc_ctx *c, const struct ipaddr *a, struct ipam_addr *ret)
 {
 	const struct network_subnet *sn = network_subnet_for(c->net, a->family);
 	const struct prefix *b = NULL;
-	bool mine = true;
 
-	for (int fi = 0; fi < 2 && !b; fi++)
-		if (c->hb_state[fi] == 1 && prefix_contains(&c->hblock[fi].cidr, a)) {
-			b = &c->hblock[fi].cidr;
-			mine = strcmp(c->hblock[fi].node, c->req->node) == 0;
-		}
+	for (size_t i = 0; i < c->n_split && !b; i++)	/* nested: innermost first */
+		if (prefix_contains(&c->split[i], a))
+			b = &c->split[i];
 	for (size_t i = 0; i < c->n_claimed && !b; i++)
 		if (prefix_contains(&c->claimed[i], a))
 			b = &c->claimed[i];
+	/* the hint's block, when ours and nothing nested in it */
+	for (int fi = 0; fi < 2 && !b; fi++)
+		if (c->hb_state[fi] == 1 && !c->hblock[fi].lent &&
+		    strcmp(c->hblock[fi].node, c->req->node) == 0 &&
+		    prefix_contains(&c->hblock[fi].cidr, a))
+			b = &c->hblock[fi].cidr;
 	if (!b)
 		return ipam_addr_describe(c->s, c->net, c->req->node, a, ret);
 	memset(ret, 0, sizeof(*ret));
@@ -1277,7 +1342,7 @@ describe(struct alloc_ctx *c, const struct ipaddr *a, struct ipam_addr *ret)
 		ret->gateway = sn->gateway;
 	}
 	ret->block = *b;
-	ret->borrowed = !mine;
+	ret->borrowed = false;
 	return 0;
 }
 
