@@ -1000,6 +1000,11 @@ commit(struct alloc_ctx *c, const struct ipam_index *x, bool index_exists)
 			continue;
 		for (size_t j = 0; j < c->n_claimed && !done; j++)
 			done = prefix_contains(&c->claimed[j], a);	/* new: compared absent */
+		/* in a nested block this call claimed (its txn rewrote the
+		 * parent, so the parent's version read before is stale): ours,
+		 * never split again, and any other writer of a's key fails */
+		for (size_t j = 0; j < c->n_split && !done; j++)
+			done = prefix_contains(&c->split[j], a);
 		if (!done && c->hb_state[fi] == 1 && prefix_contains(&c->hblock[fi].cidr, a)) {
 			bool seen = false;
 
