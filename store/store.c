@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "err.h"
 #include "log.h"
@@ -28,6 +29,7 @@ struct store {
 	const struct store_ops *ops;
 	void *be;
 	char local_dir[PATH_MAX];	/* store_lock_local(): conf->state_dir */
+	uint64_t deadline_end_ms;	/* store_set_deadline(): 0 none */
 };
 
 /* The backends conf->datastore may name; "" is the first. */
@@ -130,8 +132,10 @@ store_err_transient(int ret)
 void
 store_set_deadline(struct store *s, unsigned ms)
 {
-	if (s != NULL && s->ops->deadline != NULL)
+	if (s != NULL && s->ops->deadline != NULL) {
+		s->deadline_end_ms = ms ? clock_now_ms() + ms : 0;
 		s->ops->deadline(s->be, ms);
+	}
 }
 
 int
@@ -534,11 +538,23 @@ store_lock_local(struct store *s, const char *name, struct store_lock **ret,
 		lf_err_details(e, "cannot open local lock %.200s: %s", path, strerror(-r));
 		return r;
 	}
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			r = -errno;
-			(void)close(fd);
-			return r;
+	{
+		uint64_t t0 = clock_now_ms(), t1;
+
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				r = -errno;
+				(void)close(fd);
+				return r;
+			}
+		}
+		/* waiting for a lock another live process holds does not
+		 * count against the deadline (as for store_lock()) */
+		t1 = clock_now_ms();
+		if (s->deadline_end_ms && t1 > t0) {
+			s->deadline_end_ms += t1 - t0;
+			s->ops->deadline(s->be, s->deadline_end_ms > t1 ?
+					 (unsigned)(s->deadline_end_ms - t1) : 1);
 		}
 	}
 	if ((l = malloc(sizeof(*l))) == NULL) {

@@ -201,7 +201,8 @@ void store_kv_free(struct store_kv *kvs, size_t n);	/* frees vals, sets them NUL
  * <dir>/<name>.lock, dir being conf->state_dir's "locks" (file backend)
  * or conf->run_dir... see store.c.  For serialising work on one node (the
  * ADDs of one node in one network) without a round trip to etcd; never a
- * substitute for a txn where other hosts write too. */
+ * substitute for a txn where other hosts write too.  Waiting for it does
+ * not count against store_set_deadline(). */
 int  store_lock_local(struct store *s, const char *name, struct store_lock **ret,
 		      struct lf_err *reterr);
 
