@@ -245,7 +245,8 @@ attach_addresses(struct attach_ctx *c)
 	const struct attach_req *req = c->req;
 	struct ipam_addr got[ATTACH_MAX_IPS];
 	struct ipam_req ir;
-	size_t n = 0, had = 0;
+	size_t n = 0;
+	bool had = false;
 	int r;
 
 	if (req->external_ipam) {
@@ -261,12 +262,6 @@ attach_addresses(struct attach_ctx *c)
 		return 0;
 	}
 
-	/* Know whether the allocation predates us, so a failure releases only
-	 * what this call allocated (a retried ADD keeps its addresses). */
-	r = ipam_lookup(c->s, req->network, req->container_id, req->ifname,
-			got, ATTACH_MAX_IPS, &had);
-	if (r < 0)
-		had = 0;		/* unknown network: ipam_alloc says so below */
 	memset(&ir, 0, sizeof(ir));
 	ir.network = req->network;
 	ir.node = req->node;
@@ -276,10 +271,12 @@ attach_addresses(struct attach_ctx *c)
 	ir.families = req->families;
 	ir.n_static = req->n_static;
 	memcpy(ir.statics, req->statics, sizeof(ir.statics));
-	r = ipam_alloc(c->s, &ir, got, ATTACH_MAX_IPS, &n, c->reterr);
+	/* Know whether the allocation predates us, so a failure releases only
+	 * what this call allocated (a retried ADD keeps its addresses). */
+	r = ipam_alloc_ex(c->s, &ir, got, ATTACH_MAX_IPS, &n, &had, c->reterr);
 	if (r < 0)
 		return r;
-	c->alloc_new = had == 0;
+	c->alloc_new = !had;
 	if (n == 0)
 		return lf_err_set(c->reterr, LF_E_POOL_EXHAUSTED, -ENOSPC,
 				  "network %s gave no address", req->network);

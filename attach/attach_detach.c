@@ -209,7 +209,7 @@ attach_tomb_reap(struct nl *nl)
 int
 detach_workload(struct store *s, const struct detach_req *req, struct lf_err *reterr)
 {
-	struct ipam_addr held[IPAM_MAX_ADDRS];
+	struct ipaddr held[IPAM_MAX_ADDRS];
 	char host_ifname[IFNAMSIZ], alias[LINK_ALIAS_MAX];
 	struct link_info li;
 	size_t n_held = 0;
@@ -268,14 +268,11 @@ detach_workload(struct store *s, const struct detach_req *req, struct lf_err *re
 		return r;
 	}
 	r = 0;
-	/* the addresses, for leafnetd's notice (IPv4 routes vanish with the
-	 * link without a netlink event of their own) */
-	if (req->ctl_socket[0] && !req->external_ipam && req->network[0] &&
-	    ipam_lookup(s, req->network, req->container_id, req->ifname, held,
-			IPAM_MAX_ADDRS, &n_held) < 0)
-		n_held = 0;
+	/* the addresses released, for leafnetd's notice (IPv4 routes vanish
+	 * with the link without a netlink event of their own) */
 	if (!req->external_ipam && req->network[0]) {
-		r = ipam_release(s, req->network, req->container_id, req->ifname, reterr);
+		r = ipam_release_ex(s, req->network, req->container_id, req->ifname, held,
+				    req->ctl_socket[0] ? IPAM_MAX_ADDRS : 0, &n_held, reterr);
 		if (r == -ENOENT) {
 			/* the network is gone: nothing can be allocated in it */
 			lf_err_clear(reterr);
@@ -287,7 +284,7 @@ detach_workload(struct store *s, const struct detach_req *req, struct lf_err *re
 	for (size_t i = 0; i < n_held; i++) {
 		struct prefix p;
 
-		prefix_from_addr(&held[i].addr, &p);
+		prefix_from_addr(&held[i], &p);
 		(void)ctl_notify(req->ctl_socket, "del", &p, NULL, false);
 	}
 	/* Hand the deletion to the caller only when all else went well: an

@@ -1,12 +1,33 @@
 /* ipam.c — allocate and release addresses of a network.
  *
- * Everything that changes a network's allocations runs under the network's
- * store lock ("ipam-<net>").  Addresses are chosen first (probing
- * "alloc/<net>/<addr>"), then claimed together with the owner index in one
- * store_create_many(): each "alloc/<net>/<addr>" is an exclusive create,
- * so even without the lock no address is ever owned twice; the owner index
- * comes last, and a crash in between leaves at worst an allocation whose
- * index is missing, which GC releases.
+ * Locks and compare-and-swap.  An ADD (ipam_alloc) and a DEL (ipam_release)
+ * take no network-wide lock: only this host's lock of the network
+ * ("ipam-local-<net>", store_lock_local: a flock, no round trip), which
+ * serialises the ADDs and DELs of one host — the users of this node's hint
+ * and of the owner records of this node's containers.  Across hosts the
+ * store's compare-and-swap protects what the network lock ("ipam-<net>",
+ * on etcd a lease-held key: several requests shared by every host) used
+ * to: the commit is one store_txn that expects every new alloc key absent
+ * (so no address is ever owned twice: another host's ADD, a borrow or a
+ * static ADD of the same address fails one of the two txns), every newly
+ * claimed block key absent (no block claimed twice), the owner key as read,
+ * and the network record at the version read (a network deleted, recreated
+ * or changed meanwhile fails the txn; the retry reads it again and says
+ * "not found").  A failed txn writes nothing; the ADD starts again from
+ * its reads (up to CAS_RETRIES times, then also under the network lock, as
+ * GC and admin are).  A DEL deletes in one txn comparing the versions it
+ * read, so it never frees an allocation someone made meanwhile.  GC,
+ * purge, repair and network create/update/delete still take the network
+ * lock among themselves, and delete by compare-and-delete too (see
+ * ipam_release_locked, ipam_delete_broken, network_delete,
+ * ipam_purge_network).
+ *
+ * The hot path (this node's hint block has a free address after the hint,
+ * no owner record yet): one store_get_many (network, owner key, hint), one
+ * store_get_many (the hint's block claim and the AHEAD_ADDRS alloc keys
+ * after the hint), one store_txn — three etcd requests, no lock key.
+ * Whatever the read ahead does not answer is asked key by key as before
+ * (full block, exhaustion, first ADD of a node, repeated ADDs).
  *
  * Allocation records, owner index and hints are written STORE_F_VOLATILE
  * (atomic, not fsync'd): after a power loss every workload is gone, the
@@ -27,14 +48,12 @@
  * they are the node's affinity, kept so its routes stay aggregated.  Only
  * deleting the network (ipam_purge_network) drops them.
  *
- * The hot path (this node's current block has a free address after the
- * hint) costs: the network record, the owner index (absent), the hint, the
- * hint's block claim, one lookup per probed address, one file created and
- * linked under the allocation and index keys, and the hint overwritten in
- * place — no directory is listed.  The node's block claims are listed only
- * when that block is full, and the whole allocation directory only once
- * direct probing gets long (full blocks, exhaustion).  On a disk the one
- * file creation (~0.15 ms on ext4) is most of it.
+ * On the file store the commit is the same txn: every key's txn lock, a
+ * stat per compared key, one file created and linked under the allocation
+ * and index keys; the hint is rewritten in place after it (hint_inplace)
+ * — no directory is listed.  The node's block claims are listed only when
+ * that block is full, and the whole allocation directory only once direct
+ * probing gets long (full blocks, exhaustion).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,6 +72,11 @@
 
 #define DIRECT_PROBES 32	/* then list alloc/<net> once and search in memory */
 #define MAX_TOUCHED   (2 * IPAM_MAX_ADDRS)
+#define AHEAD_ADDRS   12	/* alloc keys read ahead after each hint */
+#define PREFETCH_MAX  (3 + 2 * (1 + AHEAD_ADDRS))
+#define NOTE_MAX      256	/* the hint kept with this host's lock */
+#define CAS_RETRIES   16	/* conflicts before the network lock is taken too */
+#define CAS_RETRY     1		/* alloc_once(): a txn compare failed, start again */
 
 struct alloc_ctx {
 	struct store *s;
@@ -77,10 +101,27 @@ struct alloc_ctx {
 	bool committed;			/* created[] are in the store */
 	struct prefix claimed[MAX_TOUCHED];
 	size_t n_claimed;
+	char *claim_text[MAX_TOUCHED];	/* claimed[i]'s record, for the txn */
+	/* nested blocks claimed by split_block(): written at once by their
+	 * own txn (ipam_split_claim), not by the commit's; undone on failure */
+	struct prefix split[MAX_TOUCHED];
+	size_t n_split;
 	/* the owner's addresses whose allocation record is damaged (or whose
 	 * owner record was): commit() writes them anew */
 	struct ipaddr repair[IPAM_MAX_ADDRS];
 	size_t n_repair;
+	/* read ahead in one store_get_many (prefetch_hints()): the hints'
+	 * blocks and the alloc keys after the hints; is_used() and the hint's
+	 * block lookup consult these before asking the store */
+	struct store_kv pre[PREFETCH_MAX];
+	char pre_key[PREFETCH_MAX][IPAM_KEY_MAX];
+	size_t n_pre;
+	int hb_state[2];		/* 0 unknown, 1 hblock[] claimed, 2 unclaimed,
+					 * -1 asked for (pre[hb_idx[]]) */
+	size_t hb_idx[2];
+	struct ipam_block hblock[2];
+	char net_ver[STORE_VER_MAX];	/* compared by the commit's txn */
+	char owner_ver[STORE_VER_MAX];
 };
 
 static const char *
@@ -135,24 +176,20 @@ req_check(const struct ipam_req *req, struct lf_err *reterr)
 	return 0;
 }
 
+/* text: the hint as read (NULL: absent; absent or unreadable is fine) */
 static void
-hint_load(struct alloc_ctx *c)
+hint_load(struct alloc_ctx *c, const char *text)
 {
 	static const char *const keys[2] = { "v4", "v6" };
-	char key[IPAM_KEY_MAX], buf[IPADDR_STRLEN];
+	char buf[IPADDR_STRLEN];
 	cJSON *o;
-	char *text;
 
-	snprintf(key, sizeof(key), "hints/%s/%s", c->req->network, c->req->node);
-	if (store_get(c->s, key, &text, NULL) < 0)
-		return;			/* a hint: absent or unreadable is fine */
-	if (json_parse(text, &o, NULL) == 0) {
+	if (text && json_parse(text, &o, NULL) == 0) {
 		for (int i = 0; i < 2; i++)
 			if (json_get_str(o, keys[i], buf, sizeof(buf), false, NULL, NULL) == 0)
 				(void)ipaddr_parse(buf, &c->hint[i]);
 		cJSON_Delete(o);
 	}
-	free(text);
 }
 
 /* The hint changes on every ADD.  Replacing its file by rename would cost
@@ -163,17 +200,18 @@ hint_load(struct alloc_ctx *c)
  * points elsewhere, and either only moves where the next scan starts. */
 #define HINT_WIDTH 128		/* {"v4":"<15>","v6":"<39>"} is 75 */
 
-static void
-hint_save(struct alloc_ctx *c)
+/* The hint's value, padded, in buf (HINT_WIDTH + 1); false when none. */
+static bool
+hint_text(struct alloc_ctx *c, char *buf_out)
 {
 	static const char *const keys[2] = { "v4", "v6" };
-	char key[IPAM_KEY_MAX], buf[IPADDR_STRLEN], padded[HINT_WIDTH + 1];
+	char buf[IPADDR_STRLEN];
 	char *text = NULL;
 	bool ok = true;
 	cJSON *o;
 
 	if (!c->hint_dirty || !(o = cJSON_CreateObject()))
-		return;
+		return false;
 	for (int i = 0; i < 2 && ok; i++)
 		if (ipaddr_is_set(&c->hint[i]))
 			ok = cJSON_AddStringToObject(o, keys[i],
@@ -182,13 +220,37 @@ hint_save(struct alloc_ctx *c)
 		text = json_print(o);
 	cJSON_Delete(o);
 	if (!text)
+		return false;
+	ok = strlen(text) < HINT_WIDTH;		/* always: 75 at most */
+	if (ok)
+		snprintf(buf_out, HINT_WIDTH + 1, "%-*s\n", HINT_WIDTH - 1, text);
+	free(text);
+	return ok;
+}
+
+/* Where the hint goes.  On etcd it is one more op of the commit's txn (a
+ * separate put would be one more request per ADD).  On the file store a
+ * txn op is temp + rename, the in-place rewrite this comment is about
+ * saves that, so there it stays a separate in-place write after the
+ * commit: it is this node's own key, written under this host's local lock,
+ * so nothing else writes it concurrently (a reader on another host does
+ * not exist: the file store is one host). */
+static bool
+hint_inplace(const struct alloc_ctx *c)
+{
+	return strcmp(store_backend_name(c->s), "file") == 0;
+}
+
+static void
+hint_save(struct alloc_ctx *c)
+{
+	char key[IPAM_KEY_MAX], padded[HINT_WIDTH + 1];
+
+	if (!hint_text(c, padded))
 		return;
 	snprintf(key, sizeof(key), "hints/%s/%s", c->req->network, c->req->node);
-	snprintf(padded, sizeof(padded), "%-*s\n", HINT_WIDTH - 1, text);
 	/* losing a hint is harmless */
-	(void)store_put_ex(c->s, key, strlen(text) < HINT_WIDTH ? padded : text,
-			   STORE_F_VOLATILE | STORE_F_INPLACE, NULL);
-	free(text);
+	(void)store_put_ex(c->s, key, padded, STORE_F_VOLATILE | STORE_F_INPLACE, NULL);
 }
 
 /* 1 when a has an allocation, 0 when free, -errno. */
@@ -202,6 +264,12 @@ is_used(struct alloc_ctx *c, const struct ipaddr *a)
 	for (size_t i = 0; i < c->n_created; i++)
 		if (ipaddr_eq(&c->created[i], a))
 			return 1;
+	r = ipam_key_alloc(key, sizeof(key), c->req->network, a);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < c->n_pre; i++)
+		if (strcmp(c->pre[i].key, key) == 0)	/* read ahead: damaged is taken */
+			return c->pre[i].val != NULL || c->pre[i].ver[0] != '\0';
 	if (!c->used_loaded && c->probes >= DIRECT_PROBES) {
 		r = ipam_used_load(c->s, c->req->network, &c->used, &c->n_used);
 		if (r < 0)
@@ -212,9 +280,6 @@ is_used(struct alloc_ctx *c, const struct ipaddr *a)
 		return ipam_used_has(c->used, c->n_used, a);
 
 	c->probes++;
-	r = ipam_key_alloc(key, sizeof(key), c->req->network, a);
-	if (r < 0)
-		return r;
 	r = store_get(c->s, key, &text, NULL);
 	if (r == -ENOENT)
 		return 0;
@@ -233,8 +298,8 @@ addr_qcmp(const void *a, const void *b)
 }
 
 /* Reserve a (found free by is_used()) for the owner.  Nothing is written
- * yet: commit() claims every reserved address at once, exclusively, with
- * the network lock held all along — so all of one owner's allocations and
+ * yet: commit() claims every reserved address at once, in one txn that
+ * expects each alloc key absent — so all of one owner's allocations and
  * its index are a single file (see ipam_private.h). */
 static int
 take(struct alloc_ctx *c, const struct ipaddr *a)
@@ -366,12 +431,10 @@ claim_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 		cJSON_Delete(o);
 		if (!text)
 			return -ENOMEM;
-		r = store_create(c->s, key, text, c->reterr);
-		free(text);
-		if (r == -EEXIST)
-			continue;	/* claimed behind our back; try the next */
-		if (r < 0)
-			return r;
+		/* unclaimed when the blocks were listed; the commit's txn
+		 * expects its key absent, so a claim by another host in
+		 * between fails the txn and the retry lists it */
+		c->claim_text[c->n_claimed] = text;
 		c->claimed[c->n_claimed++] = b;
 
 		if (GROW(c->blocks, c->cap_blocks, c->n_blocks + 1) < 0)
@@ -428,7 +491,7 @@ split_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 	size_t n_all;
 	int r;
 
-	if (c->n_claimed == MAX_TOUCHED)
+	if (c->n_split == MAX_TOUCHED)
 		return -E2BIG;
 	if (!c->used_loaded) {
 		r = ipam_used_load(c->s, c->req->network, &c->used, &c->n_used);
@@ -462,7 +525,7 @@ split_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 	}
 	if (r < 0)
 		return r;
-	c->claimed[c->n_claimed++] = sub;
+	c->split[c->n_split++] = sub;
 	r = blocks_insert(c, &sub);
 	if (r < 0)
 		return r;	/* the claim is in the undo log */
@@ -490,7 +553,14 @@ alloc_dynamic(struct alloc_ctx *c, const struct network_subnet *sn, struct ipadd
 	if (ipaddr_is_set(&c->hint[fi])) {
 		struct ipam_block hk;
 
-		r = ipam_block_get(c->s, c->net, &c->hint[fi], &hk);
+		if (c->hb_state[fi] == 1) {
+			hk = c->hblock[fi];
+			r = 0;
+		} else if (c->hb_state[fi] == 2) {
+			r = -ENOENT;
+		} else {
+			r = ipam_block_get(c->s, c->net, &c->hint[fi], &hk);
+		}
 		if (r < 0 && r != -ENOENT && r != -EINVAL)
 			return r;
 		if (r == 0 && strcmp(hk.node, c->req->node) == 0 &&
@@ -667,7 +737,12 @@ rollback(struct alloc_ctx *c)
 	for (size_t i = 0; c->committed && i < c->n_created; i++)
 		if (ipam_key_alloc(key, sizeof(key), c->req->network, &c->created[i]) == 0)
 			(void)store_delete_ex(c->s, key, STORE_F_VOLATILE, NULL);
-	for (size_t i = 0; i < c->n_claimed; i++)
+	/* block claims are written by the commit's txn with the allocations */
+	for (size_t i = 0; i < c->n_split; i++)
+		if (ipam_key_block(key, sizeof(key), c->req->network, &c->split[i]) == 0)
+			(void)store_delete(c->s, key, NULL);
+	c->n_split = 0;
+	for (size_t i = 0; c->committed && i < c->n_claimed; i++)
 		if (ipam_key_block(key, sizeof(key), c->req->network, &c->claimed[i]) == 0)
 			(void)store_delete(c->s, key, NULL);
 	c->n_created = c->n_claimed = 0;
@@ -758,7 +833,9 @@ existing_load(struct alloc_ctx *c, struct ipam_index *x, bool *ret_intact,
 			x->addrs[j++] = x->addrs[i];
 		} else if (ipam_rec_broken(r)) {
 			/* listed in our owner record, its own record damaged:
-			 * ours (every writer holds the lock); mend it */
+			 * ours (an address is only ever written by the txn that
+			 * found it absent, and this owner's ADDs and DELs hold
+			 * this host's lock); mend it */
 			c->repair[c->n_repair++] = x->addrs[i];
 			x->addrs[j++] = x->addrs[i];
 		} else if (r < 0 && r != -ENOENT) {
@@ -862,51 +939,138 @@ put_mend(struct alloc_ctx *c, const char *key, const char *text)
 
 /* Store the owner record x: under the allocation key of every address this
  * call reserved and, last, under the owner's index key — one file, linked
- * (store_create_many), instead of a file per address plus one for the
- * index.  An index that exists already (a repeated ADD that changed
- * something, or an unreadable one) is replaced by a put afterwards. */
+ * (the txn's puts of one val), instead of a file per address plus one for
+ * the index — together with the blocks claimed for them, in ONE store_txn
+ * that expects the network record unchanged since it was read (a network
+ * deleted or changed meanwhile fails it), every alloc key and every
+ * claimed block absent, and the owner key as read.  CAS_RETRY when a
+ * compare failed: nothing was written, start again.  An index that exists
+ * already (a repeated ADD that changed something, or an unreadable one) is
+ * compared by version and replaced by a put afterwards (put_mend: it may be
+ * a directory to remove). */
 static int
 commit(struct alloc_ctx *c, const struct ipam_index *x, bool index_exists)
 {
-	char keys[MAX_TOUCHED + 1][IPAM_KEY_MAX], abuf[IPADDR_STRLEN];
-	const char *kp[MAX_TOUCHED + 1];
-	size_t n = 0, existing = 0;
+	enum { MAXK = 1 + 2 * MAX_TOUCHED + 2 + MAX_TOUCHED * IPAM_SPLIT_DEPTH + 2 };
+	char keys[MAXK][IPAM_KEY_MAX], hint[HINT_WIDTH + 1];
+	struct store_cmp cmp[MAXK];
+	struct store_op ops[MAXK];
+	size_t nk = 0, n_cmp = 0, n_ops = 0, okey;
+	struct lf_err te = { 0 };
 	char *text;
 	int r;
 
-	for (size_t i = 0; i < c->n_created; i++, n++) {
-		r = ipam_key_alloc(keys[n], sizeof(keys[n]), c->req->network, &c->created[i]);
+	snprintf(keys[nk], sizeof(keys[nk]), "networks/%s", c->req->network);
+	cmp[n_cmp++] = (struct store_cmp){ keys[nk++], c->net_ver };
+	/* the blocks first: an allocation is never in a block not yet
+	 * claimed (a process killed part way leaves a prefix of the ops) */
+	for (size_t i = 0; i < c->n_claimed; i++, nk++) {
+		r = ipam_key_block(keys[nk], sizeof(keys[nk]), c->req->network, &c->claimed[i]);
 		if (r < 0)
 			return r;
-		kp[n] = keys[n];
+		cmp[n_cmp++] = (struct store_cmp){ keys[nk], "" };
+		ops[n_ops++] = (struct store_op){ keys[nk], c->claim_text[i] };
 	}
-	r = ipam_key_owner(keys[n], sizeof(keys[n]), c->req->network,
-			   x->owner.container_id, x->owner.ifname);
-	if (r < 0)
-		return r;
-	kp[n] = keys[n];
 	text = ipam_index_to_json(x);
 	if (!text)
 		return -ENOMEM;
-	if (!index_exists) {
-		r = store_create_many(c->s, kp, n + 1, text, STORE_F_VOLATILE, &existing, c->reterr);
-		if (r == -EEXIST && existing == n)
-			index_exists = true;	/* appeared after all: put it below */
-		else if (r < 0)
-			goto out_eexist;
-		else
-			c->committed = true;
-	}
-	if (index_exists) {
-		if (n > 0) {
-			r = store_create_many(c->s, kp, n, text, STORE_F_VOLATILE, &existing, c->reterr);
-			if (r < 0)
-				goto out_eexist;
-			c->committed = true;
-		}
-		r = put_mend(c, kp[n], text);
+	for (size_t i = 0; i < c->n_created; i++, nk++) {
+		r = ipam_key_alloc(keys[nk], sizeof(keys[nk]), c->req->network, &c->created[i]);
 		if (r < 0)
-			r = store_err_set(c->reterr, LF_E_IO, r, "writing %s", kp[n]);
+			goto out;
+		cmp[n_cmp++] = (struct store_cmp){ keys[nk], "" };
+		ops[n_ops++] = (struct store_op){ keys[nk], text };
+	}
+	/* Nested blocks (ipam_split.c): no other node may have claimed a
+	 * part of the block holding a new address since it was read.  A
+	 * split rewrites its parent block (the "lent" mark), so where the
+	 * block was read ahead its version is compared; else the nested keys
+	 * that could hold the address are compared absent, from the
+	 * innermost block known to hold it (this node's own nested block
+	 * needs no compare: it is never split again). */
+	for (size_t i = 0; i < c->n_created; i++) {
+		const struct ipaddr *a = &c->created[i];
+		const struct network_subnet *sn = subnet_of(c->net, a);
+		int fi = a->family == AF_INET6;
+		struct prefix top;
+		bool done = false;
+		int k;
+
+		if (!sn)
+			continue;
+		for (size_t j = 0; j < c->n_claimed && !done; j++)
+			done = prefix_contains(&c->claimed[j], a);	/* new: compared absent */
+		/* in a nested block this call claimed (its txn rewrote the
+		 * parent, so the parent's version read before is stale): ours,
+		 * never split again, and any other writer of a's key fails */
+		for (size_t j = 0; j < c->n_split && !done; j++)
+			done = prefix_contains(&c->split[j], a);
+		if (!done && c->hb_state[fi] == 1 && prefix_contains(&c->hblock[fi].cidr, a)) {
+			bool seen = false;
+
+			for (size_t j = 0; j < n_cmp && !seen; j++)
+				seen = strcmp(cmp[j].key, c->pre_key[c->hb_idx[fi]]) == 0;
+			if (!seen)
+				cmp[n_cmp++] = (struct store_cmp){ c->pre_key[c->hb_idx[fi]],
+								   c->pre[c->hb_idx[fi]].ver };
+			done = true;
+		}
+		if (done)
+			continue;
+		if (!c->blocks_loaded && (r = blocks_load(c)) < 0)
+			goto out;
+		top.addr = *a;
+		top.len = (uint8_t)ipam_block_len(c->net, sn);
+		prefix_mask(&top);
+		{
+			long bi = ipam_block_find(c->blocks, c->n_blocks, a);
+
+			if (bi >= 0 && prefix_contains_prefix(&top, &c->blocks[bi].cidr))
+				top = c->blocks[bi].cidr;	/* innermost known */
+		}
+		k = ipam_nested_keys(c->req->network, &top, a,
+				     ipam_split_min_len(ipam_block_len(c->net, sn), a->family),
+				     &keys[nk], MAXK - nk - 3);
+		if (k < 0) {
+			r = k;
+			goto out;
+		}
+		for (int j = 0; j < k; j++, nk++)
+			cmp[n_cmp++] = (struct store_cmp){ keys[nk], "" };
+	}
+	okey = nk;
+	r = ipam_key_owner(keys[nk++], sizeof(keys[0]), c->req->network,
+			   x->owner.container_id, x->owner.ifname);
+	if (r < 0)
+		goto out;
+	if (!index_exists) {
+		cmp[n_cmp++] = (struct store_cmp){ keys[okey], "" };
+		ops[n_ops++] = (struct store_op){ keys[okey], text };	/* the index last */
+	} else if (strcmp(c->owner_ver, "dir") != 0) {
+		cmp[n_cmp++] = (struct store_cmp){ keys[okey], c->owner_ver };
+	}
+	if (!hint_inplace(c) && hint_text(c, hint)) {
+		snprintf(keys[nk], sizeof(keys[nk]), "hints/%s/%s", c->req->network, c->req->node);
+		ops[n_ops++] = (struct store_op){ keys[nk++], hint };	/* blind */
+		c->hint_dirty = false;
+	}
+	/* block claims are durable (store.h), allocations are not */
+	r = store_txn(c->s, cmp, n_cmp, ops, n_ops, c->n_claimed ? 0 : STORE_F_VOLATILE,
+		      NULL, &te);
+	if (r == -EAGAIN || r == -EEXIST) {
+		r = CAS_RETRY;
+		goto out;
+	}
+	if (r < 0) {
+		if (te.details[0])
+			lf_err_details(c->reterr, "%s", te.details);
+		goto out;
+	}
+	c->committed = true;
+	if (index_exists) {
+		r = put_mend(c, keys[okey], text);
+		if (r < 0)
+			r = store_err_set(c->reterr, LF_E_IO, r, "writing %s", keys[okey]);
 	}
 	/* damaged allocation records of addresses the owner keeps: rewritten
 	 * (a damaged key that is a directory is removed first) */
@@ -921,20 +1085,8 @@ commit(struct alloc_ctx *c, const struct ipam_index *x, bool index_exists)
 			r = store_err_set(c->reterr, LF_E_IO, r, "rewriting damaged record %s",
 					  keys[0]);
 	}
+out:
 	free(text);
-	return r;
-
-out_eexist:
-	free(text);
-	/* Every writer holds the network lock, under which is_used() found the
-	 * address free: someone changed the state directory behind our back.
-	 * A retried ADD sees the record and picks another address. */
-	if (r == -EEXIST && existing < c->n_created)
-		return lf_err_set(c->reterr, LF_E_AGAIN, -EADDRINUSE,
-				  "address %s in network %s was allocated while the network "
-				  "was locked (state changed outside leafnet?); retry",
-				  ipaddr_fmt(&c->created[existing], abuf, sizeof(abuf)),
-				  c->req->network);
 	return r;
 }
 
@@ -954,43 +1106,337 @@ families_check(const struct alloc_ctx *c)
 	return 0;
 }
 
-int
-ipam_alloc(struct store *s, const struct ipam_req *req,
-	   struct ipam_addr *ret, size_t max, size_t *ret_n, struct lf_err *reterr)
+static int
+pre_add(struct alloc_ctx *c, int (*mk)(char *, size_t, const char *, const void *),
+	const void *what)
 {
-	struct alloc_ctx c = { .s = s, .req = req, .reterr = reterr, .now = time(NULL) };
-	struct ipaddr res[MAX_TOUCHED];
-	struct ipam_addr desc[IPAM_MAX_ADDRS];
-	struct store_lock *lock;
-	struct network net;
-	struct ipam_index old;
-	size_t n_res = 0;
-	bool intact, index_exists;
 	int r;
 
-	r = req_check(req, reterr);
+	if (c->n_pre == PREFETCH_MAX)
+		return -E2BIG;
+	r = mk(c->pre_key[c->n_pre], sizeof(c->pre_key[0]), c->req->network, what);
 	if (r < 0)
 		return r;
-	r = ipam_lock(s, req->network, &lock, reterr);
-	if (r < 0)
+	c->pre[c->n_pre].key = c->pre_key[c->n_pre];
+	c->n_pre++;
+	return 0;
+}
+
+static int
+mk_alloc(char *buf, size_t size, const char *net, const void *a)
+{
+	return ipam_key_alloc(buf, size, net, a);
+}
+
+static int
+mk_block(char *buf, size_t size, const char *net, const void *p)
+{
+	return ipam_key_block(buf, size, net, p);
+}
+
+/* Read ahead, for each family's hint h[fi] (blocks[fi] its block when
+ * known, else from the network): its block claim and the alloc keys of
+ * the AHEAD_ADDRS addresses after it in that block.  What is found there
+ * is only a start: an address found free is compared absent by the
+ * commit's txn. */
+static int
+prefetch_add(struct alloc_ctx *c, const struct ipaddr *h, const struct prefix *blocks)
+{
+	int r;
+
+	for (int fi = 0; fi < 2; fi++) {
+		const struct network_subnet *sn = NULL;
+		struct prefix p;
+		struct ipaddr a;
+		uint64_t hoff;
+
+		if (!ipaddr_is_set(&h[fi]))
+			continue;
+		if (blocks) {
+			p = blocks[fi];
+		} else {
+			if (!(sn = subnet_of(c->net, &h[fi])))
+				continue;
+			p.addr = h[fi];
+			p.len = (uint8_t)ipam_block_len(c->net, sn);
+			prefix_mask(&p);
+		}
+		if (prefix_offset(&p, &h[fi], &hoff) < 0)
+			continue;
+		c->hb_idx[fi] = c->n_pre;
+		if ((r = pre_add(c, mk_block, &p)) < 0)
+			return r;
+		c->hblock[fi].cidr = p;
+		c->hb_state[fi] = -1;
+		/* on the file store a probe costs what reading ahead costs,
+		 * and the first probe usually hits: read the block only */
+		for (uint64_t off = hoff + 1, k = 0, ahead = hint_inplace(c) ? 0 : AHEAD_ADDRS;
+		     off < prefix_size(&p) && k < ahead; off++) {
+			if (prefix_nth(&p, off, &a) < 0)
+				break;
+			if (sn && addr_reserved(sn, &a))
+				continue;
+			if ((r = pre_add(c, mk_alloc, &a)) < 0)
+				return r;
+			k++;
+		}
+	}
+	return 0;
+}
+
+/* Forget the read ahead from pre[from] on. */
+static void
+prefetch_drop(struct alloc_ctx *c, size_t from)
+{
+	store_kv_free(c->pre + from, c->n_pre - from);
+	c->n_pre = from;
+	c->hb_state[0] = c->hb_state[1] = 0;
+}
+
+/* The block claims read ahead, into hb_state[]/hblock[]. */
+static void
+prefetch_parse(struct alloc_ctx *c)
+{
+	for (int fi = 0; fi < 2; fi++) {
+		const struct store_kv *kv = &c->pre[c->hb_idx[fi]];
+		cJSON *o;
+
+		if (c->hb_state[fi] != -1)
+			continue;
+		c->hb_state[fi] = 0;		/* damaged: ask ipam_block_get() */
+		if (!kv->val && !kv->ver[0]) {
+			c->hb_state[fi] = 2;
+		} else if (kv->val) {		/* as block_read(): no node = not ours */
+			c->hblock[fi].node[0] = '\0';
+			if (json_parse(kv->val, &o, NULL) == 0) {
+				(void)json_get_str(o, "node", c->hblock[fi].node,
+						   sizeof(c->hblock[fi].node), false, NULL, NULL);
+				c->hblock[fi].lent = cJSON_IsTrue(
+					cJSON_GetObjectItemCaseSensitive(o, "lent"));
+				cJSON_Delete(o);
+			}
+			c->hb_state[fi] = 1;
+		}
+	}
+}
+
+/* The second read of the hot path, when the first could not guess the
+ * hints (no note, or a stale one): one store_get_many. */
+static int
+prefetch_hints(struct alloc_ctx *c)
+{
+	size_t from = c->n_pre;
+	int r;
+
+	if ((r = prefetch_add(c, c->hint, NULL)) < 0)
 		return r;
-	r = network_get(s, req->network, &net, reterr);
+	if (c->n_pre == from)
+		return 0;
+	r = store_get_many(c->s, c->pre + from, c->n_pre - from, NULL);
+	if (r < 0) {
+		/* only a read ahead: one unreadable key fails all of it, so
+		 * forget it and let the probes ask key by key (and say what
+		 * cannot be read, if it matters) */
+		prefetch_drop(c, from);
+		return 0;
+	}
+	prefetch_parse(c);
+	return 0;
+}
+
+/* The note kept with this host's lock (store_lock_note_get): the node and
+ * the hint and its block per family, "<node> <v4> <block> <v6> <block>",
+ * "-" for none (two configs of one host may name two nodes).  It
+ * lets the first read also fetch the hint's block and the addresses after
+ * it; it is checked against the hint and network read then. */
+static bool
+note_parse(const char *note, const char *node, struct ipaddr *h, struct prefix *b)
+{
+	char t[4][PREFIX_STRLEN + 1], nn[LEAFNET_NAME_MAX + 1];
+	bool any = false;
+
+	memset(h, 0, 2 * sizeof(*h));
+	if (sscanf(note, "%63s %48s %48s %48s %48s", nn, t[0], t[1], t[2], t[3]) != 5 ||
+	    strcmp(nn, node) != 0)
+		return false;
+	for (int fi = 0; fi < 2; fi++) {
+		if (strcmp(t[2 * fi], "-") == 0)
+			continue;
+		if (ipaddr_parse(t[2 * fi], &h[fi]) < 0 ||
+		    prefix_parse(t[2 * fi + 1], 0, &b[fi]) < 0)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+static void
+note_save(struct alloc_ctx *c, struct store_lock *lock)
+{
+	char note[NOTE_MAX], a[IPADDR_STRLEN], p[PREFIX_STRLEN];
+	size_t len = (size_t)snprintf(note, sizeof(note), "%s ", c->req->node);
+
+	for (int fi = 0; fi < 2; fi++) {
+		const struct network_subnet *sn;
+		struct prefix b;
+
+		if (!ipaddr_is_set(&c->hint[fi]) || !(sn = subnet_of(c->net, &c->hint[fi]))) {
+			len += (size_t)snprintf(note + len, sizeof(note) - len, "- - ");
+			continue;
+		}
+		b.addr = c->hint[fi];
+		b.len = (uint8_t)ipam_block_len(c->net, sn);
+		prefix_mask(&b);
+		len += (size_t)snprintf(note + len, sizeof(note) - len, "%s %s ",
+					ipaddr_fmt(&c->hint[fi], a, sizeof(a)),
+					prefix_fmt(&b, p, sizeof(p)));
+	}
+	(void)store_lock_note_set(lock, note);	/* only a guess for next time */
+}
+
+/* Did the note guess the hints read (and their blocks, the network's)? */
+static bool
+note_matches(struct alloc_ctx *c, const struct ipaddr *h, const struct prefix *b)
+{
+	for (int fi = 0; fi < 2; fi++) {
+		const struct network_subnet *sn;
+		struct prefix p;
+
+		if (ipaddr_is_set(&h[fi]) != ipaddr_is_set(&c->hint[fi]))
+			return false;
+		if (!ipaddr_is_set(&h[fi]))
+			continue;
+		if (!ipaddr_eq(&h[fi], &c->hint[fi]) || !(sn = subnet_of(c->net, &h[fi])))
+			return false;
+		p.addr = h[fi];
+		p.len = (uint8_t)ipam_block_len(c->net, sn);
+		prefix_mask(&p);
+		if (!prefix_eq(&p, &b[fi]))
+			return false;
+	}
+	return true;
+}
+
+/* ipam_addr_describe() without a read where the block is known: the
+ * hints' blocks read ahead, and the blocks this call claims (not in the
+ * store until the commit). */
+static int
+describe(struct alloc_ctx *c, const struct ipaddr *a, struct ipam_addr *ret)
+{
+	const struct network_subnet *sn = network_subnet_for(c->net, a->family);
+	const struct prefix *b = NULL;
+
+	for (size_t i = 0; i < c->n_split && !b; i++)	/* nested: innermost first */
+		if (prefix_contains(&c->split[i], a))
+			b = &c->split[i];
+	for (size_t i = 0; i < c->n_claimed && !b; i++)
+		if (prefix_contains(&c->claimed[i], a))
+			b = &c->claimed[i];
+	/* the hint's block, when ours and nothing nested in it */
+	for (int fi = 0; fi < 2 && !b; fi++)
+		if (c->hb_state[fi] == 1 && !c->hblock[fi].lent &&
+		    strcmp(c->hblock[fi].node, c->req->node) == 0 &&
+		    prefix_contains(&c->hblock[fi].cidr, a))
+			b = &c->hblock[fi].cidr;
+	if (!b)
+		return ipam_addr_describe(c->s, c->net, c->req->node, a, ret);
+	memset(ret, 0, sizeof(*ret));
+	ret->addr = *a;
+	if (sn) {
+		ret->subnet = sn->cidr;
+		ret->gateway = sn->gateway;
+	}
+	ret->block = *b;
+	ret->borrowed = false;
+	return 0;
+}
+
+/* One attempt of ipam_alloc() with this host's lock held: 0, -errno, or
+ * CAS_RETRY when the commit's txn found the store changed since it was
+ * read (nothing written; reterr untouched). */
+static int
+alloc_once(struct store *s, const struct ipam_req *req, struct network *net,
+	   struct store_lock *lock, struct ipam_addr *ret, size_t max, size_t *ret_n,
+	   bool *ret_had, struct lf_err *reterr)
+{
+	struct alloc_ctx c = { .s = s, .req = req, .reterr = reterr, .now = time(NULL) };
+	struct store_kv *kv = c.pre;
+	struct ipaddr res[MAX_TOUCHED], ghint[2];
+	struct ipam_addr desc[IPAM_MAX_ADDRS];
+	struct prefix gblock[2];
+	struct ipam_index old;
+	char note[NOTE_MAX];
+	size_t n_res = 0;
+	bool intact = false, index_exists = false, guessed = false;
+	int r;
+
+	/* 1. one read: the network, the owner key, this node's hint and —
+	 * guessed from the note this host keeps with its lock — the hint's
+	 * block and the addresses after the hint */
+	snprintf(c.pre_key[0], sizeof(c.pre_key[0]), "networks/%s", req->network);
+	r = ipam_key_owner(c.pre_key[1], sizeof(c.pre_key[1]), req->network,
+			   req->owner.container_id, req->owner.ifname);
 	if (r < 0)
-		goto out_unlock;
-	c.net = &net;
+		return lf_err_set(reterr, LF_E_INVALID, r, "invalid owner key");
+	snprintf(c.pre_key[2], sizeof(c.pre_key[2]), "hints/%s/%s", req->network, req->node);
+	for (c.n_pre = 0; c.n_pre < 3; c.n_pre++)
+		c.pre[c.n_pre].key = c.pre_key[c.n_pre];
+	if (store_lock_note_get(lock, note, sizeof(note)) > 0 && note_parse(note, req->node, ghint, gblock))
+		guessed = prefetch_add(&c, ghint, gblock) == 0;
+	r = store_get_many(s, c.pre, c.n_pre, reterr);
+	if (r < 0 && c.n_pre > 3) {	/* the read ahead may be what fails */
+		prefetch_drop(&c, 3);
+		guessed = false;
+		r = store_get_many(s, c.pre, 3, reterr);
+	}
+	if (r < 0)
+		return store_err_set(reterr, LF_E_IO, r, "allocating in network %s", req->network);
+	{
+		struct lf_err pe = { 0 };
+
+		r = kv[0].val ? network_from_json(kv[0].val, net, &pe) : -ENOENT;
+	}
+	if (r < 0) {
+		/* absent or damaged: network_get() reads again and says which
+		 * (and how to fix it); present and sound by now: start again */
+		r = network_get(s, req->network, net, reterr);
+		if (r == 0)
+			r = CAS_RETRY;
+		goto out_free;
+	}
+	snprintf(c.net_ver, sizeof(c.net_ver), "%s", kv[0].ver);
+	snprintf(c.owner_ver, sizeof(c.owner_ver), "%s", kv[1].ver);
+	c.net = net;
 	r = families_check(&c);
 	if (r < 0)
-		goto out_unlock;
-	r = existing_load(&c, &old, &intact, &index_exists);
-	if (r < 0)
-		goto out_io;
+		goto out_free;
+	if (kv[1].val || kv[1].ver[0]) {	/* the owner holds something: look */
+		r = existing_load(&c, &old, &intact, &index_exists);
+		if (r < 0)
+			goto out_io;
+	} else {
+		memset(&old, 0, sizeof(old));
+	}
+	if (ret_had)
+		*ret_had = old.n_addrs > 0;
 
 	if (intact) {		/* a repeated ADD: the same answer */
 		n_res = old.n_addrs;
 		memcpy(res, old.addrs, n_res * sizeof(res[0]));
 	} else {
-		hint_load(&c);
-		r = alloc_all(&c, &old, res, &n_res);
+		hint_load(&c, kv[2].val);
+		if (guessed && note_matches(&c, ghint, gblock)) {
+			prefetch_parse(&c);
+			r = 0;
+		} else {
+			/* 2. one more read: the hints' blocks, the addresses
+			 * after them */
+			if (guessed)
+				prefetch_drop(&c, 3);
+			r = prefetch_hints(&c);
+		}
+		if (r == 0)
+			r = alloc_all(&c, &old, res, &n_res);
 		if (r == 0 && n_res > IPAM_MAX_ADDRS)
 			r = -E2BIG;
 		if (r == -E2BIG)
@@ -1007,7 +1453,8 @@ ipam_alloc(struct store *s, const struct ipam_req *req,
 		goto out_rollback;
 	}
 	for (size_t i = 0; i < n_res; i++) {
-		r = ipam_addr_describe(s, &net, req->node, &res[i], &desc[i]);
+		r = intact ? ipam_addr_describe(s, net, req->node, &res[i], &desc[i])
+			   : describe(&c, &res[i], &desc[i]);
 		if (r < 0)
 			goto out_rollback;
 	}
@@ -1018,10 +1465,16 @@ ipam_alloc(struct store *s, const struct ipam_req *req,
 		old.created = c.now;
 		old.n_addrs = n_res;
 		memcpy(old.addrs, res, n_res * sizeof(res[0]));
-		r = commit(&c, &old, index_exists);	/* the index last */
+		/* 3. one txn */
+		r = commit(&c, &old, index_exists);
+		if (r == CAS_RETRY)
+			goto out_free;
 		if (r < 0)
 			goto out_rollback;
-		hint_save(&c);
+		if (hint_inplace(&c))
+			hint_save(&c);
+		if (!hint_inplace(&c))	/* etcd: the note guesses the next read */
+			note_save(&c, lock);
 	}
 	memcpy(ret, desc, n_res * sizeof(desc[0]));
 	*ret_n = n_res;
@@ -1036,9 +1489,56 @@ out_rollback:
 out_io:
 	(void)store_err_set(reterr, LF_E_IO, r, "allocating in network %s", req->network);
 out_free:
+	for (size_t i = 0; i < c.n_claimed; i++)
+		free(c.claim_text[i]);
 	free(c.blocks);
 	free(c.used);
-out_unlock:
+	store_kv_free(c.pre, c.n_pre);
+	return r;
+}
+
+int
+ipam_alloc(struct store *s, const struct ipam_req *req,
+	   struct ipam_addr *ret, size_t max, size_t *ret_n, struct lf_err *reterr)
+{
+	return ipam_alloc_ex(s, req, ret, max, ret_n, NULL, reterr);
+}
+
+int
+ipam_alloc_ex(struct store *s, const struct ipam_req *req,
+	      struct ipam_addr *ret, size_t max, size_t *ret_n, bool *ret_had,
+	      struct lf_err *reterr)
+{
+	struct store_lock *lock, *glock = NULL;
+	struct network net;
+	int r;
+
+	r = req_check(req, reterr);
+	if (r < 0)
+		return r;
+	r = ipam_lock_local(s, req->network, &lock, reterr);
+	if (r < 0)
+		return r;
+	for (int attempt = 0;; attempt++) {
+		/* Conflicts again and again (other hosts claiming the same
+		 * blocks or borrowing the same addresses): take the network
+		 * lock too, which every host's slow path shares, and go on. */
+		if (attempt == CAS_RETRIES) {
+			r = ipam_lock(s, req->network, &glock, reterr);
+			if (r < 0)
+				break;
+		}
+		r = alloc_once(s, req, &net, lock, ret, max, ret_n, ret_had, reterr);
+		if (r != CAS_RETRY)
+			break;
+		if (attempt == 2 * CAS_RETRIES) {
+			r = lf_err_set(reterr, LF_E_AGAIN, -EAGAIN,
+				       "allocating in network %s: the store changed under "
+				       "every one of %d attempts; retry", req->network, attempt + 1);
+			break;
+		}
+	}
+	store_unlock(glock);
 	store_unlock(lock);
 	return r;
 }

@@ -104,11 +104,23 @@ struct ipam_block {
  * reserved one.  On failure nothing new stays allocated. */
 int ipam_alloc(struct store *s, const struct ipam_req *req,
 	       struct ipam_addr *ret, size_t max, size_t *ret_n, struct lf_err *reterr);
+/* The same; *ret_had (not NULL) says whether the owner held addresses
+ * before this call (a retried ADD), which a caller would otherwise learn
+ * by an ipam_lookup() first: one store request less. */
+int ipam_alloc_ex(struct store *s, const struct ipam_req *req,
+		  struct ipam_addr *ret, size_t max, size_t *ret_n, bool *ret_had,
+		  struct lf_err *reterr);
 
 /* Release everything (container_id, ifname) holds in network; releasing
  * nothing is success (returns 0).  Returns the number released. */
 int ipam_release(struct store *s, const char *network, const char *container_id,
 		 const char *ifname, struct lf_err *reterr);
+/* The same; ret_addrs[0..*ret_n) (at most max) are the addresses the
+ * owner held and were released (what ipam_lookup() said before), so a
+ * DEL needs no lookup first: one store request less. */
+int ipam_release_ex(struct store *s, const char *network, const char *container_id,
+		    const char *ifname, struct ipaddr *ret_addrs, size_t max, size_t *ret_n,
+		    struct lf_err *reterr);
 /* Release one address whatever its owner (Docker ReleaseAddress). */
 int ipam_release_addr(struct store *s, const char *network, const struct ipaddr *a,
 		      struct lf_err *reterr);

@@ -456,7 +456,6 @@ gc_network(struct store *s, const char *net, const char *node,
 	struct store_lock *lock;
 	size_t n = 0, cap = 0, n_drop = 0, n_idx = 0;
 	bool idx_loaded = false, *orphan = NULL;
-	char key[IPAM_KEY_MAX];
 	int r, released = 0;
 
 	r = records_load(s, net, &v, &n, &cap);
@@ -509,9 +508,8 @@ gc_network(struct store *s, const char *net, const char *node,
 			 * judged gone, or by a GC over every node */
 			if (!v[i].owner.container_id[0] && node != NULL)
 				continue;
-			if (ipam_key_alloc(key, sizeof(key), net, &v[i].addr) < 0 ||
-			    store_delete(s, key, NULL) < 0)
-				continue;
+			if (ipam_delete_broken(s, net, &v[i].addr) < 0)
+				continue;	/* rewritten meanwhile (a CAS): not judged */
 			released++;
 			if (v[i].owner.container_id[0] &&
 			    ipam_index_get(s, net, v[i].owner.container_id,
@@ -613,7 +611,31 @@ ipam_purge_network(struct store *s, const char *network)
 	r = ipam_lock(s, network, &lock, NULL);
 	if (r < 0)
 		return r;
-	r = ipam_purge_locked(s, network);
+	/* ADDs take no network lock (ipam.c).  An ADD that read the network
+	 * before the record is rewritten here (a new version) fails its
+	 * txn, so after a purge, a rewrite and a count that finds nothing no
+	 * ADD from before the purge can still commit; one that committed
+	 * while the purge ran is found by the count and purged again.  (When
+	 * the network record is absent no ADD can commit at all.) */
+	for (int round = 0; round < 8; round++) {
+		char key[IPAM_KEY_MAX], *text = NULL;
+		size_t n = 0;
+		int b;
+
+		b = ipam_purge_locked(s, network);
+		if (b < 0) {
+			r = b;
+			break;
+		}
+		r = round == 0 ? b : r + b;
+		snprintf(key, sizeof(key), "networks/%s", network);
+		if (store_get(s, key, &text, NULL) < 0)
+			break;
+		b = store_put(s, key, text, NULL);
+		free(text);
+		if (b < 0 || ipam_count_locked(s, network, &n) < 0 || n == 0)
+			break;
+	}
 	store_unlock(lock);
 	return r;
 }

@@ -15,8 +15,10 @@
  *   hints/<net>/<node>            {"v4","v6"}, blank-padded: last address
  *                                  this node handed out (round-robin start)
  * An ADD writes the owner record once, as one file hard-linked under the
- * allocation key of each new address and under the owner key
- * (store_create_many): one file creation instead of one per key.  A later
+ * allocation key of each new address and under the owner key (the puts of
+ * one val in its store_txn, each expected absent): one file creation
+ * instead of one per key.  Who writes what without the network lock:
+ * ipam.c's header.  A later
  * put or delete of one key leaves the other links alone, so a record under
  * an alloc key may list addresses its owner no longer holds; its "addrs"
  * are never read there.
@@ -55,6 +57,10 @@ int  ipam_name_check(const char *name, struct lf_err *reterr);
 /* The network's lock; on failure reterr says "cannot lock network". */
 int  ipam_lock(struct store *s, const char *net, struct store_lock **ret,
 	       struct lf_err *reterr);
+/* This host's lock of the network (store_lock_local): serialises the ADDs
+ * and DELs of this host in net, nothing else (see ipam.c). */
+int  ipam_lock_local(struct store *s, const char *net, struct store_lock **ret,
+		     struct lf_err *reterr);
 int  ipam_key_alloc(char *buf, size_t size, const char *net, const struct ipaddr *a);
 int  ipam_key_block(char *buf, size_t size, const char *net, const struct prefix *p);
 int  ipam_key_owner(char *buf, size_t size, const char *net, const char *cid,
@@ -87,6 +93,19 @@ int  ipam_record_get(struct store *s, const char *net, const struct ipaddr *a,
  * (cid, ifname) (a hash collision), -EINVAL when unreadable. */
 int  ipam_index_get(struct store *s, const char *net, const char *cid,
 		    const char *ifname, struct ipam_index *ret);
+/* The same from a value read already: -EINVAL when unreadable. */
+int  ipam_record_parse(const char *text, const char *net, const struct ipaddr *a,
+		       struct ipam_record *ret);
+int  ipam_index_parse(const char *text, struct ipam_index *ret);
+/* key's value (malloc'd) and version token (STORE_VER_MAX bytes); -ENOENT
+ * when absent, -EISDIR when damaged (a directory: ver "dir"). */
+int  ipam_get_ver(struct store *s, const char *key, char **ret_text, char *ret_ver);
+/* Delete key if its version is still ver (compare-and-delete): 0, or
+ * -EAGAIN when it changed meanwhile (nothing deleted). */
+int  ipam_delete_cas(struct store *s, const char *key, const char *ver);
+/* Delete the allocation record of a if it is still damaged (unreadable):
+ * 0, -ENOENT when gone, -EAGAIN when readable now or changed meanwhile. */
+int  ipam_delete_broken(struct store *s, const char *net, const struct ipaddr *a);
 /* By full key, no ownership check. */
 int  ipam_index_read(struct store *s, const char *key, struct ipam_index *ret);
 /* n_addrs == 0 deletes the index. */

@@ -44,6 +44,25 @@ ipam_lock(struct store *s, const char *net, struct store_lock **ret,
 }
 
 int
+ipam_lock_local(struct store *s, const char *net, struct store_lock **ret,
+		struct lf_err *reterr)
+{
+	char name[IPAM_KEY_MAX];
+	int r;
+
+	/* not "ipam-<net>": on the file backend local locks and store locks
+	 * share one directory, and this one must not exclude GC and admin */
+	if (snprintf(name, sizeof(name), "ipam-local-%s", net) >= (int)sizeof(name))
+		return lf_err_set(reterr, LF_E_IO, -ENAMETOOLONG, "cannot lock network %s: %s",
+				  net, strerror(ENAMETOOLONG));
+	r = store_lock_local(s, name, ret, reterr);
+	if (r < 0)
+		return store_err_set(reterr, LF_E_IO, r, "cannot lock network %s on this host",
+				     net);
+	return r;
+}
+
+int
 ipam_key_alloc(char *buf, size_t size, const char *net, const struct ipaddr *a)
 {
 	char abuf[IPADDR_STRLEN];
@@ -239,12 +258,46 @@ record_created(const cJSON *o)
 	return cJSON_IsNumber(c) && c->valuedouble > 0 ? (time_t)c->valuedouble : 0;
 }
 
+/* The parts of a record both parsers share; o is the parsed JSON. */
+static int
+record_from_json(const cJSON *o, const char *net, const struct ipaddr *a,
+		 struct ipam_record *ret)
+{
+	struct ipam_record rec;
+	int r;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.addr = *a;
+	snprintf(rec.network, sizeof(rec.network), "%s", net);
+	r = owner_from_json(o, &rec.owner);
+	if (r == 0 && json_get_str(o, "node", rec.node, sizeof(rec.node), false, NULL, NULL) == -EINVAL)
+		r = -EINVAL;
+	rec.created = record_created(o);
+	if (r < 0)
+		return r;
+	*ret = rec;
+	return 0;
+}
+
+int
+ipam_record_parse(const char *text, const char *net, const struct ipaddr *a,
+		  struct ipam_record *ret)
+{
+	cJSON *o;
+	int r;
+
+	if (json_parse(text, &o, NULL) < 0)
+		return -EINVAL;
+	r = record_from_json(o, net, a, ret);
+	cJSON_Delete(o);
+	return r;
+}
+
 int
 ipam_record_get(struct store *s, const char *net, const struct ipaddr *a,
 		struct ipam_record *ret)
 {
 	char key[IPAM_KEY_MAX];
-	struct ipam_record rec;
 	cJSON *o;
 	int r;
 
@@ -254,44 +307,27 @@ ipam_record_get(struct store *s, const char *net, const struct ipaddr *a,
 	r = record_json_load(s, key, &o);
 	if (r < 0)
 		return r;
-
-	memset(&rec, 0, sizeof(rec));
-	rec.addr = *a;
-	snprintf(rec.network, sizeof(rec.network), "%s", net);
-	r = owner_from_json(o, &rec.owner);
-	if (r == 0 && json_get_str(o, "node", rec.node, sizeof(rec.node), false, NULL, NULL) == -EINVAL)
-		r = -EINVAL;
-	rec.created = record_created(o);
+	r = record_from_json(o, net, a, ret);
 	cJSON_Delete(o);
-	if (r < 0)
-		return r;
-	*ret = rec;
-	return 0;
+	return r;
 }
 
-int
-ipam_index_read(struct store *s, const char *key, struct ipam_index *ret)
+static int
+index_from_json(const cJSON *o, struct ipam_index *ret)
 {
 	struct ipam_index x;
 	const cJSON *arr, *it;
-	cJSON *o;
 	int r;
-
-	r = record_json_load(s, key, &o);
-	if (r < 0)
-		return r;
 
 	memset(&x, 0, sizeof(x));
 	r = owner_from_json(o, &x.owner);
 	if (r < 0)
-		goto out_free_json;
+		return r;
 	(void)json_get_str(o, "node", x.node, sizeof(x.node), false, NULL, NULL);
 	x.created = record_created(o);
 	r = json_get_arr(o, "addrs", &arr, true, NULL, NULL);
-	if (r < 0) {
-		r = -EINVAL;
-		goto out_free_json;
-	}
+	if (r < 0)
+		return -EINVAL;
 	cJSON_ArrayForEach(it, arr) {
 		if (!cJSON_IsString(it) || x.n_addrs == IPAM_MAX_ADDRS ||
 		    ipaddr_parse(it->valuestring, &x.addrs[x.n_addrs]) < 0)
@@ -299,10 +335,59 @@ ipam_index_read(struct store *s, const char *key, struct ipam_index *ret)
 		x.n_addrs++;
 	}
 	*ret = x;
-	r = 0;
-out_free_json:
+	return 0;
+}
+
+int
+ipam_index_parse(const char *text, struct ipam_index *ret)
+{
+	cJSON *o;
+	int r;
+
+	if (json_parse(text, &o, NULL) < 0)
+		return -EINVAL;
+	r = index_from_json(o, ret);
 	cJSON_Delete(o);
 	return r;
+}
+
+int
+ipam_index_read(struct store *s, const char *key, struct ipam_index *ret)
+{
+	cJSON *o;
+	int r;
+
+	r = record_json_load(s, key, &o);
+	if (r < 0)
+		return r;
+	r = index_from_json(o, ret);
+	cJSON_Delete(o);
+	return r;
+}
+
+int
+ipam_get_ver(struct store *s, const char *key, char **ret_text, char *ret_ver)
+{
+	struct store_kv kv = { .key = key };
+	int r;
+
+	r = store_get_many(s, &kv, 1, NULL);
+	if (r < 0)
+		return r;
+	snprintf(ret_ver, STORE_VER_MAX, "%s", kv.ver);
+	if (!kv.val)
+		return kv.ver[0] ? -EISDIR : -ENOENT;
+	*ret_text = kv.val;
+	return 0;
+}
+
+int
+ipam_delete_cas(struct store *s, const char *key, const char *ver)
+{
+	const struct store_cmp cmp = { .key = key, .ver = ver };
+	const struct store_op op = { .key = key, .val = NULL };
+
+	return store_txn(s, &cmp, 1, &op, 1, STORE_F_VOLATILE, NULL, NULL);
 }
 
 int
@@ -639,36 +724,86 @@ ipam_addr_describe(struct store *s, const struct network *n, const char *node,
 }
 
 int
+ipam_delete_broken(struct store *s, const char *net, const struct ipaddr *a)
+{
+	char key[IPAM_KEY_MAX], ver[STORE_VER_MAX], *text;
+	struct ipam_record rec;
+	int r;
+
+	if ((r = ipam_key_alloc(key, sizeof(key), net, a)) < 0)
+		return r;
+	r = ipam_get_ver(s, key, &text, ver);
+	if (r == 0) {
+		r = ipam_record_parse(text, net, a, &rec);
+		free(text);
+		if (r == 0)
+			return -EAGAIN;	/* readable now: a new allocation */
+	} else if (r != -EISDIR) {
+		return r;
+	}
+	if (strcmp(ver, "dir") == 0)	/* a directory: no version to keep */
+		return store_delete_ex(s, key, STORE_F_VOLATILE, NULL);
+	return ipam_delete_cas(s, key, ver);
+}
+
+int
 ipam_release_locked(struct store *s, const char *net, const struct ipam_record *r)
 {
+	char key[IPAM_KEY_MAX], okey[IPAM_KEY_MAX], ver[STORE_VER_MAX];
 	struct ipam_record cur;
 	struct ipam_index x;
-	char key[IPAM_KEY_MAX];
 	size_t j = 0;
+	char *text;
 	int ret;
 
-	ret = ipam_record_get(s, net, &r->addr, &cur);
-	if (ret == -ENOENT)
-		return 0;
-	if (ret == 0 && !ipam_owner_is(&cur.owner, r->owner.container_id, r->owner.ifname))
-		return 0;		/* handed to someone else meanwhile */
+	/* ADDs and DELs take no network lock (ipam.c): what was read is
+	 * deleted only if it is still that value (compare-and-delete), so an
+	 * address released and handed out again meanwhile stays allocated */
 	ret = ipam_key_alloc(key, sizeof(key), net, &r->addr);
 	if (ret < 0)
 		return ret;
-	ret = store_delete_ex(s, key, STORE_F_VOLATILE, NULL);
+	ret = ipam_get_ver(s, key, &text, ver);
 	if (ret == -ENOENT)
 		return 0;
+	if (ret == 0) {
+		ret = ipam_record_parse(text, net, &r->addr, &cur);
+		free(text);
+		if (ret == 0 && (!ipam_owner_is(&cur.owner, r->owner.container_id,
+						r->owner.ifname) || cur.created != r->created))
+			return 0;	/* handed to someone else meanwhile */
+	} else if (ret != -EISDIR) {
+		return ret;
+	}
+	ret = ipam_delete_cas(s, key, ver);
+	if (ret == -EAGAIN)
+		return 0;		/* changed since: not the one judged */
 	if (ret < 0)
 		return ret;
 
-	if (ipam_index_get(s, net, r->owner.container_id, r->owner.ifname, &x) == 0) {
-		for (size_t i = 0; i < x.n_addrs; i++)
-			if (!ipaddr_eq(&x.addrs[i], &r->addr))
-				x.addrs[j++] = x.addrs[i];
-		if (j != x.n_addrs) {
-			x.n_addrs = j;
-			(void)ipam_index_put(s, net, &x);	/* GC mends it otherwise */
+	/* the owner record, compared too: the owner's own ADD may rewrite it */
+	if (ipam_key_owner(okey, sizeof(okey), net, r->owner.container_id, r->owner.ifname) == 0 &&
+	    ipam_get_ver(s, okey, &text, ver) == 0) {
+		if (ipam_index_parse(text, &x) == 0 &&
+		    ipam_owner_is(&x.owner, r->owner.container_id, r->owner.ifname)) {
+			for (size_t i = 0; i < x.n_addrs; i++)
+				if (!ipaddr_eq(&x.addrs[i], &r->addr))
+					x.addrs[j++] = x.addrs[i];
+			if (j != x.n_addrs) {
+				const struct store_cmp cmp = { okey, ver };
+				struct store_op op = { okey, NULL };
+				char *nt = NULL;
+
+				x.n_addrs = j;
+				if (j > 0 && (nt = ipam_index_to_json(&x)) == NULL)
+					goto out;
+				op.val = nt;
+				/* a conflict: GC mends it otherwise */
+				(void)store_txn(s, &cmp, 1, &op, 1, STORE_F_VOLATILE, NULL, NULL);
+				free(nt);
+			}
 		}
+out:
+		free(text);
 	}
 	return 1;
 }

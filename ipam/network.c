@@ -689,12 +689,18 @@ network_delete(struct store *s, const char *name, bool force, struct lf_err *ret
 			       name, n_alloc, n_alloc == 1 ? "" : "s");
 		goto out_unlock;
 	}
-	/* state first: a crash in between leaves a network without blocks */
-	r = ipam_purge_locked(s, name);
-	if (r >= 0)
-		r = store_delete(s, key, reterr);
+	/* The record first, then the state.  ADDs take no network lock
+	 * (ipam.c): each compares this record's version in its commit's txn,
+	 * so once it is gone no ADD that read it can commit, and the purge
+	 * below sees every allocation there will be.  (The other way round an
+	 * ADD committing after the purge would leave an allocation behind.)
+	 * A crash in between leaves state without a network: network_create()
+	 * purges such leftovers before it creates the name again. */
+	r = store_delete(s, key, reterr);
 	if (r == -ENOENT)
 		r = 0;
+	if (r >= 0)
+		r = ipam_purge_locked(s, name);
 	if (r < 0)
 		goto out_io;
 	r = 0;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "err.h"
 #include "log.h"
@@ -28,6 +29,7 @@ struct store {
 	const struct store_ops *ops;
 	void *be;
 	char local_dir[PATH_MAX];	/* store_lock_local(): conf->state_dir */
+	uint64_t deadline_end_ms;	/* store_set_deadline(): 0 none */
 };
 
 /* The backends conf->datastore may name; "" is the first. */
@@ -130,8 +132,10 @@ store_err_transient(int ret)
 void
 store_set_deadline(struct store *s, unsigned ms)
 {
-	if (s != NULL && s->ops->deadline != NULL)
+	if (s != NULL && s->ops->deadline != NULL) {
+		s->deadline_end_ms = ms ? clock_now_ms() + ms : 0;
 		s->ops->deadline(s->be, ms);
+	}
 }
 
 int
@@ -236,6 +240,12 @@ store_delete_ex(struct store *s, const char *key, unsigned flags, struct lf_err 
 	if (r < 0 && r != -ENOENT)
 		log_debug("store: delete %s: %s", key, strerror(-r));
 	return r;
+}
+
+const char *
+store_backend_name(const struct store *s)
+{
+	return s->ops->name;
 }
 
 int
@@ -463,6 +473,34 @@ static const struct store_ops local_lock_ops = {
 	.unlock	= local_unlock,
 };
 
+int
+store_lock_note_get(struct store_lock *base, char *buf, size_t size)
+{
+	struct local_lock *l = (struct local_lock *)base;
+	ssize_t n;
+
+	if (base == NULL || base->ops != &local_lock_ops || size == 0)
+		return -EOPNOTSUPP;
+	n = pread(l->fd, buf, size - 1, 0);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int
+store_lock_note_set(struct store_lock *base, const char *text)
+{
+	struct local_lock *l = (struct local_lock *)base;
+	size_t len = strlen(text);
+
+	if (base == NULL || base->ops != &local_lock_ops)
+		return -EOPNOTSUPP;
+	if (pwrite(l->fd, text, len, 0) != (ssize_t)len || ftruncate(l->fd, (off_t)len) < 0)
+		return -errno;
+	return 0;
+}
+
 /* The file backend's own locks are flock(2) already, and the memory
  * backend's are local to the process anyway:
  * use them.  Other backends get a flock on <state_dir>/locks/<name>.lock
@@ -500,11 +538,23 @@ store_lock_local(struct store *s, const char *name, struct store_lock **ret,
 		lf_err_details(e, "cannot open local lock %.200s: %s", path, strerror(-r));
 		return r;
 	}
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			r = -errno;
-			(void)close(fd);
-			return r;
+	{
+		uint64_t t0 = clock_now_ms(), t1;
+
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				r = -errno;
+				(void)close(fd);
+				return r;
+			}
+		}
+		/* waiting for a lock another live process holds does not
+		 * count against the deadline (as for store_lock()) */
+		t1 = clock_now_ms();
+		if (s->deadline_end_ms && t1 > t0) {
+			s->deadline_end_ms += t1 - t0;
+			s->ops->deadline(s->be, s->deadline_end_ms > t1 ?
+					 (unsigned)(s->deadline_end_ms - t1) : 1);
 		}
 	}
 	if ((l = malloc(sizeof(*l))) == NULL) {

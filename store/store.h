@@ -111,6 +111,10 @@ int  store_create_many(struct store *s, const char *const *keys, size_t n,
 		       const char *val, unsigned flags, size_t *ret_existing,
 		       struct lf_err *reterr);
 
+/* The backend's name (conf->datastore: "file", "etcd", "memory"), for a
+ * caller that picks between equivalent ways by cost (the IPAM's hint). */
+const char *store_backend_name(const struct store *s);
+
 /* 1 when keys a and b are one record made by one store_create_many() and
  * neither was replaced since (the `file` backend's hard links: it still
  * holds when the record itself is damaged, so a damaged owner record can
@@ -197,9 +201,19 @@ void store_kv_free(struct store_kv *kvs, size_t n);	/* frees vals, sets them NUL
  * <dir>/<name>.lock, dir being conf->state_dir's "locks" (file backend)
  * or conf->run_dir... see store.c.  For serialising work on one node (the
  * ADDs of one node in one network) without a round trip to etcd; never a
- * substitute for a txn where other hosts write too. */
+ * substitute for a txn where other hosts write too.  Waiting for it does
+ * not count against store_set_deadline(). */
 int  store_lock_local(struct store *s, const char *name, struct store_lock **ret,
 		      struct lf_err *reterr);
+
+/* A note kept with a local lock, in its lock file (a few hundred bytes at
+ * most): what the holder wants the next holder on this host to know before
+ * it reads the store (the IPAM keeps its hint there, to read ahead the
+ * right keys in its first request).  Never authoritative: anyone may lose
+ * it.  -EOPNOTSUPP where the local lock is the backend's own (file,
+ * memory: there the store is local anyway).  get: the length read. */
+int  store_lock_note_get(struct store_lock *l, char *buf, size_t size);
+int  store_lock_note_set(struct store_lock *l, const char *text);
 
 /* Exclusive lock called `name` (a key-like string); blocks until held. */
 int  store_lock(struct store *s, const char *name, struct store_lock **ret,

@@ -784,6 +784,8 @@ gen_bump(int fd)
 {
 	char buf[24];
 
+	if (fd < 0)		/* no lock taken (a key made by link(2)) */
+		return;
 	snprintf(buf, sizeof(buf), "%020llu\n", gen_read(fd) + 1);
 	(void)!pwrite(fd, buf, strlen(buf), 0);
 }
@@ -898,6 +900,21 @@ cmp_absent(const struct store_cmp *cmp, size_t n_cmp, const char *key)
 	return false;
 }
 
+/* Is key put (not deleted) by one of ops, and by no delete? */
+static bool
+put_of(const struct store_op *ops, size_t n_ops, const char *key)
+{
+	bool put = false;
+
+	for (size_t i = 0; i < n_ops; i++)
+		if (strcmp(ops[i].key, key) == 0) {
+			if (ops[i].val == NULL)
+				return false;
+			put = true;
+		}
+	return put;
+}
+
 struct txn_tmp {
 	const char *val;
 	int dirfd, fd;
@@ -965,10 +982,16 @@ file_txn(void *be, const struct store_cmp *cmp, size_t n_cmp, const struct store
 	size_t n_locks = 0, k;
 	int r = 0;
 
-	/* every key's lock, deduplicated, in sorted order */
+	/* every key's lock, deduplicated, in sorted order — but for a key
+	 * expected absent and put: link(2) creates it only if it is absent,
+	 * which is the compare and the write in one atomic step, so no lock
+	 * is needed (and none is created: a new key per ADD would otherwise
+	 * cost a new lock file, the dearest part of a txn here) */
 	for (size_t i = 0; i < n_cmp + n_ops; i++) {
 		const char *key = i < n_cmp ? cmp[i].key : ops[i - n_cmp].key;
 
+		if (cmp_absent(cmp, n_cmp, key) && put_of(ops, n_ops, key))
+			continue;
 		if ((r = txn_lock_path(locks[n_locks].path, sizeof(locks[0].path), key)) < 0)
 			return r;
 		locks[n_locks++].fd = -1;

@@ -31,6 +31,7 @@ T_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${LEAFNET_BIN:-$T_ROOT/build/bin}
 T_NAME=$(basename "$0" .sh)
 T_NAME=${T_NAME#test_}
+[ "${LEAFNET_TEST_DATASTORE:-file}" = etcd ] && T_NAME=${T_NAME}_etcd
 T_PASS=0
 T_FAIL=0
 T_NS=()
@@ -214,6 +215,38 @@ mkhost() {
 
 mkcontainer() { mkns "$1"; }
 
+# t_datastore HOSTNS: when LEAFNET_TEST_DATASTORE=etcd, a real etcd
+# (etcd-server) listening only on HOSTNS's loopback, and the test's config
+# ($T_CONF) switched to it; netctl (nctl) then runs inside HOSTNS too.  For
+# scripts whose body runs on either store (their _etcd twin sets the
+# variable).  Otherwise nothing.
+t_datastore() {
+	local h=$1 port url
+	[ "${LEAFNET_TEST_DATASTORE:-file}" = etcd ] || return 0
+	t_require etcd curl
+	port=$((20000 + RANDOM % 20000))
+	url=http://127.0.0.1:$port
+	ip netns exec "$h" etcd --name lft --data-dir "$T_TMP/etcd" \
+		--listen-client-urls "$url" --advertise-client-urls "$url" \
+		--listen-peer-urls "http://127.0.0.1:$((port + 1))" \
+		--initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
+		--initial-cluster "lft=http://127.0.0.1:$((port + 1))" \
+		>"$T_TMP/etcd.out" 2>&1 &
+	T_ETCD_PID=$!
+	t_register_pid "$T_ETCD_PID"
+	for _ in $(seq 1 150); do
+		ip netns exec "$h" curl -sf -m 1 "$url/health" >/dev/null 2>&1 && break
+		kill -0 "$T_ETCD_PID" 2>/dev/null || bail "etcd start" "exited: $(tail -3 "$T_TMP/etcd.out")"
+		sleep 0.1
+	done
+	ip netns exec "$h" curl -sf -m 1 "$url/health" >/dev/null || bail "etcd start" "not healthy"
+	jq --arg ep "$url" '.datastore = "etcd" | .etcd_endpoints = $ep' "$T_CONF" \
+		>"$T_CONF.etcd" && mv "$T_CONF.etcd" "$T_CONF" || bail "etcd config"
+	T_NCTL_NS=$h
+	T_ETCD_URL=$url
+	ok "datastore: etcd on $h's loopback, port $port"
+}
+
 nspath() { printf '/run/netns/%s' "$1"; }
 
 # ---------------------------------------------------------------- netctl
@@ -224,7 +257,8 @@ nctl() {
 	local f
 	T_CALLS=$((T_CALLS + 1))
 	f=$T_TMP/calls/netctl.$BASHPID.$T_CALLS
-	LEAFNET_CONF=$T_CONF timeout -k 2 20 "$BIN/netctl" "$@" >"$f.out" 2>"$f.err"
+	${T_NCTL_NS:+ip netns exec "$T_NCTL_NS"} env LEAFNET_CONF="$T_CONF" \
+		timeout -k 2 20 "$BIN/netctl" "$@" >"$f.out" 2>"$f.err"
 	NCTL_RC=$?
 	NCTL_OUT=$(cat "$f.out")
 	NCTL_ERR=$(cat "$f.err")

@@ -7,6 +7,7 @@ t_require "$BIN/leafnet" "$BIN/netctl"
 
 N=${LEAFNET_CONCURRENT:-50}
 mkhost H
+t_datastore "$H"	# LEAFNET_TEST_DATASTORE=etcd: test_cni_concurrent_etcd.sh
 declare -a C
 for i in $(seq 1 "$N"); do
 	mkcontainer "C[$i]"

@@ -9,6 +9,7 @@ t_require "$BIN/leafnet" "$BIN/netctl"
 
 STEPS="after-ipam after-veth after-addr"
 mkhost H
+t_datastore "$H"	# LEAFNET_TEST_DATASTORE=etcd: test_cni_kill_etcd.sh
 declare -A C
 for s in $STEPS; do
 	mkcontainer "C[kill-$s]"
