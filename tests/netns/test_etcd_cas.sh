@@ -9,57 +9,23 @@
 # deleted (--force) while ADDs run leaves no allocation, owner or block.
 # etcd listens only inside its namespace (loopback and its veth ends).
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../etcd.sh"
 
 t_init
 t_require etcd etcdctl curl "$BIN/netctl" "$BIN/leafnet"
 PER_HOST=20
 HOT=6
-PORT=$((20000 + RANDOM % 20000))
-PEER_PORT=$((PORT + 1))
 
-mkns E
+etcd_ns_init
 mkhost H1 10.255.0.1 fd00:ff::1
 mkhost H2 10.255.0.2 fd00:ff::2
-
-wire() {	# host n <-> etcd: 10.254.n.1/30 on the host, .2 on etcd's side
-	local h=$1 n=$2 a b
-	a=lfch$n.$$ b=lfce$n.$$
-	a=${a:0:15} b=${b:0:15}
-	ip -n "$h" link add "$a" type veth peer name "$b" netns "$E" || bail "veth to host $n"
-	ip -n "$h" addr add "10.254.$n.1/30" dev "$a" || bail "address host $n"
-	ip -n "$E" addr add "10.254.$n.2/30" dev "$b" || bail "address etcd $n"
-	ip -n "$h" link set "$a" up && ip -n "$E" link set "$b" up || bail "veth up $n"
-}
-wire "$H1" 1
-wire "$H2" 2
-
-URL1=http://10.254.1.2:$PORT
-URL2=http://10.254.2.2:$PORT
-LOCAL=http://127.0.0.1:$PORT
-ip netns exec "$E" etcd --name lfc --data-dir "$T_TMP/etcd" \
-	--listen-client-urls "$LOCAL,$URL1,$URL2" --advertise-client-urls "$LOCAL" \
-	--listen-peer-urls "http://127.0.0.1:$PEER_PORT" \
-	--initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT" \
-	--initial-cluster "lfc=http://127.0.0.1:$PEER_PORT" \
-	>"$T_TMP/etcd.out" 2>&1 &
-ETCD_PID=$!
-t_register_pid "$ETCD_PID"
-for _ in $(seq 1 100); do
-	ip netns exec "$E" curl -sf -m 1 "$LOCAL/health" >/dev/null 2>&1 && break
-	kill -0 "$ETCD_PID" 2>/dev/null || bail "etcd start" "exited: $(tail -3 "$T_TMP/etcd.out")"
-	sleep 0.1
-done
-ip netns exec "$E" curl -sf -m 1 "$LOCAL/health" >/dev/null || bail "etcd start" "not healthy after 10 s"
-ok "etcd up in its namespace on port $PORT"
+etcd_wire "$H1" 1
+etcd_wire "$H2" 2
+etcd_ns_start lfc
 
 ectl() { ip netns exec "$E" etcdctl --endpoints "$LOCAL" "$@"; }
 # metrics: "METHOD COUNT" lines, unary calls handled so far
-metrics() {
-	ip netns exec "$E" curl -sf -m 5 "$LOCAL/metrics" |
-		awk '/^grpc_server_handled_total\{/ && /grpc_type="unary"/ {
-			m = $0; sub(/.*grpc_method="/, "", m); sub(/".*/, "", m); c[m] += $2 }
-		     END { for (m in c) print m, c[m] }'
-}
+metrics() { etcd_grpc_counts; }
 # delta BEFORE AFTER [METHOD]: requests between two metrics() snapshots
 delta() {
 	awk -v want="${3:-}" 'NR == FNR { b[$1] = $2; next }

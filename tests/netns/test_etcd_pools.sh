@@ -14,54 +14,25 @@
 # all; A's metric leafnet_network_addresses_allocated follows A's ADDs and
 # a DEL (within WATCH_POOLS_MIN_MS, 10 s, plus slack).
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../etcd.sh"
 . "$(dirname "$0")/../bird.sh"
 
 t_init
 t_require etcd curl jq "$BIN/netctl" "$BIN/leafnet" "$BIN/leafnetd"
-PORT=$((20000 + RANDOM % 20000))
-PEER_PORT=$((PORT + 1))
+etcd_ns_init
 MPORT=$((PORT + 2))
 
-mkns E
 mkhost HA 10.255.0.1 fd00:ff::1
 mkhost HB 10.255.0.2 fd00:ff::2
 mkcontainer C1
 mkcontainer C2
 mkcontainer C3
 
-wire() {	# host n <-> etcd: 10.254.n.1/30 on the host, 10.254.n.2/30 on etcd's side
-	local h=$1 n=$2 a b
-	a=lfph$n.$$ b=lfpe$n.$$
-	a=${a:0:15} b=${b:0:15}
-	ip -n "$h" link add "$a" type veth peer name "$b" netns "$E" || bail "veth to host $n"
-	ip -n "$h" addr add "10.254.$n.1/30" dev "$a" && ip -n "$E" addr add "10.254.$n.2/30" dev "$b" &&
-	ip -n "$h" link set "$a" up && ip -n "$E" link set "$b" up || bail "veth up $n"
-}
-wire "$HA" 1
-wire "$HB" 2
-
-URL1=http://10.254.1.2:$PORT
-URL2=http://10.254.2.2:$PORT
-LOCAL=http://127.0.0.1:$PORT
-ip netns exec "$E" etcd --name lfp --data-dir "$T_TMP/etcd" \
-	--listen-client-urls "$LOCAL,$URL1,$URL2" --advertise-client-urls "$LOCAL" \
-	--listen-peer-urls "http://127.0.0.1:$PEER_PORT" \
-	--initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT" \
-	--initial-cluster "lfp=http://127.0.0.1:$PEER_PORT" >>"$T_TMP/etcd.out" 2>&1 &
-ETCD_PID=$!
-t_register_pid "$ETCD_PID"
-for _ in $(seq 1 100); do
-	ip netns exec "$E" curl -sf -m 1 "$LOCAL/health" >/dev/null 2>&1 && break
-	kill -0 "$ETCD_PID" 2>/dev/null || bail "etcd start" "exited: $(tail -3 "$T_TMP/etcd.out")"
-	sleep 0.1
-done
-ip netns exec "$E" curl -sf -m 1 "$LOCAL/health" >/dev/null 2>&1 || bail "etcd start" "not healthy"
-ok "etcd $(etcd --version | head -1 | awk '{print $3}') up in its namespace on port $PORT"
+etcd_wire "$HA" 1
+etcd_wire "$HB" 2
+etcd_ns_start lfp
 # unary gRPC requests etcd has handled (the JSON gateway's kv/txn/lease calls)
-etcd_requests() {
-	ip netns exec "$E" curl -sf -m 2 "$LOCAL/metrics" |
-		awk '/^grpc_server_handled_total\{/ && /grpc_type="unary"/ { n += $2 } END { printf "%d\n", n }'
-}
+etcd_requests() { etcd_grpc_total; }
 
 # netctl runs inside a host namespace: etcd's addresses exist only there
 NCTL_NS=$HA
