@@ -6,9 +6,10 @@
  *                              locked by their writer until renamed;
  *                              store_sweep() removes those of dead writers
  *   locks/<name>.lock          flock(2) targets ("locks/" is reserved)
- *   locks/txn/<key_>.lock      store_txn()'s per-key locks; each holds the
- *                              key's write generation (part of its
- *                              version token: an inode number alone may
+ *   locks/txn/<dir_>.lock      store_txn()'s locks, one per directory of
+ *                              keys; each holds the write generation of
+ *                              the keys in that directory (part of their
+ *                              version tokens: an inode number alone may
  *                              be reused, and ctime is jiffy-coarse)
  *
  * Every path is resolved relative to one directory fd opened at
@@ -750,16 +751,28 @@ file_sweep(void *be, struct lf_err *reterr)
 
 #define TXN_LOCK_DIR STORE_LOCK_DIR "/txn"
 
-/* "locks/txn/<key, '/' as '_'>.lock".  Two keys may map to one name
- * ("a_b/c", "a/b_c"): they then share a lock and a generation, which
- * costs a spurious conflict at worst. */
+/* "locks/txn/<the key's directory, '/' as '_'>.lock" ("_.lock" for a key
+ * at the top).  One lock and one write generation per directory, not per
+ * key: the keys the IPAM writes per workload (alloc/<net>/<addr>,
+ * owners/<net>/<id>) are unbounded, and a lock file per key cost a file
+ * creation (the dearest thing here, ~0.1 ms) on the first txn of each key
+ * — every DEL — and left one file behind per container ever deleted.  A
+ * directory's keys share a generation, so a write of one changes the
+ * version token of its siblings: a txn comparing a sibling read before
+ * fails (-EAGAIN) and its caller reads again.  That costs a retry at worst,
+ * and only when two writers of one directory interleave, which the IPAM's
+ * host-local lock keeps rare (only GC and admin commands write beside it).
+ * Two directories may map to one name ("a_b", "a/b"): they then share a
+ * lock and a generation, the same spurious conflict at worst. */
 static int
 txn_lock_path(char *buf, size_t size, const char *key)
 {
 	size_t off = strlen(TXN_LOCK_DIR) + 1;
+	const char *slash = strrchr(key, '/');
+	int dlen = slash ? (int)(slash - key) : 1;
 
-	if (strlen(key) > NAME_MAX - 5 ||
-	    snprintf(buf, size, TXN_LOCK_DIR "/%s.lock", key) >= (int)size)
+	if (dlen > NAME_MAX - 5 ||
+	    snprintf(buf, size, TXN_LOCK_DIR "/%.*s.lock", dlen, slash ? key : "_") >= (int)size)
 		return -ENAMETOOLONG;
 	for (char *p = buf + off; *p; p++)
 		if (*p == '/')
@@ -834,6 +847,28 @@ read_kv(struct file_store *s, struct store_kv *kv, int lfd)
 		 (long)st.st_ctim.tv_nsec, gen_read(lfd));
 	if (own)
 		(void)close(lfd);
+	return 0;
+}
+
+/* Only the version of key, as read_kv() would say it, into ver: what a
+ * txn compares, without opening and reading the value (one fstatat). */
+static int
+read_ver(struct file_store *s, const char *key, int lfd, char *ver, size_t size)
+{
+	struct stat st;
+
+	ver[0] = '\0';
+	if (fstatat(s->rootfd, key, &st, 0) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(ver, size, "dir");	/* damaged: not absent */
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	snprintf(ver, size, "%llx.%llx.%lx.%llu",
+		 (unsigned long long)st.st_ino, (unsigned long long)st.st_ctim.tv_sec,
+		 (long)st.st_ctim.tv_nsec, gen_read(lfd));
 	return 0;
 }
 
@@ -1006,12 +1041,16 @@ file_txn(void *be, const struct store_cmp *cmp, size_t n_cmp, const struct store
 	if (r < 0)
 		goto out_unlock;
 
+	/* compare by stat (the value is not needed); a key expected absent
+	 * and put is compared by its link(2) in txn_creates() instead */
 	for (size_t i = 0; i < n_cmp && r == 0 && ok; i++) {
-		struct store_kv kv = { .key = cmp[i].key };
+		char ver[STORE_VER_MAX];
 
-		r = read_kv(s, &kv, txn_lock_fd(locks, n_locks, cmp[i].key));
-		ok = r == 0 && strcmp(kv.ver, cmp[i].ver ? cmp[i].ver : "") == 0;
-		free(kv.val);
+		if (cmp_absent(cmp, n_cmp, cmp[i].key) && put_of(ops, n_ops, cmp[i].key))
+			continue;
+		r = read_ver(s, cmp[i].key, txn_lock_fd(locks, n_locks, cmp[i].key), ver,
+			     sizeof(ver));
+		ok = r == 0 && strcmp(ver, cmp[i].ver ? cmp[i].ver : "") == 0;
 	}
 	if (r == 0 && ok) {
 		bool sync = s->fsync && !(flags & STORE_F_VOLATILE);
