@@ -887,6 +887,7 @@ file_get_many(void *be, struct store_kv *kvs, size_t n, struct lf_err *reterr)
 struct txn_lock {
 	char path[NAME_MAX + 32];
 	int fd;
+	bool ex;		/* a key of it is written: LOCK_EX, else LOCK_SH */
 };
 
 static int
@@ -920,7 +921,7 @@ txn_lock_take(struct file_store *s, struct txn_lock *l)
 	}
 	if (l->fd < 0)
 		return -errno;
-	while (flock(l->fd, LOCK_EX) < 0)
+	while (flock(l->fd, l->ex ? LOCK_EX : LOCK_SH) < 0)
 		if (errno != EINTR)
 			return -errno;
 	return 0;
@@ -1013,7 +1014,7 @@ file_txn(void *be, const struct store_cmp *cmp, size_t n_cmp, const struct store
 {
 	struct file_store *s = be;
 	struct txn_lock locks[2 * STORE_TXN_MAX];
-	bool created[STORE_TXN_MAX], ok = true;
+	bool created[STORE_TXN_MAX] = { false }, ok = true;
 	size_t n_locks = 0, k;
 	int r = 0;
 
@@ -1029,12 +1030,19 @@ file_txn(void *be, const struct store_cmp *cmp, size_t n_cmp, const struct store
 			continue;
 		if ((r = txn_lock_path(locks[n_locks].path, sizeof(locks[0].path), key)) < 0)
 			return r;
+		locks[n_locks].ex = i >= n_cmp;
 		locks[n_locks++].fd = -1;
 	}
+	/* a directory only compared is locked shared: writers of it (LOCK_EX)
+	 * are kept out all the same, and txns that only compare it — the
+	 * ADDs of every network and node, comparing "networks/<net>" and
+	 * their block — do not wait for each other */
 	qsort(locks, n_locks, sizeof(locks[0]), txn_lock_cmp);
 	for (size_t i = k = 0; i < n_locks; i++)
 		if (k == 0 || strcmp(locks[k - 1].path, locks[i].path) != 0)
 			locks[k++] = locks[i];
+		else
+			locks[k - 1].ex |= locks[i].ex;
 	n_locks = k;
 	for (k = 0; k < n_locks && r == 0; k++)
 		r = txn_lock_take(s, &locks[k]);
@@ -1069,8 +1077,12 @@ file_txn(void *be, const struct store_cmp *cmp, size_t n_cmp, const struct store
 				if (r == -ENOENT)
 					r = 0;
 			}
+		/* a replace or delete changes the generation; a create by
+		 * link(2) needs not (its key was absent: no token to reuse), and
+		 * its directory's lock may be held only shared */
 		for (size_t i = 0; ok && i < n_ops; i++)
-			gen_bump(txn_lock_fd(locks, n_locks, ops[i].key));
+			if (!created[i])
+				gen_bump(txn_lock_fd(locks, n_locks, ops[i].key));
 	}
 	if (r == 0 && !ok) {
 		r = -EAGAIN;
