@@ -1018,7 +1018,18 @@ file_txn(void *be, const struct store_cmp *cmp, size_t n_cmp, const struct store
 	size_t n_locks = 0, k;
 	int r = 0;
 
-	/* every key's lock, deduplicated, in sorted order — but for a key
+	/* Why these locks stay when the caller holds a host-local lock (the
+	 * IPAM's "ipam-local-<net>", and this store is host-local too): that
+	 * lock serialises only the ADDs and DELs of one network, while
+	 * netctl (network update and delete, ipam repair and purge), leafnetd's
+	 * GC and the docker plugin's ReleaseAddress write the same networks,
+	 * blocks and allocations without it.  Without the txn lock a network
+	 * delete could land between an ADD's compare and its link and leave an
+	 * allocation in a deleted network.  What was dear is gone instead:
+	 * the locks are per directory (bounded, never created per key) and
+	 * shared where only compared.
+	 *
+	 * every key's directory's lock, deduplicated, in sorted order — but for a key
 	 * expected absent and put: link(2) creates it only if it is absent,
 	 * which is the compare and the write in one atomic step, so no lock
 	 * is needed (and none is created: a new key per ADD would otherwise
