@@ -7,10 +7,11 @@
  *                              store_sweep() removes those of dead writers
  *   locks/<name>.lock          flock(2) targets ("locks/" is reserved)
  *   locks/txn/<dir_>.lock      store_txn()'s locks, one per directory of
- *                              keys; each holds the write generation of
- *                              the keys in that directory (part of their
- *                              version tokens: an inode number alone may
- *                              be reused, and ctime is jiffy-coarse)
+ *                              keys; its size is the write generation
+ *                              of the keys in that directory (part of
+ *                              their version tokens: an inode number
+ *                              alone may be reused, and ctime is
+ *                              jiffy-coarse)
  *
  * Every path is resolved relative to one directory fd opened at
  * store_open(), so a request costs a handful of syscalls: put is
@@ -780,27 +781,35 @@ txn_lock_path(char *buf, size_t size, const char *key)
 	return 0;
 }
 
+/* A directory's write generation is its txn lock file's size: a bump is
+ * one ftruncate() one byte longer (a sparse file, no data block ever
+ * written), and reading it without the lock is one fstatat() of the
+ * path, where a number written into the file cost an open, a read and a
+ * close per key read (get_many reads the version of every key).  Sizes
+ * only grow; ext4 allows 2^44 bytes: one bump a microsecond for six
+ * months of writes of one directory. */
 static unsigned long long
 gen_read(int fd)
 {
-	char buf[24];
-	ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, 0);
+	struct stat st;
 
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strtoull(buf, NULL, 10);
+	return fd >= 0 && fstat(fd, &st) == 0 ? (unsigned long long)st.st_size : 0;
+}
+
+static unsigned long long
+gen_read_path(struct file_store *s, const char *lpath)
+{
+	struct stat st;
+
+	return fstatat(s->rootfd, lpath, &st, 0) == 0 ? (unsigned long long)st.st_size : 0;
 }
 
 static void
 gen_bump(int fd)
 {
-	char buf[24];
-
 	if (fd < 0)		/* no lock taken (a key made by link(2)) */
 		return;
-	snprintf(buf, sizeof(buf), "%020llu\n", gen_read(fd) + 1);
-	(void)!pwrite(fd, buf, strlen(buf), 0);
+	(void)!ftruncate(fd, (off_t)gen_read(fd) + 1);
 }
 
 /* Value and version of kv->key; lfd is its txn lock (open) or -1. */
@@ -809,8 +818,8 @@ read_kv(struct file_store *s, struct store_kv *kv, int lfd)
 {
 	char lpath[NAME_MAX + 32];
 	struct stat st;
+	unsigned long long gen = 0;
 	int fd, r;
-	bool own = false;
 
 	kv->val = NULL;
 	kv->ver[0] = '\0';
@@ -838,15 +847,13 @@ read_kv(struct file_store *s, struct store_kv *kv, int lfd)
 	(void)close(fd);
 	if (r < 0)
 		return r;
-	if (lfd < 0 && txn_lock_path(lpath, sizeof(lpath), kv->key) == 0) {
-		lfd = openat(s->rootfd, lpath, O_RDONLY | O_CLOEXEC);
-		own = lfd >= 0;
-	}
+	if (lfd >= 0)
+		gen = gen_read(lfd);
+	else if (txn_lock_path(lpath, sizeof(lpath), kv->key) == 0)
+		gen = gen_read_path(s, lpath);
 	snprintf(kv->ver, sizeof(kv->ver), "%llx.%llx.%lx.%llu",
 		 (unsigned long long)st.st_ino, (unsigned long long)st.st_ctim.tv_sec,
-		 (long)st.st_ctim.tv_nsec, gen_read(lfd));
-	if (own)
-		(void)close(lfd);
+		 (long)st.st_ctim.tv_nsec, gen);
 	return 0;
 }
 
