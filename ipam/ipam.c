@@ -48,10 +48,14 @@
  * they are the node's affinity, kept so its routes stay aggregated.  Only
  * deleting the network (ipam_purge_network) drops them.
  *
- * On the file store the commit is the same txn: every key's txn lock, a
- * stat per compared key, one file created and linked under the allocation
- * and index keys; the hint is rewritten in place after it (hint_inplace)
- * — no directory is listed.  The node's block claims are listed only when
+ * On the file store the commit is the same txn: the txn locks of the
+ * network's and the block's directories (shared: only compared), a stat
+ * of each, one file created and linked under the allocation and index
+ * keys (the link is their compare); the hint is rewritten in place after
+ * it (hint_inplace) — no directory is listed.  The txn locks are not
+ * redundant beside this host's lock: netctl (network update/delete,
+ * ipam repair/purge) and leafnetd's GC write networks, blocks and
+ * allocations without it (store_file.c, file_txn).  The node's block claims are listed only when
  * that block is full, and the whole allocation directory only once direct
  * probing gets long (full blocks, exhaustion).
  */

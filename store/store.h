@@ -167,7 +167,7 @@ int  store_err_transient(int ret);
  * compared (a blind write); deleting an absent key is no error.
  *   etcd:   one POST /v3/kv/txn (compares MOD or CREATE revision; the
  *           failure branch ranges the compared keys)
- *   file:   flock on locks/txn/<key>.lock of every key of the txn, taken
+ *   file:   flock on locks/txn/<dir>.lock of every key's directory, taken
  *           in sorted order (no deadlock), compare by stat, then puts by
  *           temp + rename (a put expecting absence by link(2), so it is
  *           exclusive even against writers that do not lock), deletes

@@ -6,10 +6,12 @@
  *                              locked by their writer until renamed;
  *                              store_sweep() removes those of dead writers
  *   locks/<name>.lock          flock(2) targets ("locks/" is reserved)
- *   locks/txn/<key_>.lock      store_txn()'s per-key locks; each holds the
- *                              key's write generation (part of its
- *                              version token: an inode number alone may
- *                              be reused, and ctime is jiffy-coarse)
+ *   locks/txn/<dir_>.lock      store_txn()'s locks, one per directory of
+ *                              keys; its size is the write generation
+ *                              of the keys in that directory (part of
+ *                              their version tokens: an inode number
+ *                              alone may be reused, and ctime is
+ *                              jiffy-coarse)
  *
  * Every path is resolved relative to one directory fd opened at
  * store_open(), so a request costs a handful of syscalls: put is
@@ -750,16 +752,28 @@ file_sweep(void *be, struct lf_err *reterr)
 
 #define TXN_LOCK_DIR STORE_LOCK_DIR "/txn"
 
-/* "locks/txn/<key, '/' as '_'>.lock".  Two keys may map to one name
- * ("a_b/c", "a/b_c"): they then share a lock and a generation, which
- * costs a spurious conflict at worst. */
+/* "locks/txn/<the key's directory, '/' as '_'>.lock" ("_.lock" for a key
+ * at the top).  One lock and one write generation per directory, not per
+ * key: the keys the IPAM writes per workload (alloc/<net>/<addr>,
+ * owners/<net>/<id>) are unbounded, and a lock file per key cost a file
+ * creation (the dearest thing here, ~0.1 ms) on the first txn of each key
+ * — every DEL — and left one file behind per container ever deleted.  A
+ * directory's keys share a generation, so a write of one changes the
+ * version token of its siblings: a txn comparing a sibling read before
+ * fails (-EAGAIN) and its caller reads again.  That costs a retry at worst,
+ * and only when two writers of one directory interleave, which the IPAM's
+ * host-local lock keeps rare (only GC and admin commands write beside it).
+ * Two directories may map to one name ("a_b", "a/b"): they then share a
+ * lock and a generation, the same spurious conflict at worst. */
 static int
 txn_lock_path(char *buf, size_t size, const char *key)
 {
 	size_t off = strlen(TXN_LOCK_DIR) + 1;
+	const char *slash = strrchr(key, '/');
+	int dlen = slash ? (int)(slash - key) : 1;
 
-	if (strlen(key) > NAME_MAX - 5 ||
-	    snprintf(buf, size, TXN_LOCK_DIR "/%s.lock", key) >= (int)size)
+	if (dlen > NAME_MAX - 5 ||
+	    snprintf(buf, size, TXN_LOCK_DIR "/%.*s.lock", dlen, slash ? key : "_") >= (int)size)
 		return -ENAMETOOLONG;
 	for (char *p = buf + off; *p; p++)
 		if (*p == '/')
@@ -767,27 +781,35 @@ txn_lock_path(char *buf, size_t size, const char *key)
 	return 0;
 }
 
+/* A directory's write generation is its txn lock file's size: a bump is
+ * one ftruncate() one byte longer (a sparse file, no data block ever
+ * written), and reading it without the lock is one fstatat() of the
+ * path, where a number written into the file cost an open, a read and a
+ * close per key read (get_many reads the version of every key).  Sizes
+ * only grow; ext4 allows 2^44 bytes: one bump a microsecond for six
+ * months of writes of one directory. */
 static unsigned long long
 gen_read(int fd)
 {
-	char buf[24];
-	ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, 0);
+	struct stat st;
 
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strtoull(buf, NULL, 10);
+	return fd >= 0 && fstat(fd, &st) == 0 ? (unsigned long long)st.st_size : 0;
+}
+
+static unsigned long long
+gen_read_path(struct file_store *s, const char *lpath)
+{
+	struct stat st;
+
+	return fstatat(s->rootfd, lpath, &st, 0) == 0 ? (unsigned long long)st.st_size : 0;
 }
 
 static void
 gen_bump(int fd)
 {
-	char buf[24];
-
 	if (fd < 0)		/* no lock taken (a key made by link(2)) */
 		return;
-	snprintf(buf, sizeof(buf), "%020llu\n", gen_read(fd) + 1);
-	(void)!pwrite(fd, buf, strlen(buf), 0);
+	(void)!ftruncate(fd, (off_t)gen_read(fd) + 1);
 }
 
 /* Value and version of kv->key; lfd is its txn lock (open) or -1. */
@@ -796,8 +818,8 @@ read_kv(struct file_store *s, struct store_kv *kv, int lfd)
 {
 	char lpath[NAME_MAX + 32];
 	struct stat st;
+	unsigned long long gen = 0;
 	int fd, r;
-	bool own = false;
 
 	kv->val = NULL;
 	kv->ver[0] = '\0';
@@ -825,15 +847,35 @@ read_kv(struct file_store *s, struct store_kv *kv, int lfd)
 	(void)close(fd);
 	if (r < 0)
 		return r;
-	if (lfd < 0 && txn_lock_path(lpath, sizeof(lpath), kv->key) == 0) {
-		lfd = openat(s->rootfd, lpath, O_RDONLY | O_CLOEXEC);
-		own = lfd >= 0;
-	}
+	if (lfd >= 0)
+		gen = gen_read(lfd);
+	else if (txn_lock_path(lpath, sizeof(lpath), kv->key) == 0)
+		gen = gen_read_path(s, lpath);
 	snprintf(kv->ver, sizeof(kv->ver), "%llx.%llx.%lx.%llu",
 		 (unsigned long long)st.st_ino, (unsigned long long)st.st_ctim.tv_sec,
+		 (long)st.st_ctim.tv_nsec, gen);
+	return 0;
+}
+
+/* Only the version of key, as read_kv() would say it, into ver: what a
+ * txn compares, without opening and reading the value (one fstatat). */
+static int
+read_ver(struct file_store *s, const char *key, int lfd, char *ver, size_t size)
+{
+	struct stat st;
+
+	ver[0] = '\0';
+	if (fstatat(s->rootfd, key, &st, 0) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(ver, size, "dir");	/* damaged: not absent */
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	snprintf(ver, size, "%llx.%llx.%lx.%llu",
+		 (unsigned long long)st.st_ino, (unsigned long long)st.st_ctim.tv_sec,
 		 (long)st.st_ctim.tv_nsec, gen_read(lfd));
-	if (own)
-		(void)close(lfd);
 	return 0;
 }
 
@@ -852,6 +894,7 @@ file_get_many(void *be, struct store_kv *kvs, size_t n, struct lf_err *reterr)
 struct txn_lock {
 	char path[NAME_MAX + 32];
 	int fd;
+	bool ex;		/* a key of it is written: LOCK_EX, else LOCK_SH */
 };
 
 static int
@@ -885,7 +928,7 @@ txn_lock_take(struct file_store *s, struct txn_lock *l)
 	}
 	if (l->fd < 0)
 		return -errno;
-	while (flock(l->fd, LOCK_EX) < 0)
+	while (flock(l->fd, l->ex ? LOCK_EX : LOCK_SH) < 0)
 		if (errno != EINTR)
 			return -errno;
 	return 0;
@@ -978,11 +1021,22 @@ file_txn(void *be, const struct store_cmp *cmp, size_t n_cmp, const struct store
 {
 	struct file_store *s = be;
 	struct txn_lock locks[2 * STORE_TXN_MAX];
-	bool created[STORE_TXN_MAX], ok = true;
+	bool created[STORE_TXN_MAX] = { false }, ok = true;
 	size_t n_locks = 0, k;
 	int r = 0;
 
-	/* every key's lock, deduplicated, in sorted order — but for a key
+	/* Why these locks stay when the caller holds a host-local lock (the
+	 * IPAM's "ipam-local-<net>", and this store is host-local too): that
+	 * lock serialises only the ADDs and DELs of one network, while
+	 * netctl (network update and delete, ipam repair and purge), leafnetd's
+	 * GC and the docker plugin's ReleaseAddress write the same networks,
+	 * blocks and allocations without it.  Without the txn lock a network
+	 * delete could land between an ADD's compare and its link and leave an
+	 * allocation in a deleted network.  What was dear is gone instead:
+	 * the locks are per directory (bounded, never created per key) and
+	 * shared where only compared.
+	 *
+	 * every key's directory's lock, deduplicated, in sorted order — but for a key
 	 * expected absent and put: link(2) creates it only if it is absent,
 	 * which is the compare and the write in one atomic step, so no lock
 	 * is needed (and none is created: a new key per ADD would otherwise
@@ -994,24 +1048,35 @@ file_txn(void *be, const struct store_cmp *cmp, size_t n_cmp, const struct store
 			continue;
 		if ((r = txn_lock_path(locks[n_locks].path, sizeof(locks[0].path), key)) < 0)
 			return r;
+		locks[n_locks].ex = i >= n_cmp;
 		locks[n_locks++].fd = -1;
 	}
+	/* a directory only compared is locked shared: writers of it (LOCK_EX)
+	 * are kept out all the same, and txns that only compare it — the
+	 * ADDs of every network and node, comparing "networks/<net>" and
+	 * their block — do not wait for each other */
 	qsort(locks, n_locks, sizeof(locks[0]), txn_lock_cmp);
 	for (size_t i = k = 0; i < n_locks; i++)
 		if (k == 0 || strcmp(locks[k - 1].path, locks[i].path) != 0)
 			locks[k++] = locks[i];
+		else
+			locks[k - 1].ex |= locks[i].ex;
 	n_locks = k;
 	for (k = 0; k < n_locks && r == 0; k++)
 		r = txn_lock_take(s, &locks[k]);
 	if (r < 0)
 		goto out_unlock;
 
+	/* compare by stat (the value is not needed); a key expected absent
+	 * and put is compared by its link(2) in txn_creates() instead */
 	for (size_t i = 0; i < n_cmp && r == 0 && ok; i++) {
-		struct store_kv kv = { .key = cmp[i].key };
+		char ver[STORE_VER_MAX];
 
-		r = read_kv(s, &kv, txn_lock_fd(locks, n_locks, cmp[i].key));
-		ok = r == 0 && strcmp(kv.ver, cmp[i].ver ? cmp[i].ver : "") == 0;
-		free(kv.val);
+		if (cmp_absent(cmp, n_cmp, cmp[i].key) && put_of(ops, n_ops, cmp[i].key))
+			continue;
+		r = read_ver(s, cmp[i].key, txn_lock_fd(locks, n_locks, cmp[i].key), ver,
+			     sizeof(ver));
+		ok = r == 0 && strcmp(ver, cmp[i].ver ? cmp[i].ver : "") == 0;
 	}
 	if (r == 0 && ok) {
 		bool sync = s->fsync && !(flags & STORE_F_VOLATILE);
@@ -1030,8 +1095,12 @@ file_txn(void *be, const struct store_cmp *cmp, size_t n_cmp, const struct store
 				if (r == -ENOENT)
 					r = 0;
 			}
+		/* a replace or delete changes the generation; a create by
+		 * link(2) needs not (its key was absent: no token to reuse), and
+		 * its directory's lock may be held only shared */
 		for (size_t i = 0; ok && i < n_ops; i++)
-			gen_bump(txn_lock_fd(locks, n_locks, ops[i].key));
+			if (!created[i])
+				gen_bump(txn_lock_fd(locks, n_locks, ops[i].key));
 	}
 	if (r == 0 && !ok) {
 		r = -EAGAIN;

@@ -1159,6 +1159,29 @@ test_txn_file(void **state)
 	assert_null(cur.val);
 	assert_string_equal(cur.ver, "dir");
 	assert_int_equal(rmdir(path), 0);
+
+	/* one txn lock per directory: deleting keys by txn makes no lock
+	 * file per key; a key deleted and made again (maybe on the same
+	 * inode, in the same jiffy) never shows its old version: the
+	 * directory's generation moved */
+	struct store_kv kv[2] = { { .key = "t/l1" }, { .key = "t/l2" } };
+	assert_int_equal(store_get_many(s, kv, 2, NULL), 0);
+	struct store_cmp cdel[2] = { { "t/l1", kv[0].ver }, { "t/l2", kv[1].ver } };
+	struct store_op odel[2] = { { "t/l1", NULL }, { "t/l2", NULL } };
+	assert_int_equal(store_txn(s, cdel, 2, odel, 2, 0, NULL, NULL), 0);
+	char lpath[PATH_MAX + 64];
+	snprintf(lpath, sizeof(lpath), "%s/locks/txn/t.lock", conf.state_dir);
+	assert_int_equal(access(lpath, F_OK), 0);
+	snprintf(lpath, sizeof(lpath), "%s/locks/txn/t_l1.lock", conf.state_dir);
+	assert_int_equal(access(lpath, F_OK), -1);
+	assert_int_equal(store_create(s, "t/l1", val, NULL), 0);
+	struct store_op oput = { "t/l1", "again" };
+	assert_int_equal(store_txn(s, cdel, 1, &oput, 1, 0, NULL, NULL), -EAGAIN);
+	store_kv_free(kv, 2);
+	assert_int_equal(store_get_many(s, kv, 1, NULL), 0);
+	cdel[0].ver = kv[0].ver;
+	assert_int_equal(store_txn(s, cdel, 1, &oput, 1, 0, NULL, NULL), 0);
+	store_kv_free(kv, 2);
 	store_free(s);
 }
 
