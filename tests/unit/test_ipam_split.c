@@ -393,8 +393,10 @@ now_ms(void)
 
 /* A /22 of 16 /26 blocks, each node's 48 used (75 % full): a node without
  * a block gets nested ones; its ADDs (the splits included) against the
- * owners' ADDs in their own blocks, on the file store.  Printed, with a
- * loose bound (disks are noisy). */
+ * owners' ADDs in their own blocks, on the file store.  The times are
+ * printed, never asserted: speed is for the benchmarks (bench/), and a
+ * timed assertion failed here under load (SAN, a busy 2-CPU machine).
+ * What is asserted is that none of these ADDs borrows. */
 static void
 test_split_speed(void **state)
 {
@@ -438,7 +440,6 @@ test_split_speed(void **state)
 		      "%.3f ms; %d of %d borrowed)\n", own, split, n_splits,
 		      t_split / n_splits, t_hot / (n_split - n_splits), borrowed, n_split);
 	assert_int_equal(borrowed, 0);
-	assert_true(split < 4 * own + 1.0);
 }
 
 int
