@@ -67,6 +67,7 @@
 #include <cJSON.h>
 
 #include "err.h"
+#include "hash.h"
 #include "json.h"
 #include "store.h"
 #include "dbuf.h"
@@ -88,6 +89,9 @@ struct alloc_ctx {
 	const struct network *net;
 	struct lf_err *reterr;
 	time_t now;
+	/* 0 on the first attempt; else hash(node, attempt): where a retried
+	 * claim, split or borrow starts looking (spread_seed()) */
+	uint64_t spread;
 	struct ipam_block *blocks;	/* sorted (a nested block after its parent,
 					 * ipam_split.c); grows on a claim */
 	size_t n_blocks, cap_blocks;
@@ -390,11 +394,44 @@ blocks_load(struct alloc_ctx *c)
 	return r;
 }
 
-/* Claim the first unclaimed block of sn for this node; -ENOSPC if none. */
+/* Where a retried claim starts (0: the first unclaimed block).  The first
+ * attempt takes the lowest free block, which keeps a pool compact; an
+ * attempt that lost a txn to another host lost it because both chose the
+ * same lowest block, and all the losers would choose the next one
+ * together again (24 hosts' first ADDs at once on etcd: 319 txns, 10
+ * failed).  A retry starts at hash(node, attempt) instead: the hosts
+ * scatter over the free blocks and each retry is likely its last. */
+static uint64_t
+spread_seed(const char *node, int attempt)
+{
+	uint64_t h = HASH_FNV64_INIT;
+
+	if (attempt == 0)
+		return 0;
+	h = hash_fnv1a64(h, node, strlen(node));
+	h = hash_fnv1a64(h, &attempt, sizeof(attempt));
+	return h ? h : 1;
+}
+
+/* The index claim_block() starts at among sn's 2^bits blocks. */
+static uint64_t
+claim_start(const struct alloc_ctx *c, unsigned bits)
+{
+	if (!c->spread || bits == 0)
+		return 0;
+	if (bits > 32)		/* IPv6: a start anywhere in the first 2^32 */
+		bits = 32;
+	return c->spread & (((uint64_t)1 << bits) - 1);
+}
+
+/* Claim the first unclaimed block of sn for this node, from claim_start()
+ * on and round to the start of sn; -ENOSPC if none. */
 static int
 claim_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix *ret)
 {
 	unsigned len = ipam_block_len(c->net, sn);
+	uint64_t start = len > sn->cidr.len ? claim_start(c, len - sn->cidr.len) : 0;
+	bool wrapped = false;
 	char key[IPAM_KEY_MAX], *text;
 	struct ipam_block *nb;
 	struct ipaddr last;
@@ -405,8 +442,27 @@ claim_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 
 	if (c->n_claimed == MAX_TOUCHED)
 		return -E2BIG;
-	for (uint64_t idx = 0;; idx++) {
+	if (start) {		/* the walk alongside c->blocks starts there too */
+		r = prefix_subnet(&sn->cidr, len, start, &b);
+		if (r < 0)
+			start = 0;
+		while (r == 0 && p < c->n_blocks) {
+			prefix_last(&c->blocks[p].cidr, &last);
+			if (ipaddr_cmp(&last, &b.addr) >= 0)
+				break;
+			p++;
+		}
+	}
+	for (uint64_t idx = start;; idx++) {
+		if (wrapped && idx >= start)
+			return -ENOSPC;
 		r = prefix_subnet(&sn->cidr, len, idx, &b);
+		if (r == -ERANGE && start && !wrapped) {
+			wrapped = true;	/* the blocks before start */
+			idx = (uint64_t)-1;
+			p = 0;
+			continue;
+		}
 		if (r == -ERANGE)
 			return -ENOSPC;
 		if (r < 0)
@@ -512,7 +568,7 @@ split_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 	memcpy(all + c->n_used, c->created, c->n_created * sizeof(*all));
 	qsort(all, n_all, sizeof(*all), addr_qcmp);
 	r = ipam_split_choose(c->blocks, c->n_blocks, all, n_all, &sn->cidr, c->req->node,
-			      len, &sub);
+			      len, c->spread, &sub);
 	free(all);
 	if (r < 0)
 		return r;
@@ -626,8 +682,11 @@ alloc_dynamic(struct alloc_ctx *c, const struct network_subnet *sn, struct ipadd
 		if (r != -ENOENT)
 			goto out_mine;
 	}
-	/* 6. borrow one address from another node's block */
-	for (size_t j = 0; j < c->n_blocks; j++) {
+	/* 6. borrow one address from another node's block (a retry starts
+	 * at another block than the hosts it lost to, spread_seed()) */
+	for (size_t k = 0; k < c->n_blocks; k++) {
+		size_t j = (size_t)((k + c->spread) % c->n_blocks);
+
 		if (block_mine(c, j) || !block_in_subnet(c, j, sn))
 			continue;
 		b = c->blocks[j].cidr;
@@ -1359,11 +1418,12 @@ describe(struct alloc_ctx *c, const struct ipaddr *a, struct ipam_addr *ret)
  * CAS_RETRY when the commit's txn found the store changed since it was
  * read (nothing written; reterr untouched). */
 static int
-alloc_once(struct store *s, const struct ipam_req *req, struct network *net,
+alloc_once(struct store *s, const struct ipam_req *req, int attempt, struct network *net,
 	   struct store_lock *lock, struct ipam_addr *ret, size_t max, size_t *ret_n,
 	   bool *ret_had, struct lf_err *reterr)
 {
-	struct alloc_ctx c = { .s = s, .req = req, .reterr = reterr, .now = time(NULL) };
+	struct alloc_ctx c = { .s = s, .req = req, .reterr = reterr, .now = time(NULL),
+			       .spread = spread_seed(req->node, attempt) };
 	struct store_kv *kv = c.pre;
 	struct ipaddr res[MAX_TOUCHED], ghint[2];
 	struct ipam_addr desc[IPAM_MAX_ADDRS];
@@ -1532,7 +1592,7 @@ ipam_alloc_ex(struct store *s, const struct ipam_req *req,
 			if (r < 0)
 				break;
 		}
-		r = alloc_once(s, req, &net, lock, ret, max, ret_n, ret_had, reterr);
+		r = alloc_once(s, req, attempt, &net, lock, ret, max, ret_n, ret_had, reterr);
 		if (r != CAS_RETRY)
 			break;
 		if (attempt == 2 * CAS_RETRIES) {

@@ -154,10 +154,13 @@ int  ipam_nested_get(struct store *s, const char *net, const struct prefix *top,
 		     const struct ipaddr *a, struct ipam_block *ret);
 /* Choose the sub-prefix to claim for node in subnet: blocks sorted as
  * ipam_blocks_load(), used sorted (every allocation, and what this call
- * reserved).  -ENOSPC when no free one of ipam_split_min_len() or larger. */
+ * reserved).  -ENOSPC when no free one of ipam_split_min_len() or larger.
+ * spread 0: the block with most free space (the first of equals); else
+ * the blocks are looked at from index spread % n on, so hosts retrying
+ * after a lost txn pick different ones of equal blocks. */
 int  ipam_split_choose(const struct ipam_block *blocks, size_t n, const struct ipaddr *used,
 		       size_t n_used, const struct prefix *subnet, const char *node,
-		       unsigned block_len, struct prefix *ret);
+		       unsigned block_len, uint64_t spread, struct prefix *ret);
 /* Claim sub for node in one store_txn(); -EAGAIN when something overlapping
  * was claimed or allocated meanwhile. */
 int  ipam_split_claim(struct store *s, const char *net, const char *node,

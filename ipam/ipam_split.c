@@ -114,8 +114,10 @@ nested_overlaps(const struct ipam_block *blocks, size_t n, size_t self, const st
 int
 ipam_split_choose(const struct ipam_block *blocks, size_t n, const struct ipaddr *used,
 		  size_t n_used, const struct prefix *subnet, const char *node,
-		  unsigned block_len, struct prefix *ret)
+		  unsigned block_len, uint64_t spread, struct prefix *ret)
 {
+	size_t rot = n ? (size_t)(spread % n) : 0;
+
 	int fam = subnet->addr.family;
 	unsigned max = prefix_maxlen(fam);
 	unsigned min_len = ipam_split_min_len(block_len, fam);
@@ -130,7 +132,8 @@ ipam_split_choose(const struct ipam_block *blocks, size_t n, const struct ipaddr
 		uint64_t best_free = 0;
 		struct prefix best = { 0 };
 
-		for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < n; k++) {
+			size_t i = (k + rot) % n;
 			const struct ipam_block *b = &blocks[i];
 			uint64_t fr, lent = 0;
 			struct prefix cand = { 0 };

@@ -112,17 +112,17 @@ test_choose(void **state)
 	used[nu++] = ad("10.0.0.65");
 	used[nu++] = ad("10.0.0.66");
 	used[nu++] = ad("10.0.0.100");	/* in B's upper /27 */
-	assert_int_equal(ipam_split_choose(b, 2, used, nu, &sn, "C", 26, &got), 0);
+	assert_int_equal(ipam_split_choose(b, 2, used, nu, &sn, "C", 26, 0, &got), 0);
 	/* no free /27 in B (.100 and .65 in each half); A's upper /27 */
 	assert_string_equal(pf(&got), "10.0.0.32/27");
 	/* never the node's own block */
-	assert_int_equal(ipam_split_choose(b, 1, used, nu, &sn, "A", 26, &got), -ENOSPC);
+	assert_int_equal(ipam_split_choose(b, 1, used, nu, &sn, "A", 26, 0, &got), -ENOSPC);
 
 	/* a /28 when no /27 is free, preferring B (more free space) */
 	used[nu++] = ad("10.0.0.40");
 	used[nu++] = ad("10.0.0.33");
 	qsort(used, nu, sizeof(used[0]), acmp);	/* the chooser wants them sorted */
-	assert_int_equal(ipam_split_choose(b, 2, used, nu, &sn, "C", 26, &got), 0);
+	assert_int_equal(ipam_split_choose(b, 2, used, nu, &sn, "C", 26, 0, &got), 0);
 	assert_string_equal(pf(&got), "10.0.0.112/28");
 
 	/* nested blocks already there are not free; down to /29, no smaller */
@@ -137,7 +137,7 @@ test_choose(void **state)
 		snprintf(s, sizeof(s), "10.0.0.%d", i);
 		u2[n2++] = ad(s);
 	}
-	assert_int_equal(ipam_split_choose(b2, 3, u2, n2, &sn, "C", 26, &got), -ENOSPC);
+	assert_int_equal(ipam_split_choose(b2, 3, u2, n2, &sn, "C", 26, 0, &got), -ENOSPC);
 	/* .32-.39 free too: the /29 */
 	size_t k = 0;
 	for (size_t i = 0; i < n2; i++) {
@@ -146,7 +146,7 @@ test_choose(void **state)
 		if (!prefix_contains(&p, &u2[i]))
 			u2[k++] = u2[i];
 	}
-	assert_int_equal(ipam_split_choose(b2, 3, u2, k, &sn, "C", 26, &got), 0);
+	assert_int_equal(ipam_split_choose(b2, 3, u2, k, &sn, "C", 26, 0, &got), 0);
 	assert_string_equal(pf(&got), "10.0.0.32/29");
 	assert_int_equal(ipam_split_min_len(26, AF_INET), 29);
 	assert_int_equal(ipam_split_min_len(30, AF_INET), 30);	/* nothing to split */
@@ -155,18 +155,47 @@ test_choose(void **state)
 	assert_int_equal(prefix_parse("fd00::/120", 0, &sn), 0);
 	struct ipam_block b6[] = { blk("fd00::/122", "A") };
 	struct ipaddr u6[] = { ad("fd00::1") };
-	assert_int_equal(ipam_split_choose(b6, 1, u6, 1, &sn, "C", 122, &got), 0);
+	assert_int_equal(ipam_split_choose(b6, 1, u6, 1, &sn, "C", 122, 0, &got), 0);
 	assert_string_equal(pf(&got), "fd00::20/123");
 	assert_int_equal(ipam_split_min_len(122, AF_INET6), 125);
 	/* never more than 32 addresses in one nested block: a /24 block
 	 * splits into /27 .. /27 only, a /116 not at all (borrows) */
 	assert_int_equal(prefix_parse("fd00::/112", 0, &sn), 0);
 	struct ipam_block b7[] = { blk("fd00::/116", "A") };
-	assert_int_equal(ipam_split_choose(b7, 1, u6, 1, &sn, "C", 116, &got), -ENOSPC);
+	assert_int_equal(ipam_split_choose(b7, 1, u6, 1, &sn, "C", 116, 0, &got), -ENOSPC);
 	assert_int_equal(prefix_parse("10.0.0.0/16", 0, &sn), 0);
 	struct ipam_block b8[] = { blk("10.0.0.0/24", "A") };
-	assert_int_equal(ipam_split_choose(b8, 1, used, 1, &sn, "C", 24, &got), 0);
+	assert_int_equal(ipam_split_choose(b8, 1, used, 1, &sn, "C", 24, 0, &got), 0);
 	assert_string_equal(pf(&got), "10.0.0.224/27");
+}
+
+/* A retry's spread (ipam.c spread_seed()) picks another of equal blocks;
+ * more free space still wins over the spread. */
+static void
+test_choose_spread(void **state)
+{
+	(void)state;
+	struct prefix sn, got;
+	struct ipam_block b[] = { blk("10.0.0.0/26", "A"), blk("10.0.0.64/26", "B"),
+				  blk("10.0.0.128/26", "D") };
+	struct ipaddr used[] = { ad("10.0.0.1"), ad("10.0.0.65"), ad("10.0.0.129"),
+				 ad("10.0.0.130") };
+
+	assert_int_equal(prefix_parse("10.0.0.0/24", 0, &sn), 0);
+	/* A and B equal (1 used each), D fuller: A first, B from spread 1 */
+	assert_int_equal(ipam_split_choose(b, 3, used, 4, &sn, "C", 26, 0, &got), 0);
+	assert_string_equal(pf(&got), "10.0.0.32/27");
+	assert_int_equal(ipam_split_choose(b, 3, used, 4, &sn, "C", 26, 1, &got), 0);
+	assert_string_equal(pf(&got), "10.0.0.96/27");
+	/* from D on (spread 2: D, A, B): D is looked at first, but A has
+	 * more room, and B only as much as A */
+	assert_int_equal(ipam_split_choose(b, 3, used, 4, &sn, "C", 26, 2, &got), 0);
+	assert_string_equal(pf(&got), "10.0.0.32/27");
+	/* spread 3 = 0 (mod 3) */
+	assert_int_equal(ipam_split_choose(b, 3, used, 4, &sn, "C", 26, 3, &got), 0);
+	assert_string_equal(pf(&got), "10.0.0.32/27");
+	/* never the node's own block, whatever the spread */
+	assert_int_equal(ipam_split_choose(b, 1, used, 4, &sn, "A", 26, 7, &got), -ENOSPC);
 }
 
 static void
@@ -447,6 +476,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_choose),
+		cmocka_unit_test(test_choose_spread),
 		cmocka_unit_test(test_find_and_keys),
 		cmocka_unit_test_setup_teardown(test_split_alloc, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_claim_races, setup, tmpstore_teardown),
