@@ -471,6 +471,41 @@ test_split_speed(void **state)
 	assert_int_equal(borrowed, 0);
 }
 
+/* More blocks than one store_get_many() reads (ipam_rec.c
+ * BLOCKS_PER_READ, 64): every claim listed, with its node, sorted. */
+static void
+test_blocks_many(void **state)
+{
+	struct tmpstore *f = *state;
+	struct ipam_block *b = NULL;
+	struct ipam_addr a;
+	size_t n = 0;
+	enum { NODES = 70 };
+
+	mknet(f, "pool", "10.64.0.0/16", 26);
+	for (int i = 0; i < NODES; i++) {
+		char node[16], cid[16];
+
+		snprintf(node, sizeof(node), "n%02d", i);
+		snprintf(cid, sizeof(cid), "c%02d", i);
+		assert_int_equal(alloc1(f, node, cid, &a), 0);
+	}
+	assert_int_equal(ipam_block_claims(f->s, "pool", &b, &n), 0);
+	assert_int_equal(n, NODES);
+	for (size_t i = 0; i < n; i++) {
+		char node[16];
+
+		if (i > 0)
+			assert_true(ipaddr_cmp(&b[i - 1].cidr.addr, &b[i].cidr.addr) < 0);
+		assert_int_equal(b[i].cidr.len, 26);
+		/* the first ADDs one after another: node i, block i */
+		snprintf(node, sizeof(node), "n%02u", (unsigned)i & 0x7f);
+		assert_string_equal(b[i].node, node);
+		assert_false(b[i].lent);
+	}
+	free(b);
+}
+
 int
 main(void)
 {
@@ -481,11 +516,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_split_alloc, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_claim_races, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_split_speed, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_blocks_many, setup, tmpstore_teardown),
 	};
 
 	const struct CMUnitTest etcd_tests[] = {
 		cmocka_unit_test_setup_teardown(test_split_alloc, setup_etcd, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_claim_races, setup_etcd, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_blocks_many, setup_etcd, tmpstore_teardown),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 
