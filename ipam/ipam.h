@@ -131,6 +131,12 @@ int ipam_lookup(struct store *s, const char *network, const char *container_id,
 
 /* Every allocation of network (NULL = all networks); *ret malloc'd. */
 int ipam_list(struct store *s, const char *network, struct ipam_record **ret, size_t *ret_n);
+/* A block claim's store key ("blocks/<net>/10.0.0.0_26") back to its
+ * prefix, and the claiming node from its record's text (NULL or
+ * unreadable: node ""), for a watcher deciding whether a change concerns
+ * it; -EINVAL when key is no block key. */
+int ipam_block_event(const char *key, const char *val, struct prefix *ret_cidr,
+		     char *ret_node, size_t node_size);
 /* Blocks of network; *ret malloc'd. */
 int ipam_blocks(struct store *s, const char *network, struct ipam_block **ret, size_t *ret_n);
 /* The same without reading the allocations (n_used stays 0): the claims

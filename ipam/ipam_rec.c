@@ -516,6 +516,21 @@ block_name_parse(const char *name, struct prefix *ret)
 	return prefix_parse(pbuf, 0, ret) < 0 ? -EINVAL : 0;
 }
 
+int
+ipam_block_event(const char *key, const char *val, struct prefix *ret_cidr, char *ret_node,
+		 size_t node_size)
+{
+	const char *name;
+	struct ipam_block b;
+
+	if (strncmp(key, "blocks/", 7) != 0 || (name = strrchr(key + 7, '/')) == NULL ||
+	    block_name_parse(name + 1, ret_cidr) < 0)
+		return -EINVAL;
+	block_parse(val ? val : "", ret_cidr, &b);
+	snprintf(ret_node, node_size, "%s", b.node);
+	return 0;
+}
+
 /* Claims read per store_get_many(): etcd's default limit is 128
  * operations per txn, the store's own STORE_TXN_MAX (64). */
 #define BLOCKS_PER_READ 64

@@ -3,7 +3,8 @@
  * Protocol: one JSON object per line each way (requests: ctl/ctl_proto.h).
  *   {"cmd":"status"}  -> {"running":true,"node":..,"as":..,"router_id":..,
  *                         "routes":N,"advertised":N,"resyncs":N,
- *                         "store_reads":{"sources":N,"allocations":N},
+ *                         "store_reads":{"sources":N,"allocations":N,
+ *                         "skipped":N},
  *                         "graceful_restart":{"restarting","kept_routes",
  *                         "deferral_left_ms","stale_learned"},"peers":[{..,
  *                         "flaps","graceful_restart":{"capable",
@@ -145,6 +146,8 @@ ctl_status(struct ld *d)
 		if (sr != NULL) {	/* networks + blocks; of them with allocations */
 			cJSON_AddNumberToObject(sr, "sources", (double)reads);
 			cJSON_AddNumberToObject(sr, "allocations", (double)alloc);
+			/* other nodes' block changes not read (watch.c) */
+			cJSON_AddNumberToObject(sr, "skipped", (double)watch_skipped(d));
 		}
 	}
 	{

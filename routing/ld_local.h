@@ -93,6 +93,8 @@ void watch_stop(struct ld *d);				/* NULL-safe, joins */
 void watch_want(struct ld *d, unsigned what);		/* WATCH_* */
 /* Each turn: pass the RIB's requests on. */
 void watch_turn(struct ld *d);
+/* Changes of other nodes' blocks the store worker did not read. */
+uint64_t watch_skipped(struct ld *d);
 
 /* listener.c */
 int  listener_open(struct ld *d, const struct ipaddr *addr, uint16_t port);
@@ -157,6 +159,9 @@ struct rib_src *rib_src_read(struct store *s, const char *node, bool alloc, int 
 void rib_store_reads(uint64_t *ret_reads, uint64_t *ret_alloc);
 void rib_src_apply(struct rib *r, struct rib_src *src);
 void rib_src_free(struct rib_src *src);			/* NULL-safe */
+/* This node's blocks in src (of networks that aggregate): a malloc'd
+ * copy, for the store worker's watch filter (watch.c); -ENOMEM. */
+int  rib_src_mine(const struct rib_src *src, struct prefix **ret, size_t *ret_n);
 
 /* Answer LD_MSG_LOCAL_DUMP_REQ id: one LOCAL_ADV per prefix currently
  * advertised, then LOCAL_DUMP_END, all tagged id, onto d->to_bgp. */

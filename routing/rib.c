@@ -920,6 +920,22 @@ rib_src_free(struct rib_src *src)
 	free(src);
 }
 
+int
+rib_src_mine(const struct rib_src *src, struct prefix **ret, size_t *ret_n)
+{
+	struct prefix *v = calloc(src->n_blocks ? src->n_blocks : 1, sizeof(*v));
+	size_t n = 0;
+
+	if (v == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < src->n_blocks; i++)
+		if (!src->blocks[i].other)
+			v[n++] = src->blocks[i].cidr;
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
 struct rib_src *
 rib_src_read(struct store *s, const char *node, bool alloc, int *ret_err)
 {

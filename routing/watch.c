@@ -50,6 +50,19 @@
  * need the same read to be corrected; a read per WATCH_POOLS_MIN_MS of
  * this node's own activity is cheap and exact.  A networks/blocks read
  * lists blocks/ only (ipam_block_claims()), never alloc/.
+ *
+ * Other nodes' block claims are not read either (block_matters()).  The
+ * RIB needs this node's blocks (its aggregates) and what lies inside
+ * them (another node's nested block, ipam_split.c), nothing else: every
+ * block claim anywhere made every leafnetd list every block, N reads per
+ * claim, and a 50-host cluster's first ADDs cost etcd 80-130 Range
+ * requests per pod (cluster_bench).  A change of blocks/ is read when it
+ * overlaps one of this node's blocks as last read, when its record names
+ * this node (etcd's watch carries the value: store_event.val), or when it
+ * cannot be told (no value: the file store; no read yet).  A claim of
+ * this node's made elsewhere is thus still read at once; another node's,
+ * away from ours, shows in the pool metrics at the next read of any kind
+ * (at worst the safety re-read).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +77,7 @@
 #include "bgpconf.h"
 #include "clock.h"
 #include "err.h"
+#include "ipam.h"
 #include "ld_local.h"
 #include "log.h"
 #include "store.h"
@@ -92,6 +106,11 @@ struct watch {
 	bool lost_logged;
 	uint64_t conf_rev, bad_rev;	/* last built / refused bgp/revision */
 	uint64_t nets_last, pools_last, safety_due, poll_due, retry_due;
+	/* this node's blocks as last read (block_matters()) */
+	struct prefix *mine;
+	size_t n_mine;
+	bool mine_known;
+	uint64_t n_skipped;		/* changes of other nodes' blocks not read */
 	/* the mailbox */
 	struct rib_src *src;
 	bool have_conf;
@@ -131,6 +150,25 @@ cv_wait_until(struct watch *w, uint64_t due)
 
 /* ---- the watcher thread ------------------------------------------------- */
 
+/* Does a change of blocks/ concern this node's RIB?  (the comment at the
+ * top).  With w->mu held. */
+static bool
+block_matters(const struct watch *w, const struct store_event *ev)
+{
+	char node[LEAFNET_NAME_MAX];
+	struct prefix cidr;
+
+	if (!w->mine_known ||
+	    ipam_block_event(ev->key, ev->val, &cidr, node, sizeof(node)) < 0)
+		return true;
+	for (size_t i = 0; i < w->n_mine; i++)
+		if (prefix_overlaps(&w->mine[i], &cidr))
+			return true;
+	if (ev->type != STORE_EV_PUT)
+		return false;		/* a block away from ours went */
+	return ev->val == NULL || strcmp(node, w->node) == 0;
+}
+
 static void
 watch_event(const struct store_event *ev, void *arg)
 {
@@ -147,6 +185,12 @@ watch_event(const struct store_event *ev, void *arg)
 		what = WATCH_NETS;		/* networks/, blocks/ */
 	}
 	pthread_mutex_lock(&w->mu);
+	if (ev->type != STORE_EV_READY && strncmp(ev->key, "blocks/", 7) == 0 &&
+	    !block_matters(w, ev)) {
+		w->n_skipped++;
+		pthread_mutex_unlock(&w->mu);
+		return;
+	}
 	if (ev->type == STORE_EV_READY) {
 		if (w->lost_logged)
 			log_info("store watch is back: reading the store again");
@@ -245,6 +289,23 @@ post(struct watch *w, struct rib_src *src, struct ld_conf *nc, bool reply, int r
 	}
 	pthread_mutex_unlock(&w->mu);
 	(void)!write(w->efd, &one, sizeof(one));
+}
+
+/* Keep this node's blocks of a read for block_matters(); on no memory
+ * the filter is off (everything read) until the next read. */
+static void
+mine_set(struct watch *w, const struct rib_src *src)
+{
+	struct prefix *m = NULL;
+	size_t n = 0;
+	bool ok = rib_src_mine(src, &m, &n) == 0;
+
+	pthread_mutex_lock(&w->mu);
+	free(w->mine);
+	w->mine = m;
+	w->n_mine = n;
+	w->mine_known = ok;
+	pthread_mutex_unlock(&w->mu);
 }
 
 /* Build the configuration when bgp/revision moved (or forced); 0 when
@@ -348,6 +409,8 @@ reader_main(void *arg)
 		if (take & (WATCH_NETS | WATCH_POOLS | WATCH_URGENT)) {
 			src = rib_src_read(d->store, w->node, take & WATCH_POOLS, &r);
 			if (src != NULL)
+				mine_set(w, src);
+			if (src != NULL)
 				post(w, src, NULL, false, 0, NULL);
 			if (src != NULL && r < 0) {
 				/* networks and blocks read, the allocations not:
@@ -431,6 +494,20 @@ watch_want(struct ld *d, unsigned what)
 	pthread_mutex_unlock(&w->mu);
 }
 
+uint64_t
+watch_skipped(struct ld *d)
+{
+	struct watch *w = d->watch;
+	uint64_t n;
+
+	if (w == NULL)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	n = w->n_skipped;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}
+
 void
 watch_turn(struct ld *d)
 {
@@ -507,6 +584,7 @@ watch_stop(struct ld *d)
 		(void)close(w->stop[1]);
 	}
 	rib_src_free(w->src);
+	free(w->mine);
 	if (w->have_conf)
 		ld_conf_done(&w->conf);
 	pthread_cond_destroy(&w->cv);

@@ -234,7 +234,10 @@ int  store_sweep(struct store *s, struct lf_err *reterr);
  * is reported, so a caller that (re)reads what it follows after READY
  * misses nothing.  Then one STORE_EV_PUT or STORE_EV_DEL per change, with
  * the key (a backend may also report the directory a change happened in,
- * or a change twice; never fewer).  Values are not passed: read them.
+ * or a change twice; never fewer).  A PUT carries the value written when
+ * the backend has it at no cost (etcd: in the watch message; file and
+ * memory: NULL), a hint for deciding whether to read at all: the store is
+ * the truth, read it before acting on a value.
  * Returns 0 once w->stop_fd is readable (it is not drained), -errno when
  * the watch is lost (etcd went away or compacted what we had not seen,
  * the kernel's inotify queue overflowed): the caller waits a little,
@@ -253,6 +256,7 @@ enum store_ev_type {
 struct store_event {
 	enum store_ev_type type;
 	const char *key;		/* NULL for READY */
+	const char *val;		/* a PUT's value, NUL-terminated, or NULL */
 };
 
 struct store_watch {

@@ -117,17 +117,23 @@ ew_events(struct ew_stream *st, const cJSON *events)
 		const cJSON *kv = cJSON_GetObjectItemCaseSensitive(ev, "kv");
 		const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "type");
 		const cJSON *k = cJSON_GetObjectItemCaseSensitive(kv, "key");
-		char *key = NULL;
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(kv, "value");
+		bool del = cJSON_IsString(type) && strcmp(type->valuestring, "DELETE") == 0;
+		char *key = NULL, *val = NULL;
 		size_t len = 0;
 
 		if (!cJSON_IsString(k) || etcd_b64_decode(k->valuestring, &key, &len) < 0)
 			continue;
+		/* the value, when it came (a watcher may skip a read with it);
+		 * one that does not decode is passed as unknown */
+		if (!del && cJSON_IsString(v) && etcd_b64_decode(v->valuestring, &val, NULL) < 0)
+			val = NULL;
 		if (len > strlen(ETCD_ROOT) && strncmp(key, ETCD_ROOT, strlen(ETCD_ROOT)) == 0 &&
 		    store_watch_match(st->w, key + strlen(ETCD_ROOT)))
 			st->w->cb(&(struct store_event){
-				.type = cJSON_IsString(type) && strcmp(type->valuestring, "DELETE")
-					== 0 ? STORE_EV_DEL : STORE_EV_PUT,
-				.key = key + strlen(ETCD_ROOT) }, st->w->arg);
+				.type = del ? STORE_EV_DEL : STORE_EV_PUT,
+				.key = key + strlen(ETCD_ROOT), .val = val }, st->w->arg);
+		free(val);
 		free(key);
 	}
 }

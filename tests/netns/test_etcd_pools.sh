@@ -8,11 +8,13 @@
 #
 # Each leafnetd says in its status how often it read the store for its
 # RIB ("store_reads": sources = networks + blocks, allocations = those that
-# also listed alloc/).  Checks: both idle: etcd serves no request in 3 s;
-# A's first ADD claims a block: B reads the blocks (once or twice), never
-# the allocations; A's next ADDs, inside that block: B reads nothing at
-# all; A's metric leafnet_network_addresses_allocated follows A's ADDs and
-# a DEL (within WATCH_POOLS_MIN_MS, 10 s, plus slack).
+# also listed alloc/; "skipped": other nodes' block changes not read).
+# Checks: both idle: etcd serves no request in 3 s; A's first ADD claims a
+# block: A reads it, B reads nothing (another node's block, away from
+# B's: watch.c block_matters()) and counts it skipped; A's next ADDs,
+# inside that block: B reads nothing at all; B's own first ADD: B reads
+# its claim, A skips it; A's metric leafnet_network_addresses_allocated
+# follows A's ADDs and a DEL (within WATCH_POOLS_MIN_MS, 10 s, plus slack).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../etcd.sh"
 . "$(dirname "$0")/../bird.sh"
@@ -27,6 +29,7 @@ mkhost HB 10.255.0.2 fd00:ff::2
 mkcontainer C1
 mkcontainer C2
 mkcontainer C3
+mkcontainer C4
 
 etcd_wire "$HA" 1
 etcd_wire "$HB" 2
@@ -95,6 +98,7 @@ assert_eq "idle, two leafnetd: no etcd request in 3 s ($before -> $after)" "$bef
 assert_eq "A's pool metric: nothing allocated yet" 0 "$(allocated)"
 
 bs0=$(reads sources b); ba0=$(reads allocations b); aa0=$(reads allocations a)
+as0=$(reads sources a); bk0=$(reads skipped b)
 cni_conf agg 1.1.0
 cni_add "$HA" ctr1 "$C1" eth0
 cni_expect_ok "ADD 1 on A (claims a block)" || bail "ADD 1"
@@ -104,13 +108,17 @@ if wait_allocated 1; then
 else
 	notok "A's pool metric follows A's first ADD" "allocated: $(allocated)"
 fi
-bs1=$(reads sources b); ba1=$(reads allocations b)
-n=$((bs1 - bs0))
+sleep 0.5	# the claim's watch events have reached B
+bs1=$(reads sources b); ba1=$(reads allocations b); as1=$(reads sources a)
+n=$((as1 - as0))
 if [ "$n" -ge 1 ] && [ "$n" -le 3 ]; then
-	ok "the block claim on A: B read networks and blocks $n time(s)"
+	ok "the block claim on A: A read networks and blocks $n time(s)"
 else
-	notok "the block claim on A: B read networks and blocks once or twice" "$bs0 -> $bs1"
+	notok "the block claim on A: A read networks and blocks once or twice" "$as0 -> $as1"
 fi
+assert_eq "the block claim on A: B read nothing (not its block)" "$bs0" "$bs1"
+bk1=$(reads skipped b)
+assert_cmd "... and counted it skipped ($bk0 -> $bk1)" [ "$bk1" -gt "$bk0" ]
 assert_eq "... and never the allocations" "$ba0" "$ba1"
 
 cni_add "$HA" ctr2 "$C2" eth0
@@ -142,6 +150,18 @@ else
 	notok "A read its allocations a few times, not per ADD" "$aa0 -> $aa1"
 fi
 assert_eq "B never read the allocations" "$ba0" "$(reads allocations b)"
+
+# B's own first ADD: its claim is B's to read, A's to skip
+as2=$(reads sources a); ak2=$(reads skipped a); bs2=$(reads sources b)
+T_CONF=$C_B cni_add "$HB" ctrb "$C4" eth0
+cni_expect_ok "ADD on B (claims a block of B's)"
+sleep 0.5
+assert_cmd "B read its own block claim ($bs2 -> $(reads sources b))" \
+	[ "$(reads sources b)" -gt "$bs2" ]
+assert_eq "A read nothing for B's claim" "$as2" "$(reads sources a)"
+assert_cmd "... and counted it skipped ($ak2 -> $(reads skipped a))" \
+	[ "$(reads skipped a)" -gt "$ak2" ]
+T_CONF=$C_B cni_del "$HB" ctrb "$C4" eth0
 
 sleep 1
 before=$(etcd_requests)
