@@ -133,6 +133,8 @@ struct peer {
 	bool		 rrefresh;
 	bool		 gr;		/* it advertised graceful restart */
 	uint64_t	 up_ms;		/* ld_now_ms() when Established */
+	uint64_t	 up_wall_ms;	/* clock_wall_ms() then, for status: a
+					 * moment to compare across hosts */
 	bool		 af_v4, af_v6;	/* unicast negotiated */
 
 	/* status */

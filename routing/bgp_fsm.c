@@ -42,6 +42,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "clock.h"
 #include "log.h"
 #include "bgp.h"
 
@@ -98,6 +99,7 @@ change_state(struct peer *p, enum bgp_state state, enum bgp_event ev)
 		p->retry_s = p->conf.connect_retry;
 		p->quick_tries = 0;
 		p->up_ms = ld_now_ms();
+		p->up_wall_ms = clock_wall_ms();
 		(void)snprintf(p->info, sizeof(p->info), "Established");
 		rde_peer_up(p);
 		gr_peer_up(p);

@@ -182,6 +182,8 @@ ctl_status(struct ld *d)
 		cJSON_AddStringToObject(p, "state", ps.state ? ps.state : "Idle");
 		cJSON_AddBoolToObject(p, "up", ps.up);
 		cJSON_AddNumberToObject(p, "since", (double)ps.since);
+		/* ms since the epoch: benchmarks compare it across hosts */
+		cJSON_AddNumberToObject(p, "since_ms", (double)ps.since_ms);
 		cJSON_AddStringToObject(p, "info", ps.info);
 		cJSON_AddNumberToObject(p, "received", (double)ps.prefixes_received);
 		cJSON_AddNumberToObject(p, "unusable", (double)ps.prefixes_unusable);

@@ -134,6 +134,7 @@ struct peer_status {
 	const char *state;		/* "Idle", "Connect", ..., "Established" */
 	bool up;			/* Established */
 	time_t since;			/* wall clock of the last state change */
+	uint64_t since_ms;		/* wall clock ms it last went Established; 0 when not up */
 	char info[128];			/* last error, e.g. "Hold Timer Expired" */
 	uint64_t prefixes_received, prefixes_sent;	/* accepted (Adj-RIB-In), Adj-RIB-Out */
 	uint64_t prefixes_unusable;	/* received, next hop not usable (ours, unresolvable) */

@@ -473,6 +473,8 @@ bgp_peer_status(const struct bgp *b, size_t i, struct peer_status *ret)
 	ret->state = bgp_state_name(p->state);
 	ret->up = p->state == BGP_STATE_ESTABLISHED;
 	ret->since = p->since;
+	if (ret->up)
+		ret->since_ms = p->up_wall_ms;
 	(void)snprintf(ret->info, sizeof(ret->info), "%s", p->info);
 	ret->prefixes_received = p->prefixes_received;
 	ret->prefixes_unusable = p->prefixes_unusable;

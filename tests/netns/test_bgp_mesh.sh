@@ -19,7 +19,10 @@
 # containers on different nodes ping each other directly (TTL 62: no
 # third hop); DEL withdraws everywhere; `node-mesh off` tears the sessions
 # and the learned routes down, `on` brings them back; a leafnetd restart
-# (SIGTERM = Cease) heals with the routes relearned.
+# (SIGTERM = Cease) heals with the routes relearned.  Each Established
+# peer's status "since_ms" (the wall-clock ms it went Established, what
+# bench/cluster_bench measures with) lies between the daemons' start and
+# the check, stays put while the session does, and is 0 for a peer down.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../bird.sh"
 t_init
@@ -73,6 +76,7 @@ T_CONF=${CONF[A]} nctl node show hostB -o json
 assert_eq "node set: hostB's router IP in its record" "10.0.0.2/24" "$(jqv "$NCTL_OUT" .router_ip4)"
 assert_eq "node set: hostB's AS is the default node AS" 64511 "$(jqv "$NCTL_OUT" .effective_as)"
 
+T0_MS=$(date +%s%3N)
 for l in $HOSTS; do ld_start $l "${HOSTNS[$l]}" "${CONF[$l]}"; done
 
 # ------------------------------------------------------------- helpers
@@ -106,6 +110,24 @@ new_session() {
 	jq -r --arg p "$2" --argjson t "$3" '[.peers[] | select(.address == $p and
 		.state == "Established" and .since > $t)] | if length == 1 then "yes" else "no" end' \
 		<<<"$(ld_status "$1" -o json)" 2>/dev/null
+}
+# est_ms TAG: "ADDRESS=since_ms" of TAG's Established IPv4 mesh peers,
+# sorted ("ADDRESS=?" when since_ms is not a number).
+est_ms() {
+	jq -r --arg t "$MESH" '[(.peers // [])[] | select(.type == $t and .state == "Established"
+		and (.address | contains(":") | not)) |
+		"\(.address)=\(if (.since_ms | type) == "number" then .since_ms else "?" end)"] |
+		sort | join(" ")' <<<"$(ld_status "$1" -o json)" 2>/dev/null
+}
+# est_in T0 T1 LIST: the entries of est_ms's LIST whose since_ms is not
+# within [T0, T1], "" when all are.
+est_in() {
+	local e v out=
+	for e in $3; do
+		v=${e#*=}
+		[[ $v =~ ^[0-9]+$ ]] && [ "$v" -ge "$1" ] && [ "$v" -le "$2" ] || out+="$e "
+	done
+	echo $out
 }
 # status_rc TAG: netctl status's exit status (1: leafnetd does not answer).
 status_rc() { T_CONF=${CONF[$1]} nctl status; echo "$NCTL_RC"; }
@@ -144,6 +166,15 @@ STATUS=$(ld_status A)
 assert_match "hostA's status rows say node-to-node mesh, up" \
 	"$(grep -F 10.0.0.2 <<<"$STATUS")" "$MESH.*up.*Established"
 assert_eq "hostA's status has exactly two mesh peers (not itself)" 2 "$(mesh_rows A)"
+declare -A EST
+for l in $HOSTS; do
+	EST[$l]=$(est_ms $l)
+	now=$(date +%s%3N)
+	assert_eq "host$l: both Established mesh peers have a since_ms" 2 \
+		"$(grep -o '=[0-9][0-9]*' <<<"${EST[$l]}" | grep -c .)"
+	assert_eq "host$l: since_ms within [daemons' start $T0_MS, now $now]" "" \
+		"$(est_in "$T0_MS" "$now" "${EST[$l]}")"
+done
 
 # ---------------------------------------------------- /32s (no aggregate)
 declare -A ADDR CT
@@ -272,6 +303,11 @@ for o in B C; do
 done
 assert_eq "hostB still has hostC's /32" 10.0.0.3 "$(learned "${HOSTNS[B]}" "${ADDR[C]}/32")"
 
+# the sessions stayed up through all of the above: since_ms unchanged
+for l in $HOSTS; do
+	assert_eq "host$l: since_ms unchanged while the sessions stayed up" "${EST[$l]}" "$(est_ms $l)"
+done
+
 # --------------------------------------------------- node-mesh off / on
 hctl B "node-mesh off" bgp node-mesh off
 for l in $HOSTS; do
@@ -301,6 +337,9 @@ for o in A C; do
 done
 assert_eq "hostB stopped -> its learned routes left its kernel" 0 "$(n_learned "${HOSTNS[B]}")"
 assert_match "hostA saw hostB's Cease" "$(ld_status A | grep -F 10.0.0.2)" '.'
+assert_eq "hostB stopped -> hostA's peer hostB not up, since_ms 0" "false 0" \
+	"$(jq -r '[.peers[] | select(.address == "10.0.0.2") | "\(.up) \(.since_ms)"][0]' \
+		<<<"$(ld_status A -o json)")"
 ld_start B "${HOSTNS[B]}" "${CONF[B]}"
 check_mesh "hostB restarted"
 for o in A C; do

@@ -5,7 +5,8 @@
 # counts) and check that its figures are sane, not fast:
 #
 #   - every topology: every host's sessions Established (mesh 2 a host,
-#     reflector clients 2, each leafnetd reflector the 2 others), no flap,
+#     reflector clients 2, each leafnetd reflector the 2 others), at most
+#     as late as the poll saw them, no flap,
 #     every host routing every other host's pods via their owner, no ADD
 #     failed for good, 3/3 leafnetd alive, RSS and CPU plausible, etcd's
 #     idle request rate a number;
@@ -52,6 +53,10 @@ for topo in mesh bird ldrr; do
 	assert_eq "$topo: 3 hosts" 3 "$(val "$topo" n)"
 	assert_eq "$topo: every host's sessions Established" 3 "$(val "$topo" est_reached)"
 	in_range "$topo: time to Established (ms) measured" "$(val "$topo" est_ms)" 0 60000
+	# leafnetd's own Established moment is before the poll that saw it
+	in_range "$topo: ... at most the polled figure (poll - since_ms, ms)" \
+		"$(awk -v e="$(val "$topo" est_ms)" -v p="$(val "$topo" est_poll_ms)" \
+			'BEGIN { if (e ~ /^[0-9]+$/ && p ~ /^[0-9]+$/) print p - e; else print "none" }')" 0 60000
 	assert_eq "$topo: every host routes every other host's pods" 3 "$(val "$topo" conv_reached)"
 	in_range "$topo: first ADD -> routes everywhere (ms) measured" "$(val "$topo" conv_ms)" 1 60000
 	in_range "$topo: ADD wall (ms) measured" "$(val "$topo" add_ms)" 1 60000
