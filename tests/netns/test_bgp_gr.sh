@@ -13,11 +13,14 @@
 #
 # 1. leafnetd on host1 is `kill -9`ed and started again, 5 times, under a
 #    10 ms ping from c1 to c2 (through the ToR) and to BEYOND (through the
-#    learned default): no ping lost; the ToR's route for host1's block never
-#    changes (same `birdc show route all` text, age included); `ip monitor
-#    route` in host1 and host2 sees no change of any learned route (no
-#    RTM_DELROUTE, not even a replace); each start keeps the kernel's
-#    learned routes (stale) and ends its deferral at the ToR's End-of-RIB.
+#    learned default): no ping lost; the ToR never changes its route for
+#    host1's block (BIRD's route trace of the session, `debug { routes }`:
+#    each restart's identical UPDATE is "ignored", never a withdraw, a
+#    stale flush or an UPDATE with other attributes; its import counters
+#    agree; it never re-sends the block to host2); `ip monitor route` in
+#    host1 and host2 sees no change of any learned route (no RTM_DELROUTE,
+#    not even a replace); each start keeps the kernel's learned routes
+#    (stale) and ends its deferral at the ToR's End-of-RIB.
 # 2. The ToR restarts (`birdc graceful restart`, then `bird -R`): both
 #    leafnetds keep its routes, stale, while it is away (netctl status -o
 #    json says how many), no ping lost, no RTM_DELROUTE of host1's learned
@@ -60,7 +63,7 @@ host() {
 	ip -n "$hns" link set uplink up && ip -n "$TOR" link set "down$n" up || bail "host$n link"
 	CONF[$n]=$T_TMP/host$n.conf
 	ld_conf "${CONF[$n]}" "host$n" "$T_TMP/state"
-	BIRD_PEER_EXTRA='graceful restart on; debug { events };' BIRD_V6_EXTRA="next hop address fd00:10$n::254;" \
+	BIRD_PEER_EXTRA='graceful restart on; debug { events, routes };' BIRD_V6_EXTRA="next hop address fd00:10$n::254;" \
 		bird_peer tor "host$n" "10.0.$n.254" 500 "10.0.$n.1" "$as" all all
 }
 host 1 65001
@@ -144,8 +147,24 @@ wait_settled() {
 assert_eq "status JSON: the ToR advertised graceful restart" true \
 	"$(peer_json h1 10.0.1.254 .graceful_restart.capable)"
 assert_eq "status JSON: its restart time" 120 "$(peer_json h1 10.0.1.254 .graceful_restart.restart_time)"
-ROUTE1=$(bird_route tor "$P1")
-diag "ToR's route for host1's block: $(grep -F "$P1" <<<"$ROUTE1" | xargs)"
+diag "ToR's route for host1's block: $(bird_route tor "$P1" | grep -F "$P1" | xargs)"
+
+# bird_imports NAME PROTO: PROTO's IPv4 import counters, "UPDATES-RECEIVED
+# UPDATES-IGNORED UPDATES-ACCEPTED WITHDRAWS-RECEIVED WITHDRAWS-ACCEPTED"
+# (`show protocols all`; a graceful restart keeps the channel, and them).
+bird_imports() {
+	birdq "$1" show protocols all "$2" | awk '
+		$1 == "Channel" { c = $2 }
+		c == "ipv4" && $1 == "Import" && $2 == "updates:" { u = $3 " " $6 " " $7 }
+		c == "ipv4" && $1 == "Import" && $2 == "withdraws:" { w = $3 " " $7 }
+		END { print u, w }'
+}
+# bird_log_since NAME LINE: BIRD's log after its first LINE lines.
+bird_log_since() { tail -n "+$(($2 + 1))" "$(bird_log "$1")"; }
+bird_log_lines() { wc -l <"$(bird_log "$1")"; }
+# gr_done_at_tor: BIRD has seen this round's restart of host1 through to
+# host1's End-of-RIB.
+gr_done_at_tor() { bird_log_since tor "$BLOGR" | grep -q 'host1: Neighbor graceful restart done'; }
 
 # pings PREFIX NS DEST COUNT: a 10 ms ping in the background.
 declare -A PING_PID
@@ -174,8 +193,11 @@ sleep 0.2
 pings k-c2 "${CT[1]}" "${ADDR[2]}" 3000
 pings k-out "${CT[1]}" 10.0.9.1 3000
 sleep 0.5
+BLOG0=$(bird_log_lines tor)
+IMP0=$(bird_imports tor host1)
 ROUTES_SAME=yes
 for round in 1 2 3 4 5; do
+	BLOGR=$(bird_log_lines tor)
 	kill -KILL "${LD_PID[h1]}"
 	wait "${LD_PID[h1]}" 2>/dev/null
 	LD_PID[h1]=
@@ -187,11 +209,15 @@ for round in 1 2 3 4 5; do
 			"$(ld_status h1 -o json | jq -c '{graceful_restart, peers: [.peers[] | {state, info, graceful_restart}]}' 2>/dev/null)"
 		continue
 	fi
-	sleep 0.3
-	if [ "$(bird_route tor "$P1")" != "$ROUTE1" ]; then
-		ROUTES_SAME=no
-		diag "round $round: the ToR's route changed: $(bird_route tor "$P1" | xargs)"
-	fi
+	# and BIRD's side of it is over too (host1's End-of-RIB: every route
+	# of the new session is in), or the next kill would find it still
+	# pending and flush what host1 had not re-sent yet
+	for i in $(seq 1 150); do
+		gr_done_at_tor && break
+		sleep 0.1
+	done
+	gr_done_at_tor || notok "round $round: BIRD got host1's End-of-RIB within 15 s" \
+		"$(bird_log_since tor "$BLOGR" | grep -F 'host1' | tail -n 3 | xargs)"
 	[ "$(learned1)" = "$L1" ] || { ROUTES_SAME=no; diag "round $round: host1's learned routes: $(learned1 | xargs)"; }
 done
 assert_eq "5 restarts done while both pings still ran" "yes yes" \
@@ -202,7 +228,33 @@ assert_match "c1 -> c2 through the ToR: 0 of 3000 pings lost over 5 kill -9 rest
 ping_result k-out
 diag "c1 -> beyond during the restarts: sent/received $R"
 assert_match "c1 -> beyond the ToR: 0 of 3000 pings lost over 5 kill -9 restarts" "$R" '^3000 3000$'
-assert_eq "the ToR's route for host1's block never changed (birdc show route all, age included)" yes "$ROUTES_SAME"
+# What BIRD did with host1's block over the 5 restarts, from its route
+# trace ("host1.ipv4 > ignored 192.168.1.0/26 ..."): an UPDATE equal to
+# the stale route it held is "ignored" (RFC 4724 allows, and a restart
+# sends, one such re-announcement); "added", "removed", "filtered" would
+# be a new route, a withdraw or stale flush, an attribute change.
+BTRACE=$(bird_log_since tor "$BLOG0")
+P1RE=$(sed 's/[.]/\\./g' <<<"$P1")
+IN1=$(grep -E "host1\.ipv4 > .* $P1RE " <<<"$BTRACE")
+diag "ToR's route trace for $P1 from host1: $(sed -E 's/.*host1\.ipv4 > ([a-z]+).*/\1/' <<<"$IN1" | sort | uniq -c | xargs)"
+assert_eq "the ToR's route for host1's block never changed: nothing but \"ignored\" in BIRD's import trace" "" \
+	"$(grep -v -E "host1\.ipv4 > ignored $P1RE " <<<"$IN1" | head -n 3)"
+NIGN=$(grep -c -E "host1\.ipv4 > ignored $P1RE " <<<"$IN1")
+assert_match "... and the trace saw host1 re-announce it, identical, after each of the 5 restarts" \
+	"$NIGN" '^([5-9]|[1-9][0-9]+)$'
+assert_eq "the ToR never sent host1's block to host2 again" "" \
+	"$(grep -E "host2\.ipv4 < .* $P1RE " <<<"$BTRACE" | head -n 3)"
+IMP1=$(bird_imports tor host1)
+diag "ToR's IPv4 import counters for host1 (updates received ignored accepted, withdraws received accepted): $IMP0 -> $IMP1"
+assert_match "ToR's import counters for host1 read before and after" "$IMP0 $IMP1" '^([0-9]+ ){9}[0-9]+$'
+read -r ur0 ui0 ua0 wr0 wa0 <<<"$IMP0"
+read -r ur1 ui1 ua1 wr1 wa1 <<<"$IMP1"
+# (the channel stays up across a graceful restart; a real session loss
+# would zero the counters, and the deltas would not add up)
+assert_eq "ToR's import counters for host1: only the $NIGN traced UPDATEs since, all ignored; no withdraw" \
+	"received $NIGN, ignored $NIGN, accepted 0; withdraws 0, accepted 0" \
+	"received $((ur1 - ur0)), ignored $((ui1 - ui0)), accepted $((ua1 - ua0)); withdraws $((wr1 - wr0)), accepted $((wa1 - wa0))"
+assert_eq "host1's learned routes never changed during the restarts" yes "$ROUTES_SAME"
 assert_eq "host1's learned routes the same after the restarts" "$L1" "$(learned1)"
 sleep 0.2
 unmonitor h1
