@@ -335,6 +335,7 @@ RUN_ADDR=$(jqv "$CNI_OUT" '.ips[0].address' | cut -d/ -f1)
 mkcontainer CD
 mkcontainer CT
 EP1=10.254.1.2:$PORT
+HANG_MS=8000
 trouble_case() {	# trouble_case WHAT: ADD and DEL while etcd is WHAT
 	local what=$1 msg
 	hcni "predel-$what" "$H1" "$CONF1" ADD ctr-d CD
@@ -347,14 +348,19 @@ trouble_case() {	# trouble_case WHAT: ADD and DEL while etcd is WHAT
 	msg=$(jqv "$CNI_OUT" '"\(.msg) \(.details // "")"')
 	diag "etcd $what: ADD ${CNI_MS} ms: $msg"
 	assert_eq "etcd $what: ADD fails with CNI code 11" "1 11" "$CNI_RC $(jqv "$CNI_OUT" .code)"
-	[ "$CNI_MS" -le 3000 ] && ok "etcd $what: ADD fails within 3 s (${CNI_MS} ms)" ||
-		notok "etcd $what: ADD took ${CNI_MS} ms > 3000"
+	# Not a speed figure (bench/ has those): the point is that a plugin
+	# facing a dead or hung etcd gives up on its own, after its store
+	# deadline (CNI_STORE_DEADLINE_MS, 2 s), instead of hanging until the
+	# runtime kills it.  The bound is four deadlines so that a SAN build
+	# on a loaded 2-CPU machine (4.1 s seen once) does not fail it.
+	[ "$CNI_MS" -le "$HANG_MS" ] && ok "etcd $what: ADD gives up on its own (${CNI_MS} ms)" ||
+		notok "etcd $what: ADD took ${CNI_MS} ms > $HANG_MS"
 	assert_contains "etcd $what: the ADD error names the endpoint" "$msg" "$EP1"
 	hcni "del-$what" "$H1" "$CONF1" DEL ctr-d CD
 	diag "etcd $what: DEL ${CNI_MS} ms: $(jqv "$CNI_OUT" .msg)"
 	assert_eq "etcd $what: DEL fails with CNI code 11" "1 11" "$CNI_RC $(jqv "$CNI_OUT" .code)"
-	[ "$CNI_MS" -le 3000 ] && ok "etcd $what: DEL fails within 3 s (${CNI_MS} ms)" ||
-		notok "etcd $what: DEL took ${CNI_MS} ms > 3000"
+	[ "$CNI_MS" -le "$HANG_MS" ] && ok "etcd $what: DEL gives up on its own (${CNI_MS} ms)" ||
+		notok "etcd $what: DEL took ${CNI_MS} ms > $HANG_MS"
 	assert_eq "etcd $what: the running workload keeps its host route" 1 \
 		"$(host_routes "$H1" | grep -c "^$RUN_ADDR ")"
 	assert_eq "etcd $what: nothing half-made (no eth0 in the container)" "" \
