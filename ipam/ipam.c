@@ -593,6 +593,47 @@ split_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 	return 0;
 }
 
+/* The hint's block read ahead is another node's top-level block with
+ * parts lent (ipam_split.c): the hint, this node's last address, lies in
+ * a nested block of this node's inside it, as a rule.  Find it
+ * (ipam_nested_get: one read) and read its record (one more: the commit
+ * compares its version, not the parent's, which other nodes' splits
+ * rewrite) in place of the parent's.  Only when the note did not guess
+ * the nested block (the first ADD after a split names it, note_save()). */
+static int pre_add(struct alloc_ctx *c, int (*mk)(char *, size_t, const char *, const void *),
+		   const void *what);
+static int mk_block(char *buf, size_t size, const char *net, const void *p);
+static void prefetch_parse(struct alloc_ctx *c);
+
+static int
+hint_nested(struct alloc_ctx *c, int fi)
+{
+	struct ipam_block nb;
+	size_t idx = c->n_pre;
+	int r;
+
+	r = ipam_nested_get(c->s, c->req->network, &c->hblock[fi].cidr, &c->hint[fi], &nb);
+	if (r < 0)
+		return store_err_set(c->reterr, LF_E_IO, r, "reading the nested blocks of %s",
+				     c->req->network);
+	if (r == 0 || strcmp(nb.node, c->req->node) != 0)
+		return 0;	/* not ours: the slow path looks for ours */
+	if (pre_add(c, mk_block, &nb.cidr) < 0)
+		return 0;
+	r = store_get_many(c->s, &c->pre[idx], 1, NULL);
+	if (r < 0) {		/* only a read ahead: the slow path then */
+		store_kv_free(&c->pre[idx], 1);
+		c->n_pre = idx;
+		return 0;
+	}
+	c->hb_idx[fi] = idx;
+	c->hblock[fi].cidr = nb.cidr;
+	c->hblock[fi].lent = false;
+	c->hb_state[fi] = -1;
+	prefetch_parse(c);
+	return 0;
+}
+
 static bool
 block_in_subnet(const struct alloc_ctx *c, size_t i, const struct network_subnet *sn)
 {
@@ -613,6 +654,12 @@ alloc_dynamic(struct alloc_ctx *c, const struct network_subnet *sn, struct ipadd
 	if (ipaddr_is_set(&c->hint[fi])) {
 		struct ipam_block hk;
 
+		if (c->hb_state[fi] == 1 && c->hblock[fi].lent &&
+		    strcmp(c->hblock[fi].node, c->req->node) != 0) {
+			r = hint_nested(c, fi);
+			if (r < 0)
+				return r;
+		}
 		if (c->hb_state[fi] == 1) {
 			hk = c->hblock[fi];
 			r = 0;
@@ -1333,6 +1380,39 @@ note_parse(const char *note, const char *node, struct ipaddr *h, struct prefix *
 	return any;
 }
 
+/* The block holding hint[fi] into *ret: the innermost this call knows of
+ * (a nested block it split off or found, ipam_split.c), else the
+ * top-level block of sn.  The note names it so that a nested block's
+ * holder reads its own block ahead, not the parent another node owns
+ * (which would send every ADD of it down the slow path). */
+static void
+hint_block(const struct alloc_ctx *c, int fi, const struct network_subnet *sn,
+	   struct prefix *ret)
+{
+	const struct ipaddr *h = &c->hint[fi];
+
+	for (size_t i = 0; i < c->n_split; i++)
+		if (prefix_contains(&c->split[i], h)) {
+			*ret = c->split[i];
+			return;
+		}
+	if (c->blocks_loaded) {
+		long bi = ipam_block_find(c->blocks, c->n_blocks, h);
+
+		if (bi >= 0 && block_mine(c, (size_t)bi)) {
+			*ret = c->blocks[bi].cidr;
+			return;
+		}
+	}
+	if (c->hb_known && prefix_contains(&c->hb, h)) {
+		*ret = c->hb;
+		return;
+	}
+	ret->addr = *h;
+	ret->len = (uint8_t)ipam_block_len(c->net, sn);
+	prefix_mask(ret);
+}
+
 static void
 note_save(struct alloc_ctx *c, struct store_lock *lock)
 {
@@ -1347,9 +1427,7 @@ note_save(struct alloc_ctx *c, struct store_lock *lock)
 			len += (size_t)snprintf(note + len, sizeof(note) - len, "- - ");
 			continue;
 		}
-		b.addr = c->hint[fi];
-		b.len = (uint8_t)ipam_block_len(c->net, sn);
-		prefix_mask(&b);
+		hint_block(c, fi, sn, &b);
 		len += (size_t)snprintf(note + len, sizeof(note) - len, "%s %s ",
 					ipaddr_fmt(&c->hint[fi], a, sizeof(a)),
 					prefix_fmt(&b, p, sizeof(p)));
@@ -1371,10 +1449,11 @@ note_matches(struct alloc_ctx *c, const struct ipaddr *h, const struct prefix *b
 			continue;
 		if (!ipaddr_eq(&h[fi], &c->hint[fi]) || !(sn = subnet_of(c->net, &h[fi])))
 			return false;
-		p.addr = h[fi];
+		/* the top-level block, or a nested one holding the hint */
 		p.len = (uint8_t)ipam_block_len(c->net, sn);
-		prefix_mask(&p);
-		if (!prefix_eq(&p, &b[fi]))
+		if (b[fi].len < p.len ||
+		    b[fi].len > ipam_split_min_len(p.len, h[fi].family) ||
+		    !prefix_contains(&b[fi], &h[fi]))
 			return false;
 	}
 	return true;
