@@ -92,6 +92,8 @@ struct alloc_ctx {
 	/* 0 on the first attempt; else hash(node, attempt): where a retried
 	 * claim, split or borrow starts looking (spread_seed()) */
 	uint64_t spread;
+	int attempt;
+	unsigned n_tries;		/* split_block() calls: spread_any() */
 	struct ipam_block *blocks;	/* sorted (a nested block after its parent,
 					 * ipam_split.c); grows on a claim */
 	size_t n_blocks, cap_blocks;
@@ -381,6 +383,20 @@ scan(struct alloc_ctx *c, const struct network_subnet *sn, const struct prefix *
 	return -ENOENT;
 }
 
+/* scan() from b's last address down to its first. */
+static int
+scan_down(struct alloc_ctx *c, const struct network_subnet *sn, const struct prefix *b,
+	  struct ipaddr *ret)
+{
+	for (uint64_t off = prefix_size(b); off-- > 0;) {
+		int r = scan(c, sn, b, off, off + 1, ret);
+
+		if (r != -ENOENT)
+			return r;
+	}
+	return -ENOENT;
+}
+
 static int
 blocks_load(struct alloc_ctx *c)
 {
@@ -410,6 +426,24 @@ spread_seed(const char *node, int attempt)
 		return 0;
 	h = hash_fnv1a64(h, node, strlen(node));
 	h = hash_fnv1a64(h, &attempt, sizeof(attempt));
+	return h ? h : 1;
+}
+
+/* Where split_block()'s k-th try looks: hash(node, attempt, k).  Used
+ * from the second try of the first attempt on, not only on a retried
+ * attempt as spread_seed(): a split happens only when the pool runs low,
+ * when many hosts want the same few free parts at once.  34 hosts
+ * splitting 16 blocks, all choosing the emptiest on each of their tries,
+ * lost 33 txns a round and timed out (bench/etcd_bench --hosts 50, the
+ * 78 % pool). */
+static uint64_t
+spread_any(const struct alloc_ctx *c, unsigned k)
+{
+	uint64_t h = HASH_FNV64_INIT;
+
+	h = hash_fnv1a64(h, c->req->node, strlen(c->req->node));
+	h = hash_fnv1a64(h, &c->attempt, sizeof(c->attempt));
+	h = hash_fnv1a64(h, &k, sizeof(k));
 	return h ? h : 1;
 }
 
@@ -568,7 +602,9 @@ split_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 	memcpy(all + c->n_used, c->created, c->n_created * sizeof(*all));
 	qsort(all, n_all, sizeof(*all), addr_qcmp);
 	r = ipam_split_choose(c->blocks, c->n_blocks, all, n_all, &sn->cidr, c->req->node,
-			      len, c->spread, &sub);
+			      len, c->attempt == 0 && c->n_tries == 0 ? 0 : spread_any(c, c->n_tries),
+			      &sub);
+	c->n_tries++;
 	free(all);
 	if (r < 0)
 		return r;
@@ -593,6 +629,47 @@ split_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 	return 0;
 }
 
+/* The hint's block read ahead is another node's top-level block with
+ * parts lent (ipam_split.c): the hint, this node's last address, lies in
+ * a nested block of this node's inside it, as a rule.  Find it
+ * (ipam_nested_get: one read) and read its record (one more: the commit
+ * compares its version, not the parent's, which other nodes' splits
+ * rewrite) in place of the parent's.  Only when the note did not guess
+ * the nested block (the first ADD after a split names it, note_save()). */
+static int pre_add(struct alloc_ctx *c, int (*mk)(char *, size_t, const char *, const void *),
+		   const void *what);
+static int mk_block(char *buf, size_t size, const char *net, const void *p);
+static void prefetch_parse(struct alloc_ctx *c);
+
+static int
+hint_nested(struct alloc_ctx *c, int fi)
+{
+	struct ipam_block nb;
+	size_t idx = c->n_pre;
+	int r;
+
+	r = ipam_nested_get(c->s, c->req->network, &c->hblock[fi].cidr, &c->hint[fi], &nb);
+	if (r < 0)
+		return store_err_set(c->reterr, LF_E_IO, r, "reading the nested blocks of %s",
+				     c->req->network);
+	if (r == 0 || strcmp(nb.node, c->req->node) != 0)
+		return 0;	/* not ours: the slow path looks for ours */
+	if (pre_add(c, mk_block, &nb.cidr) < 0)
+		return 0;
+	r = store_get_many(c->s, &c->pre[idx], 1, NULL);
+	if (r < 0) {		/* only a read ahead: the slow path then */
+		store_kv_free(&c->pre[idx], 1);
+		c->n_pre = idx;
+		return 0;
+	}
+	c->hb_idx[fi] = idx;
+	c->hblock[fi].cidr = nb.cidr;
+	c->hblock[fi].lent = false;
+	c->hb_state[fi] = -1;
+	prefetch_parse(c);
+	return 0;
+}
+
 static bool
 block_in_subnet(const struct alloc_ctx *c, size_t i, const struct network_subnet *sn)
 {
@@ -613,6 +690,12 @@ alloc_dynamic(struct alloc_ctx *c, const struct network_subnet *sn, struct ipadd
 	if (ipaddr_is_set(&c->hint[fi])) {
 		struct ipam_block hk;
 
+		if (c->hb_state[fi] == 1 && c->hblock[fi].lent &&
+		    strcmp(c->hblock[fi].node, c->req->node) != 0) {
+			r = hint_nested(c, fi);
+			if (r < 0)
+				return r;
+		}
 		if (c->hb_state[fi] == 1) {
 			hk = c->hblock[fi];
 			r = 0;
@@ -683,14 +766,16 @@ alloc_dynamic(struct alloc_ctx *c, const struct network_subnet *sn, struct ipadd
 			goto out_mine;
 	}
 	/* 6. borrow one address from another node's block (a retry starts
-	 * at another block than the hosts it lost to, spread_seed()) */
+	 * at another block than the hosts it lost to, spread_seed()), from
+	 * the block's top down: away from its owner, who hands out from the
+	 * start and whose next ADD would otherwise want the same address */
 	for (size_t k = 0; k < c->n_blocks; k++) {
 		size_t j = (size_t)((k + c->spread) % c->n_blocks);
 
 		if (block_mine(c, j) || !block_in_subnet(c, j, sn))
 			continue;
 		b = c->blocks[j].cidr;
-		r = scan(c, sn, &b, 0, prefix_size(&b), ret);
+		r = scan_down(c, sn, &b, ret);
 		if (r != -ENOENT)
 			return r;
 	}
@@ -1333,6 +1418,39 @@ note_parse(const char *note, const char *node, struct ipaddr *h, struct prefix *
 	return any;
 }
 
+/* The block holding hint[fi] into *ret: the innermost this call knows of
+ * (a nested block it split off or found, ipam_split.c), else the
+ * top-level block of sn.  The note names it so that a nested block's
+ * holder reads its own block ahead, not the parent another node owns
+ * (which would send every ADD of it down the slow path). */
+static void
+hint_block(const struct alloc_ctx *c, int fi, const struct network_subnet *sn,
+	   struct prefix *ret)
+{
+	const struct ipaddr *h = &c->hint[fi];
+
+	for (size_t i = 0; i < c->n_split; i++)
+		if (prefix_contains(&c->split[i], h)) {
+			*ret = c->split[i];
+			return;
+		}
+	if (c->blocks_loaded) {
+		long bi = ipam_block_find(c->blocks, c->n_blocks, h);
+
+		if (bi >= 0 && block_mine(c, (size_t)bi)) {
+			*ret = c->blocks[bi].cidr;
+			return;
+		}
+	}
+	if (c->hb_known && prefix_contains(&c->hb, h)) {
+		*ret = c->hb;
+		return;
+	}
+	ret->addr = *h;
+	ret->len = (uint8_t)ipam_block_len(c->net, sn);
+	prefix_mask(ret);
+}
+
 static void
 note_save(struct alloc_ctx *c, struct store_lock *lock)
 {
@@ -1347,9 +1465,7 @@ note_save(struct alloc_ctx *c, struct store_lock *lock)
 			len += (size_t)snprintf(note + len, sizeof(note) - len, "- - ");
 			continue;
 		}
-		b.addr = c->hint[fi];
-		b.len = (uint8_t)ipam_block_len(c->net, sn);
-		prefix_mask(&b);
+		hint_block(c, fi, sn, &b);
 		len += (size_t)snprintf(note + len, sizeof(note) - len, "%s %s ",
 					ipaddr_fmt(&c->hint[fi], a, sizeof(a)),
 					prefix_fmt(&b, p, sizeof(p)));
@@ -1371,10 +1487,11 @@ note_matches(struct alloc_ctx *c, const struct ipaddr *h, const struct prefix *b
 			continue;
 		if (!ipaddr_eq(&h[fi], &c->hint[fi]) || !(sn = subnet_of(c->net, &h[fi])))
 			return false;
-		p.addr = h[fi];
+		/* the top-level block, or a nested one holding the hint */
 		p.len = (uint8_t)ipam_block_len(c->net, sn);
-		prefix_mask(&p);
-		if (!prefix_eq(&p, &b[fi]))
+		if (b[fi].len < p.len ||
+		    b[fi].len > ipam_split_min_len(p.len, h[fi].family) ||
+		    !prefix_contains(&b[fi], &h[fi]))
 			return false;
 	}
 	return true;
@@ -1423,7 +1540,7 @@ alloc_once(struct store *s, const struct ipam_req *req, int attempt, struct netw
 	   bool *ret_had, struct lf_err *reterr)
 {
 	struct alloc_ctx c = { .s = s, .req = req, .reterr = reterr, .now = time(NULL),
-			       .spread = spread_seed(req->node, attempt) };
+			       .spread = spread_seed(req->node, attempt), .attempt = attempt };
 	struct store_kv *kv = c.pre;
 	struct ipaddr res[MAX_TOUCHED], ghint[2];
 	struct ipam_addr desc[IPAM_MAX_ADDRS];

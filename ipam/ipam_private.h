@@ -155,9 +155,12 @@ int  ipam_nested_get(struct store *s, const char *net, const struct prefix *top,
 /* Choose the sub-prefix to claim for node in subnet: blocks sorted as
  * ipam_blocks_load(), used sorted (every allocation, and what this call
  * reserved).  -ENOSPC when no free one of ipam_split_min_len() or larger.
- * spread 0: the block with most free space (the first of equals); else
- * the blocks are looked at from index spread % n on, so hosts retrying
- * after a lost txn pick different ones of equal blocks. */
+ * Always the largest free length first, the highest free sub-prefix of
+ * that length in a block.  spread 0: the block with most free space (the
+ * first of equals); else the (spread % k)-th of the k blocks that have
+ * one and at least half the emptiest one's free space: hosts splitting at
+ * once scatter over them instead of all racing for the emptiest
+ * (split_block() spreads every try but the very first). -ENOMEM. */
 int  ipam_split_choose(const struct ipam_block *blocks, size_t n, const struct ipaddr *used,
 		       size_t n_used, const struct prefix *subnet, const char *node,
 		       unsigned block_len, uint64_t spread, struct prefix *ret);

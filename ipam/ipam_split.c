@@ -116,28 +116,28 @@ ipam_split_choose(const struct ipam_block *blocks, size_t n, const struct ipaddr
 		  size_t n_used, const struct prefix *subnet, const char *node,
 		  unsigned block_len, uint64_t spread, struct prefix *ret)
 {
-	size_t rot = n ? (size_t)(spread % n) : 0;
-
+	struct cand { struct prefix p; uint64_t free; } *cand;
 	int fam = subnet->addr.family;
 	unsigned max = prefix_maxlen(fam);
 	unsigned min_len = ipam_split_min_len(block_len, fam);
 	unsigned start = block_len + 1;
+	int r = -ENOSPC;
 
+	cand = calloc(n ? n : 1, sizeof(*cand));
+	if (!cand)
+		return -ENOMEM;
 	/* compares per txn: a sub-prefix's every address is one (etcd allows
 	 * 128 per txn by default) */
 	while (start <= max && max - start > IPAM_SPLIT_MAX_BITS)
 		start++;
-	for (unsigned len = start; len <= min_len; len++) {
-		bool found = false;
-		uint64_t best_free = 0;
-		struct prefix best = { 0 };
+	for (unsigned len = start; len <= min_len && r == -ENOSPC; len++) {
+		size_t n_cand = 0, best = 0, n_room = 0, want;
 
-		for (size_t k = 0; k < n; k++) {
-			size_t i = (k + rot) % n;
+		/* every other node's block with a free sub-prefix of len: its
+		 * highest one, and the block's free space */
+		for (size_t i = 0; i < n; i++) {
 			const struct ipam_block *b = &blocks[i];
-			uint64_t fr, lent = 0;
-			struct prefix cand = { 0 };
-			bool have = false;
+			uint64_t lent = 0;
 
 			if (b->cidr.len != block_len || strcmp(b->node, node) == 0 ||
 			    !prefix_contains_prefix(subnet, &b->cidr))
@@ -145,9 +145,6 @@ ipam_split_choose(const struct ipam_block *blocks, size_t n, const struct ipaddr
 			for (size_t j = i + 1; j < n && prefix_contains_prefix(&b->cidr,
 									   &blocks[j].cidr); j++)
 				lent += prefix_size(&blocks[j].cidr);
-			fr = prefix_size(&b->cidr) - lent - used_in(used, n_used, &b->cidr);
-			if (found && fr <= best_free)
-				continue;	/* prefer the block with most free space */
 			for (uint64_t idx = ((uint64_t)1 << (len - block_len)); idx-- > 0;) {
 				struct prefix p;
 
@@ -155,23 +152,37 @@ ipam_split_choose(const struct ipam_block *blocks, size_t n, const struct ipaddr
 					continue;
 				if (used_in(used, n_used, &p) == 0 &&
 				    !nested_overlaps(blocks, n, i, &p)) {
-					cand = p;
-					have = true;
-					break;	/* the highest free one */
+					cand[n_cand].p = p;
+					cand[n_cand].free = prefix_size(&b->cidr) - lent -
+							    used_in(used, n_used, &b->cidr);
+					if (cand[n_cand].free > cand[best].free)
+						best = n_cand;	/* the first of equals */
+					n_cand++;
+					break;
 				}
 			}
-			if (have) {
-				found = true;
-				best_free = fr;
-				best = cand;
+		}
+		if (n_cand == 0)
+			continue;
+		r = 0;
+		if (!spread) {
+			*ret = cand[best].p;
+			break;
+		}
+		/* spread: the (spread % k)-th of the k blocks with at least
+		 * half the emptiest one's free space (an owner nearly out of
+		 * room is not pushed to split or borrow itself) */
+		for (size_t i = 0; i < n_cand; i++)
+			n_room += cand[i].free * 2 >= cand[best].free;
+		want = (size_t)(spread % n_room);
+		for (size_t i = 0; i < n_cand; i++)
+			if (cand[i].free * 2 >= cand[best].free && want-- == 0) {
+				*ret = cand[i].p;
+				break;
 			}
-		}
-		if (found) {
-			*ret = best;
-			return 0;
-		}
 	}
-	return -ENOSPC;
+	free(cand);
+	return r;
 }
 
 /* Every block key that overlaps sub and could exist: the nested lengths

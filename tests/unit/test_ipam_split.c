@@ -182,18 +182,44 @@ test_choose_spread(void **state)
 				 ad("10.0.0.130") };
 
 	assert_int_equal(prefix_parse("10.0.0.0/24", 0, &sn), 0);
-	/* A and B equal (1 used each), D fuller: A first, B from spread 1 */
+	/* spread 0: A and B equal (1 used each), D fuller: A, the first */
 	assert_int_equal(ipam_split_choose(b, 3, used, 4, &sn, "C", 26, 0, &got), 0);
 	assert_string_equal(pf(&got), "10.0.0.32/27");
+	/* else the (spread % 3)-th block with a free /27 and at least half
+	 * the emptiest one's room, D too although fuller: hosts splitting
+	 * at once scatter over all three */
 	assert_int_equal(ipam_split_choose(b, 3, used, 4, &sn, "C", 26, 1, &got), 0);
 	assert_string_equal(pf(&got), "10.0.0.96/27");
-	/* from D on (spread 2: D, A, B): D is looked at first, but A has
-	 * more room, and B only as much as A */
 	assert_int_equal(ipam_split_choose(b, 3, used, 4, &sn, "C", 26, 2, &got), 0);
-	assert_string_equal(pf(&got), "10.0.0.32/27");
-	/* spread 3 = 0 (mod 3) */
+	assert_string_equal(pf(&got), "10.0.0.160/27");
 	assert_int_equal(ipam_split_choose(b, 3, used, 4, &sn, "C", 26, 3, &got), 0);
 	assert_string_equal(pf(&got), "10.0.0.32/27");
+	{
+		/* a /28 only when no block has a free /27 (D's upper half is
+		 * E's, A and B have an address in each half); B has less than
+		 * half A's room (34 used, 30 free; A 62, D 31): never chosen
+		 * with a spread */
+		struct ipam_block b2[] = { blk("10.0.0.0/26", "A"), blk("10.0.0.64/26", "B"),
+					   blk("10.0.0.128/26", "D"), blk("10.0.0.160/27", "E") };
+		struct ipaddr u2[40];
+		size_t nu2 = 0;
+
+		u2[nu2++] = ad("10.0.0.1");
+		u2[nu2++] = ad("10.0.0.33");
+		for (int i = 0; i < 34; i++) {
+			char t[16];
+
+			snprintf(t, sizeof(t), "10.0.0.%d", 65 + i);
+			u2[nu2++] = ad(t);
+		}
+		u2[nu2++] = ad("10.0.0.129");
+		assert_int_equal(ipam_split_choose(b2, 4, u2, nu2, &sn, "C", 26, 0, &got), 0);
+		assert_string_equal(pf(&got), "10.0.0.48/28");	/* A: most room */
+		assert_int_equal(ipam_split_choose(b2, 4, u2, nu2, &sn, "C", 26, 1, &got), 0);
+		assert_string_equal(pf(&got), "10.0.0.144/28");	/* D */
+		assert_int_equal(ipam_split_choose(b2, 4, u2, nu2, &sn, "C", 26, 2, &got), 0);
+		assert_string_equal(pf(&got), "10.0.0.48/28");	/* A again, never B */
+	}
 	/* never the node's own block, whatever the spread */
 	assert_int_equal(ipam_split_choose(b, 1, used, 4, &sn, "A", 26, 7, &got), -ENOSPC);
 }
