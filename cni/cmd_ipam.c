@@ -64,7 +64,9 @@ cmd_ipam_add(struct cni_cmd *cmd, struct lf_err *reterr)
 	size_t n = 0;
 	int r;
 
-	r = cni_open_network(cmd, &s, reterr);
+	/* not cni_open_network(): ipam_alloc()'s first read has the network
+	 * record in it, and says when it is missing (one etcd Range less) */
+	r = cni_store_open(cmd, &s, reterr);
 	if (r < 0)
 		return r;
 	memset(&req, 0, sizeof(req));
@@ -76,6 +78,8 @@ cmd_ipam_add(struct cni_cmd *cmd, struct lf_err *reterr)
 	req.n_static = cmd->conf.n_statics;
 	memcpy(req.statics, cmd->conf.statics, sizeof(req.statics));
 	r = ipam_alloc(s, &req, addrs, IPAM_MAX_ADDRS, &n, reterr);
+	if (r == -ENOENT)
+		r = cni_network_missing(cmd->conf.network, r, reterr);
 	if (r < 0)
 		goto out_store;
 	res = calloc(1, sizeof(*res));

@@ -87,5 +87,13 @@ cni_expect_ok "leafnet-ipam DEL"
 assert_eq "IPAM DEL released it" 0 "$(alloc_count public)"
 cni_del "$H" ctr-ipam-only "$C1" eth0
 cni_expect_ok "repeated leafnet-ipam DEL"
+# a network that does not exist: the ADD's own first read finds it
+# missing (no separate read before it) and says how to create it
+CNI_CONF=$(jq -nc '{cniVersion: "1.1.0", name: "x", type: "some-plugin",
+	ipam: {type: "leafnet-ipam", network: "nosuch"}}')
+cni_add "$H" ctr-ipam-none "$C1" eth0
+cni_expect_error "leafnet-ipam ADD, missing network: code 7" 7 \
+	'leafnet network "nosuch" does not exist; create it with: netctl network create nosuch'
+assert_eq "... nothing allocated" 0 "$(alloc_count public)"
 
 t_done
