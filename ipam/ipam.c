@@ -1512,9 +1512,15 @@ describe(struct alloc_ctx *c, const struct ipaddr *a, struct ipam_addr *ret)
 	for (size_t i = 0; i < c->n_claimed && !b; i++)
 		if (prefix_contains(&c->claimed[i], a))
 			b = &c->claimed[i];
-	/* the hint's block, when ours and nothing nested in it */
+	/* the hint's block, when ours and nothing nested in it — or when
+	 * parts of it are lent but a was taken by this call: scan() asked
+	 * lent_away() then, and a node never splits its own block, so the
+	 * innermost block holding a is this one (ipam_addr_describe() would
+	 * read the block and its nested keys again: 2 etcd requests an ADD
+	 * for the owner of a lent block) */
 	for (int fi = 0; fi < 2 && !b; fi++)
-		if (c->hb_state[fi] == 1 && !c->hblock[fi].lent &&
+		if (c->hb_state[fi] == 1 &&
+		    (!c->hblock[fi].lent || addr_in(c->created, c->n_created, a)) &&
 		    strcmp(c->hblock[fi].node, c->req->node) == 0 &&
 		    prefix_contains(&c->hblock[fi].cidr, a))
 			b = &c->hblock[fi].cidr;
