@@ -11,6 +11,16 @@
 #   etcd_grpc_counts        "METHOD COUNT" per unary gRPC method handled so
 #                           far (the JSON gateway's kv/txn/lease calls)
 #   etcd_grpc_total         their sum
+#   etcd_delta BEFORE AFTER [METHOD]
+#                           requests between two etcd_grpc_counts (of METHOD)
+#   etcd_node_conf FILE NODE [ENDPOINT]
+#                           a leafnet.conf from $T_CONF: datastore etcd at
+#                           ENDPOINT ($LOCAL), node_name NODE, a state
+#                           directory and control socket of its own (so
+#                           each "host" has its own local lock and note)
+#   etcd_ipam_only NETWORK  CNI_PLUGIN, CNI_CONF: leafnet-ipam alone on
+#                           NETWORK, and CNI_NETNS's container $C (an IPAM
+#                           plugin is given one and touches nothing)
 
 etcd_ns_init() {
 	PORT=$((20000 + RANDOM % 20000))
@@ -61,3 +71,24 @@ etcd_grpc_counts() {
 }
 
 etcd_grpc_total() { etcd_grpc_counts | awk '{ n += $2 } END { printf "%d\n", n }'; }
+
+etcd_delta() {
+	awk -v want="${3:-}" 'NR == FNR { b[$1] = $2; next }
+		{ if (want == "" || $1 == want) s += $2 - b[$1] } END { print s + 0 }' \
+		<(echo "$1") <(echo "$2")
+}
+
+etcd_node_conf() {
+	jq --arg node "$2" --arg ep "${3:-$LOCAL}" --arg state "$T_TMP/state-$2" \
+		--arg sock "$T_TMP/$2.sock" \
+		'.datastore = "etcd" | .etcd_endpoints = $ep | .node_name = $node |
+		 .state_dir = $state | .control_socket = $sock' \
+		"$T_CONF" >"$1" || bail "config $1"
+}
+
+etcd_ipam_only() {
+	CNI_PLUGIN=$BIN/leafnet-ipam
+	CNI_CONF=$(jq -nc --arg net "$1" '{cniVersion: "1.1.0", name: $net,
+		type: "some-plugin", ipam: {type: "leafnet-ipam", network: $net}}')
+	mkcontainer C
+}

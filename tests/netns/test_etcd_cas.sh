@@ -26,24 +26,12 @@ etcd_ns_start lfc
 ectl() { ip netns exec "$E" etcdctl --endpoints "$LOCAL" "$@"; }
 # metrics: "METHOD COUNT" lines, unary calls handled so far
 metrics() { etcd_grpc_counts; }
-# delta BEFORE AFTER [METHOD]: requests between two metrics() snapshots
-delta() {
-	awk -v want="${3:-}" 'NR == FNR { b[$1] = $2; next }
-		{ if (want == "" || $1 == want) s += $2 - b[$1] } END { print s + 0 }' \
-		<(echo "$1") <(echo "$2")
-}
+delta() { etcd_delta "$@"; }
 
-hconf() {	# hconf FILE NODE ENDPOINT: each host its own state directory too
-	jq --arg node "$2" --arg ep "$3" --arg sock "$T_TMP/$2.sock" \
-		--arg state "$T_TMP/state-$2" \
-		'.datastore = "etcd" | .etcd_endpoints = $ep | .node_name = $node |
-		 .control_socket = $sock | .state_dir = $state' "$T_TMP/leafnet.conf" >"$1" ||
-		bail "config $1"
-}
 CONF1=$T_TMP/host1.conf
 CONF2=$T_TMP/host2.conf
-hconf "$CONF1" host1 "$URL1"
-hconf "$CONF2" host2 "$URL2"
+etcd_node_conf "$CONF1" host1 "$URL1"
+etcd_node_conf "$CONF2" host2 "$URL2"
 
 hctl() {	# hctl HOSTNS CONF ARGS...
 	local h=$1 c=$2 f

@@ -23,22 +23,13 @@ etcd_ns_init
 etcd_ns_start lfclaim
 ectl() { ip netns exec "$E" etcdctl --endpoints "$LOCAL" "$@"; }
 
-for h in $(seq 1 "$HOSTS"); do
-	jq --arg node "claim$h" --arg ep "$LOCAL" --arg state "$T_TMP/state-$h" \
-		--arg sock "$T_TMP/claim$h.sock" \
-		'.datastore = "etcd" | .etcd_endpoints = $ep | .node_name = $node |
-		 .state_dir = $state | .control_socket = $sock' \
-		"$T_CONF" >"$T_TMP/host$h.conf" || bail "config host $h"
-done
+for h in $(seq 1 "$HOSTS"); do etcd_node_conf "$T_TMP/host$h.conf" "claim$h"; done
 ip netns exec "$E" env LEAFNET_CONF="$T_TMP/host1.conf" timeout -k 2 60 \
 	"$BIN/netctl" network create claim --subnet=10.70.0.0/20 --block-size=26 \
 	>"$T_TMP/create.out" 2>&1
 assert_eq "network create (64 /26 blocks)" 0 "$?" || bail "network create" "$(cat "$T_TMP/create.out")"
 
-CNI_PLUGIN=$BIN/leafnet-ipam
-CNI_CONF=$(jq -nc '{cniVersion: "1.1.0", name: "claim", type: "some-plugin",
-	ipam: {type: "leafnet-ipam", network: "claim"}}')
-mkcontainer C	# CNI_NETNS (an IPAM plugin is given it, and touches nothing)
+etcd_ipam_only claim
 # write txns: raft proposals (a read-only txn, store_get_many's, is
 # served without one; a txn whose compare failed is one too)
 proposals() {
@@ -57,10 +48,8 @@ wait "${pids[@]}"
 m1=$(etcd_grpc_counts)
 p1=$(proposals)
 writes=$(awk -v a="$p0" -v b="$p1" 'BEGIN { printf "%d\n", b - a }')
-txn=$(awk 'NR == FNR { b[$1] = $2; next } $1 == "Txn" { print $2 - b[$1] }' \
-	<(echo "$m0") <(echo "$m1"))
-range=$(awk 'NR == FNR { b[$1] = $2; next } $1 == "Range" { print $2 - b[$1] }' \
-	<(echo "$m0") <(echo "$m1"))
+txn=$(etcd_delta "$m0" "$m1" Txn)
+range=$(etcd_delta "$m0" "$m1" Range)
 
 failed=0
 : >"$T_TMP/addrs"

@@ -24,22 +24,13 @@ etcd_ns_init
 etcd_ns_start lfsplit
 ectl() { ip netns exec "$E" etcdctl --endpoints "$LOCAL" "$@"; }
 
-for h in own1 own2 nest; do
-	jq --arg node "$h" --arg ep "$LOCAL" --arg state "$T_TMP/state-$h" \
-		--arg sock "$T_TMP/$h.sock" \
-		'.datastore = "etcd" | .etcd_endpoints = $ep | .node_name = $node |
-		 .state_dir = $state | .control_socket = $sock' \
-		"$T_CONF" >"$T_TMP/$h.conf" || bail "config $h"
-done
+for h in own1 own2 nest; do etcd_node_conf "$T_TMP/$h.conf" "$h"; done
 ip netns exec "$E" env LEAFNET_CONF="$T_TMP/own1.conf" timeout -k 2 60 \
 	"$BIN/netctl" network create split --subnet=10.71.0.0/25 --block-size=26 \
 	>"$T_TMP/create.out" 2>&1
 assert_eq "network create (two /26 blocks)" 0 "$?" || bail "network create" "$(cat "$T_TMP/create.out")"
 
-CNI_PLUGIN=$BIN/leafnet-ipam
-CNI_CONF=$(jq -nc '{cniVersion: "1.1.0", name: "split", type: "some-plugin",
-	ipam: {type: "leafnet-ipam", network: "split"}}')
-mkcontainer C	# CNI_NETNS (an IPAM plugin is given it, and touches nothing)
+etcd_ipam_only split
 add() {		# add HOST CID: one ADD as HOST, its address in $ADDR
 	T_CONF=$T_TMP/$1.conf cni_call "$T_TMP/add-$2" "$CNI_PLUGIN" "$E" ADD "$2" \
 		"$(nspath "$C")" eth0
@@ -67,14 +58,10 @@ assert_match "... split a /27 off an owner's block" "$NB" '^10\.71\.0\.(32|96)/2
 in_block "$ADDR" "$NB" && ok "... its address in it ($ADDR)" ||
 	notok "... its address in it" "$ADDR not in $NB"
 
-ranges() {	# the Range requests between two etcd_grpc_counts
-	awk 'NR == FNR { b[$1] = $2; next } $1 == "Range" { print $2 - b[$1] }' \
-		<(echo "$1") <(echo "$2")
-}
 # the reference: as many ADDs of an owner in its own block
 m0=$(etcd_grpc_counts)
 for i in $(seq 5 $((ADDS + 4))); do add own1 "o1-$i"; done
-own=$(ranges "$m0" "$(etcd_grpc_counts)")
+own=$(etcd_delta "$m0" "$(etcd_grpc_counts)" Range)
 
 m0=$(etcd_grpc_counts)
 outside=0 failed=0
@@ -83,7 +70,7 @@ for i in $(seq 1 "$ADDS"); do
 	[ -n "$ADDR" ] || { failed=$((failed + 1)); continue; }
 	in_block "$ADDR" "$NB" || { outside=$((outside + 1)); diag "n-$i: $ADDR outside $NB"; }
 done
-range=$(ranges "$m0" "$(etcd_grpc_counts)")
+range=$(etcd_delta "$m0" "$(etcd_grpc_counts)" Range)
 diag "$ADDS ADDs: in the nested block ${range:-?} Range, an owner's in its block ${own:-?}"
 assert_eq "its next $ADDS ADDs succeed" 0 "$failed"
 assert_eq "... all in its nested block (none borrowed)" 0 "$outside"
