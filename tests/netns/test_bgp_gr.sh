@@ -375,18 +375,29 @@ sleep 0.5
 assert_eq "the Established session untouched: same since" "$SINCE" "$(peer_json h1 10.0.1.254 .since)"
 assert_eq "the Established session untouched: no flap" "$FLAPS" "$(peer_json h1 10.0.1.254 .flaps)"
 assert_eq "still Established" Established "$(peer_json h1 10.0.1.254 .state)"
-# BIRD prints the since time as wall clock from its monotonic clock, the
-# offset taken anew at each display: the same instant reads ±1 ms apart
-# (13:05:49.870 then .869, seen once).  A session that went down and came
-# back would be hundreds of ms later (a new connection, OPENs): 5 ms.
-BNOW=$(birdq tor show protocols host1 | awk '$1 == "host1" { print $4, $5 }')
-assert_eq "BIRD still Established" Established "$(bird_proto_state tor host1)"
-assert_cmd "BIRD's session since the same time ($BSINCE, now $BNOW, within 5 ms)" \
-	awk -v a="$BSINCE" -v b="$BNOW" 'function ms(t,  d, h) { split(t, d, " ")
+# BIRD prints its times (a session's since, a route's age) as wall clock
+# derived from its monotonic clock at each display: the same instant reads
+# a few ms apart, more when the machine is loaded (.870 then .869, and a
+# route's .505 then .500 under SAN in the full suite).  So times are
+# compared within 250 ms; a flap is ruled out by leafnetd's own since and
+# flap count above, and the route's text is compared without its time.
+near_ms() {	# near_ms "PREFIX HH:MM:SS.mmm" "PREFIX HH:MM:SS.mmm"
+	awk -v a="$1" -v b="$2" 'function ms(t,  d, h) { split(t, d, " ")
 		split(d[2], h, ":"); return ((h[1] * 60 + h[2]) * 60 + h[3]) * 1000 }
 		BEGIN { split(a, x, " "); split(b, y, " ")
-			exit !(x[1] == y[1] && ms(a) - ms(b) <= 5 && ms(b) - ms(a) <= 5) }'
-assert_eq "the ToR's route for host1's block unchanged" "$ROUTE1" "$(bird_route tor "$P1")"
+			exit !(a != "" && x[1] == y[1] && ms(a) - ms(b) <= 250 && ms(b) - ms(a) <= 250) }'
+}
+route_time() { sed -n 's/.*\[host1 [0-9-]* \([0-9:.]*\)\].*/t \1/p' | head -1; }
+route_text() { sed 's/\[host1 [^]]*\]/[host1 T]/'; }
+BNOW=$(birdq tor show protocols host1 | awk '$1 == "host1" { print $4, $5 }')
+assert_eq "BIRD still Established" Established "$(bird_proto_state tor host1)"
+assert_cmd "BIRD's session since the same time ($BSINCE, now $BNOW, within 250 ms)" \
+	near_ms "$BSINCE" "$BNOW"
+RNOW=$(bird_route tor "$P1")
+assert_eq "the ToR's route for host1's block unchanged (but for its time)" \
+	"$(route_text <<<"$ROUTE1")" "$(route_text <<<"$RNOW")"
+assert_cmd "... and its time the same ($(route_time <<<"$ROUTE1"), now $(route_time <<<"$RNOW"), within 250 ms)" \
+	near_ms "$(route_time <<<"$ROUTE1")" "$(route_time <<<"$RNOW")"
 assert_match "leafnetd held the connection for its OPEN" "$(cat "$LOG")" \
 	'new connection while Established; waiting for its OPEN'
 ping_ok "after the probes: c1 -> c2" "${CT[1]}" "${ADDR[2]}"
