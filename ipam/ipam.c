@@ -629,6 +629,11 @@ split_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 	return 0;
 }
 
+static int pre_add(struct alloc_ctx *c, int (*mk)(char *, size_t, const char *, const void *),
+		   const void *what);
+static int mk_block(char *buf, size_t size, const char *net, const void *p);
+static void prefetch_parse(struct alloc_ctx *c);
+
 /* The hint's block read ahead is another node's top-level block with
  * parts lent (ipam_split.c): the hint, this node's last address, lies in
  * a nested block of this node's inside it, as a rule.  Find it
@@ -636,11 +641,6 @@ split_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
  * compares its version, not the parent's, which other nodes' splits
  * rewrite) in place of the parent's.  Only when the note did not guess
  * the nested block (the first ADD after a split names it, note_save()). */
-static int pre_add(struct alloc_ctx *c, int (*mk)(char *, size_t, const char *, const void *),
-		   const void *what);
-static int mk_block(char *buf, size_t size, const char *net, const void *p);
-static void prefetch_parse(struct alloc_ctx *c);
-
 static int
 hint_nested(struct alloc_ctx *c, int fi)
 {
