@@ -158,7 +158,7 @@ ipam_split_choose(const struct ipam_block *blocks, size_t n, const struct ipaddr
 					if (cand[n_cand].free > cand[best].free)
 						best = n_cand;	/* the first of equals */
 					n_cand++;
-					break;
+					break;	/* the highest free one */
 				}
 			}
 		}
