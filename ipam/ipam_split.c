@@ -187,11 +187,11 @@ ipam_split_choose(const struct ipam_block *blocks, size_t n, const struct ipaddr
 
 /* Every block key that overlaps sub and could exist: the nested lengths
  * from block_len + 1 to min_len, each the one containing sub (shorter) or
- * each inside it (longer). */
+ * each inside it (longer); pfx[i] is keys[i]'s prefix. */
 static int
 overlap_keys(const char *net, const struct prefix *sub, unsigned block_len,
-	     unsigned min_len, char (*keys)[IPAM_KEY_MAX], size_t max, size_t *ret_n,
-	     size_t *ret_self)
+	     unsigned min_len, char (*keys)[IPAM_KEY_MAX], struct prefix *pfx, size_t max,
+	     size_t *ret_n, size_t *ret_self)
 {
 	size_t n = 0;
 	int r;
@@ -206,6 +206,7 @@ overlap_keys(const char *net, const struct prefix *sub, unsigned block_len,
 				return -E2BIG;
 			if (len == sub->len)
 				*ret_self = n;
+			pfx[n] = p;
 			if ((r = ipam_key_block(keys[n++], IPAM_KEY_MAX, net, &p)) < 0)
 				return r;
 			continue;
@@ -215,8 +216,10 @@ overlap_keys(const char *net, const struct prefix *sub, unsigned block_len,
 
 			if (n == max)
 				return -E2BIG;
-			if ((r = prefix_subnet(sub, len, idx, &p)) < 0 ||
-			    (r = ipam_key_block(keys[n++], IPAM_KEY_MAX, net, &p)) < 0)
+			if ((r = prefix_subnet(sub, len, idx, &p)) < 0)
+				return r;
+			pfx[n] = p;
+			if ((r = ipam_key_block(keys[n++], IPAM_KEY_MAX, net, &p)) < 0)
 				return r;
 		}
 	}
@@ -224,21 +227,55 @@ overlap_keys(const char *net, const struct prefix *sub, unsigned block_len,
 	return 0;
 }
 
+/* A lost claim's loss from its txn's failure branch: cur[i] is cmp key i
+ * now; [0] the parent, [1, 1 + n_nested) the nested keys (pfx), then the
+ * allocation keys of sub in order. */
+static void
+loss_fill(struct ipam_split_loss *loss, const struct store_kv *cur, size_t n,
+	  const struct prefix *parent, const struct prefix *pfx, size_t n_nested,
+	  const struct prefix *sub)
+{
+	memset(loss, 0, sizeof(*loss));
+	if (!cur[0].val || !cur[0].ver[0]) {
+		loss->parent_gone = true;
+		return;
+	}
+	ipam_block_parse(cur[0].val, parent, &loss->parent);
+	memcpy(loss->parent.ver, cur[0].ver, sizeof(loss->parent.ver));
+	for (size_t i = 1; i < 1 + n_nested && i < n; i++) {
+		if (!cur[i].ver[0] || loss->n_nested == IPAM_SPLIT_LOSS_NESTED)
+			continue;
+		/* a damaged one (no value) is claimed too: node "" */
+		ipam_block_parse(cur[i].val ? cur[i].val : "", &pfx[i - 1],
+				 &loss->nested[loss->n_nested]);
+		memcpy(loss->nested[loss->n_nested++].ver, cur[i].ver, sizeof(cur[i].ver));
+	}
+	for (size_t i = 1 + n_nested; i < n; i++)
+		if (cur[i].ver[0] && loss->n_used < IPAM_SPLIT_MAX_ADDRS &&
+		    prefix_nth(sub, i - 1 - n_nested, &loss->used[loss->n_used]) == 0)
+			loss->n_used++;
+}
+
 int
 ipam_split_claim(struct store *s, const char *net, const char *node,
-		 const struct prefix *sub, unsigned block_len, struct lf_err *reterr)
+		 const struct prefix *sub, unsigned block_len, const struct ipam_block *known,
+		 struct ipam_split_loss *loss, struct lf_err *reterr)
 {
 	enum { MAXK = 2 * IPAM_SPLIT_MAX_ADDRS + 2 * IPAM_SPLIT_DEPTH + 2 };
 	unsigned min_len = ipam_split_min_len(block_len, sub->addr.family);
 	char (*keys)[IPAM_KEY_MAX] = NULL;
+	struct prefix pfx[IPAM_SPLIT_LOSS_NESTED];
 	struct store_cmp *cmp = NULL;
+	struct store_kv *cur = NULL;
 	struct store_op op[2];
+	size_t n_op = 0;
 	struct store_kv pkv = { 0 };
+	const char *pver;
 	struct prefix parent;
 	cJSON *po = NULL;
 	char *ptext = NULL;
 	uint64_t size = prefix_size(sub);
-	size_t n = 0, self = 0;
+	size_t n = 0, n_nested = 0, self = 0;
 	char *text = NULL;
 	cJSON *o;
 	int r;
@@ -247,31 +284,49 @@ ipam_split_claim(struct store *s, const char *net, const char *node,
 		return -EINVAL;
 	keys = calloc(MAXK, sizeof(*keys));
 	cmp = calloc(MAXK, sizeof(*cmp));
-	if (!keys || !cmp) {
+	cur = loss ? calloc(MAXK, sizeof(*cur)) : NULL;
+	if (!keys || !cmp || (loss && !cur)) {
 		r = -ENOMEM;
 		goto out;
 	}
-	/* the parent's record, to compare and rewrite with "lent" */
+	/* the parent's record, compared, and rewritten with "lent" unless it
+	 * has it already: then a split leaves it alone, so splits of other
+	 * parts of one block do not fail each other's txn, nor the owner's
+	 * commit, which compares the record's version (ipam.c).  Known from
+	 * the blocks listed (known) when it is marked: no read. */
 	parent = *sub;
 	parent.len = (uint8_t)block_len;
 	prefix_mask(&parent);
 	if ((r = ipam_key_block(keys[0], IPAM_KEY_MAX, net, &parent)) < 0)
 		goto out;
-	pkv.key = keys[0];
-	if ((r = store_get_many(s, &pkv, 1, reterr)) < 0)
-		goto out;
-	if (!pkv.val || json_parse(pkv.val, &po, NULL) < 0) {
-		r = -EAGAIN;	/* gone or unreadable: choose again */
-		goto out;
-	}
-	cJSON_DeleteItemFromObjectCaseSensitive(po, "lent");
-	if (!cJSON_AddTrueToObject(po, "lent") || !(ptext = json_print(po))) {
-		r = -ENOMEM;
-		goto out;
+	if (known && known->lent && known->ver[0] && prefix_eq(&known->cidr, &parent)) {
+		pver = known->ver;
+	} else {
+		pkv.key = keys[0];
+		if ((r = store_get_many(s, &pkv, 1, reterr)) < 0)
+			goto out;
+		if (!pkv.val || json_parse(pkv.val, &po, NULL) < 0) {
+			if (loss) {
+				memset(loss, 0, sizeof(*loss));
+				loss->parent_gone = true;
+			}
+			r = -EAGAIN;	/* gone or unreadable: choose again */
+			goto out;
+		}
+		pver = pkv.ver;
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(po, "lent"))) {
+			cJSON_DeleteItemFromObjectCaseSensitive(po, "lent");
+			if (!cJSON_AddTrueToObject(po, "lent") || !(ptext = json_print(po))) {
+				r = -ENOMEM;
+				goto out;
+			}
+		}
 	}
 	/* the sub-prefix's own key (keys[self]) is the op's too */
-	if ((r = overlap_keys(net, sub, block_len, min_len, keys + 1, MAXK - 1, &n, &self)) < 0)
+	if ((r = overlap_keys(net, sub, block_len, min_len, keys + 1, pfx,
+			      IPAM_SPLIT_LOSS_NESTED, &n, &self)) < 0)
 		goto out;
+	n_nested = n;
 	n++;
 	self++;
 	for (uint64_t off = 0; off < size; off++) {
@@ -288,7 +343,7 @@ ipam_split_claim(struct store *s, const char *net, const char *node,
 	}
 	for (size_t i = 0; i < n; i++) {
 		cmp[i].key = keys[i];
-		cmp[i].ver = i == 0 ? pkv.ver : "";
+		cmp[i].ver = i == 0 ? pver : "";
 	}
 	if (!(o = cJSON_CreateObject())) {
 		r = -ENOMEM;
@@ -301,17 +356,24 @@ ipam_split_claim(struct store *s, const char *net, const char *node,
 		r = -ENOMEM;
 		goto out;
 	}
-	op[0].key = keys[0];
-	op[0].val = ptext;
-	op[1].key = keys[self];
-	op[1].val = text;
+	if (ptext) {
+		op[n_op].key = keys[0];
+		op[n_op++].val = ptext;
+	}
+	op[n_op].key = keys[self];
+	op[n_op++].val = text;
 	/* durable, like every block claim (flags 0).  The parent's mark
 	 * first: the file backend applies ops in order, and a crash between
 	 * must leave a marked parent without a nested block (harmless: a
 	 * few lookups more), never a nested block the owner's hot path
 	 * would not look for. */
-	r = store_txn(s, cmp, n, op, 2, 0, NULL, reterr);
+	r = store_txn(s, cmp, n, op, n_op, 0, cur, reterr);
+	if (r == -EAGAIN && loss)
+		loss_fill(loss, cur, n, &parent, pfx, n_nested, sub);
 out:
+	if (cur)
+		store_kv_free(cur, MAXK);
+	free(cur);
 	free(ptext);
 	cJSON_Delete(po);
 	store_kv_free(&pkv, 1);
