@@ -1235,10 +1235,15 @@ commit(struct alloc_ctx *c, const struct ipam_index *x, bool index_exists)
 		top.addr = *a;
 		top.len = (uint8_t)ipam_block_len(c->net, sn);
 		prefix_mask(&top);
-		if (c->hb_state[fi] == 1 && c->hblock[fi].lent &&
+		if (!c->blocks_loaded && c->hb_state[fi] == 1 && c->hblock[fi].lent &&
+		    strcmp(c->hblock[fi].node, c->req->node) == 0 &&
 		    prefix_eq(&c->hblock[fi].cidr, &top)) {
-			/* the marked block read ahead: a passed lent_away(), so
-			 * no nested block known holds it (no listing) */
+			/* the hot path in this node's marked block, read ahead
+			 * (nothing listed: a came from scanning it, and passed
+			 * lent_away()), so no nested block holds a.  Else a may
+			 * lie in a nested block known from the listing — this
+			 * node's in another's block, or one borrowed from —
+			 * whose key is not absent: compare from there */
 		} else {
 			long bi;
 
@@ -1577,6 +1582,7 @@ describe(struct alloc_ctx *c, const struct ipaddr *a, struct ipam_addr *ret)
 {
 	const struct network_subnet *sn = network_subnet_for(c->net, a->family);
 	const struct prefix *b = NULL;
+	bool borrowed = false;
 
 	for (size_t i = 0; i < c->n_split && !b; i++)	/* nested: innermost first */
 		if (prefix_contains(&c->split[i], a))
@@ -1585,17 +1591,30 @@ describe(struct alloc_ctx *c, const struct ipaddr *a, struct ipam_addr *ret)
 		if (prefix_contains(&c->claimed[i], a))
 			b = &c->claimed[i];
 	/* the hint's block, when ours and nothing nested in it — or when
-	 * parts of it are lent but a was taken by this call: scan() asked
-	 * lent_away() then, and a node never splits its own block, so the
-	 * innermost block holding a is this one (ipam_addr_describe() would
-	 * read the block and its nested keys again: 2 etcd requests an ADD
-	 * for the owner of a lent block) */
+	 * parts of it are lent but a was taken by this call on the hot path
+	 * (nothing listed: scan() of that block asked lent_away(), and a node
+	 * never splits its own block, so the innermost block holding a is
+	 * this one; ipam_addr_describe() would read the block and its nested
+	 * keys again: 2 etcd requests an ADD for the owner of a lent block) */
 	for (int fi = 0; fi < 2 && !b; fi++)
 		if (c->hb_state[fi] == 1 &&
-		    (!c->hblock[fi].lent || addr_in(c->created, c->n_created, a)) &&
+		    (!c->hblock[fi].lent ||
+		     (!c->blocks_loaded && addr_in(c->created, c->n_created, a))) &&
 		    strcmp(c->hblock[fi].node, c->req->node) == 0 &&
 		    prefix_contains(&c->hblock[fi].cidr, a))
 			b = &c->hblock[fi].cidr;
+	/* taken by this call off the blocks listed (another block of this
+	 * node's, or borrowed, perhaps from a nested block inside this node's
+	 * own): the innermost of them holding a, which the commit's compares
+	 * keep true (its nested keys absent) */
+	if (!b && c->blocks_loaded && addr_in(c->created, c->n_created, a)) {
+		long bi = ipam_block_find(c->blocks, c->n_blocks, a);
+
+		if (bi >= 0) {
+			b = &c->blocks[bi].cidr;
+			borrowed = strcmp(c->blocks[bi].node, c->req->node) != 0;
+		}
+	}
 	if (!b)
 		return ipam_addr_describe(c->s, c->net, c->req->node, a, ret);
 	memset(ret, 0, sizeof(*ret));
@@ -1605,7 +1624,7 @@ describe(struct alloc_ctx *c, const struct ipaddr *a, struct ipam_addr *ret)
 		ret->gateway = sn->gateway;
 	}
 	ret->block = *b;
-	ret->borrowed = false;
+	ret->borrowed = borrowed;
 	return 0;
 }
 

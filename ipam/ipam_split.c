@@ -16,18 +16,25 @@
  *     never splits and its pool borrows single addresses as before —
  *     comparing in chunks would not be one atomic claim), no fewer than
  *     ipam_split_min_len() gives;
- *   - the claim is one store_txn(): absent are the sub-prefix's block key,
+  *   - the claim is one store_txn(): absent are the sub-prefix's block key,
  *     every other nested key overlapping it (longer or shorter) and every
  *     allocation key inside it, and the parent block's record is the one
- *     read; then its block key is put and the parent's record rewritten
- *     with "lent": true (every other field kept).  So a concurrent split
- *     of an overlapping range, or an allocation inside the range by
- *     anyone, makes exactly one of them win, with or without a network
- *     lock — provided the other side's commit also compares either the
- *     parent block's record version (the block CAS of issue 11: the split
- *     changes it) or (for an allocation a in a top-level block B) the
- *     nested keys of a absent (ipam_nested_keys()).  Today every ADD holds
- *     the network lock, so the owner's exclusive create is enough.
+ *     read; then its block key is put and, by the block's first split
+ *     only, the parent's record rewritten with "lent": true (every other
+ *     field kept).  A parent marked already is compared, not rewritten:
+ *     splits of different parts of one block do not fail each other, and
+ *     the owner's commit compares the nested keys of its addresses in a
+ *     marked block (ipam.c commit()).  A lost claim returns what stood in
+ *     its way (struct ipam_split_loss, from the txn's failure branch), so
+ *     the next try chooses around it without listing everything again.
+ *     So a concurrent split of an overlapping range, or an allocation
+ *     inside the range by anyone, makes exactly one of them win, without
+ *     a network lock — provided the other side's commit also compares
+ *     either the parent block's record version where it read it unmarked
+ *     (the first split changes it) or (for an allocation a in a top-level
+ *     block B) the nested keys of a absent (ipam_nested_keys()).  On the
+ *     file store that needs the txn's directory locks on keys created by
+ *     link(2) too (store_file.c file_txn: write skew otherwise).
  *   - the "lent" flag keeps the hot path as cheap as before: the owner
  *     reads its block's record anyway (ipam_block_get()) and looks for
  *     nested blocks only in a block that has lent something.

@@ -439,6 +439,57 @@ test_claim_races(void **state)
 	assert_int_equal(ipam_split_claim(f->s, "pool", "G", &sub, 26, NULL, NULL, NULL), -EINVAL);
 }
 
+/* One /26 for the whole pool: A owns it, E and F split its upper parts,
+ * then A runs out of its part and borrows from their nested blocks, and E
+ * runs out of its own and borrows from A's part.  Every ADD succeeds (a
+ * commit that compared a known nested block's key absent would fail every
+ * attempt), nothing is handed out twice, each borrowed address lies in
+ * another node's block. */
+static void
+test_borrow_nested(void **state)
+{
+	struct tmpstore *f = *state;
+	struct ipaddr seen[64];
+	struct ipam_addr a;
+	size_t n_seen = 0;
+	char cid[16];
+	int borrowed = 0;
+
+	mknet(f, "pool", "10.7.0.0/26", 26);
+	assert_int_equal(alloc1(f, "A", "a0", &a), 0);
+	seen[n_seen++] = a.addr;
+	assert_int_equal(alloc1(f, "E", "e0", &a), 0);
+	assert_string_equal(pf(&a.block), "10.7.0.32/27");
+	seen[n_seen++] = a.addr;
+	assert_int_equal(alloc1(f, "F", "f0", &a), 0);
+	assert_string_equal(pf(&a.block), "10.7.0.16/28");
+	seen[n_seen++] = a.addr;
+	/* A's part is 10.7.0.0-15: the 16th and later ADDs borrow */
+	for (int i = 1; i < 20; i++) {
+		snprintf(cid, sizeof(cid), "a%d", i);
+		assert_int_equal(alloc1(f, "A", cid, &a), 0);
+		for (size_t j = 0; j < n_seen; j++)
+			assert_int_not_equal(ipaddr_cmp(&seen[j], &a.addr), 0);
+		seen[n_seen++] = a.addr;
+		if (a.borrowed) {
+			borrowed++;
+			assert_false(strcmp(pf(&a.block), "10.7.0.32/27") != 0 &&
+				     strcmp(pf(&a.block), "10.7.0.16/28") != 0);
+		}
+	}
+	assert_true(borrowed >= 4);
+	/* F's /28 fills up: F borrows too (from A's block or E's) */
+	for (int i = 1; i < 16; i++) {
+		snprintf(cid, sizeof(cid), "f%d", i);
+		if (alloc1(f, "F", cid, &a) != 0)
+			break;
+		for (size_t j = 0; j < n_seen; j++)
+			assert_int_not_equal(ipaddr_cmp(&seen[j], &a.addr), 0);
+		seen[n_seen++] = a.addr;
+	}
+	assert_true(n_seen >= 30);
+}
+
 /* A split in a block marked lent already leaves the parent's record alone
  * (same version: other splits of the block and its owner's commit are not
  * failed by it), and with the parent known from the listing it reads
@@ -701,6 +752,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_claim_races, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_claim_marked, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_owner_vs_splits, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_borrow_nested, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_split_speed, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_blocks_many, setup, tmpstore_teardown),
 	};
@@ -710,6 +762,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_claim_races, setup_etcd, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_claim_marked, setup_etcd, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_owner_vs_splits, setup_etcd, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_borrow_nested, setup_etcd, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_blocks_many, setup_etcd, tmpstore_teardown),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
