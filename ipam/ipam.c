@@ -94,6 +94,7 @@ struct alloc_ctx {
 	uint64_t spread;
 	int attempt;
 	unsigned n_tries;		/* split_block() calls: spread_any() */
+	unsigned split_lost;		/* split claims lost in a row */
 	struct ipam_block *blocks;	/* sorted (a nested block after its parent,
 					 * ipam_split.c); grows on a claim */
 	size_t n_blocks, cap_blocks;
@@ -545,7 +546,8 @@ claim_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 }
 
 /* Insert block (cidr, this node) into c->blocks, kept in
- * ipam_blocks_load()'s order (address, then length). */
+ * ipam_blocks_load()'s order (address, then length): its index, or
+ * -ENOMEM. */
 static int
 blocks_insert(struct alloc_ctx *c, const struct prefix *cidr)
 {
@@ -565,23 +567,73 @@ blocks_insert(struct alloc_ctx *c, const struct prefix *cidr)
 	c->blocks[p].cidr = *cidr;
 	snprintf(c->blocks[p].node, sizeof(c->blocks[p].node), "%s", c->req->node);
 	c->n_blocks++;
+	return (int)p;
+}
+
+/* Fold what a lost split claim found in its way into c's blocks and
+ * used addresses, so that the next try chooses around it without listing
+ * both again (up to 2 losses in a row; the third lists them). */
+static int
+split_learn(struct alloc_ctx *c, const struct ipam_split_loss *loss)
+{
+	long pi;
+
+	if (loss->parent_gone)
+		return -ENOENT;
+	pi = ipam_block_find(c->blocks, c->n_blocks, &loss->parent.cidr.addr);
+	while (pi > 0 && c->blocks[pi].cidr.len != loss->parent.cidr.len)
+		pi--;		/* from a nested block inside back to its parent */
+	if (pi < 0 || !prefix_eq(&c->blocks[pi].cidr, &loss->parent.cidr) ||
+	    strcmp(c->blocks[pi].node, loss->parent.node) != 0)
+		return -ENOENT;	/* someone else's now: not a small change */
+	c->blocks[pi].lent = loss->parent.lent;
+	memcpy(c->blocks[pi].ver, loss->parent.ver, sizeof(c->blocks[pi].ver));
+	for (size_t i = 0; i < loss->n_nested; i++) {
+		long j = ipam_block_find(c->blocks, c->n_blocks, &loss->nested[i].cidr.addr);
+		int p;
+
+		if (j >= 0 && prefix_eq(&c->blocks[j].cidr, &loss->nested[i].cidr))
+			continue;	/* known already */
+		if ((p = blocks_insert(c, &loss->nested[i].cidr)) < 0)
+			return p;
+		c->blocks[p] = loss->nested[i];	/* its node, not this one */
+	}
+	if (loss->n_used > 0) {
+		struct ipaddr *u = realloc(c->used, (c->n_used + loss->n_used) * sizeof(*u));
+
+		if (!u)
+			return -ENOMEM;
+		size_t n = c->n_used;
+
+		c->used = u;
+		for (size_t i = 0; i < loss->n_used; i++)
+			if (!ipam_used_has(c->used, n, &loss->used[i]))
+				c->used[c->n_used++] = loss->used[i];
+		qsort(c->used, c->n_used, sizeof(*c->used), addr_qcmp);
+	}
 	return 0;
 }
 
 /* No whole block left: claim the largest free aligned sub-prefix of
  * another node's block as a nested block of this node (ipam_split.c), in
  * one store_txn.  -ENOSPC when none of the minimum size is free anywhere,
- * -EAGAIN when the txn lost to a concurrent claim or allocation (the
- * blocks and allocations are read again for the retry).  The ADD's own
- * allocation inside it is committed as usual, after: the nested block is
- * this node's from the txn on, and a failed ADD keeps it (like a block
- * claim, rollback() drops it). */
+ * -EAGAIN when the txn lost to a concurrent claim or allocation.  The
+ * next try chooses again: around what the lost txn found in its way
+ * (split_learn()) after a first or second loss in a row, from the blocks
+ * and allocations listed again after a third; so that a try costs one
+ * txn, not the 4-5 requests of listing everything again, when 30 hosts
+ * split the last blocks at once.  The ADD's own allocation inside it is
+ * committed as usual, after: the nested block is this node's from the
+ * txn on, and a failed ADD keeps it (like a block claim, rollback()
+ * drops it). */
 static int
 split_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix *ret)
 {
 	unsigned len = ipam_block_len(c->net, sn);
+	struct ipam_split_loss loss;
 	struct ipaddr *all;
-	struct prefix sub;
+	struct prefix sub, parent;
+	long pi;
 	size_t n_all;
 	int r;
 
@@ -608,8 +660,18 @@ split_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 	free(all);
 	if (r < 0)
 		return r;
-	r = ipam_split_claim(c->s, c->req->network, c->req->node, &sub, len, c->reterr);
+	parent = sub;
+	parent.len = (uint8_t)len;
+	prefix_mask(&parent);
+	pi = ipam_block_find(c->blocks, c->n_blocks, &parent.addr);
+	while (pi > 0 && c->blocks[pi].cidr.len != len)
+		pi--;
+	r = ipam_split_claim(c->s, c->req->network, c->req->node, &sub, len,
+			     pi >= 0 && prefix_eq(&c->blocks[pi].cidr, &parent) ? &c->blocks[pi] : NULL,
+			     &loss, c->reterr);
 	if (r == -EAGAIN) {
+		if (++c->split_lost % 3 != 0 && split_learn(c, &loss) == 0)
+			return -EAGAIN;
 		free(c->blocks);
 		free(c->used);
 		c->blocks = NULL;
@@ -621,6 +683,7 @@ split_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 	}
 	if (r < 0)
 		return r;
+	c->split_lost = 0;
 	c->split[c->n_split++] = sub;
 	r = blocks_insert(c, &sub);
 	if (r < 0)
@@ -752,8 +815,9 @@ alloc_dynamic(struct alloc_ctx *c, const struct network_subnet *sn, struct ipadd
 		if (r != -ENOENT)
 			goto out_mine;
 	}
-	/* 5. a nested block: a free part of another node's block */
-	for (int tries = 0; tries < 4; tries++) {
+	/* 5. a nested block: a free part of another node's block (a lost
+	 * try costs one txn, split_block()) */
+	for (int tries = 0; tries < 6; tries++) {
 		r = split_block(c, sn, &b);
 		if (r == -EAGAIN)
 			continue;
@@ -1130,12 +1194,13 @@ commit(struct alloc_ctx *c, const struct ipam_index *x, bool index_exists)
 		ops[n_ops++] = (struct store_op){ keys[nk], text };
 	}
 	/* Nested blocks (ipam_split.c): no other node may have claimed a
-	 * part of the block holding a new address since it was read.  A
-	 * split rewrites its parent block (the "lent" mark), so where the
-	 * block was read ahead its version is compared; else the nested keys
-	 * that could hold the address are compared absent, from the
-	 * innermost block known to hold it (this node's own nested block
-	 * needs no compare: it is never split again). */
+	 * part of the block holding a new address since it was read.  The
+	 * first split of a block rewrites it (the "lent" mark), so where the
+	 * block was read ahead unmarked its version is compared; else (a
+	 * marked block, which later splits leave alone, or a block not read
+	 * ahead) the nested keys that could hold the address are compared
+	 * absent, from the innermost block known to hold it (this node's own
+	 * nested block needs no compare: it is never split again). */
 	for (size_t i = 0; i < c->n_created; i++) {
 		const struct ipaddr *a = &c->created[i];
 		const struct network_subnet *sn = subnet_of(c->net, a);
@@ -1148,12 +1213,14 @@ commit(struct alloc_ctx *c, const struct ipam_index *x, bool index_exists)
 			continue;
 		for (size_t j = 0; j < c->n_claimed && !done; j++)
 			done = prefix_contains(&c->claimed[j], a);	/* new: compared absent */
-		/* in a nested block this call claimed (its txn rewrote the
-		 * parent, so the parent's version read before is stale): ours,
-		 * never split again, and any other writer of a's key fails */
+		/* in a nested block this call claimed (its txn may have
+		 * rewritten the parent, so the parent's version read before is
+		 * stale): ours, never split again, and any other writer of a's
+		 * key fails */
 		for (size_t j = 0; j < c->n_split && !done; j++)
 			done = prefix_contains(&c->split[j], a);
-		if (!done && c->hb_state[fi] == 1 && prefix_contains(&c->hblock[fi].cidr, a)) {
+		if (!done && c->hb_state[fi] == 1 && !c->hblock[fi].lent &&
+		    prefix_contains(&c->hblock[fi].cidr, a)) {
 			bool seen = false;
 
 			for (size_t j = 0; j < n_cmp && !seen; j++)
@@ -1165,14 +1232,24 @@ commit(struct alloc_ctx *c, const struct ipam_index *x, bool index_exists)
 		}
 		if (done)
 			continue;
-		if (!c->blocks_loaded && (r = blocks_load(c)) < 0)
-			goto out;
 		top.addr = *a;
 		top.len = (uint8_t)ipam_block_len(c->net, sn);
 		prefix_mask(&top);
-		{
-			long bi = ipam_block_find(c->blocks, c->n_blocks, a);
+		if (!c->blocks_loaded && c->hb_state[fi] == 1 && c->hblock[fi].lent &&
+		    strcmp(c->hblock[fi].node, c->req->node) == 0 &&
+		    prefix_eq(&c->hblock[fi].cidr, &top)) {
+			/* the hot path in this node's marked block, read ahead
+			 * (nothing listed: a came from scanning it, and passed
+			 * lent_away()), so no nested block holds a.  Else a may
+			 * lie in a nested block known from the listing — this
+			 * node's in another's block, or one borrowed from —
+			 * whose key is not absent: compare from there */
+		} else {
+			long bi;
 
+			if (!c->blocks_loaded && (r = blocks_load(c)) < 0)
+				goto out;
+			bi = ipam_block_find(c->blocks, c->n_blocks, a);
 			if (bi >= 0 && prefix_contains_prefix(&top, &c->blocks[bi].cidr))
 				top = c->blocks[bi].cidr;	/* innermost known */
 		}
@@ -1505,6 +1582,7 @@ describe(struct alloc_ctx *c, const struct ipaddr *a, struct ipam_addr *ret)
 {
 	const struct network_subnet *sn = network_subnet_for(c->net, a->family);
 	const struct prefix *b = NULL;
+	bool borrowed = false;
 
 	for (size_t i = 0; i < c->n_split && !b; i++)	/* nested: innermost first */
 		if (prefix_contains(&c->split[i], a))
@@ -1513,17 +1591,30 @@ describe(struct alloc_ctx *c, const struct ipaddr *a, struct ipam_addr *ret)
 		if (prefix_contains(&c->claimed[i], a))
 			b = &c->claimed[i];
 	/* the hint's block, when ours and nothing nested in it — or when
-	 * parts of it are lent but a was taken by this call: scan() asked
-	 * lent_away() then, and a node never splits its own block, so the
-	 * innermost block holding a is this one (ipam_addr_describe() would
-	 * read the block and its nested keys again: 2 etcd requests an ADD
-	 * for the owner of a lent block) */
+	 * parts of it are lent but a was taken by this call on the hot path
+	 * (nothing listed: scan() of that block asked lent_away(), and a node
+	 * never splits its own block, so the innermost block holding a is
+	 * this one; ipam_addr_describe() would read the block and its nested
+	 * keys again: 2 etcd requests an ADD for the owner of a lent block) */
 	for (int fi = 0; fi < 2 && !b; fi++)
 		if (c->hb_state[fi] == 1 &&
-		    (!c->hblock[fi].lent || addr_in(c->created, c->n_created, a)) &&
+		    (!c->hblock[fi].lent ||
+		     (!c->blocks_loaded && addr_in(c->created, c->n_created, a))) &&
 		    strcmp(c->hblock[fi].node, c->req->node) == 0 &&
 		    prefix_contains(&c->hblock[fi].cidr, a))
 			b = &c->hblock[fi].cidr;
+	/* taken by this call off the blocks listed (another block of this
+	 * node's, or borrowed, perhaps from a nested block inside this node's
+	 * own): the innermost of them holding a, which the commit's compares
+	 * keep true (its nested keys absent) */
+	if (!b && c->blocks_loaded && addr_in(c->created, c->n_created, a)) {
+		long bi = ipam_block_find(c->blocks, c->n_blocks, a);
+
+		if (bi >= 0) {
+			b = &c->blocks[bi].cidr;
+			borrowed = strcmp(c->blocks[bi].node, c->req->node) != 0;
+		}
+	}
 	if (!b)
 		return ipam_addr_describe(c->s, c->net, c->req->node, a, ret);
 	memset(ret, 0, sizeof(*ret));
@@ -1533,7 +1624,7 @@ describe(struct alloc_ctx *c, const struct ipaddr *a, struct ipam_addr *ret)
 		ret->gateway = sn->gateway;
 	}
 	ret->block = *b;
-	ret->borrowed = false;
+	ret->borrowed = borrowed;
 	return 0;
 }
 

@@ -95,6 +95,8 @@ struct ipam_block {
 	size_t n_used;
 	bool lent;			/* part of it is another node's nested
 					 * block ("lent": true in its record) */
+	char ver[48];			/* its record's version as read (STORE_VER_MAX),
+					 * "" unknown: a split's txn compares it */
 };
 
 /* Allocate (or return the existing) addresses for req->owner.  Errors:

@@ -111,8 +111,12 @@ int  ipam_index_read(struct store *s, const char *key, struct ipam_index *ret);
 /* n_addrs == 0 deletes the index. */
 int  ipam_index_put(struct store *s, const char *net, const struct ipam_index *x);
 
+/* Block cidr from its claim record's text (ver left ""): an unreadable
+ * claim still counts as claimed (node ""), never as ours. */
+void ipam_block_parse(const char *text, const struct prefix *cidr, struct ipam_block *ret);
 /* Blocks of net sorted by address (a nested block right after the block
- * holding it: by address, then length), n_used = 0.  *ret malloc'd. */
+ * holding it: by address, then length), n_used = 0, each with its
+ * record's version.  *ret malloc'd. */
 int  ipam_blocks_load(struct store *s, const char *net, struct ipam_block **ret,
 		      size_t *ret_n);
 /* Index of the innermost block holding a, or -1. blocks sorted as above. */
@@ -164,10 +168,29 @@ int  ipam_nested_get(struct store *s, const char *net, const struct prefix *top,
 int  ipam_split_choose(const struct ipam_block *blocks, size_t n, const struct ipaddr *used,
 		       size_t n_used, const struct prefix *subnet, const char *node,
 		       unsigned block_len, uint64_t spread, struct prefix *ret);
-/* Claim sub for node in one store_txn(); -EAGAIN when something overlapping
- * was claimed or allocated meanwhile. */
+/* What stood in a lost claim's way, from its txn's failure branch (the
+ * compared keys as they are now), so that the next try can choose without
+ * listing the blocks and allocations again: the parent's record now
+ * (ver set; parent_gone: absent or unreadable, read everything again),
+ * the nested blocks that overlap sub, the addresses allocated inside it. */
+#define IPAM_SPLIT_LOSS_NESTED	(2u << IPAM_SPLIT_DEPTH)
+struct ipam_split_loss {
+	bool parent_gone;
+	struct ipam_block parent;
+	struct ipam_block nested[IPAM_SPLIT_LOSS_NESTED];
+	size_t n_nested;
+	struct ipaddr used[IPAM_SPLIT_MAX_ADDRS];
+	size_t n_used;
+};
+/* Claim sub for node in one store_txn() (a read of the parent's record
+ * before it, unless known, the parent as listed with its version, is
+ * marked lent already); -EAGAIN when something overlapping was claimed or
+ * allocated meanwhile, or the parent changed: then *loss (if not NULL)
+ * says what. */
 int  ipam_split_claim(struct store *s, const char *net, const char *node,
-		      const struct prefix *sub, unsigned block_len, struct lf_err *reterr);
+		      const struct prefix *sub, unsigned block_len,
+		      const struct ipam_block *known, struct ipam_split_loss *loss,
+		      struct lf_err *reterr);
 
 /* With the lock held: delete the allocation of a if it is still the one in
  * r (same owner), and drop it from its owner's index.  1 released, 0 not. */

@@ -468,10 +468,11 @@ block_cmp(const void *a, const void *b)
 	return c ? c : (int)x->cidr.len - (int)y->cidr.len;
 }
 
-/* Block cidr from its claim record's text.  An unreadable claim still
- * counts as claimed (node ""), never as ours. */
-static void
-block_parse(const char *text, const struct prefix *cidr, struct ipam_block *ret)
+_Static_assert(sizeof(((struct ipam_block *)0)->ver) == STORE_VER_MAX,
+	       "struct ipam_block's ver holds a store version");
+
+void
+ipam_block_parse(const char *text, const struct prefix *cidr, struct ipam_block *ret)
 {
 	cJSON *o;
 
@@ -495,7 +496,7 @@ block_read(struct store *s, const char *key, const struct prefix *cidr,
 	r = store_get(s, key, &text, NULL);
 	if (r < 0)
 		return r;
-	block_parse(text, cidr, ret);
+	ipam_block_parse(text, cidr, ret);
 	free(text);
 	return 0;
 }
@@ -526,7 +527,7 @@ ipam_block_event(const char *key, const char *val, struct prefix *ret_cidr, char
 	if (strncmp(key, "blocks/", 7) != 0 || (name = strrchr(key + 7, '/')) == NULL ||
 	    block_name_parse(name + 1, ret_cidr) < 0)
 		return -EINVAL;
-	block_parse(val ? val : "", ret_cidr, &b);
+	ipam_block_parse(val ? val : "", ret_cidr, &b);
 	snprintf(ret_node, node_size, "%s", b.node);
 	return 0;
 }
@@ -586,8 +587,10 @@ ipam_blocks_load(struct store *s, const char *net, struct ipam_block **ret, size
 		if (r < 0)
 			goto out_free_blocks;
 		for (size_t j = 0; j < m; j++)
-			if (kv[j].val)	/* released since the listing: gone */
-				block_parse(kv[j].val, &cidrs[i + j], &v[n++]);
+			if (kv[j].val) {	/* released since the listing: gone */
+				ipam_block_parse(kv[j].val, &cidrs[i + j], &v[n]);
+				memcpy(v[n++].ver, kv[j].ver, sizeof(v[0].ver));
+			}
 		store_kv_free(kv, m);
 	}
 	if (n > 1)

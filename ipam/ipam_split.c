@@ -16,18 +16,25 @@
  *     never splits and its pool borrows single addresses as before —
  *     comparing in chunks would not be one atomic claim), no fewer than
  *     ipam_split_min_len() gives;
- *   - the claim is one store_txn(): absent are the sub-prefix's block key,
+  *   - the claim is one store_txn(): absent are the sub-prefix's block key,
  *     every other nested key overlapping it (longer or shorter) and every
  *     allocation key inside it, and the parent block's record is the one
- *     read; then its block key is put and the parent's record rewritten
- *     with "lent": true (every other field kept).  So a concurrent split
- *     of an overlapping range, or an allocation inside the range by
- *     anyone, makes exactly one of them win, with or without a network
- *     lock — provided the other side's commit also compares either the
- *     parent block's record version (the block CAS of issue 11: the split
- *     changes it) or (for an allocation a in a top-level block B) the
- *     nested keys of a absent (ipam_nested_keys()).  Today every ADD holds
- *     the network lock, so the owner's exclusive create is enough.
+ *     read; then its block key is put and, by the block's first split
+ *     only, the parent's record rewritten with "lent": true (every other
+ *     field kept).  A parent marked already is compared, not rewritten:
+ *     splits of different parts of one block do not fail each other, and
+ *     the owner's commit compares the nested keys of its addresses in a
+ *     marked block (ipam.c commit()).  A lost claim returns what stood in
+ *     its way (struct ipam_split_loss, from the txn's failure branch), so
+ *     the next try chooses around it without listing everything again.
+ *     So a concurrent split of an overlapping range, or an allocation
+ *     inside the range by anyone, makes exactly one of them win, without
+ *     a network lock — provided the other side's commit also compares
+ *     either the parent block's record version where it read it unmarked
+ *     (the first split changes it) or (for an allocation a in a top-level
+ *     block B) the nested keys of a absent (ipam_nested_keys()).  On the
+ *     file store that needs the txn's directory locks on keys created by
+ *     link(2) too (store_file.c file_txn: write skew otherwise).
  *   - the "lent" flag keeps the hot path as cheap as before: the owner
  *     reads its block's record anyway (ipam_block_get()) and looks for
  *     nested blocks only in a block that has lent something.
@@ -187,11 +194,11 @@ ipam_split_choose(const struct ipam_block *blocks, size_t n, const struct ipaddr
 
 /* Every block key that overlaps sub and could exist: the nested lengths
  * from block_len + 1 to min_len, each the one containing sub (shorter) or
- * each inside it (longer). */
+ * each inside it (longer); pfx[i] is keys[i]'s prefix. */
 static int
 overlap_keys(const char *net, const struct prefix *sub, unsigned block_len,
-	     unsigned min_len, char (*keys)[IPAM_KEY_MAX], size_t max, size_t *ret_n,
-	     size_t *ret_self)
+	     unsigned min_len, char (*keys)[IPAM_KEY_MAX], struct prefix *pfx, size_t max,
+	     size_t *ret_n, size_t *ret_self)
 {
 	size_t n = 0;
 	int r;
@@ -206,6 +213,7 @@ overlap_keys(const char *net, const struct prefix *sub, unsigned block_len,
 				return -E2BIG;
 			if (len == sub->len)
 				*ret_self = n;
+			pfx[n] = p;
 			if ((r = ipam_key_block(keys[n++], IPAM_KEY_MAX, net, &p)) < 0)
 				return r;
 			continue;
@@ -215,8 +223,10 @@ overlap_keys(const char *net, const struct prefix *sub, unsigned block_len,
 
 			if (n == max)
 				return -E2BIG;
-			if ((r = prefix_subnet(sub, len, idx, &p)) < 0 ||
-			    (r = ipam_key_block(keys[n++], IPAM_KEY_MAX, net, &p)) < 0)
+			if ((r = prefix_subnet(sub, len, idx, &p)) < 0)
+				return r;
+			pfx[n] = p;
+			if ((r = ipam_key_block(keys[n++], IPAM_KEY_MAX, net, &p)) < 0)
 				return r;
 		}
 	}
@@ -224,21 +234,55 @@ overlap_keys(const char *net, const struct prefix *sub, unsigned block_len,
 	return 0;
 }
 
+/* A lost claim's loss from its txn's failure branch: cur[i] is cmp key i
+ * now; [0] the parent, [1, 1 + n_nested) the nested keys (pfx), then the
+ * allocation keys of sub in order. */
+static void
+loss_fill(struct ipam_split_loss *loss, const struct store_kv *cur, size_t n,
+	  const struct prefix *parent, const struct prefix *pfx, size_t n_nested,
+	  const struct prefix *sub)
+{
+	memset(loss, 0, sizeof(*loss));
+	if (!cur[0].val || !cur[0].ver[0]) {
+		loss->parent_gone = true;
+		return;
+	}
+	ipam_block_parse(cur[0].val, parent, &loss->parent);
+	memcpy(loss->parent.ver, cur[0].ver, sizeof(loss->parent.ver));
+	for (size_t i = 1; i < 1 + n_nested && i < n; i++) {
+		if (!cur[i].ver[0] || loss->n_nested == IPAM_SPLIT_LOSS_NESTED)
+			continue;
+		/* a damaged one (no value) is claimed too: node "" */
+		ipam_block_parse(cur[i].val ? cur[i].val : "", &pfx[i - 1],
+				 &loss->nested[loss->n_nested]);
+		memcpy(loss->nested[loss->n_nested++].ver, cur[i].ver, sizeof(cur[i].ver));
+	}
+	for (size_t i = 1 + n_nested; i < n; i++)
+		if (cur[i].ver[0] && loss->n_used < IPAM_SPLIT_MAX_ADDRS &&
+		    prefix_nth(sub, i - 1 - n_nested, &loss->used[loss->n_used]) == 0)
+			loss->n_used++;
+}
+
 int
 ipam_split_claim(struct store *s, const char *net, const char *node,
-		 const struct prefix *sub, unsigned block_len, struct lf_err *reterr)
+		 const struct prefix *sub, unsigned block_len, const struct ipam_block *known,
+		 struct ipam_split_loss *loss, struct lf_err *reterr)
 {
 	enum { MAXK = 2 * IPAM_SPLIT_MAX_ADDRS + 2 * IPAM_SPLIT_DEPTH + 2 };
 	unsigned min_len = ipam_split_min_len(block_len, sub->addr.family);
 	char (*keys)[IPAM_KEY_MAX] = NULL;
+	struct prefix pfx[IPAM_SPLIT_LOSS_NESTED];
 	struct store_cmp *cmp = NULL;
+	struct store_kv *cur = NULL;
 	struct store_op op[2];
+	size_t n_op = 0;
 	struct store_kv pkv = { 0 };
+	const char *pver;
 	struct prefix parent;
 	cJSON *po = NULL;
 	char *ptext = NULL;
 	uint64_t size = prefix_size(sub);
-	size_t n = 0, self = 0;
+	size_t n = 0, n_nested = 0, self = 0;
 	char *text = NULL;
 	cJSON *o;
 	int r;
@@ -247,31 +291,49 @@ ipam_split_claim(struct store *s, const char *net, const char *node,
 		return -EINVAL;
 	keys = calloc(MAXK, sizeof(*keys));
 	cmp = calloc(MAXK, sizeof(*cmp));
-	if (!keys || !cmp) {
+	cur = loss ? calloc(MAXK, sizeof(*cur)) : NULL;
+	if (!keys || !cmp || (loss && !cur)) {
 		r = -ENOMEM;
 		goto out;
 	}
-	/* the parent's record, to compare and rewrite with "lent" */
+	/* the parent's record, compared, and rewritten with "lent" unless it
+	 * has it already: then a split leaves it alone, so splits of other
+	 * parts of one block do not fail each other's txn, nor the owner's
+	 * commit, which compares the record's version (ipam.c).  Known from
+	 * the blocks listed (known) when it is marked: no read. */
 	parent = *sub;
 	parent.len = (uint8_t)block_len;
 	prefix_mask(&parent);
 	if ((r = ipam_key_block(keys[0], IPAM_KEY_MAX, net, &parent)) < 0)
 		goto out;
-	pkv.key = keys[0];
-	if ((r = store_get_many(s, &pkv, 1, reterr)) < 0)
-		goto out;
-	if (!pkv.val || json_parse(pkv.val, &po, NULL) < 0) {
-		r = -EAGAIN;	/* gone or unreadable: choose again */
-		goto out;
-	}
-	cJSON_DeleteItemFromObjectCaseSensitive(po, "lent");
-	if (!cJSON_AddTrueToObject(po, "lent") || !(ptext = json_print(po))) {
-		r = -ENOMEM;
-		goto out;
+	if (known && known->lent && known->ver[0] && prefix_eq(&known->cidr, &parent)) {
+		pver = known->ver;
+	} else {
+		pkv.key = keys[0];
+		if ((r = store_get_many(s, &pkv, 1, reterr)) < 0)
+			goto out;
+		if (!pkv.val || json_parse(pkv.val, &po, NULL) < 0) {
+			if (loss) {
+				memset(loss, 0, sizeof(*loss));
+				loss->parent_gone = true;
+			}
+			r = -EAGAIN;	/* gone or unreadable: choose again */
+			goto out;
+		}
+		pver = pkv.ver;
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(po, "lent"))) {
+			cJSON_DeleteItemFromObjectCaseSensitive(po, "lent");
+			if (!cJSON_AddTrueToObject(po, "lent") || !(ptext = json_print(po))) {
+				r = -ENOMEM;
+				goto out;
+			}
+		}
 	}
 	/* the sub-prefix's own key (keys[self]) is the op's too */
-	if ((r = overlap_keys(net, sub, block_len, min_len, keys + 1, MAXK - 1, &n, &self)) < 0)
+	if ((r = overlap_keys(net, sub, block_len, min_len, keys + 1, pfx,
+			      IPAM_SPLIT_LOSS_NESTED, &n, &self)) < 0)
 		goto out;
+	n_nested = n;
 	n++;
 	self++;
 	for (uint64_t off = 0; off < size; off++) {
@@ -288,7 +350,7 @@ ipam_split_claim(struct store *s, const char *net, const char *node,
 	}
 	for (size_t i = 0; i < n; i++) {
 		cmp[i].key = keys[i];
-		cmp[i].ver = i == 0 ? pkv.ver : "";
+		cmp[i].ver = i == 0 ? pver : "";
 	}
 	if (!(o = cJSON_CreateObject())) {
 		r = -ENOMEM;
@@ -301,17 +363,24 @@ ipam_split_claim(struct store *s, const char *net, const char *node,
 		r = -ENOMEM;
 		goto out;
 	}
-	op[0].key = keys[0];
-	op[0].val = ptext;
-	op[1].key = keys[self];
-	op[1].val = text;
+	if (ptext) {
+		op[n_op].key = keys[0];
+		op[n_op++].val = ptext;
+	}
+	op[n_op].key = keys[self];
+	op[n_op++].val = text;
 	/* durable, like every block claim (flags 0).  The parent's mark
 	 * first: the file backend applies ops in order, and a crash between
 	 * must leave a marked parent without a nested block (harmless: a
 	 * few lookups more), never a nested block the owner's hot path
 	 * would not look for. */
-	r = store_txn(s, cmp, n, op, 2, 0, NULL, reterr);
+	r = store_txn(s, cmp, n, op, n_op, 0, cur, reterr);
+	if (r == -EAGAIN && loss)
+		loss_fill(loss, cur, n, &parent, pfx, n_nested, sub);
 out:
+	if (cur)
+		store_kv_free(cur, MAXK);
+	free(cur);
 	free(ptext);
 	cJSON_Delete(po);
 	store_kv_free(&pkv, 1);

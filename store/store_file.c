@@ -1036,16 +1036,17 @@ file_txn(void *be, const struct store_cmp *cmp, size_t n_cmp, const struct store
 	 * the locks are per directory (bounded, never created per key) and
 	 * shared where only compared.
 	 *
-	 * every key's directory's lock, deduplicated, in sorted order — but for a key
-	 * expected absent and put: link(2) creates it only if it is absent,
-	 * which is the compare and the write in one atomic step, so no lock
-	 * is needed (and none is created: a new key per ADD would otherwise
-	 * cost a new lock file, the dearest part of a txn here) */
+	 * every key's directory's lock, deduplicated, in sorted order, a key
+	 * expected absent and put included: link(2) alone makes its compare
+	 * and write one step, but not the txn's — without the lock two txns
+	 * that each compare absent a key the other creates both commit (write
+	 * skew: a split's nested block claimed over an address its block's
+	 * owner allocated at the same time, tests/unit/test_ipam_split.c
+	 * test_owner_vs_splits).  The lock is the directory's, taken
+	 * exclusive: one lock file per directory, never one per key. */
 	for (size_t i = 0; i < n_cmp + n_ops; i++) {
 		const char *key = i < n_cmp ? cmp[i].key : ops[i - n_cmp].key;
 
-		if (cmp_absent(cmp, n_cmp, key) && put_of(ops, n_ops, key))
-			continue;
 		if ((r = txn_lock_path(locks[n_locks].path, sizeof(locks[0].path), key)) < 0)
 			return r;
 		locks[n_locks].ex = i >= n_cmp;

@@ -81,6 +81,7 @@ in_range "ToR: the tight pool got pods" "$tp" 1 64
 in_range "ToR: tight pool (one /26 for 3 hosts) -> borrowed /32s" "$(val tor tight_32s)" 1 $((3 * tp))
 in_range "ToR: ... and at most one route per pod in it" "$(val tor tight_routes)" "$(val tor tight_32s)" $((3 * tp))
 assert_eq "ToR: no ADD failed for good" "0 0" "$(val tor flat_failed) $(val tor tight_failed)"
+in_range "ToR: the roomy pool's ADDs (the tight pool's reference) were timed" "$(val tor roomy_add_ms)" 1 600000
 
 assert_match "the table's header" "$(cat "$OUT")" 'estab s +ADDs s +retries'
 assert_match "the table: a mesh row for N=3" "$(cat "$OUT")" $'\n3 +mesh +[0-9.]+ '

@@ -33,8 +33,9 @@ ip netns exec "$E" env CMOCKA_MESSAGE_OUTPUT=stdout LEAFNET_TEST_ETCD="$LOCAL" \
 	ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
 	timeout -k 5 180 "$UNIT" >"$log" 2>&1
 rc=$?
-sed -n '/Running 3 test/,$p' "$log" >"$log.etcd"
-for name in test_split_alloc test_claim_races test_blocks_many; do
+sed -n '/Running 6 test/,$p' "$log" >"$log.etcd"
+for name in test_split_alloc test_claim_races test_claim_marked test_owner_vs_splits \
+	test_borrow_nested test_blocks_many; do
 	if grep -qF "[       OK ] $name" "$log.etcd"; then
 		ok "on etcd: $name"
 	else

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "conf.h"
@@ -407,7 +409,7 @@ test_claim_races(void **state)
 	mknet(f, "pool", "10.6.0.0/24", 26);
 	assert_int_equal(alloc1(f, "A", "a0", &a), 0);
 	assert_int_equal(prefix_parse("10.6.0.32/27", 0, &sub), 0);
-	assert_int_equal(ipam_split_claim(f->s, "pool", "E", &sub, 26, NULL), 0);
+	assert_int_equal(ipam_split_claim(f->s, "pool", "E", &sub, 26, NULL, NULL, NULL), 0);
 	/* the parent's record is marked (the owner's hot path reads it) */
 	struct ipam_block *bl;
 	size_t nb;
@@ -419,22 +421,229 @@ test_claim_races(void **state)
 	assert_false(bl[1].lent);
 	free(bl);
 	/* the same again, a /28 inside, a /29 inside: all lose */
-	assert_int_equal(ipam_split_claim(f->s, "pool", "F", &sub, 26, NULL), -EAGAIN);
+	assert_int_equal(ipam_split_claim(f->s, "pool", "F", &sub, 26, NULL, NULL, NULL), -EAGAIN);
 	assert_int_equal(prefix_parse("10.6.0.48/28", 0, &sub), 0);
-	assert_int_equal(ipam_split_claim(f->s, "pool", "F", &sub, 26, NULL), -EAGAIN);
+	assert_int_equal(ipam_split_claim(f->s, "pool", "F", &sub, 26, NULL, NULL, NULL), -EAGAIN);
 	assert_int_equal(prefix_parse("10.6.0.32/29", 0, &sub), 0);
-	assert_int_equal(ipam_split_claim(f->s, "pool", "F", &sub, 26, NULL), -EAGAIN);
+	assert_int_equal(ipam_split_claim(f->s, "pool", "F", &sub, 26, NULL, NULL, NULL), -EAGAIN);
 	/* an allocated address inside: loses */
 	assert_int_equal(prefix_parse("10.6.0.0/29", 0, &sub), 0);
-	assert_int_equal(ipam_split_claim(f->s, "pool", "F", &sub, 26, NULL), -EAGAIN);
+	assert_int_equal(ipam_split_claim(f->s, "pool", "F", &sub, 26, NULL, NULL, NULL), -EAGAIN);
 	assert_int_equal(prefix_parse("10.6.0.16/28", 0, &sub), 0);
-	assert_int_equal(ipam_split_claim(f->s, "pool", "F", &sub, 26, NULL), 0);
+	assert_int_equal(ipam_split_claim(f->s, "pool", "F", &sub, 26, NULL, NULL, NULL), 0);
 	/* a shorter one over both: loses */
 	assert_int_equal(prefix_parse("10.6.0.0/27", 0, &sub), 0);
-	assert_int_equal(ipam_split_claim(f->s, "pool", "G", &sub, 26, NULL), -EAGAIN);
+	assert_int_equal(ipam_split_claim(f->s, "pool", "G", &sub, 26, NULL, NULL, NULL), -EAGAIN);
 	/* too big for one txn, or not nested */
 	assert_int_equal(prefix_parse("10.6.0.0/26", 0, &sub), 0);
-	assert_int_equal(ipam_split_claim(f->s, "pool", "G", &sub, 26, NULL), -EINVAL);
+	assert_int_equal(ipam_split_claim(f->s, "pool", "G", &sub, 26, NULL, NULL, NULL), -EINVAL);
+}
+
+/* One /26 for the whole pool: A owns it, E and F split its upper parts,
+ * then A runs out of its part and borrows from their nested blocks, and E
+ * runs out of its own and borrows from A's part.  Every ADD succeeds (a
+ * commit that compared a known nested block's key absent would fail every
+ * attempt), nothing is handed out twice, each borrowed address lies in
+ * another node's block. */
+static void
+test_borrow_nested(void **state)
+{
+	struct tmpstore *f = *state;
+	struct ipaddr seen[64];
+	struct ipam_addr a;
+	size_t n_seen = 0;
+	char cid[16];
+	int borrowed = 0;
+
+	mknet(f, "pool", "10.7.0.0/26", 26);
+	assert_int_equal(alloc1(f, "A", "a0", &a), 0);
+	seen[n_seen++] = a.addr;
+	assert_int_equal(alloc1(f, "E", "e0", &a), 0);
+	assert_string_equal(pf(&a.block), "10.7.0.32/27");
+	seen[n_seen++] = a.addr;
+	assert_int_equal(alloc1(f, "F", "f0", &a), 0);
+	assert_string_equal(pf(&a.block), "10.7.0.16/28");
+	seen[n_seen++] = a.addr;
+	/* A's part is 10.7.0.0-15: the 16th and later ADDs borrow */
+	for (int i = 1; i < 20; i++) {
+		snprintf(cid, sizeof(cid), "a%d", i);
+		assert_int_equal(alloc1(f, "A", cid, &a), 0);
+		for (size_t j = 0; j < n_seen; j++)
+			assert_int_not_equal(ipaddr_cmp(&seen[j], &a.addr), 0);
+		seen[n_seen++] = a.addr;
+		if (a.borrowed) {
+			borrowed++;
+			assert_false(strcmp(pf(&a.block), "10.7.0.32/27") != 0 &&
+				     strcmp(pf(&a.block), "10.7.0.16/28") != 0);
+		}
+	}
+	assert_true(borrowed >= 4);
+	/* F's /28 fills up: F borrows too (from A's block or E's) */
+	for (int i = 1; i < 16; i++) {
+		snprintf(cid, sizeof(cid), "f%d", i);
+		if (alloc1(f, "F", cid, &a) != 0)
+			break;
+		for (size_t j = 0; j < n_seen; j++)
+			assert_int_not_equal(ipaddr_cmp(&seen[j], &a.addr), 0);
+		seen[n_seen++] = a.addr;
+	}
+	assert_true(n_seen >= 30);
+}
+
+/* A split in a block marked lent already leaves the parent's record alone
+ * (same version: other splits of the block and its owner's commit are not
+ * failed by it), and with the parent known from the listing it reads
+ * nothing before its txn; a lost claim says what stood in its way. */
+static void
+test_claim_marked(void **state)
+{
+	struct tmpstore *f = *state;
+	struct ipam_split_loss loss;
+	struct ipam_block *bl = NULL;
+	char ver0[STORE_VER_MAX], ver1[STORE_VER_MAX], *v = NULL;
+	struct prefix sub, want;
+	struct ipam_addr a;
+	size_t nb = 0;
+
+	mknet(f, "pool", "10.6.0.0/24", 26);
+	assert_int_equal(alloc1(f, "A", "a0", &a), 0);
+	assert_int_equal(prefix_parse("10.6.0.32/27", 0, &sub), 0);
+	assert_int_equal(ipam_split_claim(f->s, "pool", "E", &sub, 26, NULL, NULL, NULL), 0);
+	assert_int_equal(ipam_get_ver(f->s, "blocks/pool/10.6.0.0_26", &v, ver0), 0);
+	free(v);
+	/* listed with its version, marked */
+	assert_int_equal(ipam_blocks_load(f->s, "pool", &bl, &nb), 0);
+	assert_int_equal(nb, 2);
+	assert_true(bl[0].lent);
+	assert_string_equal(bl[0].ver, ver0);
+	assert_int_equal(prefix_parse("10.6.0.16/28", 0, &sub), 0);
+	assert_int_equal(ipam_split_claim(f->s, "pool", "F", &sub, 26, &bl[0], &loss, NULL), 0);
+	assert_int_equal(ipam_get_ver(f->s, "blocks/pool/10.6.0.0_26", &v, ver1), 0);
+	assert_string_equal(ver0, ver1);
+	assert_non_null(strstr(v, "\"lent\":true"));
+	free(v);
+	/* the same part again: F's nested block in the way */
+	assert_int_equal(ipam_split_claim(f->s, "pool", "G", &sub, 26, &bl[0], &loss, NULL),
+			 -EAGAIN);
+	assert_false(loss.parent_gone);
+	assert_true(loss.parent.lent);
+	assert_string_equal(loss.parent.node, "A");
+	assert_string_equal(loss.parent.ver, ver0);
+	assert_int_equal(loss.n_nested, 1);
+	assert_true(prefix_eq(&loss.nested[0].cidr, &sub));
+	assert_string_equal(loss.nested[0].node, "F");
+	assert_int_equal(loss.n_used, 0);
+	/* the start of the block: A's address in the way, and F's /28 and
+	 * E's /27 are outside the /29 */
+	assert_int_equal(prefix_parse("10.6.0.0/29", 0, &sub), 0);
+	assert_int_equal(ipam_split_claim(f->s, "pool", "G", &sub, 26, NULL, &loss, NULL), -EAGAIN);
+	assert_int_equal(loss.n_nested, 0);
+	assert_int_equal(loss.n_used, 1);
+	assert_int_equal(ipaddr_cmp(&loss.used[0], &a.addr), 0);
+	/* a /27 over F's /28 and A's address: both */
+	assert_int_equal(prefix_parse("10.6.0.0/27", 0, &sub), 0);
+	assert_int_equal(ipam_split_claim(f->s, "pool", "G", &sub, 26, NULL, &loss, NULL), -EAGAIN);
+	assert_int_equal(loss.n_nested, 1);
+	assert_int_equal(prefix_parse("10.6.0.16/28", 0, &want), 0);
+	assert_true(prefix_eq(&loss.nested[0].cidr, &want));
+	assert_int_equal(loss.n_used, 1);
+	/* a stale known version: the txn loses, the loss has the new one */
+	snprintf(bl[0].ver, sizeof(bl[0].ver), "%s", "1");
+	assert_int_equal(prefix_parse("10.6.0.8/29", 0, &sub), 0);
+	assert_int_equal(ipam_split_claim(f->s, "pool", "G", &sub, 26, &bl[0], &loss, NULL),
+			 -EAGAIN);
+	assert_string_equal(loss.parent.ver, ver0);
+	assert_int_equal(loss.n_nested + loss.n_used, 0);
+	assert_int_equal(ipam_split_claim(f->s, "pool", "G", &sub, 26, &loss.parent, &loss, NULL),
+			 0);
+	free(bl);
+}
+
+/* The owner of a marked block allocates while another node splits the
+ * parts just ahead of it: no address of the owner ever lies in another
+ * node's nested block.  A split leaves a marked parent's record alone, so
+ * the owner's commit must compare the nested keys of its address, not
+ * the block's version (ipam.c commit()). */
+static void
+test_owner_vs_splits(void **state)
+{
+	struct tmpstore *f = *state;
+	enum { ROUNDS = 6, ADDS = 40 };
+
+	for (int round = 0; round < ROUNDS; round++) {
+		struct ipaddr mine[ADDS];
+		struct ipam_block *bl = NULL;
+		struct prefix z;
+		struct ipam_addr a;
+		size_t n_mine = 0, nb = 0;
+		int status;
+		pid_t pid;
+
+		if (round > 0) {
+			assert_true(ipam_purge_network(f->s, "pool") >= 0);
+			assert_int_equal(store_delete(f->s, "networks/pool", NULL), 0);
+		}
+		mknet(f, "pool", "10.6.0.0/24", 26);
+		assert_int_equal(alloc1(f, "A", "a0", &a), 0);
+		mine[n_mine++] = a.addr;
+		/* marked from the start: Z holds the block's last /29 */
+		assert_int_equal(prefix_parse("10.6.0.56/29", 0, &z), 0);
+		assert_int_equal(ipam_split_claim(f->s, "pool", "Z", &z, 26, NULL, NULL, NULL), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			/* S: the /29 holding the address after A's hint, again
+			 * and again, through its own store */
+			struct store *s = NULL;
+
+			if (store_open(&f->conf, &s, NULL) < 0)
+				_exit(2);
+			for (int i = 0; i < 400; i++) {
+				char *v = NULL, *q, hb[IPADDR_STRLEN];
+				struct ipaddr h;
+				struct prefix p;
+
+				/* {"v4":"10.6.0.5",...} */
+				if (store_get(s, "hints/pool/A", &v, NULL) == 0 &&
+				    (q = strstr(v, "\"v4\":\"")) != NULL &&
+				    sscanf(q + 6, "%45[0-9.]", hb) == 1 &&
+				    ipaddr_parse(hb, &h) == 0 &&
+				    ipaddr_add(&h, 1 + (unsigned)(i % 3), &p.addr) == 0) {
+					p.len = 29;
+					prefix_mask(&p);
+					if (prefix_contains(&z, &p.addr) == false)
+						(void)ipam_split_claim(s, "pool", "S", &p, 26, NULL,
+								       NULL, NULL);
+				}
+				free(v);
+			}
+			store_free(s);
+			_exit(0);
+		}
+		for (int i = 1; i < ADDS; i++) {
+			char cid[16];
+
+			snprintf(cid, sizeof(cid), "a%d", i);
+			if (alloc1(f, "A", cid, &a) == 0)
+				mine[n_mine++] = a.addr;
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		assert_int_equal(ipam_blocks_load(f->s, "pool", &bl, &nb), 0);
+		for (size_t j = 0; j < nb; j++) {
+			if (bl[j].cidr.len == 26 || strcmp(bl[j].node, "A") == 0)
+				continue;
+			for (size_t i = 0; i < n_mine; i++) {
+				char ab[IPADDR_STRLEN], pb[PREFIX_STRLEN];
+
+				if (prefix_contains(&bl[j].cidr, &mine[i]))
+					fail_msg("round %d: A's %s inside %s's nested block %s", round,
+						 ipaddr_fmt(&mine[i], ab, sizeof(ab)), bl[j].node,
+						 prefix_fmt(&bl[j].cidr, pb, sizeof(pb)));
+			}
+		}
+		free(bl);
+	}
 }
 
 static double
@@ -541,6 +750,9 @@ main(void)
 		cmocka_unit_test(test_find_and_keys),
 		cmocka_unit_test_setup_teardown(test_split_alloc, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_claim_races, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_claim_marked, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_owner_vs_splits, setup, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_borrow_nested, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_split_speed, setup, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_blocks_many, setup, tmpstore_teardown),
 	};
@@ -548,6 +760,9 @@ main(void)
 	const struct CMUnitTest etcd_tests[] = {
 		cmocka_unit_test_setup_teardown(test_split_alloc, setup_etcd, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_claim_races, setup_etcd, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_claim_marked, setup_etcd, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_owner_vs_splits, setup_etcd, tmpstore_teardown),
+		cmocka_unit_test_setup_teardown(test_borrow_nested, setup_etcd, tmpstore_teardown),
 		cmocka_unit_test_setup_teardown(test_blocks_many, setup_etcd, tmpstore_teardown),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
