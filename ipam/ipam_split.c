@@ -24,7 +24,11 @@
  *     field kept).  A parent marked already is compared, not rewritten:
  *     splits of different parts of one block do not fail each other, and
  *     the owner's commit compares the nested keys of its addresses in a
- *     marked block (ipam.c commit()).  A lost claim returns what stood in
+ *     marked block (ipam.c commit()).  Plugins before this rule compared
+ *     only a marked block's version: during a rolling upgrade an old
+ *     owner can take an address inside a nested block a new node claims
+ *     at that moment (the address is then routed to the nested block's
+ *     node), so upgrade before pools run low, or all nodes at once.  A lost claim returns what stood in
  *     its way (struct ipam_split_loss, from the txn's failure branch), so
  *     the next try chooses around it without listing everything again.
  *     So a concurrent split of an overlapping range, or an allocation

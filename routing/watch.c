@@ -408,10 +408,10 @@ reader_main(void *arg)
 
 		if (take & (WATCH_NETS | WATCH_POOLS | WATCH_URGENT)) {
 			src = rib_src_read(d->store, w->node, take & WATCH_POOLS, &r);
-			if (src != NULL)
+			if (src != NULL) {
 				mine_set(w, src);
-			if (src != NULL)
 				post(w, src, NULL, false, 0, NULL);
+			}
 			if (src != NULL && r < 0) {
 				/* networks and blocks read, the allocations not:
 				 * those again at their own pace, not in a second */
