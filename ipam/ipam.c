@@ -600,11 +600,10 @@ split_learn(struct alloc_ctx *c, const struct ipam_split_loss *loss)
 	}
 	if (loss->n_used > 0) {
 		struct ipaddr *u = realloc(c->used, (c->n_used + loss->n_used) * sizeof(*u));
+		size_t n = c->n_used;
 
 		if (!u)
 			return -ENOMEM;
-		size_t n = c->n_used;
-
 		c->used = u;
 		for (size_t i = 0; i < loss->n_used; i++)
 			if (!ipam_used_has(c->used, n, &loss->used[i]))

@@ -16,7 +16,7 @@
  *     never splits and its pool borrows single addresses as before —
  *     comparing in chunks would not be one atomic claim), no fewer than
  *     ipam_split_min_len() gives;
-  *   - the claim is one store_txn(): absent are the sub-prefix's block key,
+ *   - the claim is one store_txn(): absent are the sub-prefix's block key,
  *     every other nested key overlapping it (longer or shorter) and every
  *     allocation key inside it, and the parent block's record is the one
  *     read; then its block key is put and, by the block's first split
@@ -28,9 +28,10 @@
  *     only a marked block's version: during a rolling upgrade an old
  *     owner can take an address inside a nested block a new node claims
  *     at that moment (the address is then routed to the nested block's
- *     node), so upgrade before pools run low, or all nodes at once.  A lost claim returns what stood in
- *     its way (struct ipam_split_loss, from the txn's failure branch), so
- *     the next try chooses around it without listing everything again.
+ *     node), so upgrade before pools run low, or all nodes at once.  A
+ *     lost claim returns what stood in its way (struct ipam_split_loss,
+ *     from the txn's failure branch), so the next try chooses around it
+ *     without listing everything again.
  *     So a concurrent split of an overlapping range, or an allocation
  *     inside the range by anyone, makes exactly one of them win, without
  *     a network lock — provided the other side's commit also compares
@@ -302,9 +303,10 @@ ipam_split_claim(struct store *s, const char *net, const char *node,
 	}
 	/* the parent's record, compared, and rewritten with "lent" unless it
 	 * has it already: then a split leaves it alone, so splits of other
-	 * parts of one block do not fail each other's txn, nor the owner's
-	 * commit, which compares the record's version (ipam.c).  Known from
-	 * the blocks listed (known) when it is marked: no read. */
+	 * parts of one block do not fail each other's txn, nor the commit of
+	 * an owner that read it marked (that one compares the nested keys of
+	 * its address, ipam.c commit()).  Known from the blocks listed
+	 * (known) when it is marked: no read. */
 	parent = *sub;
 	parent.len = (uint8_t)block_len;
 	prefix_mask(&parent);

@@ -1097,8 +1097,8 @@ file_txn(void *be, const struct store_cmp *cmp, size_t n_cmp, const struct store
 					r = 0;
 			}
 		/* a replace or delete changes the generation; a create by
-		 * link(2) needs not (its key was absent: no token to reuse), and
-		 * its directory's lock may be held only shared */
+		 * link(2) needs not (its key was absent: no token to reuse; its
+		 * directory's lock is held all the same, see above) */
 		for (size_t i = 0; ok && i < n_ops; i++)
 			if (!created[i])
 				gen_bump(txn_lock_fd(locks, n_locks, ops[i].key));
