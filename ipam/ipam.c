@@ -570,6 +570,17 @@ blocks_insert(struct alloc_ctx *c, const struct prefix *cidr)
 	return (int)p;
 }
 
+/* The index of top-level block top in c->blocks, or -1. */
+static long
+top_index(const struct alloc_ctx *c, const struct prefix *top)
+{
+	long i = ipam_block_find(c->blocks, c->n_blocks, &top->addr);
+
+	while (i > 0 && c->blocks[i].cidr.len != top->len)
+		i--;		/* from a nested block at its start back to it */
+	return i >= 0 && prefix_eq(&c->blocks[i].cidr, top) ? i : -1;
+}
+
 /* Fold what a lost split claim found in its way into c's blocks and
  * used addresses, so that the next try chooses around it without listing
  * both again (up to 2 losses in a row; the third lists them). */
@@ -580,11 +591,8 @@ split_learn(struct alloc_ctx *c, const struct ipam_split_loss *loss)
 
 	if (loss->parent_gone)
 		return -ENOENT;
-	pi = ipam_block_find(c->blocks, c->n_blocks, &loss->parent.cidr.addr);
-	while (pi > 0 && c->blocks[pi].cidr.len != loss->parent.cidr.len)
-		pi--;		/* from a nested block inside back to its parent */
-	if (pi < 0 || !prefix_eq(&c->blocks[pi].cidr, &loss->parent.cidr) ||
-	    strcmp(c->blocks[pi].node, loss->parent.node) != 0)
+	pi = top_index(c, &loss->parent.cidr);
+	if (pi < 0 || strcmp(c->blocks[pi].node, loss->parent.node) != 0)
 		return -ENOENT;	/* someone else's now: not a small change */
 	c->blocks[pi].lent = loss->parent.lent;
 	memcpy(c->blocks[pi].ver, loss->parent.ver, sizeof(c->blocks[pi].ver));
@@ -662,12 +670,9 @@ split_block(struct alloc_ctx *c, const struct network_subnet *sn, struct prefix 
 	parent = sub;
 	parent.len = (uint8_t)len;
 	prefix_mask(&parent);
-	pi = ipam_block_find(c->blocks, c->n_blocks, &parent.addr);
-	while (pi > 0 && c->blocks[pi].cidr.len != len)
-		pi--;
+	pi = top_index(c, &parent);
 	r = ipam_split_claim(c->s, c->req->network, c->req->node, &sub, len,
-			     pi >= 0 && prefix_eq(&c->blocks[pi].cidr, &parent) ? &c->blocks[pi] : NULL,
-			     &loss, c->reterr);
+			     pi >= 0 ? &c->blocks[pi] : NULL, &loss, c->reterr);
 	if (r == -EAGAIN) {
 		if (++c->split_lost % 3 != 0 && split_learn(c, &loss) == 0)
 			return -EAGAIN;
